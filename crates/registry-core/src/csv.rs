@@ -1,0 +1,125 @@
+//! The small CSV reader for the register's own reference data (the review-item catalogue
+//! and the working-day calendar), which the core parses from text that the caller read.
+//!
+//! RFC 4180: fields separated by commas, optionally quoted with `"` (a quote inside a
+//! quoted field is doubled), records separated by LF or CRLF. A UTF-8 byte-order mark is
+//! dropped, and lines starting with `#` are comments.
+
+/// One record with the 1-based line number it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub(crate) line: usize,
+    pub(crate) fields: Vec<String>,
+}
+
+/// An unterminated quoted field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UnterminatedQuote {
+    pub(crate) line: usize,
+}
+
+/// Splits text into records. Blank lines and comment lines are skipped.
+pub(crate) fn records(text: &str) -> Result<Vec<Record>, UnterminatedQuote> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1;
+    while chars.peek().is_some() {
+        let start_line = line;
+        if chars.peek() == Some(&'#') {
+            for c in chars.by_ref() {
+                if c == '\n' {
+                    line += 1;
+                    break;
+                }
+            }
+            continue;
+        }
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut in_quotes = false;
+        loop {
+            match chars.next() {
+                None => {
+                    if in_quotes {
+                        return Err(UnterminatedQuote { line: start_line });
+                    }
+                    break;
+                }
+                Some('"') if in_quotes => {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        field.push('"');
+                    } else {
+                        in_quotes = false;
+                    }
+                }
+                Some('"') if field.is_empty() && !quoted => {
+                    quoted = true;
+                    in_quotes = true;
+                }
+                Some('\n') if in_quotes => {
+                    line += 1;
+                    field.push('\n');
+                }
+                Some(c) if in_quotes => field.push(c),
+                Some(',') => {
+                    fields.push(std::mem::take(&mut field));
+                    quoted = false;
+                }
+                Some('\r') if chars.peek() == Some(&'\n') => {}
+                Some('\n') => {
+                    line += 1;
+                    break;
+                }
+                Some(c) => field.push(c),
+            }
+        }
+        fields.push(field);
+        let blank = fields.len() == 1 && fields.first().is_some_and(|f| f.trim().is_empty());
+        if !blank {
+            out.push(Record {
+                line: start_line,
+                fields,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(text: &str) -> Vec<Vec<String>> {
+        records(text)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.fields)
+            .collect()
+    }
+
+    #[test]
+    fn reads_quoted_fields_comments_and_crlf() {
+        let text = "\u{FEFF}# comment\r\na,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\r\nlast,\n";
+        assert_eq!(
+            fields(text),
+            vec![
+                vec!["a".to_owned(), "b".to_owned()],
+                vec!["x, y".to_owned(), "say \"hi\"".to_owned()],
+                vec!["last".to_owned(), String::new()],
+            ]
+        );
+        let lines: Vec<usize> = records(text).unwrap().iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![2, 3, 5]);
+    }
+
+    #[test]
+    fn reports_an_unterminated_quote() {
+        assert_eq!(
+            records("a\n\"open,b\n"),
+            Err(UnterminatedQuote { line: 2 })
+        );
+    }
+}

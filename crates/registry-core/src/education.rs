@@ -1,0 +1,434 @@
+//! Continuing education (继续教育): training courses, attendance, and the hours and covered
+//! items of a person within a registration cycle (source document, question 4).
+//!
+//! Every course announces the review items it covers and the hours it counts. A person is
+//! credited the hours they actually attended (partial attendance allowed); hours accumulate
+//! within the cycle that contains the course's last day. Attendance is never edited: a
+//! wrong entry is cancelled by a reversing entry of the opposite sign. Hours stay with the
+//! person whatever institution employs them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+use time::Date;
+
+use crate::cycle::RegistrationCycle;
+use crate::date::{format_date, parse_date};
+use crate::ids::{AttendanceId, CourseId, PersonId};
+use crate::review_item::{ReviewItemCatalogue, ReviewItemCode};
+use crate::text::{Text, TextProblem};
+use crate::violation::{Violation, Violations, ok_or_violations};
+
+/// A number of hours: positive, at most 1000, with at most one decimal place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hours(Decimal);
+
+impl Hours {
+    /// Checks a decimal number of hours.
+    pub fn new(value: Decimal) -> Option<Hours> {
+        (value > Decimal::ZERO && value <= Decimal::from(1000) && value.normalize().scale() <= 1)
+            .then(|| Hours(value.normalize()))
+    }
+
+    /// Parses hours as typed (`8`, `7.5`).
+    pub fn parse(text: &str) -> Option<Hours> {
+        text.trim().parse::<Decimal>().ok().and_then(Hours::new)
+    }
+
+    /// The value.
+    pub fn get(self) -> Decimal {
+        self.0
+    }
+}
+
+/// Formats hours without trailing zeros: `32`, `7.5`.
+pub fn format_hours(hours: Decimal) -> String {
+    hours.normalize().to_string()
+}
+
+/// What the association's course form sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CourseForm {
+    /// 培训班名称
+    pub name: String,
+    /// 开始日期
+    pub start: String,
+    /// 结束日期
+    pub end: String,
+    /// Codes of the review items covered.
+    pub items: Vec<String>,
+    /// 计入课时
+    pub hours: String,
+}
+
+/// A training course's recorded facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseDetails {
+    /// The name.
+    pub name: Text,
+    /// The first day.
+    pub start: Date,
+    /// The last day; the course's hours count in the cycle containing it.
+    pub end: Date,
+    /// The review items covered, without duplicates, in catalogue order.
+    pub items: Vec<ReviewItemCode>,
+    /// The hours credited for full attendance.
+    pub hours: Hours,
+}
+
+impl CourseDetails {
+    /// Parses a course form; every problem is reported at once.
+    pub fn parse(
+        form: &CourseForm,
+        catalogue: &ReviewItemCatalogue,
+    ) -> Result<CourseDetails, Violations> {
+        let mut problems = Vec::new();
+        let name = Text::parse(&form.name, 100)
+            .map_err(|p| {
+                problems.push(match p {
+                    TextProblem::Empty => Violation::Missing {
+                        field: "name",
+                        label: "培训班名称",
+                    },
+                    TextProblem::TooLong { max } => Violation::TooLong {
+                        field: "name",
+                        label: "培训班名称",
+                        max,
+                    },
+                    TextProblem::ControlCharacter => Violation::BadCharacter {
+                        field: "name",
+                        label: "培训班名称",
+                    },
+                });
+            })
+            .ok();
+        let mut date = |field, label, text: &str| {
+            if text.trim().is_empty() {
+                problems.push(Violation::Missing { field, label });
+                None
+            } else {
+                parse_date(text).map_err(|e| problems.push(e.into())).ok()
+            }
+        };
+        let start = date("start", "开始日期", &form.start);
+        let end = date("end", "结束日期", &form.end);
+        if let (Some(start), Some(end)) = (start, end)
+            && end < start
+        {
+            problems.push(Violation::CourseDates {
+                start: format_date(start),
+                end: format_date(end),
+            });
+        }
+        let mut items = BTreeSet::new();
+        for raw in &form.items {
+            match ReviewItemCode::parse(raw) {
+                Ok(code) if catalogue.get(&code).is_some() => {
+                    items.insert(code);
+                }
+                _ => problems.push(Violation::UnknownItem(raw.trim().to_owned())),
+            }
+        }
+        if form.items.is_empty() {
+            problems.push(Violation::NoItems);
+        }
+        let hours = Hours::parse(&form.hours);
+        if hours.is_none() {
+            problems.push(Violation::BadFormat {
+                field: "hours",
+                label: "计入课时",
+                expected: "应为大于0、不超过1000的数，最多一位小数",
+            });
+        }
+        let ordered: Vec<ReviewItemCode> = catalogue
+            .items()
+            .iter()
+            .map(|item| item.code())
+            .filter(|code| items.contains(*code))
+            .cloned()
+            .collect();
+        match (name, start, end, hours) {
+            (Some(name), Some(start), Some(end), Some(hours)) if problems.is_empty() => {
+                Ok(CourseDetails {
+                    name,
+                    start,
+                    end,
+                    items: ordered,
+                    hours,
+                })
+            }
+            _ => Err(Violations::new(problems)),
+        }
+    }
+}
+
+/// A training course of the association.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingCourse {
+    /// The identifier.
+    pub id: CourseId,
+    /// Its facts.
+    pub details: CourseDetails,
+}
+
+impl TrainingCourse {
+    /// Whether the course covers the item.
+    pub fn covers(&self, item: &ReviewItemCode) -> bool {
+        self.details.items.contains(item)
+    }
+}
+
+/// One attendance entry: hours credited to a person for a course, or (negative) the
+/// reversal of an earlier entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attendance {
+    /// The identifier.
+    pub id: AttendanceId,
+    /// The course.
+    pub course: CourseId,
+    /// The person.
+    pub person: PersonId,
+    /// Hours: positive for attendance, negative for a reversal.
+    pub hours: Decimal,
+    /// The entry this one reverses.
+    pub reverses: Option<AttendanceId>,
+    /// The day it was recorded.
+    pub recorded_on: Date,
+}
+
+/// A new attendance entry, before storage assigns its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttendance {
+    /// The course.
+    pub course: CourseId,
+    /// The person.
+    pub person: PersonId,
+    /// Hours, signed.
+    pub hours: Decimal,
+    /// The entry reversed, for a reversal.
+    pub reverses: Option<AttendanceId>,
+    /// The day it is recorded.
+    pub recorded_on: Date,
+}
+
+/// Checks a new attendance entry of `hours` for a person and a course, given the entries
+/// already recorded for that person and course.
+pub fn check_attendance(
+    course: &TrainingCourse,
+    is_certificate_holder: bool,
+    recorded: &[Attendance],
+    hours: Decimal,
+) -> Result<(), Violations> {
+    let mut problems = Vec::new();
+    if !is_certificate_holder {
+        problems.push(Violation::NotCertificateHolder);
+    }
+    if Hours::new(hours).is_none() {
+        problems.push(Violation::HoursNotPositive);
+    } else {
+        let already: Decimal = recorded.iter().map(|a| a.hours).sum();
+        if already + hours > course.details.hours.get() {
+            problems.push(Violation::HoursExceedCourse {
+                course_hours: format_hours(course.details.hours.get()),
+                recorded: format_hours(already),
+                requested: format_hours(hours),
+            });
+        }
+    }
+    ok_or_violations((), problems)
+}
+
+/// Checks that an entry may be reversed: it is not itself a reversal and nothing reversed
+/// it yet.
+pub fn check_reversal(entry: &Attendance, all_of_person: &[Attendance]) -> Result<(), Violations> {
+    let reversed = all_of_person.iter().any(|a| a.reverses == Some(entry.id));
+    ok_or_violations(
+        (),
+        if entry.reverses.is_some() || reversed {
+            vec![Violation::CannotReverse]
+        } else {
+            vec![]
+        },
+    )
+}
+
+/// A person's continuing education within one cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleEducation {
+    /// Total hours credited in the cycle.
+    pub hours: Decimal,
+    /// The review items covered by at least one course the person attended in the cycle.
+    pub covered: BTreeSet<ReviewItemCode>,
+    /// Hours per course attended (net of reversals), for display.
+    pub per_course: BTreeMap<CourseId, Decimal>,
+}
+
+/// Sums a person's attendance within a cycle: the courses whose last day falls in the
+/// cycle. A course counts as attended (and its items as covered) when the person's net
+/// hours for it are positive.
+pub fn education_in_cycle(
+    cycle: &RegistrationCycle,
+    courses: &[TrainingCourse],
+    attendance: &[Attendance],
+) -> CycleEducation {
+    let in_cycle: BTreeMap<CourseId, &TrainingCourse> = courses
+        .iter()
+        .filter(|c| cycle.contains(c.details.end))
+        .map(|c| (c.id, c))
+        .collect();
+    let mut per_course: BTreeMap<CourseId, Decimal> = BTreeMap::new();
+    for entry in attendance {
+        if in_cycle.contains_key(&entry.course) {
+            *per_course.entry(entry.course).or_default() += entry.hours;
+        }
+    }
+    per_course.retain(|_, hours| *hours > Decimal::ZERO);
+    let covered = per_course
+        .keys()
+        .filter_map(|id| in_cycle.get(id))
+        .flat_map(|course| course.details.items.iter().cloned())
+        .collect();
+    CycleEducation {
+        hours: per_course.values().copied().sum(),
+        covered,
+        per_course,
+    }
+}
+
+/// Why an item cannot be renewed on account of continuing education in `cycle`: hours
+/// short of the cycle's requirement, and (if the cycle's policy asks for it) no attended
+/// course covering the item.
+pub fn education_obstacles(
+    cycle: &RegistrationCycle,
+    education: &CycleEducation,
+    item: &ReviewItemCode,
+    item_name: &str,
+) -> Vec<Violation> {
+    let mut problems = Vec::new();
+    let need = cycle.policy().hours_required;
+    if education.hours < need {
+        problems.push(Violation::HoursShort {
+            cycle: cycle.name().to_owned(),
+            have: format_hours(education.hours),
+            need: format_hours(need),
+            short: format_hours(need - education.hours),
+        });
+    }
+    if cycle.policy().require_item_coverage && !education.covered.contains(item) {
+        problems.push(Violation::ItemNotCovered {
+            cycle: cycle.name().to_owned(),
+            item: item_name.to_owned(),
+        });
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::CycleId;
+    use crate::policy::Policy;
+    use rust_decimal::dec;
+    use time::macros::date;
+
+    fn code(text: &str) -> ReviewItemCode {
+        ReviewItemCode::parse(text).unwrap()
+    }
+
+    fn course(id: i64, end: Date, items: &[&str], hours: Decimal) -> TrainingCourse {
+        TrainingCourse {
+            id: CourseId::new(id),
+            details: CourseDetails {
+                name: Text::parse("培训班", 100).unwrap(),
+                start: end,
+                end,
+                items: items.iter().map(|c| code(c)).collect(),
+                hours: Hours::new(hours).unwrap(),
+            },
+        }
+    }
+
+    fn entry(id: i64, course: i64, hours: Decimal, reverses: Option<i64>) -> Attendance {
+        Attendance {
+            id: AttendanceId::new(id),
+            course: CourseId::new(course),
+            person: PersonId::new(1),
+            hours,
+            reverses: reverses.map(AttendanceId::new),
+            recorded_on: date!(2025 - 06 - 01),
+        }
+    }
+
+    fn cycle() -> RegistrationCycle {
+        RegistrationCycle::new(
+            CycleId::new(1),
+            Text::parse("2025—2028", 40).unwrap(),
+            date!(2025 - 01 - 01),
+            date!(2028 - 12 - 31),
+            Policy::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn thirty_two_hours_over_two_courses_cover_their_items_only() {
+        let courses = [
+            course(1, date!(2025 - 05 - 10), &["RQ-ZZ"], dec!(16)),
+            course(2, date!(2026 - 05 - 10), &["GL-ZZ"], dec!(16)),
+            course(3, date!(2024 - 05 - 10), &["DT-ZZ"], dec!(16)),
+        ];
+        let attendance = [
+            entry(1, 1, dec!(16), None),
+            entry(2, 2, dec!(16), None),
+            entry(3, 3, dec!(16), None), // previous cycle: does not count
+        ];
+        let education = education_in_cycle(&cycle(), &courses, &attendance);
+        assert_eq!(education.hours, dec!(32));
+        for item in ["RQ-ZZ", "GL-ZZ"] {
+            assert!(education_obstacles(&cycle(), &education, &code(item), item).is_empty());
+        }
+        let dt = education_obstacles(&cycle(), &education, &code("DT-ZZ"), "电梯制造");
+        assert_eq!(dt.len(), 1);
+        assert_eq!(
+            dt[0].to_string(),
+            "注册周期“2025—2028”参加的继续教育培训班均未覆盖“电梯制造”，该项不能换证或注册"
+        );
+    }
+
+    #[test]
+    fn a_reversed_course_neither_counts_nor_covers() {
+        let courses = [course(1, date!(2025 - 05 - 10), &["RQ-ZZ"], dec!(16))];
+        let attendance = [entry(1, 1, dec!(16), None), entry(2, 1, dec!(-16), Some(1))];
+        let education = education_in_cycle(&cycle(), &courses, &attendance);
+        assert_eq!(education.hours, dec!(0));
+        let problems = education_obstacles(&cycle(), &education, &code("RQ-ZZ"), "压力容器制造");
+        assert_eq!(
+            problems.iter().map(Violation::code).collect::<Vec<_>>(),
+            ["education.hours_short", "education.item_not_covered"]
+        );
+        assert_eq!(
+            problems[0].to_string(),
+            "注册周期“2025—2028”继续教育课时为0，须满32，尚差32"
+        );
+    }
+
+    #[test]
+    fn attendance_is_bounded_by_the_course() {
+        let c = course(1, date!(2025 - 05 - 10), &["RQ-ZZ"], dec!(16));
+        let recorded = [entry(1, 1, dec!(10), None)];
+        assert!(check_attendance(&c, true, &recorded, dec!(6)).is_ok());
+        assert_eq!(
+            check_attendance(&c, true, &recorded, dec!(6.5)).unwrap_err().codes(),
+            ["attendance.exceeds_course"]
+        );
+        assert_eq!(
+            check_attendance(&c, false, &[], dec!(0)).unwrap_err().codes(),
+            ["attendance.not_certificate_holder", "attendance.hours_not_positive"]
+        );
+        assert!(check_attendance(&c, true, &[], dec!(7.25)).is_err());
+        let reversal = entry(2, 1, dec!(-10), Some(1));
+        assert!(check_reversal(&recorded[0], &[recorded[0].clone(), reversal.clone()]).is_err());
+        assert!(check_reversal(&reversal, std::slice::from_ref(&reversal)).is_err());
+        assert!(check_reversal(&recorded[0], &recorded).is_ok());
+    }
+}

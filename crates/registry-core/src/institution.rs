@@ -1,0 +1,172 @@
+//! Assessment institutions (鉴定评审机构). Their numbers follow the 2013 announcement of
+//! the former national quality authority; an institution with both a provincial and a
+//! national qualification number has one account for both (source document, question 9).
+
+use crate::credit_code::CreditCode;
+use crate::ids::InstitutionId;
+use crate::text::{Text, TextProblem};
+use crate::violation::{Violation, Violations, ok_or_violations};
+
+/// What the association's institution form sends, every field as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstitutionForm {
+    /// 机构名称
+    pub name: String,
+    /// 机构编号 (2013 list)
+    pub number: String,
+    /// 统一社会信用代码
+    pub credit_code: String,
+    /// 省级资质编号
+    pub provincial_number: String,
+    /// 国家级资质编号
+    pub national_number: String,
+    /// 联系人及电话
+    pub contact: String,
+}
+
+/// An institution's recorded facts, all valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstitutionDetails {
+    /// The full name; a partial name finds it in the self-service search.
+    pub name: Text,
+    /// The institution number from the 2013 list.
+    pub number: Text,
+    /// The unified social credit code.
+    pub credit_code: CreditCode,
+    /// The provincial qualification number.
+    pub provincial_number: Option<Text>,
+    /// The national qualification number.
+    pub national_number: Option<Text>,
+    /// Contact person and phone.
+    pub contact: Option<Text>,
+}
+
+fn field_problem(field: &'static str, label: &'static str, problem: TextProblem) -> Violation {
+    match problem {
+        TextProblem::Empty => Violation::Missing { field, label },
+        TextProblem::TooLong { max } => Violation::TooLong { field, label, max },
+        TextProblem::ControlCharacter => Violation::BadCharacter { field, label },
+    }
+}
+
+impl InstitutionDetails {
+    /// Parses the form; every problem is reported at once.
+    pub fn parse(form: &InstitutionForm) -> Result<InstitutionDetails, Violations> {
+        let mut problems = Vec::new();
+        let mut required = |field, label, input: &str, max| {
+            Text::parse(input, max)
+                .map_err(|p| problems.push(field_problem(field, label, p)))
+                .ok()
+        };
+        let name = required("name", "机构名称", &form.name, 100);
+        let number = required("number", "机构编号", &form.number, 32);
+        let mut optional = |field, label, input: &str, max| {
+            Text::parse_optional(input, max)
+                .map_err(|p| problems.push(field_problem(field, label, p)))
+                .ok()
+                .flatten()
+        };
+        let provincial_number =
+            optional("provincial_number", "省级资质编号", &form.provincial_number, 40);
+        let national_number =
+            optional("national_number", "国家级资质编号", &form.national_number, 40);
+        let contact = optional("contact", "联系人及电话", &form.contact, 100);
+        if provincial_number.is_none()
+            && national_number.is_none()
+            && form.provincial_number.trim().is_empty()
+            && form.national_number.trim().is_empty()
+        {
+            problems.push(Violation::QualificationNumberRequired);
+        }
+        let credit_code = if form.credit_code.trim().is_empty() {
+            problems.push(Violation::Missing {
+                field: "credit_code",
+                label: "统一社会信用代码",
+            });
+            None
+        } else {
+            CreditCode::parse(&form.credit_code)
+                .map_err(|e| problems.push(e.into()))
+                .ok()
+        };
+        match (name, number, credit_code) {
+            (Some(name), Some(number), Some(credit_code)) if problems.is_empty() => {
+                Ok(InstitutionDetails {
+                    name,
+                    number,
+                    credit_code,
+                    provincial_number,
+                    national_number,
+                    contact,
+                })
+            }
+            _ => Err(Violations::new(problems)),
+        }
+    }
+}
+
+/// An institution of the register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Institution {
+    /// The identifier.
+    pub id: InstitutionId,
+    /// The recorded facts.
+    pub details: InstitutionDetails,
+    /// A disabled institution can neither log in nor act.
+    pub active: bool,
+    /// The optimistic-lock version.
+    pub version: i64,
+}
+
+impl Institution {
+    /// Refuses to act for a disabled institution.
+    pub fn ensure_active(&self) -> Result<(), Violations> {
+        ok_or_violations(
+            (),
+            if self.active {
+                vec![]
+            } else {
+                vec![Violation::InstitutionDisabled(
+                    self.details.name.as_str().to_owned(),
+                )]
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_complete_form() {
+        let form = InstitutionForm {
+            name: "福建省特种设备鉴定评审中心".into(),
+            number: "TS-JP-035".into(),
+            credit_code: "91350100M000100Y43".into(),
+            national_number: "TS7110001-2027".into(),
+            ..InstitutionForm::default()
+        };
+        let details = InstitutionDetails::parse(&form).unwrap();
+        assert_eq!(details.credit_code.as_str(), "91350100M000100Y43");
+        assert_eq!(details.provincial_number, None);
+    }
+
+    #[test]
+    fn reports_every_problem() {
+        let form = InstitutionForm {
+            credit_code: "91350100M000100Y44".into(),
+            ..InstitutionForm::default()
+        };
+        let codes = InstitutionDetails::parse(&form).unwrap_err().codes();
+        assert_eq!(
+            codes,
+            [
+                "field.missing",
+                "field.missing",
+                "institution.qualification_number_required",
+                "credit_code.checksum"
+            ]
+        );
+    }
+}

@@ -1,0 +1,569 @@
+//! An in-memory implementation of the ports, for the core's own tests and for embedding
+//! the rules where no database is wanted.
+//!
+//! A transaction works on its own copy of the register and replaces the shared one on
+//! commit, if no other transaction committed in between; otherwise the commit answers
+//! [`StoreError::Retry`] and the use-case runner runs the use case again. That is
+//! serializable isolation, the strongest there is. Every constraint the database enforces
+//! in real storage (one active holding per person and item, unique ID numbers and
+//! registration numbers, versions) is enforced here too.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use crate::assessment::{AssessmentDetails, OnSiteAssessment};
+use crate::cycle::{Cycles, RegistrationCycle};
+use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
+use crate::holding::{Employment, Holding, NewHolding, RegistrationRecord};
+use crate::ids::{
+    AssessmentId, AttendanceId, CourseId, CycleId, HoldingId, InstitutionId, PersonId,
+};
+use crate::institution::{Institution, InstitutionDetails};
+use crate::person::{AssessorDetails, Person, PersonName};
+use crate::policy::Policy;
+use crate::ports::{
+    AuditRecord, Conflict, Duplicate, Entity, Register, RegisterTx, StoreError,
+};
+use crate::qualification::Qualification;
+use crate::registration_number::{MAX_SERIAL, RegistrationNumber};
+use crate::resident_id::ResidentId;
+use crate::text::Text;
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    people: BTreeMap<PersonId, Person>,
+    qualifications: Vec<Qualification>,
+    institutions: BTreeMap<InstitutionId, Institution>,
+    employments: BTreeMap<(PersonId, InstitutionId), Employment>,
+    holdings: BTreeMap<HoldingId, Holding>,
+    registrations: Vec<RegistrationRecord>,
+    cycles: BTreeMap<CycleId, RegistrationCycle>,
+    courses: BTreeMap<CourseId, TrainingCourse>,
+    attendance: BTreeMap<AttendanceId, Attendance>,
+    assessments: BTreeMap<AssessmentId, OnSiteAssessment>,
+    audit: Vec<AuditRecord>,
+    serials: BTreeMap<u16, u32>,
+    last_id: i64,
+}
+
+impl State {
+    fn next_id(&mut self) -> i64 {
+        self.last_id += 1;
+        self.last_id
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    state: State,
+    generation: u64,
+    /// Test hook: fail the write after this many more writes.
+    fail_after_writes: Option<usize>,
+}
+
+/// The register held in memory.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryRegister {
+    shared: Arc<Mutex<Shared>>,
+}
+
+/// A transaction on a [`MemoryRegister`].
+#[derive(Debug)]
+pub struct MemoryTx {
+    shared: Arc<Mutex<Shared>>,
+    generation: u64,
+    state: State,
+    writes: usize,
+    fail_after_writes: Option<usize>,
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Unexpected("the in-memory register's lock is poisoned".to_owned())
+}
+
+impl MemoryRegister {
+    /// An empty register.
+    pub fn new() -> MemoryRegister {
+        MemoryRegister::default()
+    }
+
+    /// The audit log so far.
+    pub fn audit_log(&self) -> Vec<AuditRecord> {
+        self.shared
+            .lock()
+            .map(|s| s.state.audit.clone())
+            .unwrap_or_default()
+    }
+
+    /// Makes the write after `writes` more writes fail, as a crash in the middle of a use
+    /// case would; used to prove that a failed use case leaves nothing written.
+    pub fn fail_after_writes(&self, writes: usize) {
+        if let Ok(mut shared) = self.shared.lock() {
+            shared.fail_after_writes = Some(writes);
+        }
+    }
+
+    /// How many commits the register has seen.
+    pub fn generation(&self) -> u64 {
+        self.shared.lock().map(|s| s.generation).unwrap_or(0)
+    }
+
+    /// Every holding, for tests that check invariants over the whole register.
+    pub fn all_holdings(&self) -> Vec<Holding> {
+        self.shared
+            .lock()
+            .map(|s| s.state.holdings.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Register for MemoryRegister {
+    type Tx = MemoryTx;
+
+    async fn begin(&self) -> Result<MemoryTx, StoreError> {
+        let shared = self.shared.lock().map_err(poisoned)?;
+        Ok(MemoryTx {
+            shared: Arc::clone(&self.shared),
+            generation: shared.generation,
+            state: shared.state.clone(),
+            writes: 0,
+            fail_after_writes: shared.fail_after_writes,
+        })
+    }
+}
+
+impl MemoryTx {
+    fn write(&mut self) -> Result<&mut State, StoreError> {
+        self.writes += 1;
+        if let Some(limit) = self.fail_after_writes
+            && self.writes > limit
+        {
+            return Err(StoreError::Unexpected("injected failure".to_owned()));
+        }
+        Ok(&mut self.state)
+    }
+}
+
+impl RegisterTx for MemoryTx {
+    async fn commit(self) -> Result<(), StoreError> {
+        let mut shared = self.shared.lock().map_err(poisoned)?;
+        if shared.generation != self.generation {
+            return Err(StoreError::Retry);
+        }
+        shared.state = self.state;
+        shared.generation += 1;
+        Ok(())
+    }
+
+    async fn person(&mut self, id: PersonId) -> Result<Option<Person>, StoreError> {
+        Ok(self.state.people.get(&id).cloned())
+    }
+
+    async fn person_by_resident_id(
+        &mut self,
+        id: &ResidentId,
+    ) -> Result<Option<Person>, StoreError> {
+        Ok(self
+            .state
+            .people
+            .values()
+            .find(|p| &p.resident_id == id)
+            .cloned())
+    }
+
+    async fn insert_person(
+        &mut self,
+        name: &PersonName,
+        resident_id: &ResidentId,
+    ) -> Result<PersonId, StoreError> {
+        let state = self.write()?;
+        if state.people.values().any(|p| &p.resident_id == resident_id) {
+            return Err(StoreError::Duplicate(Duplicate::ResidentId));
+        }
+        let id = PersonId::new(state.next_id());
+        state.people.insert(
+            id,
+            Person {
+                id,
+                name: name.clone(),
+                resident_id: resident_id.clone(),
+                details: AssessorDetails::default(),
+                registration_number: None,
+                version: 1,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn update_details(
+        &mut self,
+        person: PersonId,
+        details: &AssessorDetails,
+        expected_version: i64,
+    ) -> Result<i64, StoreError> {
+        let state = self.write()?;
+        let stored = state
+            .people
+            .get_mut(&person)
+            .filter(|p| p.version == expected_version)
+            .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Person)))?;
+        stored.details = details.clone();
+        stored.version += 1;
+        Ok(stored.version)
+    }
+
+    async fn assign_registration_number(
+        &mut self,
+        person: PersonId,
+        year: u16,
+    ) -> Result<RegistrationNumber, StoreError> {
+        let state = self.write()?;
+        let existing = state
+            .people
+            .get(&person)
+            .ok_or_else(|| StoreError::Unexpected("no such person".to_owned()))?
+            .registration_number;
+        if let Some(number) = existing {
+            return Ok(number);
+        }
+        let serial = state.serials.entry(year).or_insert(0);
+        *serial += 1;
+        if *serial > MAX_SERIAL {
+            return Err(StoreError::Unexpected("registration serials exhausted".to_owned()));
+        }
+        let number = RegistrationNumber::new(year, *serial)
+            .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        if let Some(p) = state.people.get_mut(&person) {
+            p.registration_number = Some(number);
+        }
+        Ok(number)
+    }
+
+    async fn qualifications(&mut self, person: PersonId) -> Result<Vec<Qualification>, StoreError> {
+        Ok(self
+            .state
+            .qualifications
+            .iter()
+            .filter(|q| q.person == person)
+            .cloned()
+            .collect())
+    }
+
+    async fn insert_qualification(&mut self, q: &Qualification) -> Result<(), StoreError> {
+        let state = self.write()?;
+        if state
+            .qualifications
+            .iter()
+            .any(|x| x.person == q.person && x.item == q.item)
+        {
+            return Err(StoreError::Duplicate(Duplicate::Qualification));
+        }
+        state.qualifications.push(q.clone());
+        Ok(())
+    }
+
+    async fn institution(&mut self, id: InstitutionId) -> Result<Option<Institution>, StoreError> {
+        Ok(self.state.institutions.get(&id).cloned())
+    }
+
+    async fn insert_institution(
+        &mut self,
+        details: &InstitutionDetails,
+    ) -> Result<InstitutionId, StoreError> {
+        let state = self.write()?;
+        check_institution_unique(state, None, details)?;
+        let id = InstitutionId::new(state.next_id());
+        state.institutions.insert(
+            id,
+            Institution {
+                id,
+                details: details.clone(),
+                active: true,
+                version: 1,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn update_institution(&mut self, institution: &Institution) -> Result<i64, StoreError> {
+        let state = self.write()?;
+        check_institution_unique(state, Some(institution.id), &institution.details)?;
+        let stored = state
+            .institutions
+            .get_mut(&institution.id)
+            .filter(|i| i.version == institution.version)
+            .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Institution)))?;
+        stored.details = institution.details.clone();
+        stored.active = institution.active;
+        stored.version += 1;
+        Ok(stored.version)
+    }
+
+    async fn employment(
+        &mut self,
+        person: PersonId,
+        institution: InstitutionId,
+    ) -> Result<Option<Employment>, StoreError> {
+        Ok(self.state.employments.get(&(person, institution)).cloned())
+    }
+
+    async fn employments_of(&mut self, person: PersonId) -> Result<Vec<Employment>, StoreError> {
+        Ok(self
+            .state
+            .employments
+            .values()
+            .filter(|e| e.person == person)
+            .cloned()
+            .collect())
+    }
+
+    async fn insert_employment(&mut self, employment: &Employment) -> Result<(), StoreError> {
+        let state = self.write()?;
+        let key = (employment.person, employment.institution);
+        if state.employments.contains_key(&key) {
+            return Err(StoreError::Duplicate(Duplicate::Employment));
+        }
+        state.employments.insert(
+            key,
+            Employment {
+                version: 1,
+                ..employment.clone()
+            },
+        );
+        Ok(())
+    }
+
+    async fn update_employment(&mut self, employment: &Employment) -> Result<i64, StoreError> {
+        let state = self.write()?;
+        let stored = state
+            .employments
+            .get_mut(&(employment.person, employment.institution))
+            .filter(|e| e.version == employment.version)
+            .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Employment)))?;
+        stored.password = employment.password.clone();
+        stored.progress = employment.progress;
+        stored.version += 1;
+        Ok(stored.version)
+    }
+
+    async fn holdings_of(&mut self, person: PersonId) -> Result<Vec<Holding>, StoreError> {
+        Ok(self
+            .state
+            .holdings
+            .values()
+            .filter(|h| h.person == person)
+            .cloned()
+            .collect())
+    }
+
+    async fn insert_holding(&mut self, new: &NewHolding) -> Result<Holding, StoreError> {
+        let state = self.write()?;
+        let taken = state
+            .holdings
+            .values()
+            .any(|h| h.person == new.person && h.item == new.item && h.state.is_active());
+        if taken {
+            return Err(StoreError::Conflict(Conflict::ItemHeld {
+                item: new.item.as_str().to_owned(),
+            }));
+        }
+        let id = HoldingId::new(state.next_id());
+        let holding = Holding {
+            id,
+            person: new.person,
+            item: new.item.clone(),
+            institution: new.institution,
+            state: new.state,
+            since: new.since,
+            registration: None,
+            released_on: None,
+            release_reason: None,
+            version: 1,
+        };
+        state.holdings.insert(id, holding.clone());
+        Ok(holding)
+    }
+
+    async fn update_holding(&mut self, holding: &Holding) -> Result<i64, StoreError> {
+        let state = self.write()?;
+        let stored = state
+            .holdings
+            .get_mut(&holding.id)
+            .filter(|h| h.version == holding.version)
+            .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Holding)))?;
+        stored.state = holding.state;
+        stored.registration = holding.registration.clone();
+        stored.released_on = holding.released_on;
+        stored.release_reason = holding.release_reason.clone();
+        stored.version += 1;
+        Ok(stored.version)
+    }
+
+    async fn registrations_of(
+        &mut self,
+        person: PersonId,
+    ) -> Result<Vec<RegistrationRecord>, StoreError> {
+        Ok(self
+            .state
+            .registrations
+            .iter()
+            .filter(|r| r.person == person)
+            .cloned()
+            .collect())
+    }
+
+    async fn insert_registration(&mut self, record: &RegistrationRecord) -> Result<(), StoreError> {
+        self.write()?.registrations.push(record.clone());
+        Ok(())
+    }
+
+    async fn cycles(&mut self) -> Result<Cycles, StoreError> {
+        Cycles::new(self.state.cycles.values().cloned().collect())
+            .map_err(|v| StoreError::Unexpected(v.to_string()))
+    }
+
+    async fn insert_cycle(
+        &mut self,
+        name: &Text,
+        start: time::Date,
+        end: time::Date,
+        policy: &Policy,
+    ) -> Result<CycleId, StoreError> {
+        let state = self.write()?;
+        let id = CycleId::new(state.next_id());
+        let cycle = RegistrationCycle::new(id, name.clone(), start, end, policy.clone())
+            .map_err(|v| StoreError::Unexpected(v.to_string()))?;
+        state.cycles.insert(id, cycle);
+        Ok(id)
+    }
+
+    async fn update_cycle(&mut self, cycle: &RegistrationCycle) -> Result<(), StoreError> {
+        let state = self.write()?;
+        match state.cycles.get_mut(&cycle.id()) {
+            Some(stored) => {
+                *stored = cycle.clone();
+                Ok(())
+            }
+            None => Err(StoreError::Conflict(Conflict::Stale(Entity::Cycle))),
+        }
+    }
+
+    async fn course(&mut self, id: CourseId) -> Result<Option<TrainingCourse>, StoreError> {
+        Ok(self.state.courses.get(&id).cloned())
+    }
+
+    async fn insert_course(&mut self, details: &CourseDetails) -> Result<CourseId, StoreError> {
+        let state = self.write()?;
+        let id = CourseId::new(state.next_id());
+        state.courses.insert(
+            id,
+            TrainingCourse {
+                id,
+                details: details.clone(),
+            },
+        );
+        Ok(id)
+    }
+
+    async fn courses_of(&mut self, person: PersonId) -> Result<Vec<TrainingCourse>, StoreError> {
+        let ids: Vec<CourseId> = self
+            .state
+            .attendance
+            .values()
+            .filter(|a| a.person == person)
+            .map(|a| a.course)
+            .collect();
+        Ok(self
+            .state
+            .courses
+            .values()
+            .filter(|c| ids.contains(&c.id))
+            .cloned()
+            .collect())
+    }
+
+    async fn attendance_of(&mut self, person: PersonId) -> Result<Vec<Attendance>, StoreError> {
+        Ok(self
+            .state
+            .attendance
+            .values()
+            .filter(|a| a.person == person)
+            .cloned()
+            .collect())
+    }
+
+    async fn insert_attendance(&mut self, entry: &NewAttendance) -> Result<AttendanceId, StoreError> {
+        let state = self.write()?;
+        let id = AttendanceId::new(state.next_id());
+        state.attendance.insert(
+            id,
+            Attendance {
+                id,
+                course: entry.course,
+                person: entry.person,
+                hours: entry.hours,
+                reverses: entry.reverses,
+                recorded_on: entry.recorded_on,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn attendance_entry(&mut self, id: AttendanceId) -> Result<Option<Attendance>, StoreError> {
+        Ok(self.state.attendance.get(&id).cloned())
+    }
+
+    async fn assessments_of(
+        &mut self,
+        person: PersonId,
+    ) -> Result<Vec<OnSiteAssessment>, StoreError> {
+        Ok(self
+            .state
+            .assessments
+            .values()
+            .filter(|a| a.person == person)
+            .cloned()
+            .collect())
+    }
+
+    async fn insert_assessment(
+        &mut self,
+        person: PersonId,
+        recorded_by: Option<InstitutionId>,
+        details: &AssessmentDetails,
+    ) -> Result<AssessmentId, StoreError> {
+        let state = self.write()?;
+        let id = AssessmentId::new(state.next_id());
+        state.assessments.insert(
+            id,
+            OnSiteAssessment {
+                id,
+                person,
+                recorded_by,
+                details: details.clone(),
+            },
+        );
+        Ok(id)
+    }
+
+    async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
+        self.write()?.audit.push(record.clone());
+        Ok(())
+    }
+}
+
+fn check_institution_unique(
+    state: &State,
+    except: Option<InstitutionId>,
+    details: &InstitutionDetails,
+) -> Result<(), StoreError> {
+    for other in state.institutions.values().filter(|i| Some(i.id) != except) {
+        if other.details.number == details.number {
+            return Err(StoreError::Duplicate(Duplicate::InstitutionNumber));
+        }
+        if other.details.credit_code == details.credit_code {
+            return Err(StoreError::Duplicate(Duplicate::CreditCode));
+        }
+    }
+    Ok(())
+}

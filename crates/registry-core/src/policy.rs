@@ -1,0 +1,147 @@
+//! The register's policy: every number that a rule uses, in one value.
+//!
+//! Each registration cycle carries its own [`Policy`], which the association edits; a new
+//! cycle starts from [`Policy::default`]. No rule of the core writes one of these numbers
+//! as a constant. `docs/POLICY.md` gives the source of every default.
+
+use rust_decimal::Decimal;
+
+use crate::violation::{Violation, Violations, ok_or_violations};
+
+/// The numbers the rules of the register use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Length of a registration cycle in years (第十六条: 4).
+    pub cycle_years: u32,
+    /// A candidate must be under this age (周岁) on the exam date (source document: 65).
+    pub exam_age_limit: u32,
+    /// A person must be under this age on the first day of a registration, and a
+    /// registration ends the day before this birthday (source document: 70).
+    pub registration_age_limit: u32,
+    /// Renewal of the qualification certificate requires being under this age
+    /// (第二十二条: 65).
+    pub certificate_renewal_age_limit: u32,
+    /// Continuing-education hours a person must accumulate within a cycle to renew
+    /// (not published anywhere; default 32, i.e. 8 a year).
+    pub hours_required: Decimal,
+    /// Whether each renewed item must be covered by at least one course attended in the
+    /// cycle (source document, question 4: yes).
+    pub require_item_coverage: bool,
+    /// A certificate is due within this many working days after its pass list is
+    /// published (source document, question 10: 20).
+    pub certificate_due_working_days: u32,
+    /// The association publishes registered people within this many working days
+    /// (第十九条: 5).
+    pub publication_due_working_days: u32,
+    /// Renewal may be applied for this many months before a registration ends
+    /// (第二十一条: 3).
+    pub renewal_window_months: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            cycle_years: 4,
+            exam_age_limit: 65,
+            registration_age_limit: 70,
+            certificate_renewal_age_limit: 65,
+            hours_required: Decimal::from(32),
+            require_item_coverage: true,
+            certificate_due_working_days: 20,
+            publication_due_working_days: 5,
+            renewal_window_months: 3,
+        }
+    }
+}
+
+impl Policy {
+    /// Checks every number against its sensible range and reports all that are out.
+    pub fn check(&self) -> Result<(), Violations> {
+        let mut problems = Vec::new();
+        let mut within = |field, label, value: u32, min: u32, max: u32| {
+            if !(min..=max).contains(&value) {
+                problems.push(Violation::PolicyRange {
+                    field,
+                    label,
+                    min: min.to_string(),
+                    max: max.to_string(),
+                });
+            }
+        };
+        within("cycle_years", "注册周期（年）", self.cycle_years, 1, 10);
+        within("exam_age_limit", "考核年龄上限", self.exam_age_limit, 18, 100);
+        within(
+            "registration_age_limit",
+            "注册年龄上限",
+            self.registration_age_limit,
+            18,
+            100,
+        );
+        within(
+            "certificate_renewal_age_limit",
+            "换证年龄上限",
+            self.certificate_renewal_age_limit,
+            18,
+            100,
+        );
+        within(
+            "certificate_due_working_days",
+            "证书发放期限（工作日）",
+            self.certificate_due_working_days,
+            1,
+            250,
+        );
+        within(
+            "publication_due_working_days",
+            "注册公示期限（工作日）",
+            self.publication_due_working_days,
+            1,
+            250,
+        );
+        within(
+            "renewal_window_months",
+            "换证申请提前月数",
+            self.renewal_window_months,
+            0,
+            24,
+        );
+        let max_hours = Decimal::from(1000);
+        if self.hours_required < Decimal::ZERO || self.hours_required > max_hours {
+            problems.push(Violation::PolicyRange {
+                field: "hours_required",
+                label: "继续教育课时要求",
+                min: "0".to_owned(),
+                max: max_hours.to_string(),
+            });
+        }
+        ok_or_violations((), problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_within_range() {
+        assert_eq!(Policy::default().check(), Ok(()));
+    }
+
+    #[test]
+    fn every_field_out_of_range_is_reported() {
+        let policy = Policy {
+            cycle_years: 0,
+            exam_age_limit: 10,
+            hours_required: Decimal::from(-1),
+            ..Policy::default()
+        };
+        let fields: Vec<&str> = policy
+            .check()
+            .unwrap_err()
+            .as_slice()
+            .iter()
+            .filter_map(Violation::field)
+            .collect();
+        assert_eq!(fields, ["cycle_years", "exam_age_limit", "hours_required"]);
+    }
+}

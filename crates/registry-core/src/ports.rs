@@ -1,0 +1,487 @@
+//! The ports through which storage plugs into the core.
+//!
+//! [`Register`] opens transactions; [`RegisterTx`] reads and writes the register inside
+//! one. Every use case of [`crate::usecases`] runs in one transaction: it reads what it
+//! needs, decides with the pure rules, writes, and commits; if anything fails the
+//! transaction is dropped and nothing is written. Each method's contract says what it
+//! must return when the register refuses a write; an implementation that returns
+//! something else breaks the register's invariants.
+//!
+//! The traits are written with `impl Future + Send` so that use cases can run on any
+//! async runtime and inside multi-threaded servers; an implementation may write its
+//! methods as `async fn`.
+
+use std::fmt;
+use std::future::Future;
+
+use time::OffsetDateTime;
+
+use crate::assessment::{AssessmentDetails, OnSiteAssessment};
+use crate::cycle::{Cycles, RegistrationCycle};
+use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
+use crate::holding::{Employment, Holding, NewHolding, RegistrationRecord};
+use crate::ids::{
+    AssessmentId, AttendanceId, CourseId, CycleId, InstitutionId, PersonId,
+};
+use crate::institution::{Institution, InstitutionDetails};
+use crate::person::{AssessorDetails, Person, PersonName};
+use crate::policy::Policy;
+use crate::qualification::Qualification;
+use crate::registration_number::RegistrationNumber;
+use crate::resident_id::ResidentId;
+use crate::text::Text;
+
+/// The kinds of record, for errors and audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    /// A person.
+    Person,
+    /// An institution.
+    Institution,
+    /// An employment of a person by an institution.
+    Employment,
+    /// A holding of a person's item.
+    Holding,
+    /// A qualification.
+    Qualification,
+    /// A registration cycle.
+    Cycle,
+    /// A training course.
+    Course,
+    /// An attendance entry.
+    Attendance,
+    /// An on-site assessment.
+    Assessment,
+}
+
+impl Entity {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Entity::Person => "person",
+            Entity::Institution => "institution",
+            Entity::Employment => "employment",
+            Entity::Holding => "holding",
+            Entity::Qualification => "qualification",
+            Entity::Cycle => "cycle",
+            Entity::Course => "course",
+            Entity::Attendance => "attendance",
+            Entity::Assessment => "assessment",
+        }
+    }
+
+    /// The Chinese noun.
+    pub fn label(self) -> &'static str {
+        match self {
+            Entity::Person => "人员",
+            Entity::Institution => "机构",
+            Entity::Employment => "聘用关系",
+            Entity::Holding => "评审项",
+            Entity::Qualification => "评审资格",
+            Entity::Cycle => "注册周期",
+            Entity::Course => "培训班",
+            Entity::Attendance => "课时记录",
+            Entity::Assessment => "现场评审记录",
+        }
+    }
+}
+
+/// A write that the register refuses because of what others did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conflict {
+    /// Another active holding of the same (person, item) exists: another institution
+    /// took the item first. `item` is the item's code as the store reports it; use cases
+    /// replace it with the item's name.
+    ItemHeld {
+        /// The item's code or name.
+        item: String,
+    },
+    /// The record changed since it was read (its version differs): a stale edit.
+    Stale(Entity),
+}
+
+/// A record that may exist only once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicate {
+    /// A person with this resident ID number exists.
+    ResidentId,
+    /// The person already holds this qualification.
+    Qualification,
+    /// An institution with this number exists.
+    InstitutionNumber,
+    /// An institution with this credit code exists.
+    CreditCode,
+    /// The person is already employed by this institution.
+    Employment,
+}
+
+impl Duplicate {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Duplicate::ResidentId => "duplicate.resident_id",
+            Duplicate::Qualification => "duplicate.qualification",
+            Duplicate::InstitutionNumber => "duplicate.institution_number",
+            Duplicate::CreditCode => "duplicate.credit_code",
+            Duplicate::Employment => "duplicate.employment",
+        }
+    }
+
+    /// The Chinese message.
+    pub fn message(self) -> &'static str {
+        match self {
+            Duplicate::ResidentId => "该身份证号已登记",
+            Duplicate::Qualification => "该人员已取得该评审资格",
+            Duplicate::InstitutionNumber => "该机构编号已被其他机构使用",
+            Duplicate::CreditCode => "该统一社会信用代码已被其他机构使用",
+            Duplicate::Employment => "该人员已由本机构聘用",
+        }
+    }
+}
+
+/// What storage reports when a read or write fails.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Refused because of what others did; see [`Conflict`].
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    /// Refused because the record exists already; see [`Duplicate`].
+    #[error("duplicate: {0:?}")]
+    Duplicate(Duplicate),
+    /// A transient failure (a serialization failure, a busy database): running the whole
+    /// transaction again may succeed. The use-case runner retries a few times.
+    #[error("transient failure, retry")]
+    Retry,
+    /// The database does not answer.
+    #[error("the database does not answer")]
+    Unavailable,
+    /// Anything else. The text is for the log only and never reaches a user.
+    #[error("unexpected storage failure: {0}")]
+    Unexpected(String),
+}
+
+/// Who acted, for the audit log.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// An administrator of the association, by account name.
+    Association {
+        /// The account name.
+        account: String,
+    },
+    /// An institution's account.
+    Institution {
+        /// The institution.
+        id: InstitutionId,
+        /// The account name.
+        account: String,
+    },
+    /// An assessor through an institution's fill-in entry.
+    Assessor {
+        /// The person.
+        person: PersonId,
+        /// The institution whose entry they used.
+        via: InstitutionId,
+    },
+    /// A batch job.
+    System {
+        /// The job's name.
+        job: String,
+    },
+}
+
+impl fmt::Debug for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.describe())
+    }
+}
+
+impl Actor {
+    /// A one-line description for the audit log: `association:admin`,
+    /// `institution:3:fj-center`, `assessor:17@3`, `system:sweep`.
+    pub fn describe(&self) -> String {
+        match self {
+            Actor::Association { account } => format!("association:{account}"),
+            Actor::Institution { id, account } => format!("institution:{id}:{account}"),
+            Actor::Assessor { person, via } => format!("assessor:{person}@{via}"),
+            Actor::System { job } => format!("system:{job}"),
+        }
+    }
+}
+
+/// A record's fields as text, before or after a change, for the audit log. Sensitive
+/// values (the resident ID number) appear masked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot(pub Vec<(&'static str, String)>);
+
+impl Snapshot {
+    /// Adds a field.
+    pub fn with(mut self, key: &'static str, value: impl fmt::Display) -> Snapshot {
+        self.0.push((key, value.to_string()));
+        self
+    }
+}
+
+/// One entry of the audit log, written in the same transaction as the change it records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who.
+    pub actor: Actor,
+    /// What, as a stable code (`holding.register`).
+    pub action: &'static str,
+    /// The kind of record changed.
+    pub entity: Entity,
+    /// Its identifier.
+    pub entity_id: i64,
+    /// The person concerned, so a person's history can be found.
+    pub person: Option<PersonId>,
+    /// The record before.
+    pub before: Option<Snapshot>,
+    /// The record after.
+    pub after: Option<Snapshot>,
+}
+
+/// Opens transactions on the register.
+pub trait Register: Send + Sync {
+    /// A transaction.
+    type Tx: RegisterTx;
+
+    /// Begins a transaction. Dropping it without [`RegisterTx::commit`] rolls it back.
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
+}
+
+/// Reads and writes of the register within one transaction.
+///
+/// Reads see the transaction's own writes. Writes that carry a `version` MUST apply only
+/// if the stored version equals it, MUST increment it, and MUST return
+/// `Conflict(Stale(..))` otherwise: two people never silently overwrite each other.
+pub trait RegisterTx: Send {
+    /// Commits every write of the transaction, or none. MAY return `Retry` when a
+    /// concurrent transaction made this one impossible to serialize.
+    fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // People.
+
+    /// The person with this id.
+    fn person(
+        &mut self,
+        id: PersonId,
+    ) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
+
+    /// The person with this resident ID number.
+    fn person_by_resident_id(
+        &mut self,
+        id: &ResidentId,
+    ) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
+
+    /// Adds a person with empty details. MUST return `Duplicate(ResidentId)` if a person
+    /// with this ID number exists.
+    fn insert_person(
+        &mut self,
+        name: &PersonName,
+        resident_id: &ResidentId,
+    ) -> impl Future<Output = Result<PersonId, StoreError>> + Send;
+
+    /// Replaces the person's details if their version is `expected_version`; returns the
+    /// new version. MUST return `Conflict(Stale(Person))` otherwise.
+    fn update_details(
+        &mut self,
+        person: PersonId,
+        details: &AssessorDetails,
+        expected_version: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Gives the person a new registration number in the given year if they have none,
+    /// and returns the person's number. A number MUST never be given twice, to anyone,
+    /// ever (numbers of rolled-back transactions may be skipped, never reissued once
+    /// committed).
+    fn assign_registration_number(
+        &mut self,
+        person: PersonId,
+        year: u16,
+    ) -> impl Future<Output = Result<RegistrationNumber, StoreError>> + Send;
+
+    // Qualifications.
+
+    /// The person's qualifications.
+    fn qualifications(
+        &mut self,
+        person: PersonId,
+    ) -> impl Future<Output = Result<Vec<Qualification>, StoreError>> + Send;
+
+    /// Records a qualification. MUST return `Duplicate(Qualification)` if the person
+    /// holds that item already.
+    fn insert_qualification(
+        &mut self,
+        qualification: &Qualification,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // Institutions.
+
+    /// The institution with this id.
+    fn institution(
+        &mut self,
+        id: InstitutionId,
+    ) -> impl Future<Output = Result<Option<Institution>, StoreError>> + Send;
+
+    /// Adds an institution (active). MUST return `Duplicate(InstitutionNumber)` or
+    /// `Duplicate(CreditCode)` if another institution has that number or code.
+    fn insert_institution(
+        &mut self,
+        details: &InstitutionDetails,
+    ) -> impl Future<Output = Result<InstitutionId, StoreError>> + Send;
+
+    /// Replaces an institution's details and active flag if its version is
+    /// `institution.version`; returns the new version. Same duplicates as insert; MUST
+    /// return `Conflict(Stale(Institution))` on a version mismatch.
+    fn update_institution(
+        &mut self,
+        institution: &Institution,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    // Employments and holdings.
+
+    /// The employment of the person by the institution.
+    fn employment(
+        &mut self,
+        person: PersonId,
+        institution: InstitutionId,
+    ) -> impl Future<Output = Result<Option<Employment>, StoreError>> + Send;
+
+    /// Every employment of the person.
+    fn employments_of(
+        &mut self,
+        person: PersonId,
+    ) -> impl Future<Output = Result<Vec<Employment>, StoreError>> + Send;
+
+    /// Adds an employment (its `version` is ignored and starts at 1). MUST return
+    /// `Duplicate(Employment)` if one exists for the pair.
+    fn insert_employment(
+        &mut self,
+        employment: &Employment,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces the password and progress of an employment if its version is
+    /// `employment.version`; returns the new version.
+    fn update_employment(
+        &mut self,
+        employment: &Employment,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Every holding of the person's items, active and released, oldest first.
+    fn holdings_of(
+        &mut self,
+        person: PersonId,
+    ) -> impl Future<Output = Result<Vec<Holding>, StoreError>> + Send;
+
+    /// Adds a holding. MUST return `Conflict(ItemHeld)` if an active holding of the same
+    /// (person, item) exists, at any institution. Storage MUST enforce this with a
+    /// constraint of the database, so that two concurrent transactions cannot both
+    /// succeed.
+    fn insert_holding(
+        &mut self,
+        holding: &NewHolding,
+    ) -> impl Future<Output = Result<Holding, StoreError>> + Send;
+
+    /// Replaces a holding's state, registration and release facts if its version is
+    /// `holding.version`; returns the new version.
+    fn update_holding(
+        &mut self,
+        holding: &Holding,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Every registration ever made of the person's items.
+    fn registrations_of(
+        &mut self,
+        person: PersonId,
+    ) -> impl Future<Output = Result<Vec<RegistrationRecord>, StoreError>> + Send;
+
+    /// Keeps a registration in the history.
+    fn insert_registration(
+        &mut self,
+        record: &RegistrationRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // Cycles.
+
+    /// Every registration cycle.
+    fn cycles(&mut self) -> impl Future<Output = Result<Cycles, StoreError>> + Send;
+
+    /// Adds a cycle.
+    fn insert_cycle(
+        &mut self,
+        name: &Text,
+        start: time::Date,
+        end: time::Date,
+        policy: &Policy,
+    ) -> impl Future<Output = Result<CycleId, StoreError>> + Send;
+
+    /// Replaces a cycle's name, dates and policy.
+    fn update_cycle(
+        &mut self,
+        cycle: &RegistrationCycle,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // Continuing education.
+
+    /// The course with this id.
+    fn course(
+        &mut self,
+        id: CourseId,
+    ) -> impl Future<Output = Result<Option<TrainingCourse>, StoreError>> + Send;
+
+    /// Adds a course.
+    fn insert_course(
+        &mut self,
+        details: &CourseDetails,
+    ) -> impl Future<Output = Result<CourseId, StoreError>> + Send;
+
+    /// The courses the person has attendance entries for.
+    fn courses_of(
+        &mut self,
+        person: PersonId,
+    ) -> impl Future<Output = Result<Vec<TrainingCourse>, StoreError>> + Send;
+
+    /// The person's attendance entries, reversals included.
+    fn attendance_of(
+        &mut self,
+        person: PersonId,
+    ) -> impl Future<Output = Result<Vec<Attendance>, StoreError>> + Send;
+
+    /// Adds an attendance entry.
+    fn insert_attendance(
+        &mut self,
+        entry: &NewAttendance,
+    ) -> impl Future<Output = Result<AttendanceId, StoreError>> + Send;
+
+    /// The attendance entry with this id.
+    fn attendance_entry(
+        &mut self,
+        id: AttendanceId,
+    ) -> impl Future<Output = Result<Option<Attendance>, StoreError>> + Send;
+
+    // On-site assessments.
+
+    /// The person's on-site assessments.
+    fn assessments_of(
+        &mut self,
+        person: PersonId,
+    ) -> impl Future<Output = Result<Vec<OnSiteAssessment>, StoreError>> + Send;
+
+    /// Adds an on-site assessment.
+    fn insert_assessment(
+        &mut self,
+        person: PersonId,
+        recorded_by: Option<InstitutionId>,
+        details: &AssessmentDetails,
+    ) -> impl Future<Output = Result<AssessmentId, StoreError>> + Send;
+
+    // Audit.
+
+    /// Appends to the audit log, in this transaction.
+    fn audit(
+        &mut self,
+        record: &AuditRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

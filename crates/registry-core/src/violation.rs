@@ -1,0 +1,414 @@
+//! Every rule violation a user can meet, with a stable code and a Chinese message.
+//!
+//! A use case returns **all** the violations of a request at once ([`Violations`]), so a
+//! form can show each next to its field. The code (`registration.age_limit`) is stable:
+//! clients and tests match on it; the message is for people and may be reworded.
+
+use std::fmt;
+
+use crate::calendar::CalendarError;
+use crate::credit_code::CreditCodeError;
+use crate::date::DateError;
+use crate::registration_number::RegistrationNumberError;
+use crate::resident_id::ResidentIdError;
+
+/// One rule violation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    /// An invalid resident ID number.
+    #[error(transparent)]
+    ResidentId(#[from] ResidentIdError),
+    /// An invalid unified social credit code.
+    #[error(transparent)]
+    CreditCode(#[from] CreditCodeError),
+    /// An invalid registration number.
+    #[error(transparent)]
+    RegistrationNumber(#[from] RegistrationNumberError),
+    /// A working-day question the calendar cannot answer.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    /// A malformed date.
+    #[error(transparent)]
+    Date(#[from] DateError),
+
+    /// A required field is empty.
+    #[error("“{label}”未填写")]
+    Missing {
+        /// The field's code.
+        field: &'static str,
+        /// The field's Chinese label.
+        label: &'static str,
+    },
+    /// A field is longer than allowed.
+    #[error("“{label}”不能超过{max}个字")]
+    TooLong {
+        /// The field's code.
+        field: &'static str,
+        /// The field's Chinese label.
+        label: &'static str,
+        /// The most characters allowed.
+        max: usize,
+    },
+    /// A field holds a control character or a character its kind does not allow.
+    #[error("“{label}”含有不允许的字符")]
+    BadCharacter {
+        /// The field's code.
+        field: &'static str,
+        /// The field's Chinese label.
+        label: &'static str,
+    },
+    /// A field's value has the wrong form; `expected` says what it should be.
+    #[error("“{label}”格式不正确：{expected}")]
+    BadFormat {
+        /// The field's code.
+        field: &'static str,
+        /// The field's Chinese label.
+        label: &'static str,
+        /// What the value should look like.
+        expected: &'static str,
+    },
+    /// The sex typed differs from the one in the ID number.
+    #[error("性别与身份证号不符：身份证号显示为“{from_id}”")]
+    SexMismatch {
+        /// The sex the ID number records.
+        from_id: &'static str,
+    },
+    /// A person with registered items must keep their details complete.
+    #[error("已有注册评审项的人员，必填信息不能清空（缺少：{missing}）")]
+    RegisteredMustStayComplete {
+        /// The missing fields, by label.
+        missing: String,
+    },
+
+    /// The review item is not in the catalogue.
+    #[error("评审项目“{0}”不在评审项目目录中")]
+    UnknownItem(String),
+    /// No review item chosen.
+    #[error("请至少选择一个评审项目")]
+    NoItems,
+
+    /// The candidate is too old on the exam date.
+    #[error("考核日期 {exam_date} 时已满{age}周岁，考核年龄须在{limit}周岁以下")]
+    ExamAgeLimit {
+        /// Full years on the exam date.
+        age: u32,
+        /// The exam date.
+        exam_date: String,
+        /// The age limit.
+        limit: u32,
+    },
+    /// The exam date lies in the future.
+    #[error("考核日期 {0} 晚于今天")]
+    ExamDateInFuture(String),
+    /// The pass list was published before the exam, or after today.
+    #[error("合格名单公布日期 {published_on} 应不早于考核日期 {exam_date}，且不晚于今天")]
+    PublicationDate {
+        /// The publication date.
+        published_on: String,
+        /// The exam date.
+        exam_date: String,
+    },
+    /// The exam result names a person differently from the register.
+    #[error("身份证号 {masked_id} 已登记为“{recorded}”，与“{given}”不符")]
+    NameMismatch {
+        /// The ID number, masked.
+        masked_id: String,
+        /// The name in the register.
+        recorded: String,
+        /// The name given.
+        given: String,
+    },
+
+    /// The person did not pass the exam in this item.
+    #[error("未取得“{item}”的评审资格")]
+    NotQualified {
+        /// The item's name.
+        item: String,
+    },
+    /// The person is too old on the first day of the registration.
+    #[error("{on} 时已满{age}周岁，注册年龄须在{limit}周岁以下")]
+    RegistrationAgeLimit {
+        /// Full years on that day.
+        age: u32,
+        /// The first day of the registration.
+        on: String,
+        /// The age limit.
+        limit: u32,
+    },
+    /// The person's details are not complete.
+    #[error("人员基本信息未填报完整（缺少：{missing}）")]
+    DetailsIncomplete {
+        /// The missing fields, by label.
+        missing: String,
+    },
+    /// The item is not awaiting registration.
+    #[error("“{item}”当前状态为“{state}”，只有“等待注册”的评审项可以注册")]
+    NotAwaitingRegistration {
+        /// The item's name.
+        item: String,
+        /// The state's label.
+        state: &'static str,
+    },
+    /// The item is registered and its renewal window has not opened.
+    #[error("“{item}”已注册，有效期至 {valid_until}；可于 {window_opens} 起办理下一周期注册")]
+    AlreadyRegistered {
+        /// The item's name.
+        item: String,
+        /// The last day of the registration.
+        valid_until: String,
+        /// The first day renewal may be applied for.
+        window_opens: String,
+    },
+    /// No registration cycle covers the date.
+    #[error("{0} 不在任何注册周期内，请联系促进会设置注册周期")]
+    NoCycle(String),
+    /// The next cycle, needed for an early renewal, is not defined yet.
+    #[error("下一注册周期尚未设置，暂不能办理续期注册")]
+    NoNextCycle,
+    /// Too few continuing-education hours in the previous cycle.
+    #[error("注册周期“{cycle}”继续教育课时为{have}，须满{need}，尚差{short}")]
+    HoursShort {
+        /// The cycle's name.
+        cycle: String,
+        /// Hours accumulated.
+        have: String,
+        /// Hours required.
+        need: String,
+        /// Hours missing.
+        short: String,
+    },
+    /// No course attended in the previous cycle covered the item.
+    #[error("注册周期“{cycle}”参加的继续教育培训班均未覆盖“{item}”，该项不能换证或注册")]
+    ItemNotCovered {
+        /// The cycle's name.
+        cycle: String,
+        /// The item's name.
+        item: String,
+    },
+    /// The person is too old to renew the qualification certificate.
+    #[error("{on} 时已满{age}周岁，换证年龄须在{limit}周岁以下")]
+    CertificateRenewalAgeLimit {
+        /// Full years on that day.
+        age: u32,
+        /// The day of renewal.
+        on: String,
+        /// The age limit.
+        limit: u32,
+    },
+
+    /// Another institution holds the item.
+    #[error("“{item}”已由其他机构聘用，须由原机构“退回人员”后方可聘用")]
+    HeldByAnother {
+        /// The item's name.
+        item: String,
+    },
+    /// This institution holds the item already.
+    #[error("本机构已聘用该人员的“{item}”")]
+    AlreadyHeld {
+        /// The item's name.
+        item: String,
+    },
+    /// A state change the item's state does not allow.
+    #[error("评审项当前状态为“{state}”，不能{action}")]
+    IllegalTransition {
+        /// The state's label.
+        state: &'static str,
+        /// What was attempted, in Chinese.
+        action: &'static str,
+    },
+    /// The institution account is disabled.
+    #[error("机构“{0}”已停用")]
+    InstitutionDisabled(String),
+    /// The employment of the person by this institution has no fill-in password yet.
+    #[error("尚未为该人员设置填报密码")]
+    NoFillInPassword,
+
+    /// Attended hours must be positive.
+    #[error("课时应大于0，且最多保留一位小数")]
+    HoursNotPositive,
+    /// More hours than the course counts.
+    #[error("该培训班计{course_hours}课时，已记录{recorded}课时，不能再记录{requested}课时")]
+    HoursExceedCourse {
+        /// The course's hours.
+        course_hours: String,
+        /// Hours already recorded for the person.
+        recorded: String,
+        /// Hours asked for.
+        requested: String,
+    },
+    /// Only certificate holders are credited hours.
+    #[error("该人员未取得任何评审资格，不能记录继续教育课时")]
+    NotCertificateHolder,
+    /// The entry was reversed already, or is itself a reversal.
+    #[error("该课时记录已冲销或本身是冲销记录，不能再次冲销")]
+    CannotReverse,
+    /// A course's dates are out of order.
+    #[error("培训班结束日期 {end} 早于开始日期 {start}")]
+    CourseDates {
+        /// Start.
+        start: String,
+        /// End.
+        end: String,
+    },
+
+    /// The on-site assessment ends in the future.
+    #[error("现场评审结束日期 {0} 晚于今天")]
+    AssessmentInFuture(String),
+    /// The institution may record assessments only for items it holds.
+    #[error("本机构未聘用该人员的“{item}”，不能记录该项现场评审")]
+    AssessmentItemNotHeld {
+        /// The item's name.
+        item: String,
+    },
+
+    /// A cycle ends before it starts.
+    #[error("注册周期结束日期 {end} 早于开始日期 {start}")]
+    CycleDates {
+        /// Start.
+        start: String,
+        /// End.
+        end: String,
+    },
+    /// A cycle overlaps another.
+    #[error("注册周期与“{0}”重叠")]
+    CycleOverlap(String),
+    /// A policy number out of range.
+    #[error("“{label}”应在{min}至{max}之间")]
+    PolicyRange {
+        /// The field's code.
+        field: &'static str,
+        /// The field's label.
+        label: &'static str,
+        /// Lowest allowed.
+        min: String,
+        /// Highest allowed.
+        max: String,
+    },
+    /// An institution needs at least one qualification number.
+    #[error("省级资质编号和国家级资质编号至少填写一个")]
+    QualificationNumberRequired,
+}
+
+impl Violation {
+    /// The stable code of this violation.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Violation::ResidentId(e) => e.code(),
+            Violation::CreditCode(e) => e.code(),
+            Violation::RegistrationNumber(e) => e.code(),
+            Violation::Calendar(e) => e.code(),
+            Violation::Date(e) => e.code(),
+            Violation::Missing { .. } => "field.missing",
+            Violation::TooLong { .. } => "field.too_long",
+            Violation::BadCharacter { .. } => "field.bad_character",
+            Violation::BadFormat { .. } => "field.bad_format",
+            Violation::SexMismatch { .. } => "details.sex_mismatch",
+            Violation::RegisteredMustStayComplete { .. } => "details.registered_must_stay_complete",
+            Violation::UnknownItem(_) => "item.unknown",
+            Violation::NoItems => "item.none",
+            Violation::ExamAgeLimit { .. } => "exam.age_limit",
+            Violation::ExamDateInFuture(_) => "exam.date_in_future",
+            Violation::PublicationDate { .. } => "exam.publication_date",
+            Violation::NameMismatch { .. } => "exam.name_mismatch",
+            Violation::NotQualified { .. } => "registration.not_qualified",
+            Violation::RegistrationAgeLimit { .. } => "registration.age_limit",
+            Violation::DetailsIncomplete { .. } => "registration.details_incomplete",
+            Violation::NotAwaitingRegistration { .. } => "registration.not_awaiting",
+            Violation::AlreadyRegistered { .. } => "registration.already_registered",
+            Violation::NoCycle(_) => "registration.no_cycle",
+            Violation::NoNextCycle => "registration.no_next_cycle",
+            Violation::HoursShort { .. } => "education.hours_short",
+            Violation::ItemNotCovered { .. } => "education.item_not_covered",
+            Violation::CertificateRenewalAgeLimit { .. } => "certificate.renewal_age_limit",
+            Violation::HeldByAnother { .. } => "holding.held_by_another",
+            Violation::AlreadyHeld { .. } => "holding.already_held",
+            Violation::IllegalTransition { .. } => "holding.illegal_transition",
+            Violation::InstitutionDisabled(_) => "institution.disabled",
+            Violation::NoFillInPassword => "employment.no_password",
+            Violation::HoursNotPositive => "attendance.hours_not_positive",
+            Violation::HoursExceedCourse { .. } => "attendance.exceeds_course",
+            Violation::NotCertificateHolder => "attendance.not_certificate_holder",
+            Violation::CannotReverse => "attendance.cannot_reverse",
+            Violation::CourseDates { .. } => "course.dates",
+            Violation::AssessmentInFuture(_) => "assessment.in_future",
+            Violation::AssessmentItemNotHeld { .. } => "assessment.item_not_held",
+            Violation::CycleDates { .. } => "cycle.dates",
+            Violation::CycleOverlap(_) => "cycle.overlap",
+            Violation::PolicyRange { .. } => "policy.range",
+            Violation::QualificationNumberRequired => "institution.qualification_number_required",
+        }
+    }
+
+    /// The form field this violation belongs to, if it belongs to one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Violation::Missing { field, .. }
+            | Violation::TooLong { field, .. }
+            | Violation::BadCharacter { field, .. }
+            | Violation::BadFormat { field, .. }
+            | Violation::PolicyRange { field, .. } => Some(field),
+            Violation::SexMismatch { .. } => Some("sex"),
+            Violation::ResidentId(_) => Some("resident_id"),
+            Violation::CreditCode(_) => Some("credit_code"),
+            _ => None,
+        }
+    }
+}
+
+/// One or more violations, reported together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violations(Vec<Violation>);
+
+impl Violations {
+    /// Wraps a non-empty list.
+    pub fn new(list: Vec<Violation>) -> Violations {
+        Violations(list)
+    }
+
+    /// The violations, in the order found.
+    pub fn as_slice(&self) -> &[Violation] {
+        &self.0
+    }
+
+    /// The violations.
+    pub fn into_vec(self) -> Vec<Violation> {
+        self.0
+    }
+
+    /// Whether a violation with this code is among them.
+    pub fn has(&self, code: &str) -> bool {
+        self.0.iter().any(|v| v.code() == code)
+    }
+
+    /// The codes, in order.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.0.iter().map(Violation::code).collect()
+    }
+}
+
+impl fmt::Display for Violations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, violation) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("；")?;
+            }
+            write!(f, "{violation}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<Violation> for Violations {
+    fn from(violation: Violation) -> Self {
+        Violations(vec![violation])
+    }
+}
+
+/// Turns a list into `Ok(value)` when it is empty and `Err` otherwise.
+pub(crate) fn ok_or_violations<T>(value: T, list: Vec<Violation>) -> Result<T, Violations> {
+    if list.is_empty() {
+        Ok(value)
+    } else {
+        Err(Violations(list))
+    }
+}
