@@ -257,15 +257,21 @@ mod tests {
     #[test]
     fn refuses_dates_outside_the_calendar_and_in_the_future() {
         assert_eq!(
-            parse(&form("2012-12-28", "2013-01-04")).unwrap_err().codes(),
+            parse(&form("2012-12-28", "2013-01-04"))
+                .unwrap_err()
+                .codes(),
             ["calendar.outside"]
         );
         assert_eq!(
-            parse(&form("2026-11-25", "2026-11-27")).unwrap_err().codes(),
+            parse(&form("2026-11-25", "2026-11-27"))
+                .unwrap_err()
+                .codes(),
             ["assessment.in_future"]
         );
         assert_eq!(
-            parse(&form("2024-10-09", "2024-09-27")).unwrap_err().codes(),
+            parse(&form("2024-10-09", "2024-09-27"))
+                .unwrap_err()
+                .codes(),
             ["calendar.end_before_start"]
         );
     }
@@ -283,7 +289,10 @@ mod tests {
             assessment(1, "2024-03-04", "2024-03-08"),
             assessment(2, "2024-03-07", "2024-03-11"),
         ];
-        assert_eq!(both[0].details.working_days + both[1].details.working_days, 8);
+        assert_eq!(
+            both[0].details.working_days + both[1].details.working_days,
+            8
+        );
         assert_eq!(total_working_days(&data.calendar, &both), Ok(6));
     }
 }

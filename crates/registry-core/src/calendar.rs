@@ -208,11 +208,7 @@ impl WorkCalendar {
             return Err(whole(CalendarProblem::Empty));
         };
         let missing: Vec<_> = (first_year..=last_year)
-            .filter(|y| {
-                by_date
-                    .keys()
-                    .all(|d| d.year() != *y)
-            })
+            .filter(|y| by_date.keys().all(|d| d.year() != *y))
             .map(|y| LineProblem {
                 line: 0,
                 problem: CalendarProblem::MissingYear(y),
@@ -266,7 +262,11 @@ impl WorkCalendar {
         })?;
         let mut records = records.into_iter();
         let header_ok = records.next().is_some_and(|r| {
-            r.fields.iter().take(3).map(|f| f.trim()).collect::<Vec<_>>()
+            r.fields
+                .iter()
+                .take(3)
+                .map(|f| f.trim())
+                .collect::<Vec<_>>()
                 == ["date", "kind", "name"]
         });
         if !header_ok {
@@ -464,9 +464,18 @@ mod tests {
     fn known_answers() {
         let c = calendar();
         assert_eq!(c.years(), 2013..=2026);
-        assert_eq!(c.working_days(date!(2024 - 02 - 05), date!(2024 - 02 - 18)), Ok(6));
-        assert_eq!(c.working_days(date!(2024 - 09 - 27), date!(2024 - 10 - 09)), Ok(5));
-        assert_eq!(c.working_days(date!(2024 - 10 - 12), date!(2024 - 10 - 13)), Ok(1));
+        assert_eq!(
+            c.working_days(date!(2024 - 02 - 05), date!(2024 - 02 - 18)),
+            Ok(6)
+        );
+        assert_eq!(
+            c.working_days(date!(2024 - 09 - 27), date!(2024 - 10 - 09)),
+            Ok(5)
+        );
+        assert_eq!(
+            c.working_days(date!(2024 - 10 - 12), date!(2024 - 10 - 13)),
+            Ok(1)
+        );
         assert_eq!(
             c.add_working_days(date!(2024 - 09 - 20), 20),
             Ok(date!(2024 - 10 - 23))
@@ -491,17 +500,22 @@ mod tests {
     fn refuses_dates_outside_the_data() {
         let c = calendar();
         let outside = c.working_days(date!(2012 - 12 - 31), date!(2013 - 01 - 04));
-        assert_eq!(outside.as_ref().map_err(CalendarError::code), Err("calendar.outside"));
+        assert_eq!(
+            outside.as_ref().map_err(CalendarError::code),
+            Err("calendar.outside")
+        );
         assert_eq!(
             outside.unwrap_err().to_string(),
             "日期 2012-12-31 超出工作日历覆盖的年份（2013年至2026年）"
         );
         assert_eq!(
-            c.is_working_day(date!(2027 - 01 - 04)).map_err(|e| e.code()),
+            c.is_working_day(date!(2027 - 01 - 04))
+                .map_err(|e| e.code()),
             Err("calendar.outside")
         );
         assert_eq!(
-            c.add_working_days(date!(2026 - 12 - 20), 20).map_err(|e| e.code()),
+            c.add_working_days(date!(2026 - 12 - 20), 20)
+                .map_err(|e| e.code()),
             Err("calendar.beyond")
         );
         assert_eq!(

@@ -12,7 +12,9 @@ use std::fmt;
 const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// Weights 3^(i-1) mod 31 for positions 1–17.
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Weights of the GB 11714 organization code (positions 9–16 of the credit code).
 const ORGANIZATION_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
@@ -28,7 +30,9 @@ pub enum CreditCodeError {
     #[error("统一社会信用代码应为18位，实为{0}位")]
     Length(usize),
     /// A character outside the code's alphabet.
-    #[error("统一社会信用代码第{position}位的字符“{found}”无效：只能使用数字和除 I、O、S、V、Z 以外的大写字母")]
+    #[error(
+        "统一社会信用代码第{position}位的字符“{found}”无效：只能使用数字和除 I、O、S、V、Z 以外的大写字母"
+    )]
     Character {
         /// 1-based position.
         position: usize,
@@ -154,17 +158,32 @@ impl CreditCode {
         &self.0
     }
 
-    /// Completes seventeen characters with their check character. Used to make demo and
-    /// test data; `None` if the characters cannot start a valid code.
-    pub fn complete(seventeen: &str) -> Option<CreditCode> {
-        let chars: Vec<char> = seventeen.chars().collect();
-        if chars.len() != 17 {
+    /// Builds a code from its parts, computing both check characters: the registration
+    /// authority and kind (2 characters), the division code (6 digits) and the first
+    /// eight characters of the organization code. Used to make demo and test data; `None`
+    /// if the parts cannot form a valid code.
+    pub fn from_parts(
+        authority_and_kind: &str,
+        region: &str,
+        organization: &str,
+    ) -> Option<CreditCode> {
+        let eight: Vec<char> = organization.chars().collect();
+        if eight.len() != 8 {
             return None;
         }
-        let full: String = chars
+        let seventeen: Vec<char> = authority_and_kind
+            .chars()
+            .chain(region.chars())
+            .chain(eight.iter().copied())
+            .chain(std::iter::once(organization_check(&eight)))
+            .collect();
+        if seventeen.len() != 17 {
+            return None;
+        }
+        let full: String = seventeen
             .iter()
             .copied()
-            .chain(std::iter::once(check_character(&chars)))
+            .chain(std::iter::once(check_character(&seventeen)))
             .collect();
         Self::parse(&full).ok()
     }
@@ -191,7 +210,10 @@ mod tests {
         let code = CreditCode::parse("91350100M000100Y43").unwrap();
         assert_eq!(code.as_str(), "91350100M000100Y43");
         assert_eq!(CreditCode::parse(" 91350100m000100y43 ").unwrap(), code);
-        assert_eq!(CreditCode::complete("91350100M000100Y4"), Some(code));
+        assert_eq!(
+            CreditCode::from_parts("91", "350100", "M000100Y"),
+            Some(code)
+        );
     }
 
     #[test]

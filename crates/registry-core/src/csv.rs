@@ -117,9 +117,6 @@ mod tests {
 
     #[test]
     fn reports_an_unterminated_quote() {
-        assert_eq!(
-            records("a\n\"open,b\n"),
-            Err(UnterminatedQuote { line: 2 })
-        );
+        assert_eq!(records("a\n\"open,b\n"), Err(UnterminatedQuote { line: 2 }));
     }
 }

@@ -154,8 +154,8 @@ impl Cycles {
 /// same day `months` months before the day after the end (clamped to the month's last day).
 pub fn renewal_window_opens(valid_until: Date, months: u32) -> Date {
     let after = valid_until.next_day().unwrap_or(valid_until);
-    let index = i64::from(after.year()) * 12 + i64::from(u8::from(after.month())) - 1
-        - i64::from(months);
+    let index =
+        i64::from(after.year()) * 12 + i64::from(u8::from(after.month())) - 1 - i64::from(months);
     let year = i32::try_from(index.div_euclid(12)).unwrap_or(after.year());
     let month = u8::try_from(index.rem_euclid(12) + 1)
         .ok()
@@ -210,7 +210,11 @@ mod tests {
     fn refuses_overlaps_and_reversed_dates() {
         let a = cycle(1, date!(2021 - 01 - 01), date!(2024 - 12 - 31));
         let b = cycle(2, date!(2024 - 06 - 01), date!(2028 - 05 - 31));
-        assert!(Cycles::new(vec![a.clone(), b.clone()]).unwrap_err().has("cycle.overlap"));
+        assert!(
+            Cycles::new(vec![a.clone(), b.clone()])
+                .unwrap_err()
+                .has("cycle.overlap")
+        );
         let cycles = Cycles::new(vec![a]).unwrap();
         assert!(cycles.check_fits(&b).is_err());
         let reversed = RegistrationCycle::new(

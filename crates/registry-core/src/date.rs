@@ -117,7 +117,14 @@ mod tests {
         assert_eq!(parse_date("2024-02-29"), Ok(date!(2024 - 02 - 29)));
         assert_eq!(parse_date(" 2026-11-26 "), Ok(date!(2026 - 11 - 26)));
         assert_eq!(format_date(date!(2024 - 02 - 05)), "2024-02-05");
-        for bad in ["2024-2-5", "20240205", "2024/02/05", "", "２０２４-02-05", "2024-02-0a"] {
+        for bad in [
+            "2024-2-5",
+            "20240205",
+            "2024/02/05",
+            "",
+            "２０２４-02-05",
+            "2024-02-0a",
+        ] {
             assert_eq!(
                 parse_date(bad).map_err(|e| e.code()),
                 Err("date.format"),

@@ -418,12 +418,19 @@ mod tests {
         let recorded = [entry(1, 1, dec!(10), None)];
         assert!(check_attendance(&c, true, &recorded, dec!(6)).is_ok());
         assert_eq!(
-            check_attendance(&c, true, &recorded, dec!(6.5)).unwrap_err().codes(),
+            check_attendance(&c, true, &recorded, dec!(6.5))
+                .unwrap_err()
+                .codes(),
             ["attendance.exceeds_course"]
         );
         assert_eq!(
-            check_attendance(&c, false, &[], dec!(0)).unwrap_err().codes(),
-            ["attendance.not_certificate_holder", "attendance.hours_not_positive"]
+            check_attendance(&c, false, &[], dec!(0))
+                .unwrap_err()
+                .codes(),
+            [
+                "attendance.not_certificate_holder",
+                "attendance.hours_not_positive"
+            ]
         );
         assert!(check_attendance(&c, true, &[], dec!(7.25)).is_err());
         let reversal = entry(2, 1, dec!(-10), Some(1));

@@ -66,10 +66,18 @@ impl InstitutionDetails {
                 .ok()
                 .flatten()
         };
-        let provincial_number =
-            optional("provincial_number", "省级资质编号", &form.provincial_number, 40);
-        let national_number =
-            optional("national_number", "国家级资质编号", &form.national_number, 40);
+        let provincial_number = optional(
+            "provincial_number",
+            "省级资质编号",
+            &form.provincial_number,
+            40,
+        );
+        let national_number = optional(
+            "national_number",
+            "国家级资质编号",
+            &form.national_number,
+            40,
+        );
         let contact = optional("contact", "联系人及电话", &form.contact, 100);
         if provincial_number.is_none()
             && national_number.is_none()

@@ -21,9 +21,7 @@ use crate::ids::{
 use crate::institution::{Institution, InstitutionDetails};
 use crate::person::{AssessorDetails, Person, PersonName};
 use crate::policy::Policy;
-use crate::ports::{
-    AuditRecord, Conflict, Duplicate, Entity, Register, RegisterTx, StoreError,
-};
+use crate::ports::{AuditRecord, Conflict, Duplicate, Entity, Register, RegisterTx, StoreError};
 use crate::qualification::Qualification;
 use crate::registration_number::{MAX_SERIAL, RegistrationNumber};
 use crate::resident_id::ResidentId;
@@ -229,7 +227,9 @@ impl RegisterTx for MemoryTx {
         let serial = state.serials.entry(year).or_insert(0);
         *serial += 1;
         if *serial > MAX_SERIAL {
-            return Err(StoreError::Unexpected("registration serials exhausted".to_owned()));
+            return Err(StoreError::Unexpected(
+                "registration serials exhausted".to_owned(),
+            ));
         }
         let number = RegistrationNumber::new(year, *serial)
             .map_err(|e| StoreError::Unexpected(e.to_string()))?;
@@ -492,7 +492,10 @@ impl RegisterTx for MemoryTx {
             .collect())
     }
 
-    async fn insert_attendance(&mut self, entry: &NewAttendance) -> Result<AttendanceId, StoreError> {
+    async fn insert_attendance(
+        &mut self,
+        entry: &NewAttendance,
+    ) -> Result<AttendanceId, StoreError> {
         let state = self.write()?;
         let id = AttendanceId::new(state.next_id());
         state.attendance.insert(
@@ -509,7 +512,10 @@ impl RegisterTx for MemoryTx {
         Ok(id)
     }
 
-    async fn attendance_entry(&mut self, id: AttendanceId) -> Result<Option<Attendance>, StoreError> {
+    async fn attendance_entry(
+        &mut self,
+        id: AttendanceId,
+    ) -> Result<Option<Attendance>, StoreError> {
         Ok(self.state.attendance.get(&id).cloned())
     }
 

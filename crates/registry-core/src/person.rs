@@ -277,7 +277,9 @@ impl Education {
 
     /// Reads a label.
     pub fn parse(text: &str) -> Option<Education> {
-        Education::ALL.into_iter().find(|e| e.label() == text.trim())
+        Education::ALL
+            .into_iter()
+            .find(|e| e.label() == text.trim())
     }
 }
 
@@ -300,7 +302,10 @@ impl MobilePhone {
         let ok = digits.len() == 11
             && digits.chars().all(|c| c.is_ascii_digit())
             && digits.starts_with('1')
-            && digits.chars().nth(1).is_some_and(|c| ('3'..='9').contains(&c));
+            && digits
+                .chars()
+                .nth(1)
+                .is_some_and(|c| ('3'..='9').contains(&c));
         ok.then(|| MobilePhone(digits.to_owned()))
     }
 
@@ -473,9 +478,7 @@ impl AssessorDetails {
         let mobile = match form.mobile.trim() {
             "" => None,
             typed => MobilePhone::parse(typed).or_else(|| {
-                problems.push(
-                    DetailField::Mobile.bad_format("应为11位手机号码，以13至19开头"),
-                );
+                problems.push(DetailField::Mobile.bad_format("应为11位手机号码，以13至19开头"));
                 None
             }),
         };
@@ -493,7 +496,10 @@ impl AssessorDetails {
                 None
             }),
         };
-        if street.as_ref().is_some_and(|s| s.as_str().chars().count() < 5) {
+        if street
+            .as_ref()
+            .is_some_and(|s| s.as_str().chars().count() < 5)
+        {
             problems.push(DetailField::Street.bad_format("应具体到街道、门牌号（至少5个字）"));
         }
         ok_or_violations(
@@ -520,7 +526,11 @@ impl AssessorDetails {
 
     /// The form that shows these details, for editing them again.
     pub fn to_form(&self) -> DetailsForm {
-        let text = |t: &Option<Text>| t.as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default();
+        let text = |t: &Option<Text>| {
+            t.as_ref()
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default()
+        };
         DetailsForm {
             sex: self.sex.map(|s| s.label().to_owned()).unwrap_or_default(),
             ethnicity: text(&self.ethnicity),
@@ -599,7 +609,11 @@ impl AssessorDetails {
     /// The mailing address on one line (province, city, district, detailed address), if
     /// the parts needed for mailing are present.
     pub fn mailing_address(&self) -> Option<String> {
-        let (province, city, street) = (self.province.as_ref()?, self.city.as_ref()?, self.street.as_ref()?);
+        let (province, city, street) = (
+            self.province.as_ref()?,
+            self.city.as_ref()?,
+            self.street.as_ref()?,
+        );
         let district = self.district.as_ref().map(Text::as_str).unwrap_or("");
         Some(format!("{province}{city}{district}{street}"))
     }
@@ -726,7 +740,10 @@ mod tests {
             PersonName::parse("王2").map_err(|v| v.code()),
             Err("field.bad_character")
         );
-        assert_eq!(PersonName::parse("").map_err(|v| v.code()), Err("field.missing"));
+        assert_eq!(
+            PersonName::parse("").map_err(|v| v.code()),
+            Err("field.missing")
+        );
     }
 
     #[test]

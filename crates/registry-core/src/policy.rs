@@ -69,7 +69,13 @@ impl Policy {
             }
         };
         within("cycle_years", "注册周期（年）", self.cycle_years, 1, 10);
-        within("exam_age_limit", "考核年龄上限", self.exam_age_limit, 18, 100);
+        within(
+            "exam_age_limit",
+            "考核年龄上限",
+            self.exam_age_limit,
+            18,
+            100,
+        );
         within(
             "registration_age_limit",
             "注册年龄上限",

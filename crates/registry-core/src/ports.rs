@@ -20,9 +20,7 @@ use crate::assessment::{AssessmentDetails, OnSiteAssessment};
 use crate::cycle::{Cycles, RegistrationCycle};
 use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
 use crate::holding::{Employment, Holding, NewHolding, RegistrationRecord};
-use crate::ids::{
-    AssessmentId, AttendanceId, CourseId, CycleId, InstitutionId, PersonId,
-};
+use crate::ids::{AssessmentId, AttendanceId, CourseId, CycleId, InstitutionId, PersonId};
 use crate::institution::{Institution, InstitutionDetails};
 use crate::person::{AssessorDetails, Person, PersonName};
 use crate::policy::Policy;
@@ -293,9 +291,8 @@ pub trait RegisterTx: Send {
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
     /// Gives the person a new registration number in the given year if they have none,
-    /// and returns the person's number. A number MUST never be given twice, to anyone,
-    /// ever (numbers of rolled-back transactions may be skipped, never reissued once
-    /// committed).
+    /// and returns the person's number. A committed number MUST never be given again, to
+    /// anyone, ever.
     fn assign_registration_number(
         &mut self,
         person: PersonId,

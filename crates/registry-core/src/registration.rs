@@ -124,8 +124,7 @@ pub fn check_registration(
 ) -> Result<RegistrationPeriod, Vec<Violation>> {
     let name = reference.catalogue.name_of(&holding.item);
     let (cycle, valid_from) = match holding.state_on(today) {
-        ItemState::AwaitingRegistration | ItemState::Expired => match reference.cycles.at(today)
-        {
+        ItemState::AwaitingRegistration | ItemState::Expired => match reference.cycles.at(today) {
             Some(cycle) => (cycle, today),
             None => return Err(vec![Violation::NoCycle(format_date(today))]),
         },
@@ -177,11 +176,7 @@ pub fn check_registration(
 
 /// Why the qualification certificate cannot be renewed on `on`: the certificate renewal
 /// age limit (65, 第二十二条).
-pub fn certificate_renewal_obstacles(
-    person: &Person,
-    cycles: &Cycles,
-    on: Date,
-) -> Vec<Violation> {
+pub fn certificate_renewal_obstacles(person: &Person, cycles: &Cycles, on: Date) -> Vec<Violation> {
     let limit = cycles.policy_at(on).certificate_renewal_age_limit;
     let age = full_years(person.resident_id.birth_date(), on);
     if age >= limit {

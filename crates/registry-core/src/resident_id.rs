@@ -120,8 +120,8 @@ impl ResidentIdError {
 /// The province-level codes of GB/T 2260 (with 81 Hong Kong, 82 Macao and 83 Taiwan, which
 /// residence permits of their residents use).
 const PROVINCES: [u8; 35] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
-    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
 ];
 
 /// ISO 7064 MOD 11-2 weights: 2^(17-i) mod 11 for positions i = 0…16.

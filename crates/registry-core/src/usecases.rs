@@ -20,7 +20,7 @@ use crate::calendar::WorkCalendar;
 use crate::cycle::RegistrationCycle;
 use crate::date::{china_today, format_date, full_years};
 use crate::education::{
-    CourseDetails, CourseForm, NewAttendance, check_attendance, check_reversal, Hours,
+    CourseDetails, CourseForm, Hours, NewAttendance, check_attendance, check_reversal,
 };
 use crate::holding::{
     EntryProgress, FillInPasswordHash, Holding, ItemEvent, ItemState, NewHolding,
@@ -130,13 +130,14 @@ impl fmt::Display for UseCaseError {
             UseCaseError::Rejected(violations) => write!(f, "{violations}"),
             UseCaseError::NotFound(entity) => write!(f, "未找到该{}", entity.label()),
             UseCaseError::Conflict(Conflict::ItemHeld { item }) => {
-                write!(f, "“{item}”已由其他机构聘用，须由原机构“退回人员”后方可聘用")
+                write!(
+                    f,
+                    "“{item}”已由其他机构聘用，须由原机构“退回人员”后方可聘用"
+                )
             }
-            UseCaseError::Conflict(Conflict::Stale(entity)) => write!(
-                f,
-                "{}已被他人修改，请刷新页面后重试",
-                entity.label()
-            ),
+            UseCaseError::Conflict(Conflict::Stale(entity)) => {
+                write!(f, "{}已被他人修改，请刷新页面后重试", entity.label())
+            }
             UseCaseError::Duplicate(d) => f.write_str(d.message()),
             UseCaseError::Busy => f.write_str("系统繁忙，请稍后重试"),
             UseCaseError::Unavailable => f.write_str("数据库暂时无法访问，请稍后重试"),
@@ -270,7 +271,11 @@ fn holding_snapshot(holding: &Holding) -> Snapshot {
 }
 
 fn institution_snapshot(details: &InstitutionDetails, active: bool) -> Snapshot {
-    let optional = |t: &Option<Text>| t.as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default();
+    let optional = |t: &Option<Text>| {
+        t.as_ref()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default()
+    };
     Snapshot::default()
         .with("name", &details.name)
         .with("number", &details.number)
@@ -289,11 +294,20 @@ fn policy_snapshot(name: &Text, start: Date, end: Date, policy: &Policy) -> Snap
         .with("cycle_years", policy.cycle_years)
         .with("exam_age_limit", policy.exam_age_limit)
         .with("registration_age_limit", policy.registration_age_limit)
-        .with("certificate_renewal_age_limit", policy.certificate_renewal_age_limit)
+        .with(
+            "certificate_renewal_age_limit",
+            policy.certificate_renewal_age_limit,
+        )
         .with("hours_required", policy.hours_required)
         .with("require_item_coverage", policy.require_item_coverage)
-        .with("certificate_due_working_days", policy.certificate_due_working_days)
-        .with("publication_due_working_days", policy.publication_due_working_days)
+        .with(
+            "certificate_due_working_days",
+            policy.certificate_due_working_days,
+        )
+        .with(
+            "publication_due_working_days",
+            policy.publication_due_working_days,
+        )
         .with("renewal_window_months", policy.renewal_window_months)
 }
 
@@ -394,8 +408,15 @@ impl UseCase for RecordExamResult {
                 let after = Snapshot::default()
                     .with("name", &result.name)
                     .with("resident_id", result.resident_id.masked());
-                tx.audit(&ctx.audit("person.create", Entity::Person, id.get(), Some(id), None, Some(after)))
-                    .await?;
+                tx.audit(&ctx.audit(
+                    "person.create",
+                    Entity::Person,
+                    id.get(),
+                    Some(id),
+                    None,
+                    Some(after),
+                ))
+                .await?;
                 (id, true)
             }
         };
@@ -456,8 +477,15 @@ impl UseCase for CreateInstitution {
         let details = InstitutionDetails::parse(&self.form)?;
         let id = tx.insert_institution(&details).await?;
         let after = institution_snapshot(&details, true);
-        tx.audit(&ctx.audit("institution.create", Entity::Institution, id.get(), None, None, Some(after)))
-            .await?;
+        tx.audit(&ctx.audit(
+            "institution.create",
+            Entity::Institution,
+            id.get(),
+            None,
+            None,
+            Some(after),
+        ))
+        .await?;
         Ok(id)
     }
 }
@@ -522,11 +550,16 @@ pub struct DefineCycle {
 impl UseCase for DefineCycle {
     type Output = CycleId;
 
-    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<CycleId, UseCaseError> {
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<CycleId, UseCaseError> {
         let name = text_field(&self.name, 40, "name", "周期名称")?;
         let cycles = tx.cycles().await?;
         let id = self.id.unwrap_or(CycleId::new(0));
-        let cycle = RegistrationCycle::new(id, name.clone(), self.start, self.end, self.policy.clone())?;
+        let cycle =
+            RegistrationCycle::new(id, name.clone(), self.start, self.end, self.policy.clone())?;
         cycles.check_fits(&cycle)?;
         let after = policy_snapshot(&name, self.start, self.end, &self.policy);
         match self.id {
@@ -538,14 +571,30 @@ impl UseCase for DefineCycle {
                     .map(|n| policy_snapshot(&n, before.start(), before.end(), before.policy()))
                     .ok();
                 tx.update_cycle(&cycle).await?;
-                tx.audit(&ctx.audit("cycle.update", Entity::Cycle, id.get(), None, before_snapshot, Some(after)))
-                    .await?;
+                tx.audit(&ctx.audit(
+                    "cycle.update",
+                    Entity::Cycle,
+                    id.get(),
+                    None,
+                    before_snapshot,
+                    Some(after),
+                ))
+                .await?;
                 Ok(id)
             }
             None => {
-                let id = tx.insert_cycle(&name, self.start, self.end, &self.policy).await?;
-                tx.audit(&ctx.audit("cycle.create", Entity::Cycle, id.get(), None, None, Some(after)))
+                let id = tx
+                    .insert_cycle(&name, self.start, self.end, &self.policy)
                     .await?;
+                tx.audit(&ctx.audit(
+                    "cycle.create",
+                    Entity::Cycle,
+                    id.get(),
+                    None,
+                    None,
+                    Some(after),
+                ))
+                .await?;
                 Ok(id)
             }
         }
@@ -562,7 +611,11 @@ pub struct CreateCourse {
 impl UseCase for CreateCourse {
     type Output = CourseId;
 
-    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<CourseId, UseCaseError> {
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<CourseId, UseCaseError> {
         let details = CourseDetails::parse(&self.form, ctx.catalogue)?;
         let id = tx.insert_course(&details).await?;
         let items: Vec<&str> = details.items.iter().map(ReviewItemCode::as_str).collect();
@@ -572,8 +625,15 @@ impl UseCase for CreateCourse {
             .with("end", format_date(details.end))
             .with("items", items.join(","))
             .with("hours", details.hours.get());
-        tx.audit(&ctx.audit("course.create", Entity::Course, id.get(), None, None, Some(after)))
-            .await?;
+        tx.audit(&ctx.audit(
+            "course.create",
+            Entity::Course,
+            id.get(),
+            None,
+            None,
+            Some(after),
+        ))
+        .await?;
         Ok(id)
     }
 }
@@ -712,7 +772,11 @@ pub struct Employed {
 impl UseCase for EmployItems {
     type Output = Employed;
 
-    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<Employed, UseCaseError> {
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<Employed, UseCaseError> {
         let today = ctx.today();
         active_institution(tx, self.institution).await?;
         let person = existing_person(tx, self.person).await?;
@@ -725,7 +789,10 @@ impl UseCase for EmployItems {
             if !qualifications.iter().any(|q| &q.item == item) {
                 problems.push(Violation::NotQualified { item: name.clone() });
             }
-            match holdings.iter().find(|h| &h.item == item && h.state.is_active()) {
+            match holdings
+                .iter()
+                .find(|h| &h.item == item && h.state.is_active())
+            {
                 Some(h) if h.institution == self.institution => {
                     problems.push(Violation::AlreadyHeld { item: name });
                 }
@@ -892,7 +959,11 @@ pub struct Registered {
 impl UseCase for RegisterItems {
     type Output = Registered;
 
-    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<Registered, UseCaseError> {
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<Registered, UseCaseError> {
         let today = ctx.today();
         active_institution(tx, self.institution).await?;
         let person = existing_person(tx, self.person).await?;
@@ -904,7 +975,9 @@ impl UseCase for RegisterItems {
         for item in &items {
             let holding = holdings
                 .iter()
-                .find(|h| &h.item == item && h.institution == self.institution && h.state.is_active())
+                .find(|h| {
+                    &h.item == item && h.institution == self.institution && h.state.is_active()
+                })
                 .ok_or(UseCaseError::NotFound(Entity::Holding))?;
             targets.push(holding.clone());
         }
@@ -939,7 +1012,9 @@ impl UseCase for RegisterItems {
         let mut out = Vec::new();
         for (mut holding, period) in targets.into_iter().zip(periods) {
             let before = holding_snapshot(&holding);
-            holding.apply(ItemEvent::Register).map_err(Violation::from)?;
+            holding
+                .apply(ItemEvent::Register)
+                .map_err(Violation::from)?;
             holding.registration = Some(period.clone());
             tx.update_holding(&holding).await?;
             tx.insert_registration(&RegistrationRecord {
@@ -984,7 +1059,8 @@ impl UseCase for ReleaseItem {
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
         let reason = text_field(&self.reason, 200, "reason", "退回原因");
-        let item = ReviewItemCode::parse(&self.item).map_err(|_| UseCaseError::NotFound(Entity::Holding))?;
+        let item = ReviewItemCode::parse(&self.item)
+            .map_err(|_| UseCaseError::NotFound(Entity::Holding))?;
         let mut holding = tx
             .holdings_of(self.person)
             .await?
@@ -1136,7 +1212,9 @@ impl UseCase for SaveDetails {
             .into());
         }
         let before = person_snapshot(&person);
-        let version = tx.update_details(self.person, &details, self.version).await?;
+        let version = tx
+            .update_details(self.person, &details, self.version)
+            .await?;
         let after = person_snapshot(&Person {
             details: details.clone(),
             ..person
@@ -1183,7 +1261,9 @@ impl UseCase for SaveDetails {
             if applies {
                 let before = holding_snapshot(&holding);
                 let previous = holding.state;
-                holding.apply(ItemEvent::DetailsSaved { complete }).map_err(Violation::from)?;
+                holding
+                    .apply(ItemEvent::DetailsSaved { complete })
+                    .map_err(Violation::from)?;
                 if holding.state != previous {
                     tx.update_holding(&holding).await?;
                     tx.audit(&ctx.audit(

@@ -1,0 +1,134 @@
+//! The `registry` binary, run as a user runs it.
+
+use std::process::{Command, Output};
+
+fn registry(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_registry"))
+        .args(args)
+        .env_remove("REGISTRY_CALENDAR")
+        .output()
+        .expect("the registry binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn workdays_known_answers() {
+    for (args, answer) in [
+        (&["workdays", "2024-02-05", "2024-02-18"][..], "6"),
+        (&["workdays", "2024-09-27", "2024-10-09"][..], "5"),
+        (&["workdays", "2024-10-12", "2024-10-13"][..], "1"),
+        (&["workdays", "--add", "20", "2024-09-20"][..], "2024-10-23"),
+        (&["workdays", "--add", "20", "2024-12-31"][..], "2025-02-05"),
+    ] {
+        let output = registry(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        assert_eq!(stdout(&output).trim(), answer, "{args:?}");
+    }
+}
+
+#[test]
+fn workdays_refuses_bad_and_uncovered_dates_with_status_2() {
+    for (args, message) in [
+        (
+            &["workdays", "2027-01-04", "2027-01-08"][..],
+            "超出工作日历覆盖的年份（2013年至2026年）",
+        ),
+        (
+            &["workdays", "2024-13-01", "2024-12-31"][..],
+            "日期“2024-13-01”不存在",
+        ),
+        (&["workdays", "2024/01/01", "2024-12-31"][..], "格式不正确"),
+        (
+            &["workdays", "2024-02-18", "2024-02-05"][..],
+            "早于开始日期",
+        ),
+        (
+            &["workdays", "--add", "20", "2026-12-20"][..],
+            "超出工作日历覆盖的年份",
+        ),
+        (
+            &["workdays", "--add", "3", "2024-01-01", "2024-01-02"][..],
+            "exactly one DATE",
+        ),
+        (&["workdays", "2024-01-01"][..], "give FROM and TO"),
+    ] {
+        let output = registry(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).is_empty());
+    }
+    let missing = registry(&[
+        "workdays",
+        "--calendar",
+        "/nonexistent.csv",
+        "2024-01-01",
+        "2024-01-02",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("cannot read the calendar"));
+}
+
+#[test]
+fn check_id_prints_birth_date_and_sex() {
+    let valid = registry(&["check-id", "11010519491231002X"]);
+    assert!(valid.status.success());
+    assert_eq!(
+        stdout(&valid),
+        "有效的身份证号：11010519491231002X\n出生日期：1949-12-31\n性别：女\n"
+    );
+    let legacy = registry(&["check-id", "110105491231002"]);
+    assert!(legacy.status.success());
+    assert!(stdout(&legacy).starts_with("有效的身份证号：11010519491231002X\n（15位旧号码"));
+
+    let invalid = registry(&["check-id", "110105194912310021"]);
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(
+        stderr(&invalid).contains("校验码错误"),
+        "{}",
+        stderr(&invalid)
+    );
+}
+
+#[test]
+fn check_credit_code() {
+    let valid = registry(&["check-credit-code", "91350100M000100Y43"]);
+    assert!(valid.status.success());
+    assert_eq!(
+        stdout(&valid),
+        "有效的统一社会信用代码：91350100M000100Y43\n"
+    );
+    let invalid = registry(&["check-credit-code", "91350100M000100Y44"]);
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(stderr(&invalid).contains("校验码错误"));
+}
+
+#[test]
+fn help_is_complete() {
+    let mut text = String::new();
+    for args in [
+        &["--help"][..],
+        &["workdays", "--help"][..],
+        &["check-id", "--help"][..],
+        &["check-credit-code", "--help"][..],
+    ] {
+        let output = registry(args);
+        assert!(output.status.success(), "{args:?}");
+        text.push_str(&format!(
+            "$ registry {}\n{}\n",
+            args.join(" "),
+            stdout(&output)
+        ));
+    }
+    insta::assert_snapshot!(text);
+}
