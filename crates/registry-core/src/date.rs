@@ -107,6 +107,32 @@ pub fn full_years(birth: Date, on: Date) -> u32 {
     years
 }
 
+/// The latest birth date of a person who is `years` or older on `on`: a person is under
+/// `years` on `on` exactly when they were born after this date. Lets storage filter by
+/// birth date with the same rule as [`full_years`] (29 February included).
+pub fn birth_cutoff(on: Date, years: u32) -> Date {
+    let year = on.year()
+        - i32::try_from(years)
+            .unwrap_or(i32::MAX)
+            .min(on.year() - Date::MIN.year());
+    let day = on.day().min(on.month().length(year));
+    let candidate = Date::from_calendar_date(year, on.month(), day).unwrap_or(on);
+    // The candidate is the right answer except around 29 February; step to be exact.
+    let mut cutoff = candidate;
+    while full_years(cutoff, on) < years {
+        match cutoff.previous_day() {
+            Some(day) => cutoff = day,
+            None => break,
+        }
+    }
+    while let Some(next) = cutoff.next_day()
+        && full_years(next, on) >= years
+    {
+        cutoff = next;
+    }
+    cutoff
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +185,23 @@ mod tests {
         assert_eq!(full_years(birth, date!(2026 - 03 - 01)), 70);
         assert_eq!(full_years(birth, date!(2024 - 02 - 28)), 67);
         assert_eq!(full_years(birth, date!(2024 - 02 - 29)), 68);
+    }
+
+    #[test]
+    fn the_birth_cutoff_agrees_with_full_years() {
+        for (today, cutoff) in [
+            (date!(2026 - 11 - 26), date!(1956 - 11 - 26)),
+            (date!(2026 - 02 - 28), date!(1956 - 02 - 28)),
+            (date!(2026 - 03 - 01), date!(1956 - 03 - 01)),
+            (date!(2024 - 02 - 29), date!(1954 - 02 - 28)),
+        ] {
+            assert_eq!(birth_cutoff(today, 70), cutoff, "{today}");
+            assert!(full_years(cutoff, today) >= 70);
+            assert!(full_years(cutoff.next_day().unwrap(), today) < 70);
+        }
+        // Born on 29 February 1956: still 69 on 2026-02-28, 70 from 2026-03-01.
+        assert!(date!(1956 - 02 - 29) > birth_cutoff(date!(2026 - 02 - 28), 70));
+        assert!(date!(1956 - 02 - 29) <= birth_cutoff(date!(2026 - 03 - 01), 70));
     }
 
     #[test]

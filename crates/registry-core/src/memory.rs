@@ -157,6 +157,11 @@ impl RegisterTx for MemoryTx {
         Ok(self.state.people.get(&id).cloned())
     }
 
+    async fn lock_person(&mut self, id: PersonId) -> Result<Option<Person>, StoreError> {
+        // Transactions here are serializable already.
+        Ok(self.state.people.get(&id).cloned())
+    }
+
     async fn person_by_resident_id(
         &mut self,
         id: &ResidentId,

@@ -267,6 +267,15 @@ pub trait RegisterTx: Send {
         id: PersonId,
     ) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
 
+    /// The person with this id, locked for the rest of the transaction: use cases that
+    /// change a person's records call it first, so that two of them on the same person
+    /// run one after the other (on PostgreSQL, `SELECT … FOR UPDATE`; SQLite transactions
+    /// are serialized already).
+    fn lock_person(
+        &mut self,
+        id: PersonId,
+    ) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
+
     /// The person with this resident ID number.
     fn person_by_resident_id(
         &mut self,

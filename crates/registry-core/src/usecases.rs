@@ -346,8 +346,9 @@ async fn active_institution<T: RegisterTx>(
     Ok(institution)
 }
 
+/// The person, locked for the rest of the transaction (see [`RegisterTx::lock_person`]).
 async fn existing_person<T: RegisterTx>(tx: &mut T, id: PersonId) -> Result<Person, UseCaseError> {
-    tx.person(id)
+    tx.lock_person(id)
         .await?
         .ok_or(UseCaseError::NotFound(Entity::Person))
 }

@@ -1,0 +1,360 @@
+//! The tables as sea-orm entities. Crate-private: no entity type leaves storage; the
+//! adapters in `tx.rs` and `queries.rs` convert rows to the core's types.
+#![allow(unreachable_pub, missing_docs)]
+
+pub(crate) mod review_items {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "review_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub name: String,
+        pub category: String,
+        pub position: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod calendar_days {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_days")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: Date,
+        pub kind: String,
+        pub name: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod institutions {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "institutions")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub number: String,
+        pub credit_code: String,
+        pub provincial_number: Option<String>,
+        pub national_number: Option<String>,
+        pub contact: Option<String>,
+        pub active: bool,
+        pub version: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod people {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "people")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub id_hash: String,
+        pub id_cipher: Vec<u8>,
+        pub id_masked: String,
+        pub birth_date: Date,
+        pub sex: String,
+        pub registration_number: Option<String>,
+        pub detail_sex: Option<String>,
+        pub ethnicity: Option<String>,
+        pub education: Option<String>,
+        pub school: Option<String>,
+        pub major: Option<String>,
+        pub title: Option<String>,
+        pub work_unit: Option<String>,
+        pub position: Option<String>,
+        pub mobile: Option<String>,
+        pub email: Option<String>,
+        pub province: Option<String>,
+        pub city: Option<String>,
+        pub district: Option<String>,
+        pub street: Option<String>,
+        pub postcode: Option<String>,
+        pub version: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod qualifications {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "qualifications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub person_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub item_code: String,
+        pub exam_date: Date,
+        pub published_on: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod cycles {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cycles")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub start_date: Date,
+        pub end_date: Date,
+        pub cycle_years: i32,
+        pub exam_age_limit: i32,
+        pub registration_age_limit: i32,
+        pub certificate_renewal_age_limit: i32,
+        pub hours_required_tenths: i32,
+        pub require_item_coverage: bool,
+        pub certificate_due_working_days: i32,
+        pub publication_due_working_days: i32,
+        pub renewal_window_months: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod employments {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "employments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub person_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub institution_id: i64,
+        pub password_hash: String,
+        pub progress: String,
+        pub since: Date,
+        pub version: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod holdings {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "holdings")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub person_id: i64,
+        pub item_code: String,
+        pub institution_id: i64,
+        pub state: String,
+        pub since: Date,
+        pub cycle_id: Option<i64>,
+        pub registered_on: Option<Date>,
+        pub valid_from: Option<Date>,
+        pub valid_until: Option<Date>,
+        pub released_on: Option<Date>,
+        pub release_reason: Option<String>,
+        pub version: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod registrations {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "registrations")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub holding_id: i64,
+        pub person_id: i64,
+        pub item_code: String,
+        pub institution_id: i64,
+        pub cycle_id: i64,
+        pub registered_on: Date,
+        pub valid_from: Date,
+        pub valid_until: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod registration_serials {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "registration_serials")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        pub last_serial: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod courses {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "courses")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub start_date: Date,
+        pub end_date: Date,
+        pub hours_tenths: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod course_items {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "course_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub course_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub item_code: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod attendance {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "attendance")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub course_id: i64,
+        pub person_id: i64,
+        pub hours_tenths: i32,
+        pub reverses_id: Option<i64>,
+        pub recorded_on: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod assessments {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "assessments")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub person_id: i64,
+        pub recorded_by: Option<i64>,
+        pub applicant_unit: String,
+        pub item_code: String,
+        pub start_date: Date,
+        pub end_date: Date,
+        pub kind: String,
+        pub working_days: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod audit_log {
+    use sea_orm::entity::prelude::*;
+    use time::OffsetDateTime;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at: OffsetDateTime,
+        pub actor: String,
+        pub action: String,
+        pub entity: String,
+        pub entity_id: i64,
+        pub person_id: Option<i64>,
+        pub before: Option<String>,
+        pub after: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,285 @@
+//! Storage of the assessor register: the core's ports on sea-orm, over an embedded SQLite
+//! file (the default) or PostgreSQL (several server instances over one database).
+//!
+//! - [`Store::connect`] opens the database (SQLite: WAL, foreign keys, a busy timeout; the
+//!   directory is created if missing) and [`Store::migrate`] applies the migrations, which
+//!   also load the review-item catalogue and the working-day calendar from `fixtures/`.
+//! - [`Store`] implements [`registry_core::ports::Register`]: every use case of the core
+//!   runs in one database transaction (on SQLite `BEGIN IMMEDIATE`, so writers queue
+//!   instead of failing).
+//! - [`queries`] holds the reads behind the pages: the self-service search, the public
+//!   search, the pool, an institution's people, a person's history.
+//! - The database enforces what must never break: unique ID numbers (by keyed hash),
+//!   unique registration numbers, one active holding per (person, item), foreign keys,
+//!   and versions against lost updates.
+//!
+//! No sea-orm type leaves this crate: rows are converted to the core's types.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use registry_core::calendar::{CalendarEntry, DayKind, WorkCalendar};
+use registry_core::ports::{Register, StoreError};
+use registry_core::review_item::{ReviewItem, ReviewItemCatalogue, ReviewItemCode};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryOrder,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+mod entity;
+mod error;
+pub mod keys;
+mod migration;
+pub mod queries;
+mod tx;
+pub mod url;
+
+pub use keys::DataKey;
+pub use tx::StoreTx;
+pub use url::{DatabaseUrl, Engine};
+
+use crate::error::store_error;
+
+/// Why the database could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The directory of the SQLite file could not be created.
+    #[error("cannot create the directory {path}: {source}")]
+    Directory {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database refused the connection or does not answer.
+    #[error("cannot connect to {url}: {reason}")]
+    Connect {
+        /// The URL, without its password.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A migration failed; nothing of it was applied.
+    #[error("migration failed: {0}")]
+    Migrate(String),
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The most connections in the pool.
+    pub max_connections: u32,
+    /// How long a SQLite writer waits for another to finish.
+    pub busy_timeout: Duration,
+    /// How long to wait for a connection from the pool.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_connections: 16,
+            busy_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The register's database.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    key: Arc<DataKey>,
+    engine: Engine,
+    /// On SQLite, writers of this process queue here (first come, first served) rather
+    /// than in SQLite's busy handler, which polls with sleeps. Other processes are still
+    /// kept out by `BEGIN IMMEDIATE` and the busy timeout.
+    writers: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` with default settings.
+    pub async fn connect(url: &DatabaseUrl, key: DataKey) -> Result<Store, SetupError> {
+        Self::connect_with(url, key, &Settings::default()).await
+    }
+
+    /// Opens the database at `url`.
+    pub async fn connect_with(
+        url: &DatabaseUrl,
+        key: DataKey,
+        settings: &Settings,
+    ) -> Result<Store, SetupError> {
+        if let Some(file) = url.sqlite_file()
+            && let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| SetupError::Directory {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let mut options = ConnectOptions::new(url.expose());
+        options
+            .max_connections(settings.max_connections)
+            .min_connections(1)
+            .acquire_timeout(settings.acquire_timeout)
+            .sqlx_logging(false);
+        let busy = settings.busy_timeout;
+        options.map_sqlx_sqlite_opts(move |o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(busy)
+        });
+        let db = Database::connect(options)
+            .await
+            .map_err(|e| SetupError::Connect {
+                url: url.to_string(),
+                reason: redacted_reason(&e.to_string(), url),
+            })?;
+        Ok(Store {
+            db,
+            key: Arc::new(key),
+            engine: url.engine(),
+            writers: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    /// Applies every pending migration (each in a transaction). Running it again changes
+    /// nothing.
+    pub async fn migrate(&self) -> Result<(), SetupError> {
+        migration::Migrator::up(&self.db, None)
+            .await
+            .map_err(|e| SetupError::Migrate(e.to_string()))
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db
+            .execute_unprepared("SELECT 1")
+            .await
+            .map(|_| ())
+            .map_err(store_error)
+    }
+
+    /// The review-item catalogue as stored.
+    pub async fn catalogue(&self) -> Result<ReviewItemCatalogue, StoreError> {
+        let rows = entity::review_items::Entity::find()
+            .order_by_asc(entity::review_items::Column::Position)
+            .all(&self.db)
+            .await
+            .map_err(store_error)?;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let code = ReviewItemCode::parse(&row.code)
+                    .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+                ReviewItem::new(code, &row.name, &row.category)
+                    .map_err(|e| StoreError::Unexpected(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        ReviewItemCatalogue::new(items).map_err(|e| StoreError::Unexpected(e.to_string()))
+    }
+
+    /// The working-day calendar as stored.
+    pub async fn calendar(&self) -> Result<WorkCalendar, StoreError> {
+        let rows = entity::calendar_days::Entity::find()
+            .all(&self.db)
+            .await
+            .map_err(store_error)?;
+        let entries = rows
+            .into_iter()
+            .map(|row| {
+                Ok(CalendarEntry {
+                    date: row.day,
+                    kind: DayKind::parse(&row.kind).ok_or_else(|| {
+                        StoreError::Unexpected(format!("unknown calendar kind {}", row.kind))
+                    })?,
+                    name: row.name,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        WorkCalendar::from_entries(entries)
+            .map_err(|p| StoreError::Unexpected(format!("stored calendar: {p:?}")))
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(crate) fn key(&self) -> &DataKey {
+        &self.key
+    }
+}
+
+/// Drops a URL's password from a driver's message, should the driver ever repeat it.
+fn redacted_reason(reason: &str, url: &DatabaseUrl) -> String {
+    let exposed = url.expose();
+    let password = exposed
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|p| !p.is_empty());
+    match password {
+        Some(p) => reason.replace(p, "***"),
+        None => reason.to_owned(),
+    }
+}
+
+impl Store {
+    /// A transaction for reading only: it never waits for writers (on SQLite it reads a
+    /// snapshot of the WAL). Writing through it is a mistake the database may refuse.
+    pub(crate) async fn read(&self) -> Result<StoreTx, StoreError> {
+        let tx = self.db.begin().await.map_err(store_error)?;
+        Ok(StoreTx {
+            tx,
+            key: Arc::clone(&self.key),
+            engine: self.engine,
+            _writer: None,
+        })
+    }
+}
+
+impl Register for Store {
+    type Tx = StoreTx;
+
+    async fn begin(&self) -> Result<StoreTx, StoreError> {
+        let writer = match self.engine {
+            Engine::Sqlite => Some(Arc::clone(&self.writers).lock_owned().await),
+            Engine::Postgres => None,
+        };
+        let options = TransactionOptions {
+            isolation_level: None,
+            access_mode: None,
+            sqlite_transaction_mode: (self.engine == Engine::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+        };
+        let tx = self
+            .db
+            .begin_with_options(options)
+            .await
+            .map_err(store_error)?;
+        Ok(StoreTx {
+            tx,
+            key: Arc::clone(&self.key),
+            engine: self.engine,
+            _writer: writer,
+        })
+    }
+}

@@ -1,0 +1,22 @@
+//! The migrations: one set for SQLite and PostgreSQL, each file one migration, each run
+//! in a transaction (SQLite's DDL is transactional too, so a failed migration leaves
+//! nothing behind).
+
+use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_schema;
+mod m20261126_000002_reference_data;
+
+/// The register's migrations, in order.
+#[derive(Debug)]
+pub(crate) struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_schema::Migration),
+            Box::new(m20261126_000002_reference_data::Migration),
+        ]
+    }
+}

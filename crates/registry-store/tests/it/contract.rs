@@ -1,0 +1,484 @@
+//! The contract of the store, on both engines: what the core's ports promise, and what
+//! the database itself enforces.
+
+use registry_core::holding::{ItemState, NewHolding};
+use registry_core::ports::{Conflict, Duplicate, Entity, Register, RegisterTx, StoreError};
+use registry_core::usecases::{RegisterItems, ReleaseItem, UseCaseError};
+use sea_orm::{ConnectionTrait, Database, Statement};
+
+use crate::on_both_engines;
+use crate::support::*;
+
+async fn raw_count(db: &TestDb, sql: &str) -> i64 {
+    let connection = Database::connect(db_url(db)).await.unwrap();
+    let backend = connection.get_database_backend();
+    let row = connection
+        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+/// The URL with its password, for a raw connection in tests.
+fn db_url(db: &TestDb) -> String {
+    // Test databases carry no password, so the display form is the real URL.
+    db.url.to_string()
+}
+
+async fn migrations_are_idempotent_and_load_the_reference_data(db: TestDb) {
+    db.store.migrate().await.unwrap();
+    db.store.migrate().await.unwrap();
+    assert_eq!(
+        raw_count(&db, "SELECT COUNT(*) FROM review_items").await,
+        26
+    );
+    assert_eq!(
+        raw_count(&db, "SELECT COUNT(*) FROM calendar_days").await,
+        480
+    );
+    assert_eq!(&db.store.catalogue().await.unwrap(), catalogue());
+    let stored = db.store.calendar().await.unwrap();
+    assert_eq!(stored.entries(), calendar().entries());
+    assert_eq!(
+        stored.working_days(date("2024-09-27"), date("2024-10-09")),
+        Ok(5)
+    );
+    db.store.ping().await.unwrap();
+}
+
+async fn the_registration_flow_round_trips(db: TestDb) {
+    let store = &db.store;
+    cycles(store).await;
+    let a = institution(store, 1, "福建省特种设备鉴定评审中心").await;
+    let id = resident_id(11, "1970-05-20");
+    let person = person(store, &id, "林建国", &["RQ-ZZ", "GL-ZZ"]).await;
+    run(
+        store,
+        date(TODAY),
+        institution_actor(a),
+        employ(a, person, &["RQ-ZZ", "GL-ZZ"]),
+    )
+    .await
+    .unwrap();
+    fill_in(store, person, a).await;
+    let registered = run(
+        store,
+        date(TODAY),
+        institution_actor(a),
+        RegisterItems {
+            institution: a,
+            person,
+            items: vec!["RQ-ZZ".into()],
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(registered.number.to_string(), "JP20260000014");
+
+    // What was written reads back as the same domain values, on a new connection.
+    let other = db.reopen().await;
+    let mut tx = other.begin().await.unwrap();
+    let stored = tx.person(person).await.unwrap().unwrap();
+    assert_eq!(stored.resident_id, id);
+    assert_eq!(stored.name.as_str(), "林建国");
+    assert!(stored.details.is_complete());
+    assert_eq!(stored.details.to_form(), complete_form("男"));
+    assert_eq!(stored.registration_number, Some(registered.number));
+    assert_eq!(
+        tx.person_by_resident_id(&id).await.unwrap().unwrap().id,
+        person
+    );
+    let holdings = tx.holdings_of(person).await.unwrap();
+    let states: Vec<(&str, ItemState)> = holdings
+        .iter()
+        .map(|h| (h.item.as_str(), h.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("RQ-ZZ", ItemState::Registered),
+            ("GL-ZZ", ItemState::AwaitingRegistration)
+        ]
+    );
+    let period = holdings[0].registration.clone().unwrap();
+    assert_eq!(period.valid_until, date("2028-12-31"));
+    assert_eq!(tx.registrations_of(person).await.unwrap()[0].period, period);
+    assert_eq!(tx.qualifications(person).await.unwrap().len(), 2);
+    assert_eq!(tx.cycles().await.unwrap().as_slice().len(), 2);
+    drop(tx);
+
+    // Release keeps the history; the audit log has every step, in the same transactions.
+    run(
+        store,
+        date(TODAY),
+        institution_actor(a),
+        ReleaseItem {
+            institution: a,
+            person,
+            item: "RQ-ZZ".into(),
+            reason: "人员调动".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let history = store.person_history(person).await.unwrap().unwrap();
+    let released = &history.holdings[0].0;
+    assert_eq!(released.state, ItemState::Released);
+    assert_eq!(
+        released.release_reason.as_ref().unwrap().as_str(),
+        "人员调动"
+    );
+    assert_eq!(history.holdings[0].1, "福建省特种设备鉴定评审中心");
+    let actions: Vec<&str> = history.audit.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "person.create",
+            "qualification.create",
+            "qualification.create",
+            "employment.create",
+            "holding.employ",
+            "holding.employ",
+            "person.details",
+            "holding.state",
+            "holding.state",
+            "holding.register",
+            "holding.release"
+        ]
+    );
+    let register_entry = &history.audit[9];
+    assert!(register_entry.actor.starts_with("institution:"));
+    assert!(
+        register_entry
+            .before
+            .as_ref()
+            .unwrap()
+            .contains("awaiting_registration")
+    );
+    assert!(
+        register_entry
+            .after
+            .as_ref()
+            .unwrap()
+            .contains("JP20260000014")
+    );
+}
+
+async fn the_id_number_is_stored_protected(db: TestDb) {
+    let store = &db.store;
+    let id = resident_id(21, "1965-01-15");
+    let person = person(store, &id, "王芳", &["DT-ZZ"]).await;
+    let connection = Database::connect(db_url(&db)).await.unwrap();
+    let backend = connection.get_database_backend();
+    let rows = connection
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT * FROM people".to_owned(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let hash: String = rows[0].try_get("", "id_hash").unwrap();
+    let cipher: Vec<u8> = rows[0].try_get("", "id_cipher").unwrap();
+    let masked: String = rows[0].try_get("", "id_masked").unwrap();
+    assert_eq!(hash.len(), 64);
+    assert!(!hash.contains(id.as_str()));
+    assert!(!String::from_utf8_lossy(&cipher).contains(&id.as_str()[6..14]));
+    assert_eq!(masked, id.masked());
+    // The audit log carries the masked form only.
+    let audit = store.person_history(person).await.unwrap().unwrap().audit;
+    assert!(
+        audit
+            .iter()
+            .all(|e| !e.after.clone().unwrap_or_default().contains(id.as_str()))
+    );
+
+    // A second person with the same number is refused by the unique hash.
+    let mut tx = store.begin().await.unwrap();
+    let again = tx
+        .insert_person(
+            &registry_core::person::PersonName::parse("王芳").unwrap(),
+            &id,
+        )
+        .await;
+    assert_eq!(again, Err(StoreError::Duplicate(Duplicate::ResidentId)));
+}
+
+async fn the_database_allows_one_active_holding_per_item(db: TestDb) {
+    let store = &db.store;
+    let a = institution(store, 1, "甲机构").await;
+    let b = institution(store, 2, "乙机构").await;
+    let person = person(store, &resident_id(31, "1970-01-01"), "赵六", &["QZ-ZZ"]).await;
+    run(
+        store,
+        date(TODAY),
+        institution_actor(a),
+        employ(a, person, &["QZ-ZZ"]),
+    )
+    .await
+    .unwrap();
+    // Bypass the use case: the database itself refuses the second active holding.
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_employment(&registry_core::holding::Employment {
+        person,
+        institution: b,
+        password: registry_core::holding::FillInPasswordHash::new("x".into()),
+        progress: registry_core::holding::EntryProgress::NotOpened,
+        since: date(TODAY),
+        version: 1,
+    })
+    .await
+    .unwrap();
+    let second = tx
+        .insert_holding(&NewHolding {
+            person,
+            item: registry_core::review_item::ReviewItemCode::parse("QZ-ZZ").unwrap(),
+            institution: b,
+            state: ItemState::Invited,
+            since: date(TODAY),
+        })
+        .await;
+    assert!(
+        matches!(second, Err(StoreError::Conflict(Conflict::ItemHeld { .. }))),
+        "{second:?}"
+    );
+}
+
+async fn a_holding_needs_its_qualification_and_employment(db: TestDb) {
+    let store = &db.store;
+    let a = institution(store, 1, "甲机构").await;
+    let person = person(store, &resident_id(41, "1970-01-01"), "钱七", &["QZ-ZZ"]).await;
+    let mut tx = store.begin().await.unwrap();
+    // No employment of the person by A yet: the foreign key refuses the holding.
+    let orphan = tx
+        .insert_holding(&NewHolding {
+            person,
+            item: registry_core::review_item::ReviewItemCode::parse("QZ-ZZ").unwrap(),
+            institution: a,
+            state: ItemState::Invited,
+            since: date(TODAY),
+        })
+        .await;
+    assert!(
+        matches!(orphan, Err(StoreError::Unexpected(_))),
+        "{orphan:?}"
+    );
+}
+
+async fn stale_writes_are_conflicts(db: TestDb) {
+    let store = &db.store;
+    let a = institution(store, 1, "甲机构").await;
+    let person = person(store, &resident_id(51, "1970-01-01"), "孙八", &["QZ-ZZ"]).await;
+    run(
+        store,
+        date(TODAY),
+        institution_actor(a),
+        employ(a, person, &["QZ-ZZ"]),
+    )
+    .await
+    .unwrap();
+    let (old_person, old_holding) = {
+        let mut tx = store.begin().await.unwrap();
+        (
+            tx.person(person).await.unwrap().unwrap(),
+            tx.holdings_of(person).await.unwrap().remove(0),
+        )
+    };
+    fill_in(store, person, a).await;
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.update_details(person, &old_person.details, old_person.version)
+            .await,
+        Err(StoreError::Conflict(Conflict::Stale(Entity::Person)))
+    );
+    assert_eq!(
+        tx.update_holding(&old_holding).await,
+        Err(StoreError::Conflict(Conflict::Stale(Entity::Holding)))
+    );
+    drop(tx);
+    // Through the use case: a save with the version shown before is a conflict.
+    let stale = run(
+        store,
+        date(TODAY),
+        registry_core::ports::Actor::Assessor { person, via: a },
+        registry_core::usecases::SaveDetails {
+            person,
+            via: a,
+            form: complete_form("男"),
+            version: old_person.version,
+        },
+    )
+    .await;
+    assert_eq!(
+        stale,
+        Err(UseCaseError::Conflict(Conflict::Stale(Entity::Person)))
+    );
+}
+
+async fn registration_numbers_are_unique_and_never_reissued(db: TestDb) {
+    let store = &db.store;
+    let mut people = Vec::new();
+    for n in 0..3 {
+        people.push(
+            person(
+                store,
+                &resident_id(60 + n, "1970-01-01"),
+                "周九",
+                &["DT-ZZ"],
+            )
+            .await,
+        );
+    }
+    let mut tx = store.begin().await.unwrap();
+    let first = tx
+        .assign_registration_number(people[0], 2026)
+        .await
+        .unwrap();
+    let again = tx
+        .assign_registration_number(people[0], 2026)
+        .await
+        .unwrap();
+    assert_eq!(first, again, "a person keeps their number");
+    let second = tx
+        .assign_registration_number(people[1], 2026)
+        .await
+        .unwrap();
+    let other_year = tx
+        .assign_registration_number(people[2], 2027)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((first.year(), first.serial()), (2026, 1));
+    assert_eq!((second.year(), second.serial()), (2026, 2));
+    assert_eq!((other_year.year(), other_year.serial()), (2027, 1));
+    // The database refuses a copied number.
+    let connection = Database::connect(db_url(&db)).await.unwrap();
+    let backend = connection.get_database_backend();
+    let copy = connection
+        .execute_raw(Statement::from_string(
+            backend,
+            format!(
+                "UPDATE people SET registration_number = '{first}' WHERE id = {}",
+                people[2].get()
+            ),
+        ))
+        .await;
+    assert!(copy.is_err());
+}
+
+async fn a_dropped_transaction_writes_nothing(db: TestDb) {
+    let store = &db.store;
+    {
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_person(
+            &registry_core::person::PersonName::parse("吴十").unwrap(),
+            &resident_id(71, "1970-01-01"),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(raw_count(&db, "SELECT COUNT(*) FROM people").await, 0);
+}
+
+async fn a_failure_midway_through_a_use_case_leaves_nothing(db: TestDb) {
+    let store = &db.store;
+    cycles(store).await;
+    let a = institution(store, 1, "甲机构").await;
+    let person = person(
+        store,
+        &resident_id(81, "1970-01-01"),
+        "郑一",
+        &["RQ-ZZ", "GL-ZZ"],
+    )
+    .await;
+    run(
+        store,
+        date(TODAY),
+        institution_actor(a),
+        employ(a, person, &["RQ-ZZ", "GL-ZZ"]),
+    )
+    .await
+    .unwrap();
+    fill_in(store, person, a).await;
+    let before = (
+        raw_count(&db, "SELECT COUNT(*) FROM audit_log").await,
+        raw_count(&db, "SELECT COUNT(*) FROM registrations").await,
+        raw_count(&db, "SELECT COUNT(*) FROM registration_serials").await,
+        raw_count(
+            &db,
+            "SELECT COUNT(*) FROM holdings WHERE state = 'registered'",
+        )
+        .await,
+    );
+    // Registering two items: the number, then per item the holding, the history row and
+    // the audit row. Fail at the fifth write, after the first item is fully written.
+    let faulty = Faulty::new(store.clone(), 5, Fault::Fail);
+    let failed = run(
+        &faulty,
+        date(TODAY),
+        institution_actor(a),
+        RegisterItems {
+            institution: a,
+            person,
+            items: vec!["RQ-ZZ".into(), "GL-ZZ".into()],
+        },
+    )
+    .await;
+    assert!(matches!(failed, Err(UseCaseError::Unexpected(_))));
+    let after = (
+        raw_count(&db, "SELECT COUNT(*) FROM audit_log").await,
+        raw_count(&db, "SELECT COUNT(*) FROM registrations").await,
+        raw_count(&db, "SELECT COUNT(*) FROM registration_serials").await,
+        raw_count(
+            &db,
+            "SELECT COUNT(*) FROM holdings WHERE state = 'registered'",
+        )
+        .await,
+    );
+    assert_eq!(before, after);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.person(person)
+            .await
+            .unwrap()
+            .unwrap()
+            .registration_number,
+        None
+    );
+}
+
+async fn duplicate_institutions_are_refused(db: TestDb) {
+    let store = &db.store;
+    let a = institution(store, 1, "甲机构").await;
+    let mut tx = store.begin().await.unwrap();
+    let existing = tx.institution(a).await.unwrap().unwrap();
+    let copy = tx.insert_institution(&existing.details).await;
+    assert!(matches!(
+        copy,
+        Err(StoreError::Duplicate(
+            Duplicate::InstitutionNumber | Duplicate::CreditCode
+        ))
+    ));
+    drop(tx);
+    let mut details = existing.details.clone();
+    details.number = registry_core::text::Text::parse("TS-JP-999", 32).unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.insert_institution(&details).await,
+        Err(StoreError::Duplicate(Duplicate::CreditCode))
+    );
+}
+
+on_both_engines!(
+    migrations_are_idempotent_and_load_the_reference_data,
+    the_registration_flow_round_trips,
+    the_id_number_is_stored_protected,
+    the_database_allows_one_active_holding_per_item,
+    a_holding_needs_its_qualification_and_employment,
+    stale_writes_are_conflicts,
+    registration_numbers_are_unique_and_never_reissued,
+    a_dropped_transaction_writes_nothing,
+    a_failure_midway_through_a_use_case_leaves_nothing,
+    duplicate_institutions_are_refused,
+);

@@ -1,0 +1,535 @@
+//! The reads behind the pages, on both engines, over a small register with every case:
+//! two people of the same name, a person at two institutions, a released item, a person
+//! too old for the pool, an unregistered certificate holder.
+
+use registry_core::assessment::AssessmentForm;
+use registry_core::education::CourseForm;
+use registry_core::holding::ItemState;
+use registry_core::ids::{InstitutionId, PersonId};
+use registry_core::registration_number::RegistrationNumber;
+use registry_core::resident_id::ResidentId;
+use registry_core::review_item::ReviewItemCode;
+use registry_core::usecases::{
+    CreateCourse, RecordAssessment, RecordAttendance, RegisterItems, ReleaseItem,
+};
+use registry_store::Store;
+use registry_store::queries::{InstitutionPeopleQuery, PoolQuery, PublicQuery};
+use rust_decimal::Decimal;
+
+use crate::on_both_engines;
+use crate::support::*;
+
+struct Register {
+    a: InstitutionId,
+    b: InstitutionId,
+    zhang: PersonId,
+    zhang_id: ResidentId,
+    zhang_number: RegistrationNumber,
+    other_zhang: PersonId,
+    other_zhang_id: ResidentId,
+    li: PersonId,
+    old: PersonId,
+    released: PersonId,
+}
+
+fn code(text: &str) -> ReviewItemCode {
+    ReviewItemCode::parse(text).unwrap()
+}
+
+async fn register_items(
+    store: &Store,
+    institution: InstitutionId,
+    person: PersonId,
+    items: &[&str],
+) -> RegistrationNumber {
+    run(
+        store,
+        date(TODAY),
+        institution_actor(institution),
+        RegisterItems {
+            institution,
+            person,
+            items: items.iter().map(|s| s.to_string()).collect(),
+        },
+    )
+    .await
+    .unwrap()
+    .number
+}
+
+async fn seed(store: &Store) -> Register {
+    cycles(store).await;
+    let a = institution(store, 1, "福建省特种设备鉴定评审中心").await;
+    let b = institution(store, 2, "上海市特种设备鉴定中心").await;
+
+    let zhang_id = resident_id(1, "1970-05-20");
+    let zhang = person(store, &zhang_id, "张伟", &["RQ-ZZ", "GL-ZZ"]).await;
+    run(
+        store,
+        date(TODAY),
+        institution_actor(a),
+        employ(a, zhang, &["RQ-ZZ"]),
+    )
+    .await
+    .unwrap();
+    run(
+        store,
+        date(TODAY),
+        institution_actor(b),
+        employ(b, zhang, &["GL-ZZ"]),
+    )
+    .await
+    .unwrap();
+    fill_in(store, zhang, a).await;
+    fill_in(store, zhang, b).await;
+    let zhang_number = register_items(store, a, zhang, &["RQ-ZZ"]).await;
+    register_items(store, b, zhang, &["GL-ZZ"]).await;
+
+    // Hours and working days of the registered person.
+    let course = run(
+        store,
+        date(TODAY),
+        admin(),
+        CreateCourse {
+            form: CourseForm {
+                name: "2025年压力容器继续教育".into(),
+                start: "2025-05-08".into(),
+                end: "2025-05-10".into(),
+                items: vec!["RQ-ZZ".into()],
+                hours: "16".into(),
+            },
+        },
+    )
+    .await
+    .unwrap();
+    run(
+        store,
+        date(TODAY),
+        admin(),
+        RecordAttendance {
+            course,
+            person: zhang,
+            hours: "12.5".into(),
+        },
+    )
+    .await
+    .unwrap();
+    for (start, end) in [("2024-09-27", "2024-10-09"), ("2024-10-08", "2024-10-10")] {
+        run(
+            store,
+            date(TODAY),
+            institution_actor(a),
+            RecordAssessment {
+                person: zhang,
+                institution: Some(a),
+                form: AssessmentForm {
+                    applicant_unit: "某压力容器有限公司".into(),
+                    item: "RQ-ZZ".into(),
+                    start: start.into(),
+                    end: end.into(),
+                    kind: "首次".into(),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    let other_zhang_id = resident_id(2, "1980-02-02");
+    let other_zhang = person(store, &other_zhang_id, "张伟", &["DT-ZZ", "DT-AX"]).await;
+    run(
+        store,
+        date(TODAY),
+        institution_actor(a),
+        employ(a, other_zhang, &["DT-ZZ"]),
+    )
+    .await
+    .unwrap();
+
+    let li = person(store, &resident_id(3, "1985-08-08"), "李娜", &["QP-CZ"]).await;
+    let old = person_examined(
+        store,
+        &resident_id(4, "1956-11-26"),
+        "老专家",
+        &["QP-CZ"],
+        "2020-06-01",
+    )
+    .await;
+
+    let released = person(store, &resident_id(5, "1975-01-01"), "王强", &["QZ-AX"]).await;
+    run(
+        store,
+        date(TODAY),
+        institution_actor(b),
+        employ(b, released, &["QZ-AX"]),
+    )
+    .await
+    .unwrap();
+    run(
+        store,
+        date(TODAY),
+        institution_actor(b),
+        ReleaseItem {
+            institution: b,
+            person: released,
+            item: "QZ-AX".into(),
+            reason: "合同到期".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    Register {
+        a,
+        b,
+        zhang,
+        zhang_id,
+        zhang_number,
+        other_zhang,
+        other_zhang_id,
+        li,
+        old,
+        released,
+    }
+}
+
+async fn self_service_search_finds_people_by_name_and_institution(db: TestDb) {
+    let store = &db.store;
+    let r = seed(store).await;
+    let today = date(TODAY);
+    let found = store
+        .self_service_search("张伟", "福建", today, 20)
+        .await
+        .unwrap();
+    let people: Vec<(PersonId, InstitutionId)> =
+        found.iter().map(|m| (m.person, m.institution)).collect();
+    assert_eq!(people, [(r.zhang, r.a), (r.other_zhang, r.a)]);
+    assert_eq!(found[0].institution_name, "福建省特种设备鉴定评审中心");
+    assert_eq!(found[0].items, [(code("RQ-ZZ"), ItemState::Registered)]);
+    assert_eq!(found[1].items, [(code("DT-ZZ"), ItemState::Invited)]);
+
+    // A person at two institutions is found through either.
+    let shanghai = store
+        .self_service_search(" 张伟 ", "上海", today, 20)
+        .await
+        .unwrap();
+    assert_eq!(shanghai.len(), 1);
+    assert_eq!(
+        (shanghai[0].person, shanghai[0].institution),
+        (r.zhang, r.b)
+    );
+    let both = store
+        .self_service_search("张伟", "特种设备", today, 20)
+        .await
+        .unwrap();
+    assert_eq!(both.len(), 3);
+
+    for (name, institution) in [
+        ("张", "福建"),
+        ("张伟", "北京"),
+        ("", "福建"),
+        ("张伟", ""),
+        ("张伟", "%"),
+        ("王强", "上海"),
+    ] {
+        assert!(
+            store
+                .self_service_search(name, institution, today, 20)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name} / {institution}"
+        );
+    }
+}
+
+async fn public_search_shows_registered_people_only(db: TestDb) {
+    let store = &db.store;
+    let r = seed(store).await;
+    let today = date(TODAY);
+    let by_name = store
+        .public_search(&PublicQuery::Name("张伟".into()), today, calendar(), 20)
+        .await
+        .unwrap();
+    assert_eq!(by_name.len(), 1, "the unregistered namesake is not public");
+    let zhang = &by_name[0];
+    assert_eq!(zhang.person, r.zhang);
+    assert_eq!(zhang.registration_number, Some(r.zhang_number));
+    let institutions: Vec<(&str, Vec<&str>)> = zhang
+        .institutions
+        .iter()
+        .map(|i| {
+            (
+                i.name.as_str(),
+                i.items.iter().map(|(c, _)| c.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        institutions,
+        [
+            ("上海市特种设备鉴定中心", vec!["GL-ZZ"]),
+            ("福建省特种设备鉴定评审中心", vec!["RQ-ZZ"])
+        ]
+    );
+    assert_eq!(zhang.institutions[0].items[0].1, date("2028-12-31"));
+    assert_eq!(zhang.cycle.as_deref(), Some("2025—2028"));
+    assert_eq!(zhang.hours_this_cycle, Decimal::new(125, 1));
+    // 2024-09-27…10-09 (5) and 10-08…10-10 (3) overlap on 8 and 9 October: 6 days.
+    assert_eq!(zhang.working_days, 6);
+
+    let by_id = store
+        .public_search(
+            &PublicQuery::ResidentId(r.zhang_id.clone()),
+            today,
+            calendar(),
+            20,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_id.len(), 1);
+    let by_number = store
+        .public_search(
+            &PublicQuery::RegistrationNumber(r.zhang_number),
+            today,
+            calendar(),
+            20,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_number.len(), 1);
+    let unregistered = store
+        .public_search(
+            &PublicQuery::ResidentId(r.other_zhang_id.clone()),
+            today,
+            calendar(),
+            20,
+        )
+        .await
+        .unwrap();
+    assert!(
+        unregistered.is_empty(),
+        "a certificate holder who is not registered is not found"
+    );
+    // After the registrations end, nobody is public.
+    let later = store
+        .public_search(
+            &PublicQuery::Name("张伟".into()),
+            date("2029-01-01"),
+            calendar(),
+            20,
+        )
+        .await;
+    assert!(later.unwrap().is_empty());
+}
+
+async fn the_pool_holds_unheld_items_of_people_who_can_still_register(db: TestDb) {
+    let store = &db.store;
+    let r = seed(store).await;
+    let today = date(TODAY);
+    let all = store
+        .pool_search(
+            &PoolQuery {
+                limit: 20,
+                ..PoolQuery::default()
+            },
+            today,
+            70,
+        )
+        .await
+        .unwrap();
+    let entries: Vec<(PersonId, &str)> = all.iter().map(|e| (e.person, e.item.as_str())).collect();
+    assert_eq!(
+        entries,
+        [
+            (r.other_zhang, "DT-AX"),
+            (r.li, "QP-CZ"),
+            (r.released, "QZ-AX")
+        ],
+        "held items are not in the pool; {:?} (aged 70 today) is not either",
+        r.old
+    );
+    assert_eq!(all[1].qualified_on, date("2025-03-01"));
+    assert!(!all.iter().any(|e| e.person == r.old));
+
+    let by_item = store
+        .pool_search(
+            &PoolQuery {
+                item: Some(code("QP-CZ")),
+                limit: 20,
+                ..PoolQuery::default()
+            },
+            today,
+            70,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_item.len(), 1);
+    let by_name = store
+        .pool_search(
+            &PoolQuery {
+                name: Some("王强".into()),
+                limit: 20,
+                ..PoolQuery::default()
+            },
+            today,
+            70,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_name[0].person, r.released);
+    // The day before their 70th birthday the old expert was still in the pool.
+    let yesterday = store
+        .pool_search(
+            &PoolQuery {
+                item: Some(code("QP-CZ")),
+                limit: 20,
+                ..PoolQuery::default()
+            },
+            date("2026-11-25"),
+            70,
+        )
+        .await
+        .unwrap();
+    assert_eq!(yesterday.len(), 2);
+    // Pages follow each other.
+    let first = store
+        .pool_search(
+            &PoolQuery {
+                limit: 2,
+                ..PoolQuery::default()
+            },
+            today,
+            70,
+        )
+        .await
+        .unwrap();
+    let last = first.last().unwrap();
+    let next = store
+        .pool_search(
+            &PoolQuery {
+                after: Some((last.person, last.item.clone())),
+                limit: 2,
+                ..PoolQuery::default()
+            },
+            today,
+            70,
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.len() + next.len(), 3);
+    assert_eq!(next[0].person, r.released);
+}
+
+async fn an_institution_sees_its_people_and_each_items_state(db: TestDb) {
+    let store = &db.store;
+    let r = seed(store).await;
+    let today = date(TODAY);
+    let everyone = InstitutionPeopleQuery {
+        limit: 20,
+        ..InstitutionPeopleQuery::default()
+    };
+    let (people, total) = store
+        .institution_people(r.a, &everyone, today)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    let rows: Vec<(PersonId, Vec<(&str, ItemState)>)> = people
+        .iter()
+        .map(|p| {
+            (
+                p.person,
+                p.items.iter().map(|i| (i.item.as_str(), i.state)).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (r.zhang, vec![("RQ-ZZ", ItemState::Registered)]),
+            (r.other_zhang, vec![("DT-ZZ", ItemState::Invited)]),
+        ]
+    );
+    assert_eq!(people[0].masked_id, r.zhang_id.masked());
+    assert_eq!(people[0].items[0].valid_until, Some(date("2028-12-31")));
+
+    let registered = InstitutionPeopleQuery {
+        state: Some(ItemState::Registered),
+        ..everyone.clone()
+    };
+    let (only, total) = store
+        .institution_people(r.a, &registered, today)
+        .await
+        .unwrap();
+    assert_eq!((only.len(), total), (1, 1));
+    let (expired, _) = store
+        .institution_people(
+            r.a,
+            &InstitutionPeopleQuery {
+                state: Some(ItemState::Expired),
+                ..everyone.clone()
+            },
+            date("2029-01-02"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(expired[0].person, r.zhang);
+    let (paged, total) = store
+        .institution_people(
+            r.a,
+            &InstitutionPeopleQuery {
+                offset: 1,
+                limit: 1,
+                ..everyone.clone()
+            },
+            today,
+        )
+        .await
+        .unwrap();
+    assert_eq!((paged[0].person, total), (r.other_zhang, 2));
+    // B sees only its own item of the person at two institutions; the released one is gone.
+    let (at_b, _) = store
+        .institution_people(r.b, &everyone, today)
+        .await
+        .unwrap();
+    assert_eq!(at_b.len(), 1);
+    assert_eq!(at_b[0].items.len(), 1);
+    assert_eq!(at_b[0].items[0].item.as_str(), "GL-ZZ");
+}
+
+async fn a_persons_history_has_every_holding_and_change(db: TestDb) {
+    let store = &db.store;
+    let r = seed(store).await;
+    let history = store.person_history(r.zhang).await.unwrap().unwrap();
+    assert_eq!(history.person.resident_id, r.zhang_id);
+    assert_eq!(history.qualifications.len(), 2);
+    assert_eq!(history.holdings.len(), 2);
+    assert_eq!(history.registrations.len(), 2);
+    assert!(
+        history
+            .audit
+            .iter()
+            .any(|e| e.action == "assessment.record")
+    );
+    assert!(
+        history
+            .audit
+            .iter()
+            .any(|e| e.action == "attendance.record")
+    );
+    assert!(
+        store
+            .person_history(PersonId::new(999_999))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+on_both_engines!(
+    self_service_search_finds_people_by_name_and_institution,
+    public_search_shows_registered_people_only,
+    the_pool_holds_unheld_items_of_people_who_can_still_register,
+    an_institution_sees_its_people_and_each_items_state,
+    a_persons_history_has_every_holding_and_change,
+);
