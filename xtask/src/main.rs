@@ -8,17 +8,23 @@ use anyhow::{Context, Result, bail};
 
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <ci|bench>
+const USAGE: &str = "usage: cargo xtask <ci|bench> [-- ARGS]
 
   ci      cargo fmt --check, cargo clippy --all-targets -D warnings, and every test
           (with cargo-nextest when installed, else cargo test)
-  bench   the benchmarks: working-day queries, constant time against a day-by-day loop";
+  bench   the benchmarks, each against a baseline measured in the same run:
+          - working-day queries: constant time against a day-by-day loop;
+          - storage (release build): a synthetic register of 100,000 people loaded into
+            SQLite and PostgreSQL against raw sqlx baselines, and every search's p50/p99.
+          ARGS go to the storage benchmark: --people N, --queries N,
+          --postgres URL or --no-postgres (default: REGISTRY_TEST_DATABASE_URL, else
+          postgres://postgres@127.0.0.1:5432/postgres)";
 
 fn main() -> Result<()> {
     let task = std::env::args().nth(1);
     match task.as_deref() {
         Some("ci") => ci(),
-        Some("bench") => bench(),
+        Some("bench") => bench(std::env::args().skip(2).filter(|a| a != "--").collect()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -89,8 +95,13 @@ fn ci() -> Result<()> {
     }
 }
 
-fn bench() -> Result<()> {
+fn bench(args: Vec<String>) -> Result<()> {
     let mut workdays = cargo();
     workdays.args(["bench", "-p", "registry-core", "--bench", "workdays"]);
-    run(workdays)
+    run(workdays)?;
+    let mut storage = cargo();
+    storage
+        .args(["run", "--release", "-p", "registry-bench", "--"])
+        .args(args);
+    run(storage)
 }

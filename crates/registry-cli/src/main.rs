@@ -1,9 +1,9 @@
 //! `registry`: the one binary of the assessor register, for serving and batch jobs.
 //!
-//! Today it answers the rules that need no database: working days on China's calendar and
-//! the check of resident ID numbers and credit codes. Exit codes: 0 success (or valid),
-//! 1 invalid input to a check, 2 a usage error, a malformed date or a date outside the
-//! calendar.
+//! Subcommands: `migrate` (the database), `workdays` (China's working days),
+//! `check-id` and `check-credit-code`. Exit codes: 0 success (or valid); 1 an invalid ID
+//! or code, or a database that cannot be opened or migrated; 2 a usage error, a malformed
+//! date or a date outside the calendar.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,6 +13,7 @@ use registry_core::calendar::WorkCalendar;
 use registry_core::credit_code::CreditCode;
 use registry_core::date::{china_today, format_date, parse_date};
 use registry_core::resident_id::ResidentId;
+use registry_store::DatabaseUrl;
 use time::OffsetDateTime;
 
 /// The register of special-equipment licensing assessors (特种设备鉴定评审人员管理系统).
@@ -25,6 +26,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Applies the database migrations (creating the SQLite file if missing) and loads the
+    /// review-item catalogue and the working-day calendar on the first run. Running it
+    /// again changes nothing.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Counts working days (工作日) on China's calendar of statutory holidays and adjusted
     /// working days (调休).
     ///
@@ -62,9 +70,28 @@ enum Command {
     },
 }
 
+/// The database option every subcommand that touches the database takes.
+#[derive(Debug, clap::Args)]
+struct DatabaseArg {
+    /// The database: `sqlite:///abs/path.sqlite3?mode=rwc` or
+    /// `postgres://user@host:port/db` [default: ./data/registry.sqlite3].
+    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
+}
+
+impl DatabaseArg {
+    fn url(&self) -> Result<DatabaseUrl, String> {
+        match &self.database {
+            Some(text) => DatabaseUrl::parse(text).map_err(|e| e.to_string()),
+            None => Ok(DatabaseUrl::default_sqlite()),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Migrate { database } => migrate(&database),
         Command::Workdays {
             add,
             dates,
@@ -77,6 +104,41 @@ fn main() -> ExitCode {
 
 /// Exit status of a usage error, a malformed date or a date outside the calendar.
 const USAGE: u8 = 2;
+
+/// Exit status of a database that cannot be opened or migrated.
+const FAILURE: u8 = 1;
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn migrate(database: &DatabaseArg) -> ExitCode {
+    let url = match database.url() {
+        Ok(url) => url,
+        Err(message) => return fail(message, USAGE),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return fail(message, FAILURE),
+    };
+    match runtime.block_on(registry_store::migrate(&url)) {
+        Ok(applied) if applied.is_empty() => {
+            println!("数据库已是最新：{url}");
+            ExitCode::SUCCESS
+        }
+        Ok(applied) => {
+            println!("已完成数据库迁移：{url}");
+            for name in applied {
+                println!("  {name}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e, FAILURE),
+    }
+}
 
 fn fail(message: impl std::fmt::Display, status: u8) -> ExitCode {
     eprintln!("registry: {message}");

@@ -118,6 +118,7 @@ fn help_is_complete() {
     let mut text = String::new();
     for args in [
         &["--help"][..],
+        &["migrate", "--help"][..],
         &["workdays", "--help"][..],
         &["check-id", "--help"][..],
         &["check-credit-code", "--help"][..],
@@ -131,4 +132,39 @@ fn help_is_complete() {
         ));
     }
     insta::assert_snapshot!(text);
+}
+
+#[test]
+fn migrate_creates_the_database_and_is_idempotent() {
+    let dir = std::env::temp_dir().join(format!("registry-cli-migrate-{}", std::process::id()));
+    let file = dir.join("nested").join("registry.sqlite3");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let first = registry(&["migrate", "--database", &url]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("已完成数据库迁移"));
+    assert!(stdout(&first).contains("m20261126_000001_schema"));
+    assert!(file.exists(), "the directory and the file are created");
+    let second = registry(&["migrate", "--database", &url]);
+    assert!(second.status.success());
+    assert!(stdout(&second).contains("数据库已是最新"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn migrate_reports_a_bad_database_without_its_password() {
+    let bad = registry(&["migrate", "--database", "mysql://root:hunter2@localhost/db"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(!stderr(&bad).contains("hunter2"));
+    let unreachable = registry(&[
+        "migrate",
+        "--database",
+        "postgres://registry:s3cret@127.0.0.1:1/registry",
+    ]);
+    assert_eq!(unreachable.status.code(), Some(1));
+    assert!(
+        stderr(&unreachable).contains("cannot connect"),
+        "{}",
+        stderr(&unreachable)
+    );
+    assert!(!stderr(&unreachable).contains("s3cret"));
 }

@@ -28,6 +28,7 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
+pub mod bulk;
 mod entity;
 mod error;
 pub mod keys;
@@ -119,36 +120,8 @@ impl Store {
         key: DataKey,
         settings: &Settings,
     ) -> Result<Store, SetupError> {
-        if let Some(file) = url.sqlite_file()
-            && let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| SetupError::Directory {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
-        let mut options = ConnectOptions::new(url.expose());
-        options
-            .max_connections(settings.max_connections)
-            .min_connections(1)
-            .acquire_timeout(settings.acquire_timeout)
-            .sqlx_logging(false);
-        let busy = settings.busy_timeout;
-        options.map_sqlx_sqlite_opts(move |o| {
-            o.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(busy)
-        });
-        let db = Database::connect(options)
-            .await
-            .map_err(|e| SetupError::Connect {
-                url: url.to_string(),
-                reason: redacted_reason(&e.to_string(), url),
-            })?;
         Ok(Store {
-            db,
+            db: connection(url, settings).await?,
             key: Arc::new(key),
             engine: url.engine(),
             writers: Arc::new(tokio::sync::Mutex::new(())),
@@ -225,6 +198,62 @@ impl Store {
     pub(crate) fn key(&self) -> &DataKey {
         &self.key
     }
+}
+
+/// Opens a connection pool: SQLite with WAL, foreign keys and a busy timeout (the file and
+/// its directory are created if missing), or PostgreSQL.
+async fn connection(
+    url: &DatabaseUrl,
+    settings: &Settings,
+) -> Result<DatabaseConnection, SetupError> {
+    if let Some(file) = url.sqlite_file()
+        && let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| SetupError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let mut options = ConnectOptions::new(url.expose());
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(1)
+        .acquire_timeout(settings.acquire_timeout)
+        .sqlx_logging(false);
+    let busy = settings.busy_timeout;
+    options.map_sqlx_sqlite_opts(move |o| {
+        o.create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(busy)
+    });
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| SetupError::Connect {
+            url: url.to_string(),
+            reason: redacted_reason(&e.to_string(), url),
+        })?;
+    Ok(db)
+}
+
+/// Applies every pending migration to the database at `url` and names the ones applied.
+/// Needs no data key: migrations never touch an ID number.
+pub async fn migrate(url: &DatabaseUrl) -> Result<Vec<String>, SetupError> {
+    let db = connection(url, &Settings::default()).await?;
+    let pending: Vec<String> = migration::Migrator::get_pending_migrations(&db)
+        .await
+        .map_err(|e| SetupError::Migrate(e.to_string()))?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    migration::Migrator::up(&db, None)
+        .await
+        .map_err(|e| SetupError::Migrate(e.to_string()))?;
+    db.close()
+        .await
+        .map_err(|e| SetupError::Migrate(e.to_string()))?;
+    Ok(pending)
 }
 
 /// Drops a URL's password from a driver's message, should the driver ever repeat it.

@@ -534,23 +534,15 @@ impl Store {
             .map(str::trim)
             .filter(|n| !n.is_empty())
         {
-            filter.push_str(" AND p.name = ?");
+            filter.push_str(" AND h.person_id IN (SELECT id FROM people WHERE name = ?)");
             values.push(name.into());
         }
-        let count_rows = self
-            .rows(
-                &format!(
-                    "SELECT COUNT(DISTINCT h.person_id) AS n FROM holdings h \
-                     JOIN people p ON p.id = h.person_id WHERE {filter}"
-                ),
-                values.clone(),
-            )
-            .await?;
-        let total: i64 = match count_rows.first() {
-            Some(row) => get(row, "n")?,
-            None => 0,
-        };
-        let mut page_values = values;
+        // The institution's people first, then their names in order: otherwise a planner
+        // may walk all people in name order and probe each one's holdings.
+        let mine = format!(
+            "WITH mine AS MATERIALIZED (SELECT DISTINCT h.person_id FROM holdings h WHERE {filter})"
+        );
+        let mut page_values = values.clone();
         page_values.extend([
             (page(query.limit) as i64).into(),
             (query.offset as i64).into(),
@@ -558,13 +550,28 @@ impl Store {
         let people = self
             .rows(
                 &format!(
-                    "SELECT DISTINCT p.id, p.name, p.id_masked, p.registration_number \
-                     FROM holdings h JOIN people p ON p.id = h.person_id WHERE {filter} \
+                    "{mine} SELECT p.id, p.name, p.id_masked, p.registration_number, \
+                     (SELECT COUNT(*) FROM mine) AS total \
+                     FROM mine JOIN people p ON p.id = mine.person_id \
                      ORDER BY p.name, p.id LIMIT ? OFFSET ?"
                 ),
                 page_values,
             )
             .await?;
+        let total: i64 = match people.first() {
+            Some(row) => get(row, "total")?,
+            None => match self
+                .rows(
+                    &format!("{mine} SELECT COUNT(*) AS total FROM mine"),
+                    values,
+                )
+                .await?
+                .first()
+            {
+                Some(row) => get(row, "total")?,
+                None => 0,
+            },
+        };
         if people.is_empty() {
             return Ok((vec![], u64::try_from(total).unwrap_or(0)));
         }

@@ -615,21 +615,15 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
+        // A person's holdings, by state: serves every per-person lookup (the public
+        // search's "registered and valid today" included) without the planner being
+        // tempted by a state-wide index.
         m.create_index(
             Index::create()
-                .name("ix_holdings_person")
+                .name("ix_holdings_person_state")
                 .table(Holdings::Table)
                 .col(Holdings::PersonId)
-                .col(Holdings::Id)
-                .take(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_holdings_state_valid_until")
-                .table(Holdings::Table)
                 .col(Holdings::State)
-                .col(Holdings::ValidUntil)
                 .take(),
         )
         .await?;
