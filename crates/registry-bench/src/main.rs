@@ -226,9 +226,12 @@ async fn prepare(
                         national_number: format!("TSJP{n:04}"),
                         ..InstitutionForm::default()
                     },
+                    username: format!("inst{n}"),
+                    password: registry_core::access::PasswordHash::new("$argon2id$bench".into()),
                 },
             )
-            .await?,
+            .await?
+            .0,
         );
     }
     Ok((store, institutions, cycle))

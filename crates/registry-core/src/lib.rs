@@ -12,6 +12,7 @@
 //! - the register's records: [`person`], [`institution`], [`qualification`], [`holding`],
 //!   [`cycle`], [`education`], [`assessment`];
 //! - the rules across them: [`date`] (age), [`policy`], [`registration`], [`certificate`];
+//! - accounts and access rules: [`access`];
 //! - errors: [`violation`];
 //! - ports, use cases, and an in-memory register: [`ports`], [`usecases`], [`memory`].
 
@@ -32,6 +33,7 @@
 )]
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod assessment;
 pub mod calendar;
 pub mod certificate;

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use crate::access::{Account, AccountId, PasswordHash, Role, Username};
 use crate::assessment::{AssessmentDetails, OnSiteAssessment};
 use crate::cycle::{Cycles, RegistrationCycle};
 use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
@@ -29,6 +30,7 @@ use crate::text::Text;
 
 #[derive(Debug, Clone, Default)]
 struct State {
+    accounts: BTreeMap<AccountId, Account>,
     people: BTreeMap<PersonId, Person>,
     qualifications: Vec<Qualification>,
     institutions: BTreeMap<InstitutionId, Institution>,
@@ -555,6 +557,75 @@ impl RegisterTx for MemoryTx {
             },
         );
         Ok(id)
+    }
+
+    async fn account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(self.state.accounts.get(&id).cloned())
+    }
+
+    async fn account_by_username(
+        &mut self,
+        username: &Username,
+    ) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .state
+            .accounts
+            .values()
+            .find(|a| &a.username == username)
+            .cloned())
+    }
+
+    async fn account_of_institution(
+        &mut self,
+        institution: InstitutionId,
+    ) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .state
+            .accounts
+            .values()
+            .find(|a| a.role == Role::Institution(institution))
+            .cloned())
+    }
+
+    async fn insert_account(
+        &mut self,
+        username: &Username,
+        role: Role,
+        password: &PasswordHash,
+        must_change_password: bool,
+    ) -> Result<AccountId, StoreError> {
+        let state = self.write()?;
+        if state.accounts.values().any(|a| &a.username == username) {
+            return Err(StoreError::Duplicate(Duplicate::Username));
+        }
+        let id = AccountId::new(state.next_id());
+        state.accounts.insert(
+            id,
+            Account {
+                id,
+                username: username.clone(),
+                role,
+                password: password.clone(),
+                active: true,
+                must_change_password,
+                version: 1,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn update_account(&mut self, account: &Account) -> Result<i64, StoreError> {
+        let state = self.write()?;
+        let stored = state
+            .accounts
+            .get_mut(&account.id)
+            .filter(|a| a.version == account.version)
+            .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Account)))?;
+        stored.password = account.password.clone();
+        stored.active = account.active;
+        stored.must_change_password = account.must_change_password;
+        stored.version += 1;
+        Ok(stored.version)
     }
 
     async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {

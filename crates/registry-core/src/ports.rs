@@ -16,6 +16,7 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 
+use crate::access::{Account, AccountId, PasswordHash, Role, Username};
 use crate::assessment::{AssessmentDetails, OnSiteAssessment};
 use crate::cycle::{Cycles, RegistrationCycle};
 use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
@@ -50,6 +51,8 @@ pub enum Entity {
     Attendance,
     /// An on-site assessment.
     Assessment,
+    /// A login account.
+    Account,
 }
 
 impl Entity {
@@ -65,6 +68,7 @@ impl Entity {
             Entity::Course => "course",
             Entity::Attendance => "attendance",
             Entity::Assessment => "assessment",
+            Entity::Account => "account",
         }
     }
 
@@ -80,6 +84,7 @@ impl Entity {
             Entity::Course => "培训班",
             Entity::Attendance => "课时记录",
             Entity::Assessment => "现场评审记录",
+            Entity::Account => "账户",
         }
     }
 }
@@ -111,6 +116,8 @@ pub enum Duplicate {
     CreditCode,
     /// The person is already employed by this institution.
     Employment,
+    /// An account with this login name exists.
+    Username,
 }
 
 impl Duplicate {
@@ -122,6 +129,7 @@ impl Duplicate {
             Duplicate::InstitutionNumber => "duplicate.institution_number",
             Duplicate::CreditCode => "duplicate.credit_code",
             Duplicate::Employment => "duplicate.employment",
+            Duplicate::Username => "duplicate.username",
         }
     }
 
@@ -133,6 +141,7 @@ impl Duplicate {
             Duplicate::InstitutionNumber => "该机构编号已被其他机构使用",
             Duplicate::CreditCode => "该统一社会信用代码已被其他机构使用",
             Duplicate::Employment => "该人员已由本机构聘用",
+            Duplicate::Username => "该用户名已被使用",
         }
     }
 }
@@ -482,6 +491,42 @@ pub trait RegisterTx: Send {
         recorded_by: Option<InstitutionId>,
         details: &AssessmentDetails,
     ) -> impl Future<Output = Result<AssessmentId, StoreError>> + Send;
+
+    // Accounts.
+
+    /// The account with this id.
+    fn account(
+        &mut self,
+        id: AccountId,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+
+    /// The account with this login name.
+    fn account_by_username(
+        &mut self,
+        username: &Username,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+
+    /// The account of an institution (each has at most one).
+    fn account_of_institution(
+        &mut self,
+        institution: InstitutionId,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+
+    /// Adds an active account. MUST return `Duplicate(Username)` if the name is taken.
+    fn insert_account(
+        &mut self,
+        username: &Username,
+        role: Role,
+        password: &PasswordHash,
+        must_change_password: bool,
+    ) -> impl Future<Output = Result<AccountId, StoreError>> + Send;
+
+    /// Replaces an account's password, active flag and must-change flag if its version is
+    /// `account.version`; returns the new version.
+    fn update_account(
+        &mut self,
+        account: &Account,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
     // Audit.
 

@@ -34,6 +34,7 @@ mod error;
 pub mod keys;
 mod migration;
 pub mod queries;
+pub mod sessions;
 mod tx;
 pub mod url;
 

@@ -248,7 +248,11 @@ impl Store {
         }
     }
 
-    async fn rows(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>, StoreError> {
+    pub(crate) async fn rows(
+        &self,
+        sql: &str,
+        values: Vec<Value>,
+    ) -> Result<Vec<QueryResult>, StoreError> {
         self.db()
             .query_all_raw(self.statement(sql, values))
             .await

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
 use registry_core::assessment::{AssessmentDetails, AssessmentKind, OnSiteAssessment};
 use registry_core::cycle::{Cycles, RegistrationCycle};
 use registry_core::education::{Attendance, CourseDetails, Hours, NewAttendance, TrainingCourse};
@@ -32,8 +33,8 @@ use sea_orm::{
 use time::Date;
 
 use crate::entity::{
-    assessments, attendance, audit_log, course_items, courses, cycles, employments, holdings,
-    institutions, people, qualifications, registration_serials, registrations,
+    accounts, assessments, attendance, audit_log, course_items, courses, cycles, employments,
+    holdings, institutions, people, qualifications, registration_serials, registrations,
 };
 use crate::error::{Failure, classify, store_error};
 use crate::keys::DataKey;
@@ -355,6 +356,23 @@ pub(crate) fn assessment_from_row(row: assessments::Model) -> Result<OnSiteAsses
                 .ok_or_else(|| unexpected(format!("unknown assessment kind {}", row.kind)))?,
             working_days: u32::try_from(row.working_days).unwrap_or(0),
         },
+    })
+}
+
+pub(crate) fn account_from_row(row: accounts::Model) -> Result<Account, StoreError> {
+    let role = match (row.role.as_str(), row.institution_id) {
+        ("association", None) => Role::Association,
+        ("institution", Some(id)) => Role::Institution(InstitutionId::new(id)),
+        (role, _) => return Err(unexpected(format!("account {} has role {role}", row.id))),
+    };
+    Ok(Account {
+        id: AccountId::new(row.id),
+        username: Username::parse(&row.username).map_err(unexpected)?,
+        role,
+        password: PasswordHash::new(row.password_hash),
+        active: row.active,
+        must_change_password: row.must_change_password,
+        version: row.version,
     })
 }
 
@@ -990,6 +1008,94 @@ impl RegisterTx for StoreTx {
         Ok(AssessmentId::new(inserted.last_insert_id))
     }
 
+    async fn account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        accounts::Entity::find_by_id(id.get())
+            .one(&self.tx)
+            .await
+            .map_err(store_error)?
+            .map(account_from_row)
+            .transpose()
+    }
+
+    async fn account_by_username(
+        &mut self,
+        username: &Username,
+    ) -> Result<Option<Account>, StoreError> {
+        accounts::Entity::find()
+            .filter(accounts::Column::Username.eq(username.as_str()))
+            .one(&self.tx)
+            .await
+            .map_err(store_error)?
+            .map(account_from_row)
+            .transpose()
+    }
+
+    async fn account_of_institution(
+        &mut self,
+        institution: InstitutionId,
+    ) -> Result<Option<Account>, StoreError> {
+        accounts::Entity::find()
+            .filter(accounts::Column::InstitutionId.eq(institution.get()))
+            .one(&self.tx)
+            .await
+            .map_err(store_error)?
+            .map(account_from_row)
+            .transpose()
+    }
+
+    async fn insert_account(
+        &mut self,
+        username: &Username,
+        role: Role,
+        password: &PasswordHash,
+        must_change_password: bool,
+    ) -> Result<AccountId, StoreError> {
+        let (role, institution) = match role {
+            Role::Association => ("association", None),
+            Role::Institution(id) => ("institution", Some(id.get())),
+        };
+        let inserted = accounts::Entity::insert(accounts::ActiveModel {
+            id: NotSet,
+            username: Set(username.as_str().to_owned()),
+            role: Set(role.to_owned()),
+            institution_id: Set(institution),
+            password_hash: Set(password.as_str().to_owned()),
+            active: Set(true),
+            must_change_password: Set(must_change_password),
+            version: Set(1),
+        })
+        .exec(&self.tx)
+        .await
+        .map_err(|e| unique_or(e, |_| StoreError::Duplicate(Duplicate::Username)))?;
+        Ok(AccountId::new(inserted.last_insert_id))
+    }
+
+    async fn update_account(&mut self, account: &Account) -> Result<i64, StoreError> {
+        let result = accounts::Entity::update_many()
+            .col_expr(
+                accounts::Column::PasswordHash,
+                Expr::value(account.password.as_str()),
+            )
+            .col_expr(accounts::Column::Active, Expr::value(account.active))
+            .col_expr(
+                accounts::Column::MustChangePassword,
+                Expr::value(account.must_change_password),
+            )
+            .col_expr(
+                accounts::Column::Version,
+                Expr::col(accounts::Column::Version).add(1),
+            )
+            .filter(accounts::Column::Id.eq(account.id.get()))
+            .filter(accounts::Column::Version.eq(account.version))
+            .exec(&self.tx)
+            .await
+            .map_err(store_error)?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::Conflict(Conflict::Stale(DomainEntity::Account)));
+        }
+        Ok(account.version + 1)
+    }
+
     async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         let json = |s: &Option<registry_core::ports::Snapshot>| {
             s.as_ref().map(|s| {
@@ -1002,7 +1108,7 @@ impl RegisterTx for StoreTx {
         };
         audit_log::Entity::insert(audit_log::ActiveModel {
             id: NotSet,
-            at: Set(record.at),
+            at: Set(record.at.to_offset(time::UtcOffset::UTC)),
             actor: Set(record.actor.describe()),
             action: Set(record.action.to_owned()),
             entity: Set(record.entity.code().to_owned()),

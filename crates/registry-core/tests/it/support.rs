@@ -140,8 +140,11 @@ impl World {
                 national_number: format!("TSJP{n:04}"),
                 ..InstitutionForm::default()
             },
+            username: format!("inst{n}"),
+            password: registry_core::access::PasswordHash::new("$argon2id$test".into()),
         })
         .unwrap()
+        .0
     }
 
     /// A person born on `birth` who passed `items` on `exam`.

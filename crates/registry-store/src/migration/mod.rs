@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_schema;
 mod m20261126_000002_reference_data;
+mod m20261127_000003_access;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_schema::Migration),
             Box::new(m20261126_000002_reference_data::Migration),
+            Box::new(m20261127_000003_access::Migration),
         ]
     }
 }

@@ -222,10 +222,13 @@ pub(crate) async fn institution<R: Register>(register: &R, n: u32, name: &str) -
                 national_number: format!("TSJP{n:04}"),
                 ..InstitutionForm::default()
             },
+            username: format!("inst{n}"),
+            password: registry_core::access::PasswordHash::new("$argon2id$test".into()),
         },
     )
     .await
     .unwrap()
+    .0
 }
 
 pub(crate) fn resident_id(n: u16, birth: &str) -> ResidentId {
@@ -323,6 +326,7 @@ pub(crate) use faulty::{Fault, Faulty};
 /// a use case, on demand.
 mod faulty {
     use super::*;
+    use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
     use registry_core::assessment::{AssessmentDetails, OnSiteAssessment};
     use registry_core::cycle::{Cycles, RegistrationCycle};
     use registry_core::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
@@ -443,6 +447,11 @@ mod faulty {
         read!(attendance_entry(id: AttendanceId) -> Option<Attendance>);
         read!(assessments_of(person: PersonId) -> Vec<OnSiteAssessment>);
         write!(insert_assessment(person: PersonId, recorded_by: Option<InstitutionId>, details: &AssessmentDetails) -> AssessmentId);
+        read!(account(id: AccountId) -> Option<Account>);
+        read!(account_by_username(username: &Username) -> Option<Account>);
+        read!(account_of_institution(institution: InstitutionId) -> Option<Account>);
+        write!(insert_account(username: &Username, role: Role, password: &PasswordHash, must_change_password: bool) -> AccountId);
+        write!(update_account(account: &Account) -> i64);
         write!(audit(record: &AuditRecord) -> ());
     }
 

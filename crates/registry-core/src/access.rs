@@ -1,0 +1,326 @@
+//! Accounts and the rules of access: who logs in (the association's administrators and one
+//! account per institution; assessors have no account), what a password must be, and how
+//! many wrong passwords are tolerated.
+//!
+//! The core never sees a password in clear beyond [`NewPassword::parse`], which checks
+//! its strength; hashing and verifying are the edge's work (argon2id), and only hashes are
+//! stored.
+
+use std::fmt;
+
+use crate::ids::InstitutionId;
+use crate::violation::{Violation, Violations, ok_or_violations};
+
+/// Identifies an account.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct AccountId(i64);
+
+impl AccountId {
+    /// Wraps a value that storage assigned.
+    pub const fn new(value: i64) -> Self {
+        AccountId(value)
+    }
+
+    /// The stored value.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A login name: 3–32 characters of `a`–`z`, `0`–`9`, `.`, `_` and `-`, starting with a
+/// letter; case does not matter (stored in lower case).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Username(String);
+
+impl Username {
+    /// Parses a login name.
+    pub fn parse(input: &str) -> Result<Username, Violation> {
+        let name = input.trim().to_ascii_lowercase();
+        let (field, label) = ("username", "用户名");
+        if name.is_empty() {
+            return Err(Violation::Missing { field, label });
+        }
+        let ok = (3..=32).contains(&name.len())
+            && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && name.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            });
+        if ok {
+            Ok(Username(name))
+        } else {
+            Err(Violation::BadFormat {
+                field,
+                label,
+                expected: "应为3至32位小写字母、数字或“. _ -”，以字母开头",
+            })
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Username({})", self.0)
+    }
+}
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// An administrator of the association (促进会).
+    Association,
+    /// The account of one institution.
+    Institution(InstitutionId),
+}
+
+/// The hash of an account password (a PHC string, `$argon2id$…`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a hash computed by the edge.
+    pub fn new(hash: String) -> PasswordHash {
+        PasswordHash(hash)
+    }
+
+    /// The hash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(…)")
+    }
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The identifier.
+    pub id: AccountId,
+    /// The login name.
+    pub username: Username,
+    /// What it may do.
+    pub role: Role,
+    /// The password's hash.
+    pub password: PasswordHash,
+    /// A disabled account cannot log in.
+    pub active: bool,
+    /// The password was set by someone else (or generated) and must be changed at the
+    /// next login.
+    pub must_change_password: bool,
+    /// The optimistic-lock version.
+    pub version: i64,
+}
+
+/// Passwords too common to allow, whatever their length (a short list of the ones seen
+/// most in leaks, and the ones a Chinese office would pick first).
+const COMMON: [&str; 30] = [
+    "password",
+    "password1",
+    "password123",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "11111111",
+    "88888888",
+    "66666666",
+    "00000000",
+    "abcd1234",
+    "abc12345",
+    "qwerty123",
+    "qwertyuiop",
+    "1qaz2wsx",
+    "1q2w3e4r",
+    "iloveyou",
+    "admin123",
+    "admin1234",
+    "administrator",
+    "woaini1314",
+    "a1234567",
+    "aa123456",
+    "zxcvbnm123",
+    "p@ssw0rd",
+    "passw0rd",
+    "welcome1",
+    "changeme",
+    "letmein1",
+    "registry1",
+];
+
+/// A new account password that meets the strength rule: 8–64 characters, letters and
+/// digits both present, not one of the most common passwords, not containing the login
+/// name.
+pub struct NewPassword(String);
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(…)")
+    }
+}
+
+impl NewPassword {
+    /// Checks a password chosen for the account `username`; every failure is reported.
+    pub fn parse(password: &str, username: &Username) -> Result<NewPassword, Violations> {
+        let (field, label) = ("new_password", "新密码");
+        let mut problems = Vec::new();
+        let length = password.chars().count();
+        if !(8..=64).contains(&length) {
+            problems.push(Violation::BadFormat {
+                field,
+                label,
+                expected: "长度应为8至64个字符",
+            });
+        }
+        let letters = password.chars().any(|c| c.is_alphabetic());
+        let digits = password.chars().any(|c| c.is_ascii_digit());
+        if !(letters && digits) {
+            problems.push(Violation::BadFormat {
+                field,
+                label,
+                expected: "应同时包含字母和数字",
+            });
+        }
+        let lower = password.to_lowercase();
+        if COMMON.contains(&lower.as_str()) {
+            problems.push(Violation::BadFormat {
+                field,
+                label,
+                expected: "过于常见，请换一个",
+            });
+        }
+        if lower.contains(username.as_str()) {
+            problems.push(Violation::BadFormat {
+                field,
+                label,
+                expected: "不能包含用户名",
+            });
+        }
+        if password.chars().any(char::is_control) {
+            problems.push(Violation::BadCharacter { field, label });
+        }
+        ok_or_violations(NewPassword(password.to_owned()), problems)
+    }
+
+    /// The password, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How many wrong passwords a login or a fill-in entry tolerates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Failures allowed for one account, or one person's fill-in entry, within the window.
+    pub per_subject: u32,
+    /// Failures allowed from one client address within the window.
+    pub per_client: u32,
+    /// The window, which is also how long a lock lasts, in minutes.
+    pub window_minutes: u32,
+}
+
+impl Default for LockoutPolicy {
+    /// 5 failures per account or person and 30 per client address in 15 minutes (GB/T
+    /// 22239 practice: lock after 5 failures for 10–30 minutes; never a permanent lock
+    /// that anyone could trigger).
+    fn default() -> Self {
+        LockoutPolicy {
+            per_subject: 5,
+            per_client: 30,
+            window_minutes: 15,
+        }
+    }
+}
+
+/// How long a login lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// A session unused for this many minutes ends.
+    pub idle_minutes: u32,
+    /// A session ends this many minutes after login, used or not.
+    pub absolute_minutes: u32,
+    /// An assessor's fill-in entry, once unlocked, stays open this many minutes unused.
+    pub assessor_idle_minutes: u32,
+}
+
+impl Default for SessionPolicy {
+    /// 30 minutes idle, 8 hours absolute, 20 minutes for an assessor's entry.
+    fn default() -> Self {
+        SessionPolicy {
+            idle_minutes: 30,
+            absolute_minutes: 8 * 60,
+            assessor_idle_minutes: 20,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(
+            Username::parse(" FJ-Center ").unwrap().as_str(),
+            "fj-center"
+        );
+        for bad in ["ab", "1abc", "中文名", "a b c", &"a".repeat(33)] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn password_strength() {
+        let user = Username::parse("fjcenter").unwrap();
+        assert!(NewPassword::parse("Tezhong2026", &user).is_ok());
+        let codes = |p: &str| {
+            NewPassword::parse(p, &user)
+                .map(|_| vec![])
+                .unwrap_or_else(|v| v.as_slice().iter().map(|v| v.to_string()).collect())
+        };
+        assert_eq!(
+            codes("abc"),
+            [
+                "“新密码”格式不正确：长度应为8至64个字符",
+                "“新密码”格式不正确：应同时包含字母和数字"
+            ]
+        );
+        assert_eq!(
+            codes("Password123"),
+            ["“新密码”格式不正确：过于常见，请换一个"]
+        );
+        assert_eq!(
+            codes("fjcenter2026"),
+            ["“新密码”格式不正确：不能包含用户名"]
+        );
+        assert_eq!(
+            codes("88888888"),
+            [
+                "“新密码”格式不正确：应同时包含字母和数字",
+                "“新密码”格式不正确：过于常见，请换一个"
+            ]
+        );
+        assert_eq!(
+            format!("{:?}", NewPassword::parse("Tezhong2026", &user).unwrap()),
+            "NewPassword(…)"
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! Sessions and failure counters, kept in the database so that several server instances
+//! share them: a login on one instance is valid on all, and a lockout counts every
+//! instance's failures.
+//!
+//! Times are stored in UTC (so that SQLite's text timestamps compare in order). Only a
+//! hash of a session's token is stored: a copy of the database opens no session.
+
+use registry_core::access::{Account, AccountId, Username};
+use registry_core::ids::{InstitutionId, PersonId};
+use registry_core::ports::{RegisterTx, StoreError};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Value};
+use time::{Duration, OffsetDateTime, UtcOffset};
+
+use crate::Store;
+use crate::entity::{sessions, throttles};
+use crate::error::store_error;
+
+fn utc(t: OffsetDateTime) -> OffsetDateTime {
+    t.to_offset(UtcOffset::UTC)
+}
+
+/// Who a session belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSubject {
+    /// A logged-in account.
+    Account(AccountId),
+    /// An assessor who unlocked one institution's fill-in entry for themselves.
+    Assessor {
+        /// The person.
+        person: PersonId,
+        /// The institution whose entry they unlocked.
+        institution: InstitutionId,
+    },
+}
+
+/// A stored session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Whose it is.
+    pub subject: SessionSubject,
+    /// When it began.
+    pub created_at: OffsetDateTime,
+    /// When it was last used.
+    pub last_seen_at: OffsetDateTime,
+}
+
+/// A failure counter's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failures {
+    /// Failures within the current window.
+    pub count: u32,
+    /// When the current window ends (and a lock, if any, lifts).
+    pub window_ends: OffsetDateTime,
+}
+
+impl Store {
+    /// Starts a session under the hash of its token.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        subject: SessionSubject,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (account, person, institution) = match subject {
+            SessionSubject::Account(id) => (Some(id.get()), None, None),
+            SessionSubject::Assessor {
+                person,
+                institution,
+            } => (None, Some(person.get()), Some(institution.get())),
+        };
+        sessions::Entity::insert(sessions::ActiveModel {
+            token_hash: Set(token_hash.to_owned()),
+            account_id: Set(account),
+            person_id: Set(person),
+            institution_id: Set(institution),
+            created_at: Set(utc(now)),
+            last_seen_at: Set(utc(now)),
+        })
+        .exec_without_returning(self.db())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// The session stored under this token hash.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let Some(row) = sessions::Entity::find_by_id(token_hash.to_owned())
+            .one(self.db())
+            .await
+            .map_err(store_error)?
+        else {
+            return Ok(None);
+        };
+        let subject = match (row.account_id, row.person_id, row.institution_id) {
+            (Some(account), None, _) => SessionSubject::Account(AccountId::new(account)),
+            (None, Some(person), Some(institution)) => SessionSubject::Assessor {
+                person: PersonId::new(person),
+                institution: InstitutionId::new(institution),
+            },
+            _ => return Err(StoreError::Unexpected("a session with no subject".into())),
+        };
+        Ok(Some(SessionRecord {
+            subject,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+        }))
+    }
+
+    /// Records that the session was used now.
+    pub async fn touch_session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sessions::Entity::update_many()
+            .col_expr(
+                sessions::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(utc(now)),
+            )
+            .filter(sessions::Column::TokenHash.eq(token_hash))
+            .exec(self.db())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sessions::Entity::delete_by_id(token_hash.to_owned())
+            .exec(self.db())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Ends every session of an account (after a password change or when it is disabled),
+    /// except the one under `keep`.
+    pub async fn delete_sessions_of_account(
+        &self,
+        account: AccountId,
+        keep: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut delete =
+            sessions::Entity::delete_many().filter(sessions::Column::AccountId.eq(account.get()));
+        if let Some(keep) = keep {
+            delete = delete.filter(sessions::Column::TokenHash.ne(keep));
+        }
+        delete.exec(self.db()).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Ends every session of an assessor at an institution (when the fill-in password is
+    /// reset).
+    pub async fn delete_assessor_sessions(
+        &self,
+        person: PersonId,
+        institution: InstitutionId,
+    ) -> Result<(), StoreError> {
+        sessions::Entity::delete_many()
+            .filter(sessions::Column::PersonId.eq(person.get()))
+            .filter(sessions::Column::InstitutionId.eq(institution.get()))
+            .exec(self.db())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Forgets sessions unused since `before`.
+    pub async fn purge_sessions(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let result = sessions::Entity::delete_many()
+            .filter(sessions::Column::LastSeenAt.lt(utc(before)))
+            .exec(self.db())
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected)
+    }
+
+    /// The failures counted under `key` in the window of `window` that is current at `now`.
+    pub async fn failures(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<Failures, StoreError> {
+        let row = throttles::Entity::find_by_id(key.to_owned())
+            .one(self.db())
+            .await
+            .map_err(store_error)?;
+        Ok(match row {
+            Some(row) if row.window_start + window > now => Failures {
+                count: u32::try_from(row.failures).unwrap_or(0),
+                window_ends: row.window_start + window,
+            },
+            _ => Failures {
+                count: 0,
+                window_ends: now + window,
+            },
+        })
+    }
+
+    /// Counts one more failure under `key`, starting a new window if the last one ended;
+    /// one statement, so concurrent failures on several instances all count.
+    pub async fn record_failure(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<Failures, StoreError> {
+        let now = utc(now);
+        let cutoff = now - window;
+        let sql = "INSERT INTO throttles (key, window_start, failures) VALUES (?, ?, 1) \
+                   ON CONFLICT (key) DO UPDATE SET \
+                     failures = CASE WHEN throttles.window_start <= ? THEN 1 ELSE throttles.failures + 1 END, \
+                     window_start = CASE WHEN throttles.window_start <= ? THEN ? ELSE throttles.window_start END \
+                   RETURNING failures, window_start";
+        let values: Vec<Value> = vec![
+            key.into(),
+            now.into(),
+            cutoff.into(),
+            cutoff.into(),
+            now.into(),
+        ];
+        let rows = self.rows(sql, values).await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| StoreError::Unexpected("the counter returned nothing".into()))?;
+        let failures: i32 = row.try_get("", "failures").map_err(store_error)?;
+        let start: OffsetDateTime = row.try_get("", "window_start").map_err(store_error)?;
+        Ok(Failures {
+            count: u32::try_from(failures).unwrap_or(0),
+            window_ends: start + window,
+        })
+    }
+
+    /// Forgets the failures under `key` (after a success).
+    pub async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
+        throttles::Entity::delete_by_id(key.to_owned())
+            .exec(self.db())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// The account with this login name (for a login).
+    pub async fn account_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<Account>, StoreError> {
+        let mut tx = self.read().await?;
+        tx.account_by_username(username).await
+    }
+
+    /// The account with this id.
+    pub async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        let mut tx = self.read().await?;
+        tx.account(id).await
+    }
+}
