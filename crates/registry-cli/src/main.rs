@@ -1,7 +1,7 @@
 //! `registry`: the one binary of the assessor register, for serving and batch jobs.
 //!
-//! Subcommands: `migrate` (the database), `workdays` (China's working days),
-//! `check-id` and `check-credit-code`. Exit codes: 0 success (or valid); 1 an invalid ID
+//! Subcommands: `serve` (the web system), `migrate` (the database), `workdays` (China's
+//! working days), `check-id` and `check-credit-code`. Exit codes: 0 success (or valid); 1 an invalid ID
 //! or code, or a database that cannot be opened or migrated; 2 a usage error, a malformed
 //! date or a date outside the calendar.
 
@@ -26,6 +26,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serves the web system (pages and JSON API) on --bind, after applying the database
+    /// migrations. With --demo, an empty database first receives a demo register and the
+    /// demo logins are printed.
+    Serve(ServeArgs),
     /// Applies the database migrations (creating the SQLite file if missing) and loads the
     /// review-item catalogue and the working-day calendar on the first run. Running it
     /// again changes nothing.
@@ -70,6 +74,35 @@ enum Command {
     },
 }
 
+/// The settings of `registry serve`.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArg,
+    /// The address to listen on.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "REGISTRY_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
+    bind: String,
+    /// A file holding the data key (64 hexadecimal characters) that protects ID numbers.
+    /// Without it: REGISTRY_DATA_KEY; without that, for SQLite only, `registry.key` beside
+    /// the database file (created on first use).
+    #[arg(long, value_name = "FILE", env = "REGISTRY_DATA_KEY_FILE")]
+    data_key_file: Option<PathBuf>,
+    /// Mark cookies Secure and send HSTS: set when the site is served over HTTPS.
+    #[arg(long, env = "REGISTRY_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// The address of a reverse proxy whose X-Forwarded-For names the client.
+    #[arg(long, value_name = "IP", env = "REGISTRY_TRUSTED_PROXY")]
+    trusted_proxy: Option<std::net::IpAddr>,
+    /// Load the demo register into an empty database before serving.
+    #[arg(long)]
+    demo: bool,
+}
+
 /// The database option every subcommand that touches the database takes.
 #[derive(Debug, clap::Args)]
 struct DatabaseArg {
@@ -91,6 +124,7 @@ impl DatabaseArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => serve(&args),
         Command::Migrate { database } => migrate(&database),
         Command::Workdays {
             add,
@@ -113,6 +147,141 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// The data key: REGISTRY_DATA_KEY, --data-key-file, or (SQLite only) `registry.key` beside
+/// the database, created with a fresh key on first use.
+fn data_key(args: &ServeArgs, url: &DatabaseUrl) -> Result<registry_store::DataKey, String> {
+    if let Ok(hex) = std::env::var("REGISTRY_DATA_KEY") {
+        return registry_store::DataKey::from_hex(&hex)
+            .map_err(|e| format!("REGISTRY_DATA_KEY: {e}"));
+    }
+    let file = match (&args.data_key_file, url.sqlite_file()) {
+        (Some(file), _) => file.clone(),
+        (None, Some(db)) => db.with_file_name("registry.key"),
+        (None, None) => {
+            return Err(
+                "PostgreSQL needs a data key (it protects the ID numbers): set REGISTRY_DATA_KEY \
+                        to 64 hexadecimal characters, or pass --data-key-file FILE"
+                    .to_owned(),
+            );
+        }
+    };
+    if !file.exists() && args.data_key_file.is_none() {
+        let hex = registry_store::DataKey::generate_hex()
+            .map_err(|e| format!("cannot generate a data key: {e}"))?;
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        write_private(&file, &hex)
+            .map_err(|e| format!("cannot write the data key {}: {e}", file.display()))?;
+        eprintln!(
+            "registry: created the data key {} — back it up apart from the database: without it the ID numbers cannot be read",
+            file.display()
+        );
+    }
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read the data key {}: {e}", file.display()))?;
+    registry_store::DataKey::from_hex(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+fn serve(args: &ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let url = match args.database.url() {
+        Ok(url) => url,
+        Err(message) => return fail(message, USAGE),
+    };
+    let bind: std::net::SocketAddr = match args.bind.parse() {
+        Ok(addr) => addr,
+        Err(_) => {
+            return fail(
+                format!(
+                    "--bind {}: not an address such as 127.0.0.1:8080",
+                    args.bind
+                ),
+                USAGE,
+            );
+        }
+    };
+    let key = match data_key(args, &url) {
+        Ok(key) => key,
+        Err(message) => return fail(message, USAGE),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return fail(message, FAILURE),
+    };
+    let config = registry_http::Config {
+        secure_cookies: args.secure_cookies,
+        trusted_proxy: args.trusted_proxy,
+        ..registry_http::Config::default()
+    };
+    runtime.block_on(async move {
+        let store = match registry_store::Store::connect(&url, key).await {
+            Ok(store) => store,
+            Err(e) => return fail(e, FAILURE),
+        };
+        if let Err(e) = store.migrate().await {
+            return fail(e, FAILURE);
+        }
+        let state = match registry_http::AppState::load(store, config, std::sync::Arc::new(registry_http::SystemClock)).await {
+            Ok(state) => state,
+            Err(message) => return fail(message, FAILURE),
+        };
+        if args.demo {
+            match registry_http::demo::load(&state).await {
+                Ok(logins) => println!("{logins}"),
+                Err(registry_http::demo::DemoError::NotEmpty) => {
+                    println!("数据库中已有数据，未载入演示数据（演示账户见首次载入时的输出，或 docs/USER-GUIDE.md）。");
+                }
+                Err(e) => return fail(e, FAILURE),
+            }
+        }
+        let purge = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                let before = purge.clock.now() - time::Duration::hours(24);
+                if let Err(e) = purge.store.purge_sessions(before).await {
+                    tracing::warn!(error = %e, "could not purge old sessions");
+                }
+            }
+        });
+        println!("特种设备鉴定评审人员管理系统：http://{bind}/  （数据库 {url}，Ctrl-C 停止）");
+        let server = poem::Server::new(poem::listener::TcpListener::bind(bind));
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match server
+            .run_with_graceful_shutdown(registry_http::app(state), shutdown, Some(std::time::Duration::from_secs(10)))
+            .await
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("cannot serve on {bind}: {e}"), FAILURE),
+        }
+    })
 }
 
 fn migrate(database: &DatabaseArg) -> ExitCode {

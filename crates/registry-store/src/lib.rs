@@ -274,8 +274,9 @@ fn redacted_reason(reason: &str, url: &DatabaseUrl) -> String {
 
 impl Store {
     /// A transaction for reading only: it never waits for writers (on SQLite it reads a
-    /// snapshot of the WAL). Writing through it is a mistake the database may refuse.
-    pub(crate) async fn read(&self) -> Result<StoreTx, StoreError> {
+    /// snapshot of the WAL). Use cases take [`Register::begin`]; pages that only read take
+    /// this.
+    pub async fn begin_read(&self) -> Result<StoreTx, StoreError> {
         let tx = self.db.begin().await.map_err(store_error)?;
         Ok(StoreTx {
             tx,

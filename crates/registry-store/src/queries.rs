@@ -195,6 +195,15 @@ pub struct PersonHistory {
     pub audit: Vec<AuditEntry>,
 }
 
+/// An institution with its login name, for the association's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstitutionListing {
+    /// The institution.
+    pub institution: registry_core::institution::Institution,
+    /// Its account's login name.
+    pub username: Option<String>,
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
 fn like_contains(text: &str) -> String {
     let mut pattern = String::from("%");
@@ -257,6 +266,33 @@ impl Store {
             .query_all_raw(self.statement(sql, values))
             .await
             .map_err(store_error)
+    }
+
+    /// Every institution, by number, with its account's login name.
+    pub async fn institutions(&self) -> Result<Vec<InstitutionListing>, StoreError> {
+        use crate::entity::{accounts, institutions};
+        use sea_orm::{EntityTrait, QueryOrder};
+        let rows = institutions::Entity::find()
+            .order_by_asc(institutions::Column::Number)
+            .all(self.db())
+            .await
+            .map_err(store_error)?;
+        let names: BTreeMap<i64, String> = accounts::Entity::find()
+            .all(self.db())
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .filter_map(|a| a.institution_id.map(|i| (i, a.username)))
+            .collect();
+        rows.into_iter()
+            .map(|row| {
+                let username = names.get(&row.id).cloned();
+                Ok(InstitutionListing {
+                    institution: crate::tx::institution_from_row(row)?,
+                    username,
+                })
+            })
+            .collect()
     }
 
     /// 评审人员信息填报, figures 1–3: people with exactly this name employed by an
@@ -393,7 +429,7 @@ impl Store {
         let cycles = self.all_cycles().await?;
         let cycle = cycles.at(today).cloned();
         let assessments = self.assessments_of_people(&ids).await?;
-        let mut tx = self.read().await?;
+        let mut tx = self.begin_read().await?;
         let mut out = Vec::with_capacity(people.len());
         for row in &people {
             let id: i64 = get(row, "id")?;
@@ -631,7 +667,7 @@ impl Store {
         &self,
         person: PersonId,
     ) -> Result<Option<PersonHistory>, StoreError> {
-        let mut tx = self.read().await?;
+        let mut tx = self.begin_read().await?;
         let Some(details) = tx.person(person).await? else {
             return Ok(None);
         };

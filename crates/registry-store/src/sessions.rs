@@ -247,13 +247,13 @@ impl Store {
         &self,
         username: &Username,
     ) -> Result<Option<Account>, StoreError> {
-        let mut tx = self.read().await?;
+        let mut tx = self.begin_read().await?;
         tx.account_by_username(username).await
     }
 
     /// The account with this id.
     pub async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        let mut tx = self.read().await?;
+        let mut tx = self.begin_read().await?;
         tx.account(id).await
     }
 }

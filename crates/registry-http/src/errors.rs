@@ -1,0 +1,145 @@
+//! Error responses: an HTML page in Chinese for the pages, a JSON body with a stable code
+//! for the API (`{"code": …, "message": …, "violations": […]}`). No database text and no
+//! internal detail ever reaches the client; unexpected failures are logged with their
+//! detail instead.
+
+use askama::Template;
+use poem::http::{StatusCode, header};
+use poem::{Request, Response};
+use registry_core::ports::{Conflict, StoreError};
+use registry_core::usecases::UseCaseError;
+use serde_json::json;
+
+use crate::templates::{Layout, Message};
+
+fn is_api(req: &Request) -> bool {
+    req.uri().path().starts_with("/api/")
+}
+
+/// An HTML response from a rendered template.
+pub(crate) fn html<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(body) => Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "a template failed to render");
+            Response::builder()
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .body("系统内部错误，请稍后重试")
+        }
+    }
+}
+
+/// A JSON error body.
+pub(crate) fn json_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    violations: serde_json::Value,
+) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(json!({ "code": code, "message": message, "violations": violations }).to_string())
+}
+
+fn bare_layout() -> Layout {
+    Layout {
+        csrf: String::new(),
+        user: None,
+        role: "",
+        home: "/",
+    }
+}
+
+/// A message page.
+pub(crate) fn message_page(
+    layout: Layout,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    link: Option<(&str, &str)>,
+) -> Response {
+    html(
+        status,
+        &Message {
+            layout,
+            title: title.to_owned(),
+            message: message.to_owned(),
+            link: link.map(|(a, b)| (a.to_owned(), b.to_owned())),
+        },
+    )
+}
+
+/// The CSRF token did not match: the form is stale or came from another site.
+pub(crate) fn forbidden_csrf(req: &Request) -> Response {
+    let message = "页面已过期或请求来源无效，请刷新页面后重试";
+    if is_api(req) {
+        json_error(StatusCode::FORBIDDEN, "csrf", message, json!([]))
+    } else {
+        message_page(
+            bare_layout(),
+            StatusCode::FORBIDDEN,
+            "请求无效",
+            message,
+            Some(("/", "返回首页")),
+        )
+    }
+}
+
+/// The database did not answer, or failed.
+pub(crate) fn store_failure(req: &Request, e: &StoreError) -> Response {
+    let (status, code, message) = match e {
+        StoreError::Unavailable | StoreError::Retry => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "数据库暂时无法访问，请稍后重试",
+        ),
+        other => {
+            tracing::error!(error = ?other, path = req.uri().path(), "storage failure");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "系统内部错误，请稍后重试",
+            )
+        }
+    };
+    if is_api(req) {
+        json_error(status, code, message, json!([]))
+    } else {
+        message_page(
+            bare_layout(),
+            status,
+            "暂时无法处理",
+            message,
+            Some(("/", "返回首页")),
+        )
+    }
+}
+
+/// The HTTP status of a use case's failure.
+pub(crate) fn status_of(e: &UseCaseError) -> StatusCode {
+    match e {
+        UseCaseError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        UseCaseError::NotFound(_) => StatusCode::NOT_FOUND,
+        UseCaseError::Conflict(Conflict::ItemHeld { .. } | Conflict::Stale(_))
+        | UseCaseError::Duplicate(_) => StatusCode::CONFLICT,
+        UseCaseError::Busy | UseCaseError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        UseCaseError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The messages of a use case's failure, one per violation; logs unexpected ones.
+pub(crate) fn messages_of(e: &UseCaseError) -> Vec<String> {
+    match e {
+        UseCaseError::Rejected(v) => v.as_slice().iter().map(ToString::to_string).collect(),
+        UseCaseError::Unexpected(detail) => {
+            tracing::error!(detail, "unexpected failure of a use case");
+            vec![e.to_string()]
+        }
+        other => vec![other.to_string()],
+    }
+}

@@ -1,0 +1,177 @@
+//! The web system of the assessor register: server-rendered pages in Simplified Chinese
+//! for the association, the institutions, the assessors and the public, and the same
+//! operations as a JSON API (`/api/v1`, OpenAPI document at `/api/openapi.json`, Swagger UI
+//! at `/api/docs`).
+//!
+//! The server keeps no state of its own: sessions, failure counters and everything else
+//! live in the database, so several instances can serve behind a load balancer.
+//!
+//! Every request passes, outermost first: panic catching, security headers, the CSRF check
+//! (double-submit cookie, for every unsafe method), the session resolution (who is logged
+//! in, which assessor entry is open), then the route. Rules are the core's; this crate
+//! parses requests into the core's forms, runs use cases, and renders their outcome.
+
+// Handlers return early with a finished response (`Result<_, Response>`); boxing every
+// such response would add noise for no gain.
+#![allow(clippy::result_large_err)]
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use poem::endpoint::make_sync;
+use poem::http::{StatusCode, header};
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
+use registry_core::access::{LockoutPolicy, SessionPolicy};
+use registry_core::calendar::WorkCalendar;
+use registry_core::ports::Actor;
+use registry_core::review_item::ReviewItemCatalogue;
+use registry_core::usecases::{Context, UseCase, UseCaseError, execute};
+use registry_store::Store;
+use time::OffsetDateTime;
+
+mod api;
+pub mod demo;
+mod errors;
+mod pages;
+pub mod secrets;
+mod templates;
+mod web;
+
+/// Where the time comes from: the system clock, or a fixed moment in tests.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// How the server behaves, beyond the database.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Mark cookies `Secure` (the site is served over HTTPS) and send HSTS.
+    pub secure_cookies: bool,
+    /// Session timeouts.
+    pub sessions: SessionPolicy,
+    /// Tolerated wrong passwords.
+    pub lockout: LockoutPolicy,
+    /// A reverse proxy whose `X-Forwarded-For` names the client; nobody else's is trusted.
+    pub trusted_proxy: Option<IpAddr>,
+}
+
+/// What every request may use.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The review items, loaded at start.
+    pub catalogue: Arc<ReviewItemCatalogue>,
+    /// The working-day calendar, loaded at start.
+    pub calendar: Arc<WorkCalendar>,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// Loads the reference data from the database and builds the state.
+    pub async fn load(
+        store: Store,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppState, String> {
+        let catalogue = store
+            .catalogue()
+            .await
+            .map_err(|e| format!("cannot load the review items: {e}"))?;
+        let calendar = store
+            .calendar()
+            .await
+            .map_err(|e| format!("cannot load the working-day calendar: {e}"))?;
+        Ok(AppState {
+            store,
+            catalogue: Arc::new(catalogue),
+            calendar: Arc::new(calendar),
+            config: Arc::new(config),
+            clock,
+        })
+    }
+
+    /// Runs a use case now, as `actor`.
+    pub(crate) async fn run<U: UseCase>(
+        &self,
+        actor: Actor,
+        use_case: &U,
+    ) -> Result<U::Output, UseCaseError> {
+        let ctx = Context {
+            now: self.clock.now(),
+            actor,
+            catalogue: &self.catalogue,
+            calendar: &self.calendar,
+        };
+        execute(&self.store, &ctx, use_case).await
+    }
+
+    /// Today in China.
+    pub(crate) fn today(&self) -> time::Date {
+        registry_core::date::china_today(self.clock.now())
+    }
+}
+
+#[handler]
+async fn healthz(state: poem::web::Data<&AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ok".into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+const STYLE: &str = include_str!("../static/style.css");
+
+fn stylesheet() -> Response {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/css; charset=utf-8")
+        .header(header::CACHE_CONTROL, "public, max-age=3600")
+        .body(STYLE)
+}
+
+/// The whole application: pages, API, health check, static files, and the middleware.
+pub fn app(state: AppState) -> impl Endpoint {
+    let api = api::service();
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    Route::new()
+        .nest("/", pages::routes())
+        .at("/healthz", get(healthz))
+        .at("/static/style.css", get(make_sync(|_| stylesheet())))
+        .nest("/api/v1", api)
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .around(web::sessions)
+        .around(web::csrf)
+        .around(web::security_headers)
+        .with(CatchPanic::new())
+        .data(state)
+}
+
+/// The OpenAPI document, for the snapshot test and for publishing.
+pub fn openapi_json() -> String {
+    api::service().spec()
+}

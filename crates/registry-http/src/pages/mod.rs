@@ -1,0 +1,212 @@
+//! The server-rendered pages. Every page works without JavaScript: plain links and forms,
+//! each form carrying the CSRF token.
+
+use poem::http::{StatusCode, header};
+use poem::{Request, Response, Route, get, post};
+use registry_core::access::{Account, Role};
+use registry_core::ids::InstitutionId;
+use registry_core::ports::Actor;
+
+use crate::AppState;
+use crate::errors::message_page;
+use crate::templates::Layout;
+use crate::web::{Csrf, Visitor};
+
+mod association;
+pub(crate) mod auth;
+pub(crate) mod institution;
+mod public;
+pub(crate) mod self_service;
+
+/// The page routes.
+pub(crate) fn routes() -> Route {
+    Route::new()
+        .at("/", get(public::home))
+        .at("/search", get(public::search))
+        .at("/pool", get(public::pool))
+        .at("/login", get(auth::login_form).post(auth::login))
+        .at("/logout", post(auth::logout))
+        .at(
+            "/account/password",
+            get(auth::password_form).post(auth::change_password),
+        )
+        .at("/self-service", get(self_service::search))
+        .at("/self-service/logout", post(self_service::leave))
+        .at(
+            "/self-service/:person/:institution",
+            get(self_service::unlock_form).post(self_service::unlock),
+        )
+        .at(
+            "/self-service/:person/:institution/edit",
+            get(self_service::edit_form).post(self_service::save),
+        )
+        .at("/institution", get(institution::people))
+        .at(
+            "/institution/add",
+            get(institution::add_form).post(institution::add),
+        )
+        .at("/institution/pool", get(institution::pool))
+        .at("/institution/pool/hire", post(institution::hire))
+        .at("/institution/people/:id", get(institution::person_detail))
+        .at(
+            "/institution/people/:id/register",
+            post(institution::register),
+        )
+        .at(
+            "/institution/people/:id/password",
+            post(institution::reset_fill_in_password),
+        )
+        .at(
+            "/institution/people/:id/release",
+            post(institution::release),
+        )
+        .at("/association", get(association::home))
+        .at("/association/institutions", get(association::institutions))
+        .at(
+            "/association/institutions/new",
+            get(association::new_institution_form).post(association::create_institution),
+        )
+        .at(
+            "/association/institutions/:id",
+            get(association::edit_institution_form).post(association::update_institution),
+        )
+        .at(
+            "/association/institutions/:id/password",
+            post(association::reset_institution_password),
+        )
+        .at(
+            "/association/exam-results",
+            get(association::exam_form).post(association::record_exam),
+        )
+}
+
+pub(crate) fn state(req: &Request) -> &AppState {
+    req.data::<AppState>()
+        .unwrap_or_else(|| unreachable!("the application always carries its state"))
+}
+
+pub(crate) fn visitor(req: &Request) -> Visitor {
+    req.data::<Visitor>().cloned().unwrap_or(Visitor::Anonymous)
+}
+
+/// The frame of a page for this request.
+pub(crate) fn layout(req: &Request) -> Layout {
+    let csrf = req.data::<Csrf>().map(|c| c.0.clone()).unwrap_or_default();
+    match visitor(req).account() {
+        Some(account) => {
+            let (role, home) = match account.role {
+                Role::Association => ("促进会", "/association"),
+                Role::Institution(_) => ("机构", "/institution"),
+            };
+            Layout {
+                csrf,
+                user: Some(account.username.as_str().to_owned()),
+                role,
+                home,
+            }
+        }
+        None => Layout {
+            csrf,
+            user: None,
+            role: "",
+            home: "/",
+        },
+    }
+}
+
+pub(crate) fn redirect(to: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to)
+        .finish()
+}
+
+/// A logged-in account that may use the page, or the response that sends the visitor
+/// where they belong: the login page, the forced password change, or a refusal.
+fn account_for(req: &Request, wanted: fn(&Role) -> bool) -> Result<Account, Response> {
+    let Some(account) = visitor(req).account().cloned() else {
+        return Err(redirect("/login"));
+    };
+    if account.must_change_password {
+        return Err(redirect("/account/password"));
+    }
+    if !wanted(&account.role) {
+        return Err(message_page(
+            layout(req),
+            StatusCode::FORBIDDEN,
+            "无权访问",
+            "当前账户无权访问该页面。",
+            Some(("/", "返回首页")),
+        ));
+    }
+    Ok(account)
+}
+
+/// The institution of the logged-in institution account.
+pub(crate) fn institution_account(req: &Request) -> Result<(InstitutionId, Account), Response> {
+    let account = account_for(req, |r| matches!(r, Role::Institution(_)))?;
+    match account.role {
+        Role::Institution(id) => Ok((id, account)),
+        Role::Association => Err(redirect("/association")),
+    }
+}
+
+/// The logged-in association account.
+pub(crate) fn association_account(req: &Request) -> Result<Account, Response> {
+    account_for(req, |r| *r == Role::Association)
+}
+
+pub(crate) fn actor_of(account: &Account) -> Actor {
+    match account.role {
+        Role::Association => Actor::Association {
+            account: account.username.as_str().to_owned(),
+        },
+        Role::Institution(id) => Actor::Institution {
+            id,
+            account: account.username.as_str().to_owned(),
+        },
+    }
+}
+
+/// A URL-encoded form body, with repeated fields (check boxes) kept.
+pub(crate) struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub(crate) fn parse(body: &str) -> Fields {
+        Fields(serde_urlencoded::from_str(body).unwrap_or_default())
+    }
+
+    /// The first value of a field, or empty.
+    pub(crate) fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every value of a field.
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// Minutes until `until`, at least one, for "try again in N minutes".
+pub(crate) fn minutes_until(until: time::OffsetDateTime, now: time::OffsetDateTime) -> i64 {
+    ((until - now).whole_seconds() + 59).div_euclid(60).max(1)
+}
+
+/// The route-unwrapping pattern of handlers: early return of a response.
+macro_rules! guard {
+    ($expr:expr) => {
+        match $expr {
+            Ok(value) => value,
+            Err(response) => return response,
+        }
+    };
+}
+pub(crate) use guard;

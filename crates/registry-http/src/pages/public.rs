@@ -1,0 +1,240 @@
+//! The public pages: the home page with its four entries, 人员查询 (registered people
+//! only, never an ID number, phone or address) and 无聘用单位人员.
+
+use poem::http::StatusCode;
+use poem::web::Query;
+use poem::{Request, Response, handler};
+use registry_core::education::format_hours;
+use registry_core::ids::PersonId;
+use registry_core::registration_number::RegistrationNumber;
+use registry_core::resident_id::ResidentId;
+use registry_core::review_item::ReviewItemCode;
+use registry_store::queries::{PoolQuery, PublicQuery};
+use serde::Deserialize;
+
+use super::{layout, state};
+use crate::errors::{html, store_failure};
+use crate::templates::{Home, Pool, PoolRow, PublicInstitutionView, PublicRow, PublicSearch};
+use crate::web::client_address;
+
+#[handler]
+pub(crate) fn home(req: &Request) -> Response {
+    html(
+        StatusCode::OK,
+        &Home {
+            layout: layout(req),
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SearchQuery {
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// Searches a client may make per minute on the public pages.
+const SEARCHES_PER_MINUTE: u32 = 30;
+/// Rows a public page shows.
+pub(crate) const PAGE: u64 = 20;
+
+/// Counts a public search of this client; `Err` with the response once over the limit.
+pub(crate) async fn rate_limit(req: &Request) -> Result<(), Response> {
+    let state = state(req);
+    let key = format!("search:{}", client_address(req, state.config.trusted_proxy));
+    let counted = state
+        .store
+        .record_failure(&key, state.clock.now(), time::Duration::minutes(1))
+        .await
+        .map_err(|e| store_failure(req, &e))?;
+    if counted.count > SEARCHES_PER_MINUTE {
+        return Err(crate::errors::message_page(
+            layout(req),
+            StatusCode::TOO_MANY_REQUESTS,
+            "查询过于频繁",
+            "查询过于频繁，请稍后再试。",
+            Some(("/", "返回首页")),
+        ));
+    }
+    Ok(())
+}
+
+#[handler]
+pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> Response {
+    let state = state(req);
+    let q = query.q.trim().to_owned();
+    let by = match query.by.as_str() {
+        "id" | "number" => query.by.clone(),
+        _ => "name".to_owned(),
+    };
+    let mut page = PublicSearch {
+        layout: layout(req),
+        by: by.clone(),
+        q: q.clone(),
+        searched: false,
+        error: None,
+        results: vec![],
+    };
+    if q.is_empty() {
+        return html(StatusCode::OK, &page);
+    }
+    let parsed = match by.as_str() {
+        "id" => ResidentId::parse(&q, state.today())
+            .map(PublicQuery::ResidentId)
+            .map_err(|e| e.to_string()),
+        "number" => RegistrationNumber::parse(&q)
+            .map(PublicQuery::RegistrationNumber)
+            .map_err(|e| e.to_string()),
+        _ if q.chars().count() > 30 => Err("姓名过长".to_owned()),
+        _ => Ok(PublicQuery::Name(q.clone())),
+    };
+    let query = match parsed {
+        Ok(query) => query,
+        Err(message) => {
+            page.error = Some(message);
+            return html(StatusCode::OK, &page);
+        }
+    };
+    if let Err(response) = rate_limit(req).await {
+        return response;
+    }
+    let found = match state
+        .store
+        .public_search(&query, state.today(), &state.calendar, PAGE)
+        .await
+    {
+        Ok(found) => found,
+        Err(e) => return store_failure(req, &e),
+    };
+    page.searched = true;
+    page.results = found
+        .into_iter()
+        .map(|p| PublicRow {
+            name: p.name,
+            number: p
+                .registration_number
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            institutions: p
+                .institutions
+                .into_iter()
+                .map(|i| PublicInstitutionView {
+                    name: i.name,
+                    items: i
+                        .items
+                        .into_iter()
+                        .map(|(code, until)| {
+                            (
+                                state.catalogue.name_of(&code).to_owned(),
+                                registry_core::date::format_date(until),
+                            )
+                        })
+                        .collect(),
+                })
+                .collect(),
+            hours: format_hours(p.hours_this_cycle),
+            cycle: p.cycle,
+            working_days: p.working_days,
+        })
+        .collect();
+    html(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PoolParams {
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) item: String,
+    #[serde(default)]
+    pub(crate) after_person: Option<i64>,
+    #[serde(default)]
+    pub(crate) after_item: Option<String>,
+}
+
+/// The pool page for the public (`hire` false) or an institution (`hire` true).
+pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) -> Response {
+    let state = state(req);
+    let item = ReviewItemCode::parse(&params.item)
+        .ok()
+        .filter(|c| state.catalogue.get(c).is_some());
+    let after = match (
+        params.after_person,
+        params.after_item.as_deref().map(ReviewItemCode::parse),
+    ) {
+        (Some(p), Some(Ok(i))) => Some((PersonId::new(p), i)),
+        _ => None,
+    };
+    let query = PoolQuery {
+        name: Some(params.name.trim().to_owned()).filter(|n| !n.is_empty()),
+        item: item.clone(),
+        after,
+        limit: PAGE,
+    };
+    let today = state.today();
+    let age_limit = {
+        use registry_core::ports::RegisterTx;
+        match state.store.begin_read().await {
+            Ok(mut tx) => match tx.cycles().await {
+                Ok(cycles) => cycles.policy_at(today).registration_age_limit,
+                Err(e) => return store_failure(req, &e),
+            },
+            Err(e) => return store_failure(req, &e),
+        }
+    };
+    let entries = match state.store.pool_search(&query, today, age_limit).await {
+        Ok(entries) => entries,
+        Err(e) => return store_failure(req, &e),
+    };
+    let action = if hire { "/institution/pool" } else { "/pool" };
+    let next = (entries.len() as u64 == PAGE)
+        .then(|| entries.last())
+        .flatten()
+        .map(|last| {
+            let encoded = serde_urlencoded::to_string([
+                ("name", params.name.as_str()),
+                ("item", params.item.as_str()),
+                ("after_person", &last.person.get().to_string()),
+                ("after_item", last.item.as_str()),
+            ])
+            .unwrap_or_default();
+            format!("{action}?{encoded}")
+        });
+    let page = Pool {
+        layout: layout(req),
+        action,
+        hire,
+        name: params.name.clone(),
+        item: item.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+        catalogue: state
+            .catalogue
+            .items()
+            .iter()
+            .map(|i| (i.code().as_str().to_owned(), i.name().to_owned()))
+            .collect(),
+        rows: entries
+            .into_iter()
+            .map(|e| PoolRow {
+                person: e.person.get(),
+                name: e.name,
+                item_name: state.catalogue.name_of(&e.item).to_owned(),
+                item: e.item.as_str().to_owned(),
+                qualified_on: registry_core::date::format_date(e.qualified_on),
+            })
+            .collect(),
+        next,
+    };
+    html(StatusCode::OK, &page)
+}
+
+#[handler]
+pub(crate) async fn pool(req: &Request, Query(params): Query<PoolParams>) -> Response {
+    if (!params.name.trim().is_empty() || !params.item.is_empty())
+        && let Err(response) = rate_limit(req).await
+    {
+        return response;
+    }
+    pool_page(req, &params, false).await
+}

@@ -1,0 +1,458 @@
+//! 评审人员信息填报, exactly as figures 1–6 of the source document: search by name and
+//! institution → the result → 人员基本信息 → the fill-in password → the edit page → 确定
+//! saves; complete details turn the person's items at that institution 等待注册 by
+//! themselves.
+//!
+//! The fill-in password is the only secret on this path. Wrong passwords are counted per
+//! (person, institution) entry and per client address in the database; past the limit the
+//! entry is locked for the window. An unknown person or institution is answered exactly
+//! like a wrong password: the same message, the same argon2 verification (against a dummy
+//! hash), the same counting.
+
+use std::collections::BTreeMap;
+
+use poem::http::StatusCode;
+use poem::web::{Path, Query};
+use poem::{Request, Response, handler};
+use registry_core::holding::ItemState;
+use registry_core::ids::{InstitutionId, PersonId};
+use registry_core::person::{DetailsForm, Education, labels};
+use registry_core::ports::{Actor, RegisterTx, StoreError};
+use registry_core::usecases::{SaveDetails, UseCaseError};
+use registry_store::sessions::SessionSubject;
+use serde::Deserialize;
+
+use super::{Fields, layout, minutes_until, redirect, state};
+use crate::AppState;
+use crate::errors::{html, messages_of, store_failure};
+use crate::secrets::{new_token, token_hash, verify_password};
+use crate::templates::{
+    ItemView, SelfServiceEdit, SelfServiceRow, SelfServiceSearch, SelfServiceUnlock,
+};
+use crate::web::{ENTRY_COOKIE, Entry, client_address, cookie, set_cookie};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SearchQuery {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    institution: String,
+}
+
+#[handler]
+pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> Response {
+    let state = state(req);
+    let searched = !query.name.trim().is_empty() && !query.institution.trim().is_empty();
+    let mut results = Vec::new();
+    if searched {
+        if let Err(response) = super::public::rate_limit(req).await {
+            return response;
+        }
+        let found = match state
+            .store
+            .self_service_search(
+                &query.name,
+                &query.institution,
+                state.today(),
+                super::public::PAGE,
+            )
+            .await
+        {
+            Ok(found) => found,
+            Err(e) => return store_failure(req, &e),
+        };
+        results = found
+            .into_iter()
+            .map(|m| SelfServiceRow {
+                person: m.person.get(),
+                institution: m.institution.get(),
+                name: m.name,
+                institution_name: m.institution_name,
+                items: m
+                    .items
+                    .iter()
+                    .map(|(code, s)| ItemView::new(&state.catalogue, code, *s, None))
+                    .collect(),
+            })
+            .collect();
+    }
+    html(
+        StatusCode::OK,
+        &SelfServiceSearch {
+            layout: layout(req),
+            name: query.name,
+            institution: query.institution,
+            searched,
+            results,
+        },
+    )
+}
+
+#[handler]
+pub(crate) fn unlock_form(
+    req: &Request,
+    Path((person, institution)): Path<(i64, i64)>,
+) -> Response {
+    html(
+        StatusCode::OK,
+        &SelfServiceUnlock {
+            layout: layout(req),
+            person,
+            institution,
+            error: None,
+        },
+    )
+}
+
+/// The hash of the fill-in password of a current employment, if there is one.
+async fn fill_in_hash(
+    state: &AppState,
+    person: PersonId,
+    institution: InstitutionId,
+) -> Result<Option<String>, StoreError> {
+    let mut tx = state.store.begin_read().await?;
+    let Some(employment) = tx.employment(person, institution).await? else {
+        return Ok(None);
+    };
+    let current = tx
+        .holdings_of(person)
+        .await?
+        .iter()
+        .any(|h| h.institution == institution && h.state.is_active());
+    let active = tx.institution(institution).await?.is_some_and(|i| i.active);
+    Ok((current && active).then(|| employment.password.as_str().to_owned()))
+}
+
+/// The outcome of offering a fill-in password.
+pub(crate) enum UnlockOutcome {
+    /// Right: the entry's session token.
+    Opened(String),
+    /// Wrong, or no such entry.
+    Wrong,
+    /// Locked for this many minutes.
+    Locked(i64),
+}
+
+/// Checks a fill-in password with the lockout rules and opens the entry on success.
+pub(crate) async fn try_unlock(
+    state: &AppState,
+    client: &str,
+    person: PersonId,
+    institution: InstitutionId,
+    password: String,
+) -> Result<UnlockOutcome, StoreError> {
+    let now = state.clock.now();
+    let window = time::Duration::minutes(i64::from(state.config.lockout.window_minutes));
+    let entry_key = format!("fill-in:{person}:{institution}");
+    let client_key = format!("client:{client}");
+    let by_entry = state.store.failures(&entry_key, now, window).await?;
+    let by_client = state.store.failures(&client_key, now, window).await?;
+    let policy = state.config.lockout;
+    if by_entry.count >= policy.per_subject || by_client.count >= policy.per_client {
+        let until = if by_entry.count >= policy.per_subject {
+            by_entry.window_ends
+        } else {
+            by_client.window_ends
+        };
+        tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in entry refused: locked");
+        return Ok(UnlockOutcome::Locked(minutes_until(until, now)));
+    }
+    let hash = fill_in_hash(state, person, institution).await?;
+    if verify_password(password, hash).await {
+        state.store.clear_failures(&entry_key).await?;
+        let token = new_token().map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        state
+            .store
+            .create_session(
+                &token_hash(&token),
+                SessionSubject::Assessor {
+                    person,
+                    institution,
+                },
+                now,
+            )
+            .await?;
+        tracing::info!(target: "registry::security", %person, %institution, client, "fill-in entry opened");
+        Ok(UnlockOutcome::Opened(token))
+    } else {
+        state.store.record_failure(&entry_key, now, window).await?;
+        state.store.record_failure(&client_key, now, window).await?;
+        tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in password wrong");
+        Ok(UnlockOutcome::Wrong)
+    }
+}
+
+#[handler]
+pub(crate) async fn unlock(
+    req: &Request,
+    Path((person, institution)): Path<(i64, i64)>,
+    body: String,
+) -> Response {
+    let state = state(req);
+    let password = Fields::parse(&body).get("password");
+    let client = client_address(req, state.config.trusted_proxy);
+    let outcome = match try_unlock(
+        state,
+        &client,
+        PersonId::new(person),
+        InstitutionId::new(institution),
+        password,
+    )
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(e) => return store_failure(req, &e),
+    };
+    let error = match outcome {
+        UnlockOutcome::Opened(token) => {
+            let mut resp = redirect(&format!("/self-service/{person}/{institution}/edit"));
+            set_cookie(
+                &mut resp,
+                ENTRY_COOKIE,
+                &token,
+                None,
+                state.config.secure_cookies,
+            );
+            return resp;
+        }
+        UnlockOutcome::Wrong => "密码错误，如无法进入请联系受聘的评审机构".to_owned(),
+        UnlockOutcome::Locked(minutes) => format!("尝试次数过多，请于 {minutes} 分钟后再试"),
+    };
+    html(
+        StatusCode::OK,
+        &SelfServiceUnlock {
+            layout: layout(req),
+            person,
+            institution,
+            error: Some(error),
+        },
+    )
+}
+
+/// The unlocked entry for this (person, institution), or the redirect to the password.
+fn entry_for(req: &Request, person: i64, institution: i64) -> Result<Entry, Response> {
+    match req.data::<Entry>() {
+        Some(entry) if entry.person.get() == person && entry.institution.get() == institution => {
+            Ok(*entry)
+        }
+        _ => Err(redirect(&format!("/self-service/{person}/{institution}"))),
+    }
+}
+
+/// What the edit page needs besides the form.
+struct EditContext {
+    name: String,
+    institution_name: String,
+    masked_id: String,
+    birth_date: String,
+    items: Vec<ItemView>,
+    form: DetailsForm,
+    version: i64,
+    missing: String,
+}
+
+async fn edit_context(state: &AppState, entry: Entry) -> Result<Option<EditContext>, StoreError> {
+    let mut tx = state.store.begin_read().await?;
+    let (Some(person), Some(institution)) = (
+        tx.person(entry.person).await?,
+        tx.institution(entry.institution).await?,
+    ) else {
+        return Ok(None);
+    };
+    let today = state.today();
+    let items: Vec<ItemView> = tx
+        .holdings_of(entry.person)
+        .await?
+        .iter()
+        .filter(|h| h.institution == entry.institution && h.state.is_active())
+        .map(|h| {
+            ItemView::new(
+                &state.catalogue,
+                &h.item,
+                h.state_on(today),
+                h.registration.as_ref().map(|r| r.valid_until),
+            )
+        })
+        .collect();
+    Ok(Some(EditContext {
+        name: person.name.as_str().to_owned(),
+        institution_name: institution.details.name.as_str().to_owned(),
+        masked_id: person.resident_id.masked(),
+        birth_date: registry_core::date::format_date(person.resident_id.birth_date()),
+        items,
+        form: person.details.to_form(),
+        version: person.version,
+        missing: labels(&person.details.missing()),
+    }))
+}
+
+fn edit_page(
+    req: &Request,
+    entry: Entry,
+    ctx: EditContext,
+    errors: Vec<String>,
+    field_errors: BTreeMap<&'static str, String>,
+    saved: Option<String>,
+) -> SelfServiceEdit {
+    SelfServiceEdit {
+        layout: layout(req),
+        person: entry.person.get(),
+        institution: entry.institution.get(),
+        name: ctx.name,
+        institution_name: ctx.institution_name,
+        masked_id: ctx.masked_id,
+        birth_date: ctx.birth_date,
+        items: ctx.items,
+        form: ctx.form,
+        version: ctx.version,
+        missing: ctx.missing,
+        educations: Education::ALL.iter().map(|e| e.label()).collect(),
+        errors,
+        field_errors,
+        saved,
+    }
+}
+
+#[handler]
+pub(crate) async fn edit_form(
+    req: &Request,
+    Path((person, institution)): Path<(i64, i64)>,
+) -> Response {
+    let entry = super::guard!(entry_for(req, person, institution));
+    let state = state(req);
+    match edit_context(state, entry).await {
+        Ok(Some(ctx)) => html(
+            StatusCode::OK,
+            &edit_page(req, entry, ctx, vec![], BTreeMap::new(), None),
+        ),
+        Ok(None) => redirect("/self-service"),
+        Err(e) => store_failure(req, &e),
+    }
+}
+
+/// The details form from a request: only the person's own details, whatever else the
+/// request carries.
+pub(crate) fn details_form(fields: &Fields) -> DetailsForm {
+    DetailsForm {
+        sex: fields.get("sex"),
+        ethnicity: fields.get("ethnicity"),
+        education: fields.get("education"),
+        school: fields.get("school"),
+        major: fields.get("major"),
+        title: fields.get("title"),
+        work_unit: fields.get("work_unit"),
+        position: fields.get("position"),
+        mobile: fields.get("mobile"),
+        email: fields.get("email"),
+        province: fields.get("province"),
+        city: fields.get("city"),
+        district: fields.get("district"),
+        street: fields.get("street"),
+        postcode: fields.get("postcode"),
+    }
+}
+
+/// The sentence shown after a save.
+pub(crate) fn saved_message(
+    missing: &[registry_core::person::DetailField],
+    states: &[(registry_core::review_item::ReviewItemCode, ItemState)],
+) -> String {
+    if missing.is_empty() {
+        if states
+            .iter()
+            .any(|(_, s)| *s == ItemState::AwaitingRegistration)
+        {
+            "信息已保存并填报完整，状态已变为“等待注册”，评审机构即可为您注册。".to_owned()
+        } else {
+            "信息已保存。".to_owned()
+        }
+    } else {
+        format!("信息已保存，尚需填写：{}。", labels(missing))
+    }
+}
+
+#[handler]
+pub(crate) async fn save(
+    req: &Request,
+    Path((person, institution)): Path<(i64, i64)>,
+    body: String,
+) -> Response {
+    let entry = super::guard!(entry_for(req, person, institution));
+    let state = state(req);
+    let fields = Fields::parse(&body);
+    let form = details_form(&fields);
+    let version = fields.get("version").parse().unwrap_or(0);
+    let outcome = state
+        .run(
+            Actor::Assessor {
+                person: entry.person,
+                via: entry.institution,
+            },
+            &SaveDetails {
+                person: entry.person,
+                via: entry.institution,
+                form: form.clone(),
+                version,
+            },
+        )
+        .await;
+    let ctx = match edit_context(state, entry).await {
+        Ok(Some(ctx)) => ctx,
+        Ok(None) => return redirect("/self-service"),
+        Err(e) => return store_failure(req, &e),
+    };
+    match outcome {
+        Ok(saved) => {
+            let message = saved_message(&saved.missing, &saved.items);
+            html(
+                StatusCode::OK,
+                &edit_page(req, entry, ctx, vec![], BTreeMap::new(), Some(message)),
+            )
+        }
+        Err(e) => {
+            let status = crate::errors::status_of(&e);
+            let mut field_errors = BTreeMap::new();
+            if let UseCaseError::Rejected(violations) = &e {
+                for v in violations.as_slice() {
+                    if let Some(field) = v.field() {
+                        field_errors.entry(field).or_insert_with(|| v.to_string());
+                    }
+                }
+            }
+            // What was typed stays, except after a conflict, which shows the current data.
+            let stale = matches!(e, UseCaseError::Conflict(_));
+            let ctx = if stale {
+                ctx
+            } else {
+                EditContext {
+                    form,
+                    version,
+                    ..ctx
+                }
+            };
+            html(
+                status,
+                &edit_page(req, entry, ctx, messages_of(&e), field_errors, None),
+            )
+        }
+    }
+}
+
+#[handler]
+pub(crate) async fn leave(req: &Request) -> Response {
+    let state = state(req);
+    if let Some(token) = cookie(req, ENTRY_COOKIE)
+        && let Err(e) = state.store.delete_session(&token_hash(&token)).await
+    {
+        return store_failure(req, &e);
+    }
+    let mut resp = redirect("/self-service");
+    set_cookie(
+        &mut resp,
+        ENTRY_COOKIE,
+        "",
+        Some(std::time::Duration::ZERO),
+        state.config.secure_cookies,
+    );
+    resp
+}

@@ -1,0 +1,112 @@
+//! Passwords and tokens: argon2id hashing (off the async threads), generated passwords,
+//! session tokens and their hashes.
+
+use argon2::{Argon2, PasswordHash as Phc, PasswordHasher, PasswordVerifier};
+use sha2::{Digest, Sha256};
+
+/// The alphabet of generated passwords: no 0/O, 1/l/I, which read alike.
+const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+
+/// Length of a generated password: 10 characters of 56, about 58 bits.
+const GENERATED_LENGTH: usize = 10;
+
+/// Why hashing failed (the system's randomness or the hasher itself).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], HashError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| HashError(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// A new random password from the unambiguous alphabet (fill-in passwords, initial account
+/// passwords). Shown once; only its hash is stored.
+pub fn generate_password() -> Result<String, HashError> {
+    // Rejection sampling keeps every character equally likely.
+    let mut out = String::with_capacity(GENERATED_LENGTH);
+    while out.len() < GENERATED_LENGTH {
+        for byte in random_bytes::<32>()? {
+            let limit = 256 - 256 % ALPHABET.len();
+            if (byte as usize) < limit
+                && out.len() < GENERATED_LENGTH
+                && let Some(&c) = ALPHABET.get(byte as usize % ALPHABET.len())
+            {
+                out.push(c as char);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A new session token: 32 random bytes, hex.
+pub fn new_token() -> Result<String, HashError> {
+    Ok(hex::encode(random_bytes::<32>()?))
+}
+
+/// The hash under which a token is stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Hashes a password with argon2id (m = 19 MiB, t = 2, p = 1), on a blocking thread.
+pub async fn hash_password(password: String) -> Result<String, HashError> {
+    tokio::task::spawn_blocking(move || {
+        let hash: Result<Phc, _> = Argon2::default().hash_password(password.as_bytes());
+        hash.map(|hash| hash.to_string())
+            .map_err(|e| HashError(e.to_string()))
+    })
+    .await
+    .map_err(|e| HashError(e.to_string()))?
+}
+
+/// A valid argon2id hash of nothing anyone knows: verifying against it when there is no
+/// real hash takes the same time as a real verification, so timing reveals nothing.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ucWsOpzjsmlQXUTpWZXhf4y9bdSzsk4RBM0xkEUnrJI";
+
+/// Verifies a password against a hash (or, with `None`, against a dummy hash, always
+/// false), on a blocking thread.
+pub async fn verify_password(password: String, hash: Option<String>) -> bool {
+    let known = hash.is_some();
+    let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
+    tokio::task::spawn_blocking(move || {
+        Phc::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+        && known
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_use_the_alphabet() {
+        let a = generate_password().unwrap();
+        let b = generate_password().unwrap();
+        assert_eq!(a.len(), 10);
+        assert_ne!(a, b);
+        assert!(a.bytes().all(|c| ALPHABET.contains(&c)));
+        assert_eq!(new_token().unwrap().len(), 64);
+        assert_eq!(token_hash("x"), token_hash("x"));
+        assert_ne!(token_hash("x"), "x");
+    }
+
+    #[tokio::test]
+    async fn hashes_verify() {
+        let hash = hash_password("Tezhong2026".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password("Tezhong2026".into(), Some(hash.clone())).await);
+        assert!(!verify_password("wrong".into(), Some(hash)).await);
+        assert!(!verify_password("anything".into(), None).await);
+        assert!(Phc::new(DUMMY_HASH).is_ok());
+    }
+}

@@ -1,0 +1,325 @@
+//! The pages' view models, one per template in `templates/`. Askama checks every template
+//! against its struct at compile time and escapes every value.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use registry_core::holding::ItemState;
+use registry_core::institution::InstitutionForm;
+use registry_core::person::DetailsForm;
+use registry_core::review_item::{ReviewItemCatalogue, ReviewItemCode};
+
+/// What every page's frame shows.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    /// The CSRF token for forms.
+    pub(crate) csrf: String,
+    /// The logged-in user's name.
+    pub(crate) user: Option<String>,
+    /// 促进会 or 机构.
+    pub(crate) role: &'static str,
+    /// The role's start page.
+    pub(crate) home: &'static str,
+}
+
+/// One item with its state, as lists show it.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemView {
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) state_code: &'static str,
+    pub(crate) state_label: &'static str,
+    pub(crate) registered: bool,
+    pub(crate) valid_until: Option<String>,
+}
+
+impl ItemView {
+    pub(crate) fn new(
+        catalogue: &ReviewItemCatalogue,
+        code: &ReviewItemCode,
+        state: ItemState,
+        valid_until: Option<time::Date>,
+    ) -> ItemView {
+        ItemView {
+            code: code.as_str().to_owned(),
+            name: catalogue.name_of(code).to_owned(),
+            state_code: state.code(),
+            state_label: state.label(),
+            registered: state == ItemState::Registered,
+            valid_until: valid_until
+                .filter(|_| state == ItemState::Registered)
+                .map(registry_core::date::format_date),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub(crate) struct Home {
+    pub(crate) layout: Layout,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct Message {
+    pub(crate) layout: Layout,
+    pub(crate) title: String,
+    pub(crate) message: String,
+    pub(crate) link: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(crate) struct Login {
+    pub(crate) layout: Layout,
+    pub(crate) username: String,
+    pub(crate) error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub(crate) struct Password {
+    pub(crate) layout: Layout,
+    pub(crate) forced: bool,
+    pub(crate) done: bool,
+    pub(crate) errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "secret.html")]
+pub(crate) struct Secret {
+    pub(crate) layout: Layout,
+    pub(crate) title: String,
+    pub(crate) subject: String,
+    pub(crate) secret: String,
+    pub(crate) note: String,
+    pub(crate) back: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SelfServiceRow {
+    pub(crate) person: i64,
+    pub(crate) institution: i64,
+    pub(crate) name: String,
+    pub(crate) institution_name: String,
+    pub(crate) items: Vec<ItemView>,
+}
+
+#[derive(Template)]
+#[template(path = "self_service_search.html")]
+pub(crate) struct SelfServiceSearch {
+    pub(crate) layout: Layout,
+    pub(crate) name: String,
+    pub(crate) institution: String,
+    pub(crate) searched: bool,
+    pub(crate) results: Vec<SelfServiceRow>,
+}
+
+#[derive(Template)]
+#[template(path = "self_service_unlock.html")]
+pub(crate) struct SelfServiceUnlock {
+    pub(crate) layout: Layout,
+    pub(crate) person: i64,
+    pub(crate) institution: i64,
+    pub(crate) error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "self_service_edit.html")]
+pub(crate) struct SelfServiceEdit {
+    pub(crate) layout: Layout,
+    pub(crate) person: i64,
+    pub(crate) institution: i64,
+    pub(crate) name: String,
+    pub(crate) institution_name: String,
+    pub(crate) masked_id: String,
+    pub(crate) birth_date: String,
+    pub(crate) items: Vec<ItemView>,
+    pub(crate) form: DetailsForm,
+    pub(crate) version: i64,
+    pub(crate) missing: String,
+    pub(crate) educations: Vec<&'static str>,
+    pub(crate) errors: Vec<String>,
+    pub(crate) field_errors: BTreeMap<&'static str, String>,
+    pub(crate) saved: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PersonRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) masked_id: String,
+    pub(crate) number: String,
+    pub(crate) items: Vec<ItemView>,
+}
+
+#[derive(Template)]
+#[template(path = "institution_people.html")]
+pub(crate) struct InstitutionPeople {
+    pub(crate) layout: Layout,
+    pub(crate) institution_name: String,
+    pub(crate) rows: Vec<PersonRow>,
+    pub(crate) states: Vec<(&'static str, &'static str)>,
+    pub(crate) filter_state: String,
+    pub(crate) filter_name: String,
+    pub(crate) page: u64,
+    pub(crate) pages: u64,
+    pub(crate) total: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AddableItem {
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) available: bool,
+    pub(crate) note: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FoundPerson {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) masked_id: String,
+    pub(crate) items: Vec<AddableItem>,
+}
+
+#[derive(Template)]
+#[template(path = "institution_add.html")]
+pub(crate) struct InstitutionAdd {
+    pub(crate) layout: Layout,
+    pub(crate) name: String,
+    pub(crate) resident_id: String,
+    pub(crate) found: Option<FoundPerson>,
+    pub(crate) errors: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RegistrableItem {
+    pub(crate) item: ItemView,
+    pub(crate) registrable: bool,
+    pub(crate) problems: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "institution_person.html")]
+pub(crate) struct InstitutionPerson {
+    pub(crate) layout: Layout,
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) masked_id: String,
+    pub(crate) number: String,
+    pub(crate) complete: bool,
+    pub(crate) missing: String,
+    pub(crate) mobile: String,
+    pub(crate) work_unit: String,
+    pub(crate) items: Vec<RegistrableItem>,
+    pub(crate) errors: Vec<String>,
+    pub(crate) notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "association_home.html")]
+pub(crate) struct AssociationHome {
+    pub(crate) layout: Layout,
+    pub(crate) institutions: usize,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct InstitutionRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) number: String,
+    pub(crate) credit_code: String,
+    pub(crate) qualification_numbers: String,
+    pub(crate) username: String,
+    pub(crate) active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "association_institutions.html")]
+pub(crate) struct AssociationInstitutions {
+    pub(crate) layout: Layout,
+    pub(crate) rows: Vec<InstitutionRow>,
+    pub(crate) notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "association_institution.html")]
+pub(crate) struct AssociationInstitution {
+    pub(crate) layout: Layout,
+    pub(crate) id: Option<i64>,
+    pub(crate) action: String,
+    pub(crate) form: InstitutionForm,
+    pub(crate) username: String,
+    pub(crate) active: bool,
+    pub(crate) version: i64,
+    pub(crate) errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExamFormView {
+    pub(crate) name: String,
+    pub(crate) resident_id: String,
+    pub(crate) exam_date: String,
+    pub(crate) published_on: String,
+    pub(crate) items: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "association_exam.html")]
+pub(crate) struct AssociationExam {
+    pub(crate) layout: Layout,
+    pub(crate) form: ExamFormView,
+    pub(crate) items: Vec<(String, String)>,
+    pub(crate) errors: Vec<String>,
+    pub(crate) notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PublicInstitutionView {
+    pub(crate) name: String,
+    pub(crate) items: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PublicRow {
+    pub(crate) name: String,
+    pub(crate) number: String,
+    pub(crate) institutions: Vec<PublicInstitutionView>,
+    pub(crate) hours: String,
+    pub(crate) cycle: Option<String>,
+    pub(crate) working_days: u32,
+}
+
+#[derive(Template)]
+#[template(path = "public_search.html")]
+pub(crate) struct PublicSearch {
+    pub(crate) layout: Layout,
+    pub(crate) by: String,
+    pub(crate) q: String,
+    pub(crate) searched: bool,
+    pub(crate) error: Option<String>,
+    pub(crate) results: Vec<PublicRow>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PoolRow {
+    pub(crate) person: i64,
+    pub(crate) name: String,
+    pub(crate) item: String,
+    pub(crate) item_name: String,
+    pub(crate) qualified_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "pool.html")]
+pub(crate) struct Pool {
+    pub(crate) layout: Layout,
+    pub(crate) action: &'static str,
+    pub(crate) hire: bool,
+    pub(crate) name: String,
+    pub(crate) item: String,
+    pub(crate) catalogue: Vec<(String, String)>,
+    pub(crate) rows: Vec<PoolRow>,
+    pub(crate) next: Option<String>,
+}

@@ -1,0 +1,319 @@
+//! What every request goes through: cookies, the CSRF check, security headers, the
+//! client's address, and the visitor (who is logged in, which assessor's entry is open),
+//! resolved from sessions stored in the database.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::{Body, Endpoint, IntoResponse, Request, Response};
+use registry_core::access::{Account, Role};
+use registry_core::ids::{InstitutionId, PersonId};
+use registry_core::ports::{RegisterTx, StoreError};
+use registry_store::sessions::SessionSubject;
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::secrets::{new_token, token_hash};
+
+/// The cookie of a login.
+pub(crate) const SESSION_COOKIE: &str = "registry_session";
+/// The cookie of an assessor's unlocked fill-in entry.
+pub(crate) const ENTRY_COOKIE: &str = "registry_entry";
+/// The CSRF cookie (double submit: every unsafe request repeats its value).
+pub(crate) const CSRF_COOKIE: &str = "registry_csrf";
+/// The header that carries the CSRF token on API requests.
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The value of a request cookie.
+pub(crate) fn cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Adds a `Set-Cookie`: HttpOnly, SameSite=Lax, path `/`, `Secure` when configured;
+/// `max_age` none makes a session cookie, zero removes it.
+pub(crate) fn set_cookie(
+    resp: &mut Response,
+    name: &str,
+    value: &str,
+    max_age: Option<Duration>,
+    secure: bool,
+) {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        text.push_str(&format!("; Max-Age={}", age.as_secs()));
+    }
+    if secure {
+        text.push_str("; Secure");
+    }
+    if let Ok(value) = HeaderValue::from_str(&text) {
+        resp.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// The CSRF token of this request, for forms.
+#[derive(Debug, Clone)]
+pub(crate) struct Csrf(pub(crate) String);
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub(crate) enum Visitor {
+    /// Nobody logged in.
+    Anonymous,
+    /// A logged-in account.
+    Account {
+        /// The account.
+        account: Box<Account>,
+        /// The session's token hash.
+        session: String,
+    },
+}
+
+impl Visitor {
+    pub(crate) fn account(&self) -> Option<&Account> {
+        match self {
+            Visitor::Account { account, .. } => Some(account),
+            Visitor::Anonymous => None,
+        }
+    }
+
+    pub(crate) fn institution(&self) -> Option<InstitutionId> {
+        match self.account()?.role {
+            Role::Institution(id) => Some(id),
+            Role::Association => None,
+        }
+    }
+}
+
+/// An assessor's unlocked fill-in entry: this person, through this institution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) person: PersonId,
+    pub(crate) institution: InstitutionId,
+}
+
+/// The client's address: the peer, or the first `X-Forwarded-For` hop when the peer is the
+/// configured trusted proxy (never otherwise: the header is the client's to forge).
+pub(crate) fn client_address(req: &Request, trusted_proxy: Option<IpAddr>) -> String {
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    if let (Some(peer), Some(proxy)) = (peer, trusted_proxy)
+        && peer == proxy
+        && let Some(forwarded) = req
+            .header("x-forwarded-for")
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+    {
+        return forwarded.to_string();
+    }
+    peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The most a form body may be (larger uploads go elsewhere).
+const MAX_FORM: usize = 1 << 20;
+
+/// Refuses every unsafe request whose CSRF token (the `x-csrf-token` header, or the form
+/// field `csrf`) does not repeat the CSRF cookie; gives every visitor a CSRF cookie.
+pub(crate) async fn csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    let state = req.data::<AppState>().cloned();
+    let secure = state.as_ref().is_some_and(|s| s.config.secure_cookies);
+    let existing = cookie(&req, CSRF_COOKIE).filter(|t| t.len() == 64);
+    let token = match &existing {
+        Some(token) => token.clone(),
+        None => new_token().map_err(|e| {
+            poem::Error::from_string(e.to_string(), StatusCode::INTERNAL_SERVER_ERROR)
+        })?,
+    };
+    if is_unsafe(req.method()) {
+        let mut offered = req.header(CSRF_HEADER).map(str::to_owned);
+        let is_form = req
+            .content_type()
+            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+        if offered.is_none() && is_form {
+            let body = req
+                .take_body()
+                .into_bytes_limit(MAX_FORM)
+                .await
+                .map_err(|_| poem::Error::from_string("表单过大", StatusCode::PAYLOAD_TOO_LARGE))?;
+            offered = form_field(&body, "csrf");
+            req.set_body(Body::from(body));
+        }
+        let valid = matches!((&existing, &offered), (Some(expected), Some(given)) if constant_time_eq(expected, given));
+        if !valid {
+            return Ok(crate::errors::forbidden_csrf(&req));
+        }
+    }
+    req.extensions_mut().insert(Csrf(token.clone()));
+    let mut resp = next.call(req).await?.into_response();
+    if existing.is_none() {
+        set_cookie(&mut resp, CSRF_COOKIE, &token, None, secure);
+    }
+    Ok(resp)
+}
+
+/// One field of a URL-encoded form.
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// Security headers on every response; `no-store` unless the response chose its own
+/// caching (static files).
+pub(crate) async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let secure = req
+        .data::<AppState>()
+        .is_some_and(|s| s.config.secure_cookies);
+    let docs = req.uri().path().starts_with("/api/docs");
+    let mut resp = match next.call(req).await {
+        Ok(resp) => resp.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let headers = resp.headers_mut();
+    let csp = if docs {
+        // Swagger UI (served from this server) runs an inline script.
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+    } else {
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    };
+    let mut set = |name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set("content-security-policy", csp);
+    set("x-content-type-options", "nosniff");
+    set("x-frame-options", "DENY");
+    set("referrer-policy", "same-origin");
+    set(
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
+    if secure {
+        set("strict-transport-security", "max-age=31536000");
+    }
+    let cached = headers.contains_key(header::CACHE_CONTROL);
+    if !cached {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(resp)
+}
+
+/// Resolves the visitor from the session cookies, ending sessions that have run out; a
+/// database that does not answer makes the request fail with 503.
+pub(crate) async fn sessions<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    let Some(state) = req.data::<AppState>().cloned() else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let now = state.clock.now();
+    let visitor = match resolve_account(&state, &req, now).await {
+        Ok(v) => v,
+        Err(e) => return Ok(crate::errors::store_failure(&req, &e)),
+    };
+    let entry = match resolve_entry(&state, &req, now).await {
+        Ok(e) => e,
+        Err(e) => return Ok(crate::errors::store_failure(&req, &e)),
+    };
+    req.extensions_mut().insert(visitor);
+    if let Some(entry) = entry {
+        req.extensions_mut().insert(entry);
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
+async fn resolve_account(
+    state: &AppState,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<Visitor, StoreError> {
+    let Some(token) = cookie(req, SESSION_COOKIE) else {
+        return Ok(Visitor::Anonymous);
+    };
+    let hash = token_hash(&token);
+    let Some(session) = state.store.session(&hash).await? else {
+        return Ok(Visitor::Anonymous);
+    };
+    let policy = state.config.sessions;
+    let idle = time::Duration::minutes(i64::from(policy.idle_minutes));
+    let absolute = time::Duration::minutes(i64::from(policy.absolute_minutes));
+    let SessionSubject::Account(id) = session.subject else {
+        return Ok(Visitor::Anonymous);
+    };
+    if session.last_seen_at + idle < now || session.created_at + absolute < now {
+        state.store.delete_session(&hash).await?;
+        return Ok(Visitor::Anonymous);
+    }
+    let Some(account) = state.store.account(id).await? else {
+        return Ok(Visitor::Anonymous);
+    };
+    let institution_active = match account.role {
+        Role::Association => true,
+        Role::Institution(institution) => {
+            let mut tx = state.store.begin_read().await?;
+            tx.institution(institution).await?.is_some_and(|i| i.active)
+        }
+    };
+    if !account.active || !institution_active {
+        state.store.delete_session(&hash).await?;
+        return Ok(Visitor::Anonymous);
+    }
+    if session.last_seen_at + time::Duration::minutes(1) < now {
+        state.store.touch_session(&hash, now).await?;
+    }
+    Ok(Visitor::Account {
+        account: Box::new(account),
+        session: hash,
+    })
+}
+
+async fn resolve_entry(
+    state: &AppState,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<Option<Entry>, StoreError> {
+    let Some(token) = cookie(req, ENTRY_COOKIE) else {
+        return Ok(None);
+    };
+    let hash = token_hash(&token);
+    let Some(session) = state.store.session(&hash).await? else {
+        return Ok(None);
+    };
+    let SessionSubject::Assessor {
+        person,
+        institution,
+    } = session.subject
+    else {
+        return Ok(None);
+    };
+    let idle = time::Duration::minutes(i64::from(state.config.sessions.assessor_idle_minutes));
+    let absolute = time::Duration::minutes(i64::from(state.config.sessions.absolute_minutes));
+    if session.last_seen_at + idle < now || session.created_at + absolute < now {
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    if session.last_seen_at + time::Duration::minutes(1) < now {
+        state.store.touch_session(&hash, now).await?;
+    }
+    Ok(Some(Entry {
+        person,
+        institution,
+    }))
+}
