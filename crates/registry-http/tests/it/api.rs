@@ -1,0 +1,254 @@
+//! The JSON API: the OpenAPI document (snapshot), the flow through JSON, the error shape.
+
+use poem::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::*;
+
+#[test]
+fn the_openapi_document() {
+    let spec: serde_json::Value = serde_json::from_str(&registry_http::openapi_json()).unwrap();
+    insta::assert_json_snapshot!(spec);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flow_through_the_api() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    let anonymous = admin.api(Method::GET, "/api/v1/institutions", None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.json()["code"], "unauthorized");
+
+    let login = admin
+        .api(
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({"username": "admin", "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    assert_eq!(login.json()["role"], "association");
+    let code =
+        registry_core::credit_code::CreditCode::from_parts("12", "350100", "80000001").unwrap();
+    let created = admin
+        .api(
+            Method::POST,
+            "/api/v1/institutions",
+            Some(json!({"institution": {"name": "丙鉴定评审中心", "number": "TS-JP-201", "credit_code": code.as_str(), "national_number": "TS201-2027"}, "username": "bing"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let initial = created.json()["initial_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invalid = admin
+        .api(Method::POST, "/api/v1/institutions", Some(json!({"institution": {"name": "", "number": "", "credit_code": "91350100M000100Y44"}, "username": "x"})))
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let codes: Vec<String> = invalid.json()["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "field.missing",
+            "field.missing",
+            "institution.qualification_number_required",
+            "credit_code.checksum",
+            "field.bad_format"
+        ]
+    );
+
+    let id = resident_id(61, date(1972, 2, 2));
+    let exam = admin
+        .api(Method::POST, "/api/v1/exam-results", Some(json!({"resident_id": id, "name": "周评审", "items": ["DT-ZZ", "DT-AX"], "exam_date": "2026-05-01", "published_on": "2026-05-20"})))
+        .await;
+    assert_eq!(exam.status, StatusCode::OK, "{}", exam.body);
+    let person = exam.json()["person_id"].as_i64().unwrap();
+
+    let mut bing = server.browser();
+    bing.api(
+        Method::POST,
+        "/api/v1/session",
+        Some(json!({"username": "bing", "password": initial})),
+    )
+    .await;
+    let must = bing
+        .api(Method::GET, "/api/v1/institution/people", None)
+        .await;
+    assert_eq!(must.status, StatusCode::FORBIDDEN);
+    assert_eq!(must.json()["code"], "password.must_change");
+    let weak = bing
+        .api(
+            Method::PUT,
+            "/api/v1/account/password",
+            Some(json!({"current_password": initial, "new_password": "12345678"})),
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let changed = bing
+        .api(
+            Method::PUT,
+            "/api/v1/account/password",
+            Some(json!({"current_password": initial, "new_password": "Shenhe2026q"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.body);
+
+    let employed = bing
+        .api(
+            Method::POST,
+            "/api/v1/institution/people",
+            Some(json!({"person_id": person, "items": ["DT-ZZ"]})),
+        )
+        .await;
+    assert_eq!(employed.status, StatusCode::OK, "{}", employed.body);
+    let fill_in = employed.json()["fill_in_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(employed.json()["items"][0]["state"], "invited");
+
+    // The assessor through the API.
+    let mut me = server.browser();
+    let found = me
+        .api(
+            Method::GET,
+            "/api/v1/self-service/search?name=%E5%91%A8%E8%AF%84%E5%AE%A1&institution=%E4%B8%99",
+            None,
+        )
+        .await;
+    assert_eq!(found.json()[0]["person_id"], person);
+    let institution = found.json()[0]["institution_id"].as_i64().unwrap();
+    let entry = format!("/api/v1/self-service/{person}/{institution}");
+    let wrong = me
+        .api(
+            Method::POST,
+            &format!("{entry}/unlock"),
+            Some(json!({"password": "nope"})),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.json()["code"], "fill_in.wrong");
+    let closed = me.api(Method::GET, &format!("{entry}/details"), None).await;
+    assert_eq!(closed.status, StatusCode::UNAUTHORIZED);
+    let opened = me
+        .api(
+            Method::POST,
+            &format!("{entry}/unlock"),
+            Some(json!({"password": fill_in})),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::NO_CONTENT);
+    let details = me.api(Method::GET, &format!("{entry}/details"), None).await;
+    let version = details.json()["version"].as_i64().unwrap();
+    assert!(details.body.contains("350102********"));
+    let sex = details.json()["masked_id"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .nth(16)
+        .map_or("男", |c| {
+            if c.to_digit(10).unwrap_or(1) % 2 == 1 {
+                "男"
+            } else {
+                "女"
+            }
+        });
+    let bad = me
+        .api(
+            Method::PUT,
+            &format!("{entry}/details"),
+            Some(json!({"version": version, "details": {"mobile": "123", "postcode": "12"}})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad.json()["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["field"].as_str().unwrap())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|f| if f == "mobile" { "mobile" } else { "postcode" })
+        .collect();
+    assert_eq!(fields, ["mobile", "postcode"]);
+    let _ = sex;
+    let resident = registry_core::resident_id::ResidentId::parse_canonical(&id).unwrap();
+    let saved = me
+        .api(
+            Method::PUT,
+            &format!("{entry}/details"),
+            Some(json!({"version": version, "details": {
+                "sex": resident.sex().label(), "education": "硕士研究生", "title": "工程师", "work_unit": "某电梯公司",
+                "mobile": "13700000000", "province": "福建省", "city": "厦门市", "street": "思明南路1号", "postcode": "361000"
+            }})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.json()["items"][0]["state"], "awaiting_registration");
+
+    let registered = bing
+        .api(
+            Method::POST,
+            &format!("/api/v1/institution/people/{person}/registrations"),
+            Some(json!({"items": ["DT-ZZ"]})),
+        )
+        .await;
+    assert_eq!(registered.status, StatusCode::OK, "{}", registered.body);
+    assert!(
+        registered.json()["registration_number"]
+            .as_str()
+            .unwrap()
+            .starts_with("JP2026")
+    );
+    let twice = bing
+        .api(
+            Method::POST,
+            &format!("/api/v1/institution/people/{person}/registrations"),
+            Some(json!({"items": ["DT-ZZ"]})),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        twice.json()["violations"][0]["code"],
+        "registration.already_registered"
+    );
+    let not_qualified = bing
+        .api(
+            Method::POST,
+            "/api/v1/institution/people",
+            Some(json!({"person_id": person, "items": ["GL-ZZ"]})),
+        )
+        .await;
+    assert_eq!(
+        not_qualified.json()["violations"][0]["code"],
+        "registration.not_qualified"
+    );
+
+    let people = bing
+        .api(
+            Method::GET,
+            "/api/v1/institution/people?state_filter=registered",
+            None,
+        )
+        .await;
+    assert_eq!(people.json()["total"], 1);
+    let public = server
+        .browser()
+        .api(
+            Method::GET,
+            "/api/v1/public/people?by=name&q=%E5%91%A8%E8%AF%84%E5%AE%A1",
+            None,
+        )
+        .await;
+    assert_eq!(
+        public.json()[0]["institutions"][0]["items"][0]["code"],
+        "DT-ZZ"
+    );
+    assert!(!public.body.contains(&id) && !public.body.contains("13700000000"));
+}

@@ -1,0 +1,330 @@
+//! Security behaviour of the web system: CSRF, headers, lockouts, timeouts, scoping, mass
+//! assignment, stale edits.
+
+use poem::http::{Method, StatusCode};
+
+use crate::support::*;
+
+fn query(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_health_and_headers() {
+    let server = Server::new().await;
+    let mut b = server.browser();
+    let home = b.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    for entry in ["机构登录", "评审人员信息填报", "人员查询", "无聘用单位人员"]
+    {
+        assert!(home.has(entry), "{entry}");
+    }
+    assert!(
+        home.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(home.headers["x-content-type-options"], "nosniff");
+    assert_eq!(home.headers["x-frame-options"], "DENY");
+    assert_eq!(home.headers["cache-control"], "no-store");
+    let cookie = home.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    assert!(
+        !home.has("style=\""),
+        "no inline style (the CSP forbids it)"
+    );
+    assert_eq!(b.get("/healthz").await.status, StatusCode::OK);
+    let css = b.get("/static/style.css").await;
+    assert!(
+        css.headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("public")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsafe_requests_need_the_csrf_token() {
+    let server = Server::new().await;
+    let mut b = server.browser();
+    b.get("/login").await;
+    let missing = b
+        .post_without_csrf(
+            "/login",
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    let forged = b
+        .post_without_csrf(
+            "/login",
+            &[
+                ("csrf", &"0".repeat(64)),
+                ("username", "admin"),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!b.cookies.contains_key("registry_session"));
+    let api = b
+        .api(
+            Method::POST,
+            "/api/v1/session",
+            Some(serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+    b.cookies.insert("registry_csrf".into(), "f".repeat(64));
+    let logout_forged = b.send_raw_post("/logout").await;
+    assert_eq!(logout_forged, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_lock_after_five_failures_without_telling_who_exists() {
+    let server = Server::new().await;
+    let mut b = server.browser();
+    for _ in 0..5 {
+        let wrong = b
+            .post(
+                "/login",
+                &[("username", "admin"), ("password", "wrong-password-1")],
+            )
+            .await;
+        assert!(wrong.has("用户名或密码错误"), "{}", wrong.body);
+    }
+    let locked = b
+        .post(
+            "/login",
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert!(
+        locked.has("尝试次数过多，请于 15 分钟后再试"),
+        "{}",
+        locked.body
+    );
+    // An unknown account gets the same answers.
+    let mut c = server.browser();
+    for _ in 0..5 {
+        assert!(
+            c.post("/login", &[("username", "nobody"), ("password", "x")])
+                .await
+                .has("用户名或密码错误")
+        );
+    }
+    assert!(
+        c.post("/login", &[("username", "nobody"), ("password", "x")])
+            .await
+            .has("尝试次数过多")
+    );
+    // After the window the right password works.
+    server.clock.advance(time::Duration::minutes(16));
+    b.login("admin", ADMIN_PASSWORD).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_after_thirty_idle_minutes() {
+    let server = Server::new().await;
+    let mut b = server.browser();
+    b.login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(b.get("/association").await.status, StatusCode::OK);
+    server.clock.advance(time::Duration::minutes(29));
+    assert_eq!(b.get("/association").await.status, StatusCode::OK);
+    server.clock.advance(time::Duration::minutes(31));
+    let expired = b.get("/association").await;
+    assert_eq!(expired.location.as_deref(), Some("/login"));
+}
+
+/// An institution with one person who has the fill-in password `fill_in`.
+async fn employed(server: &Server) -> (String, String, String, String) {
+    let institution = institution(server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let id = resident_id(51, date(1975, 3, 3));
+    exam_result(server, "孙评审", &id, &["QZ-ZZ"], "2026-05-01").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let found = jia
+        .get(&format!(
+            "/institution/add?{}",
+            query(&[("name", "孙评审"), ("resident_id", &id)])
+        ))
+        .await;
+    let person = found.between("name=\"person\" value=\"", "\"").unwrap();
+    let shown = jia
+        .post(
+            "/institution/add",
+            &[("person", &person), ("items", "QZ-ZZ")],
+        )
+        .await;
+    let fill_in = shown
+        .between("<p class=\"secret\" id=\"secret\">", "</p>")
+        .unwrap();
+    (institution.to_string(), person, fill_in, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fill_in_entries_lock_and_never_tell_who_exists() {
+    let server = Server::new().await;
+    let (institution, person, fill_in, _) = employed(&server).await;
+    let entry = format!("/self-service/{person}/{institution}");
+    let nobody = format!("/self-service/999999/{institution}");
+    let mut b = server.browser();
+    for _ in 0..5 {
+        let real = b.post(&entry, &[("password", "wrong")]).await;
+        let fake = b.post(&nobody, &[("password", "wrong")]).await;
+        assert_eq!(real.status, fake.status);
+        assert_eq!(
+            real.between("role=\"alert\">", "<"),
+            fake.between("role=\"alert\">", "<"),
+            "the same message whether the person exists or not"
+        );
+    }
+    let locked = b.post(&entry, &[("password", &fill_in)]).await;
+    assert!(
+        locked.has("尝试次数过多，请于 15 分钟后再试"),
+        "{}",
+        locked.body
+    );
+    assert!(
+        b.post(&nobody, &[("password", "x")])
+            .await
+            .has("尝试次数过多")
+    );
+    // Another client cannot unlock it either during the window (the lock is the entry's),
+    // and after the window the right password works.
+    assert!(
+        server
+            .browser()
+            .post(&entry, &[("password", &fill_in)])
+            .await
+            .has("尝试次数过多")
+    );
+    server.clock.advance(time::Duration::minutes(16));
+    let opened = server
+        .browser()
+        .post(&entry, &[("password", &fill_in)])
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assessor_changes_only_their_own_details() {
+    let server = Server::new().await;
+    let (institution, person, fill_in, _) = employed(&server).await;
+    let entry = format!("/self-service/{person}/{institution}");
+    let mut me = server.browser();
+    me.post(&entry, &[("password", &fill_in)]).await;
+    let edit = me.get(&format!("{entry}/edit")).await;
+    let version = edit.between("name=\"version\" value=\"", "\"").unwrap();
+    // Extra fields (a state, an item, an institution, a registration) are ignored.
+    let saved = me
+        .post(
+            &format!("{entry}/edit"),
+            &[
+                ("version", &version),
+                ("mobile", "13912345678"),
+                ("state", "registered"),
+                ("items", "DT-ZZ"),
+                ("institution", "2"),
+                ("registration_number", "JP20260000014"),
+            ],
+        )
+        .await;
+    assert!(saved.has("尚需填写"));
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let page = jia.get(&format!("/institution/people/{person}")).await;
+    assert!(
+        page.has("data-state=\"filling\"") && !page.has("电梯制造") && !page.has("注册号"),
+        "{}",
+        page.body
+    );
+    // The API refuses a body with any other field.
+    let api = me
+        .api(Method::PUT, &format!("/api/v1{entry}/details"), Some(serde_json::json!({"version": 2, "details": {"mobile": "13912345678"}, "state": "registered"})))
+        .await;
+    assert_eq!(api.status, StatusCode::BAD_REQUEST, "{}", api.body);
+    let api = me
+        .api(Method::PUT, &format!("/api/v1{entry}/details"), Some(serde_json::json!({"version": 2, "details": {"mobile": "13912345678", "items": ["DT-ZZ"]}})))
+        .await;
+    assert_eq!(api.status, StatusCode::BAD_REQUEST, "{}", api.body);
+    // Another person's entry stays closed with this one's cookie.
+    let other = me
+        .get(&format!(
+            "/self-service/{}/{institution}/edit",
+            person.parse::<i64>().unwrap() + 1
+        ))
+        .await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_edit_is_a_conflict() {
+    let server = Server::new().await;
+    let (institution, person, fill_in, _) = employed(&server).await;
+    let entry = format!("/self-service/{person}/{institution}");
+    let mut me = server.browser();
+    me.post(&entry, &[("password", &fill_in)]).await;
+    let edit = me.get(&format!("{entry}/edit")).await;
+    let version = edit.between("name=\"version\" value=\"", "\"").unwrap();
+    let first = me
+        .post(
+            &format!("{entry}/edit"),
+            &[("version", &version), ("mobile", "13912345678")],
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK);
+    let second = me
+        .post(
+            &format!("{entry}/edit"),
+            &[("version", &version), ("mobile", "13800000000")],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    assert!(
+        second.has("人员已被他人修改，请刷新页面后重试"),
+        "{}",
+        second.body
+    );
+    assert!(second.has("13912345678"), "the form shows the current data");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_are_kept_apart() {
+    let server = Server::new().await;
+    let (_, person, _, _) = employed(&server).await;
+    let mut anonymous = server.browser();
+    assert_eq!(
+        anonymous.get("/institution").await.location.as_deref(),
+        Some("/login")
+    );
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let refused = admin.get("/institution").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.has("无权访问"));
+    institution(&server, 2, "乙鉴定评审中心", "yijg", "Fangan2026z").await;
+    let mut yi = server.browser();
+    yi.login("yijg", "Fangan2026z").await;
+    assert_eq!(
+        yi.get("/association/institutions").await.status,
+        StatusCode::FORBIDDEN
+    );
+    for path in [format!("/institution/people/{person}")] {
+        assert_eq!(yi.get(&path).await.status, StatusCode::NOT_FOUND);
+    }
+    let reset = yi
+        .post(&format!("/institution/people/{person}/password"), &[])
+        .await;
+    assert_eq!(reset.status, StatusCode::NOT_FOUND);
+    let api = yi
+        .api(
+            Method::GET,
+            &format!("/api/v1/institution/people/{person}"),
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.json()["code"], "not_found.person");
+}

@@ -1,0 +1,405 @@
+//! A test server (SQLite in a temporary directory, a clock the test moves) and a client
+//! that keeps cookies and repeats the CSRF token, as a browser does.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use poem::EndpointExt;
+use poem::http::{Method, StatusCode};
+use poem::test::TestClient;
+use registry_core::access::PasswordHash;
+use registry_core::date::CHINA_STANDARD_TIME;
+use registry_core::policy::Policy;
+use registry_core::ports::Actor;
+use registry_core::usecases::{CreateAssociationAccount, DefineCycle};
+use registry_http::{AppState, Clock, Config};
+use registry_store::{DataKey, DatabaseUrl, Store};
+use time::{Date, Month, OffsetDateTime, Time};
+
+/// A clock the test sets.
+#[derive(Clone)]
+pub(crate) struct TestClock(Arc<Mutex<OffsetDateTime>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    pub(crate) fn advance(&self, by: time::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+pub(crate) struct Server {
+    pub(crate) clock: TestClock,
+    pub(crate) client: TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub(crate) const ADMIN_PASSWORD: &str = "Cujinhui2026";
+
+pub(crate) fn date(y: i32, m: u8, d: u8) -> Date {
+    Date::from_calendar_date(y, Month::try_from(m).unwrap(), d).unwrap()
+}
+
+impl Server {
+    /// A server on 2026-11-26 10:00 in China, with the 2025—2028 cycle and the
+    /// association's account `admin`.
+    pub(crate) async fn new() -> Server {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "registry-http-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let url = DatabaseUrl::sqlite_file_url(&dir.join("registry.sqlite3"));
+        let store = Store::connect(&url, DataKey::from_hex(&"ab".repeat(32)).unwrap())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let now = date(2026, 11, 26)
+            .with_time(Time::from_hms(10, 0, 0).unwrap())
+            .assume_offset(CHINA_STANDARD_TIME);
+        let clock = TestClock(Arc::new(Mutex::new(now)));
+        let state = AppState::load(store, Config::default(), Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        let admin = Actor::Association {
+            account: "setup".into(),
+        };
+        state_run(
+            &state,
+            admin.clone(),
+            DefineCycle {
+                id: None,
+                name: "2025—2028".into(),
+                start: date(2025, 1, 1),
+                end: date(2028, 12, 31),
+                policy: Policy::default(),
+            },
+        )
+        .await;
+        let hash = registry_http::secrets::hash_password(ADMIN_PASSWORD.into())
+            .await
+            .unwrap();
+        state_run(
+            &state,
+            admin,
+            CreateAssociationAccount {
+                username: "admin".into(),
+                password: PasswordHash::new(hash),
+                must_change_password: false,
+            },
+        )
+        .await;
+        let client = TestClient::new(registry_http::app(state.clone()).map_to_response().boxed());
+        Server { clock, client, dir }
+    }
+
+    /// A new browser (its own cookies).
+    pub(crate) fn browser(&self) -> Browser<'_> {
+        Browser {
+            server: self,
+            cookies: BTreeMap::new(),
+        }
+    }
+}
+
+async fn state_run<U: registry_core::usecases::UseCase>(
+    state: &AppState,
+    actor: Actor,
+    use_case: U,
+) -> U::Output {
+    let ctx = registry_core::usecases::Context {
+        now: state.clock.now(),
+        actor,
+        catalogue: &state.catalogue,
+        calendar: &state.calendar,
+    };
+    registry_core::usecases::execute(&state.store, &ctx, &use_case)
+        .await
+        .unwrap()
+}
+
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) location: Option<String>,
+    pub(crate) headers: poem::http::HeaderMap,
+    pub(crate) body: String,
+}
+
+impl Page {
+    /// The text between two markers, for pulling a value out of a page.
+    pub(crate) fn between(&self, start: &str, end: &str) -> Option<String> {
+        let from = self.body.find(start)? + start.len();
+        let to = self.body[from..].find(end)? + from;
+        Some(self.body[from..to].to_owned())
+    }
+
+    pub(crate) fn has(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub(crate) struct Browser<'a> {
+    server: &'a Server,
+    pub(crate) cookies: BTreeMap<String, String>,
+}
+
+impl Browser<'_> {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub(crate) fn csrf(&self) -> String {
+        self.cookies
+            .get("registry_csrf")
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<String>,
+        extra: &[(&str, String)],
+    ) -> Page {
+        let mut request = self
+            .server
+            .client
+            .request(method, path)
+            .header("cookie", self.cookie_header());
+        if let Some(ct) = content_type {
+            request = request.content_type(ct);
+        }
+        for (k, v) in extra {
+            request = request.header(*k, v.as_str());
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.0;
+        let status = response.status();
+        let headers = response.headers().clone();
+        for value in headers.get_all("set-cookie") {
+            let text = value.to_str().unwrap_or("");
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            if let Some((name, value)) = pair.split_once('=') {
+                if attributes.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.into_body().into_string().await.unwrap_or_default();
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None, None, &[]).await
+    }
+
+    /// Posts a form with the CSRF token, as the page's form would.
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        if self.csrf().is_empty() {
+            self.get("/").await;
+        }
+        let csrf = self.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let body = serde_urlencoded::to_string(&all).unwrap();
+        self.send(
+            Method::POST,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            Some(body),
+            &[],
+        )
+        .await
+    }
+
+    /// Posts a form without any CSRF token.
+    pub(crate) async fn post_without_csrf(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.send(
+            Method::POST,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            Some(body),
+            &[],
+        )
+        .await
+    }
+
+    /// A JSON API call with the CSRF header.
+    pub(crate) async fn api(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Page {
+        if self.csrf().is_empty() {
+            self.get("/api/v1/session").await;
+        }
+        let csrf = self.csrf();
+        self.send(
+            method,
+            path,
+            Some("application/json"),
+            body.map(|b| b.to_string()),
+            &[("x-csrf-token", csrf)],
+        )
+        .await
+    }
+
+    /// Posts an empty form carrying whatever CSRF cookie the browser has (forged or not)
+    /// and the same value in the form; returns the status.
+    pub(crate) async fn send_raw_post(&mut self, path: &str) -> StatusCode {
+        let body = format!("csrf={}", "0".repeat(64));
+        self.send(
+            Method::POST,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            Some(body),
+            &[],
+        )
+        .await
+        .status
+    }
+
+    /// Logs in through the login page; panics unless it succeeds.
+    pub(crate) async fn login(&mut self, username: &str, password: &str) -> Page {
+        let page = self
+            .post("/login", &[("username", username), ("password", password)])
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "login of {username} failed: {}",
+            page.body
+        );
+        page
+    }
+}
+
+/// The institution `name` created through the association's page, with its account's
+/// password changed to `password` at the first login; returns the institution's id.
+pub(crate) async fn institution(
+    server: &Server,
+    n: u32,
+    name: &str,
+    username: &str,
+    password: &str,
+) -> i64 {
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let code =
+        registry_core::credit_code::CreditCode::from_parts("12", "350100", &format!("7000{n:04}"))
+            .unwrap();
+    let created = admin
+        .post(
+            "/association/institutions/new",
+            &[
+                ("name", name),
+                ("number", &format!("TS-JP-{n:03}")),
+                ("credit_code", code.as_str()),
+                ("national_number", &format!("TS{n}-2027")),
+                ("username", username),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let initial = created
+        .between("<p class=\"secret\" id=\"secret\">", "</p>")
+        .expect("the initial password is shown");
+    let mut institution = server.browser();
+    let first = institution.login(username, &initial).await;
+    assert_eq!(
+        first.location.as_deref(),
+        Some("/account/password"),
+        "the initial password must be changed"
+    );
+    let changed = institution
+        .post(
+            "/account/password",
+            &[
+                ("current", &initial),
+                ("new_password", password),
+                ("repeat", password),
+            ],
+        )
+        .await;
+    assert!(changed.has("密码已修改"), "{}", changed.body);
+    let list = admin.get("/association/institutions").await;
+    let row = list
+        .body
+        .split("<tr>")
+        .find(|r| r.contains(name))
+        .expect("listed");
+    let id = row
+        .split("/association/institutions/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    id.parse().unwrap()
+}
+
+/// An exam result recorded through the association's page; returns nothing (the person is
+/// found by name and ID number later).
+pub(crate) async fn exam_result(
+    server: &Server,
+    name: &str,
+    id: &str,
+    items: &[&str],
+    exam_date: &str,
+) {
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let mut fields = vec![
+        ("name", name),
+        ("resident_id", id),
+        ("exam_date", exam_date),
+        ("published_on", exam_date),
+    ];
+    fields.extend(items.iter().map(|i| ("items", *i)));
+    let page = admin.post("/association/exam-results", &fields).await;
+    assert!(page.has("已录入"), "{}", page.body);
+}
+
+/// A valid ID number of a person born on `birth`.
+pub(crate) fn resident_id(n: u16, birth: Date) -> String {
+    registry_core::resident_id::ResidentId::from_parts(350102, birth, n)
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
