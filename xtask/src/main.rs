@@ -8,10 +8,12 @@ use anyhow::{Context, Result, bail};
 
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <ci|bench> [-- ARGS]
+const USAGE: &str = "usage: cargo xtask <ci|browser|bench> [-- ARGS]
 
-  ci      cargo fmt --check, cargo clippy --all-targets -D warnings, and every test
-          (with cargo-nextest when installed, else cargo test)
+  ci      cargo fmt --check, cargo clippy --all-targets -D warnings, every test (with
+          cargo-nextest when installed, else cargo test), then the browser test
+  browser the source document's registration flow in headless Chromium against a fresh
+          server; screenshots of every step in target/browser/
   bench   the benchmarks, each against a baseline measured in the same run:
           - working-day queries: constant time against a day-by-day loop;
           - storage (release build): a synthetic register of 100,000 people loaded into
@@ -24,6 +26,7 @@ fn main() -> Result<()> {
     let task = std::env::args().nth(1);
     match task.as_deref() {
         Some("ci") => ci(),
+        Some("browser") => browser(),
         Some("bench") => bench(std::env::args().skip(2).filter(|a| a != "--").collect()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -88,11 +91,112 @@ fn ci() -> Result<()> {
         // nextest does not run doc tests.
         let mut doc = cargo();
         doc.args(["test", "--workspace", "--doc"]);
-        run(doc)
+        run(doc)?;
     } else {
         test.args(["test", "--workspace", "--no-fail-fast"]);
-        run(test)
+        run(test)?;
     }
+    browser()
+}
+
+/// The data key of the browser test's throwaway database.
+const TEST_KEY: &str = "5d2c1b0a99887766554433221100ffeeddccbbaa99887766554433221100ffee";
+
+fn chromium() -> Result<PathBuf> {
+    let path =
+        PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    if path.exists() {
+        Ok(path)
+    } else {
+        bail!(
+            "the browser test needs Chromium at {} (Debian: apt-get install -y chromium chromium-driver; or set CHROMIUM)",
+            path.display()
+        )
+    }
+}
+
+/// Waits until the server answers /healthz.
+fn wait_healthy(addr: &str) -> Result<()> {
+    use std::io::{Read, Write};
+    for _ in 0..240 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
+            let _ = stream.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n");
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    bail!("the server on {addr} did not become healthy")
+}
+
+fn browser() -> Result<()> {
+    let root = root();
+    let chromium = chromium()?;
+    let tests = root.join("tests/browser");
+    if !tests.join("node_modules/playwright-core").exists() {
+        let mut npm = Command::new("npm");
+        npm.args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&tests);
+        run(npm)?;
+    }
+    let mut build = cargo();
+    build.args(["build", "-p", "registry-cli"]);
+    run(build)?;
+    let registry = root.join("target/debug/registry");
+    let dir = std::env::temp_dir().join(format!("registry-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let database = format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("registry.sqlite3").display()
+    );
+
+    let created = Command::new(&registry)
+        .args(["create-admin", "--database", &database, "admin"])
+        .env("REGISTRY_DATA_KEY", TEST_KEY)
+        .output()
+        .context("cannot run registry create-admin")?;
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    let password = stdout
+        .split("初始密码：")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .map(|p| p.trim().to_owned())
+        .with_context(|| {
+            format!(
+                "create-admin printed no password: {stdout}{}",
+                String::from_utf8_lossy(&created.stderr)
+            )
+        })?;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(&registry)
+        .args(["serve", "--database", &database, "--bind", &addr])
+        .env("REGISTRY_DATA_KEY", TEST_KEY)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .context("cannot start registry serve")?;
+    let outcome = wait_healthy(&addr).and_then(|()| {
+        let out = root.join("target/browser");
+        let mut node = Command::new("node");
+        node.arg("flow.mjs")
+            .arg(format!("http://{addr}"))
+            .arg(&password)
+            .arg(&out)
+            .env("CHROMIUM", &chromium)
+            .current_dir(&tests);
+        run(node)
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    outcome
 }
 
 fn bench(args: Vec<String>) -> Result<()> {

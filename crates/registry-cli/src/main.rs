@@ -30,6 +30,23 @@ enum Command {
     /// migrations. With --demo, an empty database first receives a demo register and the
     /// demo logins are printed.
     Serve(ServeArgs),
+    /// Creates an administrator account of the association (促进会) with a generated
+    /// password, printed once; it must be changed at the first login. This is how a new
+    /// register gets its first administrator.
+    CreateAdmin {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// A file holding the data key (see `registry serve --help`).
+        #[arg(
+            long,
+            value_name = "FILE",
+            env = "REGISTRY_DATA_KEY_FILE",
+            hide_env_values = true
+        )]
+        data_key_file: Option<PathBuf>,
+        /// The login name (3–32 of a–z, 0–9, . _ -, starting with a letter).
+        username: String,
+    },
     /// Applies the database migrations (creating the SQLite file if missing) and loads the
     /// review-item catalogue and the working-day calendar on the first run. Running it
     /// again changes nothing.
@@ -56,7 +73,12 @@ enum Command {
         dates: Vec<String>,
         /// A calendar file (date,kind,name,… CSV) to use instead of the one built in
         /// (fixtures/cn-calendar-2013-2026.csv).
-        #[arg(long, value_name = "FILE", env = "REGISTRY_CALENDAR")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            env = "REGISTRY_CALENDAR",
+            hide_env_values = true
+        )]
         calendar: Option<PathBuf>,
     },
     /// Checks a resident ID number (身份证号, GB 11643-1999); the legacy 15-digit form is
@@ -84,19 +106,30 @@ struct ServeArgs {
         long,
         value_name = "ADDR",
         env = "REGISTRY_BIND",
+        hide_env_values = true,
         default_value = "127.0.0.1:8080"
     )]
     bind: String,
     /// A file holding the data key (64 hexadecimal characters) that protects ID numbers.
     /// Without it: REGISTRY_DATA_KEY; without that, for SQLite only, `registry.key` beside
     /// the database file (created on first use).
-    #[arg(long, value_name = "FILE", env = "REGISTRY_DATA_KEY_FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "REGISTRY_DATA_KEY_FILE",
+        hide_env_values = true
+    )]
     data_key_file: Option<PathBuf>,
     /// Mark cookies Secure and send HSTS: set when the site is served over HTTPS.
-    #[arg(long, env = "REGISTRY_SECURE_COOKIES")]
+    #[arg(long, env = "REGISTRY_SECURE_COOKIES", hide_env_values = true)]
     secure_cookies: bool,
     /// The address of a reverse proxy whose X-Forwarded-For names the client.
-    #[arg(long, value_name = "IP", env = "REGISTRY_TRUSTED_PROXY")]
+    #[arg(
+        long,
+        value_name = "IP",
+        env = "REGISTRY_TRUSTED_PROXY",
+        hide_env_values = true
+    )]
     trusted_proxy: Option<std::net::IpAddr>,
     /// Load the demo register into an empty database before serving.
     #[arg(long)]
@@ -125,6 +158,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(&args),
+        Command::CreateAdmin {
+            database,
+            data_key_file,
+            username,
+        } => create_admin(&database, data_key_file.as_deref(), &username),
         Command::Migrate { database } => migrate(&database),
         Command::Workdays {
             add,
@@ -151,13 +189,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// The data key: REGISTRY_DATA_KEY, --data-key-file, or (SQLite only) `registry.key` beside
 /// the database, created with a fresh key on first use.
-fn data_key(args: &ServeArgs, url: &DatabaseUrl) -> Result<registry_store::DataKey, String> {
+fn data_key(
+    data_key_file: Option<&Path>,
+    url: &DatabaseUrl,
+) -> Result<registry_store::DataKey, String> {
     if let Ok(hex) = std::env::var("REGISTRY_DATA_KEY") {
         return registry_store::DataKey::from_hex(&hex)
             .map_err(|e| format!("REGISTRY_DATA_KEY: {e}"));
     }
-    let file = match (&args.data_key_file, url.sqlite_file()) {
-        (Some(file), _) => file.clone(),
+    let file = match (data_key_file, url.sqlite_file()) {
+        (Some(file), _) => file.to_path_buf(),
         (None, Some(db)) => db.with_file_name("registry.key"),
         (None, None) => {
             return Err(
@@ -167,7 +208,7 @@ fn data_key(args: &ServeArgs, url: &DatabaseUrl) -> Result<registry_store::DataK
             );
         }
     };
-    if !file.exists() && args.data_key_file.is_none() {
+    if !file.exists() && data_key_file.is_none() {
         let hex = registry_store::DataKey::generate_hex()
             .map_err(|e| format!("cannot generate a data key: {e}"))?;
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -224,7 +265,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
             );
         }
     };
-    let key = match data_key(args, &url) {
+    let key = match data_key(args.data_key_file.as_deref(), &url) {
         Ok(key) => key,
         Err(message) => return fail(message, USAGE),
     };
@@ -280,6 +321,51 @@ fn serve(args: &ServeArgs) -> ExitCode {
         {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(format!("cannot serve on {bind}: {e}"), FAILURE),
+        }
+    })
+}
+
+fn create_admin(database: &DatabaseArg, data_key_file: Option<&Path>, username: &str) -> ExitCode {
+    let url = match database.url() {
+        Ok(url) => url,
+        Err(message) => return fail(message, USAGE),
+    };
+    let key = match data_key(data_key_file, &url) {
+        Ok(key) => key,
+        Err(message) => return fail(message, USAGE),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return fail(message, FAILURE),
+    };
+    runtime.block_on(async move {
+        let store = match registry_store::Store::connect(&url, key).await {
+            Ok(store) => store,
+            Err(e) => return fail(e, FAILURE),
+        };
+        if let Err(e) = store.migrate().await {
+            return fail(e, FAILURE);
+        }
+        let state = match registry_http::AppState::load(
+            store,
+            registry_http::Config::default(),
+            std::sync::Arc::new(registry_http::SystemClock),
+        )
+        .await
+        {
+            Ok(state) => state,
+            Err(message) => return fail(message, FAILURE),
+        };
+        match registry_http::create_admin(&state, username).await {
+            Ok(password) => {
+                println!(
+                    "已创建促进会管理员账户 {}，初始密码：{password}",
+                    username.trim().to_ascii_lowercase()
+                );
+                println!("该密码只显示这一次；首次登录时须修改。");
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(message, 1),
         }
     })
 }

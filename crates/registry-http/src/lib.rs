@@ -171,6 +171,29 @@ pub fn app(state: AppState) -> impl Endpoint {
         .data(state)
 }
 
+/// Creates an association administrator with a generated password, which is returned
+/// (to be shown once) and must be changed at the first login.
+pub async fn create_admin(state: &AppState, username: &str) -> Result<String, String> {
+    let password = secrets::generate_password().map_err(|e| e.to_string())?;
+    let hash = secrets::hash_password(password.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    state
+        .run(
+            Actor::System {
+                job: "create-admin".into(),
+            },
+            &registry_core::usecases::CreateAssociationAccount {
+                username: username.to_owned(),
+                password: registry_core::access::PasswordHash::new(hash),
+                must_change_password: true,
+            },
+        )
+        .await
+        .map(|_| password)
+        .map_err(|e| e.to_string())
+}
+
 /// The OpenAPI document, for the snapshot test and for publishing.
 pub fn openapi_json() -> String {
     api::service().spec()

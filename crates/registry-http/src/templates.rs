@@ -323,3 +323,24 @@ pub(crate) struct Pool {
     pub(crate) rows: Vec<PoolRow>,
     pub(crate) next: Option<String>,
 }
+
+#[derive(Debug, Clone)]
+pub(crate) struct CycleRow {
+    pub(crate) name: String,
+    pub(crate) start: String,
+    pub(crate) end: String,
+    pub(crate) hours: String,
+    pub(crate) coverage: bool,
+    pub(crate) age: u32,
+}
+
+#[derive(Template)]
+#[template(path = "association_cycles.html")]
+pub(crate) struct AssociationCycles {
+    pub(crate) layout: Layout,
+    pub(crate) cycles: Vec<CycleRow>,
+    /// name, start, end, hours, as typed.
+    pub(crate) form: (String, String, String, String),
+    pub(crate) errors: Vec<String>,
+    pub(crate) notice: Option<String>,
+}

@@ -18,8 +18,8 @@ use super::{Fields, actor_of, association_account, guard, layout, redirect, stat
 use crate::errors::{html, message_page, messages_of, status_of, store_failure};
 use crate::secrets::{generate_password, hash_password};
 use crate::templates::{
-    AssociationExam, AssociationHome, AssociationInstitution, AssociationInstitutions,
-    ExamFormView, InstitutionRow, Secret,
+    AssociationCycles, AssociationExam, AssociationHome, AssociationInstitution,
+    AssociationInstitutions, CycleRow, ExamFormView, InstitutionRow, Secret,
 };
 
 #[handler]
@@ -427,5 +427,118 @@ pub(crate) async fn record_exam(req: &Request, body: String) -> Response {
                 notice: None,
             },
         ),
+    }
+}
+
+async fn cycles_page(
+    req: &Request,
+    form: (String, String, String, String),
+    errors: Vec<String>,
+    notice: Option<String>,
+) -> Response {
+    let defined = {
+        let mut tx = match state(req).store.begin_read().await {
+            Ok(tx) => tx,
+            Err(e) => return store_failure(req, &e),
+        };
+        match tx.cycles().await {
+            Ok(cycles) => cycles,
+            Err(e) => return store_failure(req, &e),
+        }
+    };
+    let rows = defined
+        .as_slice()
+        .iter()
+        .map(|c| CycleRow {
+            name: c.name().to_owned(),
+            start: registry_core::date::format_date(c.start()),
+            end: registry_core::date::format_date(c.end()),
+            hours: registry_core::education::format_hours(c.policy().hours_required),
+            coverage: c.policy().require_item_coverage,
+            age: c.policy().registration_age_limit,
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html(
+        status,
+        &AssociationCycles {
+            layout: layout(req),
+            cycles: rows,
+            form,
+            errors,
+            notice,
+        },
+    )
+}
+
+#[handler]
+pub(crate) async fn cycles_list(req: &Request) -> Response {
+    let _ = guard!(association_account(req));
+    let policy = registry_core::policy::Policy::default();
+    let form = (
+        String::new(),
+        String::new(),
+        String::new(),
+        registry_core::education::format_hours(policy.hours_required),
+    );
+    cycles_page(req, form, vec![], None).await
+}
+
+#[handler]
+pub(crate) async fn define_cycle(req: &Request, body: String) -> Response {
+    let account = guard!(association_account(req));
+    let fields = Fields::parse(&body);
+    let form = (
+        fields.get("name"),
+        fields.get("start"),
+        fields.get("end"),
+        fields.get("hours"),
+    );
+    let mut errors = Vec::new();
+    let start = registry_core::date::parse_date(&form.1)
+        .map_err(|e| errors.push(format!("开始日期：{e}")))
+        .ok();
+    let end = registry_core::date::parse_date(&form.2)
+        .map_err(|e| errors.push(format!("结束日期：{e}")))
+        .ok();
+    let hours = form
+        .3
+        .trim()
+        .parse::<rust_decimal::Decimal>()
+        .map_err(|_| errors.push("“继续教育课时要求”应为数字".to_owned()))
+        .ok();
+    let (Some(start), Some(end), Some(hours)) = (start, end, hours) else {
+        return cycles_page(req, form, errors, None).await;
+    };
+    let outcome = state(req)
+        .run(
+            actor_of(&account),
+            &registry_core::usecases::DefineCycle {
+                id: None,
+                name: form.0.clone(),
+                start,
+                end,
+                policy: registry_core::policy::Policy {
+                    hours_required: hours,
+                    ..registry_core::policy::Policy::default()
+                },
+            },
+        )
+        .await;
+    match outcome {
+        Ok(_) => {
+            cycles_page(
+                req,
+                (String::new(), String::new(), String::new(), form.3.clone()),
+                vec![],
+                Some(format!("注册周期“{}”已设置。", form.0.trim())),
+            )
+            .await
+        }
+        Err(e) => cycles_page(req, form, messages_of(&e), None).await,
     }
 }

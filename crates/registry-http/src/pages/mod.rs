@@ -75,6 +75,10 @@ pub(crate) fn routes() -> Route {
             post(association::reset_institution_password),
         )
         .at(
+            "/association/cycles",
+            get(association::cycles_list).post(association::define_cycle),
+        )
+        .at(
             "/association/exam-results",
             get(association::exam_form).post(association::record_exam),
         )

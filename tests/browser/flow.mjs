@@ -1,0 +1,202 @@
+// The source document's registration flow in headless Chromium (Debian's /usr/bin/chromium,
+// driven by playwright-core; no browser is downloaded). Run by `cargo xtask browser`, which
+// starts a fresh server and passes its address, the first administrator's password, and
+// the directory for the screenshots:
+//
+//   node flow.mjs http://127.0.0.1:PORT ADMIN_PASSWORD OUT_DIR
+//
+// Steps: the association creates an institution and records an exam result → the
+// institution logs in, adds the person and gets the fill-in password → the person searches,
+// enters a wrong password (refused), then the right one, fills in the details and clicks
+// 确定 → the state shows 等待注册 → the institution registers one item → the ✓ shows.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [base, adminPassword, out] = process.argv.slice(2);
+if (!base || !adminPassword || !out) {
+  console.error('usage: node flow.mjs BASE_URL ADMIN_PASSWORD OUT_DIR');
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+
+let step = 0;
+async function shot(page, name) {
+  step += 1;
+  const file = join(out, `${String(step).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`  ✔ ${file}`);
+}
+
+function expectText(text, wanted, what) {
+  if (!text.includes(wanted)) {
+    throw new Error(`${what}: expected to see “${wanted}”`);
+  }
+}
+
+// A valid resident ID number (GB 11643, ISO 7064 MOD 11-2).
+function residentId(seventeen) {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...seventeen].reduce((s, d, i) => s + Number(d) * weights[i], 0);
+  return seventeen + '10X98765432'[sum % 11];
+}
+
+// A valid unified social credit code (GB 32100; GB 11714 for positions 9–17).
+function creditCode(prefix8, org8) {
+  const orgWeights = [3, 7, 9, 10, 5, 8, 4, 2];
+  const orgSum = [...org8].reduce((s, c, i) => s + parseInt(c, 36) * orgWeights[i], 0);
+  const orgCheck = ((r) => (r === 10 ? 'X' : r === 11 ? '0' : String(r)))(11 - (orgSum % 11));
+  const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const seventeen = prefix8 + org8 + orgCheck;
+  let sum = 0;
+  let weight = 1;
+  for (const c of seventeen) {
+    sum += alphabet.indexOf(c) * weight;
+    weight = (weight * 3) % 31;
+  }
+  return seventeen + alphabet[(31 - (sum % 31)) % 31];
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+
+const viewport = { width: 1366, height: 768 };
+const id = residentId('35010219700520011');
+const institutionName = '福建省特种设备鉴定评审中心';
+const institutionPassword = 'Tezhong2026fj';
+
+try {
+  // The association.
+  const admin = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  await admin.goto(base);
+  await shot(admin, 'home');
+  await admin.getByRole('link', { name: /^机构登录/ }).first().click();
+  await admin.getByLabel('用户名').fill('admin');
+  await admin.getByLabel('密码').fill(adminPassword);
+  await admin.getByRole('button', { name: '登录' }).click();
+  expectText(await admin.content(), '首次登录或密码已由促进会重置', 'first login of the administrator');
+  await admin.getByLabel('当前密码').fill(adminPassword);
+  await admin.getByLabel('新密码', { exact: true }).fill('Cujinhui2026a');
+  await admin.getByLabel('再次输入新密码').fill('Cujinhui2026a');
+  await admin.getByRole('button', { name: '确定' }).click();
+  expectText(await admin.content(), '密码已修改', 'administrator password change');
+
+  await admin.goto(`${base}/association/cycles`);
+  await admin.getByLabel('周期名称 *').fill('2025—2028');
+  await admin.getByLabel('开始日期 *').fill('2025-01-01');
+  await admin.getByLabel('结束日期 *').fill('2028-12-31');
+  await admin.getByRole('button', { name: '保存' }).click();
+  expectText(await admin.content(), '注册周期“2025—2028”已设置', 'the registration cycle');
+
+  await admin.goto(`${base}/association/institutions/new`);
+  await admin.getByLabel('机构名称 *').fill(institutionName);
+  await admin.getByLabel('机构编号 *').fill('TS-JP-035');
+  await admin.getByLabel('统一社会信用代码 *').fill(creditCode('12350100', 'MB000123'));
+  await admin.getByLabel('国家级资质编号').fill('TS7110001-2027');
+  await admin.getByLabel('登录用户名 *').fill('fjjp');
+  await admin.getByRole('button', { name: '保存' }).click();
+  const initial = (await admin.locator('#secret').textContent()).trim();
+  await shot(admin, 'association-created-institution');
+
+  await admin.goto(`${base}/association/exam-results`);
+  await admin.getByLabel('姓名 *').fill('林建国');
+  await admin.getByLabel('身份证号 *').fill(id);
+  await admin.getByLabel('考核日期 *').fill('2026-06-01');
+  await admin.getByLabel('合格名单公布日期 *').fill('2026-06-20');
+  await admin.locator('input[name=items][value=RQ-ZZ]').check();
+  await admin.locator('input[name=items][value=GL-ZZ]').check();
+  await admin.getByRole('button', { name: '录入' }).click();
+  expectText(await admin.content(), '已录入 林建国', 'exam result');
+  await shot(admin, 'association-exam-result');
+
+  // The institution.
+  const inst = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  await inst.goto(`${base}/login`);
+  await inst.getByLabel('用户名').fill('fjjp');
+  await inst.getByLabel('密码').fill(initial);
+  await inst.getByRole('button', { name: '登录' }).click();
+  await inst.getByLabel('当前密码').fill(initial);
+  await inst.getByLabel('新密码', { exact: true }).fill(institutionPassword);
+  await inst.getByLabel('再次输入新密码').fill(institutionPassword);
+  await inst.getByRole('button', { name: '确定' }).click();
+  expectText(await inst.content(), '密码已修改', 'institution password change');
+  await inst.goto(`${base}/institution/add`);
+  await inst.getByLabel('姓名').fill('林建国');
+  await inst.getByLabel('身份证号').fill(id);
+  await inst.getByRole('button', { name: '查找' }).click();
+  await inst.locator('input[name=items][value=RQ-ZZ]').check();
+  await inst.locator('input[name=items][value=GL-ZZ]').check();
+  await inst.getByRole('button', { name: '聘用并生成填报密码' }).click();
+  const fillIn = (await inst.locator('#secret').textContent()).trim();
+  await shot(inst, 'institution-fill-in-password');
+  await inst.goto(`${base}/institution`);
+  expectText(await inst.content(), '待填报', 'the new person awaits filling in');
+  await shot(inst, 'institution-people-invited');
+
+  // The assessor, figures 1–6.
+  const me = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  await me.goto(base);
+  await me.getByRole('link', { name: /^评审人员信息填报/ }).click();
+  await shot(me, 'fig1-query-page');
+  await me.getByLabel('姓名').fill('林建国');
+  await me.getByLabel('评审机构').fill('福建省特种设备');
+  await me.getByRole('button', { name: '搜索' }).click();
+  await shot(me, 'fig2-3-search-result');
+  await me.getByRole('link', { name: '人员基本信息' }).click();
+  await shot(me, 'fig4-password');
+  await me.getByLabel('填报密码').fill('wrong-password');
+  await me.getByRole('button', { name: '确定' }).click();
+  expectText(await me.content(), '密码错误，如无法进入请联系受聘的评审机构', 'a wrong password');
+  await shot(me, 'fig5-wrong-password');
+  await me.getByLabel('填报密码').fill(fillIn);
+  await me.getByRole('button', { name: '确定' }).click();
+  expectText(await me.content(), '尚需填写', 'the edit page');
+  await shot(me, 'fig4-edit-page');
+  await me.getByLabel('性别 *').selectOption('男');
+  await me.getByLabel('学历 *').selectOption('大学本科');
+  await me.getByLabel('技术职称 *').fill('高级工程师');
+  await me.getByLabel('工作单位 *').fill('福州某锅炉厂');
+  await me.getByLabel('手机 *').fill('13912345678');
+  await me.getByLabel('通讯地址：省（自治区、直辖市） *').fill('福建省');
+  await me.getByLabel('市 *', { exact: true }).fill('福州市');
+  await me.getByLabel('区（县）').fill('鼓楼区');
+  await me.getByLabel('详细地址 *').fill('五四路100号');
+  await me.getByLabel('邮政编码 *').fill('350001');
+  await me.getByRole('button', { name: '确定' }).click();
+  expectText(await me.content(), '状态已变为“等待注册”', 'saving complete details');
+  await shot(me, 'fig6-saved-awaiting-registration');
+
+  // The institution sees 等待注册 and registers one item: the ✓ shows.
+  await inst.goto(`${base}/institution`);
+  expectText(await inst.content(), '等待注册', 'the state on the institution page');
+  await shot(inst, 'institution-people-awaiting');
+  await inst.getByRole('link', { name: '管理', exact: true }).click();
+  await inst.locator('input[name=items][value=RQ-ZZ]').check();
+  await inst.getByRole('button', { name: '注册选中的评审项目' }).click();
+  const registered = await inst.content();
+  expectText(registered, '注册成功', 'registration');
+  expectText(registered, '✓', 'the green tick');
+  await shot(inst, 'institution-registered-tick');
+  await inst.goto(`${base}/institution`);
+  await shot(inst, 'institution-people-registered');
+
+  // The public search finds the registered person.
+  const pub = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  await pub.goto(`${base}/search?by=name&q=${encodeURIComponent('林建国')}`);
+  expectText(await pub.content(), institutionName, 'the public search');
+  await shot(pub, 'public-search');
+  console.log('the registration flow passed in Chromium');
+} finally {
+  await browser.close();
+}
