@@ -3,5 +3,6 @@
 
 mod api;
 mod flow;
+mod operations;
 mod security;
 mod support;

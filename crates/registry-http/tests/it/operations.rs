@@ -1,0 +1,290 @@
+//! The operations the flow tests do not walk through: institution editing and disabling,
+//! password resets, sessions over the API, releases and the pool over the API, leaving the
+//! self-service entry, and the API's documentation.
+
+use poem::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::*;
+
+fn query(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap()
+}
+
+fn post(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn institutions_are_edited_disabled_and_reset() {
+    let server = Server::new().await;
+    let id = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let form = admin.get(&format!("/association/institutions/{id}")).await;
+    assert!(
+        form.has("value=\"甲鉴定评审中心\"") && form.has("登录用户名：jia"),
+        "{}",
+        form.body
+    );
+    let version = form.between("name=\"version\" value=\"", "\"").unwrap();
+    let number = form.between("name=\"number\" value=\"", "\"").unwrap();
+    let code = form.between("name=\"credit_code\" value=\"", "\"").unwrap();
+    let edit = |name: &str, version: &str, active: bool| {
+        let mut f: Vec<(String, String)> = vec![
+            ("name".into(), name.into()),
+            ("number".into(), number.clone()),
+            ("credit_code".into(), code.clone()),
+            ("national_number".into(), "TS1-2027".into()),
+            ("version".into(), version.into()),
+        ];
+        if active {
+            f.push(("active".into(), "on".into()));
+        }
+        f
+    };
+    let renamed = edit("甲鉴定评审中心（新）", &version, true);
+    let saved = admin
+        .post(&format!("/association/institutions/{id}"), &post(&renamed))
+        .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/association/institutions?notice=updated")
+    );
+    // The same version again is stale.
+    let stale = admin
+        .post(&format!("/association/institutions/{id}"), &post(&renamed))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale.has("机构已被他人修改"));
+
+    // Disabling ends the institution's access at once.
+    let form = admin.get(&format!("/association/institutions/{id}")).await;
+    let version = form.between("name=\"version\" value=\"", "\"").unwrap();
+    let disabled = edit("甲鉴定评审中心（新）", &version, false);
+    admin
+        .post(&format!("/association/institutions/{id}"), &post(&disabled))
+        .await;
+    let list = admin.get("/association/institutions").await;
+    assert!(list.has("已停用"));
+    assert_eq!(
+        jia.get("/institution").await.location.as_deref(),
+        Some("/login")
+    );
+    let refused = server
+        .browser()
+        .post(
+            "/login",
+            &[("username", "jia"), ("password", "Tezhong2026k")],
+        )
+        .await;
+    assert!(refused.has("用户名或密码错误"));
+
+    // A password reset is shown once and must be changed.
+    let reset = admin
+        .post(&format!("/association/institutions/{id}/password"), &[])
+        .await;
+    let password = reset
+        .between("<p class=\"secret\" id=\"secret\">", "</p>")
+        .unwrap();
+    assert_eq!(password.len(), 10);
+    let api_reset = admin
+        .api(
+            Method::POST,
+            &format!("/api/v1/institutions/{id}/password"),
+            None,
+        )
+        .await;
+    assert_eq!(api_reset.status, StatusCode::OK);
+    assert_ne!(api_reset.json()["password"].as_str().unwrap(), password);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_covers_sessions_institutions_releases_and_the_pool() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    let anonymous = admin.api(Method::GET, "/api/v1/session", None).await;
+    assert_eq!(anonymous.json()["authenticated"], false);
+    assert_eq!(anonymous.json()["csrf_token"].as_str().unwrap().len(), 64);
+    admin
+        .api(
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({"username": "admin", "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    assert_eq!(
+        admin.api(Method::GET, "/api/v1/session", None).await.json()["username"],
+        "admin"
+    );
+
+    let id = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let listed = admin.api(Method::GET, "/api/v1/institutions", None).await;
+    assert_eq!(listed.json()[0]["username"], "jia");
+    let version = listed.json()[0]["version"].as_i64().unwrap();
+    let number = listed.json()[0]["number"].as_str().unwrap().to_owned();
+    let code = listed.json()[0]["credit_code"].as_str().unwrap().to_owned();
+    let updated = admin
+        .api(
+            Method::PUT,
+            &format!("/api/v1/institutions/{id}"),
+            Some(json!({"institution": {"name": "甲中心", "number": number, "credit_code": code, "provincial_number": "省级TS1"}, "active": true, "version": version})),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.json()["version"], version + 1);
+
+    let person_id = resident_id(71, date(1980, 8, 8));
+    let exam = admin
+        .api(Method::POST, "/api/v1/exam-results", Some(json!({"resident_id": person_id, "name": "吴评审", "items": ["YL-AX"], "exam_date": "2026-04-01", "published_on": "2026-04-20"})))
+        .await;
+    let person = exam.json()["person_id"].as_i64().unwrap();
+    let pool = server
+        .browser()
+        .api(Method::GET, "/api/v1/public/pool?item=YL-AX", None)
+        .await;
+    assert_eq!(pool.json()[0]["person_id"], person);
+
+    let mut jia = server.browser();
+    jia.api(
+        Method::POST,
+        "/api/v1/session",
+        Some(json!({"username": "jia", "password": "Tezhong2026k"})),
+    )
+    .await;
+    jia.api(
+        Method::POST,
+        "/api/v1/institution/people",
+        Some(json!({"person_id": person, "items": ["YL-AX"]})),
+    )
+    .await;
+    let reset = jia
+        .api(
+            Method::POST,
+            &format!("/api/v1/institution/people/{person}/password"),
+            None,
+        )
+        .await;
+    assert_eq!(reset.json()["password"].as_str().unwrap().len(), 10);
+    let detail = jia
+        .api(
+            Method::GET,
+            &format!("/api/v1/institution/people/{person}"),
+            None,
+        )
+        .await;
+    assert_eq!(detail.json()["items"][0]["state"], "invited");
+    assert_eq!(detail.json()["items"][0]["registrable"], false);
+    let no_reason = jia
+        .api(
+            Method::POST,
+            &format!("/api/v1/institution/people/{person}/releases"),
+            Some(json!({"item": "YL-AX", "reason": ""})),
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let released = jia
+        .api(
+            Method::POST,
+            &format!("/api/v1/institution/people/{person}/releases"),
+            Some(json!({"item": "YL-AX", "reason": "合同到期"})),
+        )
+        .await;
+    assert_eq!(released.status, StatusCode::NO_CONTENT);
+    let pool = server
+        .browser()
+        .api(Method::GET, "/api/v1/public/pool?item=YL-AX", None)
+        .await;
+    assert_eq!(pool.json()[0]["person_id"], person);
+    let gone = jia
+        .api(
+            Method::GET,
+            &format!("/api/v1/institution/people/{person}"),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+
+    let out = jia.api(Method::DELETE, "/api/v1/session", None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        jia.api(Method::GET, "/api/v1/institution/people", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let bad_query = server
+        .browser()
+        .api(Method::GET, "/api/v1/public/people?by=id&q=123", None)
+        .await;
+    assert_eq!(bad_query.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_query.json()["code"], "query.resident_id");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_the_entry_and_the_documentation() {
+    let server = Server::new().await;
+    let institution_id = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let id = resident_id(81, date(1976, 6, 6));
+    exam_result(&server, "郑评审", &id, &["GD-AZ"], "2026-05-01").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let found = jia
+        .get(&format!(
+            "/institution/add?{}",
+            query(&[("name", "郑评审"), ("resident_id", &id)])
+        ))
+        .await;
+    let person = found.between("name=\"person\" value=\"", "\"").unwrap();
+    let shown = jia
+        .post(
+            "/institution/add",
+            &[("person", &person), ("items", "GD-AZ")],
+        )
+        .await;
+    let fill_in = shown
+        .between("<p class=\"secret\" id=\"secret\">", "</p>")
+        .unwrap();
+    let entry = format!("/self-service/{person}/{institution_id}");
+    let mut me = server.browser();
+    me.post(&entry, &[("password", &fill_in)]).await;
+    assert_eq!(
+        me.get(&format!("{entry}/edit")).await.status,
+        StatusCode::OK
+    );
+    let left = me.post("/self-service/logout", &[]).await;
+    assert_eq!(left.location.as_deref(), Some("/self-service"));
+    assert_eq!(
+        me.get(&format!("{entry}/edit")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // A new fill-in password closes an open entry.
+    let mut again = server.browser();
+    again.post(&entry, &[("password", &fill_in)]).await;
+    jia.post(&format!("/institution/people/{person}/password"), &[])
+        .await;
+    assert_eq!(
+        again.get(&format!("{entry}/edit")).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let mut anyone = server.browser();
+    let spec = anyone.get("/api/openapi.json").await;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert!(spec.body.contains("\"/institution/people\""));
+    let docs = anyone.get("/api/docs").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(docs.body.to_lowercase().contains("swagger"));
+    assert!(
+        docs.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("unsafe-inline")
+    );
+}
