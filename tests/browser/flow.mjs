@@ -9,6 +9,8 @@
 // institution logs in, adds the person and gets the fill-in password → the person searches,
 // enters a wrong password (refused), then the right one, fills in the details and clicks
 // 确定 → the state shows 等待注册 → the institution registers one item → the ✓ shows.
+// Then: institution A releases the other item → it shows in the public pool → institution B
+// hires and registers it → the public search shows the person under both institutions.
 
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -197,6 +199,72 @@ try {
   expectText(await pub.content(), institutionName, 'the public search');
   await shot(pub, 'public-search');
   console.log('the registration flow passed in Chromium');
+
+  // Issue 5: institution A releases an item → it is in the public pool → institution B
+  // hires it, the person confirms through B's entry, B registers it → the public search
+  // shows the person under both institutions.
+  await inst.getByRole('link', { name: '管理', exact: true }).click();
+  await inst.locator('select[name=item]').selectOption('GL-ZZ');
+  await inst.getByLabel('退回原因').fill('人员调往上海市特种设备鉴定评审中心');
+  await inst.getByRole('button', { name: '退回人员' }).click();
+  expectText(await inst.content(), '已退回', 'the release');
+  await shot(inst, 'institution-a-released');
+
+  await pub.goto(`${base}/pool?item=GL-ZZ`);
+  expectText(await pub.content(), '林建国', 'the released item in the public pool');
+  await shot(pub, 'public-pool');
+
+  const otherName = '上海市特种设备鉴定评审中心';
+  await admin.goto(`${base}/association/institutions/new`);
+  await admin.getByLabel('机构名称 *').fill(otherName);
+  await admin.getByLabel('机构编号 *').fill('TS-JP-031');
+  await admin.getByLabel('统一社会信用代码 *').fill(creditCode('12310100', 'MB000456'));
+  await admin.getByLabel('省级资质编号').fill('沪TS-2026-01');
+  await admin.getByLabel('登录用户名 *').fill('shjp');
+  await admin.getByRole('button', { name: '保存' }).click();
+  const otherInitial = (await admin.locator('#secret').textContent()).trim();
+
+  const b = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  await b.goto(`${base}/login`);
+  await b.getByLabel('用户名').fill('shjp');
+  await b.getByLabel('密码').fill(otherInitial);
+  await b.getByRole('button', { name: '登录' }).click();
+  await b.getByLabel('当前密码').fill(otherInitial);
+  await b.getByLabel('新密码', { exact: true }).fill('Tezhong2026sh');
+  await b.getByLabel('再次输入新密码').fill('Tezhong2026sh');
+  await b.getByRole('button', { name: '确定' }).click();
+  await b.goto(`${base}/institution/pool`);
+  await b.getByRole('button', { name: '查询' }).click();
+  await b.locator('tr', { hasText: '林建国' }).getByRole('button', { name: '聘用' }).click();
+  const otherFillIn = (await b.locator('#secret').textContent()).trim();
+  await shot(b, 'institution-b-hired-from-pool');
+
+  await me.goto(`${base}/self-service`);
+  await me.getByLabel('姓名').fill('林建国');
+  await me.getByLabel('评审机构').fill('上海');
+  await me.getByRole('button', { name: '搜索' }).click();
+  await me.getByRole('link', { name: '人员基本信息' }).click();
+  await me.getByLabel('填报密码').fill(otherFillIn);
+  await me.getByRole('button', { name: '确定' }).click();
+  await me.getByRole('button', { name: '确定' }).click();
+  expectText(await me.content(), '状态已变为“等待注册”', 'confirming the details through B');
+  await shot(me, 'assessor-confirms-through-b');
+
+  await b.goto(`${base}/institution`);
+  await b.getByRole('link', { name: '管理', exact: true }).click();
+  await b.locator('input[name=items][value=GL-ZZ]').check();
+  await b.getByRole('button', { name: '注册选中的评审项目' }).click();
+  expectText(await b.content(), '注册成功', 'registration at B');
+  await shot(b, 'institution-b-registered');
+
+  await pub.goto(`${base}/search?by=name&q=${encodeURIComponent('林建国')}`);
+  const both = await pub.content();
+  expectText(both, institutionName, 'the public search, institution A');
+  expectText(both, otherName, 'the public search, institution B');
+  expectText(both, '压力容器制造', 'the item at A');
+  expectText(both, '锅炉制造', 'the item at B');
+  await shot(pub, 'public-search-two-institutions');
+  console.log('release, pool, hire and registration at a second institution passed in Chromium');
 } finally {
   await browser.close();
 }

@@ -714,6 +714,41 @@ impl UseCase for DefineCycle {
     }
 }
 
+/// Discloses a person's full resident ID number to the association, and records the
+/// disclosure in the audit log: every display of the full number is logged (PIPL).
+#[derive(Debug, Clone)]
+pub struct DiscloseResidentId {
+    /// The person.
+    pub person: PersonId,
+    /// Why (the page or export that shows it).
+    pub purpose: &'static str,
+}
+
+impl UseCase for DiscloseResidentId {
+    type Output = crate::resident_id::ResidentId;
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<crate::resident_id::ResidentId, UseCaseError> {
+        let person = tx
+            .person(self.person)
+            .await?
+            .ok_or(UseCaseError::NotFound(Entity::Person))?;
+        tx.audit(&ctx.audit(
+            "person.disclose_id",
+            Entity::Person,
+            self.person.get(),
+            Some(self.person),
+            None,
+            Some(Snapshot::default().with("purpose", self.purpose)),
+        ))
+        .await?;
+        Ok(person.resident_id)
+    }
+}
+
 /// Adds a training course.
 #[derive(Debug, Clone)]
 pub struct CreateCourse {

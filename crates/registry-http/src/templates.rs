@@ -200,6 +200,49 @@ pub(crate) struct RegistrableItem {
     pub(crate) problems: Vec<String>,
 }
 
+/// One holder of one of a person's items, past or present.
+#[derive(Debug, Clone)]
+pub(crate) struct HolderRow {
+    pub(crate) item: String,
+    pub(crate) institution: String,
+    pub(crate) state_code: &'static str,
+    pub(crate) state_label: &'static str,
+    pub(crate) since: String,
+    pub(crate) until: String,
+    pub(crate) reason: String,
+}
+
+impl HolderRow {
+    pub(crate) fn rows(
+        catalogue: &ReviewItemCatalogue,
+        holdings: &[(registry_core::holding::Holding, String)],
+        today: time::Date,
+    ) -> Vec<HolderRow> {
+        holdings
+            .iter()
+            .map(|(h, institution)| {
+                let state = h.state_on(today);
+                HolderRow {
+                    item: catalogue.name_of(&h.item).to_owned(),
+                    institution: institution.clone(),
+                    state_code: state.code(),
+                    state_label: state.label(),
+                    since: registry_core::date::format_date(h.since),
+                    until: h
+                        .released_on
+                        .map(registry_core::date::format_date)
+                        .unwrap_or_default(),
+                    reason: h
+                        .release_reason
+                        .as_ref()
+                        .map(|r| r.as_str().to_owned())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "institution_person.html")]
 pub(crate) struct InstitutionPerson {
@@ -213,6 +256,7 @@ pub(crate) struct InstitutionPerson {
     pub(crate) mobile: String,
     pub(crate) work_unit: String,
     pub(crate) items: Vec<RegistrableItem>,
+    pub(crate) holders: Vec<HolderRow>,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
 }
@@ -343,4 +387,53 @@ pub(crate) struct AssociationCycles {
     pub(crate) form: (String, String, String, String),
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PersonSummaryRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) masked_id: String,
+    pub(crate) number: String,
+}
+
+#[derive(Template)]
+#[template(path = "association_people.html")]
+pub(crate) struct AssociationPeople {
+    pub(crate) layout: Layout,
+    pub(crate) by: String,
+    pub(crate) q: String,
+    pub(crate) searched: bool,
+    pub(crate) error: Option<String>,
+    pub(crate) results: Vec<PersonSummaryRow>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AuditRow {
+    pub(crate) at: String,
+    pub(crate) actor: String,
+    pub(crate) action: String,
+    pub(crate) before: String,
+    pub(crate) after: String,
+}
+
+#[derive(Template)]
+#[template(path = "association_person.html")]
+pub(crate) struct AssociationPerson {
+    pub(crate) layout: Layout,
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) number: String,
+    pub(crate) resident_id: String,
+    pub(crate) birth_date: String,
+    pub(crate) missing: String,
+    pub(crate) mobile: String,
+    pub(crate) address: String,
+    /// (item, exam date, publication date)
+    pub(crate) qualifications: Vec<(String, String, String)>,
+    pub(crate) holders: Vec<HolderRow>,
+    /// (item, institution, registered on, validity)
+    pub(crate) registrations: Vec<(String, String, String, String)>,
+    pub(crate) filter: String,
+    pub(crate) audit: Vec<AuditRow>,
 }

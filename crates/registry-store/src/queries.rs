@@ -92,6 +92,19 @@ pub struct PublicInstitution {
     pub items: Vec<(ReviewItemCode, Date)>,
 }
 
+/// A person found by the association's search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonSummary {
+    /// The person.
+    pub person: PersonId,
+    /// The name.
+    pub name: String,
+    /// The ID number, masked.
+    pub masked_id: String,
+    /// The registration number.
+    pub registration_number: Option<RegistrationNumber>,
+}
+
 /// What the pool search looks for; both filters optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PoolQuery {
@@ -485,6 +498,35 @@ impl Store {
             .into_iter()
             .map(assessment_from_row)
             .collect()
+    }
+
+    /// Any person of the register (registered or not) by exact name, whole ID number or
+    /// registration number: the association's search.
+    pub async fn find_people(
+        &self,
+        query: &PublicQuery,
+        limit: u64,
+    ) -> Result<Vec<PersonSummary>, StoreError> {
+        let (condition, value): (&str, Value) = match query {
+            PublicQuery::Name(name) => ("name = ?", name.trim().into()),
+            PublicQuery::ResidentId(id) => ("id_hash = ?", self.key().hash(id).into()),
+            PublicQuery::RegistrationNumber(n) => ("registration_number = ?", n.to_string().into()),
+        };
+        self.rows(
+            &format!("SELECT id, name, id_masked, registration_number FROM people WHERE {condition} ORDER BY id LIMIT ?"),
+            vec![value, (page(limit) as i64).into()],
+        )
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(PersonSummary {
+                person: PersonId::new(get(row, "id")?),
+                name: get(row, "name")?,
+                masked_id: get(row, "id_masked")?,
+                registration_number: number(get(row, "registration_number")?)?,
+            })
+        })
+        .collect()
     }
 
     /// 无聘用单位人员: qualified items that no institution holds, of people who can still

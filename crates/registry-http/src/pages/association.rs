@@ -19,7 +19,8 @@ use crate::errors::{html, message_page, messages_of, status_of, store_failure};
 use crate::secrets::{generate_password, hash_password};
 use crate::templates::{
     AssociationCycles, AssociationExam, AssociationHome, AssociationInstitution,
-    AssociationInstitutions, CycleRow, ExamFormView, InstitutionRow, Secret,
+    AssociationInstitutions, AssociationPeople, AssociationPerson, AuditRow, CycleRow,
+    ExamFormView, HolderRow, InstitutionRow, PersonSummaryRow, Secret,
 };
 
 #[handler]
@@ -541,4 +542,231 @@ pub(crate) async fn define_cycle(req: &Request, body: String) -> Response {
         }
         Err(e) => cycles_page(req, form, messages_of(&e), None).await,
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PeopleQuery {
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    q: String,
+}
+
+#[handler]
+pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> Response {
+    let _ = guard!(association_account(req));
+    let state = state(req);
+    let q = query.q.trim().to_owned();
+    let by = match query.by.as_str() {
+        "id" | "number" => query.by.clone(),
+        _ => "name".to_owned(),
+    };
+    let mut page = AssociationPeople {
+        layout: layout(req),
+        by: by.clone(),
+        q: q.clone(),
+        searched: false,
+        error: None,
+        results: vec![],
+    };
+    if q.is_empty() {
+        return html(StatusCode::OK, &page);
+    }
+    use registry_store::queries::PublicQuery;
+    let parsed = match by.as_str() {
+        "id" => registry_core::resident_id::ResidentId::parse(&q, state.today())
+            .map(PublicQuery::ResidentId)
+            .map_err(|e| e.to_string()),
+        "number" => registry_core::registration_number::RegistrationNumber::parse(&q)
+            .map(PublicQuery::RegistrationNumber)
+            .map_err(|e| e.to_string()),
+        _ => Ok(PublicQuery::Name(q.clone())),
+    };
+    match parsed {
+        Err(message) => page.error = Some(message),
+        Ok(query) => match state.store.find_people(&query, 50).await {
+            Ok(found) => {
+                page.searched = true;
+                page.results = found
+                    .into_iter()
+                    .map(|p| PersonSummaryRow {
+                        id: p.person.get(),
+                        name: p.name,
+                        masked_id: p.masked_id,
+                        number: p
+                            .registration_number
+                            .map(|n| n.to_string())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+            }
+            Err(e) => return store_failure(req, &e),
+        },
+    }
+    html(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FileQuery {
+    #[serde(default)]
+    filter: String,
+}
+
+/// Formats an audit snapshot (JSON object) as `key=value; …`.
+fn snapshot_text(json: Option<&str>) -> String {
+    let Some(text) = json else {
+        return String::new();
+    };
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+        Ok(map) => map
+            .iter()
+            .filter(|(_, v)| v.as_str().is_none_or(|s| !s.is_empty()))
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(_) => text.to_owned(),
+    }
+}
+
+#[handler]
+pub(crate) async fn person_file(
+    req: &Request,
+    Path(id): Path<i64>,
+    Query(query): Query<FileQuery>,
+) -> Response {
+    let account = guard!(association_account(req));
+    let state = state(req);
+    let person = registry_core::ids::PersonId::new(id);
+    let history = match state.store.person_history(person).await {
+        Ok(Some(history)) => history,
+        Ok(None) => {
+            return message_page(
+                layout(req),
+                StatusCode::NOT_FOUND,
+                "未找到",
+                "未找到该人员。",
+                Some(("/association/people", "返回人员档案")),
+            );
+        }
+        Err(e) => return store_failure(req, &e),
+    };
+    // Showing the full ID number is itself recorded.
+    let disclosed = match state
+        .run(
+            actor_of(&account),
+            &registry_core::usecases::DiscloseResidentId {
+                person,
+                purpose: "association person page",
+            },
+        )
+        .await
+    {
+        Ok(id) => id,
+        Err(e) => {
+            return message_page(
+                layout(req),
+                status_of(&e),
+                "无法显示",
+                &messages_of(&e).join("；"),
+                None,
+            );
+        }
+    };
+    let today = state.today();
+    let names: std::collections::BTreeMap<i64, String> = history
+        .holdings
+        .iter()
+        .map(|(h, name)| (h.institution.get(), name.clone()))
+        .collect();
+    let filter = query.filter.trim().to_owned();
+    let audit = history
+        .audit
+        .iter()
+        .rev()
+        .map(|e| AuditRow {
+            at: e
+                .at
+                .to_offset(registry_core::date::CHINA_STANDARD_TIME)
+                .format(time::macros::format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]:[second]"
+                ))
+                .unwrap_or_default(),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            before: snapshot_text(e.before.as_deref()),
+            after: snapshot_text(e.after.as_deref()),
+        })
+        .filter(|row| {
+            filter.is_empty()
+                || [&row.actor, &row.action, &row.before, &row.after, &row.at]
+                    .iter()
+                    .any(|f| f.contains(&filter))
+        })
+        .collect();
+    let p = &history.person;
+    html(
+        StatusCode::OK,
+        &AssociationPerson {
+            layout: layout(req),
+            id,
+            name: p.name.as_str().to_owned(),
+            number: p
+                .registration_number
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            resident_id: disclosed.as_str().to_owned(),
+            birth_date: registry_core::date::format_date(disclosed.birth_date()),
+            missing: registry_core::person::labels(&p.details.missing()),
+            mobile: p
+                .details
+                .mobile()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default(),
+            address: p
+                .details
+                .mailing_address()
+                .map(|a| {
+                    format!(
+                        "{a} {}",
+                        p.details.postcode().map(|c| c.as_str()).unwrap_or("")
+                    )
+                })
+                .unwrap_or_default(),
+            qualifications: history
+                .qualifications
+                .iter()
+                .map(|q| {
+                    (
+                        state.catalogue.name_of(&q.item).to_owned(),
+                        registry_core::date::format_date(q.exam_date),
+                        registry_core::date::format_date(q.published_on),
+                    )
+                })
+                .collect(),
+            holders: HolderRow::rows(&state.catalogue, &history.holdings, today),
+            registrations: history
+                .registrations
+                .iter()
+                .map(|r| {
+                    (
+                        state.catalogue.name_of(&r.item).to_owned(),
+                        names.get(&r.institution.get()).cloned().unwrap_or_default(),
+                        registry_core::date::format_date(r.period.registered_on),
+                        format!(
+                            "{} 至 {}",
+                            registry_core::date::format_date(r.period.valid_from),
+                            registry_core::date::format_date(r.period.valid_until)
+                        ),
+                    )
+                })
+                .collect(),
+            filter,
+            audit,
+        },
+    )
 }

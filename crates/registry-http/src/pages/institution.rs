@@ -24,8 +24,8 @@ use crate::AppState;
 use crate::errors::{html, message_page, messages_of, status_of, store_failure};
 use crate::secrets::{generate_password, hash_password};
 use crate::templates::{
-    AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, InstitutionPerson, ItemView,
-    PersonRow, RegistrableItem, Secret,
+    AddableItem, FoundPerson, HolderRow, InstitutionAdd, InstitutionPeople, InstitutionPerson,
+    ItemView, PersonRow, RegistrableItem, Secret,
 };
 
 const STATES: [ItemState; 6] = [
@@ -287,6 +287,9 @@ pub(crate) struct PersonView {
     pub(crate) mobile: String,
     pub(crate) work_unit: String,
     pub(crate) items: Vec<RegistrableItem>,
+    /// Every holder of the person's items, past and present (the institution employs the
+    /// person, so it sees the whole history).
+    pub(crate) holders: Vec<HolderRow>,
 }
 
 /// The person seen by `institution`, or `None` when the institution does not employ them
@@ -357,6 +360,11 @@ pub(crate) async fn person_view(
         })
         .collect();
     let missing = details.details.missing();
+    drop(tx);
+    let holders = match state.store.person_history(person).await? {
+        Some(history) => HolderRow::rows(&state.catalogue, &history.holdings, today),
+        None => vec![],
+    };
     Ok(Some(PersonView {
         name: details.name.as_str().to_owned(),
         masked_id: details.resident_id.masked(),
@@ -373,6 +381,7 @@ pub(crate) async fn person_view(
             .unwrap_or_default(),
         work_unit: details.details.work_unit().unwrap_or_default().to_owned(),
         items,
+        holders,
     }))
 }
 
@@ -398,6 +407,7 @@ async fn person_page(
         mobile: view.mobile,
         work_unit: view.work_unit,
         items: view.items,
+        holders: view.holders,
         errors,
         notice: notice_text,
     }))

@@ -74,6 +74,8 @@ pub(crate) fn routes() -> Route {
             "/association/institutions/:id/password",
             post(association::reset_institution_password),
         )
+        .at("/association/people", get(association::people))
+        .at("/association/people/:id", get(association::person_file))
         .at(
             "/association/cycles",
             get(association::cycles_list).post(association::define_cycle),

@@ -3,6 +3,7 @@
 
 mod api;
 mod flow;
+mod movement;
 mod operations;
 mod security;
 mod support;

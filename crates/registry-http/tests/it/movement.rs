@@ -1,0 +1,267 @@
+//! Issue 5 through the web: the public search by each key, the pool, release and hire
+//! (also two institutions at once), the history of holders, and the association's person
+//! file with its audit history.
+
+use poem::http::{Method, StatusCode};
+
+use crate::support::*;
+
+fn query(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap()
+}
+
+const SECRET: (&str, &str) = ("<p class=\"secret\" id=\"secret\">", "</p>");
+
+/// Employs `name` (ID `id`) at the logged-in institution `b` for `items`; returns the
+/// person's id and the fill-in password.
+async fn add(b: &mut Browser<'_>, name: &str, id: &str, items: &[&str]) -> (String, String) {
+    let found = b
+        .get(&format!(
+            "/institution/add?{}",
+            query(&[("name", name), ("resident_id", id)])
+        ))
+        .await;
+    let person = found
+        .between("name=\"person\" value=\"", "\"")
+        .expect("found");
+    let mut fields = vec![("person", person.as_str())];
+    fields.extend(items.iter().map(|i| ("items", *i)));
+    let shown = b.post("/institution/add", &fields).await;
+    (
+        person.clone(),
+        shown
+            .between(SECRET.0, SECRET.1)
+            .expect("a fill-in password"),
+    )
+}
+
+/// The person fills in complete details through `institution`'s entry.
+async fn fill_in(server: &Server, person: &str, institution: i64, password: &str, sex: &str) {
+    let entry = format!("/self-service/{person}/{institution}");
+    let mut me = server.browser();
+    me.post(&entry, &[("password", password)]).await;
+    let edit = me.get(&format!("{entry}/edit")).await;
+    let version = edit.between("name=\"version\" value=\"", "\"").unwrap();
+    let saved = me
+        .post(
+            &format!("{entry}/edit"),
+            &[
+                ("version", &version),
+                ("sex", sex),
+                ("education", "大学本科"),
+                ("title", "工程师"),
+                ("work_unit", "某厂"),
+                ("mobile", "13500000000"),
+                ("province", "江苏省"),
+                ("city", "南京市"),
+                ("street", "中山路99号"),
+                ("postcode", "210000"),
+            ],
+        )
+        .await;
+    assert!(saved.has("等待注册"), "{}", saved.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn released_items_move_through_the_pool_with_their_history() {
+    let server = Server::new().await;
+    let a = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let b = institution(&server, 2, "乙鉴定评审中心", "yijg", "Fangan2026z").await;
+    let id = resident_id(91, date(1971, 7, 7));
+    let sex = registry_core::resident_id::ResidentId::parse_canonical(&id)
+        .unwrap()
+        .sex()
+        .label();
+    exam_result(&server, "冯评审", &id, &["RQ-ZZ", "GL-ZZ"], "2026-04-01").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let (person, password) = add(&mut jia, "冯评审", &id, &["RQ-ZZ", "GL-ZZ"]).await;
+    fill_in(&server, &person, a, &password, sex).await;
+    jia.post(
+        &format!("/institution/people/{person}/register"),
+        &[("items", "RQ-ZZ"), ("items", "GL-ZZ")],
+    )
+    .await;
+
+    // A releases one item; it shows in the public pool; the person's other item stays.
+    jia.post(
+        &format!("/institution/people/{person}/release"),
+        &[("item", "GL-ZZ"), ("reason", "人员调往乙中心")],
+    )
+    .await;
+    let pool = server
+        .browser()
+        .get(&format!("/pool?{}", query(&[("item", "GL-ZZ")])))
+        .await;
+    assert!(pool.has("冯评审"), "{}", pool.body);
+
+    // B hires it, the person fills in through B's entry, B registers it.
+    let mut yi = server.browser();
+    yi.login("yijg", "Fangan2026z").await;
+    let hired = yi
+        .post(
+            "/institution/pool/hire",
+            &[("person", &person), ("item", "GL-ZZ")],
+        )
+        .await;
+    let b_password = hired
+        .between(SECRET.0, SECRET.1)
+        .expect("a new employment has its own password");
+    fill_in(&server, &person, b, &b_password, sex).await;
+    let registered = yi
+        .post(
+            &format!("/institution/people/{person}/register"),
+            &[("items", "GL-ZZ")],
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        registered.body
+    );
+
+    // B sees the whole history of the person it employs, A's release and reason included.
+    let file = yi.get(&format!("/institution/people/{person}")).await;
+    assert!(
+        file.has("聘用记录") && file.has("甲鉴定评审中心") && file.has("人员调往乙中心"),
+        "{}",
+        file.body
+    );
+    // A still acts only on its own item.
+    let a_file = jia.get(&format!("/institution/people/{person}")).await;
+    assert!(
+        a_file.has("压力容器制造") && !a_file.has("name=\"items\" value=\"GL-ZZ\""),
+        "{}",
+        a_file.body
+    );
+    let refused = jia
+        .post(
+            &format!("/institution/people/{person}/release"),
+            &[("item", "GL-ZZ"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+
+    // The public search shows the person under both institutions, by each key.
+    let number = file.between("注册号 ", "<").unwrap();
+    for (by, q) in [
+        ("name", "冯评审"),
+        ("id", id.as_str()),
+        ("number", number.trim()),
+    ] {
+        let found = server
+            .browser()
+            .get(&format!("/search?{}", query(&[("by", by), ("q", q)])))
+            .await;
+        assert!(
+            found.has("甲鉴定评审中心") && found.has("乙鉴定评审中心"),
+            "{by}: {}",
+            found.body
+        );
+        assert!(found.has("压力容器制造") && found.has("锅炉制造"));
+    }
+    let api = server
+        .browser()
+        .api(
+            Method::GET,
+            &format!(
+                "/api/v1/public/people?{}",
+                query(&[("by", "number"), ("q", number.trim())])
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(api.json()[0]["institutions"].as_array().unwrap().len(), 2);
+
+    // The association's file: the full ID (its display logged), and the searchable history.
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let list = admin
+        .get(&format!(
+            "/association/people?{}",
+            query(&[("by", "name"), ("q", "冯评审")])
+        ))
+        .await;
+    assert!(list.has(&format!("/association/people/{person}")));
+    let file = admin.get(&format!("/association/people/{person}")).await;
+    assert!(file.has(&id), "the association sees the full number");
+    assert!(file.has("holding.release") && file.has("人员调往乙中心"));
+    let filtered = admin
+        .get(&format!(
+            "/association/people/{person}?{}",
+            query(&[("filter", "holding.release")])
+        ))
+        .await;
+    assert!(
+        filtered.has("holding.release") && !filtered.has("holding.register"),
+        "{}",
+        filtered.body
+    );
+    let again = admin
+        .get(&format!(
+            "/association/people/{person}?{}",
+            query(&[("filter", "person.disclose_id")])
+        ))
+        .await;
+    assert!(
+        again.body.matches("person.disclose_id").count() >= 2,
+        "every display of the full number is logged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_institutions_hiring_the_same_item_at_once() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    institution(&server, 2, "乙鉴定评审中心", "yijg", "Fangan2026z").await;
+    let id = resident_id(92, date(1972, 8, 8));
+    exam_result(&server, "蒋评审", &id, &["DT-AX"], "2026-04-01").await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let list = admin
+        .get(&format!(
+            "/association/people?{}",
+            query(&[("by", "id"), ("q", &id)])
+        ))
+        .await;
+    let person = list.between("/association/people/", "\"").unwrap();
+
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let mut yi = server.browser();
+    yi.login("yijg", "Fangan2026z").await;
+    let fields = [("person", person.as_str()), ("item", "DT-AX")];
+    let (first, second) = tokio::join!(
+        jia.post("/institution/pool/hire", &fields),
+        yi.post("/institution/pool/hire", &fields)
+    );
+    let outcomes = [&first, &second];
+    let won: Vec<_> = outcomes
+        .iter()
+        .filter(|p| p.has("已聘用，请告知填报密码"))
+        .collect();
+    let lost: Vec<_> = outcomes
+        .iter()
+        .filter(|p| p.has("“电梯安装改造修理”已由其他机构聘用，须由原机构“退回人员”后方可聘用"))
+        .collect();
+    assert_eq!(
+        (won.len(), lost.len()),
+        (1, 1),
+        "{}\n{}",
+        first.body,
+        second.body
+    );
+    assert_eq!(lost[0].status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Nothing changed for the loser: the person is on one list only.
+    let on_a = jia.get("/institution").await.has("蒋评审");
+    let on_b = yi.get("/institution").await.has("蒋评审");
+    assert!(on_a ^ on_b);
+    assert!(
+        !server
+            .browser()
+            .get(&format!("/pool?{}", query(&[("item", "DT-AX")])))
+            .await
+            .has("蒋评审")
+    );
+}
