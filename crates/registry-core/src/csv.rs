@@ -1,5 +1,6 @@
-//! The small CSV reader for the register's own reference data (the review-item catalogue
-//! and the working-day calendar), which the core parses from text that the caller read.
+//! The small CSV reader for the register's own data (the review-item catalogue, the
+//! working-day calendar, imported rosters), which the core parses from text that the
+//! caller read.
 //!
 //! RFC 4180: fields separated by commas, optionally quoted with `"` (a quote inside a
 //! quoted field is doubled), records separated by LF or CRLF. A UTF-8 byte-order mark is
@@ -7,19 +8,22 @@
 
 /// One record with the 1-based line number it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Record {
-    pub(crate) line: usize,
-    pub(crate) fields: Vec<String>,
+pub struct Record {
+    /// The 1-based line number the record starts on.
+    pub line: usize,
+    /// The fields.
+    pub fields: Vec<String>,
 }
 
 /// An unterminated quoted field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UnterminatedQuote {
-    pub(crate) line: usize,
+pub struct UnterminatedQuote {
+    /// The line the field starts on.
+    pub line: usize,
 }
 
 /// Splits text into records. Blank lines and comment lines are skipped.
-pub(crate) fn records(text: &str) -> Result<Vec<Record>, UnterminatedQuote> {
+pub fn records(text: &str) -> Result<Vec<Record>, UnterminatedQuote> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut out = Vec::new();
     let mut chars = text.chars().peekable();

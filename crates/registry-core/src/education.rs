@@ -252,6 +252,127 @@ pub fn check_reversal(entry: &Attendance, all_of_person: &[Attendance]) -> Resul
     )
 }
 
+/// How a roster row names its person: the registration number (`JP…`) or the resident
+/// ID number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonRef {
+    /// By resident ID number.
+    ResidentId(crate::resident_id::ResidentId),
+    /// By registration number.
+    Number(crate::registration_number::RegistrationNumber),
+}
+
+impl PersonRef {
+    /// Parses a registration number (starting with `JP`) or a resident ID number.
+    pub fn parse(text: &str, today: Date) -> Result<PersonRef, Violation> {
+        let trimmed = text.trim();
+        if trimmed.to_ascii_uppercase().starts_with("JP") {
+            crate::registration_number::RegistrationNumber::parse(trimmed)
+                .map(PersonRef::Number)
+                .map_err(Violation::from)
+        } else {
+            crate::resident_id::ResidentId::parse(trimmed, today)
+                .map(PersonRef::ResidentId)
+                .map_err(Violation::from)
+        }
+    }
+
+    /// How messages name it: 注册号 JP… or 身份证号 110105********002X.
+    pub fn describe(&self) -> String {
+        match self {
+            PersonRef::ResidentId(id) => format!("身份证号 {}", id.masked()),
+            PersonRef::Number(n) => format!("注册号 {n}"),
+        }
+    }
+}
+
+/// One parsed row of an attendance roster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterRow {
+    /// The line in the file (1-based; the header is line 1).
+    pub line: usize,
+    /// The course's number.
+    pub course: CourseId,
+    /// The name, as written.
+    pub name: crate::person::PersonName,
+    /// The person.
+    pub person: PersonRef,
+    /// Hours attended.
+    pub hours: Hours,
+}
+
+/// The columns a roster must have, with the header names accepted for each.
+const ROSTER_COLUMNS: [(&str, &[&str]); 4] = [
+    ("培训班编号", &["培训班编号", "培训班", "course"]),
+    ("姓名", &["姓名", "name"]),
+    ("身份证号或注册号", &["身份证号或注册号", "身份证号", "注册号", "证件号码", "person"]),
+    ("课时", &["课时", "学时", "hours"]),
+];
+
+/// Parses a roster table (first row the header; columns 培训班编号, 姓名, 身份证号或注册号,
+/// 课时 in any order). Returns the good rows and, for each bad row, its line and every
+/// problem; a header without the columns is one problem for the whole file (line 0).
+pub fn parse_roster(
+    records: &[crate::csv::Record],
+    today: Date,
+) -> (Vec<RosterRow>, Vec<(usize, Vec<Violation>)>) {
+    let Some((header, rows)) = records.split_first() else {
+        return (vec![], vec![(0, vec![Violation::ImportHeader(roster_columns())])]);
+    };
+    let position = |names: &[&str]| {
+        header
+            .fields
+            .iter()
+            .position(|f| names.contains(&f.trim().trim_start_matches('\u{FEFF}')))
+    };
+    let columns: Vec<Option<usize>> = ROSTER_COLUMNS.iter().map(|(_, names)| position(names)).collect();
+    let &[Some(course), Some(name), Some(person), Some(hours)] = columns.as_slice() else {
+        return (vec![], vec![(0, vec![Violation::ImportHeader(roster_columns())])]);
+    };
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for record in rows {
+        let cell = |i: usize| record.fields.get(i).map(|s| s.trim()).unwrap_or("");
+        if record.fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let mut problems = Vec::new();
+        let course_id = cell(course).parse::<i64>().ok().filter(|n| *n > 0);
+        if course_id.is_none() {
+            problems.push(Violation::UnknownCourse(cell(course).to_owned()));
+        }
+        let person_name = crate::person::PersonName::parse(cell(name)).map_err(|v| problems.push(v)).ok();
+        let person_ref = if cell(person).is_empty() {
+            problems.push(Violation::Missing {
+                field: "person",
+                label: "身份证号或注册号",
+            });
+            None
+        } else {
+            PersonRef::parse(cell(person), today).map_err(|v| problems.push(v)).ok()
+        };
+        let hours_value = Hours::parse(cell(hours));
+        if hours_value.is_none() {
+            problems.push(Violation::HoursNotPositive);
+        }
+        match (course_id, person_name, person_ref, hours_value) {
+            (Some(c), Some(n), Some(p), Some(h)) if problems.is_empty() => good.push(RosterRow {
+                line: record.line,
+                course: CourseId::new(c),
+                name: n,
+                person: p,
+                hours: h,
+            }),
+            _ => bad.push((record.line, problems)),
+        }
+    }
+    (good, bad)
+}
+
+fn roster_columns() -> String {
+    ROSTER_COLUMNS.iter().map(|(label, _)| *label).collect::<Vec<_>>().join("、")
+}
+
 /// A person's continuing education within one cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CycleEducation {

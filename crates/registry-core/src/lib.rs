@@ -38,7 +38,7 @@ pub mod assessment;
 pub mod calendar;
 pub mod certificate;
 pub mod credit_code;
-mod csv;
+pub mod csv;
 pub mod cycle;
 pub mod date;
 pub mod education;

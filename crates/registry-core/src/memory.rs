@@ -176,6 +176,18 @@ impl RegisterTx for MemoryTx {
             .cloned())
     }
 
+    async fn person_by_registration_number(
+        &mut self,
+        number: RegistrationNumber,
+    ) -> Result<Option<Person>, StoreError> {
+        Ok(self
+            .state
+            .people
+            .values()
+            .find(|p| p.registration_number == Some(number))
+            .cloned())
+    }
+
     async fn insert_person(
         &mut self,
         name: &PersonName,

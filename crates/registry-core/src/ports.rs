@@ -291,6 +291,12 @@ pub trait RegisterTx: Send {
         id: &ResidentId,
     ) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
 
+    /// The person with this registration number.
+    fn person_by_registration_number(
+        &mut self,
+        number: RegistrationNumber,
+    ) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
+
     /// Adds a person with empty details. MUST return `Duplicate(ResidentId)` if a person
     /// with this ID number exists.
     fn insert_person(

@@ -174,6 +174,40 @@ pub fn check_registration(
     })
 }
 
+/// What stands in the way of renewing `item` for the next cycle, judged on `today`: the
+/// qualification must be held, the person under the registration age limit on the first
+/// day of the next cycle, and the current cycle's continuing education must meet its
+/// requirement (hours, and a course covering the item). Every obstacle is returned; an
+/// empty list means the item can be renewed. Hours may still be earned until the cycle
+/// ends, so "hours short" names how many.
+pub fn renewal_obstacles(facts: PersonFacts<'_>, reference: Reference<'_>, item: &ReviewItemCode, today: Date) -> Vec<Violation> {
+    let Some(current) = reference.cycles.at(today) else {
+        return vec![Violation::NoCycle(format_date(today))];
+    };
+    let next = reference.cycles.next(current);
+    let next_start = next
+        .map(RegistrationCycle::start)
+        .or_else(|| current.end().next_day())
+        .unwrap_or(current.end());
+    let limit = next.unwrap_or(current).policy().registration_age_limit;
+    let name = reference.catalogue.name_of(item);
+    let mut problems = Vec::new();
+    if !facts.qualifications.iter().any(|q| &q.item == item) {
+        problems.push(Violation::NotQualified { item: name.to_owned() });
+    }
+    let age = full_years(facts.person.resident_id.birth_date(), next_start);
+    if age >= limit {
+        problems.push(Violation::RegistrationAgeLimit {
+            age,
+            on: format_date(next_start),
+            limit,
+        });
+    }
+    let education = education_in_cycle(current, facts.courses, facts.attendance);
+    problems.extend(education_obstacles(current, &education, item, name));
+    problems
+}
+
 /// Why the qualification certificate cannot be renewed on `on`: the certificate renewal
 /// age limit (65, 第二十二条).
 pub fn certificate_renewal_obstacles(person: &Person, cycles: &Cycles, on: Date) -> Vec<Violation> {

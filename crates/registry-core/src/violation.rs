@@ -251,6 +251,19 @@ pub enum Violation {
         end: String,
     },
 
+    /// No course with this number.
+    #[error("培训班编号“{0}”不存在")]
+    UnknownCourse(String),
+    /// No person with this ID number or registration number.
+    #[error("未找到{0}对应的人员")]
+    UnknownPerson(String),
+    /// The same course and person as an earlier row.
+    #[error("与第{0}行重复（同一培训班、同一人员）")]
+    DuplicateRow(usize),
+    /// The header of an imported table is missing columns.
+    #[error("表头应包含以下列：{0}")]
+    ImportHeader(String),
+
     /// The on-site assessment ends in the future.
     #[error("现场评审结束日期 {0} 晚于今天")]
     AssessmentInFuture(String),
@@ -330,6 +343,10 @@ impl Violation {
             Violation::NotCertificateHolder => "attendance.not_certificate_holder",
             Violation::CannotReverse => "attendance.cannot_reverse",
             Violation::CourseDates { .. } => "course.dates",
+            Violation::UnknownCourse(_) => "import.unknown_course",
+            Violation::UnknownPerson(_) => "import.unknown_person",
+            Violation::DuplicateRow(_) => "import.duplicate_row",
+            Violation::ImportHeader(_) => "import.header",
             Violation::AssessmentInFuture(_) => "assessment.in_future",
             Violation::AssessmentItemNotHeld { .. } => "assessment.item_not_held",
             Violation::CycleDates { .. } => "cycle.dates",

@@ -134,6 +134,10 @@ fn examples() -> Vec<Violation> {
             start: "2025-05-10".into(),
             end: "2025-05-01".into(),
         },
+        Violation::UnknownCourse("99".into()),
+        Violation::UnknownPerson("注册号 JP20260000014".into()),
+        Violation::DuplicateRow(3),
+        Violation::ImportHeader("培训班编号、姓名、身份证号或注册号、课时".into()),
         Violation::AssessmentInFuture("2026-12-01".into()),
         Violation::AssessmentItemNotHeld {
             item: "压力容器制造".into(),
@@ -198,10 +202,14 @@ fn variant(v: &Violation) -> usize {
         Violation::CycleOverlap(_) => 40,
         Violation::PolicyRange { .. } => 41,
         Violation::QualificationNumberRequired => 42,
+        Violation::UnknownCourse(_) => 43,
+        Violation::UnknownPerson(_) => 44,
+        Violation::DuplicateRow(_) => 45,
+        Violation::ImportHeader(_) => 46,
     }
 }
 
-const VARIANTS: usize = 43;
+const VARIANTS: usize = 47;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {
@@ -321,6 +329,7 @@ fn the_messages_of_use_case_failures() {
         UseCaseError::Duplicate(Duplicate::InstitutionNumber),
         UseCaseError::Duplicate(Duplicate::CreditCode),
         UseCaseError::Duplicate(Duplicate::Employment),
+        UseCaseError::Duplicate(Duplicate::Username),
         UseCaseError::Busy,
         UseCaseError::Unavailable,
         UseCaseError::Unexpected("secret database text".into()),
