@@ -2,9 +2,9 @@
 //! [`Policy`]. Continuing-education hours accumulate within a cycle, and a registration
 //! lasts at most to the end of its cycle.
 
-use time::{Date, Month};
+use time::Date;
 
-use crate::date::{anniversary, format_date};
+use crate::date::{add_months, anniversary, format_date};
 use crate::ids::CycleId;
 use crate::policy::Policy;
 use crate::text::Text;
@@ -154,15 +154,7 @@ impl Cycles {
 /// same day `months` months before the day after the end (clamped to the month's last day).
 pub fn renewal_window_opens(valid_until: Date, months: u32) -> Date {
     let after = valid_until.next_day().unwrap_or(valid_until);
-    let index =
-        i64::from(after.year()) * 12 + i64::from(u8::from(after.month())) - 1 - i64::from(months);
-    let year = i32::try_from(index.div_euclid(12)).unwrap_or(after.year());
-    let month = u8::try_from(index.rem_euclid(12) + 1)
-        .ok()
-        .and_then(|m| Month::try_from(m).ok())
-        .unwrap_or(after.month());
-    let day = after.day().min(month.length(year));
-    Date::from_calendar_date(year, month, day).unwrap_or(after)
+    add_months(after, -i32::try_from(months).unwrap_or(i32::MAX))
 }
 
 #[cfg(test)]

@@ -107,6 +107,20 @@ pub fn full_years(birth: Date, on: Date) -> u32 {
     years
 }
 
+/// The same day `months` months later (earlier if negative), clamped to the last day of
+/// the month: 2028-05-31 plus one month is 2028-06-30.
+pub fn add_months(date: Date, months: i32) -> Date {
+    let index =
+        i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1 + i64::from(months);
+    let year = i32::try_from(index.div_euclid(12)).unwrap_or(date.year());
+    let month = u8::try_from(index.rem_euclid(12) + 1)
+        .ok()
+        .and_then(|m| Month::try_from(m).ok())
+        .unwrap_or(date.month());
+    let day = date.day().min(month.length(year));
+    Date::from_calendar_date(year, month, day).unwrap_or(date)
+}
+
 /// The latest birth date of a person who is `years` or older on `on`: a person is under
 /// `years` on `on` exactly when they were born after this date. Lets storage filter by
 /// birth date with the same rule as [`full_years`] (29 February included).
@@ -202,6 +216,14 @@ mod tests {
         // Born on 29 February 1956: still 69 on 2026-02-28, 70 from 2026-03-01.
         assert!(date!(1956 - 02 - 29) > birth_cutoff(date!(2026 - 02 - 28), 70));
         assert!(date!(1956 - 02 - 29) <= birth_cutoff(date!(2026 - 03 - 01), 70));
+    }
+
+    #[test]
+    fn months_are_added_and_clamped() {
+        assert_eq!(add_months(date!(2026 - 11 - 26), 3), date!(2027 - 02 - 26));
+        assert_eq!(add_months(date!(2028 - 05 - 31), 1), date!(2028 - 06 - 30));
+        assert_eq!(add_months(date!(2028 - 05 - 31), -3), date!(2028 - 02 - 29));
+        assert_eq!(add_months(date!(2029 - 01 - 01), -3), date!(2028 - 10 - 01));
     }
 
     #[test]

@@ -305,7 +305,16 @@ pub struct RosterRow {
 const ROSTER_COLUMNS: [(&str, &[&str]); 4] = [
     ("培训班编号", &["培训班编号", "培训班", "course"]),
     ("姓名", &["姓名", "name"]),
-    ("身份证号或注册号", &["身份证号或注册号", "身份证号", "注册号", "证件号码", "person"]),
+    (
+        "身份证号或注册号",
+        &[
+            "身份证号或注册号",
+            "身份证号",
+            "注册号",
+            "证件号码",
+            "person",
+        ],
+    ),
     ("课时", &["课时", "学时", "hours"]),
 ];
 
@@ -317,7 +326,10 @@ pub fn parse_roster(
     today: Date,
 ) -> (Vec<RosterRow>, Vec<(usize, Vec<Violation>)>) {
     let Some((header, rows)) = records.split_first() else {
-        return (vec![], vec![(0, vec![Violation::ImportHeader(roster_columns())])]);
+        return (
+            vec![],
+            vec![(0, vec![Violation::ImportHeader(roster_columns())])],
+        );
     };
     let position = |names: &[&str]| {
         header
@@ -325,9 +337,15 @@ pub fn parse_roster(
             .iter()
             .position(|f| names.contains(&f.trim().trim_start_matches('\u{FEFF}')))
     };
-    let columns: Vec<Option<usize>> = ROSTER_COLUMNS.iter().map(|(_, names)| position(names)).collect();
+    let columns: Vec<Option<usize>> = ROSTER_COLUMNS
+        .iter()
+        .map(|(_, names)| position(names))
+        .collect();
     let &[Some(course), Some(name), Some(person), Some(hours)] = columns.as_slice() else {
-        return (vec![], vec![(0, vec![Violation::ImportHeader(roster_columns())])]);
+        return (
+            vec![],
+            vec![(0, vec![Violation::ImportHeader(roster_columns())])],
+        );
     };
     let mut good = Vec::new();
     let mut bad = Vec::new();
@@ -341,7 +359,9 @@ pub fn parse_roster(
         if course_id.is_none() {
             problems.push(Violation::UnknownCourse(cell(course).to_owned()));
         }
-        let person_name = crate::person::PersonName::parse(cell(name)).map_err(|v| problems.push(v)).ok();
+        let person_name = crate::person::PersonName::parse(cell(name))
+            .map_err(|v| problems.push(v))
+            .ok();
         let person_ref = if cell(person).is_empty() {
             problems.push(Violation::Missing {
                 field: "person",
@@ -349,7 +369,9 @@ pub fn parse_roster(
             });
             None
         } else {
-            PersonRef::parse(cell(person), today).map_err(|v| problems.push(v)).ok()
+            PersonRef::parse(cell(person), today)
+                .map_err(|v| problems.push(v))
+                .ok()
         };
         let hours_value = Hours::parse(cell(hours));
         if hours_value.is_none() {
@@ -370,7 +392,11 @@ pub fn parse_roster(
 }
 
 fn roster_columns() -> String {
-    ROSTER_COLUMNS.iter().map(|(label, _)| *label).collect::<Vec<_>>().join("、")
+    ROSTER_COLUMNS
+        .iter()
+        .map(|(label, _)| *label)
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// A person's continuing education within one cycle.

@@ -180,7 +180,12 @@ pub fn check_registration(
 /// requirement (hours, and a course covering the item). Every obstacle is returned; an
 /// empty list means the item can be renewed. Hours may still be earned until the cycle
 /// ends, so "hours short" names how many.
-pub fn renewal_obstacles(facts: PersonFacts<'_>, reference: Reference<'_>, item: &ReviewItemCode, today: Date) -> Vec<Violation> {
+pub fn renewal_obstacles(
+    facts: PersonFacts<'_>,
+    reference: Reference<'_>,
+    item: &ReviewItemCode,
+    today: Date,
+) -> Vec<Violation> {
     let Some(current) = reference.cycles.at(today) else {
         return vec![Violation::NoCycle(format_date(today))];
     };
@@ -193,7 +198,9 @@ pub fn renewal_obstacles(facts: PersonFacts<'_>, reference: Reference<'_>, item:
     let name = reference.catalogue.name_of(item);
     let mut problems = Vec::new();
     if !facts.qualifications.iter().any(|q| &q.item == item) {
-        problems.push(Violation::NotQualified { item: name.to_owned() });
+        problems.push(Violation::NotQualified {
+            item: name.to_owned(),
+        });
     }
     let age = full_years(facts.person.resident_id.birth_date(), next_start);
     if age >= limit {

@@ -894,14 +894,21 @@ pub struct ImportReport {
 impl ImportReport {
     /// How many rows were refused.
     pub fn rejected(&self) -> usize {
-        self.rows.iter().filter(|r| matches!(r.outcome, RowOutcome::Rejected(_))).count()
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.outcome, RowOutcome::Rejected(_)))
+            .count()
     }
 }
 
 impl UseCase for ImportAttendance {
     type Output = ImportReport;
 
-    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<ImportReport, UseCaseError> {
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<ImportReport, UseCaseError> {
         let (rows, bad) = crate::education::parse_roster(&self.records, ctx.today());
         let mut reports: Vec<RowReport> = bad
             .into_iter()
@@ -911,22 +918,29 @@ impl UseCase for ImportAttendance {
                 outcome: RowOutcome::Rejected(problems),
             })
             .collect();
-        let mut seen: std::collections::BTreeMap<(CourseId, PersonId), usize> = std::collections::BTreeMap::new();
-        let mut courses: std::collections::BTreeMap<CourseId, Option<crate::education::TrainingCourse>> = std::collections::BTreeMap::new();
+        let mut seen: std::collections::BTreeMap<(CourseId, PersonId), usize> =
+            std::collections::BTreeMap::new();
+        let mut courses: std::collections::BTreeMap<
+            CourseId,
+            Option<crate::education::TrainingCourse>,
+        > = std::collections::BTreeMap::new();
         let mut to_write = Vec::new();
         for row in &rows {
             let mut problems = Vec::new();
-            if !courses.contains_key(&row.course) {
-                let course = tx.course(row.course).await?;
-                courses.insert(row.course, course);
-            }
-            let course = courses.get(&row.course).cloned().flatten();
+            let course = match courses.entry(row.course) {
+                std::collections::btree_map::Entry::Occupied(known) => known.get().clone(),
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(tx.course(row.course).await?).clone()
+                }
+            };
             if course.is_none() {
                 problems.push(Violation::UnknownCourse(row.course.to_string()));
             }
             let person = match &row.person {
                 crate::education::PersonRef::ResidentId(id) => tx.person_by_resident_id(id).await?,
-                crate::education::PersonRef::Number(n) => tx.person_by_registration_number(*n).await?,
+                crate::education::PersonRef::Number(n) => {
+                    tx.person_by_registration_number(*n).await?
+                }
             };
             let mut outcome = None;
             match &person {
@@ -955,7 +969,9 @@ impl UseCase for ImportAttendance {
                         let net: rust_decimal::Decimal = recorded.iter().map(|a| a.hours).sum();
                         if holder && net == row.hours.get() {
                             outcome = Some(RowOutcome::AlreadyRecorded);
-                        } else if let Err(v) = check_attendance(course, holder, &recorded, row.hours.get()) {
+                        } else if let Err(v) =
+                            check_attendance(course, holder, &recorded, row.hours.get())
+                        {
                             problems.extend(v.into_vec());
                         }
                     }
@@ -978,7 +994,9 @@ impl UseCase for ImportAttendance {
             });
         }
         reports.sort_by_key(|r| r.line);
-        let any_bad = reports.iter().any(|r| matches!(r.outcome, RowOutcome::Rejected(_)));
+        let any_bad = reports
+            .iter()
+            .any(|r| matches!(r.outcome, RowOutcome::Rejected(_)));
         let mut written = 0;
         if !any_bad || self.good_rows_only {
             for (course, person, hours) in to_write {
@@ -991,19 +1009,28 @@ impl UseCase for ImportAttendance {
                         recorded_on: ctx.today(),
                     })
                     .await?;
-                tx.audit(&ctx.audit(
-                    "attendance.import",
-                    Entity::Attendance,
-                    id.get(),
-                    Some(person),
-                    None,
-                    Some(Snapshot::default().with("course", course).with("hours", hours.get())),
-                ))
+                tx.audit(
+                    &ctx.audit(
+                        "attendance.import",
+                        Entity::Attendance,
+                        id.get(),
+                        Some(person),
+                        None,
+                        Some(
+                            Snapshot::default()
+                                .with("course", course)
+                                .with("hours", hours.get()),
+                        ),
+                    ),
+                )
                 .await?;
                 written += 1;
             }
         }
-        Ok(ImportReport { rows: reports, written })
+        Ok(ImportReport {
+            rows: reports,
+            written,
+        })
     }
 }
 

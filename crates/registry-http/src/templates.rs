@@ -257,6 +257,12 @@ pub(crate) struct InstitutionPerson {
     pub(crate) work_unit: String,
     pub(crate) items: Vec<RegistrableItem>,
     pub(crate) holders: Vec<HolderRow>,
+    pub(crate) renewal: RenewalView,
+    pub(crate) assessments: Vec<AssessmentRow>,
+    pub(crate) assessment_action: String,
+    pub(crate) assessment_items: Vec<(String, String)>,
+    pub(crate) assessment_errors: Vec<String>,
+    pub(crate) assessment_notice: Option<String>,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
 }
@@ -370,6 +376,7 @@ pub(crate) struct Pool {
 
 #[derive(Debug, Clone)]
 pub(crate) struct CycleRow {
+    pub(crate) id: i64,
     pub(crate) name: String,
     pub(crate) start: String,
     pub(crate) end: String,
@@ -436,4 +443,151 @@ pub(crate) struct AssociationPerson {
     pub(crate) registrations: Vec<(String, String, String, String)>,
     pub(crate) filter: String,
     pub(crate) audit: Vec<AuditRow>,
+    pub(crate) renewal: RenewalView,
+    pub(crate) assessments: Vec<AssessmentRow>,
+    pub(crate) assessment_action: String,
+    pub(crate) assessment_items: Vec<(String, String)>,
+    pub(crate) assessment_errors: Vec<String>,
+    pub(crate) assessment_notice: Option<String>,
+}
+
+/// A person's continuing education and whether each item can be renewed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RenewalView {
+    pub(crate) cycle: Option<String>,
+    pub(crate) hours: String,
+    pub(crate) required: String,
+    pub(crate) working_days: u32,
+    pub(crate) working_days_cycle: u32,
+    /// (item name, every obstacle; none: renewable)
+    pub(crate) items: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AssessmentRow {
+    pub(crate) unit: String,
+    pub(crate) item: String,
+    pub(crate) start: String,
+    pub(crate) end: String,
+    pub(crate) kind: &'static str,
+    pub(crate) days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CourseRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) dates: String,
+    pub(crate) items: String,
+    pub(crate) hours: String,
+    pub(crate) attendees: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CourseFormView {
+    pub(crate) name: String,
+    pub(crate) start: String,
+    pub(crate) end: String,
+    pub(crate) hours: String,
+    pub(crate) items: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "association_courses.html")]
+pub(crate) struct AssociationCourses {
+    pub(crate) layout: Layout,
+    pub(crate) courses: Vec<CourseRow>,
+    pub(crate) catalogue: Vec<(String, String)>,
+    pub(crate) form: CourseFormView,
+    pub(crate) errors: Vec<String>,
+    pub(crate) notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct EntryRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) masked_id: String,
+    pub(crate) hours: String,
+    pub(crate) recorded_on: String,
+    pub(crate) reversed: bool,
+    pub(crate) is_reversal: bool,
+}
+
+#[derive(Template)]
+#[template(path = "association_course.html")]
+pub(crate) struct AssociationCourse {
+    pub(crate) layout: Layout,
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) dates: String,
+    pub(crate) items: String,
+    pub(crate) hours: String,
+    pub(crate) entries: Vec<EntryRow>,
+    pub(crate) errors: Vec<String>,
+    pub(crate) notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ImportView {
+    pub(crate) summary: String,
+    /// (line, name, outcome)
+    pub(crate) rows: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "association_import.html")]
+pub(crate) struct AssociationImport {
+    pub(crate) layout: Layout,
+    pub(crate) report: Option<ImportView>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CycleFormView {
+    pub(crate) name: String,
+    pub(crate) start: String,
+    pub(crate) end: String,
+    pub(crate) cycle_years: String,
+    pub(crate) hours_required: String,
+    pub(crate) require_item_coverage: bool,
+    pub(crate) exam_age_limit: String,
+    pub(crate) registration_age_limit: String,
+    pub(crate) certificate_renewal_age_limit: String,
+    pub(crate) certificate_due_working_days: String,
+    pub(crate) publication_due_working_days: String,
+    pub(crate) renewal_window_months: String,
+}
+
+#[derive(Template)]
+#[template(path = "association_cycle.html")]
+pub(crate) struct AssociationCycle {
+    pub(crate) layout: Layout,
+    pub(crate) id: i64,
+    pub(crate) form: CycleFormView,
+    pub(crate) errors: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ExpiringRow {
+    pub(crate) person: i64,
+    pub(crate) name: String,
+    pub(crate) item: String,
+    pub(crate) until: String,
+    pub(crate) problems: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "institution_expiring.html")]
+pub(crate) struct InstitutionExpiring {
+    pub(crate) layout: Layout,
+    pub(crate) from: String,
+    pub(crate) until: String,
+    pub(crate) rows: Vec<ExpiringRow>,
+}
+
+#[derive(Template)]
+#[template(path = "institution_assessments.html")]
+pub(crate) struct InstitutionAssessments {
+    pub(crate) layout: Layout,
+    pub(crate) rows: Vec<(String, AssessmentRow)>,
 }

@@ -147,6 +147,17 @@ pub(crate) async fn csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         let is_form = req
             .content_type()
             .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+        // A file upload (multipart) carries the token in the query string: a form cannot
+        // set a header, and the body is the handler's to stream.
+        let is_multipart = req
+            .content_type()
+            .is_some_and(|c| c.starts_with("multipart/form-data"));
+        if offered.is_none() && is_multipart {
+            offered = req
+                .uri()
+                .query()
+                .and_then(|q| form_field(q.as_bytes(), "csrf"));
+        }
         if offered.is_none() && is_form {
             let body = req
                 .take_body()

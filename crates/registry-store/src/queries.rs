@@ -105,6 +105,50 @@ pub struct PersonSummary {
     pub registration_number: Option<RegistrationNumber>,
 }
 
+/// A course with how many people attended it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseListing {
+    /// The course.
+    pub course: registry_core::education::TrainingCourse,
+    /// People with net hours above zero.
+    pub attendees: u64,
+}
+
+/// One attendance entry of a course, with the person's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendanceListing {
+    /// The entry.
+    pub entry: registry_core::education::Attendance,
+    /// The person's name.
+    pub name: String,
+    /// The person's ID number, masked.
+    pub masked_id: String,
+    /// Whether a later entry reverses this one.
+    pub reversed: bool,
+}
+
+/// An on-site assessment with the person's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssessmentListing {
+    /// The assessment.
+    pub assessment: OnSiteAssessment,
+    /// The person's name.
+    pub name: String,
+}
+
+/// A registration ending soon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiring {
+    /// The person.
+    pub person: PersonId,
+    /// The name.
+    pub name: String,
+    /// The item.
+    pub item: ReviewItemCode,
+    /// The last day of validity.
+    pub valid_until: Date,
+}
+
 /// What the pool search looks for; both filters optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PoolQuery {
@@ -524,6 +568,129 @@ impl Store {
                 name: get(row, "name")?,
                 masked_id: get(row, "id_masked")?,
                 registration_number: number(get(row, "registration_number")?)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Every training course, latest first, with its number of attendees.
+    pub async fn courses(&self) -> Result<Vec<CourseListing>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT id FROM courses ORDER BY end_date DESC, id DESC",
+                vec![],
+            )
+            .await?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| get::<i64>(r, "id"))
+            .collect::<Result<_, _>>()?;
+        let counts: BTreeMap<i64, i64> = self
+            .rows(
+                "SELECT course_id, COUNT(*) AS n FROM (SELECT course_id, person_id FROM attendance \
+                 GROUP BY course_id, person_id HAVING SUM(hours_tenths) > 0) t GROUP BY course_id",
+                vec![],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((get::<i64>(r, "course_id")?, get::<i64>(r, "n")?)))
+            .collect::<Result<_, StoreError>>()?;
+        let mut tx = self.begin_read().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(course) = tx.course(registry_core::ids::CourseId::new(id)).await? {
+                out.push(CourseListing {
+                    course,
+                    attendees: u64::try_from(counts.get(&id).copied().unwrap_or(0)).unwrap_or(0),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The attendance entries of a course, with names.
+    pub async fn course_attendance(
+        &self,
+        course: registry_core::ids::CourseId,
+    ) -> Result<Vec<AttendanceListing>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT a.id, a.course_id, a.person_id, a.hours_tenths, a.reverses_id, a.recorded_on, \
+                        p.name, p.id_masked, \
+                        EXISTS (SELECT 1 FROM attendance r WHERE r.reverses_id = a.id) AS reversed \
+                 FROM attendance a JOIN people p ON p.id = a.person_id \
+                 WHERE a.course_id = ? ORDER BY a.id",
+                vec![course.get().into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AttendanceListing {
+                    entry: registry_core::education::Attendance {
+                        id: registry_core::ids::AttendanceId::new(get(r, "id")?),
+                        course,
+                        person: PersonId::new(get(r, "person_id")?),
+                        hours: crate::tx::from_tenths(get(r, "hours_tenths")?),
+                        reverses: get::<Option<i64>>(r, "reverses_id")?
+                            .map(registry_core::ids::AttendanceId::new),
+                        recorded_on: get(r, "recorded_on")?,
+                    },
+                    name: get(r, "name")?,
+                    masked_id: get(r, "id_masked")?,
+                    reversed: get(r, "reversed")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The on-site assessments an institution recorded, latest first.
+    pub async fn assessments_recorded_by(
+        &self,
+        institution: InstitutionId,
+        limit: u64,
+    ) -> Result<Vec<AssessmentListing>, StoreError> {
+        use crate::entity::assessments;
+        use sea_orm::FromQueryResult;
+        let rows = self
+            .rows(
+                "SELECT a.*, p.name AS person_name FROM assessments a JOIN people p ON p.id = a.person_id \
+                 WHERE a.recorded_by = ? ORDER BY a.end_date DESC, a.id DESC LIMIT ?",
+                vec![institution.get().into(), (limit.clamp(1, 500) as i64).into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let model = assessments::Model::from_query_result(r, "").map_err(store_error)?;
+                Ok(AssessmentListing {
+                    assessment: assessment_from_row(model)?,
+                    name: get(r, "person_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// An institution's registrations whose validity ends between `from` and `until`
+    /// (both included), soonest first.
+    pub async fn expiring(
+        &self,
+        institution: InstitutionId,
+        from: Date,
+        until: Date,
+    ) -> Result<Vec<Expiring>, StoreError> {
+        self.rows(
+            "SELECT h.person_id, p.name, h.item_code, h.valid_until FROM holdings h JOIN people p ON p.id = h.person_id \
+             WHERE h.institution_id = ? AND h.state = 'registered' AND h.valid_until >= ? AND h.valid_until <= ? \
+             ORDER BY h.valid_until, p.name",
+            vec![institution.get().into(), from.into(), until.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Expiring {
+                person: PersonId::new(get(r, "person_id")?),
+                name: get(r, "name")?,
+                item: item(&get::<String>(r, "item_code")?)?,
+                valid_until: get(r, "valid_until")?,
             })
         })
         .collect()

@@ -439,6 +439,18 @@ impl RegisterTx for StoreTx {
         row.map(|r| person_from_row(r, &self.key)).transpose()
     }
 
+    async fn person_by_registration_number(
+        &mut self,
+        number: RegistrationNumber,
+    ) -> Result<Option<Person>, StoreError> {
+        let row = people::Entity::find()
+            .filter(people::Column::RegistrationNumber.eq(number.to_string()))
+            .one(&self.tx)
+            .await
+            .map_err(store_error)?;
+        row.map(|r| person_from_row(r, &self.key)).transpose()
+    }
+
     async fn insert_person(
         &mut self,
         name: &PersonName,

@@ -7,7 +7,9 @@ use registry_core::education::{CourseForm, education_in_cycle};
 use registry_core::ids::{CourseId, InstitutionId, PersonId};
 use registry_core::ports::{Register, RegisterTx};
 use registry_core::registration::{PersonFacts, Reference, renewal_obstacles};
-use registry_core::usecases::{CreateCourse, ImportAttendance, RecordAttendance, ReleaseItem, RowOutcome};
+use registry_core::usecases::{
+    CreateCourse, ImportAttendance, RecordAttendance, ReleaseItem, RowOutcome,
+};
 use rust_decimal::Decimal;
 
 use crate::support::{World, block_on, date};
@@ -36,13 +38,25 @@ fn outlook(world: &World, person: PersonId, items: &[&str]) -> Vec<Vec<&'static 
         let courses = tx.courses_of(person).await.unwrap();
         let attendance = tx.attendance_of(person).await.unwrap();
         let cycles = tx.cycles().await.unwrap();
-        let facts = PersonFacts { person: &details, qualifications: &qualifications, history: &history, courses: &courses, attendance: &attendance };
-        let reference = Reference { catalogue: &world.catalogue, cycles: &cycles };
+        let facts = PersonFacts {
+            person: &details,
+            qualifications: &qualifications,
+            history: &history,
+            courses: &courses,
+            attendance: &attendance,
+        };
+        let reference = Reference {
+            catalogue: &world.catalogue,
+            cycles: &cycles,
+        };
         items
             .iter()
             .map(|code| {
                 let code = registry_core::review_item::ReviewItemCode::parse(code).unwrap();
-                renewal_obstacles(facts, reference, &code, world.today).iter().map(|v| v.code()).collect()
+                renewal_obstacles(facts, reference, &code, world.today)
+                    .iter()
+                    .map(|v| v.code())
+                    .collect()
             })
             .collect()
     })
@@ -55,18 +69,36 @@ fn thirty_two_hours_from_two_courses_renew_their_items_only() {
     let a = course(&world, "2025-05-10", &["RQ-ZZ"], "16");
     let b = course(&world, "2026-05-10", &["GL-ZZ"], "16");
     for c in [a, b] {
-        world.admin(RecordAttendance { course: c, person, hours: "16".into() }).unwrap();
+        world
+            .admin(RecordAttendance {
+                course: c,
+                person,
+                hours: "16".into(),
+            })
+            .unwrap();
     }
-    assert_eq!(outlook(&world, person, &["RQ-ZZ", "GL-ZZ", "DT-ZZ", "QZ-ZZ"]), [
-        vec![],
-        vec![],
-        vec!["education.item_not_covered"],
-        vec!["registration.not_qualified", "education.item_not_covered"],
-    ]);
+    assert_eq!(
+        outlook(&world, person, &["RQ-ZZ", "GL-ZZ", "DT-ZZ", "QZ-ZZ"]),
+        [
+            vec![],
+            vec![],
+            vec!["education.item_not_covered"],
+            vec!["registration.not_qualified", "education.item_not_covered"],
+        ]
+    );
     // Too old on the first day of the next cycle (2029-01-01), and hours short.
     let old = world.person("1958-06-01", &["RQ-ZZ"], "2021-03-01");
-    world.admin(RecordAttendance { course: a, person: old, hours: "10".into() }).unwrap();
-    assert_eq!(outlook(&world, old, &["RQ-ZZ"]), [vec!["registration.age_limit", "education.hours_short"]]);
+    world
+        .admin(RecordAttendance {
+            course: a,
+            person: old,
+            hours: "10".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        outlook(&world, old, &["RQ-ZZ"]),
+        [vec!["registration.age_limit", "education.hours_short"]]
+    );
 }
 
 fn roster(text: &str) -> Vec<registry_core::csv::Record> {
@@ -81,12 +113,31 @@ fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing() {
     world.employ(a, person, &["RQ-ZZ"]).unwrap();
     world.fill_in(person, a);
     let number = world
-        .as_institution(a, registry_core::usecases::RegisterItems { institution: a, person, items: vec!["RQ-ZZ".into()] })
+        .as_institution(
+            a,
+            registry_core::usecases::RegisterItems {
+                institution: a,
+                person,
+                items: vec!["RQ-ZZ".into()],
+            },
+        )
         .unwrap()
         .number;
     let other = world.person("1972-02-02", &["GL-ZZ"], "2025-03-01");
     let third = world.person("1973-03-03", &["GL-ZZ"], "2025-03-01");
-    let id_of = |p: PersonId| block_on(async { world.register.begin().await.unwrap().person(p).await.unwrap().unwrap() });
+    let id_of = |p: PersonId| {
+        block_on(async {
+            world
+                .register
+                .begin()
+                .await
+                .unwrap()
+                .person(p)
+                .await
+                .unwrap()
+                .unwrap()
+        })
+    };
     let (first, second, third) = (id_of(person), id_of(other), id_of(third));
     let c = course(&world, "2025-05-10", &["RQ-ZZ", "GL-ZZ"], "16");
     let mut bad_id: Vec<char> = second.resident_id.as_str().chars().collect();
@@ -110,7 +161,10 @@ fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing() {
         n3 = third.name,
         id3 = third.resident_id.as_str(),
     );
-    let import = |good_rows_only| ImportAttendance { records: roster(&text), good_rows_only };
+    let import = |good_rows_only| ImportAttendance {
+        records: roster(&text),
+        good_rows_only,
+    };
     let report = world.admin(import(false)).unwrap();
     let outcomes: Vec<(usize, Vec<&str>)> = report
         .rows
@@ -124,33 +178,70 @@ fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing() {
             (r.line, codes)
         })
         .collect();
-    assert_eq!(outcomes, [
-        (2, vec!["imported"]),
-        (3, vec!["resident_id.checksum"]),
-        (4, vec!["registration_number.checksum"]),
-        (5, vec!["import.unknown_course"]),
-        (6, vec!["attendance.exceeds_course"]),
-        (7, vec!["import.duplicate_row"]),
-        (8, vec!["imported"]),
-    ]);
+    assert_eq!(
+        outcomes,
+        [
+            (2, vec!["imported"]),
+            (3, vec!["resident_id.checksum"]),
+            (4, vec!["registration_number.checksum"]),
+            (5, vec!["import.unknown_course"]),
+            (6, vec!["attendance.exceeds_course"]),
+            (7, vec!["import.duplicate_row"]),
+            (8, vec!["imported"]),
+        ]
+    );
     assert_eq!(report.written, 0, "nothing is written while a row is bad");
-    let hours = |p: PersonId| block_on(async { world.register.begin().await.unwrap().attendance_of(p).await.unwrap().iter().map(|a| a.hours).sum::<Decimal>() });
+    let hours = |p: PersonId| {
+        block_on(async {
+            world
+                .register
+                .begin()
+                .await
+                .unwrap()
+                .attendance_of(p)
+                .await
+                .unwrap()
+                .iter()
+                .map(|a| a.hours)
+                .sum::<Decimal>()
+        })
+    };
     assert_eq!(hours(person), Decimal::ZERO);
 
     // The good rows only, when asked; a second import of the same roster changes nothing.
     let report = world.admin(import(true)).unwrap();
     assert_eq!(report.written, 2);
-    assert_eq!((hours(person), hours(other)), (Decimal::from(16), Decimal::from(8)));
+    assert_eq!(
+        (hours(person), hours(other)),
+        (Decimal::from(16), Decimal::from(8))
+    );
     let again = world.admin(import(true)).unwrap();
     assert_eq!(again.written, 0);
     assert!(matches!(again.rows[0].outcome, RowOutcome::AlreadyRecorded));
-    let unassigned = registry_core::registration_number::RegistrationNumber::new(2026, 999).unwrap();
+    let unassigned =
+        registry_core::registration_number::RegistrationNumber::new(2026, 999).unwrap();
     let unknown = world
-        .admin(ImportAttendance { records: roster(&format!("课时,姓名,注册号,培训班编号\n8,某某,{unassigned},{}\n", c.get())), good_rows_only: false })
+        .admin(ImportAttendance {
+            records: roster(&format!(
+                "课时,姓名,注册号,培训班编号\n8,某某,{unassigned},{}\n",
+                c.get()
+            )),
+            good_rows_only: false,
+        })
         .unwrap();
-    assert!(matches!(&unknown.rows[0].outcome, RowOutcome::Rejected(v) if v[0].code() == "import.unknown_person"), "{unknown:?}");
-    let header = world.admin(ImportAttendance { records: roster("a,b\n1,2\n"), good_rows_only: true }).unwrap();
-    assert!(matches!(&header.rows[0].outcome, RowOutcome::Rejected(v) if v[0].code() == "import.header"));
+    assert!(
+        matches!(&unknown.rows[0].outcome, RowOutcome::Rejected(v) if v[0].code() == "import.unknown_person"),
+        "{unknown:?}"
+    );
+    let header = world
+        .admin(ImportAttendance {
+            records: roster("a,b\n1,2\n"),
+            good_rows_only: true,
+        })
+        .unwrap();
+    assert!(
+        matches!(&header.rows[0].outcome, RowOutcome::Rejected(v) if v[0].code() == "import.header")
+    );
 }
 
 /// The hours of a person in the 2025—2028 cycle.

@@ -5,7 +5,7 @@ use poem::http::StatusCode;
 use poem::web::{Path, Query};
 use poem::{Request, Response, handler};
 use registry_core::access::{AccountId, PasswordHash};
-use registry_core::ids::InstitutionId;
+use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::institution::InstitutionForm;
 use registry_core::ports::{RegisterTx, StoreError};
 use registry_core::qualification::ExamResultForm;
@@ -451,6 +451,7 @@ async fn cycles_page(
         .as_slice()
         .iter()
         .map(|c| CycleRow {
+            id: c.id().get(),
             name: c.name().to_owned(),
             start: registry_core::date::format_date(c.start()),
             end: registry_core::date::format_date(c.end()),
@@ -639,21 +640,62 @@ pub(crate) async fn person_file(
     Path(id): Path<i64>,
     Query(query): Query<FileQuery>,
 ) -> Response {
-    let account = guard!(association_account(req));
+    let _ = guard!(association_account(req));
+    match file_page(req, PersonId::new(id), query.filter.trim().to_owned()).await {
+        Ok(page) => html(StatusCode::OK, &page),
+        Err(response) => response,
+    }
+}
+
+/// The person file after an attempt to record an on-site assessment.
+pub(crate) async fn file_with_assessment_outcome(
+    req: &Request,
+    person: PersonId,
+    filter: String,
+    outcome: Result<String, Vec<String>>,
+) -> Response {
+    match file_page(req, person, filter).await {
+        Ok(mut page) => {
+            let status = match outcome {
+                Ok(notice) => {
+                    page.assessment_notice = Some(notice);
+                    StatusCode::OK
+                }
+                Err(errors) => {
+                    page.assessment_errors = errors;
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+            };
+            html(status, &page)
+        }
+        Err(response) => response,
+    }
+}
+
+/// A person's file, disclosing (and recording the disclosure of) the full ID number.
+async fn file_page(
+    req: &Request,
+    person: PersonId,
+    filter: String,
+) -> Result<AssociationPerson, Response> {
+    let account = match association_account(req) {
+        Ok(account) => account,
+        Err(response) => return Err(response),
+    };
+    let id = person.get();
     let state = state(req);
-    let person = registry_core::ids::PersonId::new(id);
     let history = match state.store.person_history(person).await {
         Ok(Some(history)) => history,
         Ok(None) => {
-            return message_page(
+            return Err(message_page(
                 layout(req),
                 StatusCode::NOT_FOUND,
                 "未找到",
                 "未找到该人员。",
                 Some(("/association/people", "返回人员档案")),
-            );
+            ));
         }
-        Err(e) => return store_failure(req, &e),
+        Err(e) => return Err(store_failure(req, &e)),
     };
     // Showing the full ID number is itself recorded.
     let disclosed = match state
@@ -668,13 +710,13 @@ pub(crate) async fn person_file(
     {
         Ok(id) => id,
         Err(e) => {
-            return message_page(
+            return Err(message_page(
                 layout(req),
                 status_of(&e),
                 "无法显示",
                 &messages_of(&e).join("；"),
                 None,
-            );
+            ));
         }
     };
     let today = state.today();
@@ -683,7 +725,6 @@ pub(crate) async fn person_file(
         .iter()
         .map(|(h, name)| (h.institution.get(), name.clone()))
         .collect();
-    let filter = query.filter.trim().to_owned();
     let audit = history
         .audit
         .iter()
@@ -708,65 +749,79 @@ pub(crate) async fn person_file(
                     .any(|f| f.contains(&filter))
         })
         .collect();
+    let codes: Vec<_> = history
+        .qualifications
+        .iter()
+        .map(|q| q.item.clone())
+        .collect();
+    let (renewal, assessments) = super::education::renewal_view(state, person, &codes)
+        .await
+        .map_err(|e| store_failure(req, &e))?;
     let p = &history.person;
-    html(
-        StatusCode::OK,
-        &AssociationPerson {
-            layout: layout(req),
-            id,
-            name: p.name.as_str().to_owned(),
-            number: p
-                .registration_number
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-            resident_id: disclosed.as_str().to_owned(),
-            birth_date: registry_core::date::format_date(disclosed.birth_date()),
-            missing: registry_core::person::labels(&p.details.missing()),
-            mobile: p
-                .details
-                .mobile()
-                .map(|m| m.as_str().to_owned())
-                .unwrap_or_default(),
-            address: p
-                .details
-                .mailing_address()
-                .map(|a| {
+    Ok(AssociationPerson {
+        renewal,
+        assessments,
+        assessment_action: format!("/association/people/{id}/assessments"),
+        assessment_items: codes
+            .iter()
+            .map(|c| (c.as_str().to_owned(), state.catalogue.name_of(c).to_owned()))
+            .collect(),
+        assessment_errors: vec![],
+        assessment_notice: None,
+        layout: layout(req),
+        id,
+        name: p.name.as_str().to_owned(),
+        number: p
+            .registration_number
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        resident_id: disclosed.as_str().to_owned(),
+        birth_date: registry_core::date::format_date(disclosed.birth_date()),
+        missing: registry_core::person::labels(&p.details.missing()),
+        mobile: p
+            .details
+            .mobile()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
+        address: p
+            .details
+            .mailing_address()
+            .map(|a| {
+                format!(
+                    "{a} {}",
+                    p.details.postcode().map(|c| c.as_str()).unwrap_or("")
+                )
+            })
+            .unwrap_or_default(),
+        qualifications: history
+            .qualifications
+            .iter()
+            .map(|q| {
+                (
+                    state.catalogue.name_of(&q.item).to_owned(),
+                    registry_core::date::format_date(q.exam_date),
+                    registry_core::date::format_date(q.published_on),
+                )
+            })
+            .collect(),
+        holders: HolderRow::rows(&state.catalogue, &history.holdings, today),
+        registrations: history
+            .registrations
+            .iter()
+            .map(|r| {
+                (
+                    state.catalogue.name_of(&r.item).to_owned(),
+                    names.get(&r.institution.get()).cloned().unwrap_or_default(),
+                    registry_core::date::format_date(r.period.registered_on),
                     format!(
-                        "{a} {}",
-                        p.details.postcode().map(|c| c.as_str()).unwrap_or("")
-                    )
-                })
-                .unwrap_or_default(),
-            qualifications: history
-                .qualifications
-                .iter()
-                .map(|q| {
-                    (
-                        state.catalogue.name_of(&q.item).to_owned(),
-                        registry_core::date::format_date(q.exam_date),
-                        registry_core::date::format_date(q.published_on),
-                    )
-                })
-                .collect(),
-            holders: HolderRow::rows(&state.catalogue, &history.holdings, today),
-            registrations: history
-                .registrations
-                .iter()
-                .map(|r| {
-                    (
-                        state.catalogue.name_of(&r.item).to_owned(),
-                        names.get(&r.institution.get()).cloned().unwrap_or_default(),
-                        registry_core::date::format_date(r.period.registered_on),
-                        format!(
-                            "{} 至 {}",
-                            registry_core::date::format_date(r.period.valid_from),
-                            registry_core::date::format_date(r.period.valid_until)
-                        ),
-                    )
-                })
-                .collect(),
-            filter,
-            audit,
-        },
-    )
+                        "{} 至 {}",
+                        registry_core::date::format_date(r.period.valid_from),
+                        registry_core::date::format_date(r.period.valid_until)
+                    ),
+                )
+            })
+            .collect(),
+        filter,
+        audit,
+    })
 }

@@ -15,6 +15,7 @@ use registry_core::person::labels;
 use registry_core::ports::{RegisterTx, StoreError};
 use registry_core::registration::{PersonFacts, Reference, check_registration, person_obstacles};
 use registry_core::resident_id::ResidentId;
+use registry_core::review_item::ReviewItemCode;
 use registry_core::usecases::{EmployItems, RegisterItems, ReleaseItem, SetFillInPassword};
 use registry_store::queries::InstitutionPeopleQuery;
 use serde::Deserialize;
@@ -290,6 +291,8 @@ pub(crate) struct PersonView {
     /// Every holder of the person's items, past and present (the institution employs the
     /// person, so it sees the whole history).
     pub(crate) holders: Vec<HolderRow>,
+    /// The items the institution holds for the person.
+    pub(crate) codes: Vec<ReviewItemCode>,
 }
 
 /// The person seen by `institution`, or `None` when the institution does not employ them
@@ -382,6 +385,7 @@ pub(crate) async fn person_view(
         work_unit: details.details.work_unit().unwrap_or_default().to_owned(),
         items,
         holders,
+        codes: holdings.iter().map(|h| h.item.clone()).collect(),
     }))
 }
 
@@ -393,10 +397,22 @@ async fn person_page(
     errors: Vec<String>,
     notice_text: Option<String>,
 ) -> Result<Option<InstitutionPerson>, StoreError> {
-    let Some(view) = person_view(state(req), institution, person).await? else {
+    let state = state(req);
+    let Some(view) = person_view(state, institution, person).await? else {
         return Ok(None);
     };
+    let codes = view.codes.clone();
+    let (renewal, assessments) = super::education::renewal_view(state, person, &codes).await?;
     Ok(Some(InstitutionPerson {
+        renewal,
+        assessments,
+        assessment_action: format!("/institution/people/{}/assessments", person.get()),
+        assessment_items: codes
+            .iter()
+            .map(|c| (c.as_str().to_owned(), state.catalogue.name_of(c).to_owned()))
+            .collect(),
+        assessment_errors: vec![],
+        assessment_notice: None,
         layout: layout(req),
         id: person.get(),
         name: view.name,
@@ -411,6 +427,32 @@ async fn person_page(
         errors,
         notice: notice_text,
     }))
+}
+
+/// The person page after an attempt to record an on-site assessment.
+pub(crate) async fn person_with_assessment_outcome(
+    req: &Request,
+    institution: InstitutionId,
+    person: PersonId,
+    outcome: Result<String, Vec<String>>,
+) -> Response {
+    match person_page(req, institution, person, vec![], None).await {
+        Ok(Some(mut page)) => {
+            let status = match outcome {
+                Ok(notice) => {
+                    page.assessment_notice = Some(notice);
+                    StatusCode::OK
+                }
+                Err(errors) => {
+                    page.assessment_errors = errors;
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+            };
+            html(status, &page)
+        }
+        Ok(None) => not_found(req),
+        Err(e) => store_failure(req, &e),
+    }
 }
 
 fn not_found(req: &Request) -> Response {

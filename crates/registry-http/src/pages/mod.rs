@@ -14,6 +14,7 @@ use crate::web::{Csrf, Visitor};
 
 mod association;
 pub(crate) mod auth;
+mod education;
 pub(crate) mod institution;
 mod public;
 pub(crate) mod self_service;
@@ -79,6 +80,37 @@ pub(crate) fn routes() -> Route {
         .at(
             "/association/cycles",
             get(association::cycles_list).post(association::define_cycle),
+        )
+        .at(
+            "/association/people/:id/assessments",
+            post(education::association_records_assessment),
+        )
+        .at(
+            "/association/cycles/:id",
+            get(education::cycle_form_page).post(education::update_cycle),
+        )
+        .at(
+            "/association/courses",
+            get(education::course_list).post(education::create_course),
+        )
+        .at("/association/courses/:id", get(education::course_detail))
+        .at(
+            "/association/courses/:id/attendance",
+            post(education::record_attendance),
+        )
+        .at(
+            "/association/attendance/:id/reverse",
+            post(education::reverse_attendance),
+        )
+        .at(
+            "/association/attendance/import",
+            get(education::import_form).post(education::import),
+        )
+        .at("/institution/expiring", get(education::expiring))
+        .at("/institution/assessments", get(education::assessment_list))
+        .at(
+            "/institution/people/:id/assessments",
+            post(education::institution_records_assessment),
         )
         .at(
             "/association/exam-results",

@@ -419,6 +419,7 @@ mod faulty {
         read!(person(id: PersonId) -> Option<Person>);
         read!(lock_person(id: PersonId) -> Option<Person>);
         read!(person_by_resident_id(id: &ResidentId) -> Option<Person>);
+        read!(person_by_registration_number(number: RegistrationNumber) -> Option<Person>);
         write!(insert_person(name: &PersonName, resident_id: &ResidentId) -> PersonId);
         write!(update_details(person: PersonId, details: &AssessorDetails, expected_version: i64) -> i64);
         write!(assign_registration_number(person: PersonId, year: u16) -> RegistrationNumber);

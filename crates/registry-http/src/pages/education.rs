@@ -1,0 +1,837 @@
+//! Continuing education, assessment experience, renewal and expiry: the association's
+//! courses, attendance (by hand or from a roster) and cycle policies; on-site assessments
+//! recorded by institutions or the association; the renewal outlook of each person's items;
+//! the registrations an institution has expiring within the renewal window.
+
+use poem::http::StatusCode;
+use poem::web::{Multipart, Path};
+use poem::{Request, Response, handler};
+use registry_core::assessment::{
+    AssessmentForm, OnSiteAssessment, total_working_days, working_days_in_cycle,
+};
+use registry_core::csv::Record;
+use registry_core::date::{add_months, format_date, parse_date};
+use registry_core::education::{CourseForm, PersonRef, education_in_cycle, format_hours};
+use registry_core::ids::{AttendanceId, CourseId, CycleId, InstitutionId, PersonId};
+use registry_core::policy::Policy;
+use registry_core::ports::{Actor, RegisterTx, StoreError};
+use registry_core::registration::{PersonFacts, Reference, renewal_obstacles};
+use registry_core::usecases::{
+    CreateCourse, DefineCycle, ImportAttendance, RecordAssessment, RecordAttendance,
+    ReverseAttendance, RowOutcome,
+};
+use registry_store::queries::PublicQuery;
+
+use super::{
+    Fields, actor_of, association_account, guard, institution_account, layout, redirect, state,
+};
+use crate::AppState;
+use crate::errors::{html, message_page, messages_of, status_of, store_failure};
+use crate::templates::{
+    AssessmentRow, AssociationCourse, AssociationCourses, AssociationCycle, AssociationImport,
+    CourseFormView, CourseRow, CycleFormView, EntryRow, ExpiringRow, ImportView,
+    InstitutionAssessments, InstitutionExpiring, RenewalView,
+};
+
+/// The on-site assessments of a person, as rows.
+pub(crate) fn assessment_rows(
+    state: &AppState,
+    assessments: &[OnSiteAssessment],
+) -> Vec<AssessmentRow> {
+    assessments
+        .iter()
+        .rev()
+        .map(|a| AssessmentRow {
+            unit: a.details.applicant_unit.as_str().to_owned(),
+            item: state.catalogue.name_of(&a.details.item).to_owned(),
+            start: format_date(a.details.start),
+            end: format_date(a.details.end),
+            kind: a.details.kind.label(),
+            days: a.details.working_days,
+        })
+        .collect()
+}
+
+/// A person's continuing education this cycle, working days, and the renewal outlook of
+/// `items` (the core's `renewal_obstacles`), with their on-site assessments.
+pub(crate) async fn renewal_view(
+    state: &AppState,
+    person: PersonId,
+    items: &[registry_core::review_item::ReviewItemCode],
+) -> Result<(RenewalView, Vec<AssessmentRow>), StoreError> {
+    let today = state.today();
+    let mut tx = state.store.begin_read().await?;
+    let Some(details) = tx.person(person).await? else {
+        return Ok((RenewalView::default(), vec![]));
+    };
+    let qualifications = tx.qualifications(person).await?;
+    let history = tx.registrations_of(person).await?;
+    let courses = tx.courses_of(person).await?;
+    let attendance = tx.attendance_of(person).await?;
+    let assessments = tx.assessments_of(person).await?;
+    let cycles = tx.cycles().await?;
+    let facts = PersonFacts {
+        person: &details,
+        qualifications: &qualifications,
+        history: &history,
+        courses: &courses,
+        attendance: &attendance,
+    };
+    let reference = Reference {
+        catalogue: &state.catalogue,
+        cycles: &cycles,
+    };
+    let current = cycles.at(today);
+    let unexpected = |e: registry_core::violation::Violation| StoreError::Unexpected(e.to_string());
+    let view = RenewalView {
+        cycle: current.map(|c| c.name().to_owned()),
+        hours: current
+            .map(|c| format_hours(education_in_cycle(c, &courses, &attendance).hours))
+            .unwrap_or_default(),
+        required: current
+            .map(|c| format_hours(c.policy().hours_required))
+            .unwrap_or_default(),
+        working_days: total_working_days(&state.calendar, &assessments).map_err(unexpected)?,
+        working_days_cycle: match current {
+            Some(c) => {
+                working_days_in_cycle(&state.calendar, c, &assessments).map_err(unexpected)?
+            }
+            None => 0,
+        },
+        items: items
+            .iter()
+            .map(|item| {
+                (
+                    state.catalogue.name_of(item).to_owned(),
+                    renewal_obstacles(facts, reference, item, today)
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                )
+            })
+            .collect(),
+    };
+    Ok((view, assessment_rows(state, &assessments)))
+}
+
+/// The assessment form of a request.
+fn assessment_form(fields: &Fields) -> AssessmentForm {
+    AssessmentForm {
+        applicant_unit: fields.get("applicant_unit"),
+        item: fields.get("item"),
+        start: fields.get("start"),
+        end: fields.get("end"),
+        kind: fields.get("kind"),
+    }
+}
+
+/// Records an on-site assessment; the outcome for the page: a notice, or the errors.
+async fn record_assessment(
+    state: &AppState,
+    actor: Actor,
+    person: PersonId,
+    institution: Option<InstitutionId>,
+    body: &str,
+) -> Result<String, Vec<String>> {
+    let form = assessment_form(&Fields::parse(body));
+    match state
+        .run(
+            actor,
+            &RecordAssessment {
+                person,
+                institution,
+                form,
+            },
+        )
+        .await
+    {
+        Ok((_, days)) => Ok(format!("已记录现场评审，计 {days} 个工作日。")),
+        Err(e) => Err(messages_of(&e)),
+    }
+}
+
+#[handler]
+pub(crate) async fn institution_records_assessment(
+    req: &Request,
+    Path(id): Path<i64>,
+    body: String,
+) -> Response {
+    let (institution, account) = guard!(institution_account(req));
+    let state = state(req);
+    let outcome = record_assessment(
+        state,
+        actor_of(&account),
+        PersonId::new(id),
+        Some(institution),
+        &body,
+    )
+    .await;
+    super::institution::person_with_assessment_outcome(req, institution, PersonId::new(id), outcome)
+        .await
+}
+
+#[handler]
+pub(crate) async fn association_records_assessment(
+    req: &Request,
+    Path(id): Path<i64>,
+    body: String,
+) -> Response {
+    let account = guard!(association_account(req));
+    let state = state(req);
+    let outcome =
+        record_assessment(state, actor_of(&account), PersonId::new(id), None, &body).await;
+    super::association::file_with_assessment_outcome(req, PersonId::new(id), String::new(), outcome)
+        .await
+}
+
+fn catalogue_choices(state: &AppState) -> Vec<(String, String)> {
+    state
+        .catalogue
+        .items()
+        .iter()
+        .map(|i| (i.code().as_str().to_owned(), i.name().to_owned()))
+        .collect()
+}
+
+async fn courses_page(
+    req: &Request,
+    form: CourseFormView,
+    errors: Vec<String>,
+    notice: Option<String>,
+) -> Response {
+    let state = state(req);
+    let courses = match state.store.courses().await {
+        Ok(list) => list,
+        Err(e) => return store_failure(req, &e),
+    };
+    let rows = courses
+        .into_iter()
+        .map(|c| {
+            let d = &c.course.details;
+            CourseRow {
+                id: c.course.id.get(),
+                name: d.name.as_str().to_owned(),
+                dates: format!("{} 至 {}", format_date(d.start), format_date(d.end)),
+                items: d
+                    .items
+                    .iter()
+                    .map(|i| state.catalogue.name_of(i))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                hours: format_hours(d.hours.get()),
+                attendees: c.attendees,
+            }
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html(
+        status,
+        &AssociationCourses {
+            layout: layout(req),
+            courses: rows,
+            catalogue: catalogue_choices(state),
+            form,
+            errors,
+            notice,
+        },
+    )
+}
+
+#[handler]
+pub(crate) async fn course_list(req: &Request) -> Response {
+    let _ = guard!(association_account(req));
+    courses_page(req, CourseFormView::default(), vec![], None).await
+}
+
+#[handler]
+pub(crate) async fn create_course(req: &Request, body: String) -> Response {
+    let account = guard!(association_account(req));
+    let fields = Fields::parse(&body);
+    let form = CourseFormView {
+        name: fields.get("name"),
+        start: fields.get("start"),
+        end: fields.get("end"),
+        hours: fields.get("hours"),
+        items: fields.all("items"),
+    };
+    let outcome = state(req)
+        .run(
+            actor_of(&account),
+            &CreateCourse {
+                form: CourseForm {
+                    name: form.name.clone(),
+                    start: form.start.clone(),
+                    end: form.end.clone(),
+                    items: form.items.clone(),
+                    hours: form.hours.clone(),
+                },
+            },
+        )
+        .await;
+    match outcome {
+        Ok(id) => {
+            courses_page(
+                req,
+                CourseFormView::default(),
+                vec![],
+                Some(format!("培训班已保存，编号 {id}。")),
+            )
+            .await
+        }
+        Err(e) => courses_page(req, form, messages_of(&e), None).await,
+    }
+}
+
+async fn course_page(
+    req: &Request,
+    id: i64,
+    errors: Vec<String>,
+    notice: Option<String>,
+) -> Response {
+    let state = state(req);
+    let course = {
+        let mut tx = match state.store.begin_read().await {
+            Ok(tx) => tx,
+            Err(e) => return store_failure(req, &e),
+        };
+        match tx.course(CourseId::new(id)).await {
+            Ok(Some(course)) => course,
+            Ok(None) => {
+                return message_page(
+                    layout(req),
+                    StatusCode::NOT_FOUND,
+                    "未找到",
+                    "未找到该培训班。",
+                    Some(("/association/courses", "返回培训班")),
+                );
+            }
+            Err(e) => return store_failure(req, &e),
+        }
+    };
+    let entries = match state.store.course_attendance(CourseId::new(id)).await {
+        Ok(entries) => entries,
+        Err(e) => return store_failure(req, &e),
+    };
+    let d = &course.details;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html(
+        status,
+        &AssociationCourse {
+            layout: layout(req),
+            id,
+            name: d.name.as_str().to_owned(),
+            dates: format!("{} 至 {}", format_date(d.start), format_date(d.end)),
+            items: d
+                .items
+                .iter()
+                .map(|i| state.catalogue.name_of(i))
+                .collect::<Vec<_>>()
+                .join("、"),
+            hours: format_hours(d.hours.get()),
+            entries: entries
+                .into_iter()
+                .map(|a| EntryRow {
+                    id: a.entry.id.get(),
+                    name: a.name,
+                    masked_id: a.masked_id,
+                    hours: format_hours(a.entry.hours),
+                    recorded_on: format_date(a.entry.recorded_on),
+                    reversed: a.reversed,
+                    is_reversal: a.entry.reverses.is_some(),
+                })
+                .collect(),
+            errors,
+            notice,
+        },
+    )
+}
+
+#[handler]
+pub(crate) async fn course_detail(req: &Request, Path(id): Path<i64>) -> Response {
+    let _ = guard!(association_account(req));
+    course_page(req, id, vec![], None).await
+}
+
+#[handler]
+pub(crate) async fn record_attendance(
+    req: &Request,
+    Path(id): Path<i64>,
+    body: String,
+) -> Response {
+    let account = guard!(association_account(req));
+    let state = state(req);
+    let fields = Fields::parse(&body);
+    let person = match PersonRef::parse(&fields.get("person"), state.today()) {
+        Ok(person) => person,
+        Err(v) => return course_page(req, id, vec![v.to_string()], None).await,
+    };
+    let query = match &person {
+        PersonRef::ResidentId(r) => PublicQuery::ResidentId(r.clone()),
+        PersonRef::Number(n) => PublicQuery::RegistrationNumber(*n),
+    };
+    let found = match state.store.find_people(&query, 1).await {
+        Ok(found) => found,
+        Err(e) => return store_failure(req, &e),
+    };
+    let Some(found) = found.into_iter().next() else {
+        return course_page(
+            req,
+            id,
+            vec![format!("未找到{}对应的人员", person.describe())],
+            None,
+        )
+        .await;
+    };
+    let outcome = state
+        .run(
+            actor_of(&account),
+            &RecordAttendance {
+                course: CourseId::new(id),
+                person: found.person,
+                hours: fields.get("hours"),
+            },
+        )
+        .await;
+    match outcome {
+        Ok(_) => {
+            course_page(
+                req,
+                id,
+                vec![],
+                Some(format!("已为 {} 记录课时。", found.name)),
+            )
+            .await
+        }
+        Err(e) => course_page(req, id, messages_of(&e), None).await,
+    }
+}
+
+#[handler]
+pub(crate) async fn reverse_attendance(req: &Request, Path(entry): Path<i64>) -> Response {
+    let account = guard!(association_account(req));
+    let state = state(req);
+    let course = {
+        let mut tx = match state.store.begin_read().await {
+            Ok(tx) => tx,
+            Err(e) => return store_failure(req, &e),
+        };
+        match tx.attendance_entry(AttendanceId::new(entry)).await {
+            Ok(Some(a)) => a.course,
+            Ok(None) => {
+                return message_page(
+                    layout(req),
+                    StatusCode::NOT_FOUND,
+                    "未找到",
+                    "未找到该课时记录。",
+                    Some(("/association/courses", "返回培训班")),
+                );
+            }
+            Err(e) => return store_failure(req, &e),
+        }
+    };
+    match state
+        .run(
+            actor_of(&account),
+            &ReverseAttendance {
+                entry: AttendanceId::new(entry),
+            },
+        )
+        .await
+    {
+        Ok(_) => {
+            course_page(
+                req,
+                course.get(),
+                vec![],
+                Some("已冲销该课时记录。".to_owned()),
+            )
+            .await
+        }
+        Err(e) => course_page(req, course.get(), messages_of(&e), None).await,
+    }
+}
+
+#[handler]
+pub(crate) fn import_form(req: &Request) -> Response {
+    let _ = guard!(association_account(req));
+    html(
+        StatusCode::OK,
+        &AssociationImport {
+            layout: layout(req),
+            report: None,
+        },
+    )
+}
+
+/// The rows of an uploaded table: an .xlsx workbook (its first sheet) or a UTF-8 CSV.
+pub(crate) fn table_records(file_name: &str, bytes: &[u8]) -> Result<Vec<Record>, String> {
+    let is_xlsx =
+        file_name.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04");
+    if is_xlsx {
+        use calamine::{Data, Reader, Xlsx};
+        let mut workbook = Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
+            .map_err(|e| format!("无法读取 Excel 文件：{e}"))?;
+        let range = workbook
+            .worksheet_range_at(0)
+            .ok_or_else(|| "Excel 文件中没有工作表".to_owned())?
+            .map_err(|e| format!("无法读取工作表：{e}"))?;
+        let cell = |c: &Data| match c {
+            Data::Empty => String::new(),
+            Data::String(s) => s.clone(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            Data::Float(f) => f.to_string(),
+            Data::Int(i) => i.to_string(),
+            Data::Bool(b) => b.to_string(),
+            other => other.to_string(),
+        };
+        Ok(range
+            .rows()
+            .enumerate()
+            .map(|(i, row)| Record {
+                line: i + 1,
+                fields: row.iter().map(cell).collect(),
+            })
+            .collect())
+    } else {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| "CSV 文件须为 UTF-8 编码（Excel 可另存为“CSV UTF-8”）".to_owned())?;
+        registry_core::csv::records(text).map_err(|e| format!("第{}行：引号未闭合", e.line))
+    }
+}
+
+/// The most an uploaded roster may be.
+const MAX_UPLOAD: usize = 10 << 20;
+
+#[handler]
+pub(crate) async fn import(req: &Request, mut multipart: Multipart) -> Response {
+    let account = guard!(association_account(req));
+    let state = state(req);
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut good_rows_only = false;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("file") => {
+                    let name = field.file_name().unwrap_or("").to_owned();
+                    match field.bytes().await {
+                        Ok(bytes) if bytes.len() <= MAX_UPLOAD => file = Some((name, bytes)),
+                        _ => {
+                            return message_page(
+                                layout(req),
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "文件无法读取",
+                                "文件过大（上限 10 MB）或已损坏。",
+                                Some(("/association/attendance/import", "返回")),
+                            );
+                        }
+                    }
+                }
+                Some("mode") => good_rows_only = field.text().await.is_ok_and(|t| t == "good"),
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => {
+                return message_page(
+                    layout(req),
+                    StatusCode::BAD_REQUEST,
+                    "上传失败",
+                    "上传的表单无法读取，请重试。",
+                    Some(("/association/attendance/import", "返回")),
+                );
+            }
+        }
+    }
+    let Some((name, bytes)) = file else {
+        return redirect("/association/attendance/import");
+    };
+    let records = match table_records(&name, &bytes) {
+        Ok(records) => records,
+        Err(message) => {
+            return message_page(
+                layout(req),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "文件无法读取",
+                &message,
+                Some(("/association/attendance/import", "返回")),
+            );
+        }
+    };
+    let report = match state
+        .run(
+            actor_of(&account),
+            &ImportAttendance {
+                records,
+                good_rows_only,
+            },
+        )
+        .await
+    {
+        Ok(report) => report,
+        Err(e) => {
+            return message_page(
+                layout(req),
+                status_of(&e),
+                "导入失败",
+                &messages_of(&e).join("；"),
+                Some(("/association/attendance/import", "返回")),
+            );
+        }
+    };
+    let rejected = report.rejected();
+    let summary = if rejected == 0 {
+        format!(
+            "全部 {} 行无误，已导入 {} 条课时记录（已导入过的行未重复记录）。",
+            report.rows.len(),
+            report.written
+        )
+    } else if good_rows_only {
+        format!(
+            "{} 行有误未导入；已导入无误的 {} 条。",
+            rejected, report.written
+        )
+    } else {
+        format!("{rejected} 行有误，未导入任何记录。请更正后重新导入，或选择“只导入无误的行”。")
+    };
+    let rows = report
+        .rows
+        .iter()
+        .map(|r| {
+            let outcome = match &r.outcome {
+                RowOutcome::Imported if report.written > 0 || rejected == 0 => "已导入".to_owned(),
+                RowOutcome::Imported => "无误（未导入）".to_owned(),
+                RowOutcome::AlreadyRecorded => "此前已导入，未重复记录".to_owned(),
+                RowOutcome::Rejected(v) => v
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            };
+            (
+                if r.line == 0 {
+                    "表头".to_owned()
+                } else {
+                    r.line.to_string()
+                },
+                r.name.clone(),
+                outcome,
+            )
+        })
+        .collect();
+    let status = if rejected == 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html(
+        status,
+        &AssociationImport {
+            layout: layout(req),
+            report: Some(ImportView { summary, rows }),
+        },
+    )
+}
+
+fn cycle_form(name: &str, start: time::Date, end: time::Date, p: &Policy) -> CycleFormView {
+    CycleFormView {
+        name: name.to_owned(),
+        start: format_date(start),
+        end: format_date(end),
+        cycle_years: p.cycle_years.to_string(),
+        hours_required: format_hours(p.hours_required),
+        require_item_coverage: p.require_item_coverage,
+        exam_age_limit: p.exam_age_limit.to_string(),
+        registration_age_limit: p.registration_age_limit.to_string(),
+        certificate_renewal_age_limit: p.certificate_renewal_age_limit.to_string(),
+        certificate_due_working_days: p.certificate_due_working_days.to_string(),
+        publication_due_working_days: p.publication_due_working_days.to_string(),
+        renewal_window_months: p.renewal_window_months.to_string(),
+    }
+}
+
+#[handler]
+pub(crate) async fn cycle_form_page(req: &Request, Path(id): Path<i64>) -> Response {
+    let _ = guard!(association_account(req));
+    let state = state(req);
+    let cycles = match state.store.begin_read().await {
+        Ok(mut tx) => match tx.cycles().await {
+            Ok(c) => c,
+            Err(e) => return store_failure(req, &e),
+        },
+        Err(e) => return store_failure(req, &e),
+    };
+    let Some(cycle) = cycles.get(CycleId::new(id)) else {
+        return message_page(
+            layout(req),
+            StatusCode::NOT_FOUND,
+            "未找到",
+            "未找到该注册周期。",
+            Some(("/association/cycles", "返回")),
+        );
+    };
+    html(
+        StatusCode::OK,
+        &AssociationCycle {
+            layout: layout(req),
+            id,
+            form: cycle_form(cycle.name(), cycle.start(), cycle.end(), cycle.policy()),
+            errors: vec![],
+        },
+    )
+}
+
+#[handler]
+pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: String) -> Response {
+    let account = guard!(association_account(req));
+    let fields = Fields::parse(&body);
+    let view = CycleFormView {
+        name: fields.get("name"),
+        start: fields.get("start"),
+        end: fields.get("end"),
+        cycle_years: fields.get("cycle_years"),
+        hours_required: fields.get("hours_required"),
+        require_item_coverage: fields.get("require_item_coverage") == "on",
+        exam_age_limit: fields.get("exam_age_limit"),
+        registration_age_limit: fields.get("registration_age_limit"),
+        certificate_renewal_age_limit: fields.get("certificate_renewal_age_limit"),
+        certificate_due_working_days: fields.get("certificate_due_working_days"),
+        publication_due_working_days: fields.get("publication_due_working_days"),
+        renewal_window_months: fields.get("renewal_window_months"),
+    };
+    let mut errors = Vec::new();
+    let mut number = |label: &str, text: &str| -> u32 {
+        text.trim().parse().unwrap_or_else(|_| {
+            errors.push(format!("“{label}”应为整数"));
+            0
+        })
+    };
+    let policy = Policy {
+        cycle_years: number("周期年数", &view.cycle_years),
+        exam_age_limit: number("考核年龄上限", &view.exam_age_limit),
+        registration_age_limit: number("注册年龄上限", &view.registration_age_limit),
+        certificate_renewal_age_limit: number("换证年龄上限", &view.certificate_renewal_age_limit),
+        certificate_due_working_days: number("证书发放期限", &view.certificate_due_working_days),
+        publication_due_working_days: number("注册公示期限", &view.publication_due_working_days),
+        renewal_window_months: number("换证申请提前月数", &view.renewal_window_months),
+        require_item_coverage: view.require_item_coverage,
+        hours_required: view.hours_required.trim().parse().unwrap_or_else(|_| {
+            errors.push("“继续教育课时要求”应为数字".to_owned());
+            rust_decimal::Decimal::ZERO
+        }),
+    };
+    let start = parse_date(&view.start)
+        .map_err(|e| errors.push(format!("开始日期：{e}")))
+        .ok();
+    let end = parse_date(&view.end)
+        .map_err(|e| errors.push(format!("结束日期：{e}")))
+        .ok();
+    if let (true, Some(start), Some(end)) = (errors.is_empty(), start, end) {
+        let outcome = state(req)
+            .run(
+                actor_of(&account),
+                &DefineCycle {
+                    id: Some(CycleId::new(id)),
+                    name: view.name.clone(),
+                    start,
+                    end,
+                    policy,
+                },
+            )
+            .await;
+        match outcome {
+            Ok(_) => return redirect("/association/cycles"),
+            Err(e) => errors = messages_of(&e),
+        }
+    }
+    html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &AssociationCycle {
+            layout: layout(req),
+            id,
+            form: view,
+            errors,
+        },
+    )
+}
+
+#[handler]
+pub(crate) async fn expiring(req: &Request) -> Response {
+    let (institution, _) = guard!(institution_account(req));
+    let state = state(req);
+    let today = state.today();
+    let months = match state.store.begin_read().await {
+        Ok(mut tx) => match tx.cycles().await {
+            Ok(c) => c.policy_at(today).renewal_window_months,
+            Err(e) => return store_failure(req, &e),
+        },
+        Err(e) => return store_failure(req, &e),
+    };
+    let until = add_months(today, i32::try_from(months).unwrap_or(3));
+    let list = match state.store.expiring(institution, today, until).await {
+        Ok(list) => list,
+        Err(e) => return store_failure(req, &e),
+    };
+    let mut rows = Vec::with_capacity(list.len());
+    for e in list {
+        let problems = match renewal_view(state, e.person, std::slice::from_ref(&e.item)).await {
+            Ok((view, _)) => view
+                .items
+                .into_iter()
+                .next()
+                .map(|(_, p)| p)
+                .unwrap_or_default(),
+            Err(err) => return store_failure(req, &err),
+        };
+        rows.push(ExpiringRow {
+            person: e.person.get(),
+            name: e.name,
+            item: state.catalogue.name_of(&e.item).to_owned(),
+            until: format_date(e.valid_until),
+            problems,
+        });
+    }
+    html(
+        StatusCode::OK,
+        &InstitutionExpiring {
+            layout: layout(req),
+            from: format_date(today),
+            until: format_date(until),
+            rows,
+        },
+    )
+}
+
+#[handler]
+pub(crate) async fn assessment_list(req: &Request) -> Response {
+    let (institution, _) = guard!(institution_account(req));
+    let state = state(req);
+    match state.store.assessments_recorded_by(institution, 200).await {
+        Ok(list) => {
+            let rows = list
+                .into_iter()
+                .map(|l| {
+                    let row = assessment_rows(state, std::slice::from_ref(&l.assessment))
+                        .into_iter()
+                        .next();
+                    (l.name, row)
+                })
+                .filter_map(|(name, row)| row.map(|r| (name, r)))
+                .collect();
+            html(
+                StatusCode::OK,
+                &InstitutionAssessments {
+                    layout: layout(req),
+                    rows,
+                },
+            )
+        }
+        Err(e) => store_failure(req, &e),
+    }
+}
