@@ -565,6 +565,8 @@ pub(crate) struct AssociationCycle {
     pub(crate) id: i64,
     pub(crate) form: CycleFormView,
     pub(crate) errors: Vec<String>,
+    /// The cycle's edits, newest first.
+    pub(crate) history: Vec<AuditRow>,
 }
 
 #[derive(Debug, Clone)]

@@ -902,17 +902,7 @@ impl Store {
             )
             .await?
             .iter()
-            .map(|row| {
-                Ok(AuditEntry {
-                    at: get(row, "at")?,
-                    actor: get(row, "actor")?,
-                    action: get(row, "action")?,
-                    entity: get(row, "entity")?,
-                    entity_id: get(row, "entity_id")?,
-                    before: get(row, "before")?,
-                    after: get(row, "after")?,
-                })
-            })
+            .map(audit_entry)
             .collect::<Result<_, StoreError>>()?;
         let holdings = holdings
             .into_iter()
@@ -929,6 +919,34 @@ impl Store {
             audit,
         }))
     }
+}
+
+impl Store {
+    /// The audit log entries about one record (`entity` is the core's entity code, such
+    /// as `cycle`), oldest first: the history of edits shown beside the record.
+    pub async fn audit_of(&self, entity: &str, id: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        self.rows(
+            "SELECT at, actor, action, entity, entity_id, before, after FROM audit_log \
+             WHERE entity = ? AND entity_id = ? ORDER BY id",
+            vec![entity.into(), id.into()],
+        )
+        .await?
+        .iter()
+        .map(audit_entry)
+        .collect()
+    }
+}
+
+fn audit_entry(row: &QueryResult) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        at: get(row, "at")?,
+        actor: get(row, "actor")?,
+        action: get(row, "action")?,
+        entity: get(row, "entity")?,
+        entity_id: get(row, "entity_id")?,
+        before: get(row, "before")?,
+        after: get(row, "after")?,
+    })
 }
 
 fn holding_row(row: &QueryResult) -> Result<Holding, StoreError> {

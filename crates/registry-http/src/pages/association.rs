@@ -613,6 +613,23 @@ pub(crate) struct FileQuery {
     filter: String,
 }
 
+/// An audit log entry as shown: the time in China, the snapshots as `key=value` lists.
+pub(crate) fn audit_row(e: &registry_store::queries::AuditEntry) -> AuditRow {
+    AuditRow {
+        at: e
+            .at
+            .to_offset(registry_core::date::CHINA_STANDARD_TIME)
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second]"
+            ))
+            .unwrap_or_default(),
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        before: snapshot_text(e.before.as_deref()),
+        after: snapshot_text(e.after.as_deref()),
+    }
+}
+
 /// Formats an audit snapshot (JSON object) as `key=value; …`.
 fn snapshot_text(json: Option<&str>) -> String {
     let Some(text) = json else {
@@ -729,19 +746,7 @@ async fn file_page(
         .audit
         .iter()
         .rev()
-        .map(|e| AuditRow {
-            at: e
-                .at
-                .to_offset(registry_core::date::CHINA_STANDARD_TIME)
-                .format(time::macros::format_description!(
-                    "[year]-[month]-[day] [hour]:[minute]:[second]"
-                ))
-                .unwrap_or_default(),
-            actor: e.actor.clone(),
-            action: e.action.clone(),
-            before: snapshot_text(e.before.as_deref()),
-            after: snapshot_text(e.after.as_deref()),
-        })
+        .map(audit_row)
         .filter(|row| {
             filter.is_empty()
                 || [&row.actor, &row.action, &row.before, &row.after, &row.at]

@@ -676,13 +676,37 @@ pub(crate) async fn cycle_form_page(req: &Request, Path(id): Path<i64>) -> Respo
             Some(("/association/cycles", "返回")),
         );
     };
+    let form = cycle_form(cycle.name(), cycle.start(), cycle.end(), cycle.policy());
+    cycle_page(req, id, form, vec![]).await
+}
+
+/// The cycle form with the history of the cycle's edits.
+async fn cycle_page(req: &Request, id: i64, form: CycleFormView, errors: Vec<String>) -> Response {
+    let history = match state(req)
+        .store
+        .audit_of(registry_core::ports::Entity::Cycle.code(), id)
+        .await
+    {
+        Ok(entries) => entries
+            .iter()
+            .rev()
+            .map(super::association::audit_row)
+            .collect(),
+        Err(e) => return store_failure(req, &e),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     html(
-        StatusCode::OK,
+        status,
         &AssociationCycle {
             layout: layout(req),
             id,
-            form: cycle_form(cycle.name(), cycle.start(), cycle.end(), cycle.policy()),
-            errors: vec![],
+            form,
+            errors,
+            history,
         },
     )
 }
@@ -750,15 +774,7 @@ pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: Strin
             Err(e) => errors = messages_of(&e),
         }
     }
-    html(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &AssociationCycle {
-            layout: layout(req),
-            id,
-            form: view,
-            errors,
-        },
-    )
+    cycle_page(req, id, view, errors).await
 }
 
 #[handler]

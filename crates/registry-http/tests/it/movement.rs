@@ -6,62 +6,6 @@ use poem::http::{Method, StatusCode};
 
 use crate::support::*;
 
-fn query(pairs: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(pairs).unwrap()
-}
-
-const SECRET: (&str, &str) = ("<p class=\"secret\" id=\"secret\">", "</p>");
-
-/// Employs `name` (ID `id`) at the logged-in institution `b` for `items`; returns the
-/// person's id and the fill-in password.
-async fn add(b: &mut Browser<'_>, name: &str, id: &str, items: &[&str]) -> (String, String) {
-    let found = b
-        .get(&format!(
-            "/institution/add?{}",
-            query(&[("name", name), ("resident_id", id)])
-        ))
-        .await;
-    let person = found
-        .between("name=\"person\" value=\"", "\"")
-        .expect("found");
-    let mut fields = vec![("person", person.as_str())];
-    fields.extend(items.iter().map(|i| ("items", *i)));
-    let shown = b.post("/institution/add", &fields).await;
-    (
-        person.clone(),
-        shown
-            .between(SECRET.0, SECRET.1)
-            .expect("a fill-in password"),
-    )
-}
-
-/// The person fills in complete details through `institution`'s entry.
-async fn fill_in(server: &Server, person: &str, institution: i64, password: &str, sex: &str) {
-    let entry = format!("/self-service/{person}/{institution}");
-    let mut me = server.browser();
-    me.post(&entry, &[("password", password)]).await;
-    let edit = me.get(&format!("{entry}/edit")).await;
-    let version = edit.between("name=\"version\" value=\"", "\"").unwrap();
-    let saved = me
-        .post(
-            &format!("{entry}/edit"),
-            &[
-                ("version", &version),
-                ("sex", sex),
-                ("education", "大学本科"),
-                ("title", "工程师"),
-                ("work_unit", "某厂"),
-                ("mobile", "13500000000"),
-                ("province", "江苏省"),
-                ("city", "南京市"),
-                ("street", "中山路99号"),
-                ("postcode", "210000"),
-            ],
-        )
-        .await;
-    assert!(saved.has("等待注册"), "{}", saved.body);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn released_items_move_through_the_pool_with_their_history() {
     let server = Server::new().await;

@@ -179,7 +179,7 @@ impl Browser<'_> {
         method: Method,
         path: &str,
         content_type: Option<&str>,
-        body: Option<String>,
+        body: Option<Vec<u8>>,
         extra: &[(&str, String)],
     ) -> Page {
         let mut request = self
@@ -240,6 +240,50 @@ impl Browser<'_> {
             Method::POST,
             path,
             Some("application/x-www-form-urlencoded"),
+            Some(body.into_bytes()),
+            &[],
+        )
+        .await
+    }
+
+    /// Posts a multipart form (as a file upload does) with the CSRF token in the query
+    /// string, as the upload form's action carries it. `files` are (field, file name,
+    /// content); `fields` plain fields.
+    pub(crate) async fn upload(
+        &mut self,
+        path: &str,
+        files: &[(&str, &str, &[u8])],
+        fields: &[(&str, &str)],
+    ) -> Page {
+        if self.csrf().is_empty() {
+            self.get("/").await;
+        }
+        let boundary = "----registry-test-boundary-7d3f";
+        let mut body = Vec::new();
+        for (name, file_name, content) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let path = format!("{path}?csrf={}", self.csrf());
+        self.send(
+            Method::POST,
+            &path,
+            Some(&format!("multipart/form-data; boundary={boundary}")),
             Some(body),
             &[],
         )
@@ -248,7 +292,7 @@ impl Browser<'_> {
 
     /// Posts a form without any CSRF token.
     pub(crate) async fn post_without_csrf(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(fields).unwrap();
+        let body = serde_urlencoded::to_string(fields).unwrap().into_bytes();
         self.send(
             Method::POST,
             path,
@@ -274,7 +318,7 @@ impl Browser<'_> {
             method,
             path,
             Some("application/json"),
-            body.map(|b| b.to_string()),
+            body.map(|b| b.to_string().into_bytes()),
             &[("x-csrf-token", csrf)],
         )
         .await
@@ -283,7 +327,7 @@ impl Browser<'_> {
     /// Posts an empty form carrying whatever CSRF cookie the browser has (forged or not)
     /// and the same value in the form; returns the status.
     pub(crate) async fn send_raw_post(&mut self, path: &str) -> StatusCode {
-        let body = format!("csrf={}", "0".repeat(64));
+        let body = format!("csrf={}", "0".repeat(64)).into_bytes();
         self.send(
             Method::POST,
             path,
@@ -402,4 +446,71 @@ pub(crate) fn resident_id(n: u16, birth: Date) -> String {
         .unwrap()
         .as_str()
         .to_owned()
+}
+
+pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap()
+}
+
+pub(crate) const SECRET: (&str, &str) = ("<p class=\"secret\" id=\"secret\">", "</p>");
+
+/// Employs `name` (ID `id`) at the logged-in institution `b` for `items`; returns the
+/// person's id and the fill-in password.
+pub(crate) async fn add(
+    b: &mut Browser<'_>,
+    name: &str,
+    id: &str,
+    items: &[&str],
+) -> (String, String) {
+    let found = b
+        .get(&format!(
+            "/institution/add?{}",
+            query(&[("name", name), ("resident_id", id)])
+        ))
+        .await;
+    let person = found
+        .between("name=\"person\" value=\"", "\"")
+        .expect("found");
+    let mut fields = vec![("person", person.as_str())];
+    fields.extend(items.iter().map(|i| ("items", *i)));
+    let shown = b.post("/institution/add", &fields).await;
+    (
+        person.clone(),
+        shown
+            .between(SECRET.0, SECRET.1)
+            .expect("a fill-in password"),
+    )
+}
+
+/// The person fills in complete details through `institution`'s entry.
+pub(crate) async fn fill_in(
+    server: &Server,
+    person: &str,
+    institution: i64,
+    password: &str,
+    sex: &str,
+) {
+    let entry = format!("/self-service/{person}/{institution}");
+    let mut me = server.browser();
+    me.post(&entry, &[("password", password)]).await;
+    let edit = me.get(&format!("{entry}/edit")).await;
+    let version = edit.between("name=\"version\" value=\"", "\"").unwrap();
+    let saved = me
+        .post(
+            &format!("{entry}/edit"),
+            &[
+                ("version", &version),
+                ("sex", sex),
+                ("education", "大学本科"),
+                ("title", "工程师"),
+                ("work_unit", "某厂"),
+                ("mobile", "13500000000"),
+                ("province", "江苏省"),
+                ("city", "南京市"),
+                ("street", "中山路99号"),
+                ("postcode", "210000"),
+            ],
+        )
+        .await;
+    assert!(saved.has("等待注册"), "{}", saved.body);
 }

@@ -1,0 +1,691 @@
+//! Issue 6 through the web: courses and attendance (by hand, and from CSV and .xlsx
+//! rosters), reversing entries, on-site assessments counted on the working-day calendar,
+//! the renewal outlook with its reasons, cycle edits with their history, and the
+//! registrations an institution has expiring within the renewal window.
+
+use poem::http::StatusCode;
+
+use crate::support::*;
+
+const JIA: (&str, &str) = ("jia", "Tezhong2026k");
+
+/// A person with an exam result for `items`, employed by the logged-in institution
+/// (`institution` its id), their details filled in and the items registered; returns the
+/// person's id and registration number.
+async fn registered(
+    server: &Server,
+    b: &mut Browser<'_>,
+    institution: i64,
+    name: &str,
+    id: &str,
+    items: &[&str],
+) -> (String, String) {
+    let sex = registry_core::resident_id::ResidentId::parse_canonical(id)
+        .unwrap()
+        .sex()
+        .label();
+    exam_result(server, name, id, items, "2026-04-01").await;
+    let (person, password) = add(b, name, id, items).await;
+    fill_in(server, &person, institution, &password, sex).await;
+    let fields: Vec<(&str, &str)> = items.iter().map(|i| ("items", *i)).collect();
+    let done = b
+        .post(&format!("/institution/people/{person}/register"), &fields)
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = b.get(&format!("/institution/people/{person}")).await;
+    let number = page.between("注册号 ", "</span>").expect("registered");
+    (person, number)
+}
+
+/// A course created on the association's page; returns its number.
+async fn course(
+    admin: &mut Browser<'_>,
+    name: &str,
+    dates: (&str, &str),
+    hours: &str,
+    items: &[&str],
+) -> String {
+    let mut fields = vec![
+        ("name", name),
+        ("start", dates.0),
+        ("end", dates.1),
+        ("hours", hours),
+    ];
+    fields.extend(items.iter().map(|i| ("items", *i)));
+    let page = admin.post("/association/courses", &fields).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.between("培训班已保存，编号 ", "。").expect("saved")
+}
+
+/// The row of the renewal table for `item_name` on a page.
+fn renewal_row(page: &Page, item_name: &str) -> String {
+    let table = page
+        .between("下一周期能否换证", "</table>")
+        .expect("a renewal table");
+    table
+        .split("<tr>")
+        .find(|r| r.contains(&format!("<td>{item_name}</td>")))
+        .unwrap_or_else(|| panic!("no row for {item_name} in {table}"))
+        .to_owned()
+}
+
+fn hours_shown(page: &Page) -> String {
+    page.between("继续教育课时 <strong>", "</strong>")
+        .expect("hours shown")
+}
+
+fn working_days_shown(page: &Page) -> String {
+    page.between("鉴定评审工作日 <strong>", "</strong>")
+        .expect("working days shown")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_hours_from_two_courses_renew_the_items_they_cover() {
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let id = resident_id(11, date(1975, 3, 3));
+    let (person, number) = registered(
+        &server,
+        &mut jia,
+        jia_id,
+        "陈评审",
+        &id,
+        &["RQ-ZZ", "GL-ZZ", "QP-CZ"],
+    )
+    .await;
+
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let a = course(
+        &mut admin,
+        "压力容器制造继续教育",
+        ("2026-05-10", "2026-05-11"),
+        "16",
+        &["RQ-ZZ"],
+    )
+    .await;
+    let b = course(
+        &mut admin,
+        "锅炉制造继续教育",
+        ("2026-06-01", "2026-06-02"),
+        "16",
+        &["GL-ZZ"],
+    )
+    .await;
+
+    // Attendance by ID number, then by registration number.
+    let first = admin
+        .post(
+            &format!("/association/courses/{a}/attendance"),
+            &[("person", &id), ("hours", "16")],
+        )
+        .await;
+    assert!(first.has("已为 陈评审 记录课时"), "{}", first.body);
+    let half = jia.get(&format!("/institution/people/{person}")).await;
+    assert_eq!(hours_shown(&half), "16");
+    assert!(
+        renewal_row(&half, "锅炉制造").contains("继续教育课时为16，须满32，尚差16"),
+        "{}",
+        renewal_row(&half, "锅炉制造")
+    );
+    let second = admin
+        .post(
+            &format!("/association/courses/{b}/attendance"),
+            &[("person", &number), ("hours", "16")],
+        )
+        .await;
+    assert!(second.has("已为 陈评审 记录课时"), "{}", second.body);
+
+    // 32 hours covering A and B: those renew; C does not, and the page says why.
+    for page in [
+        jia.get(&format!("/institution/people/{person}")).await,
+        admin.get(&format!("/association/people/{person}")).await,
+    ] {
+        assert_eq!(hours_shown(&page), "32", "{}", page.body);
+        assert!(renewal_row(&page, "压力容器制造").contains("可以换证"));
+        assert!(renewal_row(&page, "锅炉制造").contains("可以换证"));
+        let c = renewal_row(&page, "气瓶充装");
+        assert!(
+            c.contains("均未覆盖“气瓶充装”") && !c.contains("可以换证"),
+            "{c}"
+        );
+    }
+    // The public search shows the hours.
+    let public = server
+        .browser()
+        .get(&format!(
+            "/search?{}",
+            query(&[("by", "name"), ("q", "陈评审")])
+        ))
+        .await;
+    assert!(public.has("<td>32<div class=\"muted\">"), "{}", public.body);
+
+    // More hours than the course gives are refused, and nothing is recorded.
+    let over = admin
+        .post(
+            &format!("/association/courses/{a}/attendance"),
+            &[("person", &id), ("hours", "1")],
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        over.has("该培训班计16课时，已记录16课时，不能再记录1课时"),
+        "{}",
+        over.body
+    );
+
+    // A wrong entry is corrected by a reversing entry, which stays in the history.
+    let course_b = admin.get(&format!("/association/courses/{b}")).await;
+    let entry = course_b
+        .between("/association/attendance/", "/reverse")
+        .expect("a reversible entry");
+    let reversed = admin
+        .post(&format!("/association/attendance/{entry}/reverse"), &[])
+        .await;
+    assert!(
+        reversed.has("已冲销该课时记录") && reversed.has("冲销记录") && reversed.has("已冲销"),
+        "{}",
+        reversed.body
+    );
+    let again = admin
+        .post(&format!("/association/attendance/{entry}/reverse"), &[])
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.has("不能再次冲销"), "{}", again.body);
+    let after = jia.get(&format!("/institution/people/{person}")).await;
+    assert_eq!(hours_shown(&after), "16");
+    assert!(renewal_row(&after, "锅炉制造").contains("尚差16"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_site_assessments_count_working_days_on_the_calendar_and_follow_the_person() {
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    let yi_id = institution(&server, 2, "乙鉴定评审中心", "yijg", "Fangan2026z").await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let id = resident_id(12, date(1972, 8, 8));
+    let (person, _) = registered(&server, &mut jia, jia_id, "郑评审", &id, &["RQ-ZZ"]).await;
+    let path = format!("/institution/people/{person}/assessments");
+    let assess = |unit: &'static str, start: &'static str, end: &'static str| {
+        [
+            ("applicant_unit", unit),
+            ("item", "RQ-ZZ"),
+            ("kind", "首次"),
+            ("start", start),
+            ("end", end),
+        ]
+    };
+
+    // Over the 2024 National Day holiday: 27, 29 (a Sunday worked), 30 September, 8 and
+    // 9 October.
+    let national_day = jia
+        .post(&path, &assess("某压力容器厂", "2024-09-27", "2024-10-09"))
+        .await;
+    assert_eq!(national_day.status, StatusCode::OK, "{}", national_day.body);
+    assert!(
+        national_day.has("已记录现场评审，计 5 个工作日"),
+        "{}",
+        national_day.body
+    );
+    assert_eq!(working_days_shown(&national_day), "5");
+    // An overlapping assessment: 8–11 October is 4 working days, 2 of them already counted.
+    let overlap = jia
+        .post(&path, &assess("另一压力容器厂", "2024-10-08", "2024-10-11"))
+        .await;
+    assert!(overlap.has("计 4 个工作日"), "{}", overlap.body);
+    assert_eq!(working_days_shown(&overlap), "7");
+
+    // Outside the calendar's years, or backwards, or in the future: refused, nothing kept.
+    let outside = jia
+        .post(&path, &assess("某厂", "2012-05-02", "2012-05-04"))
+        .await;
+    assert_eq!(outside.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(outside.has("超出工作日历覆盖的年份"), "{}", outside.body);
+    let backwards = jia
+        .post(&path, &assess("某厂", "2025-05-09", "2025-05-06"))
+        .await;
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let future = jia
+        .post(&path, &assess("某厂", "2026-12-01", "2026-12-02"))
+        .await;
+    assert!(future.has("晚于今天"), "{}", future.body);
+    let blank = jia
+        .post(
+            &path,
+            &[
+                ("applicant_unit", ""),
+                ("item", "RQ-ZZ"),
+                ("kind", ""),
+                ("start", ""),
+                ("end", ""),
+            ],
+        )
+        .await;
+    assert!(blank.has("“申请单位”未填写"), "{}", blank.body);
+    assert_eq!(working_days_shown(&blank), "7");
+
+    // The institution's list of what it recorded.
+    let list = jia.get("/institution/assessments").await;
+    assert!(
+        list.has("某压力容器厂") && list.has("另一压力容器厂"),
+        "{}",
+        list.body
+    );
+
+    // Hours too; then the person moves to 乙: hours and working days go with them.
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let c = course(
+        &mut admin,
+        "压力容器继续教育",
+        ("2026-03-02", "2026-03-05"),
+        "24",
+        &["RQ-ZZ"],
+    )
+    .await;
+    admin
+        .post(
+            &format!("/association/courses/{c}/attendance"),
+            &[("person", &id), ("hours", "20.5")],
+        )
+        .await;
+    jia.post(
+        &format!("/institution/people/{person}/release"),
+        &[("item", "RQ-ZZ"), ("reason", "调往乙中心")],
+    )
+    .await;
+    let mut yi = server.browser();
+    yi.login("yijg", "Fangan2026z").await;
+    let hired = yi
+        .post(
+            "/institution/pool/hire",
+            &[("person", &person), ("item", "RQ-ZZ")],
+        )
+        .await;
+    let password = hired.between(SECRET.0, SECRET.1).expect("hired");
+    let sex = registry_core::resident_id::ResidentId::parse_canonical(&id)
+        .unwrap()
+        .sex()
+        .label();
+    fill_in(&server, &person, yi_id, &password, sex).await;
+    let at_yi = yi.get(&format!("/institution/people/{person}")).await;
+    assert_eq!(hours_shown(&at_yi), "20.5");
+    assert_eq!(working_days_shown(&at_yi), "7");
+    assert!(
+        at_yi.has("某压力容器厂"),
+        "the assessments recorded by 甲 stay: {}",
+        at_yi.body
+    );
+    // 甲 no longer employs the person, so it can no longer record for them.
+    let gone = jia
+        .post(&path, &assess("某厂", "2025-05-06", "2025-05-09"))
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.body);
+
+    // Registered at 乙, the public search shows the hours and working days.
+    yi.post(
+        &format!("/institution/people/{person}/register"),
+        &[("items", "RQ-ZZ")],
+    )
+    .await;
+    let public = server
+        .browser()
+        .get(&format!(
+            "/search?{}",
+            query(&[("by", "name"), ("q", "郑评审")])
+        ))
+        .await;
+    assert!(
+        public.has("<td>20.5<div class=\"muted\">") && public.has("<td>7</td>"),
+        "{}",
+        public.body
+    );
+
+    // The association records too, for any person.
+    let by_association = admin
+        .post(
+            &format!("/association/people/{person}/assessments"),
+            &assess("第三压力容器厂", "2025-05-06", "2025-05-09"),
+        )
+        .await;
+    assert!(
+        by_association.has("计 4 个工作日"),
+        "{}",
+        by_association.body
+    );
+    assert_eq!(working_days_shown(&by_association), "11");
+}
+
+/// A roster as CSV text.
+fn csv(rows: &[[&str; 4]]) -> Vec<u8> {
+    let mut text = String::from("培训班编号,姓名,身份证号或注册号,课时\n");
+    for row in rows {
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+/// The report row for `line`.
+fn report_row(page: &Page, line: usize) -> String {
+    page.body
+        .split("<tr>")
+        .find(|r| r.starts_with(&format!("<td>{line}</td>")))
+        .unwrap_or_else(|| panic!("no report row {line}: {}", page.body))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roster_with_bad_rows_imports_nothing_and_reports_every_bad_row() {
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let registered_id = resident_id(21, date(1970, 1, 1));
+    let (person, number) = registered(
+        &server,
+        &mut jia,
+        jia_id,
+        "卫评审",
+        &registered_id,
+        &["RQ-ZZ"],
+    )
+    .await;
+    // A certificate holder with no registration: credited hours, not in the public search.
+    let holder_id = resident_id(22, date(1980, 2, 2));
+    exam_result(&server, "蒋评审", &holder_id, &["RQ-ZZ"], "2026-04-01").await;
+
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let c = course(
+        &mut admin,
+        "压力容器继续教育",
+        ("2026-05-10", "2026-05-13"),
+        "16",
+        &["RQ-ZZ"],
+    )
+    .await;
+    let mut bad_check = holder_id.clone();
+    let last = if bad_check.ends_with('1') { "2" } else { "1" };
+    bad_check.replace_range(17.., last);
+    let unknown_number = registry_core::registration_number::RegistrationNumber::new(2026, 99_999)
+        .unwrap()
+        .to_string();
+    let roster = csv(&[
+        [&c, "卫评审", &number, "16"],
+        [&c, "蒋评审", &holder_id, "8"],
+        [&c, "某甲", &bad_check, "8"],
+        [&c, "某乙", &unknown_number, "8"],
+        ["999", "卫评审", &registered_id, "8"],
+        [&c, "蒋评审", &holder_id, "20"],
+        [&c, "蒋评审", &holder_id, "8"],
+    ]);
+    let refused = admin
+        .upload(
+            "/association/attendance/import",
+            &[("file", "名单.csv", &roster)],
+            &[("mode", "all")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.has("5 行有误，未导入任何记录"), "{}", refused.body);
+    assert!(report_row(&refused, 2).contains("无误（未导入）"));
+    assert!(report_row(&refused, 3).contains("无误（未导入）"));
+    assert!(
+        report_row(&refused, 4).contains("校验码"),
+        "{}",
+        report_row(&refused, 4)
+    );
+    assert!(
+        report_row(&refused, 5).contains(&format!("未找到注册号 {unknown_number}对应的人员")),
+        "{}",
+        report_row(&refused, 5)
+    );
+    assert!(
+        report_row(&refused, 6).contains("培训班编号“999”不存在"),
+        "{}",
+        report_row(&refused, 6)
+    );
+    assert!(
+        report_row(&refused, 7).contains("该培训班计16课时"),
+        "{}",
+        report_row(&refused, 7)
+    );
+    assert!(
+        report_row(&refused, 8).contains("与第3行重复"),
+        "{}",
+        report_row(&refused, 8)
+    );
+    // Nothing was written.
+    let list = admin.get(&format!("/association/courses/{c}")).await;
+    assert!(list.has("尚无课时记录"), "{}", list.body);
+
+    // The good rows only, when asked.
+    let good = admin
+        .upload(
+            "/association/attendance/import",
+            &[("file", "名单.csv", &roster)],
+            &[("mode", "good")],
+        )
+        .await;
+    assert!(
+        good.has("5 行有误未导入；已导入无误的 2 条"),
+        "{}",
+        good.body
+    );
+    assert!(report_row(&good, 2).contains("已导入"));
+    // Re-importing the same roster changes nothing.
+    let again = admin
+        .upload(
+            "/association/attendance/import",
+            &[("file", "名单.csv", &roster)],
+            &[("mode", "good")],
+        )
+        .await;
+    assert!(again.has("已导入无误的 0 条"), "{}", again.body);
+    assert!(
+        report_row(&again, 2).contains("此前已导入，未重复记录"),
+        "{}",
+        again.body
+    );
+    let entries = admin.get(&format!("/association/courses/{c}")).await;
+    assert_eq!(
+        entries.body.matches("<td>2026-11-26</td>").count(),
+        2,
+        "{}",
+        entries.body
+    );
+
+    // An Excel roster.
+    let c2 = course(
+        &mut admin,
+        "压力容器继续教育（二）",
+        ("2026-06-10", "2026-06-12"),
+        "12",
+        &["RQ-ZZ"],
+    )
+    .await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (col, head) in ["姓名", "身份证号或注册号", "培训班编号", "课时"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, col as u16, *head).unwrap();
+    }
+    sheet.write_string(1, 0, "蒋评审").unwrap();
+    sheet.write_string(1, 1, &holder_id).unwrap();
+    sheet
+        .write_number(1, 2, c2.parse::<f64>().unwrap())
+        .unwrap();
+    sheet.write_number(1, 3, 12.0).unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    let xlsx = admin
+        .upload(
+            "/association/attendance/import",
+            &[("file", "roster.xlsx", &bytes)],
+            &[],
+        )
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK, "{}", xlsx.body);
+    assert!(
+        xlsx.has("全部 1 行无误，已导入 1 条课时记录"),
+        "{}",
+        xlsx.body
+    );
+
+    // The certificate holder has 20 hours, but does not appear in the public search.
+    let public = server
+        .browser()
+        .get(&format!(
+            "/search?{}",
+            query(&[("by", "name"), ("q", "蒋评审")])
+        ))
+        .await;
+    assert!(
+        public.has("未查询到注册成功的人员") && !public.has("<td>蒋评审</td>"),
+        "{}",
+        public.body
+    );
+    let holders = admin
+        .get(&format!(
+            "/association/people?{}",
+            query(&[("by", "name"), ("q", "蒋评审")])
+        ))
+        .await;
+    let holder = holders
+        .between("/association/people/", "\"")
+        .expect("the association finds the holder");
+    let file = admin.get(&format!("/association/people/{holder}")).await;
+    assert_eq!(hours_shown(&file), "20");
+    let registered_file = jia.get(&format!("/institution/people/{person}")).await;
+    assert_eq!(hours_shown(&registered_file), "16");
+
+    // Not a roster at all.
+    let junk = admin
+        .upload(
+            "/association/attendance/import",
+            &[("file", "名单.csv", "a,b\n1,2\n".as_bytes())],
+            &[],
+        )
+        .await;
+    assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(junk.has("表头应包含以下列"), "{}", junk.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cycle_policies_are_edited_with_their_history() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let list = admin.get("/association/cycles").await;
+    let id = list
+        .between("/association/cycles/", "\"")
+        .expect("a link to the cycle");
+    let path = format!("/association/cycles/{id}");
+    let form = admin.get(&path).await;
+    assert!(
+        form.has("value=\"32\"") && form.has("cycle.create") && !form.has("cycle.update"),
+        "{}",
+        form.body
+    );
+    let fields = |hours: &'static str| {
+        [
+            ("name", "2025—2028"),
+            ("start", "2025-01-01"),
+            ("end", "2028-12-31"),
+            ("cycle_years", "4"),
+            ("hours_required", hours),
+            ("require_item_coverage", "on"),
+            ("exam_age_limit", "65"),
+            ("registration_age_limit", "70"),
+            ("certificate_renewal_age_limit", "65"),
+            ("certificate_due_working_days", "20"),
+            ("publication_due_working_days", "5"),
+            ("renewal_window_months", "3"),
+        ]
+    };
+    let bad = admin.post(&path, &fields("许多")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.has("“继续教育课时要求”应为数字") && !bad.has("cycle.update"),
+        "{}",
+        bad.body
+    );
+    let saved = admin.post(&path, &fields("40")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let list = admin.get("/association/cycles").await;
+    assert!(list.has("<td>40</td>"), "{}", list.body);
+    let history = admin.get(&path).await;
+    assert!(history.has("cycle.update"), "{}", history.body);
+    let row = history.between("cycle.update", "</tr>").unwrap();
+    assert!(
+        row.contains("hours_required=32") && row.contains("hours_required=40"),
+        "{row}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_institution_sees_what_expires_within_three_months() {
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    // 69 today; 70 on 2027-01-20, so the registration ends the day before.
+    let old = resident_id(31, date(1957, 1, 20));
+    let sex = registry_core::resident_id::ResidentId::parse_canonical(&old)
+        .unwrap()
+        .sex()
+        .label();
+    exam_result(&server, "秦评审", &old, &["RQ-ZZ"], "2021-06-01").await;
+    let (person, password) = add(&mut jia, "秦评审", &old, &["RQ-ZZ"]).await;
+    fill_in(&server, &person, jia_id, &password, sex).await;
+    jia.post(
+        &format!("/institution/people/{person}/register"),
+        &[("items", "RQ-ZZ")],
+    )
+    .await;
+    registered(
+        &server,
+        &mut jia,
+        jia_id,
+        "尤评审",
+        &resident_id(32, date(1980, 5, 5)),
+        &["RQ-ZZ"],
+    )
+    .await;
+
+    let page = jia.get("/institution/expiring").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.has("2026-11-26 至 2027-02-26"), "{}", page.body);
+    let row = page
+        .between("<td>秦评审</td>", "</tr>")
+        .expect("the expiring registration");
+    assert!(row.contains("2027-01-19"), "{row}");
+    assert!(
+        row.contains("时已满71周岁，注册年龄须在70周岁以下"),
+        "{row}"
+    );
+    assert!(!page.has("尤评审"), "{}", page.body);
+
+    // After its end the registration is no longer active.
+    server.clock.advance(time::Duration::days(60));
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let later = jia.get("/institution").await;
+    let row = later.between("秦评审", "</tr>").expect("still listed");
+    assert!(row.contains("data-state=\"expired\""), "{row}");
+    assert!(
+        jia.get("/institution/expiring")
+            .await
+            .has("此期间没有到期的注册")
+    );
+}
