@@ -11,6 +11,8 @@
 // 确定 → the state shows 等待注册 → the institution registers one item → the ✓ shows.
 // Then: institution A releases the other item → it shows in the public pool → institution B
 // hires and registers it → the public search shows the person under both institutions.
+// Then: the association records course hours; institution A records an on-site assessment
+// over the 2024 National Day holiday (5 working days) and the renewal view gives the reason.
 
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -204,7 +206,7 @@ try {
   // hires it, the person confirms through B's entry, B registers it → the public search
   // shows the person under both institutions.
   await inst.getByRole('link', { name: '管理', exact: true }).click();
-  await inst.locator('select[name=item]').selectOption('GL-ZZ');
+  await inst.locator('form[action$="/release"] select[name=item]').selectOption('GL-ZZ');
   await inst.getByLabel('退回原因').fill('人员调往上海市特种设备鉴定评审中心');
   await inst.getByRole('button', { name: '退回人员' }).click();
   expectText(await inst.content(), '已退回', 'the release');
@@ -265,6 +267,40 @@ try {
   expectText(both, '锅炉制造', 'the item at B');
   await shot(pub, 'public-search-two-institutions');
   console.log('release, pool, hire and registration at a second institution passed in Chromium');
+
+  // Issue 6: the association creates a course and records 16 of the 32 hours; institution
+  // A records an on-site assessment over the 2024 National Day holiday and sees 5 working
+  // days; the renewal view says why 压力容器制造 cannot be renewed yet.
+  await admin.goto(`${base}/association/courses`);
+  await admin.getByLabel('培训班名称 *').fill('2026年压力容器制造鉴定评审人员继续教育');
+  await admin.getByLabel('开始日期 *').fill('2026-05-11');
+  await admin.getByLabel('结束日期 *').fill('2026-05-12');
+  await admin.getByLabel('计入课时 *').fill('16');
+  await admin.locator('input[name=items][value=RQ-ZZ]').check();
+  await admin.getByRole('button', { name: '保存' }).click();
+  expectText(await admin.content(), '培训班已保存', 'the course');
+  await admin.getByRole('link', { name: '课时记录' }).click();
+  await admin.getByLabel('身份证号或注册号').fill(id);
+  await admin.getByLabel('实际参加课时').fill('16');
+  await admin.getByRole('button', { name: '记录课时' }).click();
+  expectText(await admin.content(), '已为 林建国 记录课时', 'the attendance');
+  await shot(admin, 'association-course-attendance');
+
+  await inst.goto(`${base}/institution`);
+  await inst.getByRole('link', { name: '管理', exact: true }).click();
+  await inst.getByLabel('申请单位 *').fill('福州某压力容器有限公司');
+  await inst.locator('#item').selectOption('RQ-ZZ');
+  await inst.getByLabel('类型 *').selectOption('首次');
+  await inst.getByLabel('开始日期 *').fill('2024-09-27');
+  await inst.getByLabel('结束日期 *').fill('2024-10-09');
+  await inst.getByRole('button', { name: '记录', exact: true }).click();
+  const assessed = await inst.content();
+  expectText(assessed, '已记录现场评审，计 5 个工作日', 'the working days of the assessment');
+  expectText(assessed, '福州某压力容器有限公司', 'the assessment in the list');
+  expectText(assessed, '继续教育课时为16，须满32，尚差16', 'the reason 压力容器制造 cannot be renewed');
+  await inst.locator('h2', { hasText: '继续教育与换证' }).scrollIntoViewIfNeeded();
+  await shot(inst, 'institution-assessment-and-renewal');
+  console.log('courses, attendance, on-site assessment and the renewal view passed in Chromium');
 } finally {
   await browser.close();
 }
