@@ -169,6 +169,10 @@ fn synthetic(
     Ok(out)
 }
 
+/// Keys for the documents the benchmark's use cases make: predictable is fine here.
+static ENTROPY: registry_core::memory::SequenceEntropy =
+    registry_core::memory::SequenceEntropy::new(1);
+
 async fn run<U: UseCase>(
     store: &Store,
     catalogue: &ReviewItemCatalogue,
@@ -182,6 +186,7 @@ async fn run<U: UseCase>(
         },
         catalogue,
         calendar,
+        entropy: &ENTROPY,
     };
     execute(store, &ctx, &use_case)
         .await

@@ -16,6 +16,17 @@ pub fn certificate_due(
     calendar.add_working_days(published_on, policy.certificate_due_working_days)
 }
 
+/// The last day to issue a registration card made on `made_on` (after a registration),
+/// or a replacement for a lost document: the same number of working days as a
+/// certificate (the source document sets no separate deadline; see docs/POLICY.md).
+pub fn card_due(
+    calendar: &WorkCalendar,
+    policy: &Policy,
+    made_on: Date,
+) -> Result<Date, CalendarError> {
+    calendar.add_working_days(made_on, policy.certificate_due_working_days)
+}
+
 /// The last day for the association to publish a registration made on `registered_on`
 /// (5 working days by default).
 pub fn publication_due(

@@ -63,3 +63,7 @@ id!(
     /// An on-site assessment.
     AssessmentId
 );
+id!(
+    /// An edition of a certificate or card.
+    DocumentId
+);

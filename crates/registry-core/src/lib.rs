@@ -41,6 +41,7 @@ pub mod credit_code;
 pub mod csv;
 pub mod cycle;
 pub mod date;
+pub mod document;
 pub mod education;
 pub mod fixtures;
 pub mod holding;

@@ -14,15 +14,18 @@ use std::sync::{Arc, Mutex};
 use crate::access::{Account, AccountId, PasswordHash, Role, Username};
 use crate::assessment::{AssessmentDetails, OnSiteAssessment};
 use crate::cycle::{Cycles, RegistrationCycle};
+use crate::document::{Document, NewDocument, VerificationCode, VerificationToken};
 use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
 use crate::holding::{Employment, Holding, NewHolding, RegistrationRecord};
 use crate::ids::{
-    AssessmentId, AttendanceId, CourseId, CycleId, HoldingId, InstitutionId, PersonId,
+    AssessmentId, AttendanceId, CourseId, CycleId, DocumentId, HoldingId, InstitutionId, PersonId,
 };
 use crate::institution::{Institution, InstitutionDetails};
 use crate::person::{AssessorDetails, Person, PersonName};
 use crate::policy::Policy;
-use crate::ports::{AuditRecord, Conflict, Duplicate, Entity, Register, RegisterTx, StoreError};
+use crate::ports::{
+    AuditRecord, Conflict, Duplicate, Entity, Entropy, Register, RegisterTx, StoreError,
+};
 use crate::qualification::Qualification;
 use crate::registration_number::{MAX_SERIAL, RegistrationNumber};
 use crate::resident_id::ResidentId;
@@ -41,6 +44,7 @@ struct State {
     courses: BTreeMap<CourseId, TrainingCourse>,
     attendance: BTreeMap<AttendanceId, Attendance>,
     assessments: BTreeMap<AssessmentId, OnSiteAssessment>,
+    documents: BTreeMap<DocumentId, Document>,
     audit: Vec<AuditRecord>,
     serials: BTreeMap<u16, u32>,
     last_id: i64,
@@ -640,9 +644,125 @@ impl RegisterTx for MemoryTx {
         Ok(stored.version)
     }
 
+    async fn documents_of(&mut self, person: PersonId) -> Result<Vec<Document>, StoreError> {
+        Ok(self
+            .state
+            .documents
+            .values()
+            .filter(|d| d.details.person == person)
+            .cloned()
+            .collect())
+    }
+
+    async fn document(&mut self, id: DocumentId) -> Result<Option<Document>, StoreError> {
+        Ok(self.state.documents.get(&id).cloned())
+    }
+
+    async fn document_by_token(
+        &mut self,
+        token: &VerificationToken,
+    ) -> Result<Option<Document>, StoreError> {
+        Ok(self
+            .state
+            .documents
+            .values()
+            .find(|d| &d.details.token == token)
+            .cloned())
+    }
+
+    async fn document_by_code(
+        &mut self,
+        code: &VerificationCode,
+    ) -> Result<Option<Document>, StoreError> {
+        Ok(self
+            .state
+            .documents
+            .values()
+            .find(|d| &d.details.code == code)
+            .cloned())
+    }
+
+    async fn insert_document(&mut self, details: &NewDocument) -> Result<DocumentId, StoreError> {
+        let state = self.write()?;
+        let series = (details.kind, details.person, details.institution);
+        if state
+            .documents
+            .values()
+            .any(|d| d.is_pending() && d.series() == series)
+        {
+            return Err(StoreError::Conflict(Conflict::Stale(Entity::Document)));
+        }
+        if state
+            .documents
+            .values()
+            .any(|d| d.details.token == details.token || d.details.code == details.code)
+        {
+            return Err(StoreError::Retry);
+        }
+        let id = DocumentId::new(state.next_id());
+        state.documents.insert(
+            id,
+            Document {
+                id,
+                details: details.clone(),
+                mailed: None,
+                voided: None,
+                version: 0,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn update_document(&mut self, document: &Document) -> Result<i64, StoreError> {
+        let state = self.write()?;
+        let stored = state
+            .documents
+            .get_mut(&document.id)
+            .filter(|d| d.version == document.version)
+            .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Document)))?;
+        stored.mailed = document.mailed.clone();
+        stored.voided = document.voided;
+        stored.version += 1;
+        Ok(stored.version)
+    }
+
     async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         self.write()?.audit.push(record.clone());
         Ok(())
+    }
+}
+
+/// A fixed sequence of bytes (SplitMix64 from a seed) standing in for randomness: for
+/// tests and demonstrations only. Its keys are predictable; production uses the
+/// operating system's generator.
+#[derive(Debug, Default)]
+pub struct SequenceEntropy {
+    state: std::sync::atomic::AtomicU64,
+}
+
+impl SequenceEntropy {
+    /// A sequence starting from `seed`.
+    pub const fn new(seed: u64) -> SequenceEntropy {
+        SequenceEntropy {
+            state: std::sync::atomic::AtomicU64::new(seed),
+        }
+    }
+}
+
+impl Entropy for SequenceEntropy {
+    fn fill(&self, bytes: &mut [u8]) {
+        for chunk in bytes.chunks_mut(8) {
+            let mut z = self
+                .state
+                .fetch_add(0x9E37_79B9_7F4A_7C15, std::sync::atomic::Ordering::Relaxed)
+                .wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            for (b, v) in chunk.iter_mut().zip(z.to_le_bytes()) {
+                *b = v;
+            }
+        }
     }
 }
 

@@ -19,9 +19,12 @@ use time::OffsetDateTime;
 use crate::access::{Account, AccountId, PasswordHash, Role, Username};
 use crate::assessment::{AssessmentDetails, OnSiteAssessment};
 use crate::cycle::{Cycles, RegistrationCycle};
+use crate::document::{Document, NewDocument, VerificationCode, VerificationToken};
 use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
 use crate::holding::{Employment, Holding, NewHolding, RegistrationRecord};
-use crate::ids::{AssessmentId, AttendanceId, CourseId, CycleId, InstitutionId, PersonId};
+use crate::ids::{
+    AssessmentId, AttendanceId, CourseId, CycleId, DocumentId, InstitutionId, PersonId,
+};
 use crate::institution::{Institution, InstitutionDetails};
 use crate::person::{AssessorDetails, Person, PersonName};
 use crate::policy::Policy;
@@ -53,6 +56,8 @@ pub enum Entity {
     Assessment,
     /// A login account.
     Account,
+    /// An edition of a certificate or card.
+    Document,
 }
 
 impl Entity {
@@ -69,6 +74,7 @@ impl Entity {
             Entity::Attendance => "attendance",
             Entity::Assessment => "assessment",
             Entity::Account => "account",
+            Entity::Document => "document",
         }
     }
 
@@ -85,6 +91,7 @@ impl Entity {
             Entity::Attendance => "课时记录",
             Entity::Assessment => "现场评审记录",
             Entity::Account => "账户",
+            Entity::Document => "证件",
         }
     }
 }
@@ -165,6 +172,14 @@ pub enum StoreError {
     /// Anything else. The text is for the log only and never reaches a user.
     #[error("unexpected storage failure: {0}")]
     Unexpected(String),
+}
+
+/// Fresh randomness, for the keys of documents. The core does no IO, so the caller
+/// supplies it: the operating system's generator in production, a fixed sequence in
+/// tests ([`crate::memory::SequenceEntropy`]).
+pub trait Entropy: Send + Sync + fmt::Debug {
+    /// Fills `bytes` with random bytes.
+    fn fill(&self, bytes: &mut [u8]);
 }
 
 /// Who acted, for the audit log.
@@ -532,6 +547,48 @@ pub trait RegisterTx: Send {
     fn update_account(
         &mut self,
         account: &Account,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    // Documents.
+
+    /// Every edition of every document of the person, oldest first.
+    fn documents_of(
+        &mut self,
+        person: PersonId,
+    ) -> impl Future<Output = Result<Vec<Document>, StoreError>> + Send;
+
+    /// One edition.
+    fn document(
+        &mut self,
+        id: DocumentId,
+    ) -> impl Future<Output = Result<Option<Document>, StoreError>> + Send;
+
+    /// The edition whose QR code holds this token.
+    fn document_by_token(
+        &mut self,
+        token: &VerificationToken,
+    ) -> impl Future<Output = Result<Option<Document>, StoreError>> + Send;
+
+    /// The edition with this short code.
+    fn document_by_code(
+        &mut self,
+        code: &VerificationCode,
+    ) -> impl Future<Output = Result<Option<Document>, StoreError>> + Send;
+
+    /// Adds a pending edition. The database MUST refuse a second pending edition of the
+    /// same series (kind, person, institution) with `Conflict(Stale(Document))`, and a
+    /// token or code already used (a collision of fresh entropy) with `Retry`, so the use
+    /// case runs again with new keys.
+    fn insert_document(
+        &mut self,
+        document: &NewDocument,
+    ) -> impl Future<Output = Result<DocumentId, StoreError>> + Send;
+
+    /// Records the mailing or voiding of an edition if its version is
+    /// `document.version`; returns the new version.
+    fn update_document(
+        &mut self,
+        document: &Document,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
     // Audit.

@@ -32,7 +32,8 @@ use crate::institution::{Institution, InstitutionDetails, InstitutionForm};
 use crate::person::{AssessorDetails, DetailField, DetailsForm, Person, labels};
 use crate::policy::Policy;
 use crate::ports::{
-    Actor, AuditRecord, Conflict, Duplicate, Entity, Register, RegisterTx, Snapshot, StoreError,
+    Actor, AuditRecord, Conflict, Duplicate, Entity, Entropy, Register, RegisterTx, Snapshot,
+    StoreError,
 };
 use crate::qualification::{ExamResult, ExamResultForm, Qualification, check_name};
 use crate::registration::{PersonFacts, Reference, check_registration, person_obstacles};
@@ -40,6 +41,9 @@ use crate::registration_number::RegistrationNumber;
 use crate::review_item::{ReviewItemCatalogue, ReviewItemCode};
 use crate::text::{Text, TextProblem};
 use crate::violation::{Violation, Violations};
+
+mod documents;
+pub use documents::{MarkMailed, ReplaceDocument};
 
 /// How many times a use case runs when storage reports a transient failure.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -56,6 +60,8 @@ pub struct Context<'a> {
     pub catalogue: &'a ReviewItemCatalogue,
     /// The working-day calendar.
     pub calendar: &'a WorkCalendar,
+    /// Randomness for the verification keys of documents.
+    pub entropy: &'a dyn Entropy,
 }
 
 impl Context<'_> {
@@ -422,6 +428,7 @@ impl UseCase for RecordExamResult {
                 (id, true)
             }
         };
+        tx.lock_person(person).await?;
         let held = tx.qualifications(person).await?;
         let mut added = Vec::new();
         let mut already = Vec::new();
@@ -451,6 +458,9 @@ impl UseCase for RecordExamResult {
             ))
             .await?;
             added.push(item);
+        }
+        if !added.is_empty() {
+            documents::refresh_certificate(ctx, tx, person, result.published_on).await?;
         }
         Ok(ExamRecorded {
             person,
@@ -1373,6 +1383,7 @@ impl UseCase for RegisterItems {
             .await?;
             out.push((holding.item, period));
         }
+        documents::refresh_card(ctx, tx, self.person, self.institution).await?;
         Ok(Registered { number, items: out })
     }
 }
@@ -1395,6 +1406,7 @@ impl UseCase for ReleaseItem {
     type Output = ();
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        existing_person(tx, self.person).await?;
         let reason = text_field(&self.reason, 200, "reason", "退回原因");
         let item = ReviewItemCode::parse(&self.item)
             .map_err(|_| UseCaseError::NotFound(Entity::Holding))?;
@@ -1419,6 +1431,7 @@ impl UseCase for ReleaseItem {
             Some(holding_snapshot(&holding)),
         ))
         .await?;
+        documents::refresh_card(ctx, tx, self.person, self.institution).await?;
         Ok(())
     }
 }

@@ -300,6 +300,43 @@ pub enum Violation {
     /// An institution needs at least one qualification number.
     #[error("省级资质编号和国家级资质编号至少填写一个")]
     QualificationNumberRequired,
+
+    /// A certificate goes to the person by post: it needs their full mailing address.
+    #[error(
+        "{name} 的通讯地址或邮政编码未填写完整，资格证书无法寄出（请本人通过“评审人员信息填报”补填）"
+    )]
+    MailingAddressMissing {
+        /// The person's name.
+        name: String,
+    },
+    /// Only a pending edition can be marked as mailed.
+    #[error("证件 {serial} 已寄出或已作废，不能再标记为寄出")]
+    DocumentNotPending {
+        /// The serial number.
+        serial: String,
+    },
+    /// Only an issued, valid edition can be reported lost.
+    #[error("证件 {serial} 尚未寄出或已作废，不能挂失补发")]
+    DocumentNotIssued {
+        /// The serial number.
+        serial: String,
+    },
+    /// A mailing date in the future.
+    #[error("寄出日期 {0} 晚于今天")]
+    MailedInFuture(String),
+    /// A mailing date before the edition was made.
+    #[error("证件 {serial} 生成于 {created}，寄出日期 {mailed} 不能早于此日")]
+    MailedBeforeCreated {
+        /// The serial number.
+        serial: String,
+        /// When it was made.
+        created: String,
+        /// The date given.
+        mailed: String,
+    },
+    /// Nothing selected.
+    #[error("请至少选择一个证件")]
+    NoDocuments,
 }
 
 impl Violation {
@@ -353,6 +390,12 @@ impl Violation {
             Violation::CycleOverlap(_) => "cycle.overlap",
             Violation::PolicyRange { .. } => "policy.range",
             Violation::QualificationNumberRequired => "institution.qualification_number_required",
+            Violation::MailingAddressMissing { .. } => "document.mailing_address_missing",
+            Violation::DocumentNotPending { .. } => "document.not_pending",
+            Violation::DocumentNotIssued { .. } => "document.not_issued",
+            Violation::MailedInFuture(_) => "document.mailed_in_future",
+            Violation::MailedBeforeCreated { .. } => "document.mailed_before_created",
+            Violation::NoDocuments => "document.none_selected",
         }
     }
 

@@ -94,6 +94,7 @@ impl Loader<'_> {
             actor,
             catalogue: &self.state.catalogue,
             calendar: &self.state.calendar,
+            entropy: &crate::secrets::OsEntropy,
         };
         Ok(execute(&self.state.store, &ctx, &use_case).await?)
     }

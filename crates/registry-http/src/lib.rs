@@ -125,6 +125,7 @@ impl AppState {
             actor,
             catalogue: &self.catalogue,
             calendar: &self.calendar,
+            entropy: &secrets::OsEntropy,
         };
         execute(&self.store, &ctx, use_case).await
     }

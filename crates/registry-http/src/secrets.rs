@@ -40,6 +40,20 @@ pub fn generate_password() -> Result<String, HashError> {
     Ok(out)
 }
 
+/// The operating system's random generator, for the verification keys of documents.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsEntropy;
+
+impl registry_core::ports::Entropy for OsEntropy {
+    fn fill(&self, bytes: &mut [u8]) {
+        // Without the system's randomness no unguessable key can be made: the request
+        // fails (the panic is caught and answered with 500) rather than issue a weak one.
+        if let Err(e) = getrandom::fill(bytes) {
+            panic!("the system random generator failed: {e}");
+        }
+    }
+}
+
 /// A new session token: 32 random bytes, hex.
 pub fn new_token() -> Result<String, HashError> {
     Ok(hex::encode(random_bytes::<32>()?))

@@ -422,3 +422,75 @@ pub(crate) mod throttles {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod documents {
+    use sea_orm::entity::prelude::*;
+    use time::Date;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "documents")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub kind: String,
+        pub person_id: i64,
+        pub institution_id: Option<i64>,
+        pub token: String,
+        pub code: String,
+        pub created_on: Date,
+        pub pass_list: Option<Date>,
+        pub valid_until: Option<Date>,
+        pub replaces_id: Option<i64>,
+        pub mailed_on: Option<Date>,
+        pub tracking: Option<String>,
+        pub voided_on: Option<Date>,
+        pub void_reason: Option<String>,
+        pub version: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod document_items {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "document_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub document_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub item_code: String,
+        pub position: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod verifications {
+    use sea_orm::entity::prelude::*;
+    use time::OffsetDateTime;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "verifications")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at: OffsetDateTime,
+        pub document_id: Option<i64>,
+        pub lookup: String,
+        pub outcome: String,
+        pub client: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -29,6 +29,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub mod bulk;
+pub mod documents;
 mod entity;
 mod error;
 pub mod keys;

@@ -1,17 +1,22 @@
 //! The core's `RegisterTx` on a sea-orm transaction: rows in, domain types out.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
 use registry_core::assessment::{AssessmentDetails, AssessmentKind, OnSiteAssessment};
 use registry_core::cycle::{Cycles, RegistrationCycle};
+use registry_core::document::{
+    Document, DocumentKind, Mailing, NewDocument, VerificationCode, VerificationToken, VoidReason,
+    Voiding,
+};
 use registry_core::education::{Attendance, CourseDetails, Hours, NewAttendance, TrainingCourse};
 use registry_core::holding::{
     Employment, EntryProgress, FillInPasswordHash, Holding, ItemState, NewHolding,
     RegistrationPeriod, RegistrationRecord,
 };
 use registry_core::ids::{
-    AssessmentId, AttendanceId, CourseId, CycleId, HoldingId, InstitutionId, PersonId,
+    AssessmentId, AttendanceId, CourseId, CycleId, DocumentId, HoldingId, InstitutionId, PersonId,
 };
 use registry_core::institution::{Institution, InstitutionDetails};
 use registry_core::person::{AssessorDetails, DetailsForm, Person, PersonName};
@@ -33,8 +38,9 @@ use sea_orm::{
 use time::Date;
 
 use crate::entity::{
-    accounts, assessments, attendance, audit_log, course_items, courses, cycles, employments,
-    holdings, institutions, people, qualifications, registration_serials, registrations,
+    accounts, assessments, attendance, audit_log, course_items, courses, cycles, document_items,
+    documents, employments, holdings, institutions, people, qualifications, registration_serials,
+    registrations,
 };
 use crate::error::{Failure, classify, store_error};
 use crate::keys::DataKey;
@@ -376,7 +382,95 @@ pub(crate) fn account_from_row(row: accounts::Model) -> Result<Account, StoreErr
     })
 }
 
+pub(crate) fn document_from_row(
+    row: documents::Model,
+    items: Vec<ReviewItemCode>,
+) -> Result<Document, StoreError> {
+    let kind = DocumentKind::from_code(&row.kind)
+        .ok_or_else(|| unexpected(format!("unknown document kind {}", row.kind)))?;
+    let token = VerificationToken::parse(&row.token)
+        .ok_or_else(|| unexpected(format!("document {} has a malformed token", row.id)))?;
+    let code = VerificationCode::parse(&row.code)
+        .ok_or_else(|| unexpected(format!("document {} has a malformed code", row.id)))?;
+    let mailed = match (row.mailed_on, row.tracking) {
+        (Some(on), Some(tracking)) => Some(Mailing {
+            on,
+            tracking: text(&tracking, 40)?,
+        }),
+        _ => None,
+    };
+    let voided = match (row.voided_on, row.void_reason.as_deref()) {
+        (Some(on), Some(reason)) => Some(Voiding {
+            on,
+            reason: VoidReason::from_code(reason)
+                .ok_or_else(|| unexpected(format!("unknown void reason {reason}")))?,
+        }),
+        _ => None,
+    };
+    Ok(Document {
+        id: DocumentId::new(row.id),
+        details: NewDocument {
+            kind,
+            person: PersonId::new(row.person_id),
+            institution: row.institution_id.map(InstitutionId::new),
+            items,
+            token,
+            code,
+            created_on: row.created_on,
+            pass_list: row.pass_list,
+            valid_until: row.valid_until,
+            replaces: row.replaces_id.map(DocumentId::new),
+        },
+        mailed,
+        voided,
+        version: row.version,
+    })
+}
+
 impl StoreTx {
+    /// Documents with their items (in the order printed).
+    pub(crate) async fn documents_with_items(
+        &self,
+        rows: Vec<documents::Model>,
+    ) -> Result<Vec<Document>, StoreError> {
+        if rows.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut items: BTreeMap<i64, Vec<ReviewItemCode>> = BTreeMap::new();
+        for row in document_items::Entity::find()
+            .filter(document_items::Column::DocumentId.is_in(ids))
+            .order_by_asc(document_items::Column::DocumentId)
+            .order_by_asc(document_items::Column::Position)
+            .all(&self.tx)
+            .await
+            .map_err(store_error)?
+        {
+            items
+                .entry(row.document_id)
+                .or_default()
+                .push(code(&row.item_code)?);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let listed = items.remove(&row.id).unwrap_or_default();
+                document_from_row(row, listed)
+            })
+            .collect()
+    }
+
+    async fn one_document(
+        &self,
+        filter: sea_orm::sea_query::SimpleExpr,
+    ) -> Result<Option<Document>, StoreError> {
+        let rows = documents::Entity::find()
+            .filter(filter)
+            .all(&self.tx)
+            .await
+            .map_err(store_error)?;
+        Ok(self.documents_with_items(rows).await?.into_iter().next())
+    }
+
     async fn courses_by_ids(&self, ids: Vec<i64>) -> Result<Vec<TrainingCourse>, StoreError> {
         if ids.is_empty() {
             return Ok(vec![]);
@@ -1106,6 +1200,121 @@ impl RegisterTx for StoreTx {
             return Err(StoreError::Conflict(Conflict::Stale(DomainEntity::Account)));
         }
         Ok(account.version + 1)
+    }
+
+    async fn documents_of(&mut self, person: PersonId) -> Result<Vec<Document>, StoreError> {
+        let rows = documents::Entity::find()
+            .filter(documents::Column::PersonId.eq(person.get()))
+            .order_by_asc(documents::Column::Id)
+            .all(&self.tx)
+            .await
+            .map_err(store_error)?;
+        self.documents_with_items(rows).await
+    }
+
+    async fn document(&mut self, id: DocumentId) -> Result<Option<Document>, StoreError> {
+        self.one_document(documents::Column::Id.eq(id.get())).await
+    }
+
+    async fn document_by_token(
+        &mut self,
+        token: &VerificationToken,
+    ) -> Result<Option<Document>, StoreError> {
+        self.one_document(documents::Column::Token.eq(token.as_str()))
+            .await
+    }
+
+    async fn document_by_code(
+        &mut self,
+        code: &VerificationCode,
+    ) -> Result<Option<Document>, StoreError> {
+        self.one_document(documents::Column::Code.eq(code.as_str()))
+            .await
+    }
+
+    async fn insert_document(&mut self, d: &NewDocument) -> Result<DocumentId, StoreError> {
+        let inserted = documents::Entity::insert(documents::ActiveModel {
+            id: NotSet,
+            kind: Set(d.kind.code().to_owned()),
+            person_id: Set(d.person.get()),
+            institution_id: Set(d.institution.map(InstitutionId::get)),
+            token: Set(d.token.as_str().to_owned()),
+            code: Set(d.code.as_str().to_owned()),
+            created_on: Set(d.created_on),
+            pass_list: Set(d.pass_list),
+            valid_until: Set(d.valid_until),
+            replaces_id: Set(d.replaces.map(DocumentId::get)),
+            mailed_on: Set(None),
+            tracking: Set(None),
+            voided_on: Set(None),
+            void_reason: Set(None),
+            version: Set(0),
+        })
+        .exec(&self.tx)
+        .await
+        .map_err(|e| {
+            unique_or(e, |constraint| {
+                if constraint.contains("one_pending") {
+                    StoreError::Conflict(Conflict::Stale(DomainEntity::Document))
+                } else {
+                    // A token or code drawn twice: run again with fresh keys.
+                    StoreError::Retry
+                }
+            })
+        })?;
+        let id = inserted.last_insert_id;
+        if !d.items.is_empty() {
+            let rows =
+                d.items
+                    .iter()
+                    .enumerate()
+                    .map(|(position, item)| document_items::ActiveModel {
+                        document_id: Set(id),
+                        item_code: Set(item.as_str().to_owned()),
+                        position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+                    });
+            document_items::Entity::insert_many(rows)
+                .exec(&self.tx)
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(DocumentId::new(id))
+    }
+
+    async fn update_document(&mut self, document: &Document) -> Result<i64, StoreError> {
+        let mailed = document.mailed.as_ref();
+        let result = documents::Entity::update_many()
+            .col_expr(
+                documents::Column::MailedOn,
+                Expr::value(mailed.map(|m| m.on)),
+            )
+            .col_expr(
+                documents::Column::Tracking,
+                Expr::value(mailed.map(|m| m.tracking.as_str().to_owned())),
+            )
+            .col_expr(
+                documents::Column::VoidedOn,
+                Expr::value(document.voided.map(|v| v.on)),
+            )
+            .col_expr(
+                documents::Column::VoidReason,
+                Expr::value(document.voided.map(|v| v.reason.code().to_owned())),
+            )
+            .col_expr(
+                documents::Column::Version,
+                Expr::col(documents::Column::Version).add(1),
+            )
+            .filter(documents::Column::Id.eq(document.id.get()))
+            .filter(documents::Column::Version.eq(document.version))
+            .exec(&self.tx)
+            .await
+            .map_err(store_error)?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::Conflict(Conflict::Stale(
+                DomainEntity::Document,
+            )));
+        }
+        Ok(document.version + 1)
     }
 
     async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {

@@ -154,6 +154,22 @@ fn examples() -> Vec<Violation> {
             max: "10".into(),
         },
         Violation::QualificationNumberRequired,
+        Violation::MailingAddressMissing {
+            name: "林建国".into(),
+        },
+        Violation::DocumentNotPending {
+            serial: "ZS00000012".into(),
+        },
+        Violation::DocumentNotIssued {
+            serial: "KP00000034".into(),
+        },
+        Violation::MailedInFuture("2026-12-01".into()),
+        Violation::MailedBeforeCreated {
+            serial: "KP00000034".into(),
+            created: "2026-11-20".into(),
+            mailed: "2026-11-19".into(),
+        },
+        Violation::NoDocuments,
     ]
 }
 
@@ -206,10 +222,16 @@ fn variant(v: &Violation) -> usize {
         Violation::UnknownPerson(_) => 44,
         Violation::DuplicateRow(_) => 45,
         Violation::ImportHeader(_) => 46,
+        Violation::MailingAddressMissing { .. } => 47,
+        Violation::DocumentNotPending { .. } => 48,
+        Violation::DocumentNotIssued { .. } => 49,
+        Violation::MailedInFuture(_) => 50,
+        Violation::MailedBeforeCreated { .. } => 51,
+        Violation::NoDocuments => 52,
     }
 }
 
-const VARIANTS: usize = 47;
+const VARIANTS: usize = 53;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

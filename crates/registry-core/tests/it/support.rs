@@ -44,6 +44,7 @@ pub(crate) struct World {
     pub(crate) catalogue: ReviewItemCatalogue,
     pub(crate) calendar: WorkCalendar,
     pub(crate) today: Date,
+    pub(crate) entropy: registry_core::memory::SequenceEntropy,
     people: u16,
     institutions: u32,
 }
@@ -56,6 +57,7 @@ impl World {
             catalogue: registry_core::fixtures::review_items().unwrap(),
             calendar: registry_core::fixtures::calendar().unwrap(),
             today: date("2026-11-26"),
+            entropy: registry_core::memory::SequenceEntropy::new(7),
             people: 0,
             institutions: 0,
         };
@@ -92,6 +94,7 @@ impl World {
             actor,
             catalogue: &self.catalogue,
             calendar: &self.calendar,
+            entropy: &self.entropy,
         };
         block_on(execute(&self.register, &ctx, &use_case))
     }
@@ -162,6 +165,29 @@ impl World {
         })
         .unwrap()
         .person
+    }
+
+    /// The same person passes `items` in a later exam.
+    pub(crate) fn person_again(&self, person: PersonId, items: &[&str], exam: &str) {
+        let (id, name) = block_on(async {
+            use registry_core::ports::{Register, RegisterTx};
+            let mut tx = self.register.begin().await.unwrap();
+            let p = tx.person(person).await.unwrap().unwrap();
+            (
+                p.resident_id.as_str().to_owned(),
+                p.name.as_str().to_owned(),
+            )
+        });
+        self.admin(RecordExamResult {
+            form: ExamResultForm {
+                resident_id: id,
+                name,
+                items: items.iter().map(|s| s.to_string()).collect(),
+                exam_date: exam.into(),
+                published_on: exam.into(),
+            },
+        })
+        .unwrap();
     }
 
     pub(crate) fn employ(

@@ -585,6 +585,7 @@ fn a_concurrent_taker_is_retried_and_then_refused() {
         },
         catalogue: &world.catalogue,
         calendar: &world.calendar,
+        entropy: &world.entropy,
     };
     let employ = |id: InstitutionId| EmployItems {
         institution: id,

@@ -123,6 +123,7 @@ async fn state_run<U: registry_core::usecases::UseCase>(
         actor,
         catalogue: &state.catalogue,
         calendar: &state.calendar,
+        entropy: &registry_http::secrets::OsEntropy,
     };
     registry_core::usecases::execute(&state.store, &ctx, &use_case)
         .await

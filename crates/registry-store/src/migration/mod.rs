@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 mod m20261126_000001_schema;
 mod m20261126_000002_reference_data;
 mod m20261127_000003_access;
+mod m20261127_000004_documents;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_schema::Migration),
             Box::new(m20261126_000002_reference_data::Migration),
             Box::new(m20261127_000003_access::Migration),
+            Box::new(m20261127_000004_documents::Migration),
         ]
     }
 }

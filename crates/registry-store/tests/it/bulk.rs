@@ -81,8 +81,14 @@ async fn a_bulk_load_writes_everything_with_numbers(db: TestDb) {
         )],
     };
     // Already one registered person this year: the load continues the counter.
-    let existing = person(store, &resident_id(1, "1970-01-01"), "甲", &["DT-ZZ"]).await;
     let mut tx = store.begin().await.unwrap();
+    let existing = tx
+        .insert_person(
+            &PersonName::parse("甲").unwrap(),
+            &resident_id(1, "1970-01-01"),
+        )
+        .await
+        .unwrap();
     tx.assign_registration_number(existing, 2025).await.unwrap();
     tx.commit().await.unwrap();
 
@@ -136,10 +142,16 @@ async fn a_bulk_load_writes_everything_with_numbers(db: TestDb) {
     );
     // Rows written after the load get fresh ids.
     drop(tx);
-    let after = person(store, &resident_id(5, "1970-01-01"), "戊", &["DT-ZZ"]).await;
+    let mut tx = store.begin().await.unwrap();
+    let after = tx
+        .insert_person(
+            &PersonName::parse("戊").unwrap(),
+            &resident_id(5, "1970-01-01"),
+        )
+        .await
+        .unwrap();
     assert!(after.get() > fourth.id.get());
     // The number counter continues after the load's block.
-    let mut tx = store.begin().await.unwrap();
     assert_eq!(
         tx.assign_registration_number(after, 2025)
             .await

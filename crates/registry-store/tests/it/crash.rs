@@ -48,7 +48,13 @@ async fn counts(url: &str) -> Vec<i64> {
     let connection = Database::connect(url).await.unwrap();
     let backend = connection.get_database_backend();
     let mut out = Vec::new();
-    for table in ["audit_log", "registrations", "registration_serials"] {
+    for table in [
+        "audit_log",
+        "registrations",
+        "registration_serials",
+        "documents",
+        "document_items",
+    ] {
         let row = connection
             .query_one_raw(Statement::from_string(
                 backend,
@@ -93,6 +99,14 @@ async fn parent(test_name: &str, db: TestDb) {
     fill_in(store, person, a).await;
     let url = db.url.to_string();
     let before = counts(&url).await;
+    let number = {
+        let mut tx = store.begin().await.unwrap();
+        tx.person(person)
+            .await
+            .unwrap()
+            .unwrap()
+            .registration_number
+    };
 
     let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
         .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
@@ -130,7 +144,7 @@ async fn parent(test_name: &str, db: TestDb) {
             .unwrap()
             .unwrap()
             .registration_number,
-        None
+        number
     );
     drop(tx);
     if url.starts_with("sqlite") {

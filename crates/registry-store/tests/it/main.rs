@@ -6,6 +6,7 @@ mod bulk;
 mod concurrency;
 mod contract;
 mod crash;
+mod documents;
 mod queries;
 mod support;
 

@@ -174,11 +174,13 @@ pub(crate) async fn run<R: Register, U: UseCase>(
     actor: Actor,
     use_case: U,
 ) -> Result<U::Output, UseCaseError> {
+    static ENTROPY: OnceLock<registry_core::memory::SequenceEntropy> = OnceLock::new();
     let ctx = Context {
         now: at(today),
         actor,
         catalogue: catalogue(),
         calendar: calendar(),
+        entropy: ENTROPY.get_or_init(|| registry_core::memory::SequenceEntropy::new(11)),
     };
     execute(register, &ctx, &use_case).await
 }
@@ -453,6 +455,12 @@ mod faulty {
         read!(account_of_institution(institution: InstitutionId) -> Option<Account>);
         write!(insert_account(username: &Username, role: Role, password: &PasswordHash, must_change_password: bool) -> AccountId);
         write!(update_account(account: &Account) -> i64);
+        read!(documents_of(person: PersonId) -> Vec<registry_core::document::Document>);
+        read!(document(id: registry_core::ids::DocumentId) -> Option<registry_core::document::Document>);
+        read!(document_by_token(token: &registry_core::document::VerificationToken) -> Option<registry_core::document::Document>);
+        read!(document_by_code(code: &registry_core::document::VerificationCode) -> Option<registry_core::document::Document>);
+        write!(insert_document(document: &registry_core::document::NewDocument) -> registry_core::ids::DocumentId);
+        write!(update_document(document: &registry_core::document::Document) -> i64);
         write!(audit(record: &AuditRecord) -> ());
     }
 
@@ -465,4 +473,25 @@ mod faulty {
             }
         }
     }
+}
+
+/// `institution` registers `items` of `person` today.
+pub(crate) async fn register<R: Register>(
+    register: &R,
+    institution: InstitutionId,
+    person: PersonId,
+    items: &[&str],
+) {
+    run(
+        register,
+        date(TODAY),
+        institution_actor(institution),
+        registry_core::usecases::RegisterItems {
+            institution,
+            person,
+            items: items.iter().map(|s| s.to_string()).collect(),
+        },
+    )
+    .await
+    .unwrap();
 }

@@ -1,0 +1,434 @@
+//! The use cases of certificates and cards: new editions when what a document must show
+//! changes, marking editions as mailed, and replacing a lost one. The rules of editions are
+//! in [`crate::document`].
+
+use time::Date;
+
+use super::{Context, UseCaseError, existing_person, reject_if_any};
+use crate::date::{format_date, parse_date};
+use crate::document::{
+    CODE_BYTES, Document, DocumentKind, Mailing, NewDocument, TOKEN_BYTES, VerificationCode,
+    VerificationToken, VoidReason, Voiding, card_contents, certificate_contents,
+};
+use crate::ids::{DocumentId, InstitutionId, PersonId};
+use crate::ports::{Entity, RegisterTx, Snapshot};
+use crate::text::{Text, TextProblem};
+use crate::violation::Violation;
+
+fn keys(ctx: &Context<'_>) -> (VerificationToken, VerificationCode) {
+    let mut token = [0u8; TOKEN_BYTES];
+    let mut code = [0u8; CODE_BYTES];
+    ctx.entropy.fill(&mut token);
+    ctx.entropy.fill(&mut code);
+    (
+        VerificationToken::from_entropy(token),
+        VerificationCode::from_entropy(code),
+    )
+}
+
+fn snapshot(d: &Document) -> Snapshot {
+    Snapshot::default()
+        .with("serial", d.serial())
+        .with("kind", d.details.kind.code())
+        .with(
+            "institution",
+            d.details
+                .institution
+                .map(|i| i.to_string())
+                .unwrap_or_default(),
+        )
+        .with(
+            "items",
+            d.details
+                .items
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .with(
+            "valid_until",
+            d.details.valid_until.map(format_date).unwrap_or_default(),
+        )
+        .with("state", d.state_label())
+        .with(
+            "mailed",
+            d.mailed
+                .as_ref()
+                .map(|m| format!("{} {}", format_date(m.on), m.tracking))
+                .unwrap_or_default(),
+        )
+        .with(
+            "void",
+            d.voided.map(|v| v.reason.code()).unwrap_or_default(),
+        )
+}
+
+async fn void<T: RegisterTx>(
+    ctx: &Context<'_>,
+    tx: &mut T,
+    mut document: Document,
+    reason: VoidReason,
+) -> Result<(), UseCaseError> {
+    let before = snapshot(&document);
+    document.voided = Some(Voiding {
+        on: ctx.today(),
+        reason,
+    });
+    tx.update_document(&document).await?;
+    tx.audit(&ctx.audit(
+        "document.void",
+        Entity::Document,
+        document.id.get(),
+        Some(document.details.person),
+        Some(before),
+        Some(snapshot(&document)),
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Adds an edition after voiding the pending editions of its series it overtakes.
+async fn add_edition<T: RegisterTx>(
+    ctx: &Context<'_>,
+    tx: &mut T,
+    series: &[Document],
+    details: NewDocument,
+) -> Result<DocumentId, UseCaseError> {
+    for pending in series.iter().filter(|d| d.is_pending()) {
+        void(ctx, tx, pending.clone(), VoidReason::Superseded).await?;
+    }
+    let id = tx.insert_document(&details).await?;
+    let document = Document {
+        id,
+        details,
+        mailed: None,
+        voided: None,
+        version: 0,
+    };
+    tx.audit(&ctx.audit(
+        "document.create",
+        Entity::Document,
+        id.get(),
+        Some(document.details.person),
+        None,
+        Some(snapshot(&document)),
+    ))
+    .await?;
+    Ok(id)
+}
+
+fn series_of(
+    documents: Vec<Document>,
+    kind: DocumentKind,
+    institution: Option<InstitutionId>,
+) -> Vec<Document> {
+    documents
+        .into_iter()
+        .filter(|d| {
+            d.details.kind == kind && d.details.institution == institution && d.voided.is_none()
+        })
+        .collect()
+}
+
+/// After a pass list: a new certificate edition if the person's qualifications changed,
+/// due the policy's working days after `published_on`. The person gets their registration
+/// number now (printed on the certificate; kept for life).
+pub(super) async fn refresh_certificate<T: RegisterTx>(
+    ctx: &Context<'_>,
+    tx: &mut T,
+    person: PersonId,
+    published_on: Date,
+) -> Result<Option<DocumentId>, UseCaseError> {
+    let qualifications = tx.qualifications(person).await?;
+    let items = certificate_contents(ctx.catalogue, &qualifications);
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let series = series_of(
+        tx.documents_of(person).await?,
+        DocumentKind::Certificate,
+        None,
+    );
+    if series
+        .iter()
+        .max_by_key(|d| d.id)
+        .is_some_and(|latest| latest.details.items == items)
+    {
+        return Ok(None);
+    }
+    let cycles = tx.cycles().await?;
+    let year = u16::try_from(ctx.today().year()).unwrap_or(2000);
+    tx.assign_registration_number(person, year).await?;
+    let (token, code) = keys(ctx);
+    let details = NewDocument {
+        kind: DocumentKind::Certificate,
+        person,
+        institution: None,
+        items,
+        token,
+        code,
+        created_on: ctx.today(),
+        pass_list: Some(published_on),
+        valid_until: cycles.at(published_on).map(|c| c.end()),
+        replaces: None,
+    };
+    add_edition(ctx, tx, &series, details).await.map(Some)
+}
+
+/// After a registration or a release at `institution`: a new card edition if what the
+/// card must show changed (items or validity); if nothing is registered there any more,
+/// a pending card is withdrawn.
+pub(super) async fn refresh_card<T: RegisterTx>(
+    ctx: &Context<'_>,
+    tx: &mut T,
+    person: PersonId,
+    institution: InstitutionId,
+) -> Result<Option<DocumentId>, UseCaseError> {
+    let today = ctx.today();
+    let holdings = tx.holdings_of(person).await?;
+    let (items, valid_until) = card_contents(ctx.catalogue, &holdings, institution, today);
+    let series = series_of(
+        tx.documents_of(person).await?,
+        DocumentKind::Card,
+        Some(institution),
+    );
+    if items.is_empty() {
+        for pending in series.into_iter().filter(Document::is_pending) {
+            void(ctx, tx, pending, VoidReason::Withdrawn).await?;
+        }
+        return Ok(None);
+    }
+    if series.iter().max_by_key(|d| d.id).is_some_and(|latest| {
+        latest.details.items == items && latest.details.valid_until == valid_until
+    }) {
+        return Ok(None);
+    }
+    let (token, code) = keys(ctx);
+    let details = NewDocument {
+        kind: DocumentKind::Card,
+        person,
+        institution: Some(institution),
+        items,
+        token,
+        code,
+        created_on: today,
+        pass_list: None,
+        valid_until,
+        replaces: None,
+    };
+    add_edition(ctx, tx, &series, details).await.map(Some)
+}
+
+/// Marks pending editions as mailed on a day with a tracking number (one parcel may hold
+/// several cards of an institution). A certificate goes to the person, so it cannot be
+/// marked mailed while their mailing address is incomplete. Mailing an edition voids the
+/// earlier issued editions of its series. Every problem with every document is reported
+/// together, and then nothing is marked.
+#[derive(Debug, Clone)]
+pub struct MarkMailed {
+    /// The editions.
+    pub documents: Vec<DocumentId>,
+    /// 寄出日期, `YYYY-MM-DD`.
+    pub on: String,
+    /// 快递单号
+    pub tracking: String,
+}
+
+impl super::UseCase for MarkMailed {
+    type Output = usize;
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<usize, UseCaseError> {
+        let today = ctx.today();
+        let mut problems = Vec::new();
+        if self.documents.is_empty() {
+            problems.push(Violation::NoDocuments);
+        }
+        let on = match parse_date(&self.on) {
+            Ok(on) if on > today => {
+                problems.push(Violation::MailedInFuture(format_date(on)));
+                None
+            }
+            Ok(on) => Some(on),
+            Err(_) if self.on.trim().is_empty() => {
+                problems.push(Violation::Missing {
+                    field: "on",
+                    label: "寄出日期",
+                });
+                None
+            }
+            Err(e) => {
+                problems.push(Violation::Date(e));
+                None
+            }
+        };
+        let tracking = match Text::parse(&self.tracking, 40) {
+            Ok(t) => Some(t),
+            Err(TextProblem::Empty) => {
+                problems.push(Violation::Missing {
+                    field: "tracking",
+                    label: "快递单号",
+                });
+                None
+            }
+            Err(TextProblem::TooLong { max }) => {
+                problems.push(Violation::TooLong {
+                    field: "tracking",
+                    label: "快递单号",
+                    max,
+                });
+                None
+            }
+            Err(TextProblem::ControlCharacter) => {
+                problems.push(Violation::BadCharacter {
+                    field: "tracking",
+                    label: "快递单号",
+                });
+                None
+            }
+        };
+        let mut ids = self.documents.clone();
+        ids.sort();
+        ids.dedup();
+        let mut found = Vec::new();
+        for id in ids {
+            let document = tx
+                .document(id)
+                .await?
+                .ok_or(UseCaseError::NotFound(Entity::Document))?;
+            if !document.is_pending() {
+                problems.push(Violation::DocumentNotPending {
+                    serial: document.serial(),
+                });
+            } else if let Some(on) = on
+                && on < document.details.created_on
+            {
+                problems.push(Violation::MailedBeforeCreated {
+                    serial: document.serial(),
+                    created: format_date(document.details.created_on),
+                    mailed: format_date(on),
+                });
+            }
+            let person = existing_person(tx, document.details.person).await?;
+            if document.details.kind == DocumentKind::Certificate
+                && (person.details.mailing_address().is_none()
+                    || person.details.postcode().is_none())
+            {
+                problems.push(Violation::MailingAddressMissing {
+                    name: person.name.as_str().to_owned(),
+                });
+            }
+            found.push(document);
+        }
+        reject_if_any(problems)?;
+        let (Some(on), Some(tracking)) = (on, tracking) else {
+            return Err(UseCaseError::Unexpected("validated above".into()));
+        };
+        let count = found.len();
+        for mut document in found {
+            let before = snapshot(&document);
+            document.mailed = Some(Mailing {
+                on,
+                tracking: tracking.clone(),
+            });
+            document.version = tx.update_document(&document).await?;
+            tx.audit(&ctx.audit(
+                "document.mail",
+                Entity::Document,
+                document.id.get(),
+                Some(document.details.person),
+                Some(before),
+                Some(snapshot(&document)),
+            ))
+            .await?;
+            // The earlier issued editions of the series stop verifying.
+            let earlier: Vec<Document> = tx
+                .documents_of(document.details.person)
+                .await?
+                .into_iter()
+                .filter(|d| {
+                    d.series() == document.series()
+                        && d.id < document.id
+                        && d.voided.is_none()
+                        && d.mailed.is_some()
+                })
+                .collect();
+            for old in earlier {
+                void(ctx, tx, old, VoidReason::Superseded).await?;
+            }
+        }
+        Ok(count)
+    }
+}
+
+/// Replaces a lost document (第十八条): the issued edition is void at once and stops
+/// verifying; a new edition with the same contents and new keys waits to be issued, due
+/// the policy's working days from today. An institution may report the card of its own
+/// institution, or the certificate of a person it employs; the association any document.
+#[derive(Debug, Clone)]
+pub struct ReplaceDocument {
+    /// The lost edition.
+    pub document: DocumentId,
+    /// The institution reporting it, from the session; `None` for the association.
+    pub institution: Option<InstitutionId>,
+}
+
+impl super::UseCase for ReplaceDocument {
+    type Output = DocumentId;
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<DocumentId, UseCaseError> {
+        let today = ctx.today();
+        let lost = tx
+            .document(self.document)
+            .await?
+            .ok_or(UseCaseError::NotFound(Entity::Document))?;
+        existing_person(tx, lost.details.person).await?;
+        if let Some(institution) = self.institution {
+            let visible = match lost.details.kind {
+                DocumentKind::Card => lost.details.institution == Some(institution),
+                DocumentKind::Certificate => tx
+                    .holdings_of(lost.details.person)
+                    .await?
+                    .iter()
+                    .any(|h| h.institution == institution && h.state.is_active()),
+            };
+            if !visible {
+                return Err(UseCaseError::NotFound(Entity::Document));
+            }
+        }
+        if lost.voided.is_some() || lost.mailed.is_none() {
+            return Err(Violation::DocumentNotIssued {
+                serial: lost.serial(),
+            }
+            .into());
+        }
+        let series = series_of(
+            tx.documents_of(lost.details.person).await?,
+            lost.details.kind,
+            lost.details.institution,
+        );
+        void(ctx, tx, lost.clone(), VoidReason::Lost).await?;
+        // A newer edition already waiting to be issued replaces it.
+        if let Some(pending) = series.iter().find(|d| d.is_pending()) {
+            return Ok(pending.id);
+        }
+        let (token, code) = keys(ctx);
+        let details = NewDocument {
+            token,
+            code,
+            created_on: today,
+            replaces: Some(lost.id),
+            ..lost.details.clone()
+        };
+        let others: Vec<Document> = series.into_iter().filter(|d| d.id != lost.id).collect();
+        add_edition(ctx, tx, &others, details).await
+    }
+}
