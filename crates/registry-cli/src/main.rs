@@ -131,6 +131,15 @@ struct ServeArgs {
         hide_env_values = true
     )]
     trusted_proxy: Option<std::net::IpAddr>,
+    /// The site's public address (such as https://registry.example.cn), printed in the
+    /// QR codes of certificates and cards. Without it, the address the request came to.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "REGISTRY_PUBLIC_URL",
+        hide_env_values = true
+    )]
+    public_url: Option<String>,
     /// Load the demo register into an empty database before serving.
     #[arg(long)]
     demo: bool,
@@ -276,6 +285,10 @@ fn serve(args: &ServeArgs) -> ExitCode {
     let config = registry_http::Config {
         secure_cookies: args.secure_cookies,
         trusted_proxy: args.trusted_proxy,
+        public_url: args
+            .public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_owned()),
         ..registry_http::Config::default()
     };
     runtime.block_on(async move {

@@ -32,6 +32,7 @@ use time::OffsetDateTime;
 
 mod api;
 pub mod demo;
+mod documents;
 mod errors;
 mod pages;
 pub mod secrets;
@@ -65,7 +66,13 @@ pub struct Config {
     pub lockout: LockoutPolicy,
     /// A reverse proxy whose `X-Forwarded-For` names the client; nobody else's is trusted.
     pub trusted_proxy: Option<IpAddr>,
+    /// The site's public address, without a trailing slash, for the verification
+    /// addresses printed on documents; `None`: the address of the request.
+    pub public_url: Option<String>,
 }
+
+/// The issuer printed on documents and shown in the footer.
+pub const ASSOCIATION_NAME: &str = "中国特种设备鉴定评审促进会";
 
 /// What every request may use.
 #[derive(Clone)]

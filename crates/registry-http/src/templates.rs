@@ -449,6 +449,8 @@ pub(crate) struct AssociationPerson {
     pub(crate) assessment_items: Vec<(String, String)>,
     pub(crate) assessment_errors: Vec<String>,
     pub(crate) assessment_notice: Option<String>,
+    /// Every edition of the person's certificate and cards.
+    pub(crate) documents: Vec<DocumentRow>,
 }
 
 /// A person's continuing education and whether each item can be renewed.
@@ -592,4 +594,87 @@ pub(crate) struct InstitutionExpiring {
 pub(crate) struct InstitutionAssessments {
     pub(crate) layout: Layout,
     pub(crate) rows: Vec<(String, AssessmentRow)>,
+}
+
+/// One edition of a certificate or card in a list.
+#[derive(Debug, Clone)]
+pub(crate) struct DocumentRow {
+    pub(crate) id: i64,
+    pub(crate) serial: String,
+    pub(crate) name: String,
+    pub(crate) person_link: Option<String>,
+    pub(crate) institution: String,
+    pub(crate) items: String,
+    /// What its deadline counts from: the pass list, or the day it was made.
+    pub(crate) basis: String,
+    pub(crate) due: String,
+    pub(crate) overdue: bool,
+    pub(crate) state: &'static str,
+    pub(crate) state_code: &'static str,
+    pub(crate) mailed: Option<String>,
+    pub(crate) void: Option<String>,
+    /// Why it cannot be issued now.
+    pub(crate) blocked: Option<String>,
+    pub(crate) pending: bool,
+    pub(crate) pdf: Option<String>,
+    pub(crate) replace_action: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "association_documents.html")]
+pub(crate) struct AssociationDocuments {
+    pub(crate) layout: Layout,
+    pub(crate) title: &'static str,
+    pub(crate) summary: String,
+    pub(crate) explanation: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) back: String,
+    pub(crate) filter_label: &'static str,
+    pub(crate) filter_name: &'static str,
+    pub(crate) filter_value: String,
+    pub(crate) filter_options: Vec<(String, String)>,
+    pub(crate) show: String,
+    pub(crate) batch_pdf: Option<String>,
+    pub(crate) batch_label: &'static str,
+    pub(crate) documents: Vec<DocumentRow>,
+    pub(crate) selectable: bool,
+    pub(crate) show_institution: bool,
+    pub(crate) today: String,
+    pub(crate) errors: Vec<String>,
+    pub(crate) notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "institution_documents.html")]
+pub(crate) struct InstitutionDocuments {
+    pub(crate) layout: Layout,
+    pub(crate) cards: Vec<DocumentRow>,
+    pub(crate) certificates: Vec<DocumentRow>,
+    pub(crate) errors: Vec<String>,
+    pub(crate) notice: Option<String>,
+}
+
+/// What the verification page found.
+#[derive(Debug, Clone)]
+pub(crate) struct VerifyResult {
+    pub(crate) valid: bool,
+    pub(crate) findings: Vec<String>,
+    pub(crate) kind: &'static str,
+    pub(crate) serial: String,
+    pub(crate) name: String,
+    pub(crate) number: String,
+    pub(crate) institution: Option<String>,
+    pub(crate) valid_until: String,
+    pub(crate) checked_at: String,
+    /// (item name, valid, valid until)
+    pub(crate) items: Vec<(String, bool, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+pub(crate) struct VerifyPage {
+    pub(crate) layout: Layout,
+    pub(crate) code: String,
+    pub(crate) error: Option<String>,
+    pub(crate) result: Option<VerifyResult>,
 }

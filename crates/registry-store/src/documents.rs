@@ -37,6 +37,8 @@ pub struct DocumentFilter {
     pub pass_list: Option<Date>,
     /// Exactly these editions.
     pub ids: Option<Vec<DocumentId>>,
+    /// Of the people this institution employs (any item not released).
+    pub employed_by: Option<InstitutionId>,
     /// At most this many, newest first (pending ones oldest first).
     pub limit: u64,
 }
@@ -86,6 +88,13 @@ impl Store {
         }
         if let Some(day) = filter.pass_list {
             find = find.filter(documents::Column::PassList.eq(day));
+        }
+        if let Some(institution) = filter.employed_by {
+            find = find.filter(Expr::cust_with_values(
+                "person_id IN (SELECT person_id FROM holdings \
+                 WHERE institution_id = ? AND state <> 'released')",
+                [institution.get()],
+            ));
         }
         if let Some(ids) = &filter.ids {
             find = find.filter(documents::Column::Id.is_in(ids.iter().map(|d| d.get())));

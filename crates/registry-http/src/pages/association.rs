@@ -762,8 +762,12 @@ async fn file_page(
     let (renewal, assessments) = super::education::renewal_view(state, person, &codes)
         .await
         .map_err(|e| store_failure(req, &e))?;
+    let documents = super::documents::person_documents(state, person)
+        .await
+        .map_err(|e| store_failure(req, &e))?;
     let p = &history.person;
     Ok(AssociationPerson {
+        documents,
         renewal,
         assessments,
         assessment_action: format!("/association/people/{id}/assessments"),

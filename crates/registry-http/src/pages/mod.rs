@@ -14,6 +14,7 @@ use crate::web::{Csrf, Visitor};
 
 mod association;
 pub(crate) mod auth;
+mod documents;
 mod education;
 pub(crate) mod institution;
 mod public;
@@ -112,6 +113,39 @@ pub(crate) fn routes() -> Route {
             "/institution/people/:id/assessments",
             post(education::institution_records_assessment),
         )
+        .at(
+            "/association/certificates",
+            get(documents::certificate_list),
+        )
+        .at(
+            "/association/certificates/mailed",
+            post(documents::certificates_mailed),
+        )
+        .at(
+            "/association/certificates/pdf",
+            get(documents::certificates_pdf),
+        )
+        .at("/association/cards", get(documents::card_list))
+        .at("/association/cards/mailed", post(documents::cards_mailed))
+        .at("/association/cards/pdf", get(documents::cards_pdf))
+        .at(
+            "/association/documents/:id/pdf",
+            get(documents::document_pdf),
+        )
+        .at(
+            "/association/documents/:id/replace",
+            post(documents::association_replace),
+        )
+        .at(
+            "/institution/documents",
+            get(documents::institution_documents),
+        )
+        .at(
+            "/institution/documents/:id/replace",
+            post(documents::institution_replace),
+        )
+        .at("/verify", get(documents::verify_form))
+        .at("/verify/:token", get(documents::verify_token))
         .at(
             "/association/exam-results",
             get(association::exam_form).post(association::record_exam),

@@ -1,0 +1,784 @@
+//! Certificates and cards: the association's lists of what is to be issued (with due
+//! dates, overdue ones marked, and why a certificate cannot go out yet), printing one or a
+//! batch as PDF, marking editions as mailed, replacing lost ones; the institution's view
+//! of its people's documents; the public verification page.
+
+use poem::http::StatusCode;
+use poem::web::{Path, Query};
+use poem::{Request, Response, handler};
+use registry_core::cycle::Cycles;
+use registry_core::date::{format_date, parse_date};
+use registry_core::document::{
+    Document, DocumentKind, VerificationCode, VerificationToken, verify,
+};
+use registry_core::ids::{DocumentId, InstitutionId};
+use registry_core::ports::{RegisterTx, StoreError};
+use registry_core::usecases::{MarkMailed, ReplaceDocument};
+use registry_store::documents::{DocumentFilter, DocumentListing};
+use serde::Deserialize;
+
+use super::{
+    Fields, actor_of, association_account, guard, institution_account, layout, redirect, state,
+};
+use crate::AppState;
+use crate::documents::{blocked, pdf_response, public_base, render};
+use crate::errors::{html, message_page, messages_of, status_of, store_failure};
+use crate::templates::{
+    AssociationDocuments, DocumentRow, InstitutionDocuments, VerifyPage, VerifyResult,
+};
+use crate::web::client_address;
+
+/// The most editions one list or one batch PDF holds.
+const LIST_LIMIT: u64 = 1000;
+
+async fn cycles(state: &AppState) -> Result<Cycles, StoreError> {
+    state.store.begin_read().await?.cycles().await
+}
+
+/// Where a row's links lead, by audience.
+#[derive(Clone, Copy)]
+enum Audience {
+    Association,
+    Institution,
+}
+
+fn row(
+    state: &AppState,
+    cycles: &Cycles,
+    listing: &DocumentListing,
+    audience: Audience,
+) -> DocumentRow {
+    let d = &listing.document;
+    let today = state.today();
+    let due = d.due_on(&state.calendar, cycles);
+    let basis = match (d.details.kind, d.details.pass_list, d.details.replaces) {
+        (DocumentKind::Certificate, Some(day), None) => {
+            format!("合格名单 {} 公布", format_date(day))
+        }
+        (_, _, Some(_)) => format!("{} 补发", format_date(d.details.created_on)),
+        _ => format!("{} 生成", format_date(d.details.created_on)),
+    };
+    let issued_valid = d.voided.is_none() && d.mailed.is_some();
+    let (person_link, pdf, replace_action) = match audience {
+        Audience::Association => (
+            Some(format!("/association/people/{}", d.details.person.get())),
+            d.voided
+                .is_none()
+                .then(|| format!("/association/documents/{}/pdf", d.id.get())),
+            issued_valid.then(|| format!("/association/documents/{}/replace", d.id.get())),
+        ),
+        Audience::Institution => (
+            Some(format!("/institution/people/{}", d.details.person.get())),
+            None,
+            issued_valid.then(|| format!("/institution/documents/{}/replace", d.id.get())),
+        ),
+    };
+    let (state_label, state_code) = match (&d.voided, &d.mailed) {
+        (Some(_), _) => ("已作废", "void"),
+        (None, Some(_)) => ("已寄出", "mailed"),
+        (None, None) => ("待发放", "pending"),
+    };
+    DocumentRow {
+        id: d.id.get(),
+        serial: d.serial(),
+        name: listing.person.name.as_str().to_owned(),
+        person_link,
+        institution: listing.institution_name.clone().unwrap_or_default(),
+        items: d
+            .details
+            .items
+            .iter()
+            .map(|i| state.catalogue.name_of(i))
+            .collect::<Vec<_>>()
+            .join("、"),
+        basis,
+        due: due.map_or_else(|| "（日历未覆盖，暂无法计算）".to_owned(), format_date),
+        overdue: d.is_overdue(due, today),
+        state: state_label,
+        state_code,
+        mailed: d
+            .mailed
+            .as_ref()
+            .map(|m| format!("{} 寄出，单号 {}", format_date(m.on), m.tracking)),
+        void: d
+            .voided
+            .map(|v| format!("{} 作废：{}", format_date(v.on), v.reason.label())),
+        blocked: if d.is_pending() {
+            blocked(listing)
+        } else {
+            None
+        },
+        pending: d.is_pending(),
+        pdf,
+        replace_action,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    pass_list: String,
+    #[serde(default)]
+    institution: String,
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    notice: String,
+}
+
+async fn list_page(
+    req: &Request,
+    kind: DocumentKind,
+    query: &ListQuery,
+    errors: Vec<String>,
+) -> Response {
+    let state = state(req);
+    let pending_only = query.show != "all";
+    let pass_list = parse_date(&query.pass_list).ok();
+    let institution = query
+        .institution
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .map(InstitutionId::new);
+    let filter = DocumentFilter {
+        kind: Some(kind),
+        pending_only,
+        pass_list: pass_list.filter(|_| kind == DocumentKind::Certificate),
+        institution: institution.filter(|_| kind == DocumentKind::Card),
+        limit: LIST_LIMIT,
+        ..DocumentFilter::default()
+    };
+    let (listings, cycles) = match (state.store.documents(&filter).await, cycles(state).await) {
+        (Ok(l), Ok(c)) => (l, c),
+        (Err(e), _) | (_, Err(e)) => return store_failure(req, &e),
+    };
+    let rows: Vec<DocumentRow> = listings
+        .iter()
+        .map(|l| row(state, &cycles, l, Audience::Association))
+        .collect();
+    let overdue = rows.iter().filter(|r| r.overdue).count();
+    let pending = rows.iter().filter(|r| r.pending).count();
+    let summary = if pending_only {
+        format!("待发放 {pending} 份，其中逾期 {overdue} 份")
+    } else {
+        format!("共 {} 份", rows.len())
+    };
+    let back = format!(
+        "{}?{}",
+        match kind {
+            DocumentKind::Certificate => "/association/certificates",
+            DocumentKind::Card => "/association/cards",
+        },
+        serde_urlencoded::to_string([
+            ("pass_list", query.pass_list.as_str()),
+            ("institution", query.institution.as_str()),
+            ("show", query.show.as_str()),
+        ])
+        .unwrap_or_default()
+    );
+    let notice = match query.notice.as_str() {
+        "" => None,
+        "replaced" => Some("已挂失：原证件作废，补发的新证件已列入待发放。".to_owned()),
+        n => Some(format!("已将 {n} 份证件标记为已寄出。")),
+    };
+    let page = match kind {
+        DocumentKind::Certificate => {
+            let lists = match state.store.pass_lists().await {
+                Ok(lists) => lists,
+                Err(e) => return store_failure(req, &e),
+            };
+            let options = lists
+                .iter()
+                .map(|l| {
+                    (
+                        format_date(l.published_on),
+                        format!(
+                            "{} 公布（{} 份，待发放 {} 份）",
+                            format_date(l.published_on),
+                            l.certificates,
+                            l.pending
+                        ),
+                    )
+                })
+                .collect();
+            AssociationDocuments {
+                layout: layout(req),
+                title: "资格证书",
+                summary,
+                explanation: "合格名单公布后，每人的资格证书应在规定的工作日内（默认20个工作日，按法定节假日和调休计算）寄给本人；通讯地址不完整的不能寄出。寄出后，同一人的旧版证书自动作废。",
+                path: "/association/certificates",
+                back,
+                filter_label: "合格名单",
+                filter_name: "pass_list",
+                filter_value: query.pass_list.clone(),
+                filter_options: options,
+                show: if pending_only { "pending" } else { "all" }.to_owned(),
+                batch_pdf: pass_list
+                    .map(|d| format!("/association/certificates/pdf?pass_list={}", format_date(d))),
+                batch_label: "打印该名单待发放的全部证书（PDF）",
+                documents: rows,
+                selectable: true,
+                show_institution: false,
+                today: format_date(state.today()),
+                errors,
+                notice,
+            }
+        }
+        DocumentKind::Card => {
+            let institutions = match state.store.institutions().await {
+                Ok(list) => list,
+                Err(e) => return store_failure(req, &e),
+            };
+            let options = institutions
+                .iter()
+                .map(|i| {
+                    (
+                        i.institution.id.get().to_string(),
+                        i.institution.details.name.as_str().to_owned(),
+                    )
+                })
+                .collect();
+            AssociationDocuments {
+                layout: layout(req),
+                title: "注册信息卡",
+                summary,
+                explanation: "注册成功后生成注册信息卡（每人每个机构一张），寄给所属机构转交本人。机构的注册项目变化时生成新卡；新卡寄出后旧卡作废。",
+                path: "/association/cards",
+                back,
+                filter_label: "机构",
+                filter_name: "institution",
+                filter_value: query.institution.clone(),
+                filter_options: options,
+                show: if pending_only { "pending" } else { "all" }.to_owned(),
+                batch_pdf: institution
+                    .map(|i| format!("/association/cards/pdf?institution={}", i.get())),
+                batch_label: "打印该机构待发放的全部注册信息卡（PDF）",
+                documents: rows,
+                selectable: true,
+                show_institution: true,
+                today: format_date(state.today()),
+                errors,
+                notice,
+            }
+        }
+    };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html(status, &page)
+}
+
+#[handler]
+pub(crate) async fn certificate_list(req: &Request, Query(query): Query<ListQuery>) -> Response {
+    let _ = guard!(association_account(req));
+    list_page(req, DocumentKind::Certificate, &query, vec![]).await
+}
+
+#[handler]
+pub(crate) async fn card_list(req: &Request, Query(query): Query<ListQuery>) -> Response {
+    let _ = guard!(association_account(req));
+    list_page(req, DocumentKind::Card, &query, vec![]).await
+}
+
+async fn mark_mailed(req: &Request, kind: DocumentKind, body: &str) -> Response {
+    let account = guard!(association_account(req));
+    let fields = Fields::parse(body);
+    let documents = fields
+        .all("documents")
+        .iter()
+        .filter_map(|id| id.parse().ok().map(DocumentId::new))
+        .collect();
+    let back = fields.get("back");
+    let back = if back.starts_with("/association/certificates?")
+        || back.starts_with("/association/cards?")
+    {
+        back
+    } else {
+        match kind {
+            DocumentKind::Certificate => "/association/certificates?".to_owned(),
+            DocumentKind::Card => "/association/cards?".to_owned(),
+        }
+    };
+    let outcome = state(req)
+        .run(
+            actor_of(&account),
+            &MarkMailed {
+                documents,
+                on: fields.get("on"),
+                tracking: fields.get("tracking"),
+            },
+        )
+        .await;
+    match outcome {
+        Ok(count) => redirect(&format!("{back}&notice={count}")),
+        Err(e) => {
+            let query: ListQuery = back
+                .split_once('?')
+                .and_then(|(_, q)| serde_urlencoded::from_str(q).ok())
+                .unwrap_or_default();
+            let mut page = list_page(req, kind, &query, messages_of(&e)).await;
+            page.set_status(status_of(&e));
+            page
+        }
+    }
+}
+
+#[handler]
+pub(crate) async fn certificates_mailed(req: &Request, body: String) -> Response {
+    mark_mailed(req, DocumentKind::Certificate, &body).await
+}
+
+#[handler]
+pub(crate) async fn cards_mailed(req: &Request, body: String) -> Response {
+    mark_mailed(req, DocumentKind::Card, &body).await
+}
+
+/// Renders on a blocking thread: subsetting the font and laying out pages is CPU work.
+async fn pdf(
+    req: &Request,
+    kind: DocumentKind,
+    listings: Vec<DocumentListing>,
+    file_name: String,
+) -> Response {
+    let state = state(req).clone();
+    let base = public_base(&state, req);
+    let rendered =
+        tokio::task::spawn_blocking(move || render(&state, &base, kind, &listings)).await;
+    match rendered {
+        Ok(Ok(bytes)) => pdf_response(bytes, &file_name),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "a PDF could not be made");
+            message_page(
+                layout(req),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "无法生成 PDF",
+                "无法生成 PDF，请稍后重试。",
+                None,
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the PDF task failed");
+            message_page(
+                layout(req),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "无法生成 PDF",
+                "无法生成 PDF，请稍后重试。",
+                None,
+            )
+        }
+    }
+}
+
+fn not_printable(req: &Request, message: &str) -> Response {
+    message_page(
+        layout(req),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "不能打印",
+        message,
+        Some(("/association/certificates", "返回资格证书")),
+    )
+}
+
+#[handler]
+pub(crate) async fn document_pdf(req: &Request, Path(id): Path<i64>) -> Response {
+    let _ = guard!(association_account(req));
+    let state = state(req);
+    let listings = match state
+        .store
+        .documents(&DocumentFilter {
+            ids: Some(vec![DocumentId::new(id)]),
+            limit: 1,
+            ..DocumentFilter::default()
+        })
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return store_failure(req, &e),
+    };
+    let Some(listing) = listings.into_iter().next() else {
+        return message_page(
+            layout(req),
+            StatusCode::NOT_FOUND,
+            "未找到",
+            "未找到该证件。",
+            Some(("/association", "返回工作台")),
+        );
+    };
+    if listing.document.voided.is_some() {
+        return not_printable(req, "该证件已作废，不能再打印。");
+    }
+    if let Some(reason) = blocked(&listing) {
+        return not_printable(req, &reason);
+    }
+    let kind = listing.document.details.kind;
+    let name = format!("{}.pdf", listing.document.serial());
+    pdf(req, kind, vec![listing], name).await
+}
+
+#[handler]
+pub(crate) async fn certificates_pdf(req: &Request, Query(query): Query<ListQuery>) -> Response {
+    let _ = guard!(association_account(req));
+    let Ok(day) = parse_date(&query.pass_list) else {
+        return not_printable(req, "请先选择合格名单。");
+    };
+    let listings = match state(req)
+        .store
+        .documents(&DocumentFilter {
+            kind: Some(DocumentKind::Certificate),
+            pending_only: true,
+            pass_list: Some(day),
+            limit: LIST_LIMIT,
+            ..DocumentFilter::default()
+        })
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return store_failure(req, &e),
+    };
+    // Certificates that cannot go out yet stay in the list, with the reason shown there.
+    let ready: Vec<DocumentListing> = listings
+        .into_iter()
+        .filter(|l| blocked(l).is_none())
+        .collect();
+    if ready.is_empty() {
+        return not_printable(
+            req,
+            "该名单没有可以发放的证书（均已寄出，或本人通讯地址不完整）。",
+        );
+    }
+    let name = format!("certificates-{}.pdf", format_date(day));
+    pdf(req, DocumentKind::Certificate, ready, name).await
+}
+
+#[handler]
+pub(crate) async fn cards_pdf(req: &Request, Query(query): Query<ListQuery>) -> Response {
+    let _ = guard!(association_account(req));
+    let Ok(id) = query.institution.trim().parse::<i64>() else {
+        return not_printable(req, "请先选择机构。");
+    };
+    let listings = match state(req)
+        .store
+        .documents(&DocumentFilter {
+            kind: Some(DocumentKind::Card),
+            pending_only: true,
+            institution: Some(InstitutionId::new(id)),
+            limit: LIST_LIMIT,
+            ..DocumentFilter::default()
+        })
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return store_failure(req, &e),
+    };
+    if listings.is_empty() {
+        return not_printable(req, "该机构没有待发放的注册信息卡。");
+    }
+    pdf(req, DocumentKind::Card, listings, format!("cards-{id}.pdf")).await
+}
+
+#[handler]
+pub(crate) async fn association_replace(req: &Request, Path(id): Path<i64>) -> Response {
+    let account = guard!(association_account(req));
+    let outcome = state(req)
+        .run(
+            actor_of(&account),
+            &ReplaceDocument {
+                document: DocumentId::new(id),
+                institution: None,
+            },
+        )
+        .await;
+    match outcome {
+        Ok(new) => {
+            let kind = match state(req).store.begin_read().await {
+                Ok(mut tx) => tx.document(new).await.ok().flatten(),
+                Err(_) => None,
+            }
+            .map_or(DocumentKind::Certificate, |d| d.details.kind);
+            let path = match kind {
+                DocumentKind::Certificate => "/association/certificates",
+                DocumentKind::Card => "/association/cards",
+            };
+            redirect(&format!("{path}?notice=replaced"))
+        }
+        Err(e) => message_page(
+            layout(req),
+            status_of(&e),
+            "不能挂失补发",
+            &messages_of(&e).join("；"),
+            Some(("/association/certificates", "返回资格证书")),
+        ),
+    }
+}
+
+async fn institution_page(
+    req: &Request,
+    institution: InstitutionId,
+    errors: Vec<String>,
+    notice: Option<String>,
+) -> Response {
+    let state = state(req);
+    let cards = state
+        .store
+        .documents(&DocumentFilter {
+            kind: Some(DocumentKind::Card),
+            institution: Some(institution),
+            limit: LIST_LIMIT,
+            ..DocumentFilter::default()
+        })
+        .await;
+    let certificates = state
+        .store
+        .documents(&DocumentFilter {
+            kind: Some(DocumentKind::Certificate),
+            employed_by: Some(institution),
+            limit: LIST_LIMIT,
+            ..DocumentFilter::default()
+        })
+        .await;
+    let (cards, certificates, cycles) = match (cards, certificates, cycles(state).await) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return store_failure(req, &e),
+    };
+    let audience = Audience::Institution;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html(
+        status,
+        &InstitutionDocuments {
+            layout: layout(req),
+            cards: cards
+                .iter()
+                .map(|l| row(state, &cycles, l, audience))
+                .collect(),
+            certificates: certificates
+                .iter()
+                .map(|l| row(state, &cycles, l, audience))
+                .collect(),
+            errors,
+            notice,
+        },
+    )
+}
+
+#[handler]
+pub(crate) async fn institution_documents(req: &Request) -> Response {
+    let (institution, _) = guard!(institution_account(req));
+    institution_page(req, institution, vec![], None).await
+}
+
+#[handler]
+pub(crate) async fn institution_replace(req: &Request, Path(id): Path<i64>) -> Response {
+    let (institution, account) = guard!(institution_account(req));
+    let outcome = state(req)
+        .run(
+            actor_of(&account),
+            &ReplaceDocument {
+                document: DocumentId::new(id),
+                institution: Some(institution),
+            },
+        )
+        .await;
+    match outcome {
+        Ok(_) => {
+            institution_page(
+                req,
+                institution,
+                vec![],
+                Some("已挂失：原证件立即作废，促进会将补发新证件。".to_owned()),
+            )
+            .await
+        }
+        Err(e) => {
+            let mut page = institution_page(req, institution, messages_of(&e), None).await;
+            page.set_status(status_of(&e));
+            page
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct VerifyQuery {
+    #[serde(default)]
+    code: String,
+}
+
+enum Lookup {
+    Token(VerificationToken),
+    Code(VerificationCode),
+}
+
+async fn verification(
+    req: &Request,
+    lookup: Option<Lookup>,
+    kind: &str,
+    typed: String,
+) -> Response {
+    if let Err(response) = super::public::rate_limit(req).await {
+        return response;
+    }
+    let state = state(req);
+    let client = client_address(req, state.config.trusted_proxy);
+    let now = state.clock.now();
+    let found = async {
+        let mut tx = state.store.begin_read().await?;
+        let document = match &lookup {
+            Some(Lookup::Token(t)) => tx.document_by_token(t).await?,
+            Some(Lookup::Code(c)) => tx.document_by_code(c).await?,
+            None => None,
+        };
+        let Some(document) = document else {
+            return Ok::<_, StoreError>(None);
+        };
+        let person = tx.person(document.details.person).await?;
+        let holdings = tx.holdings_of(document.details.person).await?;
+        let qualifications = tx.qualifications(document.details.person).await?;
+        let institution = match document.details.institution {
+            Some(id) => tx
+                .institution(id)
+                .await?
+                .map(|i| i.details.name.as_str().to_owned()),
+            None => None,
+        };
+        Ok(person.map(|p| (document, p, holdings, qualifications, institution)))
+    }
+    .await;
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => return store_failure(req, &e),
+    };
+    let Some((document, person, holdings, qualifications, institution)) = found else {
+        if let Err(e) = state
+            .store
+            .log_verification(now, None, kind, "unknown", &client)
+            .await
+        {
+            return store_failure(req, &e);
+        }
+        return html(
+            StatusCode::NOT_FOUND,
+            &VerifyPage {
+                layout: layout(req),
+                code: typed,
+                error: Some(
+                    "未找到该证件。请核对核验码（10位字母和数字）；仍未找到的，该证件不是本系统签发的。"
+                        .to_owned(),
+                ),
+                result: None,
+            },
+        );
+    };
+    let today = state.today();
+    let (findings, items) = verify(&document, &holdings, &qualifications, today);
+    let valid = findings.is_empty();
+    let outcome = if valid {
+        "valid"
+    } else {
+        findings.first().map_or("invalid", |f| f.code())
+    };
+    if let Err(e) = state
+        .store
+        .log_verification(now, Some(document.id), kind, outcome, &client)
+        .await
+    {
+        return store_failure(req, &e);
+    }
+    let result = VerifyResult {
+        valid,
+        findings: findings
+            .iter()
+            .map(|f| f.describe(&state.catalogue))
+            .collect(),
+        kind: document.details.kind.label(),
+        serial: document.serial(),
+        name: person.name.as_str().to_owned(),
+        number: person
+            .registration_number
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        institution,
+        valid_until: document
+            .details
+            .valid_until
+            .map_or_else(|| "—".to_owned(), format_date),
+        checked_at: now
+            .to_offset(registry_core::date::CHINA_STANDARD_TIME)
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]"
+            ))
+            .unwrap_or_default(),
+        items: items
+            .iter()
+            .map(|i| {
+                (
+                    state.catalogue.name_of(&i.item).to_owned(),
+                    i.valid,
+                    i.valid_until.map(format_date).unwrap_or_default(),
+                )
+            })
+            .collect(),
+    };
+    html(
+        StatusCode::OK,
+        &VerifyPage {
+            layout: layout(req),
+            code: typed,
+            error: None,
+            result: Some(result),
+        },
+    )
+}
+
+#[handler]
+pub(crate) async fn verify_form(req: &Request, Query(query): Query<VerifyQuery>) -> Response {
+    let typed = query.code.trim().to_owned();
+    if typed.is_empty() {
+        return html(
+            StatusCode::OK,
+            &VerifyPage {
+                layout: layout(req),
+                code: String::new(),
+                error: None,
+                result: None,
+            },
+        );
+    }
+    let lookup = VerificationCode::parse(&typed).map(Lookup::Code);
+    verification(req, lookup, "code", typed.chars().take(20).collect()).await
+}
+
+#[handler]
+pub(crate) async fn verify_token(req: &Request, Path(token): Path<String>) -> Response {
+    let lookup = VerificationToken::parse(&token).map(Lookup::Token);
+    verification(req, lookup, "token", String::new()).await
+}
+
+/// The editions of one person, for the association's person file.
+pub(crate) async fn person_documents(
+    state: &AppState,
+    person: registry_core::ids::PersonId,
+) -> Result<Vec<DocumentRow>, StoreError> {
+    let documents: Vec<Document> = state.store.begin_read().await?.documents_of(person).await?;
+    if documents.is_empty() {
+        return Ok(vec![]);
+    }
+    let listings = state
+        .store
+        .documents(&DocumentFilter {
+            ids: Some(documents.iter().map(|d| d.id).collect()),
+            limit: LIST_LIMIT,
+            ..DocumentFilter::default()
+        })
+        .await?;
+    let cycles = cycles(state).await?;
+    Ok(listings
+        .iter()
+        .map(|l| row(state, &cycles, l, Audience::Association))
+        .collect())
+}
