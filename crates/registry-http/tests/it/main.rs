@@ -2,6 +2,7 @@
 //! SQLite database), driven like a browser: cookies kept, CSRF tokens repeated.
 
 mod api;
+mod documents;
 mod education;
 mod flow;
 mod movement;

@@ -34,6 +34,7 @@ impl TestClock {
 
 pub(crate) struct Server {
     pub(crate) clock: TestClock,
+    pub(crate) store: Store,
     pub(crate) client: TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>,
     dir: std::path::PathBuf,
 }
@@ -101,7 +102,12 @@ impl Server {
         )
         .await;
         let client = TestClient::new(registry_http::app(state.clone()).map_to_response().boxed());
-        Server { clock, client, dir }
+        Server {
+            clock,
+            store: state.store.clone(),
+            client,
+            dir,
+        }
     }
 
     /// A new browser (its own cookies).
@@ -135,6 +141,8 @@ pub(crate) struct Page {
     pub(crate) location: Option<String>,
     pub(crate) headers: poem::http::HeaderMap,
     pub(crate) body: String,
+    /// The body as sent (a PDF is not text).
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Page {
@@ -215,12 +223,14 @@ impl Browser<'_> {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response.into_body().into_string().await.unwrap_or_default();
+        let bytes = response.into_body().into_vec().await.unwrap_or_default();
+        let body = String::from_utf8(bytes.clone()).unwrap_or_default();
         Page {
             status,
             location,
             headers,
             body,
+            bytes,
         }
     }
 

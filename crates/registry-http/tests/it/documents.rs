@@ -1,0 +1,393 @@
+//! Issue 7 through the web: certificates and cards made by pass lists and registrations,
+//! their due dates, the PDFs (read back with poppler's `pdftotext`, rasterised with
+//! `pdftoppm`; the files stay under `target/http-documents/`), marking mailed, and the
+//! public verification page for a valid, released, expired, replaced and unknown document.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use poem::http::StatusCode;
+use registry_core::ids::DocumentId;
+
+use crate::support::*;
+
+const JIA: (&str, &str) = ("jia", "Tezhong2026k");
+
+fn out_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/http-documents");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Saves a PDF response and returns its text.
+fn pdf_text(page: &Page, name: &str) -> String {
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.headers.get("content-type").unwrap(), "application/pdf");
+    assert!(page.bytes.starts_with(b"%PDF-"));
+    let path = out_dir().join(name);
+    std::fs::write(&path, &page.bytes).unwrap();
+    let out = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Rasterises page 1 to PNG beside the PDF and checks it holds ink.
+fn not_blank(name: &str) {
+    let path = out_dir().join(name);
+    let prefix = path.with_extension("");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&path)
+        .arg(&prefix)
+        .status()
+        .expect("pdftoppm (poppler-utils) is installed");
+    assert!(status.success());
+    let png = prefix.with_extension("png");
+    let size = std::fs::metadata(&png).unwrap().len();
+    // A blank A4 page at 60 dpi compresses to well under 2 KB.
+    assert!(size > 8_000, "{} is only {size} bytes", png.display());
+}
+
+/// The ids in the selection checkboxes of a list page, in order.
+fn selectable(page: &Page) -> Vec<String> {
+    page.body
+        .split("name=\"documents\" value=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// The row of a list that names `who`.
+fn row_of(page: &Page, who: &str) -> String {
+    page.body
+        .split("<tr>")
+        .find(|r| r.contains(who))
+        .unwrap_or_else(|| panic!("no row for {who}: {}", page.body))
+        .to_owned()
+}
+
+fn code_in(text: &str) -> String {
+    let at = text.find("核验码：").expect("a verification code") + "核验码：".len();
+    text[at..].chars().take(11).collect()
+}
+
+/// The first `XXXXX-XXXXX` short code in a text.
+fn short_code(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let ok = |c: &char| c.is_ascii_digit() || c.is_ascii_uppercase();
+    chars
+        .windows(11)
+        .find(|w| w[5] == '-' && w[..5].iter().all(ok) && w[6..].iter().all(ok))
+        .map(|w| w.iter().collect())
+        .expect("a short code")
+}
+
+fn token_in(text: &str) -> String {
+    let at = text.find("/verify/").expect("a verification address") + "/verify/".len();
+    text[at..].chars().take(26).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_are_listed_with_their_due_dates_and_printed() {
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    let autumn = resident_id(51, date(1970, 2, 2));
+    let winter = resident_id(52, date(1971, 3, 3));
+    exam_result(
+        &server,
+        "何评审",
+        &autumn,
+        &["RQ-ZZ", "GL-ZZ"],
+        "2024-09-20",
+    )
+    .await;
+    exam_result(&server, "吕评审", &winter, &["QP-CZ"], "2024-12-31").await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+
+    let list = admin.get("/association/certificates").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let he = row_of(&list, "何评审");
+    assert!(he.contains("合格名单 2024-09-20 公布"), "{he}");
+    assert!(he.contains("应于 2024-10-23 前发放（已逾期）"), "{he}");
+    assert!(he.contains("class=\"overdue\""), "{he}");
+    assert!(
+        he.contains("通讯地址或邮政编码未填写完整"),
+        "the reason it cannot go out: {he}"
+    );
+    assert!(row_of(&list, "吕评审").contains("应于 2025-02-05 前发放"));
+    assert!(list.has("待发放 2 份，其中逾期 2 份"), "{}", list.body);
+
+    // Not while the address is incomplete: neither printed nor marked mailed.
+    let id = he
+        .split("/association/documents/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let refused = admin.get(&format!("/association/documents/{id}/pdf")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.has("资格证书无法寄出"), "{}", refused.body);
+    let not_mailed = admin
+        .post(
+            "/association/certificates/mailed",
+            &[
+                ("documents", id.as_str()),
+                ("on", "2026-11-26"),
+                ("tracking", "SF100"),
+                ("back", "/association/certificates?show=pending"),
+            ],
+        )
+        .await;
+    assert_eq!(not_mailed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(not_mailed.has("何评审 的通讯地址"), "{}", not_mailed.body);
+
+    // Once the person has filled in their address, the certificate prints with the name,
+    // the registration number and every item, in Chinese.
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let (person, password) = add(&mut jia, "何评审", &autumn, &["RQ-ZZ"]).await;
+    let sex = registry_core::resident_id::ResidentId::parse_canonical(&autumn)
+        .unwrap()
+        .sex()
+        .label();
+    fill_in(&server, &person, jia_id, &password, sex).await;
+    let file = admin.get(&format!("/association/people/{person}")).await;
+    let number = file.between("注册号 ", "<").unwrap_or_default();
+    let number = if number.is_empty() {
+        file.between("<dt>注册号</dt><dd>", "</dd>").unwrap()
+    } else {
+        number
+    };
+    assert!(number.starts_with("JP2026"), "{number}");
+    let pdf = admin.get(&format!("/association/documents/{id}/pdf")).await;
+    let text = pdf_text(&pdf, "certificate.pdf");
+    for wanted in [
+        "鉴定评审人员资格证书",
+        "何评审",
+        number.as_str(),
+        "压力容器制造",
+        "锅炉制造",
+        "中国特种设备鉴定评审促进会",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing from\n{text}");
+    }
+    not_blank("certificate.pdf");
+
+    // The whole pass list in one PDF: only what can go out.
+    let batch = admin
+        .get("/association/certificates/pdf?pass_list=2024-09-20")
+        .await;
+    let text = pdf_text(&batch, "pass-list-2024-09-20.pdf");
+    assert!(
+        text.contains("何评审") && !text.contains("吕评审"),
+        "{text}"
+    );
+
+    // Marked mailed: it leaves the pending list and verifies as valid by its code.
+    let mailed = admin
+        .post(
+            "/association/certificates/mailed",
+            &[
+                ("documents", id.as_str()),
+                ("on", "2026-11-26"),
+                ("tracking", "SF100"),
+                ("back", "/association/certificates?show=pending"),
+            ],
+        )
+        .await;
+    assert_eq!(mailed.status, StatusCode::SEE_OTHER, "{}", mailed.body);
+    let after = admin.get(mailed.location.as_deref().unwrap()).await;
+    assert!(after.has("已将 1 份证件标记为已寄出"), "{}", after.body);
+    assert!(!after.has("何评审"), "{}", after.body);
+    let code = code_in(&pdf_text(&pdf, "certificate.pdf"));
+    let mut public = server.browser();
+    let checked = public
+        .get(&format!(
+            "/verify?{}",
+            query(&[("code", &code.to_lowercase())])
+        ))
+        .await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.body);
+    assert!(
+        checked.has("✓ 有效") && checked.has("何评审"),
+        "{}",
+        checked.body
+    );
+    assert!(!checked.has(&autumn), "no ID number on the public page");
+    let token = token_in(&pdf_text(&pdf, "certificate.pdf"));
+    let by_qr = public.get(&format!("/verify/{token}")).await;
+    assert!(
+        by_qr.has("✓ 有效") && by_qr.has("资格证书"),
+        "{}",
+        by_qr.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cards_verify_until_released_expired_or_replaced() {
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    // 70 on 2027-01-20: the registration, and the card, end the day before.
+    let old = resident_id(61, date(1957, 1, 20));
+    let young = resident_id(62, date(1980, 4, 4));
+    exam_result(&server, "施评审", &old, &["RQ-ZZ", "GL-ZZ"], "2021-06-01").await;
+    exam_result(&server, "张评审", &young, &["RQ-ZZ"], "2026-04-01").await;
+    let mut people = Vec::new();
+    for (name, id, items) in [
+        ("施评审", &old, &["RQ-ZZ", "GL-ZZ"][..]),
+        ("张评审", &young, &["RQ-ZZ"][..]),
+    ] {
+        let (person, password) = add(&mut jia, name, id, items).await;
+        let sex = registry_core::resident_id::ResidentId::parse_canonical(id)
+            .unwrap()
+            .sex()
+            .label();
+        fill_in(&server, &person, jia_id, &password, sex).await;
+        let fields: Vec<(&str, &str)> = items.iter().map(|i| ("items", *i)).collect();
+        jia.post(&format!("/institution/people/{person}/register"), &fields)
+            .await;
+        people.push(person);
+    }
+
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let cards = admin
+        .get(&format!("/association/cards?institution={jia_id}"))
+        .await;
+    assert!(cards.has("待发放 2 份"), "{}", cards.body);
+    assert!(
+        row_of(&cards, "施评审").contains("压力容器制造")
+            && row_of(&cards, "施评审").contains("锅炉制造")
+    );
+    let ids = selectable(&cards);
+    assert_eq!(ids.len(), 2);
+    let sheet = admin
+        .get(&format!("/association/cards/pdf?institution={jia_id}"))
+        .await;
+    let text = pdf_text(&sheet, "cards.pdf");
+    for wanted in [
+        "鉴定评审人员注册信息卡",
+        "施评审",
+        "张评审",
+        "甲鉴定评审中心",
+        "压力容器制造",
+        "锅炉制造",
+        "JP2026",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing from\n{text}");
+    }
+    not_blank("cards.pdf");
+    // Each card's short code, from its own PDF (the list is oldest first: 施, then 张).
+    let mut codes = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        let single = admin.get(&format!("/association/documents/{id}/pdf")).await;
+        codes.push(short_code(&pdf_text(&single, &format!("card-{n}.pdf"))));
+    }
+    let mut fields: Vec<(&str, &str)> = ids.iter().map(|i| ("documents", i.as_str())).collect();
+    fields.extend([
+        ("on", "2026-11-26"),
+        ("tracking", "EMS9000"),
+        ("back", "/association/cards?show=pending"),
+    ]);
+    let mailed = admin.post("/association/cards/mailed", &fields).await;
+    assert_eq!(mailed.status, StatusCode::SEE_OTHER, "{}", mailed.body);
+
+    // Valid.
+    let mut public = server.browser();
+    let shi = format!("/verify?code={}", codes[0]);
+    let zhang = format!("/verify?code={}", codes[1]);
+    let valid = public.get(&shi).await;
+    assert!(
+        valid.has("✓ 有效") && valid.has("施评审") && valid.has("甲鉴定评审中心"),
+        "{}",
+        valid.body
+    );
+
+    // An item released: the card no longer verifies, and says why.
+    jia.post(
+        &format!("/institution/people/{}/release", people[0]),
+        &[("item", "GL-ZZ"), ("reason", "不再从事锅炉制造评审")],
+    )
+    .await;
+    let released = public.get(&shi).await;
+    assert!(
+        released.has("✗ 无效") && released.has("“锅炉制造”已由机构退回"),
+        "{}",
+        released.body
+    );
+    // A new card with what remains waits to be issued.
+    let cards = admin
+        .get(&format!("/association/cards?institution={jia_id}"))
+        .await;
+    let row = row_of(&cards, "施评审");
+    assert!(
+        row.contains("压力容器制造") && !row.contains("锅炉制造"),
+        "{row}"
+    );
+
+    // 张's card is reported lost by the institution: the old one is void at once.
+    let docs = jia.get("/institution/documents").await;
+    let zhang_row = row_of(&docs, "张评审");
+    let action = zhang_row
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let replaced = jia.post(&action, &[]).await;
+    assert!(replaced.has("已挂失"), "{}", replaced.body);
+    let void = public.get(&zhang).await;
+    assert!(
+        void.has("✗ 无效") && void.has("已挂失补发"),
+        "{}",
+        void.body
+    );
+    let cards = admin
+        .get(&format!("/association/cards?institution={jia_id}"))
+        .await;
+    assert!(row_of(&cards, "张评审").contains("补发"), "{}", cards.body);
+
+    // Past the 70th birthday, 施's card (and registration) has expired.
+    server.clock.advance(time::Duration::days(60));
+    let expired = public.get(&shi).await;
+    assert!(
+        expired.has("✗ 无效") && expired.has("有效期至 2027-01-19，已过期"),
+        "{}",
+        expired.body
+    );
+
+    // Unknown or malformed keys find nothing.
+    let unknown = public.get(&format!("/verify/{}", "a".repeat(26))).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.has("未找到该证件"));
+    let malformed = public.get("/verify?code=not-a-code").await;
+    assert_eq!(malformed.status, StatusCode::NOT_FOUND);
+
+    // Every look-up was logged.
+    let first = ids[0].parse::<i64>().unwrap();
+    let second = ids[1].parse::<i64>().unwrap();
+    let (a, _) = server
+        .store
+        .verifications_of(DocumentId::new(first))
+        .await
+        .unwrap();
+    let (b, _) = server
+        .store
+        .verifications_of(DocumentId::new(second))
+        .await
+        .unwrap();
+    // 施: valid, released, expired; 张: void. The unknown look-ups name no document.
+    assert_eq!((a, b), (3, 1));
+}
