@@ -301,6 +301,22 @@ try {
   await inst.locator('h2', { hasText: '继续教育与换证' }).scrollIntoViewIfNeeded();
   await shot(inst, 'institution-assessment-and-renewal');
   console.log('courses, attendance, on-site assessment and the renewal view passed in Chromium');
+
+  // Issue 7: the association sees the cards to issue, selects 林建国's card at A and marks
+  // it mailed.
+  await admin.goto(`${base}/association/cards`);
+  expectText(await admin.content(), '林建国', 'the card waiting to be issued');
+  await shot(admin, 'association-cards-to-issue');
+  await admin
+    .locator('tr', { hasText: institutionName })
+    .filter({ hasText: '林建国' })
+    .locator('input[name=documents]')
+    .check();
+  await admin.getByLabel('快递单号').fill('SF1234567890');
+  await admin.getByRole('button', { name: '将选中的证件标记为已寄出' }).click();
+  expectText(await admin.content(), '已将 1 份证件标记为已寄出', 'marking the card mailed');
+  await shot(admin, 'association-card-mailed');
+  console.log('the card list and marking mailed passed in Chromium');
 } finally {
   await browser.close();
 }
