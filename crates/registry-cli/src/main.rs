@@ -1,9 +1,13 @@
 //! `registry`: the one binary of the assessor register, for serving and batch jobs.
 //!
-//! Subcommands: `serve` (the web system), `migrate` (the database), `workdays` (China's
-//! working days), `check-id` and `check-credit-code`. Exit codes: 0 success (or valid); 1 an invalid ID
-//! or code, or a database that cannot be opened or migrated; 2 a usage error, a malformed
-//! date or a date outside the calendar.
+//! Subcommands: `serve` (the web system), `migrate` (the database), `create-admin`,
+//! `import`, `export`, `sweep`, `backup`, `restore` (batch jobs), `workdays` (China's
+//! working days), `check-id` and `check-credit-code`. Exit codes: 0 success (or valid); 1
+//! an invalid ID or code, or a database that cannot be opened, migrated or written; 2 a
+//! usage error, a malformed date or a date outside the calendar; 3 an import with refused
+//! rows or an unreadable file (nothing written unless --good-rows-only).
+
+mod jobs;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -94,6 +98,81 @@ enum Command {
         /// The 18-character code.
         code: String,
     },
+    /// Imports a table (.xlsx, or CSV in UTF-8 with or without BOM, or GBK): the
+    /// institution list (机构编号, 机构名称, 省级/国家级资质编号, 统一社会信用代码, 联系人,
+    /// 联系电话, 登录用户名), a pass list (姓名, 身份证号, 评审项目, 考核日期, 公布日期) or
+    /// an attendance roster (培训班编号, 姓名, 身份证号或注册号, 课时).
+    ///
+    /// Every row is checked before anything is written; the refused rows are printed with
+    /// their line and every reason. By default one bad row stops the whole file (nothing
+    /// written, exit 3). Importing the same file twice changes nothing.
+    Import {
+        #[command(flatten)]
+        job: jobs::JobArgs,
+        /// institutions, qualifications or attendance.
+        #[arg(value_name = "TABLE")]
+        table: String,
+        /// The file.
+        file: PathBuf,
+        /// Check every row and print the report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the good rows even if some rows are refused.
+        #[arg(long)]
+        good_rows_only: bool,
+        /// Also write the refused rows to this file (.csv or .xlsx).
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+    },
+    /// Exports a table as .xlsx or CSV: people, registrations, courses or attendance, for
+    /// the association or for one institution. ID numbers are masked unless --full-id is
+    /// given, which is recorded in the audit log.
+    Export {
+        #[command(flatten)]
+        job: jobs::JobArgs,
+        /// people, registrations, courses or attendance.
+        #[arg(value_name = "TABLE")]
+        table: String,
+        /// xlsx or csv.
+        #[arg(long, default_value = "xlsx")]
+        format: String,
+        /// Only what concerns the institution with this number (机构编号).
+        #[arg(long, value_name = "NUMBER")]
+        institution: Option<String>,
+        /// Full ID numbers instead of masked ones (audit-logged).
+        #[arg(long)]
+        full_id: bool,
+        /// The file to write [default: TABLE-DATE.FORMAT in the current directory].
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Ends the registrations whose validity has ended (70th birthday, end of the cycle)
+    /// and records why; lists the registrations due for renewal within the policy's
+    /// window and the certificates and cards past their due date. Safe to run every night
+    /// from cron: a second run ends nothing more.
+    Sweep {
+        #[command(flatten)]
+        job: jobs::JobArgs,
+        /// Sweep as of this day (YYYY-MM-DD) instead of today.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Writes a consistent copy of a SQLite register to FILE while it is in use, and
+    /// checks it. For PostgreSQL use pg_dump (docs/OPERATIONS.md).
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The backup file to create (must not exist).
+        file: PathBuf,
+    },
+    /// Replaces the SQLite register with a backup, after checking it. Stop the server
+    /// first. For PostgreSQL use pg_restore (docs/OPERATIONS.md).
+    Restore {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The backup file.
+        file: PathBuf,
+    },
 }
 
 /// The settings of `registry serve`.
@@ -180,6 +259,39 @@ fn main() -> ExitCode {
         } => workdays(add, &dates, calendar.as_deref()),
         Command::CheckId { id } => check_id(&id),
         Command::CheckCreditCode { code } => check_credit_code(&code),
+        Command::Import {
+            job,
+            table,
+            file,
+            dry_run,
+            good_rows_only,
+            report,
+        } => jobs::import(
+            &job,
+            &table,
+            &file,
+            dry_run,
+            good_rows_only,
+            report.as_deref(),
+        ),
+        Command::Export {
+            job,
+            table,
+            format,
+            institution,
+            full_id,
+            output,
+        } => jobs::export(
+            &job,
+            &table,
+            &format,
+            institution.as_deref(),
+            full_id,
+            output.as_deref(),
+        ),
+        Command::Sweep { job, as_of } => jobs::sweep(&job, as_of.as_deref()),
+        Command::Backup { database, file } => jobs::backup(&database, &file),
+        Command::Restore { database, file } => jobs::restore(&database, &file),
     }
 }
 

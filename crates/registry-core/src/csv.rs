@@ -24,72 +24,102 @@ pub struct UnterminatedQuote {
 
 /// Splits text into records. Blank lines and comment lines are skipped.
 pub fn records(text: &str) -> Result<Vec<Record>, UnterminatedQuote> {
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1;
-    while chars.peek().is_some() {
-        let start_line = line;
-        if chars.peek() == Some(&'#') {
-            for c in chars.by_ref() {
-                if c == '\n' {
-                    line += 1;
-                    break;
-                }
-            }
-            continue;
-        }
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false;
-        let mut in_quotes = false;
-        loop {
-            match chars.next() {
-                None => {
-                    if in_quotes {
-                        return Err(UnterminatedQuote { line: start_line });
-                    }
-                    break;
-                }
-                Some('"') if in_quotes => {
-                    if chars.peek() == Some(&'"') {
-                        chars.next();
-                        field.push('"');
-                    } else {
-                        in_quotes = false;
-                    }
-                }
-                Some('"') if field.is_empty() && !quoted => {
-                    quoted = true;
-                    in_quotes = true;
-                }
-                Some('\n') if in_quotes => {
-                    line += 1;
-                    field.push('\n');
-                }
-                Some(c) if in_quotes => field.push(c),
-                Some(',') => {
-                    fields.push(std::mem::take(&mut field));
-                    quoted = false;
-                }
-                Some('\r') if chars.peek() == Some(&'\n') => {}
-                Some('\n') => {
-                    line += 1;
-                    break;
-                }
-                Some(c) => field.push(c),
-            }
-        }
-        fields.push(field);
-        let blank = fields.len() == 1 && fields.first().is_some_and(|f| f.trim().is_empty());
-        if !blank {
-            out.push(Record {
-                line: start_line,
-                fields,
-            });
+    Records::new(text).collect()
+}
+
+/// The records of a text one at a time, for reading a large table without holding all
+/// of it as records. Stops after an unterminated quote.
+#[derive(Debug)]
+pub struct Records<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    line: usize,
+    failed: bool,
+}
+
+impl<'a> Records<'a> {
+    /// Reads `text` (a UTF-8 byte-order mark is dropped).
+    pub fn new(text: &'a str) -> Records<'a> {
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+        Records {
+            chars: text.chars().peekable(),
+            line: 1,
+            failed: false,
         }
     }
-    Ok(out)
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Record, UnterminatedQuote>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let chars = &mut self.chars;
+        while chars.peek().is_some() {
+            let start_line = self.line;
+            if chars.peek() == Some(&'#') {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        self.line += 1;
+                        break;
+                    }
+                }
+                continue;
+            }
+            let mut fields = Vec::new();
+            let mut field = String::new();
+            let mut quoted = false;
+            let mut in_quotes = false;
+            loop {
+                match chars.next() {
+                    None => {
+                        if in_quotes {
+                            self.failed = true;
+                            return Some(Err(UnterminatedQuote { line: start_line }));
+                        }
+                        break;
+                    }
+                    Some('"') if in_quotes => {
+                        if chars.peek() == Some(&'"') {
+                            chars.next();
+                            field.push('"');
+                        } else {
+                            in_quotes = false;
+                        }
+                    }
+                    Some('"') if field.is_empty() && !quoted => {
+                        quoted = true;
+                        in_quotes = true;
+                    }
+                    Some('\n') if in_quotes => {
+                        self.line += 1;
+                        field.push('\n');
+                    }
+                    Some(c) if in_quotes => field.push(c),
+                    Some(',') => {
+                        fields.push(std::mem::take(&mut field));
+                        quoted = false;
+                    }
+                    Some('\r') if chars.peek() == Some(&'\n') => {}
+                    Some('\n') => {
+                        self.line += 1;
+                        break;
+                    }
+                    Some(c) => field.push(c),
+                }
+            }
+            fields.push(field);
+            let blank = fields.len() == 1 && fields.first().is_some_and(|f| f.trim().is_empty());
+            if !blank {
+                return Some(Ok(Record {
+                    line: start_line,
+                    fields,
+                }));
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]

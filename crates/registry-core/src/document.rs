@@ -489,7 +489,8 @@ pub fn certificate_contents(
     in_catalogue_order(catalogue, qualifications.iter().map(|q| q.item.clone()))
 }
 
-fn in_catalogue_order(
+/// Items in the catalogue's order, without duplicates.
+pub fn in_catalogue_order(
     catalogue: &ReviewItemCatalogue,
     items: impl Iterator<Item = ReviewItemCode>,
 ) -> Vec<ReviewItemCode> {

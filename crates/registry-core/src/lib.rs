@@ -43,6 +43,7 @@ pub mod cycle;
 pub mod date;
 pub mod document;
 pub mod education;
+pub mod exchange;
 pub mod fixtures;
 pub mod holding;
 pub mod ids;

@@ -58,6 +58,8 @@ pub enum Entity {
     Account,
     /// An edition of a certificate or card.
     Document,
+    /// A table exported from the register.
+    Export,
 }
 
 impl Entity {
@@ -75,6 +77,7 @@ impl Entity {
             Entity::Assessment => "assessment",
             Entity::Account => "account",
             Entity::Document => "document",
+            Entity::Export => "export",
         }
     }
 
@@ -92,6 +95,7 @@ impl Entity {
             Entity::Assessment => "现场评审记录",
             Entity::Account => "账户",
             Entity::Document => "证件",
+            Entity::Export => "导出",
         }
     }
 }

@@ -42,8 +42,10 @@ use crate::review_item::{ReviewItemCatalogue, ReviewItemCode};
 use crate::text::{Text, TextProblem};
 use crate::violation::{Violation, Violations};
 
+mod batch;
 mod documents;
-pub use documents::{MarkMailed, ReplaceDocument};
+pub use batch::{DiscloseExport, ExpireRegistrations, Expired};
+pub use documents::{MarkMailed, ReplaceDocument, certificate_edition, number_year};
 
 /// How many times a use case runs when storage reports a transient failure.
 pub const MAX_ATTEMPTS: u32 = 5;

@@ -337,6 +337,29 @@ pub enum Violation {
     /// Nothing selected.
     #[error("请至少选择一个证件")]
     NoDocuments,
+
+    /// The same ID number under another name earlier in the file.
+    #[error("同一身份证号在第{line}行的姓名不同")]
+    NameDiffersInFile {
+        /// The earlier line.
+        line: usize,
+    },
+    /// A value that must be unique repeats an earlier row.
+    #[error("与第{line}行的{what}相同")]
+    RepeatsRow {
+        /// The earlier line.
+        line: usize,
+        /// What repeats.
+        what: &'static str,
+    },
+    /// A value the register already has for another record.
+    #[error("{what}“{value}”已被其他机构使用")]
+    AlreadyInRegister {
+        /// What.
+        what: &'static str,
+        /// The value.
+        value: String,
+    },
 }
 
 impl Violation {
@@ -396,6 +419,9 @@ impl Violation {
             Violation::MailedInFuture(_) => "document.mailed_in_future",
             Violation::MailedBeforeCreated { .. } => "document.mailed_before_created",
             Violation::NoDocuments => "document.none_selected",
+            Violation::NameDiffersInFile { .. } => "import.name_differs",
+            Violation::RepeatsRow { .. } => "import.repeats_row",
+            Violation::AlreadyInRegister { .. } => "import.already_in_register",
         }
     }
 

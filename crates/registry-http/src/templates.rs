@@ -678,3 +678,31 @@ pub(crate) struct VerifyPage {
     pub(crate) error: Option<String>,
     pub(crate) result: Option<VerifyResult>,
 }
+
+/// One problem of a refused import row.
+#[derive(Debug, Clone)]
+pub(crate) struct ExchangeRow {
+    pub(crate) line: String,
+    pub(crate) name: String,
+    pub(crate) code: String,
+    pub(crate) message: String,
+}
+
+/// The report of an import on the exchange page.
+#[derive(Debug, Clone)]
+pub(crate) struct ExchangeReport {
+    pub(crate) title: &'static str,
+    pub(crate) summary: String,
+    pub(crate) advice: String,
+    pub(crate) rows: Vec<ExchangeRow>,
+    /// The rows as JSON, posted back to download them.
+    pub(crate) carried: String,
+}
+
+#[derive(Template)]
+#[template(path = "association_exchange.html")]
+pub(crate) struct AssociationExchange {
+    pub(crate) layout: Layout,
+    pub(crate) institutions: Vec<(String, String)>,
+    pub(crate) report: Option<ExchangeReport>,
+}

@@ -28,11 +28,14 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
+pub mod batch;
 pub mod bulk;
 pub mod documents;
 mod entity;
 mod error;
+pub mod import;
 pub mod keys;
+pub mod maintenance;
 mod migration;
 pub mod queries;
 pub mod sessions;

@@ -274,11 +274,14 @@ fn like_contains(text: &str) -> String {
     pattern
 }
 
-fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> Result<T, StoreError> {
+pub(crate) fn get<T: sea_orm::TryGetable>(
+    row: &QueryResult,
+    column: &str,
+) -> Result<T, StoreError> {
     row.try_get("", column).map_err(store_error)
 }
 
-fn item(text: &str) -> Result<ReviewItemCode, StoreError> {
+pub(crate) fn item(text: &str) -> Result<ReviewItemCode, StoreError> {
     ReviewItemCode::parse(text).map_err(|e| StoreError::Unexpected(e.to_string()))
 }
 

@@ -5,6 +5,7 @@
 use time::Date;
 
 use super::{Context, UseCaseError, existing_person, reject_if_any};
+use crate::cycle::Cycles;
 use crate::date::{format_date, parse_date};
 use crate::document::{
     CODE_BYTES, Document, DocumentKind, Mailing, NewDocument, TOKEN_BYTES, VerificationCode,
@@ -12,6 +13,7 @@ use crate::document::{
 };
 use crate::ids::{DocumentId, InstitutionId, PersonId};
 use crate::ports::{Entity, RegisterTx, Snapshot};
+use crate::review_item::ReviewItemCode;
 use crate::text::{Text, TextProblem};
 use crate::violation::Violation;
 
@@ -158,22 +160,41 @@ pub(super) async fn refresh_certificate<T: RegisterTx>(
         return Ok(None);
     }
     let cycles = tx.cycles().await?;
-    let year = u16::try_from(ctx.today().year()).unwrap_or(2000);
-    tx.assign_registration_number(person, year).await?;
+    tx.assign_registration_number(person, number_year(ctx))
+        .await?;
+    let details = certificate_edition(ctx, &cycles, person, items, published_on);
+    add_edition(ctx, tx, &series, details).await.map(Some)
+}
+
+/// The year of the registration numbers given today (the year the first certificate is
+/// made).
+pub fn number_year(ctx: &Context<'_>) -> u16 {
+    u16::try_from(ctx.today().year()).unwrap_or(2000)
+}
+
+/// A certificate edition listing `items` (in catalogue order), made today after the pass
+/// list published on `published_on`, valid to the end of that list's cycle, with fresh
+/// verification keys. Bulk imports use it for people new to the register.
+pub fn certificate_edition(
+    ctx: &Context<'_>,
+    cycles: &Cycles,
+    person: PersonId,
+    items: Vec<ReviewItemCode>,
+    published_on: Date,
+) -> NewDocument {
     let (token, code) = keys(ctx);
-    let details = NewDocument {
+    NewDocument {
         kind: DocumentKind::Certificate,
         person,
         institution: None,
-        items,
+        items: crate::document::in_catalogue_order(ctx.catalogue, items.into_iter()),
         token,
         code,
         created_on: ctx.today(),
         pass_list: Some(published_on),
         valid_until: cycles.at(published_on).map(|c| c.end()),
         replaces: None,
-    };
-    add_edition(ctx, tx, &series, details).await.map(Some)
+    }
 }
 
 /// After a registration or a release at `institution`: a new card edition if what the

@@ -170,6 +170,15 @@ fn examples() -> Vec<Violation> {
             mailed: "2026-11-19".into(),
         },
         Violation::NoDocuments,
+        Violation::NameDiffersInFile { line: 3 },
+        Violation::RepeatsRow {
+            line: 4,
+            what: "机构编号",
+        },
+        Violation::AlreadyInRegister {
+            what: "统一社会信用代码",
+            value: "91350100M000100Y43".into(),
+        },
     ]
 }
 
@@ -228,10 +237,13 @@ fn variant(v: &Violation) -> usize {
         Violation::MailedInFuture(_) => 50,
         Violation::MailedBeforeCreated { .. } => 51,
         Violation::NoDocuments => 52,
+        Violation::NameDiffersInFile { .. } => 53,
+        Violation::RepeatsRow { .. } => 54,
+        Violation::AlreadyInRegister { .. } => 55,
     }
 }
 
-const VARIANTS: usize = 53;
+const VARIANTS: usize = 56;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

@@ -471,40 +471,12 @@ pub(crate) fn import_form(req: &Request) -> Response {
     )
 }
 
-/// The rows of an uploaded table: an .xlsx workbook (its first sheet) or a UTF-8 CSV.
+/// The rows of an uploaded table: an .xlsx workbook (its first sheet), or a CSV in UTF-8
+/// (with or without a byte-order mark) or GBK.
 pub(crate) fn table_records(file_name: &str, bytes: &[u8]) -> Result<Vec<Record>, String> {
-    let is_xlsx =
-        file_name.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04");
-    if is_xlsx {
-        use calamine::{Data, Reader, Xlsx};
-        let mut workbook = Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
-            .map_err(|e| format!("无法读取 Excel 文件：{e}"))?;
-        let range = workbook
-            .worksheet_range_at(0)
-            .ok_or_else(|| "Excel 文件中没有工作表".to_owned())?
-            .map_err(|e| format!("无法读取工作表：{e}"))?;
-        let cell = |c: &Data| match c {
-            Data::Empty => String::new(),
-            Data::String(s) => s.clone(),
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-            Data::Float(f) => f.to_string(),
-            Data::Int(i) => i.to_string(),
-            Data::Bool(b) => b.to_string(),
-            other => other.to_string(),
-        };
-        Ok(range
-            .rows()
-            .enumerate()
-            .map(|(i, row)| Record {
-                line: i + 1,
-                fields: row.iter().map(cell).collect(),
-            })
-            .collect())
-    } else {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| "CSV 文件须为 UTF-8 编码（Excel 可另存为“CSV UTF-8”）".to_owned())?;
-        registry_core::csv::records(text).map_err(|e| format!("第{}行：引号未闭合", e.line))
-    }
+    registry_batch::table::Source::new(file_name, bytes.to_vec())
+        .read_all()
+        .map_err(|e| e.to_string())
 }
 
 /// The most an uploaded roster may be.

@@ -16,6 +16,7 @@ mod association;
 pub(crate) mod auth;
 mod documents;
 mod education;
+mod exchange;
 pub(crate) mod institution;
 mod public;
 pub(crate) mod self_service;
@@ -144,6 +145,10 @@ pub(crate) fn routes() -> Route {
             "/institution/documents/:id/replace",
             post(documents::institution_replace),
         )
+        .at("/association/exchange", get(exchange::exchange_page))
+        .at("/association/exchange/import", post(exchange::upload))
+        .at("/association/exchange/report", post(exchange::error_report))
+        .at("/association/exchange/export", post(exchange::download_table))
         .at("/verify", get(documents::verify_form))
         .at("/verify/:token", get(documents::verify_token))
         .at(

@@ -1,0 +1,654 @@
+//! Imports: the institution list, pass lists (考核合格名单) and attendance rosters.
+//!
+//! Each import first checks every row — its own form, the rows before it, and the register
+//! — and only then writes, in one transaction. A pass list is read twice from the file
+//! (once to check, once to write), so its rows are never all held in memory; what is kept
+//! between rows is the duplicate check's keys and the rejected rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use registry_core::access::PasswordHash;
+use registry_core::csv::Record;
+use registry_core::exchange::{InstitutionChecker, PassListChecker, PassListRow, is_blank};
+use registry_core::ids::PersonId;
+use registry_core::ports::{Register, RegisterTx, StoreError};
+use registry_core::qualification::ExamResultForm;
+use registry_core::usecases::{
+    CreateInstitution, ImportAttendance, MAX_ATTEMPTS, RecordExamResult, RowOutcome, RowReport,
+    UseCase, UseCaseError, certificate_edition, number_year,
+};
+use registry_core::violation::Violation;
+use registry_store::import::{KnownPerson, NewPassListPerson};
+
+use crate::table::{Format, ReadError, Source, WriteError, write_table};
+use crate::{Progress, Setting};
+
+/// What is imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The institution list.
+    Institutions,
+    /// A pass list.
+    Qualifications,
+    /// An attendance roster.
+    Attendance,
+}
+
+impl Kind {
+    /// Reads `institutions`, `qualifications` or `attendance`.
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "institutions" => Some(Kind::Institutions),
+            "qualifications" => Some(Kind::Qualifications),
+            "attendance" => Some(Kind::Attendance),
+            _ => None,
+        }
+    }
+
+    /// The name in commands and addresses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Institutions => "institutions",
+            Kind::Qualifications => "qualifications",
+            Kind::Attendance => "attendance",
+        }
+    }
+
+    /// The name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Institutions => "鉴定评审机构名单",
+            Kind::Qualifications => "考核合格名单",
+            Kind::Attendance => "继续教育学时名单",
+        }
+    }
+}
+
+/// How an import runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Check only; write nothing.
+    pub dry_run: bool,
+    /// Write the good rows even if some are bad (by default, any bad row stops the whole
+    /// file).
+    pub good_rows_only: bool,
+}
+
+/// What an import found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// What was imported.
+    pub kind: Kind,
+    /// Rows read (blank lines not counted).
+    pub rows: u64,
+    /// Good rows that add something to the register.
+    pub new: u64,
+    /// Good rows the register already holds exactly: nothing to do.
+    pub unchanged: u64,
+    /// The refused rows, in file order, with every reason.
+    pub rejected: Vec<RowReport>,
+    /// Whether the good rows were written (false for a dry run, or when bad rows stopped
+    /// the file).
+    pub written: bool,
+}
+
+impl Report {
+    fn new(kind: Kind) -> Report {
+        Report {
+            kind,
+            rows: 0,
+            new: 0,
+            unchanged: 0,
+            rejected: Vec::new(),
+            written: false,
+        }
+    }
+
+    fn reject(&mut self, line: usize, name: &str, problems: Vec<Violation>) {
+        self.rejected.push(RowReport {
+            line,
+            name: name.to_owned(),
+            outcome: RowOutcome::Rejected(problems),
+        });
+    }
+
+    /// Whether to write, given the options.
+    fn may_write(&self, options: Options) -> bool {
+        !options.dry_run && (self.rejected.is_empty() || options.good_rows_only)
+    }
+
+    /// One line per refused row: `第12行 张三：reason；reason`.
+    pub fn problem_lines(&self) -> Vec<String> {
+        self.rejected
+            .iter()
+            .map(|r| {
+                let reasons = match &r.outcome {
+                    RowOutcome::Rejected(v) => v
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                    _ => String::new(),
+                };
+                if r.name.is_empty() {
+                    format!("第{}行：{reasons}", r.line)
+                } else {
+                    format!("第{}行 {}：{reasons}", r.line, r.name)
+                }
+            })
+            .collect()
+    }
+
+    /// The summary in one sentence.
+    pub fn summary(&self) -> String {
+        let outcome = if self.written {
+            "已写入"
+        } else if self.rejected.is_empty() {
+            "未写入（试运行）"
+        } else {
+            "未写入任何数据"
+        };
+        format!(
+            "{}：共{}行，新增{}行，已有{}行，有误{}行；{}",
+            self.kind.label(),
+            self.rows,
+            self.new,
+            self.unchanged,
+            self.rejected.len(),
+            outcome
+        )
+    }
+
+    /// The refused rows as a table (行号, 姓名/名称, 错误代码, 问题), for download.
+    pub fn problem_table(&self, format: Format) -> Result<Vec<u8>, WriteError> {
+        let rows: Vec<Vec<String>> = self
+            .rejected
+            .iter()
+            .flat_map(|r| {
+                let problems = match &r.outcome {
+                    RowOutcome::Rejected(v) => v.clone(),
+                    _ => vec![],
+                };
+                problems.into_iter().map(move |p| {
+                    vec![
+                        r.line.to_string(),
+                        r.name.clone(),
+                        p.code().to_owned(),
+                        p.to_string(),
+                    ]
+                })
+            })
+            .collect();
+        write_table(
+            format,
+            "错误报告",
+            &["行号", "姓名或名称", "错误代码", "问题"],
+            &rows,
+        )
+    }
+}
+
+/// Why an import stopped without a report of its rows.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read as a table.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The header lacks a column.
+    #[error("{0}")]
+    Header(Violation),
+    /// The register refused or failed.
+    #[error("{0}")]
+    Failed(#[from] UseCaseError),
+}
+
+impl From<StoreError> for ImportError {
+    fn from(e: StoreError) -> Self {
+        ImportError::Failed(e.into())
+    }
+}
+
+/// Imports `source` as `kind`.
+pub async fn import(
+    setting: &Setting<'_>,
+    kind: Kind,
+    source: &Source,
+    options: Options,
+    progress: &mut dyn Progress,
+) -> Result<Report, ImportError> {
+    let report = match kind {
+        Kind::Institutions => institutions(setting, source, options, progress).await,
+        Kind::Qualifications => pass_list(setting, source, options, progress).await,
+        Kind::Attendance => attendance(setting, source, options, progress).await,
+    };
+    progress.finish();
+    report
+}
+
+/// The first non-blank record and the rest.
+fn split_header(records: Vec<Record>) -> Result<(Record, Vec<Record>), ReadError> {
+    let mut records = records.into_iter().skip_while(is_blank);
+    let header = records.next().ok_or(ReadError::Empty)?;
+    Ok((header, records.filter(|r| !is_blank(r)).collect()))
+}
+
+// The institution list: small; read at once.
+
+async fn institutions(
+    setting: &Setting<'_>,
+    source: &Source,
+    options: Options,
+    progress: &mut dyn Progress,
+) -> Result<Report, ImportError> {
+    let (header, rows) = split_header(source.read_all()?)?;
+    let mut checker = InstitutionChecker::new(&header).map_err(ImportError::Header)?;
+    let known = setting.store.institutions().await?;
+    let mut report = Report::new(Kind::Institutions);
+    let mut to_create = Vec::new();
+    progress.phase("检查", Some(rows.len() as u64));
+    for record in &rows {
+        report.rows += 1;
+        let name = checker.name(record).to_owned();
+        let row = match checker.check(record) {
+            Ok(row) => row,
+            Err(problems) => {
+                report.reject(record.line, &name, problems);
+                continue;
+            }
+        };
+        let d = &row.details;
+        let same_number = known
+            .iter()
+            .find(|k| k.institution.details.number == d.number);
+        let same_code = known
+            .iter()
+            .find(|k| k.institution.details.credit_code == d.credit_code);
+        let mut problems = Vec::new();
+        match same_number {
+            Some(k)
+                if k.institution.details.credit_code == d.credit_code
+                    && k.institution.details.name == d.name =>
+            {
+                report.unchanged += 1;
+                continue;
+            }
+            Some(_) => problems.push(Violation::AlreadyInRegister {
+                what: "机构编号",
+                value: d.number.as_str().to_owned(),
+            }),
+            None => {}
+        }
+        if same_code.is_some_and(|k| k.institution.details.number != d.number) {
+            problems.push(Violation::AlreadyInRegister {
+                what: "统一社会信用代码",
+                value: d.credit_code.as_str().to_owned(),
+            });
+        }
+        if setting
+            .store
+            .account_by_username(&row.username)
+            .await?
+            .is_some()
+        {
+            problems.push(Violation::AlreadyInRegister {
+                what: "登录用户名",
+                value: row.username.as_str().to_owned(),
+            });
+        }
+        if problems.is_empty() {
+            report.new += 1;
+            to_create.push((record.line, row));
+        } else {
+            report.reject(record.line, &name, problems);
+        }
+        progress.advance(report.rows);
+    }
+    if !report.may_write(options) || to_create.is_empty() {
+        return Ok(report);
+    }
+    progress.phase("写入", Some(to_create.len() as u64));
+    let mut attempt = 1;
+    loop {
+        match create_institutions(setting, &to_create, progress).await {
+            Err(UseCaseError::Busy) if attempt < MAX_ATTEMPTS => attempt += 1,
+            other => break other?,
+        }
+    }
+    report.written = true;
+    Ok(report)
+}
+
+async fn create_institutions(
+    setting: &Setting<'_>,
+    rows: &[(usize, registry_core::exchange::InstitutionRow)],
+    progress: &mut dyn Progress,
+) -> Result<(), UseCaseError> {
+    let ctx = setting.context();
+    let mut tx = setting.store.begin().await?;
+    for (done, (_, row)) in rows.iter().enumerate() {
+        let d = &row.details;
+        let opt = |t: &Option<registry_core::text::Text>| {
+            t.as_ref()
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default()
+        };
+        // No password yet: the association sets one (重置登录密码) and hands it over.
+        CreateInstitution {
+            form: registry_core::institution::InstitutionForm {
+                number: d.number.as_str().to_owned(),
+                name: d.name.as_str().to_owned(),
+                provincial_number: opt(&d.provincial_number),
+                national_number: opt(&d.national_number),
+                credit_code: d.credit_code.as_str().to_owned(),
+                contact: opt(&d.contact),
+            },
+            username: row.username.as_str().to_owned(),
+            password: PasswordHash::new("!".to_owned()),
+        }
+        .run(&ctx, &mut tx)
+        .await?;
+        progress.advance(done as u64 + 1);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+// Attendance rosters: small; the use case checks and writes.
+
+async fn attendance(
+    setting: &Setting<'_>,
+    source: &Source,
+    options: Options,
+    progress: &mut dyn Progress,
+) -> Result<Report, ImportError> {
+    let records: Vec<Record> = source.read_all()?;
+    if records.iter().all(is_blank) {
+        return Err(ReadError::Empty.into());
+    }
+    progress.phase("检查", Some(records.len() as u64));
+    let ctx = setting.context();
+    let use_case = ImportAttendance {
+        records,
+        good_rows_only: options.good_rows_only,
+    };
+    let mut attempt = 1;
+    let imported = loop {
+        let outcome = async {
+            let mut tx = setting.store.begin().await?;
+            let imported = use_case.run(&ctx, &mut tx).await?;
+            if !options.dry_run && imported.written > 0 {
+                tx.commit().await?;
+            }
+            Ok::<_, UseCaseError>(imported)
+        }
+        .await;
+        match outcome {
+            Err(UseCaseError::Busy) if attempt < MAX_ATTEMPTS => attempt += 1,
+            other => break other?,
+        }
+    };
+    let mut report = Report::new(Kind::Attendance);
+    for row in imported.rows {
+        report.rows += 1;
+        match row.outcome {
+            RowOutcome::Imported => report.new += 1,
+            RowOutcome::AlreadyRecorded => report.unchanged += 1,
+            RowOutcome::Rejected(problems) => report.reject(row.line, &row.name, problems),
+        }
+    }
+    report.written = !options.dry_run && imported.written > 0;
+    Ok(report)
+}
+
+// Pass lists: possibly large; streamed twice.
+
+/// Rows checked against the register at once.
+const BATCH: usize = 1000;
+
+/// What the register says of a good row.
+enum Known {
+    /// Adds something.
+    New,
+    /// Holds every item already.
+    Unchanged,
+    /// Refused.
+    Rejected(Vec<Violation>),
+}
+
+fn judge(
+    row: &PassListRow,
+    known: &BTreeMap<registry_core::resident_id::ResidentId, KnownPerson>,
+) -> Known {
+    let result = &row.result;
+    match known.get(&result.resident_id) {
+        None => Known::New,
+        Some(person) if person.name != result.name.as_str() => {
+            Known::Rejected(vec![Violation::NameMismatch {
+                masked_id: result.resident_id.masked(),
+                recorded: person.name.clone(),
+                given: result.name.as_str().to_owned(),
+            }])
+        }
+        Some(person) if result.items.iter().all(|i| person.items.contains(i)) => Known::Unchanged,
+        Some(_) => Known::New,
+    }
+}
+
+/// Reads the next non-blank record, or the end.
+async fn next_record(
+    records: &mut tokio::sync::mpsc::Receiver<Result<Record, ReadError>>,
+) -> Result<Option<Record>, ReadError> {
+    loop {
+        match records.recv().await {
+            None => return Ok(None),
+            Some(Err(e)) => return Err(e),
+            Some(Ok(r)) if is_blank(&r) => {}
+            Some(Ok(r)) => return Ok(Some(r)),
+        }
+    }
+}
+
+async fn pass_list(
+    setting: &Setting<'_>,
+    source: &Source,
+    options: Options,
+    progress: &mut dyn Progress,
+) -> Result<Report, ImportError> {
+    let today = setting.today();
+    let mut report = Report::new(Kind::Qualifications);
+    // Check.
+    progress.phase("检查", None);
+    let mut read = setting.store.begin_read().await?;
+    let cycles = read.cycles().await?;
+    let mut records = source.stream();
+    let header = next_record(&mut records).await?.ok_or(ReadError::Empty)?;
+    let mut checker = PassListChecker::new(&header).map_err(ImportError::Header)?;
+    let mut batch: Vec<PassListRow> = Vec::with_capacity(BATCH);
+    loop {
+        let record = next_record(&mut records).await?;
+        if let Some(record) = &record {
+            report.rows += 1;
+            match checker.check(record, setting.catalogue, &cycles, today) {
+                Ok(row) => batch.push(row),
+                Err(problems) => {
+                    let name = checker.name(record).to_owned();
+                    report.reject(record.line, &name, problems);
+                }
+            }
+        }
+        if batch.len() >= BATCH || (record.is_none() && !batch.is_empty()) {
+            let ids: Vec<_> = batch.iter().map(|r| r.result.resident_id.clone()).collect();
+            let known = read.people_by_resident_ids(&ids).await?;
+            for row in batch.drain(..) {
+                match judge(&row, &known) {
+                    Known::New => report.new += 1,
+                    Known::Unchanged => report.unchanged += 1,
+                    Known::Rejected(problems) => {
+                        report.reject(row.line, row.result.name.as_str(), problems);
+                    }
+                }
+            }
+            progress.advance(report.rows);
+        }
+        if record.is_none() {
+            break;
+        }
+    }
+    drop(read);
+    report.rejected.sort_by_key(|r| r.line);
+    if !report.may_write(options) || report.new == 0 {
+        return Ok(report);
+    }
+    // Write.
+    let skip: BTreeSet<usize> = report.rejected.iter().map(|r| r.line).collect();
+    let total = report.new;
+    let mut attempt = 1;
+    loop {
+        match write_pass_list(setting, source, &skip, total, progress).await {
+            Err(UseCaseError::Busy) if attempt < MAX_ATTEMPTS => attempt += 1,
+            other => break other?,
+        }
+    }
+    report.written = true;
+    Ok(report)
+}
+
+async fn write_pass_list(
+    setting: &Setting<'_>,
+    source: &Source,
+    skip: &BTreeSet<usize>,
+    total: u64,
+    progress: &mut dyn Progress,
+) -> Result<(), UseCaseError> {
+    let read_error = |e: ReadError| UseCaseError::Unexpected(format!("文件第二次读取失败：{e}"));
+    progress.phase("写入", Some(total));
+    let ctx = setting.context();
+    let today = setting.today();
+    let mut tx = setting.store.begin().await?;
+    let cycles = tx.cycles().await?;
+    let mut records = source.stream();
+    let header = next_record(&mut records)
+        .await
+        .map_err(read_error)?
+        .ok_or_else(|| read_error(ReadError::Empty))?;
+    let mut checker = PassListChecker::new(&header).map_err(UseCaseError::from)?;
+    let mut batch: Vec<PassListRow> = Vec::with_capacity(BATCH);
+    let mut done = 0u64;
+    loop {
+        let record = next_record(&mut records).await.map_err(read_error)?;
+        if let Some(record) = &record
+            && let Ok(row) = checker.check(record, setting.catalogue, &cycles, today)
+            && !skip.contains(&row.line)
+        {
+            batch.push(row);
+        }
+        if batch.len() >= BATCH || (record.is_none() && !batch.is_empty()) {
+            done += write_batch(&ctx, &mut tx, &cycles, &mut batch).await?;
+            progress.advance(done);
+        }
+        if record.is_none() {
+            break;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes a batch of good rows: people new to the register in multi-row INSERTs, the
+/// others through the exam-result use case. Returns how many rows added something.
+async fn write_batch(
+    ctx: &registry_core::usecases::Context<'_>,
+    tx: &mut registry_store::StoreTx,
+    cycles: &registry_core::cycle::Cycles,
+    batch: &mut Vec<PassListRow>,
+) -> Result<u64, UseCaseError> {
+    let ids: Vec<_> = batch.iter().map(|r| r.result.resident_id.clone()).collect();
+    let known = tx.people_by_resident_ids(&ids).await?;
+    let mut fresh: Vec<NewPassListPerson> = Vec::new();
+    let mut index: BTreeMap<registry_core::resident_id::ResidentId, usize> = BTreeMap::new();
+    let mut added = 0;
+    for row in batch.drain(..) {
+        let result = row.result;
+        match judge_written(&result, &known) {
+            Known::Unchanged => {}
+            Known::Rejected(problems) => {
+                return Err(UseCaseError::Rejected(
+                    registry_core::violation::Violations::new(problems),
+                ));
+            }
+            Known::New if known.contains_key(&result.resident_id) => {
+                RecordExamResult {
+                    form: ExamResultForm {
+                        name: result.name.as_str().to_owned(),
+                        resident_id: result.resident_id.as_str().to_owned(),
+                        items: result.items.iter().map(|i| i.as_str().to_owned()).collect(),
+                        exam_date: registry_core::date::format_date(result.exam_date),
+                        published_on: registry_core::date::format_date(result.published_on),
+                    },
+                }
+                .run(ctx, tx)
+                .await?;
+                added += 1;
+            }
+            Known::New => {
+                let at = *index.entry(result.resident_id.clone()).or_insert_with(|| {
+                    fresh.push(NewPassListPerson {
+                        name: result.name.clone(),
+                        resident_id: result.resident_id.clone(),
+                        qualifications: Vec::new(),
+                        certificate: certificate_edition(
+                            ctx,
+                            cycles,
+                            PersonId::new(0),
+                            Vec::new(),
+                            result.published_on,
+                        ),
+                    });
+                    fresh.len() - 1
+                });
+                if let Some(person) = fresh.get_mut(at) {
+                    for item in &result.items {
+                        person.qualifications.push((
+                            item.clone(),
+                            result.exam_date,
+                            result.published_on,
+                        ));
+                    }
+                    person
+                        .certificate
+                        .items
+                        .extend(result.items.iter().cloned());
+                    if person.certificate.pass_list < Some(result.published_on) {
+                        person.certificate.pass_list = Some(result.published_on);
+                        person.certificate.valid_until =
+                            cycles.at(result.published_on).map(|c| c.end());
+                    }
+                }
+                added += 1;
+            }
+        }
+    }
+    for person in &mut fresh {
+        let items = std::mem::take(&mut person.certificate.items);
+        person.certificate.items =
+            registry_core::document::in_catalogue_order(ctx.catalogue, items.into_iter());
+    }
+    if !fresh.is_empty() {
+        tx.insert_pass_list_people(&fresh, number_year(ctx), ctx.now, &ctx.actor)
+            .await?;
+    }
+    Ok(added)
+}
+
+fn judge_written(
+    result: &registry_core::qualification::ExamResult,
+    known: &BTreeMap<registry_core::resident_id::ResidentId, KnownPerson>,
+) -> Known {
+    judge(
+        &PassListRow {
+            line: 0,
+            result: result.clone(),
+        },
+        known,
+    )
+}

@@ -1,0 +1,439 @@
+//! The batch subcommands: import, export, sweep, backup, restore. They print what they
+//! did on standard output, problems on standard error, and progress on standard error (a
+//! bar on a terminal, plain lines otherwise).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use registry_batch::table::{Format, Source};
+use registry_batch::{Progress, Setting};
+use registry_core::date::{format_date, parse_date};
+use registry_core::ports::Actor;
+use registry_store::{DatabaseUrl, Store};
+use time::OffsetDateTime;
+
+use crate::{DatabaseArg, FAILURE, USAGE, data_key, fail, runtime};
+
+/// Exit status when rows of an import were refused, or the file could not be read.
+pub(crate) const REJECTED: u8 = 3;
+
+/// The database and the key, as every batch subcommand takes them.
+#[derive(Debug, clap::Args)]
+pub(crate) struct JobArgs {
+    #[command(flatten)]
+    database: DatabaseArg,
+    /// A file holding the data key (see `registry serve --help`).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "REGISTRY_DATA_KEY_FILE",
+        hide_env_values = true
+    )]
+    data_key_file: Option<PathBuf>,
+}
+
+/// Progress on standard error: a bar redrawn in place on a terminal; otherwise one line
+/// per phase and one every 10 seconds.
+struct Console {
+    terminal: bool,
+    phase: String,
+    total: Option<u64>,
+    started: Instant,
+    last: Instant,
+}
+
+impl Console {
+    fn new() -> Console {
+        Console {
+            terminal: std::io::stderr().is_terminal(),
+            phase: String::new(),
+            total: None,
+            started: Instant::now(),
+            last: Instant::now(),
+        }
+    }
+}
+
+impl Progress for Console {
+    fn phase(&mut self, name: &str, total: Option<u64>) {
+        if self.terminal && !self.phase.is_empty() {
+            eprintln!();
+        }
+        self.phase = name.to_owned();
+        self.total = total;
+        self.started = Instant::now();
+        self.last = Instant::now();
+        if !self.terminal {
+            match total {
+                Some(n) => eprintln!("{name}：共 {n} 行"),
+                None => eprintln!("{name}……"),
+            }
+        }
+    }
+
+    fn advance(&mut self, done: u64) {
+        let now = Instant::now();
+        let interval = if self.terminal {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(10)
+        };
+        if now.duration_since(self.last) < interval && Some(done) != self.total {
+            return;
+        }
+        self.last = now;
+        let seconds = now.duration_since(self.started).as_secs_f64();
+        let rate = if seconds > 0.0 {
+            done as f64 / seconds
+        } else {
+            0.0
+        };
+        if self.terminal {
+            let line = match self.total {
+                Some(total) if total > 0 => {
+                    let width = 30;
+                    let filled = (done.min(total) * width / total) as usize;
+                    format!(
+                        "\r{} [{}{}] {done}/{total} 行  {rate:.0} 行/秒",
+                        self.phase,
+                        "#".repeat(filled),
+                        "-".repeat(width as usize - filled)
+                    )
+                }
+                _ => format!("\r{} {done} 行  {rate:.0} 行/秒", self.phase),
+            };
+            let mut err = std::io::stderr();
+            let _ = err.write_all(line.as_bytes());
+            let _ = err.flush();
+        } else {
+            match self.total {
+                Some(total) => eprintln!("{}：{done}/{total} 行", self.phase),
+                None => eprintln!("{}：{done} 行", self.phase),
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.terminal && !self.phase.is_empty() {
+            eprintln!();
+        }
+        self.phase.clear();
+    }
+}
+
+/// Who a batch job acts as in the audit log: `system:<job>:<operating-system user>`.
+fn actor(job: &str) -> Actor {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    Actor::System {
+        job: format!("{job}:{user}"),
+    }
+}
+
+/// Opens the register (applying pending migrations) and runs `job` with a setting.
+fn with_register<F>(args: &JobArgs, job: &str, now: OffsetDateTime, run: F) -> ExitCode
+where
+    F: AsyncFnOnce(&Setting<'_>) -> ExitCode,
+{
+    let url = match args.database.url() {
+        Ok(url) => url,
+        Err(message) => return fail(message, USAGE),
+    };
+    let key = match data_key(args.data_key_file.as_deref(), &url) {
+        Ok(key) => key,
+        Err(message) => return fail(message, USAGE),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return fail(message, FAILURE),
+    };
+    runtime.block_on(async move {
+        let store = match Store::connect(&url, key).await {
+            Ok(store) => store,
+            Err(e) => return fail(e, FAILURE),
+        };
+        if let Err(e) = store.migrate().await {
+            return fail(e, FAILURE);
+        }
+        let (catalogue, calendar) = match (store.catalogue().await, store.calendar().await) {
+            (Ok(catalogue), Ok(calendar)) => (catalogue, calendar),
+            (Err(e), _) | (_, Err(e)) => return fail(format!("{e:?}"), FAILURE),
+        };
+        let actor = actor(job);
+        let setting = Setting {
+            store: &store,
+            catalogue: &catalogue,
+            calendar: &calendar,
+            entropy: &registry_http::secrets::OsEntropy,
+            actor: &actor,
+            now,
+        };
+        run(&setting).await
+    })
+}
+
+/// `registry import KIND FILE`.
+pub(crate) fn import(
+    args: &JobArgs,
+    kind: &str,
+    file: &Path,
+    dry_run: bool,
+    good_rows_only: bool,
+    report_file: Option<&Path>,
+) -> ExitCode {
+    use registry_batch::import::{ImportError, Kind, Options};
+    let Some(kind) = Kind::parse(kind) else {
+        return fail(
+            format!("unknown table {kind}: institutions, qualifications or attendance"),
+            USAGE,
+        );
+    };
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(e) => return fail(format!("cannot read {}: {e}", file.display()), USAGE),
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let source = Source::new(&name, bytes);
+    let options = Options {
+        dry_run,
+        good_rows_only,
+    };
+    with_register(args, "import", OffsetDateTime::now_utc(), async |setting| {
+        let mut progress = Console::new();
+        let report =
+            match registry_batch::import::import(setting, kind, &source, options, &mut progress)
+                .await
+            {
+                Ok(report) => report,
+                Err(e @ (ImportError::Read(_) | ImportError::Header(_))) => {
+                    return fail(format!("{}：{e}；未写入任何数据", file.display()), REJECTED);
+                }
+                Err(ImportError::Failed(e)) => {
+                    return fail(format!("导入失败，未写入任何数据：{e} ({e:?})"), FAILURE);
+                }
+            };
+        for line in report.problem_lines() {
+            println!("{line}");
+        }
+        println!("{}", report.summary());
+        if let Some(out) = report_file {
+            let format = Format::of(&out.to_string_lossy(), &[]);
+            match report.problem_table(format) {
+                Ok(bytes) => {
+                    if let Err(e) = std::fs::write(out, bytes) {
+                        return fail(format!("cannot write {}: {e}", out.display()), FAILURE);
+                    }
+                    println!("错误报告：{}", out.display());
+                }
+                Err(e) => return fail(e, FAILURE),
+            }
+        }
+        if report.rejected.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(REJECTED)
+        }
+    })
+}
+
+/// `registry export TABLE`.
+pub(crate) fn export(
+    args: &JobArgs,
+    table: &str,
+    format: &str,
+    institution: Option<&str>,
+    full_id: bool,
+    output: Option<&Path>,
+) -> ExitCode {
+    use registry_batch::export::{Request, Table};
+    let Some(table) = Table::parse(table) else {
+        return fail(
+            format!("unknown table {table}: people, registrations, courses or attendance"),
+            USAGE,
+        );
+    };
+    let Some(format) = Format::parse(format) else {
+        return fail(format!("unknown format {format}: xlsx or csv"), USAGE);
+    };
+    with_register(args, "export", OffsetDateTime::now_utc(), async |setting| {
+        let institution = match institution {
+            None => None,
+            Some(number) => {
+                let all = match setting.store.institutions().await {
+                    Ok(all) => all,
+                    Err(e) => return fail(format!("{e:?}"), FAILURE),
+                };
+                match all
+                    .iter()
+                    .find(|i| i.institution.details.number.as_str() == number.trim())
+                {
+                    Some(found) => Some(found.institution.id),
+                    None => return fail(format!("没有机构编号为 {number} 的机构"), USAGE),
+                }
+            }
+        };
+        let request = Request {
+            table,
+            format,
+            institution,
+            full_id,
+        };
+        let exported = match registry_batch::export::export(setting, request).await {
+            Ok(exported) => exported,
+            Err(e) => return fail(e, FAILURE),
+        };
+        let path = output.map_or_else(|| PathBuf::from(&exported.file_name), Path::to_path_buf);
+        if let Err(e) = std::fs::write(&path, &exported.bytes) {
+            return fail(format!("cannot write {}: {e}", path.display()), FAILURE);
+        }
+        let ids = if !table.has_id_numbers() {
+            ""
+        } else if full_id {
+            "，含完整身份证号（已记入审计日志）"
+        } else {
+            "，身份证号已遮蔽"
+        };
+        println!(
+            "已导出{} {} 行到 {}{ids}",
+            table.label(),
+            exported.rows,
+            path.display()
+        );
+        ExitCode::SUCCESS
+    })
+}
+
+/// `registry sweep`.
+pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>) -> ExitCode {
+    let now = match as_of {
+        None => OffsetDateTime::now_utc(),
+        Some(text) => match parse_date(text) {
+            // Noon in China on that day.
+            Ok(day) => day
+                .with_hms(4, 0, 0)
+                .map(time::PrimitiveDateTime::assume_utc)
+                .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+            Err(e) => return fail(format!("--as-of {text}: {e}"), USAGE),
+        },
+    };
+    with_register(args, "sweep", now, async |setting| {
+        let mut progress = Console::new();
+        let report = match registry_batch::sweep::sweep(setting, &mut progress).await {
+            Ok(report) => report,
+            Err(e) => return fail(format!("巡检失败：{e} ({e:?})"), FAILURE),
+        };
+        let institutions: std::collections::BTreeMap<_, _> =
+            match setting.store.institutions().await {
+                Ok(all) => all
+                    .into_iter()
+                    .map(|i| {
+                        (
+                            i.institution.id,
+                            i.institution.details.name.as_str().to_owned(),
+                        )
+                    })
+                    .collect(),
+                Err(e) => return fail(format!("{e:?}"), FAILURE),
+            };
+        println!("注册巡检（{}）", format_date(report.as_of));
+        println!("已终止注册 {} 项：", report.expired.len());
+        for (person, e) in &report.expired {
+            println!(
+                "  人员 {person}  {}  {}  有效期至 {}  {}",
+                institutions.get(&e.institution).map_or("", String::as_str),
+                e.item,
+                format_date(e.valid_until),
+                e.reason
+            );
+        }
+        println!(
+            "{} 个月内到期、需延续注册 {} 项：",
+            report.window_months,
+            report.renewals.len()
+        );
+        for r in &report.renewals {
+            println!(
+                "  {}  {}  {}  有效期至 {}",
+                r.name,
+                r.institution,
+                r.item,
+                format_date(r.valid_until)
+            );
+        }
+        println!("逾期未发放的证书和注册卡 {} 份：", report.overdue.len());
+        for (listing, due) in &report.overdue {
+            println!(
+                "  {}  {}{}  应于 {} 前发放",
+                listing.document.details.kind.label(),
+                listing.person.name,
+                listing
+                    .institution_name
+                    .as_deref()
+                    .map(|n| format!("（{n}）"))
+                    .unwrap_or_default(),
+                format_date(*due)
+            );
+        }
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_counts(counts: &[(String, i64)]) {
+    for (table, n) in counts {
+        println!("  {table}: {n}");
+    }
+}
+
+/// `registry backup FILE`.
+pub(crate) fn backup(database: &DatabaseArg, file: &Path) -> ExitCode {
+    let url = match database.url() {
+        Ok(url) => url,
+        Err(message) => return fail(message, USAGE),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return fail(message, FAILURE),
+    };
+    runtime.block_on(async move {
+        // Backing up reads no ID number: any key opens the store for it.
+        let store = match Store::connect(&url, registry_store::DataKey::from_bytes([0; 32])).await {
+            Ok(store) => store,
+            Err(e) => return fail(e, FAILURE),
+        };
+        match registry_batch::backup::backup(&store, file).await {
+            Ok(counts) => {
+                println!("已备份 {url} 到 {}（完整性检查通过）：", file.display());
+                print_counts(&counts);
+                println!("数据密钥（registry.key 或 REGISTRY_DATA_KEY）须另行备份。");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e, FAILURE),
+        }
+    })
+}
+
+/// `registry restore FILE`.
+pub(crate) fn restore(database: &DatabaseArg, file: &Path) -> ExitCode {
+    let url: DatabaseUrl = match database.url() {
+        Ok(url) => url,
+        Err(message) => return fail(message, USAGE),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return fail(message, FAILURE),
+    };
+    match runtime.block_on(registry_batch::backup::restore_sqlite(file, &url)) {
+        Ok(counts) => {
+            println!("已从 {} 恢复 {url}：", file.display());
+            print_counts(&counts);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e, FAILURE),
+    }
+}

@@ -1,0 +1,262 @@
+//! 数据导入导出: the association's page for bulk imports (the institution list, pass lists,
+//! attendance rosters) and exports (people, registrations, courses, attendance), the same
+//! jobs as `registry import` and `registry export`. The report of an import lists every
+//! refused row and can be downloaded as a file; the server keeps nothing between requests,
+//! so the download posts the report's rows back.
+
+use poem::http::{StatusCode, header};
+use poem::web::Multipart;
+use poem::{Request, Response, handler};
+use registry_batch::Setting;
+use registry_batch::export::{Request as ExportRequest, Table};
+use registry_batch::import::{ImportError, Kind, Options};
+use registry_batch::table::{Format, Source, write_table};
+use registry_core::ids::InstitutionId;
+use registry_core::usecases::RowOutcome;
+
+use super::{Fields, actor_of, association_account, guard, layout, state};
+use crate::AppState;
+use crate::errors::{html, message_page, store_failure};
+use crate::templates::{AssociationExchange, ExchangeReport, ExchangeRow};
+
+/// The most an uploaded table may be.
+const MAX_UPLOAD: usize = 32 << 20;
+
+fn setting<'a>(
+    state: &'a AppState,
+    actor: &'a registry_core::ports::Actor,
+) -> Setting<'a> {
+    Setting {
+        store: &state.store,
+        catalogue: &state.catalogue,
+        calendar: &state.calendar,
+        entropy: &crate::secrets::OsEntropy,
+        actor,
+        now: state.clock.now(),
+    }
+}
+
+async fn page(req: &Request, status: StatusCode, report: Option<ExchangeReport>) -> Response {
+    let state = state(req);
+    let institutions = match state.store.institutions().await {
+        Ok(all) => all
+            .into_iter()
+            .map(|i| {
+                (
+                    i.institution.id.to_string(),
+                    format!(
+                        "{} {}",
+                        i.institution.details.number,
+                        i.institution.details.name
+                    ),
+                )
+            })
+            .collect(),
+        Err(e) => return store_failure(req, &e),
+    };
+    html(
+        status,
+        &AssociationExchange {
+            layout: layout(req),
+            institutions,
+            report,
+        },
+    )
+}
+
+#[handler]
+pub(crate) async fn exchange_page(req: &Request) -> Response {
+    let _ = guard!(association_account(req));
+    page(req, StatusCode::OK, None).await
+}
+
+fn back(req: &Request, status: StatusCode, title: &str, message: &str) -> Response {
+    message_page(
+        layout(req),
+        status,
+        title,
+        message,
+        Some(("/association/exchange", "返回数据导入导出")),
+    )
+}
+
+#[handler]
+pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> Response {
+    let account = guard!(association_account(req));
+    let state = state(req);
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut kind = None;
+    let mut options = Options::default();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("file") => {
+                    let name = field.file_name().unwrap_or("").to_owned();
+                    match field.bytes().await {
+                        Ok(bytes) if bytes.len() <= MAX_UPLOAD => file = Some((name, bytes)),
+                        _ => {
+                            return back(
+                                req,
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "文件无法读取",
+                                "文件过大（上限 32 MB）或已损坏。",
+                            );
+                        }
+                    }
+                }
+                Some("kind") => {
+                    kind = field.text().await.ok().and_then(|t| Kind::parse(&t));
+                }
+                Some("mode") => {
+                    options.good_rows_only = field.text().await.is_ok_and(|t| t == "good");
+                }
+                Some("dry_run") => options.dry_run = field.text().await.is_ok_and(|t| t == "1"),
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => {
+                return back(
+                    req,
+                    StatusCode::BAD_REQUEST,
+                    "上传失败",
+                    "上传的表单无法读取，请重试。",
+                );
+            }
+        }
+    }
+    let (Some(kind), Some((name, bytes))) = (kind, file) else {
+        return back(
+            req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "未选择文件",
+            "请选择要导入的名单种类和文件。",
+        );
+    };
+    let source = Source::new(&name, bytes);
+    let actor = actor_of(&account);
+    let outcome = registry_batch::import::import(
+        &setting(state, &actor),
+        kind,
+        &source,
+        options,
+        &mut registry_batch::Silent,
+    )
+    .await;
+    let report = match outcome {
+        Ok(report) => report,
+        Err(e @ (ImportError::Read(_) | ImportError::Header(_))) => {
+            return back(
+                req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "文件无法导入",
+                &format!("{e}。未写入任何数据。"),
+            );
+        }
+        Err(ImportError::Failed(e)) => {
+            return back(
+                req,
+                crate::errors::status_of(&e),
+                "导入失败",
+                &format!("{}。未写入任何数据。", crate::errors::messages_of(&e).join("；")),
+            );
+        }
+    };
+    let rows: Vec<ExchangeRow> = report
+        .rejected
+        .iter()
+        .flat_map(|r| {
+            let problems = match &r.outcome {
+                RowOutcome::Rejected(v) => v.clone(),
+                _ => vec![],
+            };
+            problems.into_iter().map(move |p| ExchangeRow {
+                line: r.line.to_string(),
+                name: r.name.clone(),
+                code: p.code().to_owned(),
+                message: p.to_string(),
+            })
+        })
+        .collect();
+    let carried = serde_json::to_string(
+        &rows
+            .iter()
+            .map(|r| [&r.line, &r.name, &r.code, &r.message])
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    let status = if report.rejected.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let view = ExchangeReport {
+        title: kind.label(),
+        summary: report.summary(),
+        advice: if report.rejected.is_empty() || report.written {
+            String::new()
+        } else {
+            "请按下列行号更正文件后重新导入，或选择“只导入无误的行”。".to_owned()
+        },
+        rows,
+        carried,
+    };
+    page(req, status, Some(view)).await
+}
+
+fn download(bytes: Vec<u8>, format: Format, file_name: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, format.media_type())
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        )
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(bytes)
+}
+
+#[handler]
+pub(crate) async fn error_report(req: &Request, body: String) -> Response {
+    let _ = guard!(association_account(req));
+    let fields = Fields::parse(&body);
+    let format = Format::parse(&fields.get("format")).unwrap_or(Format::Csv);
+    let rows: Vec<Vec<String>> = serde_json::from_str(&fields.get("rows")).unwrap_or_default();
+    match write_table(format, "错误报告", &["行号", "姓名或名称", "错误代码", "问题"], &rows) {
+        Ok(bytes) => download(bytes, format, &format!("import-errors.{}", format.extension())),
+        Err(e) => back(req, StatusCode::INTERNAL_SERVER_ERROR, "无法生成文件", &e.to_string()),
+    }
+}
+
+#[handler]
+pub(crate) async fn download_table(req: &Request, body: String) -> Response {
+    let account = guard!(association_account(req));
+    let state = state(req);
+    let fields = Fields::parse(&body);
+    let (Some(table), Some(format)) = (
+        Table::parse(&fields.get("table")),
+        Format::parse(&fields.get("format")),
+    ) else {
+        return back(
+            req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "无法导出",
+            "请选择要导出的表和文件格式。",
+        );
+    };
+    let institution = fields
+        .get("institution")
+        .parse::<i64>()
+        .ok()
+        .map(InstitutionId::new);
+    let actor = actor_of(&account);
+    let request = ExportRequest {
+        table,
+        format,
+        institution,
+        full_id: fields.get("full_id") == "1",
+    };
+    match registry_batch::export::export(&setting(state, &actor), request).await {
+        Ok(exported) => download(exported.bytes, format, &exported.file_name),
+        Err(e) => back(req, StatusCode::SERVICE_UNAVAILABLE, "导出失败", &e.to_string()),
+    }
+}
