@@ -90,6 +90,8 @@ pub struct Report {
     /// Whether the good rows were written (false for a dry run, or when bad rows stopped
     /// the file).
     pub written: bool,
+    /// Whether it was a dry run.
+    pub dry_run: bool,
 }
 
 impl Report {
@@ -101,6 +103,7 @@ impl Report {
             unchanged: 0,
             rejected: Vec::new(),
             written: false,
+            dry_run: false,
         }
     }
 
@@ -143,10 +146,12 @@ impl Report {
     pub fn summary(&self) -> String {
         let outcome = if self.written {
             "已写入"
-        } else if self.rejected.is_empty() {
-            "未写入（试运行）"
-        } else {
+        } else if self.dry_run {
+            "试运行，未写入"
+        } else if !self.rejected.is_empty() {
             "未写入任何数据"
+        } else {
+            "无新数据需要写入"
         };
         format!(
             "{}：共{}行，新增{}行，已有{}行，有误{}行；{}",
@@ -222,7 +227,10 @@ pub async fn import(
         Kind::Attendance => attendance(setting, source, options, progress).await,
     };
     progress.finish();
-    report
+    report.map(|r| Report {
+        dry_run: options.dry_run,
+        ..r
+    })
 }
 
 /// The first non-blank record and the rest.

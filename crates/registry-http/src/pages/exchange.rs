@@ -22,10 +22,7 @@ use crate::templates::{AssociationExchange, ExchangeReport, ExchangeRow};
 /// The most an uploaded table may be.
 const MAX_UPLOAD: usize = 32 << 20;
 
-fn setting<'a>(
-    state: &'a AppState,
-    actor: &'a registry_core::ports::Actor,
-) -> Setting<'a> {
+fn setting<'a>(state: &'a AppState, actor: &'a registry_core::ports::Actor) -> Setting<'a> {
     Setting {
         store: &state.store,
         catalogue: &state.catalogue,
@@ -46,8 +43,7 @@ async fn page(req: &Request, status: StatusCode, report: Option<ExchangeReport>)
                     i.institution.id.to_string(),
                     format!(
                         "{} {}",
-                        i.institution.details.number,
-                        i.institution.details.name
+                        i.institution.details.number, i.institution.details.name
                     ),
                 )
             })
@@ -157,7 +153,10 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> Response 
                 req,
                 crate::errors::status_of(&e),
                 "导入失败",
-                &format!("{}。未写入任何数据。", crate::errors::messages_of(&e).join("；")),
+                &format!(
+                    "{}。未写入任何数据。",
+                    crate::errors::messages_of(&e).join("；")
+                ),
             );
         }
     };
@@ -221,9 +220,23 @@ pub(crate) async fn error_report(req: &Request, body: String) -> Response {
     let fields = Fields::parse(&body);
     let format = Format::parse(&fields.get("format")).unwrap_or(Format::Csv);
     let rows: Vec<Vec<String>> = serde_json::from_str(&fields.get("rows")).unwrap_or_default();
-    match write_table(format, "错误报告", &["行号", "姓名或名称", "错误代码", "问题"], &rows) {
-        Ok(bytes) => download(bytes, format, &format!("import-errors.{}", format.extension())),
-        Err(e) => back(req, StatusCode::INTERNAL_SERVER_ERROR, "无法生成文件", &e.to_string()),
+    match write_table(
+        format,
+        "错误报告",
+        &["行号", "姓名或名称", "错误代码", "问题"],
+        &rows,
+    ) {
+        Ok(bytes) => download(
+            bytes,
+            format,
+            &format!("import-errors.{}", format.extension()),
+        ),
+        Err(e) => back(
+            req,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "无法生成文件",
+            &e.to_string(),
+        ),
     }
 }
 
@@ -257,6 +270,11 @@ pub(crate) async fn download_table(req: &Request, body: String) -> Response {
     };
     match registry_batch::export::export(&setting(state, &actor), request).await {
         Ok(exported) => download(exported.bytes, format, &exported.file_name),
-        Err(e) => back(req, StatusCode::SERVICE_UNAVAILABLE, "导出失败", &e.to_string()),
+        Err(e) => back(
+            req,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "导出失败",
+            &e.to_string(),
+        ),
     }
 }

@@ -148,7 +148,10 @@ pub(crate) fn routes() -> Route {
         .at("/association/exchange", get(exchange::exchange_page))
         .at("/association/exchange/import", post(exchange::upload))
         .at("/association/exchange/report", post(exchange::error_report))
-        .at("/association/exchange/export", post(exchange::download_table))
+        .at(
+            "/association/exchange/export",
+            post(exchange::download_table),
+        )
         .at("/verify", get(documents::verify_form))
         .at("/verify/:token", get(documents::verify_token))
         .at(

@@ -1,0 +1,630 @@
+//! The batch subcommands run as the association runs them: imports of good and bad files in
+//! every format and encoding (the report, nothing written on error, the same file twice
+//! changing nothing), an import killed midway, exports with masked and full ID numbers,
+//! backup and restore, and the sweep.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use registry_batch::table::{Format, write_table};
+use registry_core::credit_code::CreditCode;
+use registry_core::resident_id::ResidentId;
+use registry_store::{DataKey, DatabaseUrl, Store};
+use time::macros::date;
+
+const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// A directory of its own for one test, removed afterwards.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new() -> Dir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "registry-cli-batch-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "sqlite://{}?mode=rwc",
+            self.file("registry.sqlite3").display()
+        )
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.file(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn command(dir: &Dir, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_registry"));
+    command
+        .args(args)
+        .current_dir(&dir.0)
+        .env("DATABASE_URL", dir.url())
+        .env("REGISTRY_DATA_KEY", KEY)
+        .env_remove("REGISTRY_DATA_KEY_FILE");
+    command
+}
+
+fn registry(dir: &Dir, args: &[&str]) -> Output {
+    command(dir, args)
+        .output()
+        .expect("the registry binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn status(output: &Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+fn id(n: u16, birth: time::Date) -> String {
+    ResidentId::from_parts(350102, birth, n)
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+fn code(n: u32) -> String {
+    CreditCode::from_parts("12", "350100", &format!("7100{n:04}"))
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Every table's row count.
+fn counts(dir: &Dir) -> Vec<(String, i64)> {
+    runtime().block_on(async {
+        let url = DatabaseUrl::parse(&dir.url()).unwrap();
+        let store = Store::connect(&url, DataKey::from_hex(KEY).unwrap())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store.table_counts().await.unwrap()
+    })
+}
+
+fn count(dir: &Dir, table: &str) -> i64 {
+    counts(dir)
+        .into_iter()
+        .find(|(t, _)| t == table)
+        .map_or(-1, |(_, n)| n)
+}
+
+const PASS_HEADER: [&str; 5] = ["姓名", "身份证号", "评审项目", "考核日期", "公布日期"];
+
+/// A pass list: three good rows (two people; one person on two rows) and four bad ones.
+fn pass_list_rows() -> Vec<Vec<String>> {
+    let zhang = id(11, date!(1980 - 03 - 15));
+    let li = id(12, date!(1975 - 07 - 01));
+    let mut bad_digit = id(13, date!(1982 - 01 - 01));
+    let last = if bad_digit.ends_with('1') { "2" } else { "1" };
+    bad_digit.replace_range(17.., last);
+    let row = |cells: [&str; 5]| cells.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+    vec![
+        row(["张三", &zhang, "RQ-ZZ、GL-ZZ", "2026-04-01", "2026-04-20"]),
+        row([
+            "李四",
+            &li,
+            "压力容器制造",
+            "2026/4/1",
+            "2026年4月20日",
+        ]),
+        row(["王五", &bad_digit, "RQ-ZZ", "2026-04-01", "2026-04-20"]),
+        row(["张三", &zhang, "GL-ZZ", "2026-04-01", "2026-04-20"]),
+        row([
+            "赵六",
+            &id(14, date!(1970 - 01 - 01)),
+            "XX-YY",
+            "2026-02-30",
+            "2026-04-20",
+        ]),
+        row(["张叁", &zhang, "QP-ZZ", "2026-04-01", "2026-04-20"]),
+        row([
+            "孙七",
+            &id(15, date!(1990 - 05 - 05)),
+            "QP-ZZ",
+            "2026-04-01",
+            "2026-04-20",
+        ]),
+    ]
+}
+
+/// The good rows only.
+fn good_rows() -> Vec<Vec<String>> {
+    let rows = pass_list_rows();
+    vec![rows[0].clone(), rows[1].clone(), rows[6].clone()]
+}
+
+fn csv(rows: &[Vec<String>]) -> String {
+    let mut out = PASS_HEADER.join(",");
+    out.push('\n');
+    for row in rows {
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The same table in each format and encoding Chinese users send.
+fn encodings(rows: &[Vec<String>]) -> Vec<(&'static str, Vec<u8>)> {
+    let text = csv(rows);
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    vec![
+        (
+            "list.xlsx",
+            write_table(Format::Xlsx, "名单", &PASS_HEADER, rows).unwrap(),
+        ),
+        ("list-utf8.csv", text.clone().into_bytes()),
+        (
+            "list-bom.csv",
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        ),
+        ("list-gbk.csv", gbk.into_owned()),
+    ]
+}
+
+#[test]
+fn pass_lists_in_every_format_and_encoding_are_checked_before_anything_is_written() {
+    for (name, bytes) in encodings(&pass_list_rows()) {
+        let dir = Dir::new();
+        let file = dir.write(name, &bytes);
+        let file = file.to_str().unwrap();
+
+        // All-or-nothing: the report names every bad row, and nothing is written.
+        let refused = registry(&dir, &["import", "qualifications", file]);
+        let out = text(&refused);
+        assert_eq!(status(&refused), 3, "{name}: {out}");
+        for expected in [
+            "第4行 王五：身份证号校验码错误",
+            "第5行 张三：与第2行的身份证号和评审项目相同",
+            "第6行 赵六：评审项目“XX-YY”不在评审项目目录中",
+            "日期“2026-02-30”不存在",
+            "第7行 张叁：同一身份证号在第2行的姓名不同",
+            "共7行，新增3行，已有0行，有误4行；未写入任何数据",
+        ] {
+            assert!(
+                out.contains(expected),
+                "{name}: {expected} missing in {out}"
+            );
+        }
+        assert_eq!(count(&dir, "people"), 0, "{name}");
+        assert_eq!(count(&dir, "audit_log"), 0, "{name}");
+
+        // A dry run of the good rows writes nothing either.
+        let dry = registry(
+            &dir,
+            &[
+                "import",
+                "qualifications",
+                file,
+                "--good-rows-only",
+                "--dry-run",
+            ],
+        );
+        assert_eq!(status(&dry), 3, "{name}: {}", text(&dry));
+        assert!(text(&dry).contains("试运行，未写入"), "{}", text(&dry));
+        assert_eq!(count(&dir, "people"), 0, "{name}");
+
+        // The good rows only.
+        let good = registry(
+            &dir,
+            &["import", "qualifications", file, "--good-rows-only"],
+        );
+        assert_eq!(status(&good), 3, "{name}: {}", text(&good));
+        assert!(text(&good).contains("新增3行"), "{}", text(&good));
+        assert_eq!(count(&dir, "people"), 3, "{name}");
+        assert_eq!(count(&dir, "qualifications"), 4, "{name}");
+        assert_eq!(count(&dir, "documents"), 3, "{name}: one certificate each");
+
+        // The same file again changes nothing.
+        let before = counts(&dir);
+        let again = registry(
+            &dir,
+            &["import", "qualifications", file, "--good-rows-only"],
+        );
+        assert!(
+            text(&again).contains("新增0行，已有3行"),
+            "{}",
+            text(&again)
+        );
+        assert_eq!(
+            counts(&dir),
+            before,
+            "{name}: a second import changed the register"
+        );
+    }
+}
+
+#[test]
+fn a_clean_pass_list_imports_with_status_0_and_a_second_time_changes_nothing() {
+    let dir = Dir::new();
+    let (_, gbk) = encodings(&good_rows()).remove(3);
+    let file = dir.write("good.csv", &gbk);
+    let file = file.to_str().unwrap();
+    let dry = registry(&dir, &["import", "qualifications", file, "--dry-run"]);
+    assert_eq!(status(&dry), 0, "{}", text(&dry));
+    assert_eq!(count(&dir, "people"), 0);
+    let done = registry(&dir, &["import", "qualifications", file]);
+    assert_eq!(status(&done), 0, "{}", text(&done));
+    assert!(text(&done).contains("共3行，新增3行，已有0行，有误0行；已写入"));
+    let before = counts(&dir);
+    let again = registry(&dir, &["import", "qualifications", file]);
+    assert_eq!(status(&again), 0, "{}", text(&again));
+    assert!(
+        text(&again).contains("无新数据需要写入"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(counts(&dir), before);
+
+    // A later pass list adds an item to a person already in the register.
+    let later = csv(&[vec![
+        "张三".into(),
+        id(11, date!(1980 - 03 - 15)),
+        "QP-ZZ".into(),
+        "2026-06-01".into(),
+        "2026-06-20".into(),
+    ]]);
+    let file = dir.write("later.csv", later.as_bytes());
+    let added = registry(&dir, &["import", "qualifications", file.to_str().unwrap()]);
+    assert_eq!(status(&added), 0, "{}", text(&added));
+    assert_eq!(count(&dir, "people"), 3);
+    assert_eq!(count(&dir, "qualifications"), 5);
+}
+
+#[test]
+fn the_error_report_is_written_as_a_file() {
+    let dir = Dir::new();
+    let file = dir.write("list.csv", csv(&pass_list_rows()).as_bytes());
+    let report = dir.file("errors.csv");
+    let out = registry(
+        &dir,
+        &[
+            "import",
+            "qualifications",
+            file.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status(&out), 3);
+    let written = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        written.starts_with("\u{FEFF}行号,姓名或名称,错误代码,问题\r\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains("4,王五,resident_id.checksum,"),
+        "{written}"
+    );
+    assert!(written.contains("7,张叁,import.name_differs,"), "{written}");
+}
+
+#[test]
+fn the_institution_list_is_checked_against_itself_and_the_register() {
+    let dir = Dir::new();
+    let header = "机构编号,机构名称,省级资质编号,国家级资质编号,统一社会信用代码,联系人,联系电话";
+    let list = format!(
+        "{header}\nJP-001,福建省特种设备检验研究院,闽JP-01,TS-JP-001,{},林工,0591-88888888\n\
+         JP-002,江苏省特种设备安全监督检验研究院,,TS-JP-002,{},,\n\
+         JP-003,坏代码机构,,TS-JP-003,91350100ABCDEFGHIJ,,\n\
+         JP-001,重复编号机构,,TS-JP-009,{},,\n",
+        code(1),
+        code(2),
+        code(3)
+    );
+    let file = dir.write("institutions.csv", list.as_bytes());
+    let refused = registry(&dir, &["import", "institutions", file.to_str().unwrap()]);
+    let out = text(&refused);
+    assert_eq!(status(&refused), 3, "{out}");
+    assert!(out.contains("第4行 坏代码机构：统一社会信用代码"), "{out}");
+    assert!(
+        out.contains("第5行 重复编号机构：与第2行的机构编号相同"),
+        "{out}"
+    );
+    assert_eq!(count(&dir, "institutions"), 0);
+
+    let good: String = list.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let file = dir.write("good.csv", good.as_bytes());
+    let done = registry(&dir, &["import", "institutions", file.to_str().unwrap()]);
+    assert_eq!(status(&done), 0, "{}", text(&done));
+    assert_eq!(count(&dir, "institutions"), 2);
+    assert_eq!(count(&dir, "accounts"), 2);
+    let before = counts(&dir);
+    let again = registry(&dir, &["import", "institutions", file.to_str().unwrap()]);
+    assert_eq!(status(&again), 0, "{}", text(&again));
+    assert!(
+        text(&again).contains("新增0行，已有2行"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(counts(&dir), before);
+
+    // The same number with another credit code is someone else's.
+    let clash = format!("{header}\nJP-002,另一家机构,,TS-JP-002,{},,\n", code(4));
+    let file = dir.write("clash.csv", clash.as_bytes());
+    let refused = registry(&dir, &["import", "institutions", file.to_str().unwrap()]);
+    assert_eq!(status(&refused), 3);
+    assert!(
+        text(&refused).contains("机构编号“JP-002”已被其他机构使用"),
+        "{}",
+        text(&refused)
+    );
+}
+
+#[test]
+fn an_unreadable_file_or_a_missing_column_is_refused_with_status_3() {
+    let dir = Dir::new();
+    let file = dir.write("bad.csv", b"\xFF\xFE\x00garbage\x81");
+    let out = registry(&dir, &["import", "qualifications", file.to_str().unwrap()]);
+    assert_eq!(status(&out), 3, "{}", text(&out));
+    assert!(text(&out).contains("无法识别文件的编码"), "{}", text(&out));
+    let file = dir.write("header.csv", "姓名,身份证号\n张三,1\n".as_bytes());
+    let out = registry(&dir, &["import", "qualifications", file.to_str().unwrap()]);
+    assert_eq!(status(&out), 3, "{}", text(&out));
+    assert!(text(&out).contains("评审项目"), "{}", text(&out));
+    let out = registry(&dir, &["import", "nonsense", file.to_str().unwrap()]);
+    assert_eq!(status(&out), 2, "{}", text(&out));
+}
+
+/// A Chinese name for number `i` (names hold no digits).
+fn name(i: u32) -> String {
+    const SURNAMES: [char; 10] = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'];
+    const GIVEN: [char; 20] = [
+        '伟', '芳', '娜', '敏', '静', '强', '磊', '军', '洋', '勇', '艳', '杰', '涛', '明', '超',
+        '秀', '霞', '平', '刚', '桂',
+    ];
+    let mut out = String::from(SURNAMES[(i % 10) as usize]);
+    let mut rest = i / 10;
+    loop {
+        out.push(GIVEN[(rest % 20) as usize]);
+        rest /= 20;
+        if rest == 0 {
+            break;
+        }
+    }
+    out
+}
+
+/// A pass list of `n` new people.
+fn large_pass_list(n: u32) -> String {
+    let mut out = PASS_HEADER.join(",");
+    out.push('\n');
+    for i in 0..n {
+        let birth = date!(1975 - 01 - 01) + time::Duration::days(i64::from(i / 900));
+        let id = id(u16::try_from(i % 900).unwrap() + 1, birth);
+        out.push_str(&format!("{},{id},RQ-ZZ,2026-04-01,2026-04-20\n", name(i)));
+    }
+    out
+}
+
+#[test]
+fn an_import_killed_while_writing_leaves_the_register_as_it_was() {
+    let dir = Dir::new();
+    let first = dir.write("first.csv", csv(&good_rows()).as_bytes());
+    assert_eq!(
+        status(&registry(
+            &dir,
+            &["import", "qualifications", first.to_str().unwrap()]
+        )),
+        0
+    );
+    let before = counts(&dir);
+    let file = dir.write("large.csv", large_pass_list(30_000).as_bytes());
+    let mut child = command(&dir, &["import", "qualifications", file.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the writing phase to start, then kill the process.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let read = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+        assert!(read > 0, "the import ended before writing");
+        if line.starts_with("写入") {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import finished before it could be killed: make the file larger"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(counts(&dir), before, "a killed import left rows behind");
+    runtime().block_on(async {
+        registry_store::maintenance::check_sqlite_file(&dir.file("registry.sqlite3"))
+            .await
+            .expect("integrity_check and foreign_key_check pass");
+    });
+}
+
+#[test]
+fn exports_mask_id_numbers_unless_full_ids_are_asked_for_which_is_audited() {
+    let dir = Dir::new();
+    let file = dir.write("good.csv", csv(&good_rows()).as_bytes());
+    assert_eq!(
+        status(&registry(
+            &dir,
+            &["import", "qualifications", file.to_str().unwrap()]
+        )),
+        0
+    );
+    let zhang = id(11, date!(1980 - 03 - 15));
+    let audit = count(&dir, "audit_log");
+    let masked = registry(
+        &dir,
+        &["export", "people", "--format", "csv", "-o", "people.csv"],
+    );
+    assert_eq!(status(&masked), 0, "{}", text(&masked));
+    let table = std::fs::read_to_string(dir.file("people.csv")).unwrap();
+    assert_eq!(table.lines().count(), 4, "{table}");
+    assert!(table.contains("张三"), "{table}");
+    assert!(
+        !table.contains(&zhang),
+        "a full ID number in a masked export"
+    );
+    assert!(table.contains(&format!("{}********{}", &zhang[..6], &zhang[14..])));
+    assert_eq!(
+        count(&dir, "audit_log"),
+        audit,
+        "a masked export is not a disclosure"
+    );
+
+    let full = registry(
+        &dir,
+        &[
+            "export",
+            "people",
+            "--format",
+            "xlsx",
+            "--full-id",
+            "-o",
+            "full.xlsx",
+        ],
+    );
+    assert_eq!(status(&full), 0, "{}", text(&full));
+    let source = registry_batch::table::Source::new(
+        "full.xlsx",
+        std::fs::read(dir.file("full.xlsx")).unwrap(),
+    );
+    let records = source.read_all().unwrap();
+    assert_eq!(records.len(), 4);
+    assert!(
+        records.iter().any(|r| r.fields.contains(&zhang)),
+        "{records:?}"
+    );
+    assert_eq!(
+        count(&dir, "audit_log"),
+        audit + 1,
+        "the disclosure is logged"
+    );
+
+    for table in ["registrations", "courses", "attendance"] {
+        let out = registry(&dir, &["export", table, "--format", "csv"]);
+        assert_eq!(status(&out), 0, "{table}: {}", text(&out));
+    }
+    let unknown = registry(&dir, &["export", "people", "--institution", "NOPE"]);
+    assert_eq!(status(&unknown), 2, "{}", text(&unknown));
+}
+
+#[test]
+fn backup_and_restore_round_trip_the_whole_register() {
+    let dir = Dir::new();
+    let file = dir.write("good.csv", csv(&good_rows()).as_bytes());
+    assert_eq!(
+        status(&registry(
+            &dir,
+            &["import", "qualifications", file.to_str().unwrap()]
+        )),
+        0
+    );
+    let people = |dir: &Dir| {
+        let out = registry(
+            dir,
+            &[
+                "export",
+                "people",
+                "--format",
+                "csv",
+                "--full-id",
+                "-o",
+                "p.csv",
+            ],
+        );
+        assert_eq!(status(&out), 0, "{}", text(&out));
+        std::fs::read_to_string(dir.file("p.csv")).unwrap()
+    };
+    let before = counts(&dir);
+    let content = people(&dir);
+    let backup = dir.file("backup.sqlite3");
+    let out = registry(&dir, &["backup", backup.to_str().unwrap()]);
+    assert_eq!(status(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains("完整性检查通过"));
+    // Exporting with full IDs is audited: the backup holds that entry too.
+    let at_backup = counts(&dir);
+    assert_ne!(before, at_backup);
+
+    // The register moves on, then the backup is put back.
+    let later = dir.write("later.csv", large_pass_list(50).as_bytes());
+    assert_eq!(
+        status(&registry(
+            &dir,
+            &["import", "qualifications", later.to_str().unwrap()]
+        )),
+        0
+    );
+    assert_ne!(counts(&dir), at_backup);
+    let again = registry(&dir, &["backup", backup.to_str().unwrap()]);
+    assert_eq!(status(&again), 1, "an existing backup is never overwritten");
+    let out = registry(&dir, &["restore", backup.to_str().unwrap()]);
+    assert_eq!(status(&out), 0, "{}", text(&out));
+    assert_eq!(counts(&dir), at_backup);
+    assert_eq!(people(&dir), content);
+
+    // A file that is not a backup is refused and the register stays.
+    let junk = dir.write("junk.sqlite3", b"not a database");
+    let refused = registry(&dir, &["restore", junk.to_str().unwrap()]);
+    assert_eq!(status(&refused), 1, "{}", text(&refused));
+    assert!(text(&refused).contains("is not a sound register backup"));
+    assert!(counts(&dir).iter().any(|(t, n)| t == "people" && *n == 3));
+
+    // PostgreSQL is backed up with its own tools.
+    if let Ok(pg) = std::env::var("REGISTRY_TEST_DATABASE_URL") {
+        let out = registry(&dir, &["backup", "--database", &pg, "x.dump"]);
+        assert_eq!(status(&out), 1, "{}", text(&out));
+        assert!(text(&out).contains("pg_dump"), "{}", text(&out));
+    }
+}
+
+#[test]
+fn the_sweep_runs_on_an_empty_register_and_takes_a_date() {
+    let dir = Dir::new();
+    let out = registry(&dir, &["sweep", "--as-of", "2026-12-01"]);
+    assert_eq!(status(&out), 0, "{}", text(&out));
+    assert!(
+        text(&out).contains("注册巡检（2026-12-01）"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("已终止注册 0 项"), "{}", text(&out));
+    let bad = registry(&dir, &["sweep", "--as-of", "2026-13-01"]);
+    assert_eq!(status(&bad), 2, "{}", text(&bad));
+}
