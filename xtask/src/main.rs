@@ -17,8 +17,12 @@ const USAGE: &str = "usage: cargo xtask <ci|browser|bench> [-- ARGS]
   bench   the benchmarks, each against a baseline measured in the same run:
           - working-day queries: constant time against a day-by-day loop;
           - storage (release build): a synthetic register of 100,000 people loaded into
-            SQLite and PostgreSQL against raw sqlx baselines, and every search's p50/p99.
-          ARGS go to the storage benchmark: --people N, --queries N,
+            SQLite and PostgreSQL against raw sqlx baselines, and every search's p50/p99;
+          - import: a pass list of 100,000 rows from .xlsx through `registry import`'s
+            code against raw prepared INSERTs of the same rows, and its peak memory at
+            10,000 and 100,000 rows.
+          ARGS go to the storage benchmark: --people N, --queries N, --import-rows N,
+          --import-only,
           --postgres URL or --no-postgres (default: REGISTRY_TEST_DATABASE_URL, else
           postgres://postgres@127.0.0.1:5432/postgres)";
 

@@ -503,6 +503,7 @@ async fn pass_list(
         }
     }
     drop(read);
+    drop(checker);
     report.rejected.sort_by_key(|r| r.line);
     if !report.may_write(options) || report.new == 0 {
         return Ok(report);

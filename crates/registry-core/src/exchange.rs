@@ -6,7 +6,8 @@
 //! Every row gets every problem at once, with the line it came from, so an import can
 //! report the whole file before it writes anything.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 
 use time::Date;
 
@@ -191,11 +192,43 @@ pub struct PassListRow {
 /// Checks the rows of a pass list one after the other: each on its own (the exam-result
 /// rules), and against the rows before it (the same person under two names; the same
 /// person and item twice).
+///
+/// What it keeps between rows is small and fixed per row (an ID number's 17 digits as a
+/// number, a hash of the name, an item's place in the catalogue, a line number), so a pass
+/// list of 100,000 rows needs a few megabytes, whatever the length of the names.
 #[derive(Debug)]
 pub struct PassListChecker {
     columns: Vec<Option<usize>>,
-    people: BTreeMap<ResidentId, (usize, String)>,
-    items: BTreeMap<(ResidentId, ReviewItemCode), usize>,
+    people: HashMap<u64, (u32, u64)>,
+    items: HashMap<(u64, u16), u32>,
+}
+
+/// An ID number as a number: its first 17 digits (the 18th is their check character).
+fn id_key(id: &ResidentId) -> u64 {
+    id.as_str()
+        .get(..17)
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+/// A name's fingerprint (SipHash with fixed keys: the same in every run).
+fn name_key(name: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    name.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn item_key(catalogue: &ReviewItemCatalogue, item: &ReviewItemCode) -> u16 {
+    catalogue
+        .items()
+        .iter()
+        .position(|i| i.code() == item)
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or(u16::MAX)
+}
+
+fn line_key(line: usize) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
 }
 
 impl PassListChecker {
@@ -203,8 +236,8 @@ impl PassListChecker {
     pub fn new(header: &Record) -> Result<PassListChecker, Violation> {
         Ok(PassListChecker {
             columns: find_columns(header, &PASS_LIST_COLUMNS)?,
-            people: BTreeMap::new(),
-            items: BTreeMap::new(),
+            people: HashMap::new(),
+            items: HashMap::new(),
         })
     }
 
@@ -232,22 +265,23 @@ impl PassListChecker {
         let result = ExamResult::parse(&form, catalogue, cycles, today)
             .map_err(crate::violation::Violations::into_vec)?;
         let mut problems = Vec::new();
-        match self.people.get(&result.resident_id) {
-            Some((line, name)) if name != result.name.as_str() => {
-                problems.push(Violation::NameDiffersInFile { line: *line });
+        let person = id_key(&result.resident_id);
+        let name = name_key(result.name.as_str());
+        match self.people.get(&person) {
+            Some((line, known)) if *known != name => {
+                problems.push(Violation::NameDiffersInFile {
+                    line: *line as usize,
+                });
             }
             Some(_) => {}
             None => {
-                self.people.insert(
-                    result.resident_id.clone(),
-                    (record.line, result.name.as_str().to_owned()),
-                );
+                self.people.insert(person, (line_key(record.line), name));
             }
         }
         for item in &result.items {
-            if let Some(line) = self.items.get(&(result.resident_id.clone(), item.clone())) {
+            if let Some(line) = self.items.get(&(person, item_key(catalogue, item))) {
                 problems.push(Violation::RepeatsRow {
-                    line: *line,
+                    line: *line as usize,
                     what: "身份证号和评审项目",
                 });
             }
@@ -257,7 +291,7 @@ impl PassListChecker {
         }
         for item in &result.items {
             self.items
-                .insert((result.resident_id.clone(), item.clone()), record.line);
+                .insert((person, item_key(catalogue, item)), line_key(record.line));
         }
         Ok(PassListRow {
             line: record.line,

@@ -664,3 +664,67 @@ fn attendance_is_credited_to_certificate_holders_within_the_course_hours() {
     );
     attend(&world, c, person, "6");
 }
+
+fn expire(world: &World, person: PersonId) -> Vec<registry_core::usecases::Expired> {
+    world
+        .run(
+            registry_core::ports::Actor::System {
+                job: "sweep".into(),
+            },
+            registry_core::usecases::ExpireRegistrations { person },
+        )
+        .unwrap()
+}
+
+#[test]
+fn the_sweep_ends_registrations_at_the_70th_birthday_and_says_why_once() {
+    let mut world = World::new();
+    let institution = world.institution();
+    let person = world.person("1956-12-01", &["DT-AX"], "2020-05-01");
+    world.employ(institution, person, &["DT-AX"]).unwrap();
+    world.fill_in(person, institution);
+    register(&world, institution, person, &["DT-AX"]).unwrap();
+
+    // Still valid on the last day: nothing to end.
+    world.today = date("2026-11-30");
+    assert!(expire(&world, person).is_empty());
+    assert_eq!(states(&world, person)[0].2, ItemState::Registered);
+
+    world.today = date("2026-12-01");
+    let ended = expire(&world, person);
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].valid_until, date("2026-11-30"));
+    assert_eq!(ended[0].reason, "年满70周岁");
+    assert_eq!(states(&world, person)[0].2, ItemState::Expired);
+    let entry = world
+        .register
+        .audit_log()
+        .into_iter()
+        .rev()
+        .find(|a| a.action == "holding.expire")
+        .expect("the end is audited");
+    assert_eq!(entry.actor.describe(), "system:sweep");
+    assert!(format!("{:?}", entry.after).contains("年满70周岁"));
+
+    // Idempotent: a second run the same night, or the next, ends nothing more.
+    let audit = world.register.audit_log().len();
+    assert!(expire(&world, person).is_empty());
+    world.today = date("2026-12-02");
+    assert!(expire(&world, person).is_empty());
+    assert_eq!(world.register.audit_log().len(), audit);
+}
+
+#[test]
+fn the_sweep_ends_registrations_at_the_end_of_the_cycle() {
+    let mut world = World::new();
+    let institution = world.institution();
+    let person = world.person("1980-03-15", &["DT-AX"], "2025-05-01");
+    world.employ(institution, person, &["DT-AX"]).unwrap();
+    world.fill_in(person, institution);
+    register(&world, institution, person, &["DT-AX"]).unwrap();
+    world.today = date("2029-01-01");
+    let ended = expire(&world, person);
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].valid_until, date("2028-12-31"));
+    assert_eq!(ended[0].reason, "注册周期结束");
+}

@@ -4,6 +4,7 @@
 mod api;
 mod documents;
 mod education;
+mod exchange;
 mod flow;
 mod movement;
 mod operations;

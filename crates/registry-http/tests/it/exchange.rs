@@ -1,0 +1,346 @@
+//! Issue 8 through the web: the association's 数据导入导出 page (uploads in each format
+//! and encoding, the report and its download, dry runs, exports with masked and full ID
+//! numbers), and the nightly sweep over registrations made through the pages.
+
+use poem::http::StatusCode;
+use registry_batch::Setting;
+
+use crate::support::*;
+
+const HEADER: &str = "姓名,身份证号,评审项目,考核日期,公布日期";
+
+fn pass_list(rows: &[(&str, String, &str)]) -> String {
+    let mut out = format!("{HEADER}\n");
+    for (name, id, items) in rows {
+        out.push_str(&format!("{name},{id},{items},2026-04-01,2026-04-20\n"));
+    }
+    out
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+async fn people(server: &Server) -> i64 {
+    server
+        .store
+        .table_counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| t == "people")
+        .map_or(-1, |(_, n)| n)
+}
+
+#[tokio::test]
+async fn the_association_imports_pass_lists_and_downloads_the_error_report() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let home = admin.get("/association").await;
+    assert!(
+        home.has("/association/exchange"),
+        "linked from the workbench"
+    );
+    let page = admin.get("/association/exchange").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.has("考核合格名单") && page.has("包含完整身份证号"));
+
+    let zhang = resident_id(21, date(1980, 3, 15));
+    let li = resident_id(22, date(1975, 7, 1));
+    let mut wrong = resident_id(23, date(1982, 1, 1));
+    let last = if wrong.ends_with('1') { "2" } else { "1" };
+    wrong.replace_range(17.., last);
+    let bad = pass_list(&[
+        ("张三", zhang.clone(), "RQ-ZZ、GL-ZZ"),
+        ("李四", li.clone(), "压力容器制造"),
+        ("王五", wrong, "RQ-ZZ"),
+        ("赵六", resident_id(24, date(1970, 1, 1)), "XX-YY"),
+    ]);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&bad);
+    let refused = admin
+        .upload(
+            "/association/exchange/import",
+            &[("file", "名单.csv", &gbk)],
+            &[("kind", "qualifications"), ("mode", "all")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.has("共4行，新增2行，已有0行，有误2行；未写入任何数据"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.has("身份证号校验码错误"));
+    assert!(refused.has("评审项目“XX-YY”不在评审项目目录中"));
+    assert_eq!(people(&server).await, 0, "nothing written");
+
+    // The error report downloads as a file Excel opens.
+    let carried = unescape(
+        &refused
+            .between("name=\"rows\" value=\"", "\"")
+            .expect("the report's rows are carried"),
+    );
+    let csrf = admin.csrf();
+    let download = admin
+        .post(
+            "/association/exchange/report",
+            &[("rows", &carried), ("format", "csv"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert!(
+        download.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let text = String::from_utf8(download.bytes.clone()).unwrap();
+    assert!(
+        text.starts_with("\u{FEFF}行号,姓名或名称,错误代码,问题\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("4,王五,resident_id.checksum,"), "{text}");
+    assert!(text.contains("5,赵六,item.unknown,"), "{text}");
+    let xlsx = admin
+        .post(
+            "/association/exchange/report",
+            &[("rows", &carried), ("format", "xlsx"), ("csrf", &csrf)],
+        )
+        .await;
+    let records = registry_batch::table::Source::new("r.xlsx", xlsx.bytes.clone())
+        .read_all()
+        .unwrap();
+    assert_eq!(records.len(), 3, "{records:?}");
+
+    // A dry run of the good rows writes nothing; then the good rows are written, once.
+    let good = pass_list(&[
+        ("张三", zhang.clone(), "RQ-ZZ、GL-ZZ"),
+        ("李四", li, "RQ-ZZ"),
+    ]);
+    let xlsx = {
+        let rows: Vec<Vec<String>> = good
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect();
+        let header: Vec<&str> = HEADER.split(',').collect();
+        registry_batch::table::write_table(
+            registry_batch::table::Format::Xlsx,
+            "名单",
+            &header,
+            &rows,
+        )
+        .unwrap()
+    };
+    let dry = admin
+        .upload(
+            "/association/exchange/import",
+            &[("file", "名单.xlsx", &xlsx)],
+            &[
+                ("kind", "qualifications"),
+                ("mode", "all"),
+                ("dry_run", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+    assert!(dry.has("试运行，未写入"), "{}", dry.body);
+    assert_eq!(people(&server).await, 0);
+    let done = admin
+        .upload(
+            "/association/exchange/import",
+            &[("file", "名单.xlsx", &xlsx)],
+            &[("kind", "qualifications"), ("mode", "all")],
+        )
+        .await;
+    assert!(
+        done.has("新增2行，已有0行，有误0行；已写入"),
+        "{}",
+        done.body
+    );
+    assert_eq!(people(&server).await, 2);
+    let again = admin
+        .upload(
+            "/association/exchange/import",
+            &[("file", "名单.xlsx", &xlsx)],
+            &[("kind", "qualifications"), ("mode", "all")],
+        )
+        .await;
+    assert!(again.has("新增0行，已有2行"), "{}", again.body);
+    assert_eq!(people(&server).await, 2);
+    let certificates = admin.get("/association/certificates").await;
+    assert!(certificates.has("张三"), "the import made the certificates");
+
+    // Exports: masked by default; full ID numbers are audited.
+    let masked = admin
+        .post(
+            "/association/exchange/export",
+            &[("table", "people"), ("format", "csv"), ("institution", "")],
+        )
+        .await;
+    assert_eq!(masked.status, StatusCode::OK, "{}", masked.body);
+    let text = String::from_utf8(masked.bytes.clone()).unwrap();
+    assert!(text.contains("张三") && !text.contains(&zhang), "{text}");
+    let audit_before = server.store.audit_of("export", 0).await.unwrap().len();
+    assert_eq!(audit_before, 0);
+    let full = admin
+        .post(
+            "/association/exchange/export",
+            &[
+                ("table", "people"),
+                ("format", "xlsx"),
+                ("institution", ""),
+                ("full_id", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::OK);
+    let records = registry_batch::table::Source::new("p.xlsx", full.bytes.clone())
+        .read_all()
+        .unwrap();
+    assert!(records.iter().any(|r| r.fields.contains(&zhang)));
+    let logged = server.store.audit_of("export", 0).await.unwrap();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert!(format!("{logged:?}").contains("association:admin"));
+}
+
+#[tokio::test]
+async fn the_institution_list_is_imported_from_the_page() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let code = |n: u32| {
+        registry_core::credit_code::CreditCode::from_parts("12", "350100", &format!("7200{n:04}"))
+            .unwrap()
+            .as_str()
+            .to_owned()
+    };
+    let list = format!(
+        "机构编号,机构名称,国家级资质编号,统一社会信用代码,登录用户名\n\
+         TS-JP-101,甲检验研究院,TS101-2027,{},jia101\n\
+         TS-JP-102,乙检验研究院,TS102-2027,{},yi102\n",
+        code(1),
+        code(2)
+    );
+    let done = admin
+        .upload(
+            "/association/exchange/import",
+            &[("file", "机构.csv", list.as_bytes())],
+            &[("kind", "institutions"), ("mode", "all")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.has("新增2行"), "{}", done.body);
+    let listed = admin.get("/association/institutions").await;
+    assert!(listed.has("甲检验研究院") && listed.has("jia101"));
+    // The new account has no password until the association sets one.
+    let mut jia = server.browser();
+    let refused = jia
+        .post(
+            "/login",
+            &[("username", "jia101"), ("password", "anything-at-all")],
+        )
+        .await;
+    assert_ne!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
+}
+
+#[tokio::test]
+async fn institutions_cannot_use_the_exchange_page() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲机构", "jia", "Tezhong2026k").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let page = jia.get("/association/exchange").await;
+    assert_ne!(page.status, StatusCode::OK);
+    let export = jia
+        .post(
+            "/association/exchange/export",
+            &[("table", "people"), ("format", "csv"), ("full_id", "1")],
+        )
+        .await;
+    assert_ne!(export.status, StatusCode::OK);
+    assert!(server.store.audit_of("export", 0).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_sweep_ends_registrations_after_the_cycle_once_and_lists_what_is_due() {
+    let server = Server::new().await;
+    let institution_id = institution(&server, 1, "甲机构", "jia", "Tezhong2026k").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let id = resident_id(31, date(1980, 3, 15));
+    exam_result(&server, "张三", &id, &["RQ-ZZ"], "2026-04-01").await;
+    let (person, password) = add(&mut jia, "张三", &id, &["RQ-ZZ"]).await;
+    fill_in(&server, &person, institution_id, &password, "男").await;
+    let done = jia
+        .post(
+            &format!("/institution/people/{person}/register"),
+            &[("items", "RQ-ZZ")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+
+    let catalogue = server.store.catalogue().await.unwrap();
+    let calendar = server.store.calendar().await.unwrap();
+    let actor = registry_core::ports::Actor::System {
+        job: "sweep".into(),
+    };
+    let at = |d: time::Date| {
+        d.with_time(time::Time::from_hms(3, 0, 0).unwrap())
+            .assume_offset(registry_core::date::CHINA_STANDARD_TIME)
+    };
+    let sweep = async |day: time::Date| {
+        let setting = Setting {
+            store: &server.store,
+            catalogue: &catalogue,
+            calendar: &calendar,
+            entropy: &registry_http::secrets::OsEntropy,
+            actor: &actor,
+            now: at(day),
+        };
+        registry_batch::sweep::sweep(&setting, &mut registry_batch::Silent)
+            .await
+            .unwrap()
+    };
+
+    // Today: nothing ends; the certificate and the card are past their due dates.
+    let today = sweep(date(2026, 12, 31)).await;
+    assert!(today.expired.is_empty());
+    assert!(today.renewals.is_empty());
+    assert!(
+        today
+            .overdue
+            .iter()
+            .any(|(d, _)| d.person.name.as_str() == "张三"),
+        "{:?}",
+        today.overdue
+    );
+
+    // Within three months of the end of the cycle: due for renewal.
+    let soon = sweep(date(2028, 11, 1)).await;
+    assert_eq!(soon.window_months, 3);
+    assert_eq!(soon.renewals.len(), 1);
+    assert_eq!(soon.renewals[0].valid_until, date(2028, 12, 31));
+    assert_eq!(soon.renewals[0].institution, "甲机构");
+
+    // After the end: ended once, with the reason; the second night ends nothing.
+    let after = sweep(date(2029, 1, 2)).await;
+    assert_eq!(after.expired.len(), 1, "{:?}", after.expired);
+    assert_eq!(after.expired[0].1.reason, "注册周期结束");
+    let again = sweep(date(2029, 1, 2)).await;
+    assert!(again.expired.is_empty());
+    let people = server.store.export_registrations(None).await.unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].state, registry_core::holding::ItemState::Expired);
+}
