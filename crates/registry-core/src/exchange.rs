@@ -262,8 +262,24 @@ impl PassListChecker {
             exam_date: normalize_date(c(3)),
             published_on: normalize_date(c(4)),
         };
-        let result = ExamResult::parse(&form, catalogue, cycles, today)
-            .map_err(crate::violation::Violations::into_vec)?;
+        let result = match ExamResult::parse(&form, catalogue, cycles, today) {
+            Ok(result) => result,
+            Err(violations) => {
+                // Still say if the person appeared earlier under another name.
+                let mut problems = violations.into_vec();
+                if let (Ok(id), Ok(name)) = (
+                    ResidentId::parse(&form.resident_id, today),
+                    crate::person::PersonName::parse(&form.name),
+                ) && let Some((line, known)) = self.people.get(&id_key(&id))
+                    && *known != name_key(name.as_str())
+                {
+                    problems.push(Violation::NameDiffersInFile {
+                        line: *line as usize,
+                    });
+                }
+                return Err(problems);
+            }
+        };
         let mut problems = Vec::new();
         let person = id_key(&result.resident_id);
         let name = name_key(result.name.as_str());
