@@ -317,6 +317,53 @@ try {
   expectText(await admin.content(), '已将 1 份证件标记为已寄出', 'marking the card mailed');
   await shot(admin, 'association-card-mailed');
   console.log('the card list and marking mailed passed in Chromium');
+
+  // Issue 8: the association uploads a pass list (GBK is what Chinese Excel writes; here
+  // UTF-8 with a bad row), sees the refused row, downloads the error report, imports the
+  // good row only, and exports the people with ID numbers masked.
+  const good = residentId('11010519800101002');
+  const list = `姓名,身份证号,评审项目,考核日期,公布日期\n王丽,${good},QP-ZZ,2026-06-01,2026-06-20\n赵强,110105198001010998,QP-ZZ,2026-06-01,2026-06-20\n`;
+  await admin.goto(`${base}/association/exchange`);
+  await admin.getByLabel('名单种类').selectOption('qualifications');
+  await admin.getByLabel(/^文件/).setInputFiles({
+    name: '合格名单.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(list, 'utf8'),
+  });
+  await admin.getByRole('button', { name: '检查并导入' }).click();
+  const refused = await admin.content();
+  expectText(refused, '有误1行；未写入任何数据', 'the import report');
+  expectText(refused, '身份证号校验码错误', 'the reason of the bad row');
+  await shot(admin, 'association-import-report');
+  const [report] = await Promise.all([
+    admin.waitForEvent('download'),
+    admin.getByRole('button', { name: '下载错误报告（CSV）' }).click(),
+  ]);
+  const reportPath = await report.path();
+  const reportText = (await import('node:fs')).readFileSync(reportPath, 'utf8');
+  expectText(reportText, '3,赵强,resident_id.checksum', 'the downloaded error report');
+  await admin.goto(`${base}/association/exchange`);
+  await admin.getByLabel('名单种类').selectOption('qualifications');
+  await admin.getByLabel(/^文件/).setInputFiles({
+    name: '合格名单.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(list, 'utf8'),
+  });
+  await admin.getByLabel('只导入无误的行').check();
+  await admin.getByRole('button', { name: '检查并导入' }).click();
+  expectText(await admin.content(), '新增1行，已有0行，有误1行；已写入', 'the good row imported');
+  await admin.getByLabel('数据', { exact: true }).selectOption('people');
+  await admin.getByLabel('格式').selectOption('csv');
+  const [exported] = await Promise.all([
+    admin.waitForEvent('download'),
+    admin.getByRole('button', { name: '导出', exact: true }).click(),
+  ]);
+  const exportedText = (await import('node:fs')).readFileSync(await exported.path(), 'utf8');
+  expectText(exportedText, '王丽', 'the export');
+  if (exportedText.includes(good)) {
+    throw new Error('a full ID number in a masked export');
+  }
+  console.log('imports with their error report and masked exports passed in Chromium');
 } finally {
   await browser.close();
 }

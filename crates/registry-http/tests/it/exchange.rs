@@ -344,3 +344,78 @@ async fn the_sweep_ends_registrations_after_the_cycle_once_and_lists_what_is_due
     assert_eq!(people.len(), 1);
     assert_eq!(people[0].state, registry_core::holding::ItemState::Expired);
 }
+
+#[tokio::test]
+async fn attendance_rosters_import_from_the_page_in_gbk_with_a_dry_run_first() {
+    let server = Server::new().await;
+    let id = resident_id(41, date(1980, 3, 15));
+    exam_result(&server, "张三", &id, &["RQ-ZZ"], "2026-04-01").await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let created = admin
+        .post(
+            "/association/courses",
+            &[
+                ("name", "压力容器继续教育"),
+                ("start", "2026-05-11"),
+                ("end", "2026-05-12"),
+                ("hours", "16"),
+                ("items", "RQ-ZZ"),
+            ],
+        )
+        .await;
+    let course = created.between("培训班已保存，编号 ", "。").expect("saved");
+    let roster = format!(
+        "培训班编号,姓名,身份证号或注册号,课时\n{course},张三,{id},8\n{course},李四,{},8\n",
+        resident_id(42, date(1981, 1, 1))
+    );
+    let (gbk, _, _) = encoding_rs::GBK.encode(&roster);
+    let upload = async |admin: &mut Browser<'_>, fields: &[(&str, &str)]| {
+        admin
+            .upload(
+                "/association/exchange/import",
+                &[("file", "学时.csv", &gbk)],
+                fields,
+            )
+            .await
+    };
+    let refused = upload(&mut admin, &[("kind", "attendance"), ("mode", "all")]).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.has("有误1行；未写入任何数据"), "{}", refused.body);
+    let dry = upload(
+        &mut admin,
+        &[("kind", "attendance"), ("mode", "good"), ("dry_run", "1")],
+    )
+    .await;
+    assert!(
+        dry.has("新增1行，已有0行，有误1行；试运行，未写入"),
+        "{}",
+        dry.body
+    );
+    let attendance = || async {
+        server
+            .store
+            .table_counts()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(t, _)| t == "attendance")
+            .map_or(-1, |(_, n)| n)
+    };
+    assert_eq!(attendance().await, 0);
+    let done = upload(&mut admin, &[("kind", "attendance"), ("mode", "good")]).await;
+    assert!(
+        done.has("新增1行，已有0行，有误1行；已写入"),
+        "{}",
+        done.body
+    );
+    assert_eq!(attendance().await, 1);
+    let again = upload(&mut admin, &[("kind", "attendance"), ("mode", "good")]).await;
+    assert!(again.has("新增0行，已有1行"), "{}", again.body);
+    assert_eq!(attendance().await, 1);
+}
