@@ -22,7 +22,11 @@ use time::OffsetDateTime;
 
 /// The register of special-equipment licensing assessors (特种设备鉴定评审人员管理系统).
 #[derive(Debug, Parser)]
-#[command(name = "registry", version)]
+#[command(
+    name = "registry",
+    version,
+    after_help = "Exit status: 0 done; 1 failure (database, files; nothing half-done); 2 usage error; 3 an import refused rows or the file (nothing written unless --good-rows-only).\nDetails: docs/OPERATIONS.md"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
