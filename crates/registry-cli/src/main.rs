@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 #[command(
     name = "registry",
     version,
-    after_help = "Exit status: 0 done; 1 failure (database, files; nothing half-done); 2 usage error; 3 an import refused rows or the file (nothing written unless --good-rows-only).\nDetails: docs/OPERATIONS.md"
+    after_help = "Exit status: 0 done (or valid); 1 failure (database, files; nothing half-done) or an invalid ID or code; 2 usage error or a date outside the calendar; 3 an import refused rows or the file (nothing written unless --good-rows-only).\nDetails: docs/OPERATIONS.md"
 )]
 struct Cli {
     #[command(subcommand)]
