@@ -51,6 +51,26 @@ pub struct KnownPerson {
 
 const CHUNK: usize = 500;
 
+/// `rows` in chunks of `max`, the rest in chunks of falling powers of two: every batch
+/// of an import then uses the same few statement shapes, so the driver's cache of prepared
+/// statements holds a handful of them instead of one per remainder size.
+fn shaped_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = if rest.len() >= max {
+            max
+        } else {
+            1 << rest.len().ilog2()
+        };
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 impl StoreTx {
     /// The people among `ids` that the register holds, by ID number.
     pub async fn people_by_resident_ids(
@@ -305,19 +325,19 @@ impl StoreTx {
             }
             _ => store_error(e),
         };
-        for chunk in people_rows.chunks(CHUNK) {
+        for chunk in shaped_chunks(&people_rows, CHUNK) {
             people::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(&self.tx)
                 .await
                 .map_err(duplicate)?;
         }
-        for chunk in qualification_rows.chunks(CHUNK * 2) {
+        for chunk in shaped_chunks(&qualification_rows, CHUNK * 2) {
             qualifications::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(&self.tx)
                 .await
                 .map_err(store_error)?;
         }
-        for chunk in document_rows.chunks(CHUNK) {
+        for chunk in shaped_chunks(&document_rows, CHUNK) {
             documents::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(&self.tx)
                 .await
@@ -327,13 +347,13 @@ impl StoreTx {
                     _ => store_error(e),
                 })?;
         }
-        for chunk in item_rows.chunks(CHUNK * 2) {
+        for chunk in shaped_chunks(&item_rows, CHUNK * 2) {
             document_items::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(&self.tx)
                 .await
                 .map_err(store_error)?;
         }
-        for chunk in audit_rows.chunks(CHUNK) {
+        for chunk in shaped_chunks(&audit_rows, CHUNK) {
             audit_log::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(&self.tx)
                 .await
