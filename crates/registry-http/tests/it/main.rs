@@ -1,6 +1,7 @@
 //! The web system through the whole poem stack (every middleware, the routes, a real
 //! SQLite database), driven like a browser: cookies kept, CSRF tokens repeated.
 
+mod access;
 mod api;
 mod documents;
 mod education;

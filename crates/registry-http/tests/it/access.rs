@@ -1,0 +1,318 @@
+//! The access matrix: every operation of the OpenAPI document, tried by every role, with
+//! the status each must get. The test fails when the document has an operation the matrix
+//! has no row for, so a new endpoint cannot ship without its access rule.
+//!
+//! Roles: anonymous; an assessor who unlocked their entry with the fill-in password (on
+//! their own entry, and on another person's); an institution on its own data and on
+//! another institution's; the association. Requests are well-formed and aimed so that an
+//! allowed role gets past access control without changing what the next rows need: an
+//! allowed but unsound request (a wrong current password, a stale version, an item the
+//! person does not hold) shows access was granted and the rule then applied.
+
+use std::collections::BTreeSet;
+
+use poem::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Anonymous,
+    Assessor,
+    AssessorOther,
+    InstitutionOwn,
+    InstitutionOther,
+    Association,
+}
+
+const ROLES: [Role; 6] = [
+    Role::Anonymous,
+    Role::Assessor,
+    Role::AssessorOther,
+    Role::InstitutionOwn,
+    Role::InstitutionOther,
+    Role::Association,
+];
+
+/// The ids a request is aimed at.
+struct World {
+    /// Institution A (whose account is `jia`) and its person P.
+    a: i64,
+    p: String,
+    /// Institution B and its person Q.
+    b: i64,
+    q: String,
+    /// Institution C, whose password the association may reset.
+    c: i64,
+}
+
+/// The concrete request of an operation for a role: method, path, body.
+fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
+    let own = !matches!(role, Role::InstitutionOther | Role::AssessorOther);
+    let (person, institution) = if own {
+        (w.p.as_str(), w.a)
+    } else {
+        (w.q.as_str(), w.b)
+    };
+    let details = json!({"version": 0, "details": {"mobile": "13500000000"}});
+    match op {
+        "GET /session" => (Method::GET, "/api/v1/session".into(), None),
+        "POST /session" => (
+            Method::POST,
+            "/api/v1/session".into(),
+            // A different name per role: five failures lock a name.
+            Some(json!({"username": format!("nobody{}", role as u8), "password": "Wrong2026x"})),
+        ),
+        "DELETE /session" => (Method::DELETE, "/api/v1/session".into(), None),
+        "PUT /account/password" => (
+            Method::PUT,
+            "/api/v1/account/password".into(),
+            Some(json!({"current_password": "Wrong2026x", "new_password": "Another2026x"})),
+        ),
+        "GET /institutions" => (Method::GET, "/api/v1/institutions".into(), None),
+        "POST /institutions" => (
+            Method::POST,
+            "/api/v1/institutions".into(),
+            Some(
+                json!({"institution": {"name": "", "number": "", "credit_code": ""}, "username": "x"}),
+            ),
+        ),
+        "PUT /institutions/{id}" => (
+            Method::PUT,
+            format!("/api/v1/institutions/{}", if own { w.a } else { w.b }),
+            Some(
+                json!({"institution": {"name": "", "number": "", "credit_code": ""}, "active": true, "version": 0}),
+            ),
+        ),
+        "POST /institutions/{id}/password" => (
+            Method::POST,
+            format!("/api/v1/institutions/{}/password", w.c),
+            None,
+        ),
+        "POST /exam-results" => (
+            Method::POST,
+            "/api/v1/exam-results".into(),
+            Some(
+                json!({"resident_id": "1", "name": "", "items": [], "exam_date": "", "published_on": ""}),
+            ),
+        ),
+        "GET /institution/people" => (Method::GET, "/api/v1/institution/people".into(), None),
+        "GET /institution/people/{id}" => (
+            Method::GET,
+            format!("/api/v1/institution/people/{person}"),
+            None,
+        ),
+        "POST /institution/people" => (
+            Method::POST,
+            "/api/v1/institution/people".into(),
+            Some(json!({"person_id": person.parse::<i64>().unwrap(), "items": ["DT-AX"]})),
+        ),
+        "POST /institution/people/{id}/password" => (
+            Method::POST,
+            format!("/api/v1/institution/people/{person}/password"),
+            None,
+        ),
+        "POST /institution/people/{id}/registrations" => (
+            Method::POST,
+            format!("/api/v1/institution/people/{person}/registrations"),
+            // Held but not filled in: refused by the rules.
+            Some(json!({"items": ["QZ-ZZ"]})),
+        ),
+        "POST /institution/people/{id}/releases" => (
+            Method::POST,
+            format!("/api/v1/institution/people/{person}/releases"),
+            // Held, but no reason given: refused by the rules.
+            Some(json!({"item": "QZ-ZZ", "reason": ""})),
+        ),
+        "GET /self-service/search" => (
+            Method::GET,
+            format!(
+                "/api/v1/self-service/search?{}",
+                query(&[("name", "孙评审"), ("institution", "甲")])
+            ),
+            None,
+        ),
+        "POST /self-service/{person}/{institution}/unlock" => (
+            Method::POST,
+            format!("/api/v1/self-service/{person}/{institution}/unlock"),
+            Some(json!({"password": "wrong"})),
+        ),
+        "GET /self-service/{person}/{institution}/details" => (
+            Method::GET,
+            format!("/api/v1/self-service/{person}/{institution}/details"),
+            None,
+        ),
+        "PUT /self-service/{person}/{institution}/details" => (
+            Method::PUT,
+            format!("/api/v1/self-service/{person}/{institution}/details"),
+            Some(details),
+        ),
+        "GET /public/people" => (
+            Method::GET,
+            format!(
+                "/api/v1/public/people?{}",
+                query(&[("by", "name"), ("q", "孙评审")])
+            ),
+            None,
+        ),
+        "GET /public/pool" => (Method::GET, "/api/v1/public/pool".into(), None),
+        other => panic!("the access matrix has no request for {other}"),
+    }
+}
+
+use StatusCode as S;
+
+const OK: S = S::OK;
+const NO_CONTENT: S = S::NO_CONTENT;
+const UNAUTHORIZED: S = S::UNAUTHORIZED;
+const FORBIDDEN: S = S::FORBIDDEN;
+const NOT_FOUND: S = S::NOT_FOUND;
+const UNPROCESSABLE: S = S::UNPROCESSABLE_ENTITY;
+const CONFLICT: S = S::CONFLICT;
+
+/// The expected status of each operation for each role, in the order of [`ROLES`]:
+/// anonymous, assessor, assessor on another's entry, institution on its own data,
+/// institution on another's, association.
+fn expected(op: &str) -> Option<[S; 6]> {
+    let u = UNAUTHORIZED;
+    let f = FORBIDDEN;
+    Some(match op {
+        "GET /session" => [OK; 6],
+        // A wrong login is refused the same for everyone.
+        "POST /session" => [u; 6],
+        "PUT /account/password" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, UNPROCESSABLE],
+        "GET /institutions" => [u, u, u, f, f, OK],
+        "POST /institutions" => [u, u, u, f, f, UNPROCESSABLE],
+        "PUT /institutions/{id}" => [u, u, u, f, f, UNPROCESSABLE],
+        "POST /institutions/{id}/password" => [u, u, u, f, f, OK],
+        "POST /exam-results" => [u, u, u, f, f, UNPROCESSABLE],
+        "GET /institution/people" => [u, u, u, OK, OK, f],
+        // Another institution's person is not found (no hint that they exist).
+        "GET /institution/people/{id}" => [u, u, u, OK, NOT_FOUND, f],
+        "POST /institution/people" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, f],
+        "POST /institution/people/{id}/password" => [u, u, u, OK, NOT_FOUND, f],
+        "POST /institution/people/{id}/registrations" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],
+        "POST /institution/people/{id}/releases" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],
+        "GET /self-service/search" => [OK; 6],
+        // A wrong fill-in password: refused the same for everyone.
+        "POST /self-service/{person}/{institution}/unlock" => [u; 6],
+        // Only the assessor's own unlocked entry.
+        "GET /self-service/{person}/{institution}/details" => [u, OK, u, u, u, u],
+        "PUT /self-service/{person}/{institution}/details" => [u, CONFLICT, u, u, u, u],
+        "GET /public/people" => [OK; 6],
+        "GET /public/pool" => [OK; 6],
+        // Ending a session is always allowed (tried last).
+        "DELETE /session" => [NO_CONTENT; 6],
+        _ => return None,
+    })
+}
+
+/// Every operation of the OpenAPI document as `METHOD /path`.
+fn operations() -> Vec<String> {
+    let spec: Value = serde_json::from_str(&registry_http::openapi_json()).unwrap();
+    let mut out = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            out.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_operation_has_a_row_in_the_matrix() {
+    let missing: Vec<String> = operations()
+        .into_iter()
+        .filter(|op| expected(op).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "operations without an access rule: {missing:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_gets_the_expected_status_from_every_operation() {
+    let server = Server::new().await;
+    let a = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let b = institution(&server, 2, "乙鉴定评审中心", "yizx", "Tezhong2026y").await;
+    let c = institution(&server, 3, "丙鉴定评审中心", "bingzx", "Tezhong2026b").await;
+    let p_id = resident_id(61, date(1975, 3, 3));
+    let q_id = resident_id(62, date(1976, 4, 4));
+    exam_result(&server, "孙评审", &p_id, &["QZ-ZZ"], "2026-05-01").await;
+    exam_result(&server, "钱评审", &q_id, &["QZ-ZZ"], "2026-05-01").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let (p, p_password) = add(&mut jia, "孙评审", &p_id, &["QZ-ZZ"]).await;
+    let mut yi = server.browser();
+    yi.login("yizx", "Tezhong2026y").await;
+    let (q, _) = add(&mut yi, "钱评审", &q_id, &["QZ-ZZ"]).await;
+    let world = World { a, p, b, q, c };
+
+    let mut anonymous = server.browser();
+    let mut assessor = server.browser();
+    let unlocked = assessor
+        .api(
+            Method::POST,
+            &format!("/api/v1/self-service/{}/{a}/unlock", world.p),
+            Some(json!({"password": p_password})),
+        )
+        .await;
+    assert_eq!(unlocked.status, NO_CONTENT, "{}", unlocked.body);
+    let mut assessor_other = server.browser();
+    assessor_other
+        .api(
+            Method::POST,
+            &format!("/api/v1/self-service/{}/{a}/unlock", world.p),
+            Some(json!({"password": p_password})),
+        )
+        .await;
+    let mut institution_other = server.browser();
+    institution_other.login("jia", "Tezhong2026k").await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+
+    let mut ops = operations();
+    // A new fill-in password closes the assessor's entry, and ending sessions ends them:
+    // those go last.
+    ops.sort_by_key(|op| match op.as_str() {
+        "POST /institution/people/{id}/password" => 1,
+        "DELETE /session" => 2,
+        _ => 0,
+    });
+    let mut wrong = Vec::new();
+    let mut seen = BTreeSet::new();
+    for op in &ops {
+        let Some(want) = expected(op) else {
+            wrong.push(format!("{op}: no row"));
+            continue;
+        };
+        for (role, want) in ROLES.iter().zip(want) {
+            let browser = match role {
+                Role::Anonymous => &mut anonymous,
+                Role::Assessor => &mut assessor,
+                Role::AssessorOther => &mut assessor_other,
+                Role::InstitutionOwn => &mut jia,
+                Role::InstitutionOther => &mut institution_other,
+                Role::Association => &mut admin,
+            };
+            let (method, path, body) = request(op, *role, &world);
+            let got = browser.api(method, &path, body).await;
+            seen.insert(op.clone());
+            if got.status != want {
+                wrong.push(format!(
+                    "{op} as {role:?}: {} (expected {want}) {}",
+                    got.status,
+                    got.body.chars().take(160).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "access matrix violations:\n{}",
+        wrong.join("\n")
+    );
+    assert_eq!(seen.len(), ops.len());
+}
