@@ -328,3 +328,74 @@ async fn roles_are_kept_apart() {
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.json()["code"], "not_found.person");
 }
+
+/// Sends a JSON POST over a real TCP connection, as a reverse proxy forwarding for
+/// `client` would; returns the status.
+async fn post_from(addr: std::net::SocketAddr, client: &str, path: &str, body: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let token = "c".repeat(64);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: {client}\r\n\
+         Cookie: registry_csrf={token}\r\nX-CSRF-Token: {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_wrong_fill_in_passwords_from_fifty_addresses_get_five_tries() {
+    let server = Server::with_config(registry_http::Config {
+        trusted_proxy: Some("127.0.0.1".parse().unwrap()),
+        ..registry_http::Config::default()
+    })
+    .await;
+    let (institution, person, fill_in, _) = employed(&server).await;
+    let acceptor = poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind(
+        "127.0.0.1:0",
+    ))
+    .await
+    .unwrap();
+    let addr = poem::listener::Acceptor::local_addr(&acceptor)[0]
+        .as_socket_addr()
+        .copied()
+        .unwrap();
+    let app = registry_http::app(server.state.clone());
+    tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+    });
+    let path = format!("/api/v1/self-service/{person}/{institution}/unlock");
+    let mut wrong = 0;
+    let mut locked = 0;
+    for n in 0..1000u32 {
+        let client = format!("10.0.{}.{}", n % 50, 1 + n % 7);
+        let body = format!("{{\"password\":\"Wrong{n:04}\"}}");
+        match post_from(addr, &client, &path, &body).await {
+            401 => wrong += 1,
+            429 => locked += 1,
+            other => panic!("attempt {n} from {client}: status {other}"),
+        }
+    }
+    assert_eq!(wrong, 5, "five tries per entry per window, whoever asks");
+    assert_eq!(locked, 995);
+    let right = format!("{{\"password\":\"{fill_in}\"}}");
+    assert_eq!(
+        post_from(addr, "10.9.9.9", &path, &right).await,
+        429,
+        "the right password waits for the window too"
+    );
+    server.clock.advance(time::Duration::minutes(16));
+    assert_eq!(
+        post_from(addr, "10.9.9.9", &path, &right).await,
+        204,
+        "after the window the person's password works"
+    );
+}

@@ -35,6 +35,8 @@ impl TestClock {
 pub(crate) struct Server {
     pub(crate) clock: TestClock,
     pub(crate) store: Store,
+    /// The application's state (to serve it over TCP too).
+    pub(crate) state: AppState,
     pub(crate) client: TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>,
     dir: std::path::PathBuf,
 }
@@ -55,6 +57,11 @@ impl Server {
     /// A server on 2026-11-26 10:00 in China, with the 2025—2028 cycle and the
     /// association's account `admin`.
     pub(crate) async fn new() -> Server {
+        Server::with_config(Config::default()).await
+    }
+
+    /// The same, with a configuration of its own.
+    pub(crate) async fn with_config(config: Config) -> Server {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "registry-http-test-{}-{}",
@@ -70,7 +77,7 @@ impl Server {
             .with_time(Time::from_hms(10, 0, 0).unwrap())
             .assume_offset(CHINA_STANDARD_TIME);
         let clock = TestClock(Arc::new(Mutex::new(now)));
-        let state = AppState::load(store, Config::default(), Arc::new(clock.clone()))
+        let state = AppState::load(store, config, Arc::new(clock.clone()))
             .await
             .unwrap();
         let admin = Actor::Association {
@@ -105,6 +112,7 @@ impl Server {
         Server {
             clock,
             store: state.store.clone(),
+            state,
             client,
             dir,
         }
