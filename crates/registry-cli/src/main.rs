@@ -368,9 +368,8 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 fn serve(args: &ServeArgs) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn")
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(registry_http::LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -74,6 +74,11 @@ pub struct Config {
 /// The issuer printed on documents and shown in the footer.
 pub const ASSOCIATION_NAME: &str = "中国特种设备鉴定评审促进会";
 
+/// The server's log filter unless `RUST_LOG` says otherwise: the register's own events at
+/// `info`, the database drivers only when they warn (their debug lines carry statements and
+/// their values).
+pub const LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn";
+
 /// What every request may use.
 #[derive(Clone)]
 pub struct AppState {

@@ -72,7 +72,8 @@ pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> R
     let mut page = PublicSearch {
         layout: layout(req),
         by: by.clone(),
-        q: q.clone(),
+        // An ID number is not written back into the page (nor kept in its form).
+        q: if by == "id" { String::new() } else { q.clone() },
         searched: false,
         error: None,
         results: vec![],

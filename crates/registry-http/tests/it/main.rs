@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod canaries;
 mod documents;
 mod education;
 mod exchange;

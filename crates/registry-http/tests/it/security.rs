@@ -359,11 +359,10 @@ async fn a_thousand_wrong_fill_in_passwords_from_fifty_addresses_get_five_tries(
     })
     .await;
     let (institution, person, fill_in, _) = employed(&server).await;
-    let acceptor = poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind(
-        "127.0.0.1:0",
-    ))
-    .await
-    .unwrap();
+    let acceptor =
+        poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind("127.0.0.1:0"))
+            .await
+            .unwrap();
     let addr = poem::listener::Acceptor::local_addr(&acceptor)[0]
         .as_socket_addr()
         .copied()
