@@ -17,6 +17,7 @@
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
 mod import;
+mod load;
 
 use std::time::{Duration, Instant};
 
@@ -655,6 +656,7 @@ async fn engine(
     base_url: DatabaseUrl,
     count: usize,
     queries: usize,
+    load_seconds: Option<u32>,
 ) -> Result<(f64, Vec<Timing>)> {
     let catalogue =
         registry_core::fixtures::review_items().map_err(|p| anyhow::anyhow!("{p:?}"))?;
@@ -739,7 +741,32 @@ async fn engine(
             t.results as f64 / t.samples.len() as f64
         );
     }
+    if let Some(seconds) = load_seconds {
+        let name = people
+            .iter()
+            .find(|p| {
+                p.employments
+                    .iter()
+                    .any(|e| e.holdings.iter().any(|h| h.1 == ItemState::Registered))
+            })
+            .map(|p| p.name.as_str().to_owned())
+            .context("a registered person")?;
+        let dir = std::env::temp_dir();
+        let (share, p99, errors, peak) =
+            load::bench(label, &ours_url, &store, &name, seconds, &dir).await?;
+        println!(
+            "  goals: public search {share:.2}× /healthz (≥ 0.5: {}); p99 {p99:.1} ms (< 20: {}); errors {errors} (0: {}); peak {peak:.1} MiB (< 128: {})",
+            met(share >= 0.5),
+            met(p99 < 20.0),
+            met(errors == 0),
+            met(peak < 128.0)
+        );
+    }
     Ok((ratio, timings))
+}
+
+fn met(yes: bool) -> &'static str {
+    if yes { "met" } else { "NOT met" }
 }
 
 async fn postgres_database(admin: &str, name: &str) -> Result<DatabaseUrl> {
@@ -762,6 +789,11 @@ async fn main() -> Result<()> {
         let db = std::env::args().nth(3).context("--import-child FILE DB")?;
         return import::child(std::path::Path::new(&file), std::path::Path::new(&db)).await;
     }
+    if std::env::args().nth(1).as_deref() == Some("--serve") {
+        let url = std::env::args().nth(2).context("--serve URL ADDR")?;
+        let addr = std::env::args().nth(3).context("--serve URL ADDR")?;
+        return load::serve(&url, &addr).await;
+    }
     if std::env::args().nth(1).as_deref() == Some("--import-list") {
         let rows: usize = std::env::args()
             .nth(2)
@@ -772,6 +804,7 @@ async fn main() -> Result<()> {
     }
     let mut count = 100_000usize;
     let mut import_rows = 100_000usize;
+    let mut load_seconds = Some(10u32);
     let mut storage = true;
     let mut queries = 500usize;
     let mut keep = false;
@@ -787,9 +820,13 @@ async fn main() -> Result<()> {
             "--keep" => keep = true,
             "--import-rows" => import_rows = args.next().context("--import-rows N")?.parse()?,
             "--import-only" => storage = false,
+            "--load-seconds" => {
+                load_seconds = Some(args.next().context("--load-seconds N")?.parse()?);
+            }
+            "--no-load" => load_seconds = None,
             "--postgres" => postgres = Some(args.next().context("--postgres URL")?),
             other => bail!(
-                "unknown argument {other}; usage: registry-bench [--people N] [--queries N] [--postgres URL | --no-postgres] [--keep] [--import-rows N] [--import-only]"
+                "unknown argument {other}; usage: registry-bench [--people N] [--queries N] [--postgres URL | --no-postgres] [--keep] [--import-rows N] [--import-only] [--load-seconds N | --no-load]"
             ),
         }
     }
@@ -812,6 +849,7 @@ async fn main() -> Result<()> {
         DatabaseUrl::sqlite_file_url(&dir.join("baseline.sqlite3")),
         count,
         queries,
+        load_seconds,
     )
     .await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -820,7 +858,7 @@ async fn main() -> Result<()> {
     if let Some(admin) = postgres {
         let ours = postgres_database(&admin, "registry_bench_ours").await?;
         let base = postgres_database(&admin, "registry_bench_baseline").await?;
-        let result = engine("PostgreSQL", ours, base, count, queries).await;
+        let result = engine("PostgreSQL", ours, base, count, queries, load_seconds).await;
         let connection = Database::connect(&admin).await?;
         let names: &[&str] = if keep {
             &["registry_bench_baseline"]

@@ -1,0 +1,255 @@
+//! The load benchmark (issue 9): the web server over the loaded register of 100,000
+//! people, in a process of its own, under 64 concurrent connections from `wrk` (Debian's
+//! package) on loopback: `/healthz` (the baseline of the same server in the same run), the
+//! public search page, and an institution's workspace. Reports requests per second, p50 /
+//! p99, errors (non-2xx/3xx and socket errors) and the server's peak resident memory.
+//!
+//! The server trusts 127.0.0.1 as its reverse proxy, and the public-search load sends a
+//! random `X-Forwarded-For` per request, as many distinct visitors would: the per-visitor
+//! rate limit (30 searches a minute) applies, and is counted in the database, but does not
+//! refuse a test that comes from one address.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use registry_store::sessions::SessionSubject;
+use registry_store::{DataKey, DatabaseUrl, Store};
+
+use crate::KEY;
+
+/// Serves the register at `url` on `addr` until killed (the child process).
+pub(crate) async fn serve(url: &str, addr: &str) -> Result<()> {
+    let url = DatabaseUrl::parse(url)?;
+    let store = Store::connect(&url, DataKey::from_hex(KEY)?).await?;
+    let config = registry_http::Config {
+        trusted_proxy: Some("127.0.0.1".parse()?),
+        ..registry_http::Config::default()
+    };
+    let state = registry_http::AppState::load(store, config, Arc::new(registry_http::SystemClock))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let listener = poem::listener::TcpListener::bind(addr.to_owned());
+    poem::Server::new(listener)
+        .run(registry_http::app(state))
+        .await?;
+    Ok(())
+}
+
+/// One run of `wrk`.
+struct Figures {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    requests: u64,
+}
+
+fn millis(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if let Some(v) = text.strip_suffix("us") {
+        v.parse::<f64>().ok().map(|v| v / 1000.0)
+    } else if let Some(v) = text.strip_suffix("ms") {
+        v.parse().ok()
+    } else if let Some(v) = text.strip_suffix('s') {
+        v.parse::<f64>().ok().map(|v| v * 1000.0)
+    } else {
+        None
+    }
+}
+
+fn wrk(url: &str, seconds: u32, cookie: Option<&str>, script: Option<&Path>) -> Result<Figures> {
+    let mut command = Command::new("wrk");
+    command.args([
+        "-t2",
+        "-c64",
+        &format!("-d{seconds}s"),
+        "--latency",
+        "--timeout",
+        "5s",
+    ]);
+    if let Some(cookie) = cookie {
+        command.args(["-H", &format!("Cookie: {cookie}")]);
+    }
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    let output = command
+        .arg(url)
+        .output()
+        .context("wrk (apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        bail!(
+            "wrk failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let field = |prefix: &str| -> Option<String> {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .map(|l| l.trim_start()[prefix.len()..].trim().to_owned())
+    };
+    let rps = field("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .context("Requests/sec")?;
+    let p50_ms = field("50%").and_then(|v| millis(&v)).context("p50")?;
+    let p99_ms = field("99%").and_then(|v| millis(&v)).context("p99")?;
+    let non_2xx: u64 = field("Non-2xx or 3xx responses:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let socket: u64 = field("Socket errors:")
+        .map(|v| {
+            v.split(',')
+                .filter_map(|part| part.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    let requests = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Ok(Figures {
+        rps,
+        p50_ms,
+        p99_ms,
+        errors: non_2xx + socket,
+        requests,
+    })
+}
+
+fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn peak_kib(child: &Child) -> u64 {
+    std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the load against a server over the register at `url`; `name` is a registered
+/// person's name to search for. Returns the search's share of `/healthz`'s throughput,
+/// its p99 in ms, the errors and the peak memory in MiB.
+pub(crate) async fn bench(
+    label: &str,
+    url: &DatabaseUrl,
+    store: &Store,
+    name: &str,
+    seconds: u32,
+    dir: &Path,
+) -> Result<(f64, f64, u64, f64)> {
+    // An institution's session, minted in the database as a login would.
+    let username =
+        registry_core::access::Username::parse("inst1").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let account = store
+        .account_by_username(&username)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .context("the bench institution's account")?;
+    let token = registry_http::secrets::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .create_session(
+            &registry_http::secrets::token_hash(&token),
+            SessionSubject::Account(account.id),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let child = Command::new(std::env::current_exe()?)
+        .arg("--serve")
+        .arg(url.to_string())
+        .arg(addr.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let child = Killed(child);
+    let started = Instant::now();
+    while get_status(addr, "/healthz") != Some(200) {
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("the server did not become healthy");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let script = dir.join("visitors.lua");
+    std::fs::write(
+        &script,
+        "request = function()\n  local ip = \"10.\" .. math.random(0, 255) .. \".\" .. math.random(0, 255) .. \".\" .. math.random(1, 254)\n  return wrk.format(nil, nil, { [\"X-Forwarded-For\"] = ip })\nend\n",
+    )?;
+    let base = format!("http://{addr}");
+    let search = format!(
+        "{base}/search?by=name&q={}",
+        name.bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect::<String>()
+    );
+    let cookie = format!("registry_session={token}");
+    let health = wrk(&format!("{base}/healthz"), seconds, None, None)?;
+    let public = wrk(&search, seconds, None, Some(&script))?;
+    let workspace = wrk(&format!("{base}/institution"), seconds, Some(&cookie), None)?;
+    let peak = peak_kib(&child.0) as f64 / 1024.0;
+    drop(child);
+
+    println!("  load: 64 connections, wrk -t2, {seconds} s each, server in its own process");
+    println!(
+        "  {:<34} {:>9} {:>9} {:>9} {:>8} {:>8} {:>7}",
+        "endpoint", "req/s", "p50 ms", "p99 ms", "errors", "requests", "× /healthz"
+    );
+    for (what, f) in [
+        ("/healthz (baseline)", &health),
+        ("public search (人员查询)", &public),
+        ("institution workspace", &workspace),
+    ] {
+        println!(
+            "  {:<34} {:>9.0} {:>9.2} {:>9.2} {:>8} {:>8} {:>7.2}",
+            what,
+            f.rps,
+            f.p50_ms,
+            f.p99_ms,
+            f.errors,
+            f.requests,
+            f.rps / health.rps
+        );
+    }
+    println!("  server peak resident memory: {peak:.1} MiB ({label})");
+    Ok((
+        public.rps / health.rps,
+        public.p99_ms,
+        public.errors + workspace.errors + health.errors,
+        peak,
+    ))
+}
