@@ -22,14 +22,11 @@ use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::{ResidentId, Sex};
 use registry_core::review_item::ReviewItemCode;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::sqlx::{self, Acquire, Postgres, Row as _};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use time::Date;
 
-use crate::entity::{
-    employments, holdings, people, qualifications, registration_serials, registrations,
-};
+use crate::entity::{employments, holdings, people, qualifications, registrations};
 use crate::error::{Failure, store_error};
 use crate::tx::sex_code;
 use crate::{Engine, Store};
@@ -418,37 +415,7 @@ impl Store {
         let mut numbers = BTreeMap::new();
         for (year, indexes) in numbered_by_year(batch) {
             let count = i32::try_from(indexes.len()).unwrap_or(i32::MAX);
-            let statement = Query::insert()
-                .into_table(registration_serials::Entity)
-                .columns([
-                    registration_serials::Column::Year,
-                    registration_serials::Column::LastSerial,
-                ])
-                .values_panic([year.into(), count.into()])
-                .on_conflict(
-                    OnConflict::column(registration_serials::Column::Year)
-                        .value(
-                            registration_serials::Column::LastSerial,
-                            Expr::col((
-                                registration_serials::Entity,
-                                registration_serials::Column::LastSerial,
-                            ))
-                            .add(count),
-                        )
-                        .to_owned(),
-                )
-                .returning_col(registration_serials::Column::LastSerial)
-                .to_owned();
-            let last: i32 = tx
-                .tx
-                .query_one(&statement)
-                .await
-                .map_err(store_error)?
-                .ok_or_else(|| {
-                    StoreError::Unexpected("the serial counter returned nothing".into())
-                })?
-                .try_get("", "last_serial")
-                .map_err(store_error)?;
+            let last = tx.bump_serials(year, count).await?;
             assign_numbers(&mut numbers, year, &indexes, last)?;
         }
         Ok(numbers)

@@ -162,6 +162,40 @@ impl StoreTx {
         }
     }
 
+    /// Adds `count` to `year`'s counter of registration numbers (creating it at 0) and
+    /// returns the last serial now taken: serials `last - count + 1 ..= last` are this
+    /// transaction's.
+    pub(crate) async fn bump_serials(&self, year: i32, count: i32) -> Result<i32, StoreError> {
+        let statement = Query::insert()
+            .into_table(registration_serials::Entity)
+            .columns([
+                registration_serials::Column::Year,
+                registration_serials::Column::LastSerial,
+            ])
+            .values_panic([year.into(), count.into()])
+            .on_conflict(
+                OnConflict::column(registration_serials::Column::Year)
+                    .value(
+                        registration_serials::Column::LastSerial,
+                        Expr::col((
+                            registration_serials::Entity,
+                            registration_serials::Column::LastSerial,
+                        ))
+                        .add(count),
+                    )
+                    .to_owned(),
+            )
+            .returning_col(registration_serials::Column::LastSerial)
+            .to_owned();
+        self.tx
+            .query_one(&statement)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| StoreError::Unexpected("the serial counter returned nothing".into()))?
+            .try_get("", "last_serial")
+            .map_err(store_error)
+    }
+
     /// Reserves `count` registration numbers of `year`.
     async fn reserve_numbers(
         &self,
@@ -172,35 +206,7 @@ impl StoreTx {
             return Ok(vec![]);
         }
         let n = i32::try_from(count).unwrap_or(i32::MAX);
-        let statement = Query::insert()
-            .into_table(registration_serials::Entity)
-            .columns([
-                registration_serials::Column::Year,
-                registration_serials::Column::LastSerial,
-            ])
-            .values_panic([i32::from(year).into(), n.into()])
-            .on_conflict(
-                OnConflict::column(registration_serials::Column::Year)
-                    .value(
-                        registration_serials::Column::LastSerial,
-                        Expr::col((
-                            registration_serials::Entity,
-                            registration_serials::Column::LastSerial,
-                        ))
-                        .add(n),
-                    )
-                    .to_owned(),
-            )
-            .returning_col(registration_serials::Column::LastSerial)
-            .to_owned();
-        let last: i32 = self
-            .tx
-            .query_one(&statement)
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| StoreError::Unexpected("the serial counter returned nothing".into()))?
-            .try_get("", "last_serial")
-            .map_err(store_error)?;
+        let last = self.bump_serials(i32::from(year), n).await?;
         (0..n)
             .map(|offset| {
                 let serial = u32::try_from(last - n + 1 + offset).unwrap_or(0);
