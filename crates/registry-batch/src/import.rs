@@ -164,18 +164,18 @@ impl Report {
         )
     }
 
-    /// The refused rows as a table (行号, 姓名/名称, 错误代码, 问题), for download.
-    pub fn problem_table(&self, format: Format) -> Result<Vec<u8>, WriteError> {
-        let rows: Vec<Vec<String>> = self
-            .rejected
+    /// One row per problem of a refused row: line, name, error code, message (the
+    /// columns of [`PROBLEM_HEADER`]).
+    pub fn problem_rows(&self) -> Vec<[String; 4]> {
+        self.rejected
             .iter()
             .flat_map(|r| {
                 let problems = match &r.outcome {
-                    RowOutcome::Rejected(v) => v.clone(),
-                    _ => vec![],
+                    RowOutcome::Rejected(v) => v.as_slice(),
+                    _ => &[],
                 };
-                problems.into_iter().map(move |p| {
-                    vec![
+                problems.iter().map(move |p| {
+                    [
                         r.line.to_string(),
                         r.name.clone(),
                         p.code().to_owned(),
@@ -183,15 +183,18 @@ impl Report {
                     ]
                 })
             })
-            .collect();
-        write_table(
-            format,
-            "错误报告",
-            &["行号", "姓名或名称", "错误代码", "问题"],
-            &rows,
-        )
+            .collect()
+    }
+
+    /// The refused rows as a table, for download.
+    pub fn problem_table(&self, format: Format) -> Result<Vec<u8>, WriteError> {
+        let rows: Vec<Vec<String>> = self.problem_rows().into_iter().map(Vec::from).collect();
+        write_table(format, "错误报告", &PROBLEM_HEADER, &rows)
     }
 }
+
+/// The columns of an import's error report.
+pub const PROBLEM_HEADER: [&str; 4] = ["行号", "姓名或名称", "错误代码", "问题"];
 
 /// Why an import stopped without a report of its rows.
 #[derive(Debug, thiserror::Error)]

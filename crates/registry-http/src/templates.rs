@@ -684,7 +684,6 @@ pub(crate) struct VerifyPage {
 pub(crate) struct ExchangeRow {
     pub(crate) line: String,
     pub(crate) name: String,
-    pub(crate) code: String,
     pub(crate) message: String,
 }
 

@@ -9,10 +9,9 @@ use poem::web::Multipart;
 use poem::{Request, Response, handler};
 use registry_batch::Setting;
 use registry_batch::export::{Request as ExportRequest, Table};
-use registry_batch::import::{ImportError, Kind, Options};
+use registry_batch::import::{ImportError, Kind, Options, PROBLEM_HEADER};
 use registry_batch::table::{Format, Source, write_table};
 use registry_core::ids::InstitutionId;
-use registry_core::usecases::RowOutcome;
 
 use super::{Fields, actor_of, association_account, guard, layout, state};
 use crate::AppState;
@@ -160,29 +159,16 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> Response 
             );
         }
     };
-    let rows: Vec<ExchangeRow> = report
-        .rejected
-        .iter()
-        .flat_map(|r| {
-            let problems = match &r.outcome {
-                RowOutcome::Rejected(v) => v.clone(),
-                _ => vec![],
-            };
-            problems.into_iter().map(move |p| ExchangeRow {
-                line: r.line.to_string(),
-                name: r.name.clone(),
-                code: p.code().to_owned(),
-                message: p.to_string(),
-            })
+    let problems = report.problem_rows();
+    let carried = serde_json::to_string(&problems).unwrap_or_default();
+    let rows: Vec<ExchangeRow> = problems
+        .into_iter()
+        .map(|[line, name, _code, message]| ExchangeRow {
+            line,
+            name,
+            message,
         })
         .collect();
-    let carried = serde_json::to_string(
-        &rows
-            .iter()
-            .map(|r| [&r.line, &r.name, &r.code, &r.message])
-            .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
     let status = if report.rejected.is_empty() {
         StatusCode::OK
     } else {
@@ -220,12 +206,7 @@ pub(crate) async fn error_report(req: &Request, body: String) -> Response {
     let fields = Fields::parse(&body);
     let format = Format::parse(&fields.get("format")).unwrap_or(Format::Csv);
     let rows: Vec<Vec<String>> = serde_json::from_str(&fields.get("rows")).unwrap_or_default();
-    match write_table(
-        format,
-        "错误报告",
-        &["行号", "姓名或名称", "错误代码", "问题"],
-        &rows,
-    ) {
+    match write_table(format, "错误报告", &PROBLEM_HEADER, &rows) {
         Ok(bytes) => download(
             bytes,
             format,
