@@ -32,12 +32,18 @@ const HEADER: [&str; 5] = ["姓名", "身份证号", "评审项目", "考核日�
 
 /// A pass list of `count` new people.
 fn pass_list(count: usize, seed: u64) -> Result<Vec<Vec<String>>> {
+    pass_list_from(0, count, seed)
+}
+
+/// A pass list of `count` new people, the `first`-th to the `first + count - 1`-th of an
+/// endless list of distinct ID numbers.
+pub(crate) fn pass_list_from(first: usize, count: usize, seed: u64) -> Result<Vec<Vec<String>>> {
     let surnames: Vec<char> = crate::SURNAMES.chars().collect();
     let given: Vec<char> = crate::GIVEN.chars().collect();
     let items = ["RQ-ZZ", "GL-ZZ", "QP-ZZ", "DT-AX", "QZ-ZZ", "GD-AZ"];
     let mut rng = Rng(seed);
     let mut out = Vec::with_capacity(count);
-    for i in 0..count {
+    for i in first..first + count {
         // Unique ID numbers: a region and birth day per 999 sequence numbers.
         let region = 350102 + u32::try_from(i / (999 * 3000)).unwrap_or(0);
         let birth = date(1970, 1, 1) + time::Duration::days(i64::try_from((i / 999) % 3000)?);
@@ -64,11 +70,13 @@ fn pass_list(count: usize, seed: u64) -> Result<Vec<Vec<String>>> {
 
 /// Writes a pass list of `count` rows as .xlsx to `file` (for tracing the child by hand).
 pub(crate) fn write_list(count: usize, file: &Path) -> Result<()> {
-    let table = pass_list(count, 0x1234_5678)?;
-    let bytes = write_table(Format::Xlsx, "考核合格名单", &HEADER, &table)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    std::fs::write(file, bytes)?;
+    std::fs::write(file, workbook(&pass_list(count, 0x1234_5678)?)?)?;
     Ok(())
+}
+
+/// A pass list as an .xlsx workbook.
+pub(crate) fn workbook(table: &[Vec<String>]) -> Result<Vec<u8>> {
+    write_table(Format::Xlsx, "考核合格名单", &HEADER, table).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// A fresh register with the 2025—2028 cycle.
