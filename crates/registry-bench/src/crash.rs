@@ -46,7 +46,7 @@ const IMPORT_ROWS: usize = 20_000;
 /// Concurrent clients of a registration burst.
 const CLIENTS: usize = 8;
 /// The CSRF token the clients repeat (double-submit: cookie and header).
-const CSRF: &str = "c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5";
+pub(crate) const CSRF: &str = "c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5";
 
 /// What the crash proof found.
 pub(crate) struct Outcome {
@@ -63,7 +63,7 @@ pub(crate) struct Outcome {
 }
 
 /// The server, killed with SIGKILL when dropped.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -72,7 +72,7 @@ impl Drop for Server {
     }
 }
 
-fn registry_binary() -> Result<PathBuf> {
+pub(crate) fn registry_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let path = exe
         .parent()
@@ -86,7 +86,11 @@ fn registry_binary() -> Result<PathBuf> {
     Ok(path)
 }
 
-fn start(registry: &Path, url: &DatabaseUrl) -> Result<(Server, SocketAddr)> {
+pub(crate) fn start(
+    registry: &Path,
+    url: &DatabaseUrl,
+    env: &[(&str, &str)],
+) -> Result<(Server, SocketAddr)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -96,6 +100,7 @@ fn start(registry: &Path, url: &DatabaseUrl) -> Result<(Server, SocketAddr)> {
         .arg(addr.to_string())
         .env("REGISTRY_DATA_KEY", KEY)
         .env("RUST_LOG", "error")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -103,7 +108,7 @@ fn start(registry: &Path, url: &DatabaseUrl) -> Result<(Server, SocketAddr)> {
     let server = Server(child);
     let started = Instant::now();
     loop {
-        if let Ok((200, _)) = request(addr, "GET", "/healthz", "", &[], b"") {
+        if let Ok((200, ..)) = request(addr, "GET", "/healthz", "", &[], b"") {
             return Ok((server, addr));
         }
         ensure!(
@@ -114,15 +119,16 @@ fn start(registry: &Path, url: &DatabaseUrl) -> Result<(Server, SocketAddr)> {
     }
 }
 
-/// One HTTP/1.1 request on a connection of its own; the status and the response's head.
-fn request(
+/// One HTTP/1.1 request on a connection of its own: the status, the response's head and
+/// its body.
+pub(crate) fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
     cookie: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> std::io::Result<(u16, String)> {
+) -> std::io::Result<(u16, String, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut head = format!(
@@ -141,7 +147,7 @@ fn request(
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
     let text = String::from_utf8_lossy(&response);
-    let (head, _) = text.split_once("\r\n\r\n").ok_or_else(|| {
+    let (head, rest) = text.split_once("\r\n\r\n").ok_or_else(|| {
         std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             "the response ended early",
@@ -152,11 +158,11 @@ fn request(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no status"))?;
-    Ok((status, head.to_owned()))
+    Ok((status, head.to_owned(), rest.to_owned()))
 }
 
 /// A session for the account `username`, minted in the database as a login would.
-async fn session(store: &Store, username: &str) -> Result<String> {
+pub(crate) async fn session(store: &Store, username: &str) -> Result<String> {
     let username =
         registry_core::access::Username::parse(username).map_err(|e| anyhow::anyhow!("{e}"))?;
     let account = store
@@ -289,7 +295,7 @@ fn burst(
                         ],
                         body.as_bytes(),
                     ) {
-                        Ok((303, head)) if head.contains("notice=registered") => {
+                        Ok((303, head, _)) if head.contains("notice=registered") => {
                             if let Ok(mut list) = acknowledged.lock() {
                                 list.push((target.person, target.items.clone()));
                             }
@@ -452,7 +458,7 @@ pub(crate) async fn proof(dir: &Path, rounds: u32) -> Result<Outcome> {
     let mut acknowledged_total = 0;
     let mut written = 0;
     for round in 1..=rounds {
-        let (server, addr) = start(&registry, &url)?;
+        let (server, addr) = start(&registry, &url, &[])?;
         let kill_after = Duration::from_millis(50 + rng.below(450));
         let acknowledged = burst(addr, server, &targets, &next, kill_after);
         written = check(&file, since_regs, since_audits)
@@ -487,7 +493,7 @@ pub(crate) async fn proof(dir: &Path, rounds: u32) -> Result<Outcome> {
         let bytes = crate::import::workbook(&table)?;
         let (content_type, body) = multipart(&bytes);
         let before = people_and_qualifications(&file).await?;
-        let (server, addr) = start(&registry, &url)?;
+        let (server, addr) = start(&registry, &url, &[])?;
         let kill_after = Duration::from_millis(100 + rng.below(2_400));
         let admin = admin.clone();
         let upload = std::thread::spawn(move || {
@@ -502,7 +508,7 @@ pub(crate) async fn proof(dir: &Path, rounds: u32) -> Result<Outcome> {
         });
         std::thread::sleep(kill_after);
         drop(server);
-        let answered = matches!(upload.join(), Ok(Ok((200, _))));
+        let answered = matches!(upload.join(), Ok(Ok((200, ..))));
         check(&file, since_regs, since_audits)
             .await
             .with_context(|| format!("import round {round}"))?;
@@ -533,8 +539,8 @@ pub(crate) async fn proof(dir: &Path, rounds: u32) -> Result<Outcome> {
         );
     }
     // The server starts once more and serves the register.
-    let (server, addr) = start(&registry, &url)?;
-    let (status, _) = request(
+    let (server, addr) = start(&registry, &url, &[])?;
+    let (status, ..) = request(
         addr,
         "GET",
         "/search?by=name&q=%E7%8E%8B%E4%BC%9F",

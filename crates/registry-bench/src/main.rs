@@ -19,6 +19,7 @@
 mod crash;
 mod import;
 mod load;
+mod outage;
 
 use std::time::{Duration, Instant};
 
@@ -835,6 +836,35 @@ async fn main() -> Result<()> {
         println!(
             "  crashes: {} imports killed: {} absent, {} complete, none half-written; integrity_check and foreign_key_check ok after every kill",
             outcome.rounds, outcome.imports_absent, outcome.imports_complete
+        );
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("--outage") {
+        let admin = std::env::var("REGISTRY_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        println!("\n== outage proof: PostgreSQL stopped under load for 6 s, then started");
+        let url = postgres_database(&admin, "registry_proof_outage").await?;
+        let outcome = outage::proof(&url).await;
+        // The cluster may still be coming up.
+        for _ in 0..50 {
+            if let Ok(connection) = Database::connect(&admin).await {
+                let _ = connection
+                    .execute_unprepared(
+                        "DROP DATABASE IF EXISTS registry_proof_outage WITH (FORCE)",
+                    )
+                    .await;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let o = outcome?;
+        println!(
+            "  outage: {} requests before the stop, all 200; {} while down, all 503 with the message (slowest {:.0} ms); {} in the transitions, none 500 or cut",
+            o.before, o.during, o.during_worst_ms, o.transition
+        );
+        println!(
+            "  outage: every request 200 again {:.2} s after PostgreSQL was back ({} requests since), same server process",
+            o.recovered_after_s, o.after
         );
         return Ok(());
     }

@@ -150,9 +150,13 @@ impl AppState {
 
 #[handler]
 async fn healthz(state: poem::web::Data<&AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => "ok".into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    // A load balancer's health check must learn of a database outage within its own
+    // timeout, not the pool's.
+    match tokio::time::timeout(std::time::Duration::from_secs(1), state.store.ping()).await {
+        Ok(Ok(())) => "ok".into_response(),
+        Ok(Err(_)) | Err(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
     }
 }
 

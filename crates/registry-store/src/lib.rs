@@ -79,7 +79,9 @@ pub struct Settings {
     pub max_connections: u32,
     /// How long a SQLite writer waits for another to finish.
     pub busy_timeout: Duration,
-    /// How long to wait for a connection from the pool.
+    /// How long to wait for a connection from the pool. While the database is down the
+    /// pool keeps trying to connect for this long, so it is also how long a request takes
+    /// to answer 503 then: short, so that users and load balancers learn it quickly.
     pub acquire_timeout: Duration,
 }
 
@@ -88,7 +90,7 @@ impl Default for Settings {
         Settings {
             max_connections: 16,
             busy_timeout: Duration::from_secs(10),
-            acquire_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(2),
         }
     }
 }
