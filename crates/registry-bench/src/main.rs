@@ -16,6 +16,7 @@
 //! memory not growing with the file.
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
+mod api_fuzz;
 mod crash;
 mod import;
 mod load;
@@ -23,7 +24,7 @@ mod outage;
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, bail, ensure};
 use registry_core::calendar::WorkCalendar;
 use registry_core::credit_code::CreditCode;
 use registry_core::date::{CHINA_STANDARD_TIME, anniversary, format_date};
@@ -836,6 +837,39 @@ async fn main() -> Result<()> {
         println!(
             "  crashes: {} imports killed: {} absent, {} complete, none half-written; integrity_check and foreign_key_check ok after every kill",
             outcome.rounds, outcome.imports_absent, outcome.imports_complete
+        );
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("--schemathesis") {
+        let examples: u32 = std::env::args()
+            .nth(2)
+            .context("--schemathesis EXAMPLES")?
+            .parse()?;
+        let dir = std::env::temp_dir().join(format!("registry-api-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        println!(
+            "\n== Schemathesis against /api/openapi.json, every role, check not_a_server_error"
+        );
+        let runs = api_fuzz::proof(&dir, examples).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        let runs = runs?;
+        for run in &runs {
+            println!(
+                "  {:<12} {}",
+                run.role,
+                if run.passed {
+                    "0 server errors"
+                } else {
+                    "SERVER ERRORS"
+                }
+            );
+            for line in &run.summary {
+                println!("      {line}");
+            }
+        }
+        ensure!(
+            runs.iter().all(|r| r.passed),
+            "Schemathesis found server errors"
         );
         return Ok(());
     }
