@@ -1,5 +1,6 @@
 //! The project's automation. `cargo xtask ci` runs what CI runs; `cargo xtask bench` runs
-//! the benchmarks and prints their ratios.
+//! the benchmarks and prints their ratios; `cargo xtask proof` runs the long checks of
+//! load, faults and hostile input.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <ci|browser|bench> [-- ARGS]
+const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof> [-- ARGS]
 
   ci      cargo fmt --check, cargo clippy --all-targets -D warnings, every test (with
           cargo-nextest when installed, else cargo test), then the browser test
@@ -22,9 +23,19 @@ const USAGE: &str = "usage: cargo xtask <ci|browser|bench> [-- ARGS]
             code against raw prepared INSERTs of the same rows, and its peak memory at
             10,000 and 100,000 rows.
           ARGS go to the storage benchmark: --people N, --queries N, --import-rows N,
-          --import-only,
+          --import-only, --no-import, --load-seconds N or --no-load,
           --postgres URL or --no-postgres (default: REGISTRY_TEST_DATABASE_URL, else
-          postgres://postgres@127.0.0.1:5432/postgres)";
+          postgres://postgres@127.0.0.1:5432/postgres)
+  proof   the long checks (release build; installs wrk from Debian and Schemathesis
+          from PyPI into target/proof/venv when missing; the log in target/proof/):
+          - Schemathesis against /api/openapi.json for every role: 0 server errors;
+          - registry serve killed with SIGKILL during 20 registration bursts and 20
+            imports: integrity, whole use cases, nothing acknowledged lost;
+          - PostgreSQL stopped under load (pg_ctlcluster, or REGISTRY_PROOF_PG_STOP /
+            REGISTRY_PROOF_PG_START): 503 with the message, recovery without restart;
+          - the load: public search and institution workspace against /healthz under
+            64 connections (wrk), on SQLite and PostgreSQL, 100,000 people.
+          ARGS: --quick (fewer examples, rounds and seconds)";
 
 fn main() -> Result<()> {
     let task = std::env::args().nth(1);
@@ -32,6 +43,7 @@ fn main() -> Result<()> {
         Some("ci") => ci(),
         Some("browser") => browser(),
         Some("bench") => bench(std::env::args().skip(2).filter(|a| a != "--").collect()),
+        Some("proof") => proof(std::env::args().skip(2).any(|a| a == "--quick")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -212,4 +224,88 @@ fn bench(args: Vec<String>) -> Result<()> {
         .args(["run", "--release", "-p", "registry-bench", "--"])
         .args(args);
     run(storage)
+}
+
+/// `wrk` from Debian, installed when missing and allowed.
+fn ensure_wrk() -> Result<()> {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    println!("wrk is missing: apt-get install -y wrk");
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    run(update)?;
+    let mut install = Command::new("apt-get");
+    install.args(["install", "-y", "-qq", "wrk"]);
+    run(install).context("cannot install wrk (Debian: apt-get install -y wrk)")
+}
+
+/// Schemathesis from PyPI in a virtual environment of its own under target/proof.
+fn ensure_schemathesis(dir: &Path) -> Result<PathBuf> {
+    let venv = dir.join("venv");
+    let binary = venv.join("bin/schemathesis");
+    if binary.exists() {
+        return Ok(binary);
+    }
+    let mut create = Command::new("python3");
+    create.args(["-m", "venv"]).arg(&venv);
+    run(create).context("python3 -m venv (Debian: apt-get install -y python3-venv)")?;
+    let mut install = Command::new(venv.join("bin/pip"));
+    install.args(["install", "-q", "schemathesis==4.32.5"]);
+    run(install)?;
+    Ok(binary)
+}
+
+fn proof(quick: bool) -> Result<()> {
+    let root = root();
+    let dir = root.join("target/proof");
+    std::fs::create_dir_all(&dir)?;
+    ensure_wrk()?;
+    let schemathesis = ensure_schemathesis(&dir)?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "registry-cli",
+        "-p",
+        "registry-bench",
+    ]);
+    run(build)?;
+    let bench = root.join("target/release/registry-bench");
+    let (examples, rounds, seconds) = if quick {
+        ("20", "3", "3")
+    } else {
+        ("100", "20", "10")
+    };
+    let steps: [(&str, Vec<&str>); 4] = [
+        ("schemathesis", vec!["--schemathesis", examples]),
+        ("crashes", vec!["--crashes", rounds]),
+        ("outage", vec!["--outage"]),
+        (
+            "load",
+            vec!["--no-import", "--queries", "100", "--load-seconds", seconds],
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (name, args) in steps {
+        let mut command = Command::new(&bench);
+        command
+            .args(&args)
+            .env("SCHEMATHESIS", &schemathesis)
+            .current_dir(&root);
+        println!("\n$ registry-bench {}", args.join(" "));
+        let status = command
+            .status()
+            .with_context(|| format!("cannot run {name}"))?;
+        if !status.success() {
+            failed.push(name);
+        }
+    }
+    if failed.is_empty() {
+        println!("\nproof: every check passed; figures above (record them in docs/QUALITY.md)");
+        Ok(())
+    } else {
+        bail!("proof: failed: {}", failed.join(", "))
+    }
 }

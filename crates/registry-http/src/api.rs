@@ -1391,12 +1391,8 @@ impl Api {
 }
 
 async fn public_rate_limit(req: &Request, state: &AppState) -> ApiResult<()> {
-    let key = format!("search:{}", client_address(req, state.config.trusted_proxy));
-    let counted = state
-        .store
-        .record_failure(&key, state.clock.now(), time::Duration::minutes(1))
-        .await?;
-    if counted.count > 30 {
+    let client = client_address(req, state.config.trusted_proxy);
+    if !state.count_search(&client).await? {
         return Err(ApiError::TooMany(error_body(
             "search.rate_limited",
             "查询过于频繁，请稍后再试",

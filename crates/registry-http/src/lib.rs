@@ -34,6 +34,7 @@ mod api;
 pub mod demo;
 mod documents;
 mod errors;
+mod limiter;
 mod pages;
 pub mod secrets;
 mod templates;
@@ -92,6 +93,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// The public search's visitors on this instance (see `limiter`).
+    searches: Arc<limiter::SearchLimiter>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -123,6 +126,7 @@ impl AppState {
             calendar: Arc::new(calendar),
             config: Arc::new(config),
             clock,
+            searches: Arc::default(),
         })
     }
 
@@ -140,6 +144,24 @@ impl AppState {
             entropy: &secrets::OsEntropy,
         };
         execute(&self.store, &ctx, use_case).await
+    }
+
+    /// Counts a public search from `client`: whether it is allowed (see `limiter`).
+    pub(crate) async fn count_search(
+        &self,
+        client: &str,
+    ) -> Result<bool, registry_core::ports::StoreError> {
+        let now = self.clock.now();
+        match self.searches.count(client, now) {
+            limiter::Decision::Local { allowed } => Ok(allowed),
+            limiter::Decision::Write { searches } => {
+                let total = self
+                    .store
+                    .add_to_count(&format!("search:{client}"), searches, now, limiter::WINDOW)
+                    .await?;
+                Ok(self.searches.synced(client, total.count))
+            }
+        }
     }
 
     /// Today in China.

@@ -242,6 +242,7 @@ impl Store {
             Engine::Sqlite => self.load_sqlite(batch, audit).await?,
             Engine::Postgres => self.load_postgres(batch, audit).await?,
         };
+        self.public_cache().changed();
         self.refresh_statistics().await?;
         Ok(report)
     }

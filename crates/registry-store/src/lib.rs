@@ -30,6 +30,7 @@ use sea_orm_migration::MigratorTrait;
 
 pub mod batch;
 pub mod bulk;
+pub mod cache;
 pub mod documents;
 mod entity;
 mod error;
@@ -105,6 +106,8 @@ pub struct Store {
     /// than in SQLite's busy handler, which polls with sleeps. Other processes are still
     /// kept out by `BEGIN IMMEDIATE` and the busy timeout.
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// The public search's answers, and the generation of the data they came from.
+    public: Arc<cache::PublicCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -132,6 +135,7 @@ impl Store {
             key: Arc::new(key),
             engine: url.engine(),
             writers: Arc::new(tokio::sync::Mutex::new(())),
+            public: Arc::new(cache::PublicCache::default()),
         })
     }
 
@@ -141,6 +145,11 @@ impl Store {
         migration::Migrator::up(&self.db, None)
             .await
             .map_err(|e| SetupError::Migrate(e.to_string()))
+    }
+
+    /// The public search's cache.
+    pub(crate) fn public_cache(&self) -> &cache::PublicCache {
+        &self.public
     }
 
     /// The engine.
@@ -289,6 +298,7 @@ impl Store {
             key: Arc::clone(&self.key),
             engine: self.engine,
             _writer: None,
+            _changes: None,
         })
     }
 }
@@ -307,6 +317,7 @@ impl Register for Store {
             sqlite_transaction_mode: (self.engine == Engine::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
         };
+        let changes = tx::Changes::begin(Arc::clone(&self.public));
         let tx = self
             .db
             .begin_with_options(options)
@@ -317,6 +328,7 @@ impl Register for Store {
             key: Arc::clone(&self.key),
             engine: self.engine,
             _writer: writer,
+            _changes: Some(changes),
         })
     }
 }

@@ -421,13 +421,37 @@ impl Store {
         calendar: &WorkCalendar,
         limit: u64,
     ) -> Result<Vec<PublicPerson>, StoreError> {
-        let (condition, value): (&str, Value) = match query {
-            PublicQuery::Name(name) => ("p.name = ?", name.trim().into()),
-            PublicQuery::ResidentId(id) => ("p.id_hash = ?", self.key().hash(id).into()),
-            PublicQuery::RegistrationNumber(n) => {
-                ("p.registration_number = ?", n.to_string().into())
-            }
+        let (kind, condition, value) = match query {
+            PublicQuery::Name(name) => (0, "p.name = ?", name.trim().to_owned()),
+            PublicQuery::ResidentId(id) => (1, "p.id_hash = ?", self.key().hash(id)),
+            PublicQuery::RegistrationNumber(n) => (2, "p.registration_number = ?", n.to_string()),
         };
+        let key = crate::cache::Key {
+            kind,
+            value: value.clone(),
+            today,
+            limit,
+        };
+        if let Some(people) = self.public_cache().get(&key) {
+            return Ok(people);
+        }
+        let generation = self.public_cache().generation();
+        let people = self
+            .public_search_uncached(condition, value, today, calendar, limit)
+            .await?;
+        self.public_cache().put(key, generation, &people);
+        Ok(people)
+    }
+
+    async fn public_search_uncached(
+        &self,
+        condition: &str,
+        value: String,
+        today: Date,
+        calendar: &WorkCalendar,
+        limit: u64,
+    ) -> Result<Vec<PublicPerson>, StoreError> {
+        let value: Value = value.into();
         let sql = format!(
             "SELECT p.id, p.name, p.registration_number FROM people p \
              WHERE {condition} AND EXISTS (SELECT 1 FROM holdings h WHERE h.person_id = p.id \

@@ -207,17 +207,33 @@ impl Store {
         now: OffsetDateTime,
         window: Duration,
     ) -> Result<Failures, StoreError> {
+        self.add_to_count(key, 1, now, window).await
+    }
+
+    /// Adds `n` to the count under `key` (starting a new window if the last one ended) and
+    /// returns the total: for counts kept in memory and written now and then.
+    pub async fn add_to_count(
+        &self,
+        key: &str,
+        n: u32,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<Failures, StoreError> {
         let now = utc(now);
         let cutoff = now - window;
-        let sql = "INSERT INTO throttles (key, window_start, failures) VALUES (?, ?, 1) \
+        let n = i32::try_from(n).unwrap_or(i32::MAX);
+        let sql = "INSERT INTO throttles (key, window_start, failures) VALUES (?, ?, ?) \
                    ON CONFLICT (key) DO UPDATE SET \
-                     failures = CASE WHEN throttles.window_start <= ? THEN 1 ELSE throttles.failures + 1 END, \
+                     failures = CASE WHEN throttles.window_start <= ? THEN ? ELSE throttles.failures + ? END, \
                      window_start = CASE WHEN throttles.window_start <= ? THEN ? ELSE throttles.window_start END \
                    RETURNING failures, window_start";
         let values: Vec<Value> = vec![
             key.into(),
             now.into(),
+            n.into(),
             cutoff.into(),
+            n.into(),
+            n.into(),
             cutoff.into(),
             now.into(),
         ];

@@ -53,6 +53,25 @@ pub struct StoreTx {
     pub(crate) engine: Engine,
     /// The place in the queue of SQLite writers, released when the transaction ends.
     pub(crate) _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// For a write transaction: marks the data changed when it begins and when it ends.
+    pub(crate) _changes: Option<Changes>,
+}
+
+/// Moves the public cache's generation on when a write transaction begins and when it
+/// ends, committed or not (see [`crate::cache`]).
+pub(crate) struct Changes(Arc<crate::cache::PublicCache>);
+
+impl Changes {
+    pub(crate) fn begin(cache: Arc<crate::cache::PublicCache>) -> Changes {
+        cache.changed();
+        Changes(cache)
+    }
+}
+
+impl Drop for Changes {
+    fn drop(&mut self) {
+        self.0.changed();
+    }
 }
 
 impl std::fmt::Debug for StoreTx {

@@ -35,21 +35,18 @@ pub(crate) struct SearchQuery {
     q: String,
 }
 
-/// Searches a client may make per minute on the public pages.
-const SEARCHES_PER_MINUTE: u32 = 30;
 /// Rows a public page shows.
 pub(crate) const PAGE: u64 = 20;
 
 /// Counts a public search of this client; `Err` with the response once over the limit.
 pub(crate) async fn rate_limit(req: &Request) -> Result<(), Response> {
     let state = state(req);
-    let key = format!("search:{}", client_address(req, state.config.trusted_proxy));
-    let counted = state
-        .store
-        .record_failure(&key, state.clock.now(), time::Duration::minutes(1))
+    let client = client_address(req, state.config.trusted_proxy);
+    let allowed = state
+        .count_search(&client)
         .await
         .map_err(|e| store_failure(req, &e))?;
-    if counted.count > SEARCHES_PER_MINUTE {
+    if !allowed {
         return Err(crate::errors::message_page(
             layout(req),
             StatusCode::TOO_MANY_REQUESTS,

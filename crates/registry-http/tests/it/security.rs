@@ -2,6 +2,7 @@
 //! assignment, stale edits.
 
 use poem::http::{Method, StatusCode};
+use registry_http::Clock as _;
 
 use crate::support::*;
 
@@ -397,4 +398,47 @@ async fn a_thousand_wrong_fill_in_passwords_from_fifty_addresses_get_five_tries(
         204,
         "after the window the person's password works"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_search_allows_thirty_a_minute_per_visitor_on_the_page_and_the_api() {
+    let server = Server::new().await;
+    let mut b = server.browser();
+    let page = format!("/search?{}", query(&[("by", "name"), ("q", "王伟")]));
+    let api = format!(
+        "/api/v1/public/people?{}",
+        query(&[("by", "name"), ("q", "王伟")])
+    );
+    for i in 0..30 {
+        // The page and the API share the visitor's count; the clock moves a little, so
+        // some of the counts are written to the shared counter on the way.
+        server.clock.advance(time::Duration::milliseconds(300));
+        let status = if i % 2 == 0 {
+            b.get(&page).await.status
+        } else {
+            b.api(Method::GET, &api, None).await.status
+        };
+        assert_eq!(status, StatusCode::OK, "search {}", i + 1);
+    }
+    let refused = b.get(&page).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.has("查询过于频繁"), "{}", refused.body);
+    let refused = b.api(Method::GET, &api, None).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.json()["code"], "search.rate_limited");
+    // The counts reached the database's shared counter (for the other instances).
+    let shared = server
+        .state
+        .store
+        .failures(
+            "search:unknown",
+            server.clock.now(),
+            time::Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    assert!(shared.count >= 20, "{}", shared.count);
+    // A minute later the visitor may search again.
+    server.clock.advance(time::Duration::seconds(61));
+    assert_eq!(b.get(&page).await.status, StatusCode::OK);
 }
