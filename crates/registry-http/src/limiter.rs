@@ -10,7 +10,8 @@
 //! last write are added to the shared counter in one statement, whose total (every
 //! instance's searches) replaces what this instance knew. So on one instance the limit is
 //! exact; over several instances a visitor can get at most about one second's searches
-//! per other instance beyond it, until the totals meet.
+//! per other instance beyond it, until the totals meet. A visitor's second search is
+//! written at once, then at most one write a second.
 //!
 //! A visitor who searches once is never written. The memory is bounded: at most
 //! [`CAPACITY`] visitors are kept, in two generations: when the current one holds half,
@@ -32,7 +33,7 @@ pub(crate) const WINDOW: Duration = Duration::minutes(1);
 /// How often a visitor's searches are added to the shared counter, at most.
 const SYNC_EVERY: Duration = Duration::seconds(1);
 /// The most visitors tracked in memory.
-const CAPACITY: usize = 100_000;
+const CAPACITY: usize = 50_000;
 
 struct Visitor {
     window_start: OffsetDateTime,
@@ -40,7 +41,8 @@ struct Visitor {
     pending: u32,
     /// The shared total as last written and read, plus what this instance wrote since.
     known: u32,
-    last_sync: OffsetDateTime,
+    /// When this instance last wrote their searches; `None`: not yet in this window.
+    last_sync: Option<OffsetDateTime>,
 }
 
 impl Visitor {
@@ -50,16 +52,22 @@ impl Visitor {
                 window_start: now,
                 pending: 0,
                 known: 0,
-                last_sync: now,
+                last_sync: None,
             };
         }
         self.pending += 1;
         let allowed = self.known + self.pending <= SEARCHES_PER_MINUTE;
-        if now - self.last_sync >= SYNC_EVERY {
+        // The second search writes (a visitor forgotten and back learns their total at
+        // once), then at most one a second.
+        let due = match self.last_sync {
+            None => self.pending >= 2,
+            Some(at) => now - at >= SYNC_EVERY,
+        };
+        if due {
             let searches = self.pending;
             self.known += searches;
             self.pending = 0;
-            self.last_sync = now;
+            self.last_sync = Some(now);
             Decision::Write { searches }
         } else {
             Decision::Local { allowed }
@@ -113,7 +121,7 @@ impl SearchLimiter {
                         window_start: now,
                         pending: 0,
                         known: 0,
-                        last_sync: now,
+                        last_sync: None,
                     }),
                 );
             }
