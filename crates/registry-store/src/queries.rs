@@ -481,18 +481,21 @@ impl Store {
 
         let mut values = id_values();
         values.extend([today.into(), today.into()]);
-        let registered = self
-            .rows(
-                &format!(
-                    "SELECT h.person_id, h.item_code, h.valid_until, i.name AS institution_name \
-                     FROM holdings h JOIN institutions i ON i.id = h.institution_id \
-                     WHERE h.person_id IN ({placeholders}) AND h.state = 'registered' \
-                       AND h.valid_from <= ? AND h.valid_until >= ? \
-                     ORDER BY h.person_id, i.name, h.item_code"
-                ),
-                values,
-            )
-            .await?;
+        let holdings_sql = format!(
+            "SELECT h.person_id, h.item_code, h.valid_until, i.name AS institution_name \
+             FROM holdings h JOIN institutions i ON i.id = h.institution_id \
+             WHERE h.person_id IN ({placeholders}) AND h.state = 'registered' \
+               AND h.valid_from <= ? AND h.valid_until >= ? \
+             ORDER BY h.person_id, i.name, h.item_code"
+        );
+        // The rest depends only on the people found: asked at once, on several
+        // connections, so that a search waits for the slowest query, not for their sum.
+        let (registered, cycles, assessments, (attendance, courses)) = tokio::try_join!(
+            self.rows(&holdings_sql, values),
+            self.all_cycles(),
+            self.assessments_of_people(&ids),
+            self.education_of_people(&ids),
+        )?;
         let mut by_person: BTreeMap<i64, Vec<PublicInstitution>> = BTreeMap::new();
         for row in &registered {
             let institutions = by_person.entry(get(row, "person_id")?).or_default();
@@ -509,20 +512,24 @@ impl Store {
                 }),
             }
         }
-
-        let cycles = self.all_cycles().await?;
         let cycle = cycles.at(today).cloned();
-        let assessments = self.assessments_of_people(&ids).await?;
-        let mut tx = self.begin_read().await?;
         let mut out = Vec::with_capacity(people.len());
         for row in &people {
             let id: i64 = get(row, "id")?;
             let person = PersonId::new(id);
             let hours = match &cycle {
                 Some(cycle) => {
-                    let courses = tx.courses_of(person).await?;
-                    let attendance = tx.attendance_of(person).await?;
-                    education_in_cycle(cycle, &courses, &attendance).hours
+                    let attended: Vec<_> = attendance
+                        .iter()
+                        .filter(|a| a.person == person)
+                        .cloned()
+                        .collect();
+                    let taken: Vec<_> = courses
+                        .iter()
+                        .filter(|c| attended.iter().any(|a| a.course == c.id))
+                        .cloned()
+                        .collect();
+                    education_in_cycle(cycle, &taken, &attended).hours
                 }
                 None => Decimal::ZERO,
             };
@@ -569,6 +576,38 @@ impl Store {
             .into_iter()
             .map(assessment_from_row)
             .collect()
+    }
+
+    /// The attendance entries of these people and the courses they refer to: two
+    /// queries in one read transaction, for everyone at once.
+    async fn education_of_people(
+        &self,
+        ids: &[i64],
+    ) -> Result<
+        (
+            Vec<registry_core::education::Attendance>,
+            Vec<registry_core::education::TrainingCourse>,
+        ),
+        StoreError,
+    > {
+        use crate::entity::attendance;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let tx = self.begin_read().await?;
+        let entries: Vec<_> = attendance::Entity::find()
+            .filter(attendance::Column::PersonId.is_in(ids.to_vec()))
+            .order_by_asc(attendance::Column::Id)
+            .all(&tx.tx)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(crate::tx::attendance_from_row)
+            .collect();
+        let mut course_ids: Vec<i64> = entries.iter().map(|a| a.course.get()).collect();
+        course_ids.sort_unstable();
+        course_ids.dedup();
+        let courses = tx.courses_by_ids(course_ids).await?;
+        tx.commit().await?;
+        Ok((entries, courses))
     }
 
     /// Any person of the register (registered or not) by exact name, whole ID number or

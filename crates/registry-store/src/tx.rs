@@ -356,7 +356,7 @@ fn course_from_rows(
     })
 }
 
-fn attendance_from_row(row: attendance::Model) -> Attendance {
+pub(crate) fn attendance_from_row(row: attendance::Model) -> Attendance {
     Attendance {
         id: AttendanceId::new(row.id),
         course: CourseId::new(row.course_id),
@@ -490,7 +490,10 @@ impl StoreTx {
         Ok(self.documents_with_items(rows).await?.into_iter().next())
     }
 
-    async fn courses_by_ids(&self, ids: Vec<i64>) -> Result<Vec<TrainingCourse>, StoreError> {
+    pub(crate) async fn courses_by_ids(
+        &self,
+        ids: Vec<i64>,
+    ) -> Result<Vec<TrainingCourse>, StoreError> {
         if ids.is_empty() {
             return Ok(vec![]);
         }
