@@ -578,8 +578,8 @@ impl Store {
             .collect()
     }
 
-    /// The attendance entries of these people and the courses they refer to: two
-    /// queries in one read transaction, for everyone at once.
+    /// The attendance entries of these people and the courses they refer to, for everyone
+    /// at once (for display: no transaction, one round trip after the other).
     async fn education_of_people(
         &self,
         ids: &[i64],
@@ -592,11 +592,10 @@ impl Store {
     > {
         use crate::entity::attendance;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        let tx = self.begin_read().await?;
         let entries: Vec<_> = attendance::Entity::find()
             .filter(attendance::Column::PersonId.is_in(ids.to_vec()))
             .order_by_asc(attendance::Column::Id)
-            .all(&tx.tx)
+            .all(self.db())
             .await
             .map_err(store_error)?
             .into_iter()
@@ -605,8 +604,7 @@ impl Store {
         let mut course_ids: Vec<i64> = entries.iter().map(|a| a.course.get()).collect();
         course_ids.sort_unstable();
         course_ids.dedup();
-        let courses = tx.courses_by_ids(course_ids).await?;
-        tx.commit().await?;
+        let courses = crate::tx::courses_by_ids(self.db(), course_ids).await?;
         Ok((entries, courses))
     }
 

@@ -494,31 +494,38 @@ impl StoreTx {
         &self,
         ids: Vec<i64>,
     ) -> Result<Vec<TrainingCourse>, StoreError> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let rows = courses::Entity::find()
+        courses_by_ids(&self.tx, ids).await
+    }
+}
+
+/// The courses with these ids, with their items (the two queries at once).
+pub(crate) async fn courses_by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<i64>,
+) -> Result<Vec<TrainingCourse>, StoreError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let (rows, items) = tokio::try_join!(
+        courses::Entity::find()
             .filter(courses::Column::Id.is_in(ids.clone()))
             .order_by_asc(courses::Column::Id)
-            .all(&self.tx)
-            .await
-            .map_err(store_error)?;
-        let items = course_items::Entity::find()
+            .all(db),
+        course_items::Entity::find()
             .filter(course_items::Column::CourseId.is_in(ids))
-            .all(&self.tx)
-            .await
-            .map_err(store_error)?;
-        rows.into_iter()
-            .map(|row| {
-                let mine = items
-                    .iter()
-                    .filter(|i| i.course_id == row.id)
-                    .cloned()
-                    .collect();
-                course_from_rows(row, mine)
-            })
-            .collect()
-    }
+            .all(db),
+    )
+    .map_err(store_error)?;
+    rows.into_iter()
+        .map(|row| {
+            let mine = items
+                .iter()
+                .filter(|i| i.course_id == row.id)
+                .cloned()
+                .collect();
+            course_from_rows(row, mine)
+        })
+        .collect()
 }
 
 impl RegisterTx for StoreTx {
