@@ -9,6 +9,10 @@
 //! a `registry import` from the command line) are not seen: their writes reach the public
 //! search within [`TTL`].
 //!
+//! An answer past its time is served a little longer (at most [`TTL`] more) while one
+//! search computes it again in the background: only a first search, or the first after a
+//! write, waits for the database.
+//!
 //! Keys hold the name or registration number searched, or the ID number's keyed hash
 //! (never the ID number itself). The cache holds at most [`CAPACITY`] answers: when full,
 //! expired answers go, and if it is still full it is emptied.
@@ -40,9 +44,23 @@ pub(crate) struct Key {
 
 struct Entry {
     generation: u64,
-    /// Until when it may be served.
+    /// Until when it is fresh.
     until: Instant,
+    /// Whether a search is computing it again.
+    refreshing: bool,
     people: Vec<PublicPerson>,
+}
+
+/// What the cache has for a search.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// A fresh answer.
+    Hit(Vec<PublicPerson>),
+    /// An answer past its time but of the current generation: serve it, and compute the
+    /// search again in the background (this caller is the only one told so).
+    Refresh(Vec<PublicPerson>),
+    /// Nothing to serve: compute it.
+    Miss,
 }
 
 /// An answer's time to live: from `TTL / 2` to `TTL`, by its key.
@@ -70,12 +88,26 @@ impl PublicCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// The answer for `key`, if one is fresh.
-    pub(crate) fn get(&self, key: &Key) -> Option<Vec<PublicPerson>> {
+    /// The answer for `key`. Past its time (but never across a write of this instance),
+    /// an answer is still served for up to [`TTL`] more while one search computes it
+    /// again, so that expiring answers do not slow searches down.
+    pub(crate) fn get(&self, key: &Key) -> Lookup {
         let current = self.generation();
-        let entries = self.entries.lock().ok()?;
-        let entry = entries.get(key)?;
-        (entry.generation == current && Instant::now() < entry.until).then(|| entry.people.clone())
+        let Ok(mut entries) = self.entries.lock() else {
+            return Lookup::Miss;
+        };
+        let Some(entry) = entries.get_mut(key) else {
+            return Lookup::Miss;
+        };
+        let now = Instant::now();
+        if entry.generation != current || now >= entry.until + TTL {
+            Lookup::Miss
+        } else if now < entry.until || entry.refreshing {
+            Lookup::Hit(entry.people.clone())
+        } else {
+            entry.refreshing = true;
+            Lookup::Refresh(entry.people.clone())
+        }
     }
 
     /// Keeps `people` as the answer for `key`, computed from `generation`'s data.
@@ -89,7 +121,7 @@ impl PublicCache {
         if entries.len() >= CAPACITY {
             let current = self.generation();
             let now = Instant::now();
-            entries.retain(|_, e| e.generation == current && now < e.until);
+            entries.retain(|_, e| e.generation == current && now < e.until + TTL);
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
@@ -100,6 +132,7 @@ impl PublicCache {
             Entry {
                 generation,
                 until,
+                refreshing: false,
                 people: people.to_vec(),
             },
         );
@@ -124,9 +157,9 @@ mod tests {
         let cache = PublicCache::default();
         let g = cache.generation();
         cache.put(key("王伟"), g, &[]);
-        assert_eq!(cache.get(&key("王伟")), Some(vec![]));
+        assert_eq!(cache.get(&key("王伟")), Lookup::Hit(vec![]));
         cache.changed();
-        assert_eq!(cache.get(&key("王伟")), None);
+        assert_eq!(cache.get(&key("王伟")), Lookup::Miss);
     }
 
     #[test]
@@ -135,7 +168,27 @@ mod tests {
         let before = cache.generation();
         cache.changed();
         cache.put(key("王伟"), before, &[]);
-        assert_eq!(cache.get(&key("王伟")), None);
+        assert_eq!(cache.get(&key("王伟")), Lookup::Miss);
+    }
+
+    #[test]
+    fn an_expired_answer_is_served_while_one_search_computes_it_again() {
+        let cache = PublicCache::default();
+        let g = cache.generation();
+        cache.put(key("王伟"), g, &[]);
+        if let Ok(mut entries) = cache.entries.lock() {
+            for entry in entries.values_mut() {
+                entry.until = Instant::now() - Duration::from_millis(1);
+            }
+        }
+        assert_eq!(cache.get(&key("王伟")), Lookup::Refresh(vec![]));
+        // The others are served the same answer meanwhile, without refreshing.
+        assert_eq!(cache.get(&key("王伟")), Lookup::Hit(vec![]));
+        cache.put(key("王伟"), g, &[]);
+        assert_eq!(cache.get(&key("王伟")), Lookup::Hit(vec![]));
+        // Not across a write.
+        cache.changed();
+        assert_eq!(cache.get(&key("王伟")), Lookup::Miss);
     }
 
     #[test]
@@ -146,6 +199,9 @@ mod tests {
             cache.put(key(&i.to_string()), g, &[]);
         }
         assert!(cache.entries.lock().map(|e| e.len()).unwrap_or(0) <= CAPACITY);
-        assert_eq!(cache.get(&key(&(CAPACITY + 9).to_string())), Some(vec![]));
+        assert_eq!(
+            cache.get(&key(&(CAPACITY + 9).to_string())),
+            Lookup::Hit(vec![])
+        );
     }
 }

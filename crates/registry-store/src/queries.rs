@@ -432,10 +432,24 @@ impl Store {
             today,
             limit,
         };
-        if let Some(people) = self.public_cache().get(&key) {
-            return Ok(people);
-        }
         let generation = self.public_cache().generation();
+        match self.public_cache().get(&key) {
+            crate::cache::Lookup::Hit(people) => return Ok(people),
+            crate::cache::Lookup::Refresh(people) => {
+                let store = self.clone();
+                let calendar = calendar.clone();
+                tokio::spawn(async move {
+                    if let Ok(fresh) = store
+                        .public_search_uncached(condition, value, today, &calendar, limit)
+                        .await
+                    {
+                        store.public_cache().put(key, generation, &fresh);
+                    }
+                });
+                return Ok(people);
+            }
+            crate::cache::Lookup::Miss => {}
+        }
         let people = self
             .public_search_uncached(condition, value, today, calendar, limit)
             .await?;
