@@ -902,8 +902,8 @@ async fn main() -> Result<()> {
         }
         let o = outcome?;
         println!(
-            "  outage: {} requests before the stop, all 200; {} while down, all 503 with the message (slowest {:.0} ms); {} in the transitions, none 500 or cut",
-            o.before, o.during, o.during_worst_ms, o.transition
+            "  outage: {} requests before the stop, all 200; {} while down: {} public searches answered from the cache, the rest 503 with the message (slowest {:.0} ms); {} in the transitions, none 500 or cut",
+            o.before, o.during, o.cached, o.during_worst_ms, o.transition
         );
         println!(
             "  outage: every request 200 again {:.2} s after PostgreSQL was back ({} requests since), same server process",

@@ -9,7 +9,8 @@
 //! - before the stop every request answers 200;
 //! - while the database is down every request answers 503 with the clear message (the page
 //!   says 数据库暂时无法访问, the API's JSON has the code `unavailable`, `/healthz` says
-//!   so to the load balancer), and none takes more than 3 s;
+//!   so to the load balancer), and none takes more than 3 s; except public searches the
+//!   instance still has a cached answer for, which keep answering 200 from memory;
 //! - no request anywhere answers 500 or loses its connection;
 //! - after the start every request answers 200 again within seconds, from the same server
 //!   process (no restart).
@@ -43,6 +44,8 @@ struct Sample {
 pub(crate) struct Outcome {
     pub before: usize,
     pub during: usize,
+    /// Public searches answered from the cache while the database was down.
+    pub cached: usize,
     pub during_worst_ms: f64,
     pub transition: usize,
     pub after: usize,
@@ -201,7 +204,14 @@ pub(crate) async fn proof(url: &DatabaseUrl) -> Result<Outcome> {
         !during.is_empty(),
         "no request ran while the database was down"
     );
+    let mut cached = 0;
     for s in &during {
+        // The public search may still answer from its cache (an answer it had): that is
+        // the point of the cache, and needs no database.
+        if matches!(s.path, 1 | 2) && s.status == Some(200) {
+            cached += 1;
+            continue;
+        }
         ensure!(
             s.status == Some(503),
             "{} answered {:?} while the database was down",
@@ -246,6 +256,7 @@ pub(crate) async fn proof(url: &DatabaseUrl) -> Result<Outcome> {
     Ok(Outcome {
         before: before.len(),
         during: during.len(),
+        cached,
         during_worst_ms: during_worst * 1000.0,
         transition,
         after: good.len(),
