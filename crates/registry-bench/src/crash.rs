@@ -314,8 +314,7 @@ fn burst(
     for client in clients {
         let _ = client.join();
     }
-    let list = acknowledged.lock().map(|l| l.clone()).unwrap_or_default();
-    list
+    acknowledged.lock().map(|l| l.clone()).unwrap_or_default()
 }
 
 fn multipart(file: &[u8]) -> (String, Vec<u8>) {
