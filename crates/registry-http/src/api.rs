@@ -1308,7 +1308,7 @@ impl Api {
                 )));
             }
         };
-        public_rate_limit(req, state).await?;
+        public_rate_limit(req, state)?;
         let found = state
             .store
             .public_search(&query, state.today(), &state.calendar, 20)
@@ -1352,7 +1352,7 @@ impl Api {
         item: Query<Option<String>>,
     ) -> ApiResult<Json<Vec<PoolEntryOut>>> {
         let state = state(req)?;
-        public_rate_limit(req, state).await?;
+        public_rate_limit(req, state)?;
         let cycles = {
             let mut tx = state.store.begin_read().await?;
             tx.cycles().await?
@@ -1390,9 +1390,9 @@ impl Api {
     }
 }
 
-async fn public_rate_limit(req: &Request, state: &AppState) -> ApiResult<()> {
+fn public_rate_limit(req: &Request, state: &AppState) -> ApiResult<()> {
     let client = client_address(req, state.config.trusted_proxy);
-    if !state.count_search(&client).await? {
+    if !state.count_search(&client) {
         return Err(ApiError::TooMany(error_body(
             "search.rate_limited",
             "查询过于频繁，请稍后再试",

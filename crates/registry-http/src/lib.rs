@@ -146,20 +146,31 @@ impl AppState {
         execute(&self.store, &ctx, use_case).await
     }
 
-    /// Counts a public search from `client`: whether it is allowed (see `limiter`).
-    pub(crate) async fn count_search(
-        &self,
-        client: &str,
-    ) -> Result<bool, registry_core::ports::StoreError> {
+    /// Counts a public search from `client`: whether it is allowed (see `limiter`). Never
+    /// waits for the database: when the visitor's searches are due to be added to the
+    /// shared counter, that is done in the background, and the total it returns counts
+    /// from the visitor's next search.
+    pub(crate) fn count_search(&self, client: &str) -> bool {
         let now = self.clock.now();
         match self.searches.count(client, now) {
-            limiter::Decision::Local { allowed } => Ok(allowed),
-            limiter::Decision::Write { searches } => {
-                let total = self
-                    .store
-                    .add_to_count(&format!("search:{client}"), searches, now, limiter::WINDOW)
-                    .await?;
-                Ok(self.searches.synced(client, total.count))
+            limiter::Decision::Local { allowed } => allowed,
+            limiter::Decision::Write { searches, allowed } => {
+                let store = self.store.clone();
+                let limiter = Arc::clone(&self.searches);
+                let client = client.to_owned();
+                tokio::spawn(async move {
+                    match store
+                        .add_to_count(&format!("search:{client}"), searches, now, limiter::WINDOW)
+                        .await
+                    {
+                        Ok(total) => limiter.written(&client, Some(total.count)),
+                        Err(e) => {
+                            limiter.written(&client, None);
+                            tracing::warn!(error = ?e, "the public search counter was not written");
+                        }
+                    }
+                });
+                allowed
             }
         }
     }

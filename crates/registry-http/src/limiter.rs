@@ -7,11 +7,15 @@
 //! password hash); a search is cheap, and one write per search made the database's single
 //! writer (SQLite) the bottleneck of the public page. Here a visitor's count lives in this
 //! instance's memory, and every second (while they keep searching) the searches since the
-//! last write are added to the shared counter in one statement, whose total (every
-//! instance's searches) replaces what this instance knew. So on one instance the limit is
+//! last write are added to the shared counter in one statement, in the background (a
+//! search never waits for it), whose total (every instance's searches) replaces what this
+//! instance knew from the visitor's next search on. So on one instance the limit is
 //! exact; over several instances a visitor can get at most about one second's searches
 //! per other instance beyond it, until the totals meet. A visitor's second search is
 //! written at once, then at most one write a second.
+//!
+//! At most two writes are under way at once: a search due to be written while they are
+//! keeps its count pending for a later search (the limit itself is decided in memory).
 //!
 //! A visitor who searches once is never written. The memory is bounded: at most
 //! [`CAPACITY`] visitors are kept, in two generations: when the current one holds half,
@@ -23,6 +27,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use time::{Duration, OffsetDateTime};
 
@@ -32,6 +37,8 @@ pub(crate) const SEARCHES_PER_MINUTE: u32 = 30;
 pub(crate) const WINDOW: Duration = Duration::minutes(1);
 /// How often a visitor's searches are added to the shared counter, at most.
 const SYNC_EVERY: Duration = Duration::seconds(1);
+/// The most writes to the shared counter under way at once.
+const WRITERS: usize = 2;
 /// The most visitors tracked in memory.
 const CAPACITY: usize = 50_000;
 
@@ -46,7 +53,7 @@ struct Visitor {
 }
 
 impl Visitor {
-    fn count(&mut self, now: OffsetDateTime) -> Decision {
+    fn count(&mut self, now: OffsetDateTime, may_write: bool) -> Decision {
         if now - self.window_start >= WINDOW {
             *self = Visitor {
                 window_start: now,
@@ -63,12 +70,12 @@ impl Visitor {
             None => self.pending >= 2,
             Some(at) => now - at >= SYNC_EVERY,
         };
-        if due {
+        if due && may_write {
             let searches = self.pending;
             self.known += searches;
             self.pending = 0;
             self.last_sync = Some(now);
-            Decision::Write { searches }
+            Decision::Write { searches, allowed }
         } else {
             Decision::Local { allowed }
         }
@@ -80,8 +87,9 @@ impl Visitor {
 pub(crate) enum Decision {
     /// Allowed or not, from memory.
     Local { allowed: bool },
-    /// Add `searches` to the shared counter, then ask [`SearchLimiter::synced`].
-    Write { searches: u32 },
+    /// Allowed or not, from memory; and add `searches` to the shared counter, then tell
+    /// [`SearchLimiter::written`] its total.
+    Write { searches: u32, allowed: bool },
 }
 
 /// The visitors of this instance: those seen since the last rotation, and those before.
@@ -95,6 +103,10 @@ struct Visitors {
 #[derive(Default)]
 pub(crate) struct SearchLimiter {
     visitors: Mutex<Visitors>,
+    /// Writes to the shared counter under way (at most [`WRITERS`]): past that, searches
+    /// due to be written stay pending until a later search, so that a burst never piles
+    /// up writes (or connections) behind the database.
+    writing: AtomicUsize,
 }
 
 impl SearchLimiter {
@@ -104,7 +116,7 @@ impl SearchLimiter {
         let mut forgotten = HashMap::new();
         let decision = {
             let Ok(mut visitors) = self.visitors.lock() else {
-                return Decision::Write { searches: 1 };
+                return Decision::Local { allowed: true };
             };
             let visitors = &mut *visitors;
             if !visitors.current.contains_key(client) {
@@ -125,27 +137,32 @@ impl SearchLimiter {
                     }),
                 );
             }
+            let may_write = self.writing.load(Ordering::Acquire) < WRITERS;
             match visitors.current.get_mut(client) {
-                Some(visitor) => visitor.count(now),
-                None => Decision::Write { searches: 1 },
+                Some(visitor) => {
+                    let decision = visitor.count(now, may_write);
+                    if matches!(decision, Decision::Write { .. }) {
+                        self.writing.fetch_add(1, Ordering::AcqRel);
+                    }
+                    decision
+                }
+                None => Decision::Local { allowed: true },
             }
         };
         drop(forgotten);
         decision
     }
 
-    /// The shared counter of `client` now stands at `total` (every instance's searches):
-    /// whether the search that wrote it is allowed.
-    pub(crate) fn synced(&self, client: &str, total: u32) -> bool {
-        let Ok(mut visitors) = self.visitors.lock() else {
-            return total <= SEARCHES_PER_MINUTE;
+    /// The write asked for by [`Decision::Write`] is done: the shared counter of `client`
+    /// stands at `total` (every instance's searches), which counts from their next search;
+    /// `None` if the write failed (the searches stay counted here).
+    pub(crate) fn written(&self, client: &str, total: Option<u32>) {
+        self.writing.fetch_sub(1, Ordering::AcqRel);
+        let (Some(total), Ok(mut visitors)) = (total, self.visitors.lock()) else {
+            return;
         };
-        match visitors.current.get_mut(client) {
-            Some(visitor) => {
-                visitor.known = visitor.known.max(total);
-                visitor.known + visitor.pending <= SEARCHES_PER_MINUTE
-            }
-            None => total <= SEARCHES_PER_MINUTE,
+        if let Some(visitor) = visitors.current.get_mut(client) {
+            visitor.known = visitor.known.max(total);
         }
     }
 }
@@ -163,9 +180,10 @@ mod tests {
     ) -> bool {
         match limiter.count(client, now) {
             Decision::Local { allowed } => allowed,
-            Decision::Write { searches } => {
+            Decision::Write { searches, allowed } => {
                 *shared += searches;
-                limiter.synced(client, *shared)
+                limiter.written(client, Some(*shared));
+                allowed
             }
         }
     }

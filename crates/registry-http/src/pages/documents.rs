@@ -620,7 +620,7 @@ async fn verification(
     kind: &str,
     typed: String,
 ) -> Response {
-    if let Err(response) = super::public::rate_limit(req).await {
+    if let Err(response) = super::public::rate_limit(req) {
         return response;
     }
     let state = state(req);

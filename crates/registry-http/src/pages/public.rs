@@ -39,14 +39,10 @@ pub(crate) struct SearchQuery {
 pub(crate) const PAGE: u64 = 20;
 
 /// Counts a public search of this client; `Err` with the response once over the limit.
-pub(crate) async fn rate_limit(req: &Request) -> Result<(), Response> {
+pub(crate) fn rate_limit(req: &Request) -> Result<(), Response> {
     let state = state(req);
     let client = client_address(req, state.config.trusted_proxy);
-    let allowed = state
-        .count_search(&client)
-        .await
-        .map_err(|e| store_failure(req, &e))?;
-    if !allowed {
+    if !state.count_search(&client) {
         return Err(crate::errors::message_page(
             layout(req),
             StatusCode::TOO_MANY_REQUESTS,
@@ -95,7 +91,7 @@ pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> R
             return html(StatusCode::OK, &page);
         }
     };
-    if let Err(response) = rate_limit(req).await {
+    if let Err(response) = rate_limit(req) {
         return response;
     }
     let found = match state
@@ -230,7 +226,7 @@ pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) ->
 #[handler]
 pub(crate) async fn pool(req: &Request, Query(params): Query<PoolParams>) -> Response {
     if (!params.name.trim().is_empty() || !params.item.is_empty())
-        && let Err(response) = rate_limit(req).await
+        && let Err(response) = rate_limit(req)
     {
         return response;
     }

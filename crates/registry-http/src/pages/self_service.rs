@@ -45,7 +45,7 @@ pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> R
     let searched = !query.name.trim().is_empty() && !query.institution.trim().is_empty();
     let mut results = Vec::new();
     if searched {
-        if let Err(response) = super::public::rate_limit(req).await {
+        if let Err(response) = super::public::rate_limit(req) {
             return response;
         }
         let found = match state
