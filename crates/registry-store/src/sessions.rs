@@ -166,14 +166,20 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets sessions unused since `before`.
+    /// Forgets sessions unused since `before`, and the lockout and search counters whose
+    /// window began before it (every window is shorter than a day).
     pub async fn purge_sessions(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
         let result = sessions::Entity::delete_many()
             .filter(sessions::Column::LastSeenAt.lt(utc(before)))
             .exec(self.db())
             .await
             .map_err(store_error)?;
-        Ok(result.rows_affected)
+        let counters = throttles::Entity::delete_many()
+            .filter(throttles::Column::WindowStart.lt(utc(before)))
+            .exec(self.db())
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected + counters.rows_affected)
     }
 
     /// The failures counted under `key` in the window of `window` that is current at `now`.

@@ -526,7 +526,45 @@ async fn a_persons_history_has_every_holding_and_change(db: TestDb) {
     );
 }
 
+async fn counters_add_up_in_their_window_and_old_ones_are_purged(db: TestDb) {
+    let store = &db.store;
+    let now = date(TODAY).midnight().assume_utc() + time::Duration::hours(10);
+    let minute = time::Duration::minutes(1);
+    let day = time::Duration::days(1);
+    let key = "search:10.0.0.1";
+    assert_eq!(
+        store.add_to_count(key, 3, now, minute).await.unwrap().count,
+        3
+    );
+    let later = now + time::Duration::seconds(30);
+    assert_eq!(
+        store
+            .add_to_count(key, 2, later, minute)
+            .await
+            .unwrap()
+            .count,
+        5
+    );
+    // A new window starts from what is added.
+    let next = now + time::Duration::seconds(61);
+    assert_eq!(
+        store
+            .add_to_count(key, 4, next, minute)
+            .await
+            .unwrap()
+            .count,
+        4
+    );
+    store
+        .add_to_count("search:10.0.0.2", 1, now - 2 * day, minute)
+        .await
+        .unwrap();
+    assert_eq!(store.purge_sessions(now - day).await.unwrap(), 1);
+    assert_eq!(store.failures(key, next, minute).await.unwrap().count, 4);
+}
+
 on_both_engines!(
+    counters_add_up_in_their_window_and_old_ones_are_purged,
     self_service_search_finds_people_by_name_and_institution,
     public_search_shows_registered_people_only,
     the_pool_holds_unheld_items_of_people_who_can_still_register,
