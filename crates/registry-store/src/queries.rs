@@ -502,14 +502,13 @@ impl Store {
                AND h.valid_from <= ? AND h.valid_until >= ? \
              ORDER BY h.person_id, i.name, h.item_code"
         );
-        // The rest depends only on the people found: asked at once, on several
-        // connections, so that a search waits for the slowest query, not for their sum.
-        let (registered, cycles, assessments, (attendance, courses)) = tokio::try_join!(
-            self.rows(&holdings_sql, values),
-            self.all_cycles(),
-            self.assessments_of_people(&ids),
-            self.education_of_people(&ids),
-        )?;
+        // One query after the other, each on one connection: asked at once they took up to
+        // four of the pool's connections per search and made the other searches queue for
+        // them under load.
+        let registered = self.rows(&holdings_sql, values).await?;
+        let cycles = self.all_cycles().await?;
+        let assessments = self.assessments_of_people(&ids).await?;
+        let (attendance, courses) = self.education_of_people(&ids).await?;
         let mut by_person: BTreeMap<i64, Vec<PublicInstitution>> = BTreeMap::new();
         for row in &registered {
             let institutions = by_person.entry(get(row, "person_id")?).or_default();
