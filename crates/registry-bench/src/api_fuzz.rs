@@ -10,14 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, Result, ensure};
-use registry_core::access::PasswordHash;
-use registry_core::ports::{Actor, AuditRecord, Entity, Snapshot};
-use registry_core::usecases::CreateAssociationAccount;
 use registry_store::DatabaseUrl;
 use registry_store::sessions::SessionSubject;
 
-use crate::crash::{CSRF, registry_binary, session, start};
-use crate::now;
+use crate::harness::{CSRF, association_session, load_people, registry_binary, session, start};
 
 /// One role's run.
 pub(crate) struct RoleRun {
@@ -45,34 +41,8 @@ pub(crate) async fn proof(dir: &Path, examples: u32) -> Result<Vec<RoleRun>> {
     let calendar = registry_core::fixtures::calendar().map_err(|p| anyhow::anyhow!("{p:?}"))?;
     let (store, institutions, cycle) = crate::prepare(&url, &catalogue, &calendar).await?;
     let people = crate::synthetic(2_000, &catalogue, &institutions, cycle)?;
-    let audit = AuditRecord {
-        at: now(),
-        actor: Actor::System {
-            job: "proof".into(),
-        },
-        action: "import.bulk",
-        entity: Entity::Person,
-        entity_id: 0,
-        person: None,
-        before: None,
-        after: Some(Snapshot::default().with("people", people.len())),
-    };
-    store
-        .bulk_load(&people, &audit)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::run(
-        &store,
-        &catalogue,
-        &calendar,
-        CreateAssociationAccount {
-            username: "proofadmin".into(),
-            password: PasswordHash::new("$argon2id$proof".into()),
-            must_change_password: false,
-        },
-    )
-    .await?;
-    let association = session(&store, "proofadmin").await?;
+    load_people(&store, &people).await?;
+    let association = association_session(&store, &catalogue, &calendar).await?;
     let institution = session(&store, "inst1").await?;
     let (index, employment) = people
         .iter()

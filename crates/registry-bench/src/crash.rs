@@ -19,25 +19,22 @@
 //! The server restarts on the same database for the next round, as an operator's service
 //! manager would restart it.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail, ensure};
-use registry_core::access::PasswordHash;
 use registry_core::holding::{EntryProgress, ItemState};
 use registry_core::person::{AssessorDetails, DetailsForm};
-use registry_core::ports::{Actor, AuditRecord, Entity, Snapshot};
-use registry_core::usecases::CreateAssociationAccount;
-use registry_store::sessions::SessionSubject;
-use registry_store::{DatabaseUrl, Store};
+use registry_store::DatabaseUrl;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
-use crate::{KEY, Rng, now};
+use crate::Rng;
+use crate::harness::{
+    CSRF, Server, association_session, load_people, registry_binary, request, session, start,
+};
 
 /// People in the crash register.
 const PEOPLE: usize = 20_000;
@@ -45,9 +42,6 @@ const PEOPLE: usize = 20_000;
 const IMPORT_ROWS: usize = 20_000;
 /// Concurrent clients of a registration burst.
 const CLIENTS: usize = 8;
-/// The CSRF token the clients repeat (double-submit: cookie and header).
-pub(crate) const CSRF: &str = "c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5";
-
 /// What the crash proof found.
 pub(crate) struct Outcome {
     /// Rounds run of each kind.
@@ -60,126 +54,6 @@ pub(crate) struct Outcome {
     pub imports_absent: u32,
     /// Imports found complete after the kill.
     pub imports_complete: u32,
-}
-
-/// The server, killed with SIGKILL when dropped.
-pub(crate) struct Server(pub(crate) Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-pub(crate) fn registry_binary() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let path = exe
-        .parent()
-        .context("the bench's directory")?
-        .join("registry");
-    ensure!(
-        path.is_file(),
-        "{} is missing: build it first (cargo build --release -p registry-cli)",
-        path.display()
-    );
-    Ok(path)
-}
-
-pub(crate) fn start(
-    registry: &Path,
-    url: &DatabaseUrl,
-    env: &[(&str, &str)],
-) -> Result<(Server, SocketAddr)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let child = Command::new(registry)
-        .args(["serve", "--database", &url.to_string(), "--bind"])
-        .arg(addr.to_string())
-        .env("REGISTRY_DATA_KEY", KEY)
-        .env("RUST_LOG", "error")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start registry serve")?;
-    let server = Server(child);
-    let started = Instant::now();
-    loop {
-        if let Ok((200, ..)) = request(addr, "GET", "/healthz", "", &[], b"") {
-            return Ok((server, addr));
-        }
-        ensure!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not become healthy"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// One HTTP/1.1 request on a connection of its own: the status, the response's head and
-/// its body.
-pub(crate) fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    cookie: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<(u16, String, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !cookie.is_empty() {
-        head.push_str(&format!("Cookie: {cookie}\r\n"));
-    }
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let text = String::from_utf8_lossy(&response);
-    let (head, rest) = text.split_once("\r\n\r\n").ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "the response ended early",
-        )
-    })?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no status"))?;
-    Ok((status, head.to_owned(), rest.to_owned()))
-}
-
-/// A session for the account `username`, minted in the database as a login would.
-pub(crate) async fn session(store: &Store, username: &str) -> Result<String> {
-    let username =
-        registry_core::access::Username::parse(username).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let account = store
-        .account_by_username(&username)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?
-        .context("the account")?;
-    let token = registry_http::secrets::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
-    store
-        .create_session(
-            &registry_http::secrets::token_hash(&token),
-            SessionSubject::Account(account.id),
-            time::OffsetDateTime::now_utc(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    Ok(format!("registry_session={token}; registry_csrf={CSRF}"))
 }
 
 /// A registration a client may ask for: the person, the institution's session, the items.
@@ -390,34 +264,8 @@ pub(crate) async fn proof(dir: &Path, rounds: u32) -> Result<Outcome> {
             }
         }
     }
-    let audit = AuditRecord {
-        at: now(),
-        actor: Actor::System {
-            job: "proof".into(),
-        },
-        action: "import.bulk",
-        entity: Entity::Person,
-        entity_id: 0,
-        person: None,
-        before: None,
-        after: Some(Snapshot::default().with("people", PEOPLE)),
-    };
-    store
-        .bulk_load(&people, &audit)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::run(
-        &store,
-        &catalogue,
-        &calendar,
-        CreateAssociationAccount {
-            username: "proofadmin".into(),
-            password: PasswordHash::new("$argon2id$proof".into()),
-            must_change_password: false,
-        },
-    )
-    .await?;
-    let admin = session(&store, "proofadmin").await?;
+    load_people(&store, &people).await?;
+    let admin = association_session(&store, &catalogue, &calendar).await?;
     let mut cookies = Vec::new();
     for n in 1..=institutions.len() {
         cookies.push(Arc::<str>::from(

@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use registry_store::sessions::SessionSubject;
 use registry_store::{DataKey, DatabaseUrl, Store};
 
 use crate::KEY;
@@ -172,22 +171,7 @@ pub(crate) async fn bench(
     dir: &Path,
 ) -> Result<(f64, f64, u64, f64)> {
     // An institution's session, minted in the database as a login would.
-    let username =
-        registry_core::access::Username::parse("inst1").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let account = store
-        .account_by_username(&username)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?
-        .context("the bench institution's account")?;
-    let token = registry_http::secrets::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
-    store
-        .create_session(
-            &registry_http::secrets::token_hash(&token),
-            SessionSubject::Account(account.id),
-            time::OffsetDateTime::now_utc(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let cookie = crate::harness::session(store, "inst1").await?;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -231,7 +215,6 @@ pub(crate) async fn bench(
     )?;
     let base = format!("http://{addr}");
     let search = format!("{base}/search");
-    let cookie = format!("registry_session={token}");
     let mib = |child: &Child| peak_kib(child) as f64 / 1024.0;
     let health = wrk(&format!("{base}/healthz"), seconds, None, None)?;
     let after_health = mib(&child.0);

@@ -18,6 +18,7 @@
 
 mod api_fuzz;
 mod crash;
+mod harness;
 mod import;
 mod load;
 mod outage;

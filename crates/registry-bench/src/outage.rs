@@ -22,11 +22,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, ensure};
-use registry_core::ports::{Actor, AuditRecord, Entity, Snapshot};
 use registry_store::DatabaseUrl;
 
-use crate::crash::{CSRF, registry_binary, request, session, start};
-use crate::now;
+use crate::harness::{CSRF, load_people, registry_binary, request, session, start};
 
 /// What a client saw.
 #[derive(Clone)]
@@ -84,22 +82,7 @@ pub(crate) async fn proof(url: &DatabaseUrl) -> Result<Outcome> {
     let calendar = registry_core::fixtures::calendar().map_err(|p| anyhow::anyhow!("{p:?}"))?;
     let (store, institutions, cycle) = crate::prepare(url, &catalogue, &calendar).await?;
     let people = crate::synthetic(2_000, &catalogue, &institutions, cycle)?;
-    let audit = AuditRecord {
-        at: now(),
-        actor: Actor::System {
-            job: "proof".into(),
-        },
-        action: "import.bulk",
-        entity: Entity::Person,
-        entity_id: 0,
-        person: None,
-        before: None,
-        after: Some(Snapshot::default().with("people", people.len())),
-    };
-    store
-        .bulk_load(&people, &audit)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    load_people(&store, &people).await?;
     let name: String = people[0]
         .name
         .as_str()
