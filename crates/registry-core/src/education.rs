@@ -418,21 +418,17 @@ pub fn education_in_cycle(
     courses: &[TrainingCourse],
     attendance: &[Attendance],
 ) -> CycleEducation {
-    let in_cycle: BTreeMap<CourseId, &TrainingCourse> = courses
-        .iter()
-        .filter(|c| cycle.contains(c.details.end))
-        .map(|c| (c.id, c))
-        .collect();
-    let mut per_course: BTreeMap<CourseId, Decimal> = BTreeMap::new();
-    for entry in attendance {
-        if in_cycle.contains_key(&entry.course) {
-            *per_course.entry(entry.course).or_default() += entry.hours;
-        }
-    }
-    per_course.retain(|_, hours| *hours > Decimal::ZERO);
+    let ends: BTreeMap<CourseId, &TrainingCourse> = courses.iter().map(|c| (c.id, c)).collect();
+    let per_course = hours_per_course(
+        cycle,
+        attendance.iter().filter_map(|entry| {
+            ends.get(&entry.course)
+                .map(|course| (entry.course, course.details.end, entry.hours))
+        }),
+    );
     let covered = per_course
         .keys()
-        .filter_map(|id| in_cycle.get(id))
+        .filter_map(|id| ends.get(id))
         .flat_map(|course| course.details.items.iter().cloned())
         .collect();
     CycleEducation {
@@ -440,6 +436,32 @@ pub fn education_in_cycle(
         covered,
         per_course,
     }
+}
+
+/// The hours credited in `cycle` from attendance entries given as (course, the course's
+/// last day, hours): the same sum as [`education_in_cycle`]'s, for a reader that has the
+/// entries with their course's last day but not the courses (the public search).
+pub fn hours_in_cycle(
+    cycle: &RegistrationCycle,
+    entries: impl IntoIterator<Item = (CourseId, Date, Decimal)>,
+) -> Decimal {
+    hours_per_course(cycle, entries).values().copied().sum()
+}
+
+/// Net hours per course whose last day falls in the cycle, for the courses with positive
+/// net hours.
+fn hours_per_course(
+    cycle: &RegistrationCycle,
+    entries: impl IntoIterator<Item = (CourseId, Date, Decimal)>,
+) -> BTreeMap<CourseId, Decimal> {
+    let mut per_course: BTreeMap<CourseId, Decimal> = BTreeMap::new();
+    for (course, end, hours) in entries {
+        if cycle.contains(end) {
+            *per_course.entry(course).or_default() += hours;
+        }
+    }
+    per_course.retain(|_, hours| *hours > Decimal::ZERO);
+    per_course
 }
 
 /// Why an item cannot be renewed on account of continuing education in `cycle`: hours

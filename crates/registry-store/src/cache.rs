@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 use time::Date;
 
+use registry_core::cycle::Cycles;
+
 use crate::queries::PublicPerson;
 
 /// How long an answer is served at most without being computed again (for other
@@ -75,6 +77,9 @@ fn ttl(key: &Key) -> Duration {
 pub(crate) struct PublicCache {
     generation: AtomicU64,
     entries: Mutex<HashMap<Key, Entry>>,
+    /// The registration cycles, which every answer needs: with their generation and until
+    /// when they are fresh.
+    cycles: Mutex<Option<(u64, Instant, Cycles)>>,
 }
 
 impl PublicCache {
@@ -107,6 +112,30 @@ impl PublicCache {
         } else {
             entry.refreshing = true;
             Lookup::Refresh(entry.people.clone())
+        }
+    }
+
+    /// The registration cycles, when read since the last write and within [`TTL`].
+    pub(crate) fn cycles(&self) -> Option<Cycles> {
+        let current = self.generation();
+        let kept = self.cycles.lock().ok()?;
+        match &*kept {
+            Some((generation, until, cycles))
+                if *generation == current && Instant::now() < *until =>
+            {
+                Some(cycles.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Keeps the registration cycles, read from `generation`'s data.
+    pub(crate) fn put_cycles(&self, generation: u64, cycles: &Cycles) {
+        if generation != self.generation() {
+            return;
+        }
+        if let Ok(mut kept) = self.cycles.lock() {
+            *kept = Some((generation, Instant::now() + TTL, cycles.clone()));
         }
     }
 
@@ -189,6 +218,21 @@ mod tests {
         // Not across a write.
         cache.changed();
         assert_eq!(cache.get(&key("王伟")), Lookup::Miss);
+    }
+
+    #[test]
+    fn the_cycles_are_kept_until_a_write() {
+        let cache = PublicCache::default();
+        let cycles = Cycles::new(vec![]).unwrap();
+        assert_eq!(cache.cycles(), None);
+        let before = cache.generation();
+        cache.changed();
+        cache.put_cycles(before, &cycles);
+        assert_eq!(cache.cycles(), None, "read across a write: not kept");
+        cache.put_cycles(cache.generation(), &cycles);
+        assert_eq!(cache.cycles(), Some(cycles));
+        cache.changed();
+        assert_eq!(cache.cycles(), None);
     }
 
     #[test]

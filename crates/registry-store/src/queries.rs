@@ -13,13 +13,13 @@
 
 use std::collections::BTreeMap;
 
-use registry_core::assessment::{OnSiteAssessment, total_working_days};
+use registry_core::assessment::OnSiteAssessment;
 use registry_core::calendar::WorkCalendar;
 use registry_core::cycle::Cycles;
 use registry_core::date::birth_cutoff;
-use registry_core::education::education_in_cycle;
+use registry_core::education::hours_in_cycle;
 use registry_core::holding::{Holding, ItemState, RegistrationRecord};
-use registry_core::ids::{HoldingId, InstitutionId, PersonId};
+use registry_core::ids::{CourseId, HoldingId, InstitutionId, PersonId};
 use registry_core::person::Person;
 use registry_core::ports::{RegisterTx, StoreError};
 use registry_core::qualification::Qualification;
@@ -30,10 +30,25 @@ use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 use time::{Date, OffsetDateTime};
 
-use crate::entity::{assessments, cycles};
+use crate::entity::cycles;
 use crate::error::store_error;
 use crate::tx::{assessment_from_row, cycles_from_rows, holding_from_row};
 use crate::{Engine, Store};
+
+/// One dated fact of a person's history, as the public search reads it.
+struct DatedFact {
+    person: i64,
+    start: Date,
+    end: Date,
+    what: Dated,
+}
+
+enum Dated {
+    /// An on-site assessment, from `start` to `end`.
+    OnSite,
+    /// Hours of a course whose last day is `end`.
+    Attended { course: i64, hours: Decimal },
+}
 
 /// The most rows a search returns in one page.
 pub const MAX_PAGE: u64 = 100;
@@ -457,6 +472,9 @@ impl Store {
         Ok(people)
     }
 
+    /// Computes a public search: two statements (the people with their registered items;
+    /// their on-site assessments' dates and their attendance with its course's last day)
+    /// and the registration cycles, kept between writes.
     async fn public_search_uncached(
         &self,
         condition: &str,
@@ -465,53 +483,46 @@ impl Store {
         calendar: &WorkCalendar,
         limit: u64,
     ) -> Result<Vec<PublicPerson>, StoreError> {
-        let value: Value = value.into();
         let sql = format!(
-            "SELECT p.id, p.name, p.registration_number FROM people p \
-             WHERE {condition} AND EXISTS (SELECT 1 FROM holdings h WHERE h.person_id = p.id \
-                 AND h.state = 'registered' AND h.valid_from <= ? AND h.valid_until >= ?) \
-             ORDER BY p.id LIMIT ?"
+            "SELECT p.id, p.name, p.registration_number, h.item_code, h.valid_until, \
+                    i.name AS institution_name \
+             FROM (SELECT p.id, p.name, p.registration_number FROM people p \
+                   WHERE {condition} AND EXISTS (SELECT 1 FROM holdings h WHERE h.person_id = p.id \
+                       AND h.state = 'registered' AND h.valid_from <= ? AND h.valid_until >= ?) \
+                   ORDER BY p.id LIMIT ?) p \
+             JOIN holdings h ON h.person_id = p.id AND h.state = 'registered' \
+                 AND h.valid_from <= ? AND h.valid_until >= ? \
+             JOIN institutions i ON i.id = h.institution_id \
+             ORDER BY p.id, i.name, h.item_code"
         );
-        let people = self
+        let rows = self
             .rows(
                 &sql,
                 vec![
-                    value,
+                    value.into(),
                     today.into(),
                     today.into(),
                     (page(limit) as i64).into(),
+                    today.into(),
+                    today.into(),
                 ],
             )
             .await?;
-        if people.is_empty() {
-            return Ok(vec![]);
-        }
-        let ids: Vec<i64> = people
-            .iter()
-            .map(|row| get::<i64>(row, "id"))
-            .collect::<Result<_, _>>()?;
-        let placeholders = vec!["?"; ids.len()].join(",");
-        let id_values = || ids.iter().map(|&id| Value::from(id)).collect::<Vec<_>>();
-
-        let mut values = id_values();
-        values.extend([today.into(), today.into()]);
-        let holdings_sql = format!(
-            "SELECT h.person_id, h.item_code, h.valid_until, i.name AS institution_name \
-             FROM holdings h JOIN institutions i ON i.id = h.institution_id \
-             WHERE h.person_id IN ({placeholders}) AND h.state = 'registered' \
-               AND h.valid_from <= ? AND h.valid_until >= ? \
-             ORDER BY h.person_id, i.name, h.item_code"
-        );
-        // One query after the other, each on one connection: asked at once they took up to
-        // four of the pool's connections per search and made the other searches queue for
-        // them under load.
-        let registered = self.rows(&holdings_sql, values).await?;
-        let cycles = self.all_cycles().await?;
-        let assessments = self.assessments_of_people(&ids).await?;
-        let (attendance, courses) = self.education_of_people(&ids).await?;
-        let mut by_person: BTreeMap<i64, Vec<PublicInstitution>> = BTreeMap::new();
-        for row in &registered {
-            let institutions = by_person.entry(get(row, "person_id")?).or_default();
+        // The people in order, each with their institutions (by name) and items.
+        let mut found: Vec<(i64, String, Option<String>, Vec<PublicInstitution>)> = Vec::new();
+        for row in &rows {
+            let id: i64 = get(row, "id")?;
+            if found.last().is_none_or(|(last, ..)| *last != id) {
+                found.push((
+                    id,
+                    get(row, "name")?,
+                    get(row, "registration_number")?,
+                    vec![],
+                ));
+            }
+            let Some((.., institutions)) = found.last_mut() else {
+                continue;
+            };
             let name: String = get(row, "institution_name")?;
             let entry = (
                 item(&get::<String>(row, "item_code")?)?,
@@ -525,45 +536,58 @@ impl Store {
                 }),
             }
         }
+        if found.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids: Vec<i64> = found.iter().map(|(id, ..)| *id).collect();
+        let cycles = self.cycles_for_display().await?;
+        let dated = self.dated_facts_of_people(&ids).await?;
         let cycle = cycles.at(today).cloned();
-        let mut out = Vec::with_capacity(people.len());
-        for row in &people {
-            let id: i64 = get(row, "id")?;
-            let person = PersonId::new(id);
+        let mut out = Vec::with_capacity(found.len());
+        for (id, name, registration_number, institutions) in found {
+            let mine = dated.iter().filter(|fact| fact.person == id);
             let hours = match &cycle {
-                Some(cycle) => {
-                    let attended: Vec<_> = attendance
-                        .iter()
-                        .filter(|a| a.person == person)
-                        .cloned()
-                        .collect();
-                    let taken: Vec<_> = courses
-                        .iter()
-                        .filter(|c| attended.iter().any(|a| a.course == c.id))
-                        .cloned()
-                        .collect();
-                    education_in_cycle(cycle, &taken, &attended).hours
-                }
+                Some(cycle) => hours_in_cycle(
+                    cycle,
+                    mine.clone().filter_map(|fact| match fact.what {
+                        Dated::Attended { course, hours } => {
+                            Some((CourseId::new(course), fact.end, hours))
+                        }
+                        Dated::OnSite => None,
+                    }),
+                ),
                 None => Decimal::ZERO,
             };
-            let mine: Vec<OnSiteAssessment> = assessments
-                .iter()
-                .filter(|a| a.person == person)
-                .cloned()
+            let on_site: Vec<(Date, Date)> = mine
+                .filter(|fact| matches!(fact.what, Dated::OnSite))
+                .map(|fact| (fact.start, fact.end))
                 .collect();
-            let working_days = total_working_days(calendar, &mine)
+            let working_days = calendar
+                .working_days_in_union(&on_site)
                 .map_err(|e| StoreError::Unexpected(e.to_string()))?;
             out.push(PublicPerson {
-                person,
-                name: get(row, "name")?,
-                registration_number: number(get(row, "registration_number")?)?,
-                institutions: by_person.remove(&id).unwrap_or_default(),
+                person: PersonId::new(id),
+                name,
+                registration_number: number(registration_number)?,
+                institutions,
                 cycle: cycle.as_ref().map(|c| c.name().to_owned()),
                 hours_this_cycle: hours,
                 working_days,
             });
         }
         Ok(out)
+    }
+
+    /// The registration cycles, kept between this instance's writes (for at most the
+    /// public cache's time to live).
+    async fn cycles_for_display(&self) -> Result<Cycles, StoreError> {
+        if let Some(cycles) = self.public_cache().cycles() {
+            return Ok(cycles);
+        }
+        let generation = self.public_cache().generation();
+        let cycles = self.all_cycles().await?;
+        self.public_cache().put_cycles(generation, &cycles);
+        Ok(cycles)
     }
 
     async fn all_cycles(&self) -> Result<Cycles, StoreError> {
@@ -576,49 +600,40 @@ impl Store {
         cycles_from_rows(rows)
     }
 
-    async fn assessments_of_people(
-        &self,
-        ids: &[i64],
-    ) -> Result<Vec<OnSiteAssessment>, StoreError> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        assessments::Entity::find()
-            .filter(assessments::Column::PersonId.is_in(ids.to_vec()))
-            .all(self.db())
-            .await
-            .map_err(store_error)?
-            .into_iter()
-            .map(assessment_from_row)
+    /// In one statement, what the public search shows of these people's history: the
+    /// dates of their on-site assessments, and their attendance entries with the last day
+    /// of the course (for display: no transaction).
+    async fn dated_facts_of_people(&self, ids: &[i64]) -> Result<Vec<DatedFact>, StoreError> {
+        let placeholders = vec!["?"; ids.len()].join(",");
+        let sql = format!(
+            "SELECT 0 AS kind, person_id, start_date, end_date, 0 AS course_id, 0 AS hours_tenths \
+             FROM assessments WHERE person_id IN ({placeholders}) \
+             UNION ALL \
+             SELECT 1 AS kind, a.person_id, c.end_date AS start_date, c.end_date, a.course_id, \
+                    a.hours_tenths \
+             FROM attendance a JOIN courses c ON c.id = a.course_id \
+             WHERE a.person_id IN ({placeholders})"
+        );
+        let values = ids.iter().chain(ids).map(|&id| Value::from(id)).collect();
+        self.rows(&sql, values)
+            .await?
+            .iter()
+            .map(|row| {
+                let what = match get::<i32>(row, "kind")? {
+                    0 => Dated::OnSite,
+                    _ => Dated::Attended {
+                        course: get(row, "course_id")?,
+                        hours: crate::tx::from_tenths(get(row, "hours_tenths")?),
+                    },
+                };
+                Ok(DatedFact {
+                    person: get(row, "person_id")?,
+                    start: get(row, "start_date")?,
+                    end: get(row, "end_date")?,
+                    what,
+                })
+            })
             .collect()
-    }
-
-    /// The attendance entries of these people and the courses they refer to, for everyone
-    /// at once (for display: no transaction, one round trip after the other).
-    async fn education_of_people(
-        &self,
-        ids: &[i64],
-    ) -> Result<
-        (
-            Vec<registry_core::education::Attendance>,
-            Vec<registry_core::education::TrainingCourse>,
-        ),
-        StoreError,
-    > {
-        use crate::entity::attendance;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        let entries: Vec<_> = attendance::Entity::find()
-            .filter(attendance::Column::PersonId.is_in(ids.to_vec()))
-            .order_by_asc(attendance::Column::Id)
-            .all(self.db())
-            .await
-            .map_err(store_error)?
-            .into_iter()
-            .map(crate::tx::attendance_from_row)
-            .collect();
-        let mut course_ids: Vec<i64> = entries.iter().map(|a| a.course.get()).collect();
-        course_ids.sort_unstable();
-        course_ids.dedup();
-        let courses = crate::tx::courses_by_ids(self.db(), course_ids).await?;
-        Ok((entries, courses))
     }
 
     /// Any person of the register (registered or not) by exact name, whole ID number or
@@ -675,7 +690,7 @@ impl Store {
         let mut tx = self.begin_read().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(course) = tx.course(registry_core::ids::CourseId::new(id)).await? {
+            if let Some(course) = tx.course(CourseId::new(id)).await? {
                 out.push(CourseListing {
                     course,
                     attendees: u64::try_from(counts.get(&id).copied().unwrap_or(0)).unwrap_or(0),
@@ -688,7 +703,7 @@ impl Store {
     /// The attendance entries of a course, with names.
     pub async fn course_attendance(
         &self,
-        course: registry_core::ids::CourseId,
+        course: CourseId,
     ) -> Result<Vec<AttendanceListing>, StoreError> {
         let rows = self
             .rows(

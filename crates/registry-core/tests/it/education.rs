@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use registry_core::csv::records;
-use registry_core::education::{CourseForm, education_in_cycle};
+use registry_core::education::{CourseForm, education_in_cycle, hours_in_cycle};
 use registry_core::ids::{CourseId, InstitutionId, PersonId};
 use registry_core::ports::{Register, RegisterTx};
 use registry_core::registration::{PersonFacts, Reference, renewal_obstacles};
@@ -252,7 +252,19 @@ fn cycle_hours(world: &World, person: PersonId) -> Decimal {
         let cycle = cycles.at(date("2025-06-01")).unwrap().clone();
         let courses = tx.courses_of(person).await.unwrap();
         let attendance = tx.attendance_of(person).await.unwrap();
-        education_in_cycle(&cycle, &courses, &attendance).hours
+        let hours = education_in_cycle(&cycle, &courses, &attendance).hours;
+        // The public search's sum, from the entries and their courses' last days, agrees.
+        let entries = attendance.iter().map(|a| {
+            let end = courses
+                .iter()
+                .find(|c| c.id == a.course)
+                .unwrap()
+                .details
+                .end;
+            (a.course, end, a.hours)
+        });
+        assert_eq!(hours_in_cycle(&cycle, entries), hours);
+        hours
     })
 }
 
