@@ -83,6 +83,8 @@ pub(crate) async fn proof(dir: &Path, examples: u32) -> Result<Vec<RoleRun>> {
         let report = reports.join(format!("schemathesis-{role}.txt"));
         let mut command = Command::new(schemathesis());
         command
+            // Its cache (`.schemathesis/`) with the reports, not in the working tree.
+            .current_dir(reports)
             .arg("run")
             .arg(format!("http://{addr}/api/openapi.json"))
             .args(["--url", &format!("http://{addr}/api/v1")])

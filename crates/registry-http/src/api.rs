@@ -237,6 +237,15 @@ struct SessionInfo {
     csrf_token: Option<String>,
 }
 
+/// A public search: `by` is `name`, `id` or `number`; `q` what is searched.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct PublicSearchIn {
+    by: String,
+    #[oai(write_only)]
+    q: String,
+}
+
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct LoginRequest {
@@ -1276,8 +1285,10 @@ impl Api {
         }))
     }
 
-    /// 人员查询 (public): registered people by name, whole ID number or registration
-    /// number. Never shows an ID number, phone or address.
+    /// 人员查询 (public): registered people by name (`by=name`) or registration number
+    /// (`by=number`). By ID number only with `POST /public/people/search`: an ID number
+    /// in an address is refused (`query.resident_id_in_address`), since addresses are kept
+    /// in histories and proxies' logs. Never shows an ID number, phone or address.
     #[oai(path = "/public/people", method = "get", tag = "Tag::Public")]
     async fn public_people(
         &self,
@@ -1285,62 +1296,24 @@ impl Api {
         by: Query<String>,
         q: Query<String>,
     ) -> ApiResult<Json<Vec<PublicPersonOut>>> {
-        let state = state(req)?;
-        let text = q.0.trim();
-        let query = match by.0.as_str() {
-            "name" if !text.is_empty() && text.chars().count() <= 30 => {
-                PublicQuery::Name(text.to_owned())
-            }
-            "id" => {
-                PublicQuery::ResidentId(ResidentId::parse(text, state.today()).map_err(|e| {
-                    ApiError::Unprocessable(error_body("query.resident_id", e.to_string()))
-                })?)
-            }
-            "number" => {
-                PublicQuery::RegistrationNumber(RegistrationNumber::parse(text).map_err(|e| {
-                    ApiError::Unprocessable(error_body("query.registration_number", e.to_string()))
-                })?)
-            }
-            _ => {
-                return Err(ApiError::Unprocessable(error_body(
-                    "query.invalid",
-                    "请按姓名、身份证号或注册号查询（by = name、id 或 number）",
-                )));
-            }
-        };
-        public_rate_limit(req, state)?;
-        let found = state
-            .store
-            .public_search(&query, state.today(), &state.calendar, 20)
-            .await?;
-        Ok(Json(
-            found
-                .into_iter()
-                .map(|p| PublicPersonOut {
-                    name: p.name,
-                    registration_number: p.registration_number.map(|n| n.to_string()),
-                    institutions: p
-                        .institutions
-                        .into_iter()
-                        .map(|i| PublicInstitution {
-                            name: i.name,
-                            items: i
-                                .items
-                                .iter()
-                                .map(|(code, until)| PublicItem {
-                                    code: code.as_str().to_owned(),
-                                    name: state.catalogue.name_of(code).to_owned(),
-                                    valid_until: registry_core::date::format_date(*until),
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                    cycle: p.cycle,
-                    hours_this_cycle: format_hours(p.hours_this_cycle),
-                    working_days: p.working_days,
-                })
-                .collect(),
-        ))
+        if by.0 == "id" {
+            return Err(ApiError::Unprocessable(error_body(
+                "query.resident_id_in_address",
+                "身份证号不放在网址中：请用 POST /api/v1/public/people/search 在请求体中提交",
+            )));
+        }
+        public_people_answer(req, &by.0, &q.0).await
+    }
+
+    /// 人员查询 (public) with the search in the body: by name, whole ID number or
+    /// registration number. Never shows an ID number, phone or address.
+    #[oai(path = "/public/people/search", method = "post", tag = "Tag::Public")]
+    async fn public_people_search(
+        &self,
+        req: &Request,
+        body: Json<PublicSearchIn>,
+    ) -> ApiResult<Json<Vec<PublicPersonOut>>> {
+        public_people_answer(req, &body.0.by, &body.0.q).await
     }
 
     /// 无聘用单位人员 (public): qualified items no institution holds.
@@ -1388,6 +1361,68 @@ impl Api {
                 .collect(),
         ))
     }
+}
+
+/// The public search's answer for `by` and `q`, from the address or the body.
+async fn public_people_answer(
+    req: &Request,
+    by: &str,
+    q: &str,
+) -> ApiResult<Json<Vec<PublicPersonOut>>> {
+    let state = state(req)?;
+    let text = q.trim();
+    let query = match by {
+        "name" if !text.is_empty() && text.chars().count() <= 30 => {
+            PublicQuery::Name(text.to_owned())
+        }
+        "id" => PublicQuery::ResidentId(ResidentId::parse(text, state.today()).map_err(|e| {
+            ApiError::Unprocessable(error_body("query.resident_id", e.to_string()))
+        })?),
+        "number" => {
+            PublicQuery::RegistrationNumber(RegistrationNumber::parse(text).map_err(|e| {
+                ApiError::Unprocessable(error_body("query.registration_number", e.to_string()))
+            })?)
+        }
+        _ => {
+            return Err(ApiError::Unprocessable(error_body(
+                "query.invalid",
+                "请按姓名、身份证号或注册号查询（by = name、id 或 number）",
+            )));
+        }
+    };
+    public_rate_limit(req, state)?;
+    let found = state
+        .store
+        .public_search(&query, state.today(), &state.calendar, 20)
+        .await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|p| PublicPersonOut {
+                name: p.name,
+                registration_number: p.registration_number.map(|n| n.to_string()),
+                institutions: p
+                    .institutions
+                    .into_iter()
+                    .map(|i| PublicInstitution {
+                        name: i.name,
+                        items: i
+                            .items
+                            .iter()
+                            .map(|(code, until)| PublicItem {
+                                code: code.as_str().to_owned(),
+                                name: state.catalogue.name_of(code).to_owned(),
+                                valid_until: registry_core::date::format_date(*until),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                cycle: p.cycle,
+                hours_this_cycle: format_hours(p.hours_this_cycle),
+                working_days: p.working_days,
+            })
+            .collect(),
+    ))
 }
 
 fn public_rate_limit(req: &Request, state: &AppState) -> ApiResult<()> {

@@ -545,21 +545,29 @@ pub(crate) async fn define_cycle(req: &Request, body: String) -> Response {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct PeopleQuery {
-    #[serde(default)]
-    by: String,
-    #[serde(default)]
-    q: String,
+/// 人员档案's search from a link (by name or registration number; by ID number only from
+/// the form).
+#[handler]
+pub(crate) async fn people(
+    req: &Request,
+    Query(query): Query<super::public::SearchQuery>,
+) -> Response {
+    people_page(req, &query.by, &query.q, false).await
 }
 
+/// 人员档案's search from its form.
 #[handler]
-pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> Response {
+pub(crate) async fn people_form(req: &Request, body: String) -> Response {
+    let fields = Fields::parse(&body);
+    people_page(req, &fields.get("by"), &fields.get("q"), true).await
+}
+
+async fn people_page(req: &Request, by: &str, q: &str, from_form: bool) -> Response {
     let _ = guard!(association_account(req));
     let state = state(req);
-    let q = query.q.trim().to_owned();
-    let by = match query.by.as_str() {
-        "id" | "number" => query.by.clone(),
+    let q = q.trim().to_owned();
+    let by = match by {
+        "id" | "number" => by.to_owned(),
         _ => "name".to_owned(),
     };
     let mut page = AssociationPeople {
@@ -573,15 +581,11 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> R
     if q.is_empty() {
         return html(StatusCode::OK, &page);
     }
-    use registry_store::queries::PublicQuery;
-    let parsed = match by.as_str() {
-        "id" => registry_core::resident_id::ResidentId::parse(&q, state.today())
-            .map(PublicQuery::ResidentId)
-            .map_err(|e| e.to_string()),
-        "number" => registry_core::registration_number::RegistrationNumber::parse(&q)
-            .map(PublicQuery::RegistrationNumber)
-            .map_err(|e| e.to_string()),
-        _ => Ok(PublicQuery::Name(q.clone())),
+    let parsed = if by == "id" && !from_form {
+        page.q = String::new();
+        Err(super::public::ID_IN_ADDRESS.to_owned())
+    } else {
+        super::public::people_query(&by, &q, state.today())
     };
     match parsed {
         Err(message) => page.error = Some(message),

@@ -169,31 +169,55 @@ async fn find_person(
     }))
 }
 
+/// 添加人员: the lookup form (an ID number in the address is not looked up).
 #[handler]
 pub(crate) async fn add_form(req: &Request, Query(query): Query<AddQuery>) -> Response {
+    let _ = guard!(institution_account(req));
+    let errors = if query.resident_id.trim().is_empty() {
+        vec![]
+    } else {
+        vec![super::public::ID_IN_ADDRESS.to_owned()]
+    };
+    add_page(req, query.name, String::new(), None, errors)
+}
+
+/// 添加人员: looks the person up on the pass lists by name and ID number (from the form's
+/// body, never the address).
+#[handler]
+pub(crate) async fn find(req: &Request, body: String) -> Response {
     let (institution, _) = guard!(institution_account(req));
     let state = state(req);
+    let fields = Fields::parse(&body);
+    let (name, resident_id) = (fields.get("name"), fields.get("resident_id"));
     let mut errors = Vec::new();
     let mut found = None;
-    if !query.name.trim().is_empty() || !query.resident_id.trim().is_empty() {
-        match ResidentId::parse(&query.resident_id, state.today()) {
-            Ok(id) => match find_person(state, institution, &query.name, &id).await {
-                Ok(Some(person)) => found = Some(person),
-                Ok(None) => errors.push(
-                    "未找到该人员：请核对姓名和身份证号，或确认其考核合格名单已由促进会录入。"
-                        .to_owned(),
-                ),
-                Err(e) => return store_failure(req, &e),
-            },
-            Err(e) => errors.push(e.to_string()),
-        }
+    match ResidentId::parse(&resident_id, state.today()) {
+        Ok(id) => match find_person(state, institution, &name, &id).await {
+            Ok(Some(person)) => found = Some(person),
+            Ok(None) => errors.push(
+                "未找到该人员：请核对姓名和身份证号，或确认其考核合格名单已由促进会录入。"
+                    .to_owned(),
+            ),
+            Err(e) => return store_failure(req, &e),
+        },
+        Err(e) => errors.push(e.to_string()),
     }
+    add_page(req, name, resident_id, found, errors)
+}
+
+fn add_page(
+    req: &Request,
+    name: String,
+    resident_id: String,
+    found: Option<FoundPerson>,
+    errors: Vec<String>,
+) -> Response {
     html(
         StatusCode::OK,
         &InstitutionAdd {
             layout: layout(req),
-            name: query.name,
-            resident_id: query.resident_id,
+            name,
+            resident_id,
             found,
             errors,
         },

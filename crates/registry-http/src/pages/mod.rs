@@ -18,14 +18,14 @@ mod documents;
 mod education;
 mod exchange;
 pub(crate) mod institution;
-mod public;
+pub(crate) mod public;
 pub(crate) mod self_service;
 
 /// The page routes.
 pub(crate) fn routes() -> Route {
     Route::new()
         .at("/", get(public::home))
-        .at("/search", get(public::search))
+        .at("/search", get(public::search).post(public::search_form))
         .at("/pool", get(public::pool))
         .at("/login", get(auth::login_form).post(auth::login))
         .at("/logout", post(auth::logout))
@@ -48,6 +48,7 @@ pub(crate) fn routes() -> Route {
             "/institution/add",
             get(institution::add_form).post(institution::add),
         )
+        .at("/institution/add/find", post(institution::find))
         .at("/institution/pool", get(institution::pool))
         .at("/institution/pool/hire", post(institution::hire))
         .at("/institution/people/:id", get(institution::person_detail))
@@ -77,7 +78,10 @@ pub(crate) fn routes() -> Route {
             "/association/institutions/:id/password",
             post(association::reset_institution_password),
         )
-        .at("/association/people", get(association::people))
+        .at(
+            "/association/people",
+            get(association::people).post(association::people_form),
+        )
         .at("/association/people/:id", get(association::person_file))
         .at(
             "/association/cycles",

@@ -12,7 +12,7 @@ use registry_core::review_item::ReviewItemCode;
 use registry_store::queries::{PoolQuery, PublicQuery};
 use serde::Deserialize;
 
-use super::{layout, state};
+use super::{Fields, layout, state};
 use crate::errors::{html, store_failure};
 use crate::templates::{Home, Pool, PoolRow, PublicInstitutionView, PublicRow, PublicSearch};
 use crate::web::client_address;
@@ -30,9 +30,9 @@ pub(crate) fn home(req: &Request) -> Response {
 #[derive(Debug, Deserialize)]
 pub(crate) struct SearchQuery {
     #[serde(default)]
-    by: String,
+    pub(crate) by: String,
     #[serde(default)]
-    q: String,
+    pub(crate) q: String,
 }
 
 /// Rows a public page shows.
@@ -54,12 +54,44 @@ pub(crate) fn rate_limit(req: &Request) -> Result<(), Response> {
     Ok(())
 }
 
+/// What a page says when an ID number comes in the address: it is looked up only from a
+/// form's body, since addresses are kept in browser histories and proxies' logs.
+pub(crate) const ID_IN_ADDRESS: &str =
+    "按身份证号查询请使用本页的查询表单提交：身份证号不放在网址中。";
+
+/// A search of the people by `by` (name, id or number) for `q`: the one parser of the
+/// public search and the association's.
+pub(crate) fn people_query(by: &str, q: &str, today: time::Date) -> Result<PublicQuery, String> {
+    match by {
+        "id" => ResidentId::parse(q, today)
+            .map(PublicQuery::ResidentId)
+            .map_err(|e| e.to_string()),
+        "number" => RegistrationNumber::parse(q)
+            .map(PublicQuery::RegistrationNumber)
+            .map_err(|e| e.to_string()),
+        _ if q.chars().count() > 30 => Err("姓名过长".to_owned()),
+        _ => Ok(PublicQuery::Name(q.to_owned())),
+    }
+}
+
+/// 人员查询 from a link (`?by=name&q=…`, `?by=number&q=…`); by ID number only from the form.
 #[handler]
 pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> Response {
+    search_page(req, &query.by, &query.q, false).await
+}
+
+/// 人员查询 from its form.
+#[handler]
+pub(crate) async fn search_form(req: &Request, body: String) -> Response {
+    let fields = Fields::parse(&body);
+    search_page(req, &fields.get("by"), &fields.get("q"), true).await
+}
+
+async fn search_page(req: &Request, by: &str, q: &str, from_form: bool) -> Response {
     let state = state(req);
-    let q = query.q.trim().to_owned();
-    let by = match query.by.as_str() {
-        "id" | "number" => query.by.clone(),
+    let q = q.trim().to_owned();
+    let by = match by {
+        "id" | "number" => by.to_owned(),
         _ => "name".to_owned(),
     };
     let mut page = PublicSearch {
@@ -74,17 +106,11 @@ pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> R
     if q.is_empty() {
         return html(StatusCode::OK, &page);
     }
-    let parsed = match by.as_str() {
-        "id" => ResidentId::parse(&q, state.today())
-            .map(PublicQuery::ResidentId)
-            .map_err(|e| e.to_string()),
-        "number" => RegistrationNumber::parse(&q)
-            .map(PublicQuery::RegistrationNumber)
-            .map_err(|e| e.to_string()),
-        _ if q.chars().count() > 30 => Err("姓名过长".to_owned()),
-        _ => Ok(PublicQuery::Name(q.clone())),
-    };
-    let query = match parsed {
+    if by == "id" && !from_form {
+        page.error = Some(ID_IN_ADDRESS.to_owned());
+        return html(StatusCode::OK, &page);
+    }
+    let query = match people_query(&by, &q, state.today()) {
         Ok(query) => query,
         Err(message) => {
             page.error = Some(message);

@@ -156,6 +156,11 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             ),
             None,
         ),
+        "POST /public/people/search" => (
+            Method::POST,
+            "/api/v1/public/people/search".into(),
+            Some(json!({"by": "name", "q": "孙评审"})),
+        ),
         "GET /public/pool" => (Method::GET, "/api/v1/public/pool".into(), None),
         other => panic!("the access matrix has no request for {other}"),
     }
@@ -201,6 +206,7 @@ fn expected(op: &str) -> Option<[S; 6]> {
         "GET /self-service/{person}/{institution}/details" => [u, OK, u, u, u, u],
         "PUT /self-service/{person}/{institution}/details" => [u, CONFLICT, u, u, u, u],
         "GET /public/people" => [OK; 6],
+        "POST /public/people/search" => [OK; 6],
         "GET /public/pool" => [OK; 6],
         // Ending a session is always allowed (tried last).
         "DELETE /session" => [NO_CONTENT; 6],

@@ -96,11 +96,16 @@ async fn canary_id_numbers_and_phones_never_reach_public_pages_answers_or_logs()
     let search = |by: &str, q: &str| format!("/search?{}", query(&[("by", by), ("q", q)]));
     let api =
         |by: &str, q: &str| format!("/api/v1/public/people?{}", query(&[("by", by), ("q", q)]));
+    // By ID number from the search form (the number in the body) and, refused, from the
+    // address.
+    for id in [&registered_id, &pooled_id] {
+        let page = public.post("/search", &[("by", "id"), ("q", id)]).await;
+        bodies.push((format!("POST /search by=id {id}"), page.status, page.body));
+    }
     for path in [
         "/".to_owned(),
         search("name", "周金丝"),
         search("id", &registered_id),
-        search("id", &pooled_id),
         search("number", &numbers[0]),
         "/pool".to_owned(),
         format!("/pool?{}", query(&[("item", "RQ-ZZ")])),
@@ -117,6 +122,18 @@ async fn canary_id_numbers_and_phones_never_reach_public_pages_answers_or_logs()
         let page = public.get(&path).await;
         bodies.push((path, page.status, page.body));
     }
+    let by_id = public
+        .api(
+            Method::POST,
+            "/api/v1/public/people/search",
+            Some(serde_json::json!({ "by": "id", "q": registered_id })),
+        )
+        .await;
+    bodies.push((
+        "POST /api/v1/public/people/search by=id".to_owned(),
+        by_id.status,
+        by_id.body,
+    ));
     for path in [
         api("name", "周金丝"),
         api("id", &registered_id),
@@ -134,7 +151,10 @@ async fn canary_id_numbers_and_phones_never_reach_public_pages_answers_or_logs()
     assert!(
         bodies
             .iter()
-            .any(|(p, _, b)| p.contains("by=id") && b.contains("周金丝"))
+            .filter(|(p, _, b)| p.starts_with("POST") && b.contains("周金丝"))
+            .count()
+            == 2,
+        "both searches by ID number found the person"
     );
     assert!(
         bodies

@@ -96,7 +96,7 @@ async fn released_items_move_through_the_pool_with_their_history() {
     ] {
         let found = server
             .browser()
-            .get(&format!("/search?{}", query(&[("by", by), ("q", q)])))
+            .post("/search", &[("by", by), ("q", q)])
             .await;
         assert!(
             found.has("甲鉴定评审中心") && found.has("乙鉴定评审中心"),
@@ -164,12 +164,20 @@ async fn two_institutions_hiring_the_same_item_at_once() {
     let mut admin = server.browser();
     admin.login("admin", ADMIN_PASSWORD).await;
     let list = admin
+        .post("/association/people", &[("by", "id"), ("q", &id)])
+        .await;
+    let person = list.between("/association/people/", "\"").unwrap();
+    let in_address = admin
         .get(&format!(
             "/association/people?{}",
             query(&[("by", "id"), ("q", &id)])
         ))
         .await;
-    let person = list.between("/association/people/", "\"").unwrap();
+    assert!(
+        in_address.has("身份证号不放在网址中") && !in_address.has(&id),
+        "{}",
+        in_address.body
+    );
 
     let mut jia = server.browser();
     jia.login("jia", "Tezhong2026k").await;

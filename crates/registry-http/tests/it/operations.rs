@@ -7,10 +7,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-fn query(pairs: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(pairs).unwrap()
-}
-
 fn post(fields: &[(String, String)]) -> Vec<(&str, &str)> {
     fields
         .iter()
@@ -221,10 +217,21 @@ async fn the_api_covers_sessions_institutions_releases_and_the_pool() {
     );
     let bad_query = server
         .browser()
-        .api(Method::GET, "/api/v1/public/people?by=id&q=123", None)
+        .api(
+            Method::POST,
+            "/api/v1/public/people/search",
+            Some(serde_json::json!({ "by": "id", "q": "123" })),
+        )
         .await;
     assert_eq!(bad_query.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_query.json()["code"], "query.resident_id");
+    // An ID number in the address is refused before it is even parsed.
+    let in_address = server
+        .browser()
+        .api(Method::GET, "/api/v1/public/people?by=id&q=123", None)
+        .await;
+    assert_eq!(in_address.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(in_address.json()["code"], "query.resident_id_in_address");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,10 +243,10 @@ async fn leaving_the_entry_and_the_documentation() {
     let mut jia = server.browser();
     jia.login("jia", "Tezhong2026k").await;
     let found = jia
-        .get(&format!(
-            "/institution/add?{}",
-            query(&[("name", "郑评审"), ("resident_id", &id)])
-        ))
+        .post(
+            "/institution/add/find",
+            &[("name", "郑评审"), ("resident_id", &id)],
+        )
         .await;
     let person = found.between("name=\"person\" value=\"", "\"").unwrap();
     let shown = jia

@@ -146,10 +146,10 @@ async fn employed(server: &Server) -> (String, String, String, String) {
     let mut jia = server.browser();
     jia.login("jia", "Tezhong2026k").await;
     let found = jia
-        .get(&format!(
-            "/institution/add?{}",
-            query(&[("name", "孙评审"), ("resident_id", &id)])
-        ))
+        .post(
+            "/institution/add/find",
+            &[("name", "孙评审"), ("resident_id", &id)],
+        )
         .await;
     let person = found.between("name=\"person\" value=\"", "\"").unwrap();
     let shown = jia

@@ -482,10 +482,10 @@ pub(crate) async fn add(
     items: &[&str],
 ) -> (String, String) {
     let found = b
-        .get(&format!(
-            "/institution/add?{}",
-            query(&[("name", name), ("resident_id", id)])
-        ))
+        .post(
+            "/institution/add/find",
+            &[("name", name), ("resident_id", id)],
+        )
         .await;
     let person = found
         .between("name=\"person\" value=\"", "\"")
