@@ -4,6 +4,8 @@
 use registry_core::ports::StoreError;
 use sea_orm::{DbErr, RuntimeErr};
 
+use crate::migration::m20261127_000005_cycles_never_overlap::OVERLAP;
+
 /// What kind of failure a database error is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Failure {
@@ -36,6 +38,13 @@ pub(crate) fn classify(e: &DbErr) -> Failure {
         return Failure::Unavailable;
     }
     match sqlx_error(e) {
+        // Two registration cycles defined at once that overlap: the other one won. Run
+        // the use case again: its check then sees that cycle and names the overlap.
+        Some(E::Database(db))
+            if db.constraint() == Some(OVERLAP) || db.message().contains(OVERLAP) =>
+        {
+            Failure::Busy
+        }
         Some(E::Database(db)) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
             match db.kind() {

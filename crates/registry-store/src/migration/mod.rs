@@ -8,6 +8,7 @@ mod m20261126_000001_schema;
 mod m20261126_000002_reference_data;
 mod m20261127_000003_access;
 mod m20261127_000004_documents;
+pub(crate) mod m20261127_000005_cycles_never_overlap;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_reference_data::Migration),
             Box::new(m20261127_000003_access::Migration),
             Box::new(m20261127_000004_documents::Migration),
+            Box::new(m20261127_000005_cycles_never_overlap::Migration),
         ]
     }
 }

@@ -252,6 +252,83 @@ async fn the_database_allows_one_active_holding_per_item(db: TestDb) {
     );
 }
 
+async fn registration_cycles_never_overlap(db: TestDb) {
+    use registry_core::policy::Policy;
+    use registry_core::text::Text;
+    use registry_core::usecases::DefineCycle;
+    let store = &db.store;
+    cycles(store).await;
+    // Around the use case, the database itself refuses a cycle overlapping another, new or
+    // moved; the refusal is a retry (the rerun's check names the overlap).
+    let name = Text::parse("重叠周期", 40).unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let overlapping = tx
+        .insert_cycle(
+            &name,
+            date("2028-06-01"),
+            date("2031-12-31"),
+            &Policy::default(),
+        )
+        .await;
+    assert!(
+        matches!(overlapping, Err(StoreError::Retry)),
+        "{overlapping:?}"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let mut first = tx
+        .cycles()
+        .await
+        .unwrap()
+        .at(date("2022-01-01"))
+        .unwrap()
+        .clone();
+    first = registry_core::cycle::RegistrationCycle::new(
+        first.id(),
+        Text::parse(first.name(), 40).unwrap(),
+        first.start(),
+        date("2025-03-31"),
+        first.policy().clone(),
+    )
+    .unwrap();
+    let moved = tx.update_cycle(&first).await;
+    assert!(matches!(moved, Err(StoreError::Retry)), "{moved:?}");
+    drop(tx);
+
+    // Two administrators define overlapping cycles at the same moment, through two
+    // connection pools: one is written, the other told of the overlap.
+    let other = db.reopen().await;
+    let define = |start: &str, end: &str| DefineCycle {
+        id: None,
+        name: format!("{start}起"),
+        start: date(start),
+        end: date(end),
+        policy: Policy::default(),
+    };
+    let (a, b) = tokio::join!(
+        run(
+            store,
+            date(TODAY),
+            admin(),
+            define("2029-01-01", "2032-12-31")
+        ),
+        run(
+            &other,
+            date(TODAY),
+            admin(),
+            define("2030-01-01", "2033-12-31")
+        ),
+    );
+    let refused: Vec<_> = [&a, &b].into_iter().filter(|r| r.is_err()).collect();
+    assert_eq!(refused.len(), 1, "{a:?} {b:?}");
+    assert!(
+        matches!(refused[0], Err(UseCaseError::Rejected(v)) if v.codes() == ["cycle.overlap"]),
+        "{refused:?}"
+    );
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.cycles().await.unwrap().as_slice().len(), 3);
+}
+
 async fn a_holding_needs_its_qualification_and_employment(db: TestDb) {
     let store = &db.store;
     let a = institution(store, 1, "甲机构").await;
@@ -496,4 +573,5 @@ on_both_engines!(
     a_dropped_transaction_writes_nothing,
     a_failure_midway_through_a_use_case_leaves_nothing,
     duplicate_institutions_are_refused,
+    registration_cycles_never_overlap,
 );
