@@ -566,10 +566,7 @@ async fn people_page(req: &Request, by: &str, q: &str, from_form: bool) -> Respo
     let _ = guard!(association_account(req));
     let state = state(req);
     let q = q.trim().to_owned();
-    let by = match by {
-        "id" | "number" => by.to_owned(),
-        _ => "name".to_owned(),
-    };
+    let by = super::public::search_kind(by).to_owned();
     let mut page = AssociationPeople {
         layout: layout(req),
         by: by.clone(),

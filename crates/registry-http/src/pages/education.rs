@@ -211,13 +211,8 @@ async fn courses_page(
             CourseRow {
                 id: c.course.id.get(),
                 name: d.name.as_str().to_owned(),
-                dates: format!("{} 至 {}", format_date(d.start), format_date(d.end)),
-                items: d
-                    .items
-                    .iter()
-                    .map(|i| state.catalogue.name_of(i))
-                    .collect::<Vec<_>>()
-                    .join("、"),
+                dates: course_dates(d),
+                items: course_items(state, d),
                 hours: format_hours(d.hours.get()),
                 attendees: c.attendees,
             }
@@ -328,13 +323,8 @@ async fn course_page(
             layout: layout(req),
             id,
             name: d.name.as_str().to_owned(),
-            dates: format!("{} 至 {}", format_date(d.start), format_date(d.end)),
-            items: d
-                .items
-                .iter()
-                .map(|i| state.catalogue.name_of(i))
-                .collect::<Vec<_>>()
-                .join("、"),
+            dates: course_dates(d),
+            items: course_items(state, d),
             hours: format_hours(d.hours.get()),
             entries: entries
                 .into_iter()
@@ -822,4 +812,18 @@ pub(crate) async fn assessment_list(req: &Request) -> Response {
         }
         Err(e) => store_failure(req, &e),
     }
+}
+
+/// A course's dates as shown: "2026-03-01 至 2026-03-03".
+fn course_dates(d: &registry_core::education::CourseDetails) -> String {
+    format!("{} 至 {}", format_date(d.start), format_date(d.end))
+}
+
+/// The names of a course's items, joined as shown.
+fn course_items(state: &AppState, d: &registry_core::education::CourseDetails) -> String {
+    d.items
+        .iter()
+        .map(|i| state.catalogue.name_of(i))
+        .collect::<Vec<_>>()
+        .join("、")
 }

@@ -59,6 +59,15 @@ pub(crate) fn rate_limit(req: &Request) -> Result<(), Response> {
 pub(crate) const ID_IN_ADDRESS: &str =
     "按身份证号查询请使用本页的查询表单提交：身份证号不放在网址中。";
 
+/// What a search is by: `id`, `number`, or (anything else) `name`.
+pub(crate) fn search_kind(by: &str) -> &'static str {
+    match by {
+        "id" => "id",
+        "number" => "number",
+        _ => "name",
+    }
+}
+
 /// A search of the people by `by` (name, id or number) for `q`: the one parser of the
 /// public search and the association's.
 pub(crate) fn people_query(by: &str, q: &str, today: time::Date) -> Result<PublicQuery, String> {
@@ -90,10 +99,7 @@ pub(crate) async fn search_form(req: &Request, body: String) -> Response {
 async fn search_page(req: &Request, by: &str, q: &str, from_form: bool) -> Response {
     let state = state(req);
     let q = q.trim().to_owned();
-    let by = match by {
-        "id" | "number" => by.to_owned(),
-        _ => "name".to_owned(),
-    };
+    let by = search_kind(by).to_owned();
     let mut page = PublicSearch {
         layout: layout(req),
         by: by.clone(),
