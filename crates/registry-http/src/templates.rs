@@ -530,20 +530,6 @@ pub(crate) struct AssociationCourse {
     pub(crate) notice: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct ImportView {
-    pub(crate) summary: String,
-    /// (line, name, outcome)
-    pub(crate) rows: Vec<(String, String, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "association_import.html")]
-pub(crate) struct AssociationImport {
-    pub(crate) layout: Layout,
-    pub(crate) report: Option<ImportView>,
-}
-
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CycleFormView {
     pub(crate) name: String,

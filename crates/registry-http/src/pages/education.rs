@@ -4,12 +4,11 @@
 //! the registrations an institution has expiring within the renewal window.
 
 use poem::http::StatusCode;
-use poem::web::{Multipart, Path};
+use poem::web::Path;
 use poem::{Request, Response, handler};
 use registry_core::assessment::{
     AssessmentForm, OnSiteAssessment, total_working_days, working_days_in_cycle,
 };
-use registry_core::csv::Record;
 use registry_core::date::{add_months, format_date, parse_date};
 use registry_core::education::{CourseForm, PersonRef, education_in_cycle, format_hours};
 use registry_core::ids::{AttendanceId, CourseId, CycleId, InstitutionId, PersonId};
@@ -17,8 +16,7 @@ use registry_core::policy::Policy;
 use registry_core::ports::{Actor, RegisterTx, StoreError};
 use registry_core::registration::{PersonFacts, Reference, renewal_obstacles};
 use registry_core::usecases::{
-    CreateCourse, DefineCycle, ImportAttendance, RecordAssessment, RecordAttendance,
-    ReverseAttendance, RowOutcome,
+    CreateCourse, DefineCycle, RecordAssessment, RecordAttendance, ReverseAttendance,
 };
 use registry_store::queries::PublicQuery;
 
@@ -26,11 +24,11 @@ use super::{
     Fields, actor_of, association_account, guard, institution_account, layout, redirect, state,
 };
 use crate::AppState;
-use crate::errors::{html, message_page, messages_of, status_of, store_failure};
+use crate::errors::{html, message_page, messages_of, store_failure};
 use crate::templates::{
-    AssessmentRow, AssociationCourse, AssociationCourses, AssociationCycle, AssociationImport,
-    CourseFormView, CourseRow, CycleFormView, EntryRow, ExpiringRow, ImportView,
-    InstitutionAssessments, InstitutionExpiring, RenewalView,
+    AssessmentRow, AssociationCourse, AssociationCourses, AssociationCycle, CourseFormView,
+    CourseRow, CycleFormView, EntryRow, ExpiringRow, InstitutionAssessments, InstitutionExpiring,
+    RenewalView,
 };
 
 /// The on-site assessments of a person, as rows.
@@ -449,156 +447,11 @@ pub(crate) async fn reverse_attendance(req: &Request, Path(entry): Path<i64>) ->
     }
 }
 
+/// The old address of the attendance import: it is one of the imports of 数据导入 now.
 #[handler]
-pub(crate) fn import_form(req: &Request) -> Response {
+pub(crate) fn import_moved(req: &Request) -> Response {
     let _ = guard!(association_account(req));
-    html(
-        StatusCode::OK,
-        &AssociationImport {
-            layout: layout(req),
-            report: None,
-        },
-    )
-}
-
-/// The rows of an uploaded table: an .xlsx workbook (its first sheet), or a CSV in UTF-8
-/// (with or without a byte-order mark) or GBK.
-pub(crate) fn table_records(file_name: &str, bytes: &[u8]) -> Result<Vec<Record>, String> {
-    registry_batch::table::Source::new(file_name, bytes.to_vec())
-        .read_all()
-        .map_err(|e| e.to_string())
-}
-
-/// The most an uploaded roster may be.
-const MAX_UPLOAD: usize = 10 << 20;
-
-#[handler]
-pub(crate) async fn import(req: &Request, mut multipart: Multipart) -> Response {
-    let account = guard!(association_account(req));
-    let state = state(req);
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut good_rows_only = false;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => match field.name() {
-                Some("file") => {
-                    let name = field.file_name().unwrap_or("").to_owned();
-                    match field.bytes().await {
-                        Ok(bytes) if bytes.len() <= MAX_UPLOAD => file = Some((name, bytes)),
-                        _ => {
-                            return message_page(
-                                layout(req),
-                                StatusCode::PAYLOAD_TOO_LARGE,
-                                "文件无法读取",
-                                "文件过大（上限 10 MB）或已损坏。",
-                                Some(("/association/attendance/import", "返回")),
-                            );
-                        }
-                    }
-                }
-                Some("mode") => good_rows_only = field.text().await.is_ok_and(|t| t == "good"),
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(_) => {
-                return message_page(
-                    layout(req),
-                    StatusCode::BAD_REQUEST,
-                    "上传失败",
-                    "上传的表单无法读取，请重试。",
-                    Some(("/association/attendance/import", "返回")),
-                );
-            }
-        }
-    }
-    let Some((name, bytes)) = file else {
-        return redirect("/association/attendance/import");
-    };
-    let records = match table_records(&name, &bytes) {
-        Ok(records) => records,
-        Err(message) => {
-            return message_page(
-                layout(req),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "文件无法读取",
-                &message,
-                Some(("/association/attendance/import", "返回")),
-            );
-        }
-    };
-    let report = match state
-        .run(
-            actor_of(&account),
-            &ImportAttendance {
-                records,
-                good_rows_only,
-            },
-        )
-        .await
-    {
-        Ok(report) => report,
-        Err(e) => {
-            return message_page(
-                layout(req),
-                status_of(&e),
-                "导入失败",
-                &messages_of(&e).join("；"),
-                Some(("/association/attendance/import", "返回")),
-            );
-        }
-    };
-    let rejected = report.rejected();
-    let summary = if rejected == 0 {
-        format!(
-            "全部 {} 行无误，已导入 {} 条课时记录（已导入过的行未重复记录）。",
-            report.rows.len(),
-            report.written
-        )
-    } else if good_rows_only {
-        format!(
-            "{} 行有误未导入；已导入无误的 {} 条。",
-            rejected, report.written
-        )
-    } else {
-        format!("{rejected} 行有误，未导入任何记录。请更正后重新导入，或选择“只导入无误的行”。")
-    };
-    let rows = report
-        .rows
-        .iter()
-        .map(|r| {
-            let outcome = match &r.outcome {
-                RowOutcome::Imported if report.written > 0 || rejected == 0 => "已导入".to_owned(),
-                RowOutcome::Imported => "无误（未导入）".to_owned(),
-                RowOutcome::AlreadyRecorded => "此前已导入，未重复记录".to_owned(),
-                RowOutcome::Rejected(v) => v
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            };
-            (
-                if r.line == 0 {
-                    "表头".to_owned()
-                } else {
-                    r.line.to_string()
-                },
-                r.name.clone(),
-                outcome,
-            )
-        })
-        .collect();
-    let status = if rejected == 0 {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    html(
-        status,
-        &AssociationImport {
-            layout: layout(req),
-            report: Some(ImportView { summary, rows }),
-        },
-    )
+    redirect("/association/exchange")
 }
 
 fn cycle_form(name: &str, start: time::Date, end: time::Date, p: &Policy) -> CycleFormView {

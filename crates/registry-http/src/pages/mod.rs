@@ -110,7 +110,7 @@ pub(crate) fn routes() -> Route {
         )
         .at(
             "/association/attendance/import",
-            get(education::import_form).post(education::import),
+            get(education::import_moved),
         )
         .at("/institution/expiring", get(education::expiring))
         .at("/institution/assessments", get(education::assessment_list))

@@ -370,12 +370,15 @@ fn csv(rows: &[[&str; 4]]) -> Vec<u8> {
 }
 
 /// The report row for `line`.
+/// The report's rows of one line of the file (one row per problem), together.
 fn report_row(page: &Page, line: usize) -> String {
-    page.body
+    let rows: Vec<&str> = page
+        .body
         .split("<tr>")
-        .find(|r| r.starts_with(&format!("<td>{line}</td>")))
-        .unwrap_or_else(|| panic!("no report row {line}: {}", page.body))
-        .to_owned()
+        .filter(|r| r.starts_with(&format!("<td>{line}</td>")))
+        .collect();
+    assert!(!rows.is_empty(), "no report row {line}: {}", page.body);
+    rows.join("")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -425,9 +428,9 @@ async fn a_roster_with_bad_rows_imports_nothing_and_reports_every_bad_row() {
     ]);
     let refused = admin
         .upload(
-            "/association/attendance/import",
+            "/association/exchange/import",
             &[("file", "名单.csv", &roster)],
-            &[("mode", "all")],
+            &[("kind", "attendance"), ("mode", "all")],
         )
         .await;
     assert_eq!(
@@ -436,9 +439,13 @@ async fn a_roster_with_bad_rows_imports_nothing_and_reports_every_bad_row() {
         "{}",
         refused.body
     );
-    assert!(refused.has("5 行有误，未导入任何记录"), "{}", refused.body);
-    assert!(report_row(&refused, 2).contains("无误（未导入）"));
-    assert!(report_row(&refused, 3).contains("无误（未导入）"));
+    assert!(
+        refused.has("共7行，新增2行，已有0行，有误5行；未写入任何数据"),
+        "{}",
+        refused.body
+    );
+    // Only the bad rows are listed, each with its reason.
+    assert!(!refused.body.contains("<tr><td>2</td>") && !refused.body.contains("<tr><td>3</td>"));
     assert!(
         report_row(&refused, 4).contains("校验码"),
         "{}",
@@ -471,28 +478,26 @@ async fn a_roster_with_bad_rows_imports_nothing_and_reports_every_bad_row() {
     // The good rows only, when asked.
     let good = admin
         .upload(
-            "/association/attendance/import",
+            "/association/exchange/import",
             &[("file", "名单.csv", &roster)],
-            &[("mode", "good")],
+            &[("kind", "attendance"), ("mode", "good")],
         )
         .await;
     assert!(
-        good.has("5 行有误未导入；已导入无误的 2 条"),
+        good.has("共7行，新增2行，已有0行，有误5行；已写入"),
         "{}",
         good.body
     );
-    assert!(report_row(&good, 2).contains("已导入"));
     // Re-importing the same roster changes nothing.
     let again = admin
         .upload(
-            "/association/attendance/import",
+            "/association/exchange/import",
             &[("file", "名单.csv", &roster)],
-            &[("mode", "good")],
+            &[("kind", "attendance"), ("mode", "good")],
         )
         .await;
-    assert!(again.has("已导入无误的 0 条"), "{}", again.body);
     assert!(
-        report_row(&again, 2).contains("此前已导入，未重复记录"),
+        again.has("共7行，新增0行，已有2行，有误5行"),
         "{}",
         again.body
     );
@@ -530,14 +535,14 @@ async fn a_roster_with_bad_rows_imports_nothing_and_reports_every_bad_row() {
     let bytes = workbook.save_to_buffer().unwrap();
     let xlsx = admin
         .upload(
-            "/association/attendance/import",
+            "/association/exchange/import",
             &[("file", "roster.xlsx", &bytes)],
-            &[],
+            &[("kind", "attendance")],
         )
         .await;
     assert_eq!(xlsx.status, StatusCode::OK, "{}", xlsx.body);
     assert!(
-        xlsx.has("全部 1 行无误，已导入 1 条课时记录"),
+        xlsx.has("共1行，新增1行，已有0行，有误0行；已写入"),
         "{}",
         xlsx.body
     );
@@ -572,9 +577,9 @@ async fn a_roster_with_bad_rows_imports_nothing_and_reports_every_bad_row() {
     // Not a roster at all.
     let junk = admin
         .upload(
-            "/association/attendance/import",
+            "/association/exchange/import",
             &[("file", "名单.csv", "a,b\n1,2\n".as_bytes())],
-            &[],
+            &[("kind", "attendance")],
         )
         .await;
     assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY);
