@@ -747,10 +747,12 @@ impl Api {
         let Visitor::Account { account, session } = visitor(req) else {
             return Err(unauthorized());
         };
+        let client = client_address(req, state.config.trusted_proxy);
         let errors = set_own_password(
             state,
             &account,
             &session,
+            &client,
             body.current_password.clone(),
             &body.new_password,
             None,
@@ -1162,6 +1164,8 @@ impl Api {
         institution: Query<String>,
     ) -> ApiResult<Json<Vec<SelfServiceMatchOut>>> {
         let state = state(req)?;
+        // The same per-visitor limit as the page's and the public search's.
+        public_rate_limit(req, state)?;
         let found = state
             .store
             .self_service_search(&name.0, &institution.0, state.today(), 20)

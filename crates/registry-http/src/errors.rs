@@ -76,6 +76,17 @@ pub(crate) fn message_page(
 
 /// The CSRF token did not match: the form is stale or came from another site.
 pub(crate) fn forbidden_csrf(req: &Request) -> Response {
+    let client = req.data::<crate::AppState>().map_or_else(
+        || "unknown".to_owned(),
+        |state| crate::web::client_address(req, state.config.trusted_proxy),
+    );
+    tracing::warn!(
+        target: "registry::security",
+        method = %req.method(),
+        path = req.uri().path(),
+        client,
+        "request refused: CSRF token missing or wrong"
+    );
     let message = "页面已过期或请求来源无效，请刷新页面后重试";
     if is_api(req) {
         json_error(StatusCode::FORBIDDEN, "csrf", message, json!([]))

@@ -35,6 +35,7 @@ pub mod demo;
 mod documents;
 mod errors;
 mod limiter;
+mod lockout;
 mod pages;
 pub mod secrets;
 mod templates;

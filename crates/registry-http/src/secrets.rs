@@ -64,8 +64,16 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// At most this many argon2 computations at once (19 MiB each): a flood of password
+/// checks waits its turn instead of taking the machine's memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// Hashes a password with argon2id (m = 19 MiB, t = 2, p = 1), on a blocking thread.
 pub async fn hash_password(password: String) -> Result<String, HashError> {
+    let _turn = HASHING
+        .acquire()
+        .await
+        .map_err(|e| HashError(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let hash: Result<Phc, _> = Argon2::default().hash_password(password.as_bytes());
         hash.map(|hash| hash.to_string())
@@ -84,6 +92,9 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     let known = hash.is_some();
     let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
+    let Ok(_turn) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         Phc::new(&hash)
             .map(|parsed| {

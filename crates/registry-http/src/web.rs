@@ -107,7 +107,9 @@ pub(crate) fn client_address(req: &Request, trusted_proxy: Option<IpAddr>) -> St
         && peer == proxy
         && let Some(forwarded) = req
             .header("x-forwarded-for")
-            .and_then(|v| v.split(',').next())
+            // The last address: the one the trusted proxy appended (the ones before it are
+            // whatever the client sent, and anyone can send anything).
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse::<IpAddr>().ok())
     {
         return forwarded.to_string();
@@ -243,11 +245,33 @@ pub(crate) async fn sessions<E: Endpoint>(next: E, mut req: Request) -> poem::Re
         Ok(e) => e,
         Err(e) => return Ok(crate::errors::store_failure(&req, &e)),
     };
+    // Who asked for what, to log a refusal (a failed authorization: another role's page,
+    // another institution's person).
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let account = visitor.account().map(|a| a.username.as_str().to_owned());
+    let assessor = entry.map(|e| format!("{}:{}", e.person, e.institution));
     req.extensions_mut().insert(visitor);
     if let Some(entry) = entry {
         req.extensions_mut().insert(entry);
     }
-    next.call(req).await.map(IntoResponse::into_response)
+    let client = client_address(&req, state.config.trusted_proxy);
+    let response = next.call(req).await.map(IntoResponse::into_response)?;
+    let status = response.status();
+    let signed_in = account.is_some() || assessor.is_some();
+    if status == StatusCode::FORBIDDEN || (signed_in && status == StatusCode::NOT_FOUND) {
+        tracing::warn!(
+            target: "registry::security",
+            %method,
+            path,
+            client,
+            account = account.as_deref().unwrap_or("-"),
+            assessor = assessor.as_deref().unwrap_or("-"),
+            status = status.as_u16(),
+            "request refused"
+        );
+    }
+    Ok(response)
 }
 
 async fn resolve_account(

@@ -255,6 +255,18 @@ impl Store {
         })
     }
 
+    /// Takes one back from the count under `key` (an attempt counted before it was checked,
+    /// which succeeded).
+    pub async fn release_count(&self, key: &str) -> Result<(), StoreError> {
+        self.rows(
+            "UPDATE throttles SET failures = failures - 1 WHERE key = ? AND failures > 0 \
+             RETURNING failures",
+            vec![key.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Forgets the failures under `key` (after a success).
     pub async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
         throttles::Entity::delete_by_id(key.to_owned())

@@ -13,7 +13,7 @@ use registry_core::ports::{RegisterTx, StoreError};
 use registry_core::usecases::SetAccountPassword;
 use registry_store::sessions::SessionSubject;
 
-use super::{Fields, actor_of, layout, minutes_until, redirect, state, visitor};
+use super::{Fields, actor_of, layout, redirect, state, visitor};
 use crate::AppState;
 use crate::errors::{html, messages_of, store_failure};
 use crate::secrets::{hash_password, new_token, token_hash, verify_password};
@@ -64,23 +64,14 @@ pub(crate) async fn check_login(
     username: &str,
     password: String,
 ) -> Result<LoginOutcome, StoreError> {
-    let now = state.clock.now();
-    let window = time::Duration::minutes(i64::from(state.config.lockout.window_minutes));
     let name = username.trim().to_ascii_lowercase();
-    let account_key = format!("login:{name}");
-    let client_key = format!("client:{client}");
-    let by_account = state.store.failures(&account_key, now, window).await?;
-    let by_client = state.store.failures(&client_key, now, window).await?;
-    let policy = state.config.lockout;
-    if by_account.count >= policy.per_subject || by_client.count >= policy.per_client {
-        let until = if by_account.count >= policy.per_subject {
-            by_account.window_ends
-        } else {
-            by_client.window_ends
-        };
-        tracing::warn!(target: "registry::security", username = %name, client, "login refused: locked");
-        return Ok(LoginOutcome::Locked(minutes_until(until, now)));
-    }
+    let attempt = match crate::lockout::admit(state, format!("login:{name}"), client).await? {
+        Ok(attempt) => attempt,
+        Err(minutes) => {
+            tracing::warn!(target: "registry::security", username = %name, client, "login refused: locked");
+            return Ok(LoginOutcome::Locked(minutes));
+        }
+    };
     let account = match Username::parse(&name) {
         Ok(username) => state.store.account_by_username(&username).await?,
         Err(_) => None,
@@ -102,16 +93,11 @@ pub(crate) async fn check_login(
     };
     match account {
         Some(account) if usable => {
-            state.store.clear_failures(&account_key).await?;
+            attempt.succeeded(state).await?;
             tracing::info!(target: "registry::security", username = %name, client, "login succeeded");
             Ok(LoginOutcome::Success(Box::new(account)))
         }
         _ => {
-            state
-                .store
-                .record_failure(&account_key, now, window)
-                .await?;
-            state.store.record_failure(&client_key, now, window).await?;
             tracing::warn!(target: "registry::security", username = %name, client, "login failed");
             Ok(LoginOutcome::Wrong)
         }
@@ -209,19 +195,39 @@ pub(crate) fn password_form(req: &Request) -> Response {
     )
 }
 
-/// Changes the password of the logged-in account: the current one verified, the new one
-/// checked by the core's strength rule, every other session of the account ended.
+/// Changes the password of the logged-in account: the current one verified (under the
+/// login's lockout: a borrowed session cannot guess it), the new one checked by the core's
+/// strength rule and different from the current one, every other session of the account
+/// ended.
 pub(crate) async fn set_own_password(
     state: &AppState,
     account: &Account,
     session: &str,
+    client: &str,
     current: String,
     new: &str,
     repeat: Option<&str>,
 ) -> Result<Vec<String>, StoreError> {
     let mut errors = Vec::new();
-    if !verify_password(current, Some(account.password.as_str().to_owned())).await {
+    let name = account.username.as_str().to_owned();
+    let attempt = match crate::lockout::admit(state, format!("login:{name}"), client).await? {
+        Ok(attempt) => attempt,
+        Err(minutes) => {
+            tracing::warn!(target: "registry::security", username = %name, client, "password change refused: locked");
+            return Ok(vec![format!(
+                "当前密码错误次数过多，请 {minutes} 分钟后再试"
+            )]);
+        }
+    };
+    let same = current == new;
+    if verify_password(current, Some(account.password.as_str().to_owned())).await {
+        attempt.succeeded(state).await?;
+    } else {
+        tracing::warn!(target: "registry::security", username = %name, client, "password change: current password wrong");
         errors.push("当前密码不正确".to_owned());
+    }
+    if same {
+        errors.push("新密码不能与当前密码相同".to_owned());
     }
     match NewPassword::parse(new, &account.username) {
         Ok(_) => {}
@@ -265,10 +271,12 @@ pub(crate) async fn change_password(req: &Request, body: String) -> Response {
     let fields = Fields::parse(&body);
     let new = fields.get("new_password");
     let repeat = fields.get("repeat");
+    let client = client_address(req, state.config.trusted_proxy);
     let errors = match set_own_password(
         state,
         &account,
         &session,
+        &client,
         fields.get("current"),
         &new,
         Some(&repeat),

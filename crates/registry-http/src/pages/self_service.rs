@@ -22,7 +22,7 @@ use registry_core::usecases::{SaveDetails, UseCaseError};
 use registry_store::sessions::SessionSubject;
 use serde::Deserialize;
 
-use super::{Fields, layout, minutes_until, redirect, state};
+use super::{Fields, layout, redirect, state};
 use crate::AppState;
 use crate::errors::{html, messages_of, store_failure};
 use crate::secrets::{new_token, token_hash, verify_password};
@@ -142,24 +142,17 @@ pub(crate) async fn try_unlock(
     password: String,
 ) -> Result<UnlockOutcome, StoreError> {
     let now = state.clock.now();
-    let window = time::Duration::minutes(i64::from(state.config.lockout.window_minutes));
-    let entry_key = format!("fill-in:{person}:{institution}");
-    let client_key = format!("client:{client}");
-    let by_entry = state.store.failures(&entry_key, now, window).await?;
-    let by_client = state.store.failures(&client_key, now, window).await?;
-    let policy = state.config.lockout;
-    if by_entry.count >= policy.per_subject || by_client.count >= policy.per_client {
-        let until = if by_entry.count >= policy.per_subject {
-            by_entry.window_ends
-        } else {
-            by_client.window_ends
-        };
-        tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in entry refused: locked");
-        return Ok(UnlockOutcome::Locked(minutes_until(until, now)));
-    }
+    let entry = format!("fill-in:{person}:{institution}");
+    let attempt = match crate::lockout::admit(state, entry, client).await? {
+        Ok(attempt) => attempt,
+        Err(minutes) => {
+            tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in entry refused: locked");
+            return Ok(UnlockOutcome::Locked(minutes));
+        }
+    };
     let hash = fill_in_hash(state, person, institution).await?;
     if verify_password(password, hash).await {
-        state.store.clear_failures(&entry_key).await?;
+        attempt.succeeded(state).await?;
         let token = new_token().map_err(|e| StoreError::Unexpected(e.to_string()))?;
         state
             .store
@@ -175,8 +168,6 @@ pub(crate) async fn try_unlock(
         tracing::info!(target: "registry::security", %person, %institution, client, "fill-in entry opened");
         Ok(UnlockOutcome::Opened(token))
     } else {
-        state.store.record_failure(&entry_key, now, window).await?;
-        state.store.record_failure(&client_key, now, window).await?;
         tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in password wrong");
         Ok(UnlockOutcome::Wrong)
     }

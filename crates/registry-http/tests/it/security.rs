@@ -400,6 +400,127 @@ async fn a_thousand_wrong_fill_in_passwords_from_fifty_addresses_get_five_tries(
     );
 }
 
+/// A real TCP server over the test server's state, trusting 127.0.0.1 as its proxy.
+async fn behind_proxy(server: &Server) -> std::net::SocketAddr {
+    let acceptor =
+        poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind("127.0.0.1:0"))
+            .await
+            .unwrap();
+    let addr = poem::listener::Acceptor::local_addr(&acceptor)[0]
+        .as_socket_addr()
+        .copied()
+        .unwrap();
+    let app = registry_http::app(server.state.clone());
+    tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_wrong_passwords_sent_at_once_still_get_five_tries() {
+    let server = Server::with_config(registry_http::Config {
+        trusted_proxy: Some("127.0.0.1".parse().unwrap()),
+        ..registry_http::Config::default()
+    })
+    .await;
+    let (institution, person, _, _) = employed(&server).await;
+    let addr = behind_proxy(&server).await;
+    let path = format!("/api/v1/self-service/{person}/{institution}/unlock");
+    // Every attempt is counted before its password is checked: a burst cannot slip more
+    // checks into the window than the policy allows.
+    let tasks: Vec<_> = (0..50u32)
+        .map(|n| {
+            let path = path.clone();
+            tokio::spawn(async move {
+                let client = format!("10.1.{}.{}", n % 25, 1 + n % 3);
+                let body = format!("{{\"password\":\"Burst{n:04}\"}}");
+                post_from(addr, &client, &path, &body).await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|&&s| s == 401).count();
+    let locked = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((checked, locked), (5, 45), "{statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_choose_its_address_in_front_of_the_proxy() {
+    let server = Server::with_config(registry_http::Config {
+        trusted_proxy: Some("127.0.0.1".parse().unwrap()),
+        ..registry_http::Config::default()
+    })
+    .await;
+    let addr = behind_proxy(&server).await;
+    // One client (the address the proxy appended last) sends a different made-up address
+    // first each time, guessing entries of people who do not exist: it is still one
+    // client, locked after its 30 tries.
+    let mut statuses = Vec::new();
+    for n in 0..31u32 {
+        let forwarded = format!("192.0.2.{}, 10.8.8.8", n + 1);
+        let path = format!("/api/v1/self-service/{}/1/unlock", 1000 + n);
+        statuses.push(post_from(addr, &forwarded, &path, "{\"password\":\"Guess1234\"}").await);
+    }
+    assert!(statuses[..30].iter().all(|&s| s == 401), "{statuses:?}");
+    assert_eq!(statuses[30], 429, "{statuses:?}");
+    // Another client is not affected.
+    let path = "/api/v1/self-service/999/1/unlock";
+    assert_eq!(
+        post_from(addr, "10.8.8.9", path, "{\"password\":\"Guess1234\"}").await,
+        401
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_guesses_under_the_lockout_and_needs_a_new_password() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let change = |current: &str, new: &str| serde_json::json!({ "current_password": current, "new_password": new });
+    let same = jia
+        .api(
+            Method::PUT,
+            "/api/v1/account/password",
+            Some(change("Tezhong2026k", "Tezhong2026k")),
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(same.has("新密码不能与当前密码相同"), "{}", same.body);
+    // A borrowed session guessing the current password gets the login's five tries.
+    for n in 0..5 {
+        let wrong = jia
+            .api(
+                Method::PUT,
+                "/api/v1/account/password",
+                Some(change(&format!("Guess{n}2026x"), "Kaishi2027m")),
+            )
+            .await;
+        assert!(wrong.has("当前密码不正确"), "{}", wrong.body);
+    }
+    let locked = jia
+        .api(
+            Method::PUT,
+            "/api/v1/account/password",
+            Some(change("Tezhong2026k", "Kaishi2027m")),
+        )
+        .await;
+    assert!(locked.has("错误次数过多"), "{}", locked.body);
+    server.clock.advance(time::Duration::minutes(16));
+    let done = jia
+        .api(
+            Method::PUT,
+            "/api/v1/account/password",
+            Some(change("Tezhong2026k", "Kaishi2027m")),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_search_allows_thirty_a_minute_per_visitor_on_the_page_and_the_api() {
     let server = Server::new().await;

@@ -561,6 +561,14 @@ async fn counters_add_up_in_their_window_and_old_ones_are_purged(db: TestDb) {
         .unwrap();
     assert_eq!(store.purge_sessions(now - day).await.unwrap(), 1);
     assert_eq!(store.failures(key, next, minute).await.unwrap().count, 4);
+    // An attempt given back (it succeeded); never below zero, nothing for an unknown key.
+    store.release_count(key).await.unwrap();
+    assert_eq!(store.failures(key, next, minute).await.unwrap().count, 3);
+    for _ in 0..5 {
+        store.release_count(key).await.unwrap();
+    }
+    assert_eq!(store.failures(key, next, minute).await.unwrap().count, 0);
+    store.release_count("client:nobody").await.unwrap();
 }
 
 on_both_engines!(
