@@ -427,7 +427,7 @@ impl Store {
         Ok(matches)
     }
 
-    /// 人员查询: registered people (at least one item registered and valid today) found by
+    /// 人员查询: registered people (at least one item registered and in force today) found by
     /// name, whole ID number or registration number, with what the public may see.
     pub async fn public_search(
         &self,
@@ -483,15 +483,19 @@ impl Store {
         calendar: &WorkCalendar,
         limit: u64,
     ) -> Result<Vec<PublicPerson>, StoreError> {
+        // In force today: a holding still registered, and its registration record whose
+        // period covers today. Not the holding's own period, which an early renewal has
+        // already moved to the next cycle while the current one still runs.
         let sql = format!(
-            "SELECT p.id, p.name, p.registration_number, h.item_code, h.valid_until, \
+            "SELECT p.id, p.name, p.registration_number, h.item_code, r.valid_until, \
                     i.name AS institution_name \
              FROM (SELECT p.id, p.name, p.registration_number FROM people p \
-                   WHERE {condition} AND EXISTS (SELECT 1 FROM holdings h WHERE h.person_id = p.id \
-                       AND h.state = 'registered' AND h.valid_from <= ? AND h.valid_until >= ?) \
+                   WHERE {condition} AND EXISTS (SELECT 1 FROM registrations r \
+                       JOIN holdings h ON h.id = r.holding_id AND h.state = 'registered' \
+                       WHERE r.person_id = p.id AND r.valid_from <= ? AND r.valid_until >= ?) \
                    ORDER BY p.id LIMIT ?) p \
-             JOIN holdings h ON h.person_id = p.id AND h.state = 'registered' \
-                 AND h.valid_from <= ? AND h.valid_until >= ? \
+             JOIN registrations r ON r.person_id = p.id AND r.valid_from <= ? AND r.valid_until >= ? \
+             JOIN holdings h ON h.id = r.holding_id AND h.state = 'registered' \
              JOIN institutions i ON i.id = h.institution_id \
              ORDER BY p.id, i.name, h.item_code"
         );

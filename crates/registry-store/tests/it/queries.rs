@@ -323,6 +323,78 @@ async fn public_search_shows_registered_people_only(db: TestDb) {
     assert!(later.unwrap().is_empty());
 }
 
+async fn an_early_renewal_keeps_the_person_public_until_the_new_period_starts(db: TestDb) {
+    use registry_core::holding::{RegistrationPeriod, RegistrationRecord};
+    use registry_core::ports::{Register, RegisterTx};
+    let store = &db.store;
+    let r = seed(store).await;
+    let next = run(
+        store,
+        date(TODAY),
+        admin(),
+        registry_core::usecases::DefineCycle {
+            id: None,
+            name: "2029—2032".into(),
+            start: date("2029-01-01"),
+            end: date("2032-12-31"),
+            policy: registry_core::policy::Policy::default(),
+        },
+    )
+    .await
+    .unwrap();
+    // Renewed on 2028-10-15, in the window before 2028-12-31: the holding now carries the
+    // next period, the record of the current one stays (as RegisterItems writes them).
+    let mut tx = store.begin().await.unwrap();
+    let mut holding = tx
+        .holdings_of(r.zhang)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|h| h.item == code("RQ-ZZ"))
+        .unwrap();
+    let period = RegistrationPeriod {
+        cycle: next,
+        registered_on: date("2028-10-15"),
+        valid_from: date("2029-01-01"),
+        valid_until: date("2032-12-31"),
+    };
+    holding.registration = Some(period.clone());
+    tx.update_holding(&holding).await.unwrap();
+    tx.insert_registration(&RegistrationRecord {
+        holding: holding.id,
+        person: r.zhang,
+        item: code("RQ-ZZ"),
+        institution: r.a,
+        period,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let shown = |on: &'static str| async move {
+        store
+            .public_search(&PublicQuery::Name("张伟".into()), date(on), calendar(), 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .flat_map(|p| p.institutions)
+            .flat_map(|i| i.items)
+            .filter(|(c, _)| *c == code("RQ-ZZ"))
+            .map(|(_, until)| until)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        shown("2028-11-01").await,
+        [date("2028-12-31")],
+        "the current period"
+    );
+    assert_eq!(
+        shown("2029-02-01").await,
+        [date("2032-12-31")],
+        "then the renewed one"
+    );
+}
+
 async fn the_pool_holds_unheld_items_of_people_who_can_still_register(db: TestDb) {
     let store = &db.store;
     let r = seed(store).await;
@@ -575,6 +647,7 @@ on_both_engines!(
     counters_add_up_in_their_window_and_old_ones_are_purged,
     self_service_search_finds_people_by_name_and_institution,
     public_search_shows_registered_people_only,
+    an_early_renewal_keeps_the_person_public_until_the_new_period_starts,
     the_pool_holds_unheld_items_of_people_who_can_still_register,
     an_institution_sees_its_people_and_each_items_state,
     a_persons_history_has_every_holding_and_change,
