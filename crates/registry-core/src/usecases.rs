@@ -761,6 +761,36 @@ impl UseCase for DiscloseResidentId {
     }
 }
 
+/// Records that documents showing these people's full ID numbers are being printed (the
+/// certificates): one `person.disclose_id` entry per person, all in one transaction, before
+/// anything is printed. Every display of the full number is logged (PIPL).
+#[derive(Debug, Clone)]
+pub struct DiscloseForPrinting {
+    /// The people whose numbers the documents show.
+    pub people: Vec<PersonId>,
+    /// What is printed.
+    pub purpose: &'static str,
+}
+
+impl UseCase for DiscloseForPrinting {
+    type Output = ();
+
+    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        for &person in &self.people {
+            tx.audit(&ctx.audit(
+                "person.disclose_id",
+                Entity::Person,
+                person.get(),
+                Some(person),
+                None,
+                Some(Snapshot::default().with("purpose", self.purpose)),
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+}
+
 /// Adds a training course.
 #[derive(Debug, Clone)]
 pub struct CreateCourse {

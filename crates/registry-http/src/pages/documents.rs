@@ -6,6 +6,7 @@
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
 use poem::{Request, Response, handler};
+use registry_core::access::Account;
 use registry_core::cycle::Cycles;
 use registry_core::date::{format_date, parse_date};
 use registry_core::document::{
@@ -13,7 +14,7 @@ use registry_core::document::{
 };
 use registry_core::ids::{DocumentId, InstitutionId};
 use registry_core::ports::{RegisterTx, StoreError};
-use registry_core::usecases::{MarkMailed, ReplaceDocument};
+use registry_core::usecases::{DiscloseForPrinting, MarkMailed, ReplaceDocument};
 use registry_store::documents::{DocumentFilter, DocumentListing};
 use serde::Deserialize;
 
@@ -339,11 +340,34 @@ pub(crate) async fn cards_mailed(req: &Request, body: String) -> Response {
 /// Renders on a blocking thread: subsetting the font and laying out pages is CPU work.
 async fn pdf(
     req: &Request,
+    account: &Account,
     kind: DocumentKind,
     listings: Vec<DocumentListing>,
     file_name: String,
 ) -> Response {
     let state = state(req).clone();
+    // A certificate shows the full ID number: its printing is logged first, or nothing is
+    // printed.
+    if kind == DocumentKind::Certificate {
+        let logged = state
+            .run(
+                actor_of(account),
+                &DiscloseForPrinting {
+                    people: listings.iter().map(|l| l.person.id).collect(),
+                    purpose: "print.certificate",
+                },
+            )
+            .await;
+        if let Err(e) = logged {
+            return message_page(
+                layout(req),
+                status_of(&e),
+                "无法生成 PDF",
+                &messages_of(&e).join("；"),
+                None,
+            );
+        }
+    }
     let base = public_base(&state, req);
     let rendered =
         tokio::task::spawn_blocking(move || render(&state, &base, kind, &listings)).await;
@@ -384,7 +408,7 @@ fn not_printable(req: &Request, message: &str) -> Response {
 
 #[handler]
 pub(crate) async fn document_pdf(req: &Request, Path(id): Path<i64>) -> Response {
-    let _ = guard!(association_account(req));
+    let account = guard!(association_account(req));
     let state = state(req);
     let listings = match state
         .store
@@ -415,12 +439,12 @@ pub(crate) async fn document_pdf(req: &Request, Path(id): Path<i64>) -> Response
     }
     let kind = listing.document.details.kind;
     let name = format!("{}.pdf", listing.document.serial());
-    pdf(req, kind, vec![listing], name).await
+    pdf(req, &account, kind, vec![listing], name).await
 }
 
 #[handler]
 pub(crate) async fn certificates_pdf(req: &Request, Query(query): Query<ListQuery>) -> Response {
-    let _ = guard!(association_account(req));
+    let account = guard!(association_account(req));
     let Ok(day) = parse_date(&query.pass_list) else {
         return not_printable(req, "请先选择合格名单。");
     };
@@ -450,12 +474,12 @@ pub(crate) async fn certificates_pdf(req: &Request, Query(query): Query<ListQuer
         );
     }
     let name = format!("certificates-{}.pdf", format_date(day));
-    pdf(req, DocumentKind::Certificate, ready, name).await
+    pdf(req, &account, DocumentKind::Certificate, ready, name).await
 }
 
 #[handler]
 pub(crate) async fn cards_pdf(req: &Request, Query(query): Query<ListQuery>) -> Response {
-    let _ = guard!(association_account(req));
+    let account = guard!(association_account(req));
     let Ok(id) = query.institution.trim().parse::<i64>() else {
         return not_printable(req, "请先选择机构。");
     };
@@ -476,7 +500,14 @@ pub(crate) async fn cards_pdf(req: &Request, Query(query): Query<ListQuery>) -> 
     if listings.is_empty() {
         return not_printable(req, "该机构没有待发放的注册信息卡。");
     }
-    pdf(req, DocumentKind::Card, listings, format!("cards-{id}.pdf")).await
+    pdf(
+        req,
+        &account,
+        DocumentKind::Card,
+        listings,
+        format!("cards-{id}.pdf"),
+    )
+    .await
 }
 
 #[handler]

@@ -190,6 +190,19 @@ async fn certificates_are_listed_with_their_due_dates_and_printed() {
         text.contains("何评审") && !text.contains("吕评审"),
         "{text}"
     );
+    // A certificate shows the full ID number: each printing is in the person's audit log.
+    let log = admin
+        .get(&format!(
+            "/association/people/{person}?{}",
+            query(&[("filter", "person.disclose_id")])
+        ))
+        .await;
+    assert_eq!(
+        log.body.matches("print.certificate").count(),
+        2,
+        "the single certificate and the pass list: {}",
+        log.body
+    );
 
     // Marked mailed: it leaves the pending list and verifies as valid by its code.
     let mailed = admin
