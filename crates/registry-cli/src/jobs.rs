@@ -175,6 +175,57 @@ where
     })
 }
 
+/// `registry load-calendar FILE`.
+pub(crate) fn load_calendar(args: &JobArgs, file: &Path) -> ExitCode {
+    use registry_core::calendar::WorkCalendar;
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) => return fail(format!("cannot read {}: {e}", file.display()), USAGE),
+    };
+    let calendar = match WorkCalendar::parse_csv(text.trim_start_matches('\u{feff}')) {
+        Ok(calendar) => calendar,
+        Err(problems) => {
+            for p in problems {
+                eprintln!(
+                    "{}:{}: {} ({})",
+                    file.display(),
+                    p.line,
+                    p.problem,
+                    p.problem.code()
+                );
+            }
+            return fail("未写入任何数据", REJECTED);
+        }
+    };
+    with_register(
+        args,
+        "load-calendar",
+        OffsetDateTime::now_utc(),
+        async |setting| {
+            let use_case = registry_core::usecases::LoadCalendar { calendar };
+            match registry_core::usecases::execute(setting.store, &setting.context(), &use_case)
+                .await
+            {
+                Ok(loaded) => {
+                    println!(
+                        "已导入 {}—{} 年（{} 条）；日历现覆盖 {}—{} 年",
+                        loaded.years.start(),
+                        loaded.years.end(),
+                        loaded.entries,
+                        loaded.covered.start(),
+                        loaded.covered.end()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(registry_core::usecases::UseCaseError::Rejected(v)) => {
+                    fail(format!("{v}；未写入任何数据"), REJECTED)
+                }
+                Err(e) => fail(format!("未写入任何数据：{e} ({e:?})"), FAILURE),
+            }
+        },
+    )
+}
+
 /// `registry import KIND FILE`.
 pub(crate) fn import(
     args: &JobArgs,

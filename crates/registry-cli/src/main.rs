@@ -128,6 +128,18 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
     },
+    /// Loads the working-day calendar of one or more whole years from a CSV file
+    /// (`date,kind,name`: every statutory holiday and adjusted working day of each year, as
+    /// the State Council publishes them), replacing those years. The calendar must stay
+    /// whole (no missing year in between); on any problem nothing is written (exit 3).
+    /// Running servers read it within the hour (the one whose 工作日历 page loaded it, at
+    /// once).
+    LoadCalendar {
+        #[command(flatten)]
+        job: jobs::JobArgs,
+        /// The CSV file (UTF-8).
+        file: PathBuf,
+    },
     /// Exports a table as .xlsx or CSV: people, registrations, courses or attendance, for
     /// the association or for one institution. ID numbers are masked unless --full-id is
     /// given, which is recorded in the audit log.
@@ -261,6 +273,7 @@ fn main() -> ExitCode {
             dates,
             calendar,
         } => workdays(add, &dates, calendar.as_deref()),
+        Command::LoadCalendar { job, file } => jobs::load_calendar(&job, &file),
         Command::CheckId { id } => check_id(&id),
         Command::CheckCreditCode { code } => check_credit_code(&code),
         Command::Import {
@@ -435,6 +448,10 @@ fn serve(args: &ServeArgs) -> ExitCode {
                 let before = purge.clock.now() - time::Duration::hours(24);
                 if let Err(e) = purge.store.purge_sessions(before).await {
                     tracing::warn!(error = %e, "could not purge old sessions");
+                }
+                // A calendar another instance or `registry load-calendar` loaded.
+                if let Err(e) = purge.reload_calendar().await {
+                    tracing::warn!(error = %e, "could not reload the working-day calendar");
                 }
             }
         });

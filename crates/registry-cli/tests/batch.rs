@@ -622,3 +622,45 @@ fn the_sweep_runs_on_an_empty_register_and_takes_a_date() {
     let bad = registry(&dir, &["sweep", "--as-of", "2026-13-01"]);
     assert_eq!(status(&bad), 2, "{}", text(&bad));
 }
+
+#[test]
+fn load_calendar_adds_a_year_and_refuses_a_gap() {
+    let dir = Dir::new();
+    let gap = dir.write(
+        "2028.csv",
+        "date,kind,name\n2028-01-01,holiday,元旦\n".as_bytes(),
+    );
+    let refused = registry(&dir, &["load-calendar", gap.to_str().unwrap()]);
+    assert_eq!(status(&refused), 3, "{}", text(&refused));
+    assert!(
+        text(&refused).contains("2027年没有任何节假日数据"),
+        "{}",
+        text(&refused)
+    );
+    let bad = dir.write(
+        "bad.csv",
+        "date,kind,name\n2027-13-01,holiday,元旦\n".as_bytes(),
+    );
+    let refused = registry(&dir, &["load-calendar", bad.to_str().unwrap()]);
+    assert_eq!(status(&refused), 3, "{}", text(&refused));
+    assert!(text(&refused).contains("bad.csv:2:"), "{}", text(&refused));
+
+    let year = dir.write(
+        "2027.csv",
+        "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-07,workday,春节\n".as_bytes(),
+    );
+    let loaded = registry(&dir, &["load-calendar", year.to_str().unwrap()]);
+    assert_eq!(status(&loaded), 0, "{}", text(&loaded));
+    assert!(
+        text(&loaded).contains("日历现覆盖 2013—2027 年"),
+        "{}",
+        text(&loaded)
+    );
+    // The same year again replaces it.
+    let again = registry(&dir, &["load-calendar", year.to_str().unwrap()]);
+    assert!(
+        text(&again).contains("已导入 2027—2027 年（2 条）"),
+        "{}",
+        text(&again)
+    );
+}

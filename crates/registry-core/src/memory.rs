@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::access::{Account, AccountId, PasswordHash, Role, Username};
 use crate::assessment::{AssessmentDetails, OnSiteAssessment};
+use crate::calendar::CalendarEntry;
 use crate::cycle::{Cycles, RegistrationCycle};
 use crate::document::{Document, NewDocument, VerificationCode, VerificationToken};
 use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
@@ -41,6 +42,7 @@ struct State {
     holdings: BTreeMap<HoldingId, Holding>,
     registrations: Vec<RegistrationRecord>,
     cycles: BTreeMap<CycleId, RegistrationCycle>,
+    calendar: Vec<CalendarEntry>,
     courses: BTreeMap<CourseId, TrainingCourse>,
     attendance: BTreeMap<AttendanceId, Attendance>,
     assessments: BTreeMap<AssessmentId, OnSiteAssessment>,
@@ -458,6 +460,25 @@ impl RegisterTx for MemoryTx {
             .map_err(|v| StoreError::Unexpected(v.to_string()))?;
         state.cycles.insert(id, cycle);
         Ok(id)
+    }
+
+    async fn calendar_entries(&mut self) -> Result<Vec<CalendarEntry>, StoreError> {
+        Ok(self.state.calendar.clone())
+    }
+
+    async fn replace_calendar_years(
+        &mut self,
+        first: i32,
+        last: i32,
+        entries: &[CalendarEntry],
+    ) -> Result<(), StoreError> {
+        let state = self.write()?;
+        state
+            .calendar
+            .retain(|e| !(first..=last).contains(&e.date.year()));
+        state.calendar.extend(entries.iter().cloned());
+        state.calendar.sort_by_key(|e| e.date);
+        Ok(())
     }
 
     async fn update_cycle(&mut self, cycle: &RegistrationCycle) -> Result<(), StoreError> {

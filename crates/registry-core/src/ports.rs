@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 
 use crate::access::{Account, AccountId, PasswordHash, Role, Username};
 use crate::assessment::{AssessmentDetails, OnSiteAssessment};
+use crate::calendar::CalendarEntry;
 use crate::cycle::{Cycles, RegistrationCycle};
 use crate::document::{Document, NewDocument, VerificationCode, VerificationToken};
 use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
@@ -60,6 +61,8 @@ pub enum Entity {
     Document,
     /// A table exported from the register.
     Export,
+    /// The working-day calendar.
+    Calendar,
 }
 
 impl Entity {
@@ -78,6 +81,7 @@ impl Entity {
             Entity::Account => "account",
             Entity::Document => "document",
             Entity::Export => "export",
+            Entity::Calendar => "calendar",
         }
     }
 
@@ -96,6 +100,7 @@ impl Entity {
             Entity::Account => "账户",
             Entity::Document => "证件",
             Entity::Export => "导出",
+            Entity::Calendar => "工作日历",
         }
     }
 }
@@ -461,6 +466,21 @@ pub trait RegisterTx: Send {
     fn update_cycle(
         &mut self,
         cycle: &RegistrationCycle,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // The working-day calendar.
+
+    /// Every entry of the stored calendar (holidays and adjusted working days).
+    fn calendar_entries(
+        &mut self,
+    ) -> impl Future<Output = Result<Vec<CalendarEntry>, StoreError>> + Send;
+
+    /// Replaces the stored entries of the years `first..=last` by `entries`.
+    fn replace_calendar_years(
+        &mut self,
+        first: i32,
+        last: i32,
+        entries: &[CalendarEntry],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     // Continuing education.

@@ -726,6 +726,78 @@ impl UseCase for DefineCycle {
     }
 }
 
+/// Loads the working-day calendar of whole years (a new year's holidays and adjusted
+/// working days, as the State Council publishes them; or a corrected year): the years the
+/// file covers replace the stored ones, and the stored calendar must stay whole (no year
+/// missing between the first and the last).
+#[derive(Debug, Clone)]
+pub struct LoadCalendar {
+    /// The years to load, parsed and checked.
+    pub calendar: WorkCalendar,
+}
+
+/// What [`LoadCalendar`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarLoaded {
+    /// The years loaded.
+    pub years: std::ops::RangeInclusive<i32>,
+    /// Their entries (holidays and adjusted working days).
+    pub entries: usize,
+    /// The years the stored calendar covers now.
+    pub covered: std::ops::RangeInclusive<i32>,
+}
+
+impl UseCase for LoadCalendar {
+    type Output = CalendarLoaded;
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<CalendarLoaded, UseCaseError> {
+        let years = self.calendar.years();
+        let mut merged: Vec<crate::calendar::CalendarEntry> = tx
+            .calendar_entries()
+            .await?
+            .into_iter()
+            .filter(|e| !years.contains(&e.date.year()))
+            .collect();
+        merged.extend(self.calendar.entries().iter().cloned());
+        let whole = WorkCalendar::from_entries(merged).map_err(|problems| {
+            UseCaseError::Rejected(Violations::new(
+                problems
+                    .into_iter()
+                    .map(|p| Violation::CalendarData(p.problem))
+                    .collect(),
+            ))
+        })?;
+        tx.replace_calendar_years(*years.start(), *years.end(), self.calendar.entries())
+            .await?;
+        let entries = self.calendar.entries().len();
+        tx.audit(
+            &ctx.audit(
+                "calendar.load",
+                Entity::Calendar,
+                i64::from(*years.start()),
+                None,
+                None,
+                Some(
+                    Snapshot::default()
+                        .with("first_year", *years.start())
+                        .with("last_year", *years.end())
+                        .with("entries", entries),
+                ),
+            ),
+        )
+        .await?;
+        Ok(CalendarLoaded {
+            years,
+            entries,
+            covered: whole.years(),
+        })
+    }
+}
+
 /// Discloses a person's full resident ID number to the association, and records the
 /// disclosure in the audit log: every display of the full number is logged (PIPL).
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::calendar::CalendarError;
+use crate::calendar::{CalendarError, CalendarProblem};
 use crate::credit_code::CreditCodeError;
 use crate::date::DateError;
 use crate::registration_number::RegistrationNumberError;
@@ -27,6 +27,9 @@ pub enum Violation {
     /// A working-day question the calendar cannot answer.
     #[error(transparent)]
     Calendar(#[from] CalendarError),
+    /// Calendar data that cannot be loaded.
+    #[error(transparent)]
+    CalendarData(#[from] CalendarProblem),
     /// A malformed date.
     #[error(transparent)]
     Date(#[from] DateError),
@@ -370,6 +373,7 @@ impl Violation {
             Violation::CreditCode(e) => e.code(),
             Violation::RegistrationNumber(e) => e.code(),
             Violation::Calendar(e) => e.code(),
+            Violation::CalendarData(p) => p.code(),
             Violation::Date(e) => e.code(),
             Violation::Missing { .. } => "field.missing",
             Violation::TooLong { .. } => "field.too_long",

@@ -1397,7 +1397,7 @@ async fn public_people_answer(
     public_rate_limit(req, state)?;
     let found = state
         .store
-        .public_search(&query, state.today(), &state.calendar, 20)
+        .public_search(&query, state.today(), &state.calendar(), 20)
         .await?;
     Ok(Json(
         found

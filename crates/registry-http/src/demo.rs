@@ -93,7 +93,7 @@ impl Loader<'_> {
             now: at(on),
             actor,
             catalogue: &self.state.catalogue,
-            calendar: &self.state.calendar,
+            calendar: &self.state.calendar(),
             entropy: &crate::secrets::OsEntropy,
         };
         Ok(execute(&self.state.store, &ctx, &use_case).await?)

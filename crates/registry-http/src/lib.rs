@@ -88,8 +88,9 @@ pub struct AppState {
     pub store: Store,
     /// The review items, loaded at start.
     pub catalogue: Arc<ReviewItemCatalogue>,
-    /// The working-day calendar, loaded at start.
-    pub calendar: Arc<WorkCalendar>,
+    /// The working-day calendar: loaded at start, and again after a calendar is loaded
+    /// (see [`AppState::reload_calendar`]).
+    calendar: Arc<std::sync::RwLock<Arc<WorkCalendar>>>,
     /// The configuration.
     pub config: Arc<Config>,
     /// The clock.
@@ -124,11 +125,37 @@ impl AppState {
         Ok(AppState {
             store,
             catalogue: Arc::new(catalogue),
-            calendar: Arc::new(calendar),
+            calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
             config: Arc::new(config),
             clock,
             searches: Arc::default(),
         })
+    }
+
+    /// The working-day calendar in force on this instance.
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        match self.calendar.read() {
+            Ok(calendar) => Arc::clone(&calendar),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Reads the working-day calendar from the database again: after this instance loaded
+    /// a calendar, and now and then for what other instances loaded.
+    pub async fn reload_calendar(&self) -> Result<(), String> {
+        let calendar = self
+            .store
+            .calendar()
+            .await
+            .map_err(|e| format!("cannot load the working-day calendar: {e}"))?;
+        let mut current = match self.calendar.write() {
+            Ok(current) => current,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if **current != calendar {
+            *current = Arc::new(calendar);
+        }
+        Ok(())
     }
 
     /// Runs a use case now, as `actor`.
@@ -137,11 +164,12 @@ impl AppState {
         actor: Actor,
         use_case: &U,
     ) -> Result<U::Output, UseCaseError> {
+        let calendar = self.calendar();
         let ctx = Context {
             now: self.clock.now(),
             actor,
             catalogue: &self.catalogue,
-            calendar: &self.calendar,
+            calendar: &calendar,
             entropy: &secrets::OsEntropy,
         };
         execute(&self.store, &ctx, use_case).await

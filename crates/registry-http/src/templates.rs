@@ -385,6 +385,24 @@ pub(crate) struct CycleRow {
     pub(crate) age: u32,
 }
 
+/// One year of the working-day calendar, as shown.
+#[derive(Debug, Clone)]
+pub(crate) struct CalendarYearRow {
+    pub(crate) year: i32,
+    pub(crate) holidays: usize,
+    pub(crate) workdays: usize,
+    pub(crate) working_days: u32,
+}
+
+#[derive(Template)]
+#[template(path = "association_calendar.html")]
+pub(crate) struct AssociationCalendar {
+    pub(crate) layout: Layout,
+    pub(crate) years: Vec<CalendarYearRow>,
+    pub(crate) errors: Vec<String>,
+    pub(crate) notice: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "association_cycles.html")]
 pub(crate) struct AssociationCycles {

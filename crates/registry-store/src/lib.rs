@@ -195,15 +195,7 @@ impl Store {
             .map_err(store_error)?;
         let entries = rows
             .into_iter()
-            .map(|row| {
-                Ok(CalendarEntry {
-                    date: row.day,
-                    kind: DayKind::parse(&row.kind).ok_or_else(|| {
-                        StoreError::Unexpected(format!("unknown calendar kind {}", row.kind))
-                    })?,
-                    name: row.name,
-                })
-            })
+            .map(calendar_entry)
             .collect::<Result<Vec<_>, StoreError>>()?;
         WorkCalendar::from_entries(entries)
             .map_err(|p| StoreError::Unexpected(format!("stored calendar: {p:?}")))
@@ -333,4 +325,16 @@ impl Register for Store {
             _changes: Some(changes),
         })
     }
+}
+
+/// A stored calendar day as the core's entry.
+pub(crate) fn calendar_entry(
+    row: entity::calendar_days::Model,
+) -> Result<CalendarEntry, StoreError> {
+    Ok(CalendarEntry {
+        date: row.day,
+        kind: DayKind::parse(&row.kind)
+            .ok_or_else(|| StoreError::Unexpected(format!("unknown calendar kind {}", row.kind)))?,
+        name: row.name,
+    })
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
 use registry_core::assessment::{AssessmentDetails, AssessmentKind, OnSiteAssessment};
+use registry_core::calendar::CalendarEntry;
 use registry_core::cycle::{Cycles, RegistrationCycle};
 use registry_core::document::{
     Document, DocumentKind, Mailing, NewDocument, VerificationCode, VerificationToken, VoidReason,
@@ -38,9 +39,9 @@ use sea_orm::{
 use time::Date;
 
 use crate::entity::{
-    accounts, assessments, attendance, audit_log, course_items, courses, cycles, document_items,
-    documents, employments, holdings, institutions, people, qualifications, registration_serials,
-    registrations,
+    accounts, assessments, attendance, audit_log, calendar_days, course_items, courses, cycles,
+    document_items, documents, employments, holdings, institutions, people, qualifications,
+    registration_serials, registrations,
 };
 use crate::error::{Failure, classify, store_error};
 use crate::keys::DataKey;
@@ -972,6 +973,49 @@ impl RegisterTx for StoreTx {
         .exec_without_returning(&self.tx)
         .await
         .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn calendar_entries(&mut self) -> Result<Vec<CalendarEntry>, StoreError> {
+        calendar_days::Entity::find()
+            .order_by_asc(calendar_days::Column::Day)
+            .all(&self.tx)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(crate::calendar_entry)
+            .collect()
+    }
+
+    async fn replace_calendar_years(
+        &mut self,
+        first: i32,
+        last: i32,
+        entries: &[CalendarEntry],
+    ) -> Result<(), StoreError> {
+        let (Ok(from), Ok(to)) = (
+            Date::from_calendar_date(first, time::Month::January, 1),
+            Date::from_calendar_date(last, time::Month::December, 31),
+        ) else {
+            return Err(StoreError::Unexpected(format!(
+                "calendar years {first}–{last}"
+            )));
+        };
+        calendar_days::Entity::delete_many()
+            .filter(calendar_days::Column::Day.between(from, to))
+            .exec(&self.tx)
+            .await
+            .map_err(store_error)?;
+        for chunk in entries.chunks(200) {
+            calendar_days::Entity::insert_many(chunk.iter().map(|e| calendar_days::ActiveModel {
+                day: Set(e.date),
+                kind: Set(e.kind.as_str().to_owned()),
+                name: Set(e.name.clone()),
+            }))
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(store_error)?;
+        }
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Every message a user can read, with its stable code, in one snapshot: a change of
 //! wording or code shows up in review.
 
-use registry_core::calendar::CalendarError;
+use registry_core::calendar::{CalendarError, CalendarProblem};
 use registry_core::credit_code::CreditCodeError;
 use registry_core::date::DateError;
 use registry_core::ports::{Conflict, Duplicate, Entity};
@@ -179,6 +179,7 @@ fn examples() -> Vec<Violation> {
             what: "统一社会信用代码",
             value: "91350100M000100Y43".into(),
         },
+        CalendarProblem::MissingYear(2027).into(),
     ]
 }
 
@@ -240,10 +241,11 @@ fn variant(v: &Violation) -> usize {
         Violation::NameDiffersInFile { .. } => 53,
         Violation::RepeatsRow { .. } => 54,
         Violation::AlreadyInRegister { .. } => 55,
+        Violation::CalendarData(_) => 56,
     }
 }
 
-const VARIANTS: usize = 56;
+const VARIANTS: usize = 57;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

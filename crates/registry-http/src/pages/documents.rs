@@ -51,7 +51,7 @@ fn row(
 ) -> DocumentRow {
     let d = &listing.document;
     let today = state.today();
-    let due = d.due_on(&state.calendar, cycles);
+    let due = d.due_on(&state.calendar(), cycles);
     let basis = match (d.details.kind, d.details.pass_list, d.details.replaces) {
         (DocumentKind::Certificate, Some(day), None) => {
             format!("合格名单 {} 公布", format_date(day))

@@ -89,10 +89,10 @@ pub(crate) async fn renewal_view(
         required: current
             .map(|c| format_hours(c.policy().hours_required))
             .unwrap_or_default(),
-        working_days: total_working_days(&state.calendar, &assessments).map_err(unexpected)?,
+        working_days: total_working_days(&state.calendar(), &assessments).map_err(unexpected)?,
         working_days_cycle: match current {
             Some(c) => {
-                working_days_in_cycle(&state.calendar, c, &assessments).map_err(unexpected)?
+                working_days_in_cycle(&state.calendar(), c, &assessments).map_err(unexpected)?
             }
             None => 0,
         },

@@ -21,11 +21,15 @@ use crate::templates::{AssociationExchange, ExchangeReport, ExchangeRow};
 /// The most an uploaded table may be.
 const MAX_UPLOAD: usize = 32 << 20;
 
-fn setting<'a>(state: &'a AppState, actor: &'a registry_core::ports::Actor) -> Setting<'a> {
+fn setting<'a>(
+    state: &'a AppState,
+    actor: &'a registry_core::ports::Actor,
+    calendar: &'a registry_core::calendar::WorkCalendar,
+) -> Setting<'a> {
     Setting {
         store: &state.store,
         catalogue: &state.catalogue,
-        calendar: &state.calendar,
+        calendar,
         entropy: &crate::secrets::OsEntropy,
         actor,
         now: state.clock.now(),
@@ -130,7 +134,7 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> Response 
     let source = Source::new(&name, bytes);
     let actor = actor_of(&account);
     let outcome = registry_batch::import::import(
-        &setting(state, &actor),
+        &setting(state, &actor, &state.calendar()),
         kind,
         &source,
         options,
@@ -249,7 +253,8 @@ pub(crate) async fn download_table(req: &Request, body: String) -> Response {
         institution,
         full_id: fields.get("full_id") == "1",
     };
-    match registry_batch::export::export(&setting(state, &actor), request).await {
+    match registry_batch::export::export(&setting(state, &actor, &state.calendar()), request).await
+    {
         Ok(exported) => download(exported.bytes, format, &exported.file_name),
         Err(e) => back(
             req,

@@ -14,6 +14,7 @@ use crate::web::{Csrf, Visitor};
 
 mod association;
 pub(crate) mod auth;
+mod calendar;
 mod documents;
 mod education;
 mod exchange;
@@ -81,6 +82,10 @@ pub(crate) fn routes() -> Route {
         .at(
             "/association/people",
             get(association::people).post(association::people_form),
+        )
+        .at(
+            "/association/calendar",
+            get(calendar::show).post(calendar::load),
         )
         .at("/association/people/:id", get(association::person_file))
         .at(

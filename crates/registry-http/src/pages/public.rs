@@ -128,7 +128,7 @@ async fn search_page(req: &Request, by: &str, q: &str, from_form: bool) -> Respo
     }
     let found = match state
         .store
-        .public_search(&query, state.today(), &state.calendar, PAGE)
+        .public_search(&query, state.today(), &state.calendar(), PAGE)
         .await
     {
         Ok(found) => found,

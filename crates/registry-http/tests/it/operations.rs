@@ -295,3 +295,92 @@ async fn leaving_the_entry_and_the_documentation() {
             .contains("unsafe-inline")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_association_loads_a_new_years_calendar() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let page = admin.get("/association/calendar").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.has("<td>2026</td>") && !page.has("<td>2027</td>"),
+        "{}",
+        page.body
+    );
+    // Before: a working-day question about 2027 has no answer.
+    assert!(server.state.calendar().working_days_in_year(2027).is_err());
+
+    // A year with a gap before it is refused, and nothing changes.
+    let gap = "date,kind,name\n2028-01-01,holiday,元旦\n";
+    let refused = admin
+        .upload(
+            "/association/calendar",
+            &[("file", "2028.csv", gap.as_bytes())],
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.has("2027年没有任何节假日数据"), "{}", refused.body);
+    // Bad lines are reported with their line numbers.
+    let bad = "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-30,holiday,春节\n2027-02-03,workday,春节\n";
+    let refused = admin
+        .upload(
+            "/association/calendar",
+            &[("file", "2027.csv", bad.as_bytes())],
+            &[],
+        )
+        .await;
+    assert!(
+        refused.has("第3行：日期“2027-02-30”无效") && refused.has("第4行：2027-02-03 是周一至周五"),
+        "{}",
+        refused.body
+    );
+
+    // The year 2027 (New Year's Day, and a Sunday made a working day): loaded, and used at
+    // once by this server.
+    let year = "date,kind,name,name_en,in_lieu\n2027-01-01,holiday,元旦,New Year's Day,\n2027-02-07,workday,春节,Spring Festival,\n";
+    let loaded = admin
+        .upload(
+            "/association/calendar",
+            &[("file", "2027.csv", year.as_bytes())],
+            &[],
+        )
+        .await;
+    assert_eq!(loaded.status, StatusCode::OK, "{}", loaded.body);
+    assert!(
+        loaded.has("已导入2027年的日历（2 条节假日与调休记录）；日历现覆盖 2013—2027 年"),
+        "{}",
+        loaded.body
+    );
+    assert!(
+        loaded.has("<td>2027</td><td>1</td><td>1</td><td>261</td>"),
+        "{}",
+        loaded.body
+    );
+    assert_eq!(server.state.calendar().working_days_in_year(2027), Ok(261));
+    let stored = server.state.store.calendar().await.unwrap();
+    assert_eq!(stored.years(), 2013..=2027);
+    // Loading the same year again replaces it (a correction), it does not add to it.
+    let again = admin
+        .upload(
+            "/association/calendar",
+            &[("file", "2027.csv", year.as_bytes())],
+            &[],
+        )
+        .await;
+    assert!(
+        again.has("<td>2027</td><td>1</td><td>1</td><td>261</td>"),
+        "{}",
+        again.body
+    );
+
+    // Only the association.
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    assert_eq!(
+        jia.get("/association/calendar").await.status,
+        StatusCode::FORBIDDEN
+    );
+}

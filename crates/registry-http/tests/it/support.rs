@@ -132,11 +132,12 @@ async fn state_run<U: registry_core::usecases::UseCase>(
     actor: Actor,
     use_case: U,
 ) -> U::Output {
+    let calendar = state.calendar();
     let ctx = registry_core::usecases::Context {
         now: state.clock.now(),
         actor,
         catalogue: &state.catalogue,
-        calendar: &state.calendar,
+        calendar: &calendar,
         entropy: &registry_http::secrets::OsEntropy,
     };
     registry_core::usecases::execute(&state.store, &ctx, &use_case)

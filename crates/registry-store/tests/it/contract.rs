@@ -252,6 +252,56 @@ async fn the_database_allows_one_active_holding_per_item(db: TestDb) {
     );
 }
 
+async fn the_calendar_loads_whole_years(db: TestDb) {
+    use registry_core::calendar::WorkCalendar;
+    use registry_core::usecases::LoadCalendar;
+    let store = &db.store;
+    let load = |text: &str| LoadCalendar {
+        calendar: WorkCalendar::parse_csv(text).unwrap(),
+    };
+    // A gap is refused and nothing is written.
+    let gap = run(
+        store,
+        date(TODAY),
+        admin(),
+        load("date,kind,name\n2028-01-01,holiday,元旦\n"),
+    )
+    .await;
+    assert!(
+        matches!(&gap, Err(UseCaseError::Rejected(v)) if v.codes() == ["calendar.missing_year"]),
+        "{gap:?}"
+    );
+    assert_eq!(store.calendar().await.unwrap().years(), 2013..=2026);
+    // A new year, then the same year corrected: replaced, not added to.
+    let loaded = run(
+        store,
+        date(TODAY),
+        admin(),
+        load("date,kind,name\n2027-01-01,holiday,元旦\n2027-02-07,workday,春节\n"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (loaded.years, loaded.entries, loaded.covered),
+        (2027..=2027, 2, 2013..=2027)
+    );
+    run(
+        store,
+        date(TODAY),
+        admin(),
+        load("date,kind,name\n2027-01-01,holiday,元旦\n"),
+    )
+    .await
+    .unwrap();
+    let calendar = store.calendar().await.unwrap();
+    assert_eq!(calendar.working_days_in_year(2027), Ok(260));
+    // The earlier years are untouched.
+    assert_eq!(
+        calendar.working_days(date("2024-09-27"), date("2024-10-09")),
+        Ok(5)
+    );
+}
+
 async fn registration_cycles_never_overlap(db: TestDb) {
     use registry_core::policy::Policy;
     use registry_core::text::Text;
@@ -574,4 +624,5 @@ on_both_engines!(
     a_failure_midway_through_a_use_case_leaves_nothing,
     duplicate_institutions_are_refused,
     registration_cycles_never_overlap,
+    the_calendar_loads_whole_years,
 );

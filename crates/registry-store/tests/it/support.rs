@@ -442,6 +442,8 @@ mod faulty {
         read!(cycles() -> Cycles);
         write!(insert_cycle(name: &Text, start: Date, end: Date, policy: &Policy) -> CycleId);
         write!(update_cycle(cycle: &RegistrationCycle) -> ());
+        read!(calendar_entries() -> Vec<registry_core::calendar::CalendarEntry>);
+        write!(replace_calendar_years(first: i32, last: i32, entries: &[registry_core::calendar::CalendarEntry]) -> ());
         read!(course(id: CourseId) -> Option<TrainingCourse>);
         write!(insert_course(details: &CourseDetails) -> CourseId);
         read!(courses_of(person: PersonId) -> Vec<TrainingCourse>);

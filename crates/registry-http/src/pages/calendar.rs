@@ -1,0 +1,118 @@
+//! 工作日历: the years the working-day calendar covers, and loading a new or corrected
+//! year from a CSV file (the association; the rule that the calendar stays whole is the
+//! core's `LoadCalendar`).
+
+use poem::http::StatusCode;
+use poem::web::Multipart;
+use poem::{Request, Response, handler};
+use registry_core::calendar::{DayKind, WorkCalendar};
+use registry_core::usecases::LoadCalendar;
+
+use super::{actor_of, association_account, guard, layout, state};
+use crate::errors::{html, messages_of};
+use crate::templates::{AssociationCalendar, CalendarYearRow};
+
+/// The most a calendar file may be (one year is about 40 lines).
+const MAX_UPLOAD: usize = 1 << 20;
+
+fn page(req: &Request, errors: Vec<String>, notice: Option<String>) -> Response {
+    let calendar = state(req).calendar();
+    let years = calendar
+        .years()
+        .rev()
+        .map(|year| {
+            let of_year = calendar.entries().iter().filter(|e| e.date.year() == year);
+            CalendarYearRow {
+                year,
+                holidays: of_year
+                    .clone()
+                    .filter(|e| e.kind == DayKind::Holiday)
+                    .count(),
+                workdays: of_year.filter(|e| e.kind == DayKind::Workday).count(),
+                working_days: calendar.working_days_in_year(year).unwrap_or(0),
+            }
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html(
+        status,
+        &AssociationCalendar {
+            layout: layout(req),
+            years,
+            errors,
+            notice,
+        },
+    )
+}
+
+#[handler]
+pub(crate) fn show(req: &Request) -> Response {
+    let _ = guard!(association_account(req));
+    page(req, vec![], None)
+}
+
+#[handler]
+pub(crate) async fn load(req: &Request, mut multipart: Multipart) -> Response {
+    let account = guard!(association_account(req));
+    let state = state(req);
+    let mut text = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("file") {
+            text = match field.bytes().await {
+                Ok(bytes) if bytes.len() <= MAX_UPLOAD => Some(String::from_utf8(bytes)),
+                _ => return page(req, vec!["文件过大（上限 1 MB）或无法读取。".into()], None),
+            };
+        }
+    }
+    let text = match text {
+        Some(Ok(text)) => text,
+        Some(Err(_)) => return page(req, vec!["文件不是 UTF-8 编码的文本。".into()], None),
+        None => return page(req, vec!["请选择日历文件。".into()], None),
+    };
+    let calendar = match WorkCalendar::parse_csv(text.trim_start_matches('\u{feff}')) {
+        Ok(calendar) => calendar,
+        Err(problems) => {
+            let errors = problems
+                .iter()
+                .map(|p| {
+                    if p.line == 0 {
+                        p.problem.to_string()
+                    } else {
+                        format!("第{}行：{}", p.line, p.problem)
+                    }
+                })
+                .collect();
+            return page(req, errors, None);
+        }
+    };
+    match state
+        .run(actor_of(&account), &LoadCalendar { calendar })
+        .await
+    {
+        Ok(loaded) => {
+            if let Err(e) = state.reload_calendar().await {
+                tracing::error!(error = %e, "the calendar was loaded but could not be read back");
+            }
+            let years = if loaded.years.start() == loaded.years.end() {
+                format!("{}年", loaded.years.start())
+            } else {
+                format!("{}—{}年", loaded.years.start(), loaded.years.end())
+            };
+            page(
+                req,
+                vec![],
+                Some(format!(
+                    "已导入{years}的日历（{} 条节假日与调休记录）；日历现覆盖 {}—{} 年。",
+                    loaded.entries,
+                    loaded.covered.start(),
+                    loaded.covered.end()
+                )),
+            )
+        }
+        Err(e) => page(req, messages_of(&e), None),
+    }
+}
