@@ -206,9 +206,10 @@ try {
   // hires it, the person confirms through B's entry, B registers it → the public search
   // shows the person under both institutions.
   await inst.getByRole('link', { name: '管理', exact: true }).click();
-  await inst.locator('form[action$="/release"] select[name=item]').selectOption('GL-ZZ');
-  await inst.getByLabel('退回原因').fill('人员调往上海市特种设备鉴定评审中心');
-  await inst.getByRole('button', { name: '退回人员' }).click();
+  // The 退回人员 button behind the item.
+  const release = inst.locator('form[action$="/release"][data-item="GL-ZZ"]');
+  await release.locator('input[name=reason]').fill('人员调往上海市特种设备鉴定评审中心');
+  await release.getByRole('button').click();
   expectText(await inst.content(), '已退回', 'the release');
   await shot(inst, 'institution-a-released');
 
