@@ -14,7 +14,9 @@ use registry_core::education::{CourseForm, PersonRef, education_in_cycle, format
 use registry_core::ids::{AttendanceId, CourseId, CycleId, InstitutionId, PersonId};
 use registry_core::policy::Policy;
 use registry_core::ports::{Actor, RegisterTx, StoreError};
-use registry_core::registration::{PersonFacts, Reference, renewal_obstacles};
+use registry_core::registration::{
+    PersonFacts, Reference, certificate_renewal_obstacles, renewal_obstacles,
+};
 use registry_core::usecases::{
     CreateCourse, DefineCycle, RecordAssessment, RecordAttendance, ReverseAttendance,
 };
@@ -80,6 +82,13 @@ pub(crate) async fn renewal_view(
         cycles: &cycles,
     };
     let current = cycles.at(today);
+    // The certificate is renewed by the end of the current cycle, under 65 (第二十二条):
+    // a condition of the person, shown with every item.
+    let certificate: Vec<String> =
+        certificate_renewal_obstacles(&details, &cycles, current.map_or(today, |c| c.end()))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
     let unexpected = |e: registry_core::violation::Violation| StoreError::Unexpected(e.to_string());
     let view = RenewalView {
         cycle: current.map(|c| c.name().to_owned()),
@@ -104,6 +113,7 @@ pub(crate) async fn renewal_view(
                     renewal_obstacles(facts, reference, item, today)
                         .iter()
                         .map(ToString::to_string)
+                        .chain(certificate.iter().cloned())
                         .collect(),
                 )
             })

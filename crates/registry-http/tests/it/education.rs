@@ -152,6 +152,24 @@ async fn thirty_two_hours_from_two_courses_renew_the_items_they_cover() {
             "{c}"
         );
     }
+    // A person who is 65 by the end of the cycle cannot renew the certificate (under 65,
+    // 第二十二条), whatever their hours; registering stays possible until 70.
+    let older = resident_id(12, date(1963, 6, 1));
+    exam_result(&server, "晏评审", &older, &["RQ-ZZ"], "2026-05-01").await;
+    let (older_person, _) = add(&mut jia, "晏评审", &older, &["RQ-ZZ"]).await;
+    let page = jia
+        .get(&format!("/institution/people/{older_person}"))
+        .await;
+    let row = renewal_row(&page, "压力容器制造");
+    assert!(
+        row.contains("2028-12-31 时已满65周岁，换证年龄须在65周岁以下")
+            && !row.contains("可以换证"),
+        "{row}"
+    );
+    assert!(
+        renewal_row(&page, "压力容器制造").contains("未覆盖"),
+        "the education rules still apply: {row}"
+    );
     // The public search shows the hours.
     let public = server
         .browser()
