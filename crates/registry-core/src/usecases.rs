@@ -45,7 +45,10 @@ use crate::violation::{Violation, Violations};
 mod batch;
 mod documents;
 pub use batch::{DiscloseExport, ExpireRegistrations, Expired};
-pub use documents::{MarkMailed, ReplaceDocument, certificate_edition, number_year};
+pub use documents::{
+    CertificateRenewed, MarkMailed, RenewCertificate, ReplaceDocument, certificate_edition,
+    number_year,
+};
 
 /// How many times a use case runs when storage reports a transient failure.
 pub const MAX_ATTEMPTS: u32 = 5;

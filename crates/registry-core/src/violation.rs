@@ -188,6 +188,17 @@ pub enum Violation {
         /// The item's name.
         item: String,
     },
+    /// No qualification certificate to renew.
+    #[error("该人员尚无资格证书，不能换证")]
+    NoCertificate,
+    /// The certificate's renewal window has not opened yet.
+    #[error("资格证书有效期至 {valid_until}，{window_opens} 起方可换证")]
+    CertificateNotDue {
+        /// The certificate's last day.
+        valid_until: String,
+        /// The first day renewal may be applied for.
+        window_opens: String,
+    },
     /// The person is too old to renew the qualification certificate.
     #[error("{on} 时已满{age}周岁，换证年龄须在{limit}周岁以下")]
     CertificateRenewalAgeLimit {
@@ -394,6 +405,8 @@ impl Violation {
             Violation::AlreadyRegistered { .. } => "registration.already_registered",
             Violation::NoCycle(_) => "registration.no_cycle",
             Violation::NoNextCycle => "registration.no_next_cycle",
+            Violation::NoCertificate => "certificate.none",
+            Violation::CertificateNotDue { .. } => "certificate.not_due",
             Violation::HoursShort { .. } => "education.hours_short",
             Violation::ItemNotCovered { .. } => "education.item_not_covered",
             Violation::CertificateRenewalAgeLimit { .. } => "certificate.renewal_age_limit",

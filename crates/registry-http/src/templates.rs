@@ -469,6 +469,9 @@ pub(crate) struct AssociationPerson {
     pub(crate) assessment_notice: Option<String>,
     /// Every edition of the person's certificate and cards.
     pub(crate) documents: Vec<DocumentRow>,
+    /// The outcome of a certificate renewal (换证) just asked for.
+    pub(crate) certificate_errors: Vec<String>,
+    pub(crate) certificate_notice: Option<String>,
 }
 
 /// A person's continuing education and whether each item can be renewed.

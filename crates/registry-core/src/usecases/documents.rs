@@ -453,3 +453,121 @@ impl super::UseCase for ReplaceDocument {
         add_edition(ctx, tx, &others, details).await
     }
 }
+
+/// 换证: renews a person's qualification certificate for the next cycle, in the renewal
+/// window before it ends (or after). The person must be under the certificate renewal age
+/// (65) on its last day and have the cycle's continuing-education hours; items that no
+/// attended course covered are not renewed (they are left off the new certificate). The
+/// new edition is valid to the end of the next cycle and due like a certificate, counted
+/// from today; the current one stays valid until it ends.
+#[derive(Debug, Clone)]
+pub struct RenewCertificate {
+    /// The person.
+    pub person: PersonId,
+}
+
+/// What [`RenewCertificate`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRenewed {
+    /// The new edition.
+    pub document: DocumentId,
+    /// The items renewed.
+    pub items: Vec<ReviewItemCode>,
+    /// The items left off (not covered by continuing education).
+    pub dropped: Vec<ReviewItemCode>,
+    /// The new edition's last day.
+    pub valid_until: Date,
+}
+
+impl super::UseCase for RenewCertificate {
+    type Output = CertificateRenewed;
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<CertificateRenewed, UseCaseError> {
+        let today = ctx.today();
+        let person = tx
+            .lock_person(self.person)
+            .await?
+            .ok_or(UseCaseError::NotFound(Entity::Person))?;
+        let series = series_of(
+            tx.documents_of(self.person).await?,
+            DocumentKind::Certificate,
+            None,
+        );
+        let Some((current, until)) = series
+            .iter()
+            .max_by_key(|d| d.id)
+            .and_then(|d| d.details.valid_until.map(|until| (d, until)))
+        else {
+            return Err(reject(Violation::NoCertificate));
+        };
+        let cycles = tx.cycles().await?;
+        let Some(cycle) = cycles.at(until).cloned() else {
+            return Err(reject(Violation::NoCycle(format_date(until))));
+        };
+        let opens = crate::cycle::renewal_window_opens(until, cycle.policy().renewal_window_months);
+        if today < opens {
+            return Err(reject(Violation::CertificateNotDue {
+                valid_until: format_date(until),
+                window_opens: format_date(opens),
+            }));
+        }
+        let Some(next) = cycles.next(&cycle).cloned() else {
+            return Err(reject(Violation::NoNextCycle));
+        };
+        let mut problems =
+            crate::registration::certificate_renewal_obstacles(&person, &cycles, until);
+        let courses = tx.courses_of(self.person).await?;
+        let attendance = tx.attendance_of(self.person).await?;
+        let education = crate::education::education_in_cycle(&cycle, &courses, &attendance);
+        let (mut items, mut dropped, mut uncovered) = (Vec::new(), Vec::new(), Vec::new());
+        for item in &current.details.items {
+            let name = ctx.catalogue.name_of(item);
+            let obstacles = crate::education::education_obstacles(&cycle, &education, item, name);
+            for obstacle in obstacles {
+                match obstacle {
+                    Violation::ItemNotCovered { .. } => {
+                        dropped.push(item.clone());
+                        uncovered.push(obstacle);
+                    }
+                    other if !problems.contains(&other) => problems.push(other),
+                    _ => {}
+                }
+            }
+            if !dropped.contains(item) {
+                items.push(item.clone());
+            }
+        }
+        if items.is_empty() {
+            problems.extend(uncovered);
+        }
+        reject_if_any(problems)?;
+        let (token, code) = keys(ctx);
+        let details = NewDocument {
+            kind: DocumentKind::Certificate,
+            person: self.person,
+            institution: None,
+            items: crate::document::in_catalogue_order(ctx.catalogue, items.clone().into_iter()),
+            token,
+            code,
+            created_on: today,
+            pass_list: None,
+            valid_until: Some(next.end()),
+            replaces: None,
+        };
+        let document = add_edition(ctx, tx, &series, details).await?;
+        Ok(CertificateRenewed {
+            document,
+            items,
+            dropped,
+            valid_until: next.end(),
+        })
+    }
+}
+
+fn reject(violation: Violation) -> UseCaseError {
+    UseCaseError::Rejected(crate::violation::Violations::new(vec![violation]))
+}

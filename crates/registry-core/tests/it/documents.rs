@@ -2,10 +2,12 @@
 //! registrations and releases; mailing; replacement of a lost document; verification.
 
 use registry_core::document::{Document, DocumentKind, Finding, VoidReason, verify};
+use registry_core::education::CourseForm;
 use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::ports::{Register, RegisterTx};
 use registry_core::usecases::{
-    MarkMailed, RegisterItems, ReleaseItem, ReplaceDocument, UseCaseError,
+    CreateCourse, MarkMailed, RecordAttendance, RegisterItems, ReleaseItem, RenewCertificate,
+    ReplaceDocument, UseCaseError,
 };
 
 use crate::support::*;
@@ -337,4 +339,100 @@ fn a_card_expires_with_its_registration() {
     assert_eq!(findings(&world, &card), Vec::<&str>::new());
     world.today = date("2027-03-10");
     assert_eq!(findings(&world, &card), ["expired", "item_expired"]);
+}
+
+/// 32 hours in 2025—2028 from one course covering `items`, for `person`.
+fn trained(world: &World, person: PersonId, items: &[&str]) {
+    let course = world
+        .admin(CreateCourse {
+            form: CourseForm {
+                name: "换证培训班".into(),
+                start: "2027-05-10".into(),
+                end: "2027-05-13".into(),
+                items: items.iter().map(|s| s.to_string()).collect(),
+                hours: "32".into(),
+            },
+        })
+        .unwrap();
+    world
+        .admin(RecordAttendance {
+            course,
+            person,
+            hours: "32".into(),
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_certificate_is_renewed_for_the_next_cycle_with_the_items_its_courses_covered() {
+    let mut world = World::new();
+    world.cycle("2029—2032", "2029-01-01", "2032-12-31");
+    let person = world.person("1970-01-01", &["RQ-ZZ", "GL-ZZ"], "2025-04-01");
+    let first = of_kind(&world, person, DocumentKind::Certificate);
+    assert_eq!(first[0].details.valid_until, Some(date("2028-12-31")));
+    // Mailed to the address the person filled in.
+    let a = world.institution();
+    world.employ(a, person, &["RQ-ZZ"]).unwrap();
+    world.fill_in(person, a);
+    mail(&world, &[&first[0]], "2026-11-26").unwrap();
+    let renew = |world: &World| world.admin(RenewCertificate { person });
+    // Not before the window (three months before the end).
+    assert_eq!(codes(renew(&world).unwrap_err()), ["certificate.not_due"]);
+    // In the window, without any training: refused, with every reason.
+    world.today = date("2028-11-01");
+    assert_eq!(
+        codes(renew(&world).unwrap_err()),
+        [
+            "education.hours_short",
+            "education.item_not_covered",
+            "education.item_not_covered"
+        ]
+    );
+    // 32 hours from a course that covered only 压力容器制造: that item is renewed, 锅炉制造
+    // is left off.
+    trained(&world, person, &["RQ-ZZ"]);
+    let renewed = renew(&world).unwrap();
+    assert_eq!(
+        (renewed.items.len(), renewed.dropped.len()),
+        (1, 1),
+        "{renewed:?}"
+    );
+    assert_eq!(renewed.valid_until, date("2032-12-31"));
+    let editions = of_kind(&world, person, DocumentKind::Certificate);
+    let new = editions.iter().find(|d| d.id == renewed.document).unwrap();
+    assert_eq!(items(new), ["RQ-ZZ"]);
+    assert!(new.is_pending());
+    // The certificate in the person's hands stays valid until it ends; the new one is not
+    // due for renewal yet.
+    let old = editions.iter().find(|d| d.id == first[0].id).unwrap();
+    assert!(old.voided.is_none());
+    assert!(
+        findings(&world, old).is_empty(),
+        "{:?}",
+        findings(&world, old)
+    );
+    assert_eq!(codes(renew(&world).unwrap_err()), ["certificate.not_due"]);
+}
+
+#[test]
+fn a_certificate_is_renewed_under_65_only() {
+    let mut world = World::new();
+    world.cycle("2029—2032", "2029-01-01", "2032-12-31");
+    // 61 at the exam, 65 on 2028-12-31, the certificate's last day.
+    let person = world.person("1963-06-01", &["RQ-ZZ"], "2025-04-01");
+    world.today = date("2028-11-01");
+    trained(&world, person, &["RQ-ZZ"]);
+    assert_eq!(
+        codes(world.admin(RenewCertificate { person }).unwrap_err()),
+        ["certificate.renewal_age_limit"]
+    );
+    // Without a certificate at all.
+    let mut other = World::new();
+    other.cycle("2029—2032", "2029-01-01", "2032-12-31");
+    assert!(matches!(
+        other.admin(RenewCertificate {
+            person: PersonId::new(999)
+        }),
+        Err(UseCaseError::NotFound(_))
+    ));
 }

@@ -180,6 +180,11 @@ fn examples() -> Vec<Violation> {
             value: "91350100M000100Y43".into(),
         },
         CalendarProblem::MissingYear(2027).into(),
+        Violation::NoCertificate,
+        Violation::CertificateNotDue {
+            valid_until: "2028-12-31".into(),
+            window_opens: "2028-10-01".into(),
+        },
     ]
 }
 
@@ -242,10 +247,12 @@ fn variant(v: &Violation) -> usize {
         Violation::RepeatsRow { .. } => 54,
         Violation::AlreadyInRegister { .. } => 55,
         Violation::CalendarData(_) => 56,
+        Violation::NoCertificate => 57,
+        Violation::CertificateNotDue { .. } => 58,
     }
 }
 
-const VARIANTS: usize = 57;
+const VARIANTS: usize = 59;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

@@ -690,6 +690,62 @@ pub(crate) async fn file_with_assessment_outcome(
     }
 }
 
+/// 换证: renews the person's qualification certificate for the next cycle (the core's
+/// `RenewCertificate`), and shows the file with the outcome.
+#[handler]
+pub(crate) async fn renew_certificate(req: &Request, Path(id): Path<i64>) -> Response {
+    let account = guard!(association_account(req));
+    let state = state(req);
+    let outcome = state
+        .run(
+            actor_of(&account),
+            &registry_core::usecases::RenewCertificate {
+                person: PersonId::new(id),
+            },
+        )
+        .await;
+    let names = |items: &[registry_core::review_item::ReviewItemCode]| {
+        items
+            .iter()
+            .map(|i| state.catalogue.name_of(i))
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let outcome = match outcome {
+        Ok(renewed) => {
+            let mut notice = format!(
+                "已换证：新资格证书列出 {}，有效期至 {}，待寄出。",
+                names(&renewed.items),
+                registry_core::date::format_date(renewed.valid_until)
+            );
+            if !renewed.dropped.is_empty() {
+                notice.push_str(&format!(
+                    "未列入（本周期参加的培训班未覆盖）：{}。",
+                    names(&renewed.dropped)
+                ));
+            }
+            Ok(notice)
+        }
+        Err(e) => Err(messages_of(&e)),
+    };
+    match file_page(req, PersonId::new(id), String::new()).await {
+        Ok(mut page) => {
+            let status = match outcome {
+                Ok(notice) => {
+                    page.certificate_notice = Some(notice);
+                    StatusCode::OK
+                }
+                Err(errors) => {
+                    page.certificate_errors = errors;
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+            };
+            html(status, &page)
+        }
+        Err(response) => response,
+    }
+}
+
 /// A person's file, disclosing (and recording the disclosure of) the full ID number.
 async fn file_page(
     req: &Request,
@@ -778,6 +834,8 @@ async fn file_page(
             .collect(),
         assessment_errors: vec![],
         assessment_notice: None,
+        certificate_errors: vec![],
+        certificate_notice: None,
         layout: layout(req),
         id,
         name: p.name.as_str().to_owned(),

@@ -89,6 +89,10 @@ pub(crate) fn routes() -> Route {
         )
         .at("/association/people/:id", get(association::person_file))
         .at(
+            "/association/people/:id/renew-certificate",
+            post(association::renew_certificate),
+        )
+        .at(
             "/association/cycles",
             get(association::cycles_list).post(association::define_cycle),
         )

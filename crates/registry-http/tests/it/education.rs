@@ -712,3 +712,73 @@ async fn an_institution_sees_what_expires_within_three_months() {
             .has("此期间没有到期的注册")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_association_renews_a_certificate_for_the_next_cycle() {
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let id = resident_id(13, date(1975, 3, 3));
+    let (person, _) = registered(
+        &server,
+        &mut jia,
+        jia_id,
+        "伍评审",
+        &id,
+        &["RQ-ZZ", "GL-ZZ"],
+    )
+    .await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let c = course(
+        &mut admin,
+        "压力容器制造继续教育",
+        ("2026-05-10", "2026-05-13"),
+        "32",
+        &["RQ-ZZ"],
+    )
+    .await;
+    admin
+        .post(
+            &format!("/association/courses/{c}/attendance"),
+            &[("person", &id), ("hours", "32")],
+        )
+        .await;
+    let path = format!("/association/people/{person}/renew-certificate");
+    let early = admin.post(&path, &[]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        early.has("资格证书有效期至 2028-12-31，2028-10-01 起方可换证"),
+        "{}",
+        early.body
+    );
+    admin
+        .post(
+            "/association/cycles",
+            &[
+                ("name", "2029—2032"),
+                ("start", "2029-01-01"),
+                ("end", "2032-12-31"),
+                ("hours", "32"),
+            ],
+        )
+        .await;
+    // 2028-11-01, in the renewal window.
+    server.clock.advance(time::Duration::days(706));
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let renewed = admin.post(&path, &[]).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
+    assert!(
+        renewed.has("已换证：新资格证书列出 压力容器制造，有效期至 2032-12-31")
+            && renewed.has("未列入（本周期参加的培训班未覆盖）：锅炉制造"),
+        "{}",
+        renewed.body
+    );
+    assert!(
+        renewed.has("document.create"),
+        "in the audit log: {}",
+        renewed.body
+    );
+}
