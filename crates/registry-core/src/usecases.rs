@@ -1718,6 +1718,13 @@ impl UseCase for SaveDetails {
             if applies {
                 let before = holding_snapshot(&holding);
                 let previous = holding.state;
+                // A registration that has ended but that the nightly sweep has not marked
+                // yet: it is expired now, as the sweep would record it.
+                if holding.state == ItemState::Registered
+                    && holding.state_on(today) == ItemState::Expired
+                {
+                    holding.apply(ItemEvent::Expire).map_err(Violation::from)?;
+                }
                 holding
                     .apply(ItemEvent::DetailsSaved { complete })
                     .map_err(Violation::from)?;

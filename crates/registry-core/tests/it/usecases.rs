@@ -183,6 +183,39 @@ fn registration_age_is_checked_to_the_day_and_validity_ends_before_the_70th_birt
 }
 
 #[test]
+fn details_can_be_saved_once_a_registration_has_ended_before_the_sweep_marks_it() {
+    let mut world = World::new();
+    let institution = world.institution();
+    let person = world.person("1970-01-01", &["DT-AX"], "2025-05-01");
+    world.employ(institution, person, &["DT-AX"]).unwrap();
+    world.fill_in(person, institution);
+    register(&world, institution, person, &["DT-AX"]).unwrap();
+    // 2029: the registration (to 2028-12-31) has ended; no sweep ran. The person clears
+    // a field: saved, and the item is expired now, as the sweep would have recorded it.
+    world.today = date("2029-01-05");
+    let mut form = complete_form(world.sex_of(person));
+    form.street.clear();
+    let saved = world
+        .as_assessor(
+            person,
+            institution,
+            SaveDetails {
+                person,
+                via: institution,
+                form,
+                version: world.version(person),
+            },
+        )
+        .unwrap();
+    assert_eq!(saved.items[0].1, ItemState::Expired);
+    let stored = block_on(async {
+        let mut tx = world.register.begin().await.unwrap();
+        tx.holdings_of(person).await.unwrap()[0].state
+    });
+    assert_eq!(stored, ItemState::Expired);
+}
+
+#[test]
 fn a_leap_day_birthday_turns_70_on_the_first_of_march() {
     let mut world = World::new();
     let institution = world.institution();
