@@ -230,3 +230,15 @@ pub fn certificate_renewal_obstacles(person: &Person, cycles: &Cycles, on: Date)
         vec![]
     }
 }
+
+/// Whether a certificate of the cycle in force on `today` could be renewed on its last
+/// day (the cycle's end), as far as the person's age goes: the renewal outlook shown
+/// beside the registration one.
+pub fn certificate_renewal_outlook(
+    person: &Person,
+    cycles: &Cycles,
+    today: Date,
+) -> Vec<Violation> {
+    let on = cycles.at(today).map_or(today, RegistrationCycle::end);
+    certificate_renewal_obstacles(person, cycles, on)
+}

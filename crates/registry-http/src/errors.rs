@@ -74,6 +74,15 @@ pub(crate) fn message_page(
     )
 }
 
+/// A form page's status: 200, or 422 when it shows what was refused.
+pub(crate) fn status_of_form(errors: &[String]) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// The CSRF token did not match: the form is stale or came from another site.
 pub(crate) fn forbidden_csrf(req: &Request) -> Response {
     let client = req.data::<crate::AppState>().map_or_else(

@@ -460,11 +460,7 @@ async fn cycles_page(
             age: c.policy().registration_age_limit,
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::errors::status_of_form(&errors);
     html(
         status,
         &AssociationCycles {
@@ -672,18 +668,36 @@ pub(crate) async fn file_with_assessment_outcome(
     filter: String,
     outcome: Result<String, Vec<String>>,
 ) -> Response {
+    file_with_outcome(req, person, filter, FileForm::Assessment, outcome).await
+}
+
+/// Which form of the person file an outcome belongs to.
+enum FileForm {
+    Assessment,
+    Certificate,
+}
+
+/// The person file with the outcome of one of its forms shown beside that form.
+async fn file_with_outcome(
+    req: &Request,
+    person: PersonId,
+    filter: String,
+    form: FileForm,
+    outcome: Result<String, Vec<String>>,
+) -> Response {
     match file_page(req, person, filter).await {
         Ok(mut page) => {
-            let status = match outcome {
-                Ok(notice) => {
-                    page.assessment_notice = Some(notice);
-                    StatusCode::OK
-                }
-                Err(errors) => {
-                    page.assessment_errors = errors;
-                    StatusCode::UNPROCESSABLE_ENTITY
+            let (notice, errors) = match form {
+                FileForm::Assessment => (&mut page.assessment_notice, &mut page.assessment_errors),
+                FileForm::Certificate => {
+                    (&mut page.certificate_notice, &mut page.certificate_errors)
                 }
             };
+            match outcome {
+                Ok(text) => *notice = Some(text),
+                Err(list) => *errors = list,
+            }
+            let status = crate::errors::status_of_form(errors);
             html(status, &page)
         }
         Err(response) => response,
@@ -728,22 +742,14 @@ pub(crate) async fn renew_certificate(req: &Request, Path(id): Path<i64>) -> Res
         }
         Err(e) => Err(messages_of(&e)),
     };
-    match file_page(req, PersonId::new(id), String::new()).await {
-        Ok(mut page) => {
-            let status = match outcome {
-                Ok(notice) => {
-                    page.certificate_notice = Some(notice);
-                    StatusCode::OK
-                }
-                Err(errors) => {
-                    page.certificate_errors = errors;
-                    StatusCode::UNPROCESSABLE_ENTITY
-                }
-            };
-            html(status, &page)
-        }
-        Err(response) => response,
-    }
+    file_with_outcome(
+        req,
+        PersonId::new(id),
+        String::new(),
+        FileForm::Certificate,
+        outcome,
+    )
+    .await
 }
 
 /// A person's file, disclosing (and recording the disclosure of) the full ID number.

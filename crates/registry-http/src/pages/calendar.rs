@@ -2,7 +2,6 @@
 //! year from a CSV file (the association; the rule that the calendar stays whole is the
 //! core's `LoadCalendar`).
 
-use poem::http::StatusCode;
 use poem::web::Multipart;
 use poem::{Request, Response, handler};
 use registry_core::calendar::{DayKind, WorkCalendar};
@@ -33,11 +32,7 @@ fn page(req: &Request, errors: Vec<String>, notice: Option<String>) -> Response 
             }
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::errors::status_of_form(&errors);
     html(
         status,
         &AssociationCalendar {

@@ -575,11 +575,7 @@ async fn institution_page(
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return store_failure(req, &e),
     };
     let audience = Audience::Institution;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::errors::status_of_form(&errors);
     html(
         status,
         &InstitutionDocuments {

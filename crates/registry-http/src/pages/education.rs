@@ -15,7 +15,7 @@ use registry_core::ids::{AttendanceId, CourseId, CycleId, InstitutionId, PersonI
 use registry_core::policy::Policy;
 use registry_core::ports::{Actor, RegisterTx, StoreError};
 use registry_core::registration::{
-    PersonFacts, Reference, certificate_renewal_obstacles, renewal_obstacles,
+    PersonFacts, Reference, certificate_renewal_outlook, renewal_obstacles,
 };
 use registry_core::usecases::{
     CreateCourse, DefineCycle, RecordAssessment, RecordAttendance, ReverseAttendance,
@@ -82,13 +82,11 @@ pub(crate) async fn renewal_view(
         cycles: &cycles,
     };
     let current = cycles.at(today);
-    // The certificate is renewed by the end of the current cycle, under 65 (第二十二条):
-    // a condition of the person, shown with every item.
-    let certificate: Vec<String> =
-        certificate_renewal_obstacles(&details, &cycles, current.map_or(today, |c| c.end()))
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+    // A condition of the person (under 65, 第二十二条), shown with every item.
+    let certificate: Vec<String> = certificate_renewal_outlook(&details, &cycles, today)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let unexpected = |e: registry_core::violation::Violation| StoreError::Unexpected(e.to_string());
     let view = RenewalView {
         cycle: current.map(|c| c.name().to_owned()),
@@ -226,11 +224,7 @@ async fn courses_page(
             }
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::errors::status_of_form(&errors);
     html(
         status,
         &AssociationCourses {
@@ -320,11 +314,7 @@ async fn course_page(
         Err(e) => return store_failure(req, &e),
     };
     let d = &course.details;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::errors::status_of_form(&errors);
     html(
         status,
         &AssociationCourse {
@@ -519,11 +509,7 @@ async fn cycle_page(req: &Request, id: i64, form: CycleFormView, errors: Vec<Str
             .collect(),
         Err(e) => return store_failure(req, &e),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::errors::status_of_form(&errors);
     html(
         status,
         &AssociationCycle {

@@ -360,18 +360,7 @@ async fn a_thousand_wrong_fill_in_passwords_from_fifty_addresses_get_five_tries(
     })
     .await;
     let (institution, person, fill_in, _) = employed(&server).await;
-    let acceptor =
-        poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind("127.0.0.1:0"))
-            .await
-            .unwrap();
-    let addr = poem::listener::Acceptor::local_addr(&acceptor)[0]
-        .as_socket_addr()
-        .copied()
-        .unwrap();
-    let app = registry_http::app(server.state.clone());
-    tokio::spawn(async move {
-        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
-    });
+    let addr = behind_proxy(&server).await;
     let path = format!("/api/v1/self-service/{person}/{institution}/unlock");
     let mut wrong = 0;
     let mut locked = 0;
