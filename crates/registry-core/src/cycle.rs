@@ -148,6 +148,13 @@ impl Cycles {
     pub fn policy_at(&self, date: Date) -> Policy {
         self.at(date).map(|c| c.policy.clone()).unwrap_or_default()
     }
+
+    /// The last day of the registrations whose renewal is due on `today`: those that end
+    /// within the renewal window of the policy in force (3 months, 第二十一条) from today.
+    pub fn renewal_horizon(&self, today: Date) -> Date {
+        let months = self.policy_at(today).renewal_window_months;
+        add_months(today, i32::try_from(months).unwrap_or(i32::MAX))
+    }
 }
 
 /// The first day of the renewal window of a registration that ends on `valid_until`: the

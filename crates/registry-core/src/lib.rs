@@ -14,7 +14,8 @@
 //! - the rules across them: [`date`] (age), [`policy`], [`registration`], [`certificate`];
 //! - accounts and access rules: [`access`];
 //! - errors: [`violation`];
-//! - ports, use cases, and an in-memory register: [`ports`], [`usecases`], [`memory`].
+//! - ports, use cases, and an in-memory register: [`ports`], [`usecases`], [`memory`];
+//! - the read side, what every page and answer shows: [`read`].
 
 #![deny(
     clippy::unwrap_used,
@@ -53,6 +54,7 @@ pub mod person;
 pub mod policy;
 pub mod ports;
 pub mod qualification;
+pub mod read;
 pub mod registration;
 pub mod registration_number;
 pub mod resident_id;

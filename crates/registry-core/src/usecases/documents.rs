@@ -415,11 +415,10 @@ impl super::UseCase for ReplaceDocument {
         if let Some(institution) = self.institution {
             let visible = match lost.details.kind {
                 DocumentKind::Card => lost.details.institution == Some(institution),
-                DocumentKind::Certificate => tx
-                    .holdings_of(lost.details.person)
-                    .await?
-                    .iter()
-                    .any(|h| h.institution == institution && h.state.is_active()),
+                DocumentKind::Certificate => crate::read::employment::employs(
+                    &tx.holdings_of(lost.details.person).await?,
+                    institution,
+                ),
             };
             if !visible {
                 return Err(UseCaseError::NotFound(Entity::Document));

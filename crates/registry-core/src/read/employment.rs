@@ -1,0 +1,58 @@
+//! Whether an institution employs a person: it actively holds at least one of their review
+//! items (a released item no longer counts). An institution sees, registers and records
+//! only for the people it employs; every other person answers exactly like one that does
+//! not exist.
+
+use crate::holding::{Employment, Holding};
+use crate::ids::{InstitutionId, PersonId};
+use crate::ports::{Entity, RegisterTx, StoreError};
+use crate::usecases::UseCaseError;
+
+/// The holdings of `institution` that are active (every state but released).
+pub fn held_at(holdings: &[Holding], institution: InstitutionId) -> impl Iterator<Item = &Holding> {
+    holdings
+        .iter()
+        .filter(move |h| h.institution == institution && h.state.is_active())
+}
+
+/// Whether `institution` employs the person whose holdings these are.
+pub fn employs(holdings: &[Holding], institution: InstitutionId) -> bool {
+    held_at(holdings, institution).next().is_some()
+}
+
+/// The employment of a person by an institution that employs them now; `NotFound` (as a
+/// person) otherwise, so that an institution learns nothing of people it does not employ.
+pub async fn current_employment<T: RegisterTx>(
+    tx: &mut T,
+    person: PersonId,
+    institution: InstitutionId,
+) -> Result<Employment, UseCaseError> {
+    let employment = tx
+        .employment(person, institution)
+        .await?
+        .ok_or(UseCaseError::NotFound(Entity::Person))?;
+    if employs(&tx.holdings_of(person).await?, institution) {
+        Ok(employment)
+    } else {
+        Err(UseCaseError::NotFound(Entity::Person))
+    }
+}
+
+/// The fill-in entry of a person through an institution, if it may be used: the
+/// institution is active and employs the person. A disabled institution's entries, and the
+/// entry of a person it released, are closed.
+pub async fn open_entry<T: RegisterTx>(
+    tx: &mut T,
+    person: PersonId,
+    institution: InstitutionId,
+) -> Result<Option<Employment>, StoreError> {
+    let Some(employment) = tx.employment(person, institution).await? else {
+        return Ok(None);
+    };
+    let active = tx.institution(institution).await?.is_some_and(|i| i.active);
+    if active && employs(&tx.holdings_of(person).await?, institution) {
+        Ok(Some(employment))
+    } else {
+        Ok(None)
+    }
+}

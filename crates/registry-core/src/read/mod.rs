@@ -1,0 +1,20 @@
+//! The read side of the register: what the pages, the API, the exports and the batch jobs
+//! show, decided here once so that no two places of the interface can contradict each
+//! other.
+//!
+//! - [`employment`]: whether an institution employs a person (it actively holds one of
+//!   their items), and the fill-in entry that opens only then;
+//! - [`record`]: everything the register knows about one person, loaded in one place;
+//! - [`institution_view`]: a person as an institution sees them, each held item with
+//!   whether it can be registered and every reason it cannot;
+//! - [`renewal`]: the renewal outlook of a person's items for the next cycle, with their
+//!   continuing-education hours and working days;
+//! - [`pool`]: who may be found in the pool (无聘用单位人员).
+//!
+//! Adapters render what these functions return; they decide nothing themselves.
+
+pub mod employment;
+pub mod institution_view;
+pub mod pool;
+pub mod record;
+pub mod renewal;

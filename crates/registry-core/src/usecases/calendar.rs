@@ -1,0 +1,154 @@
+//! The use cases of the register's time: registration cycles with their policy, and the
+//! working-day calendar of whole years.
+
+use time::Date;
+
+use super::{Context, UseCase, UseCaseError, policy_snapshot, text_field};
+use crate::calendar::WorkCalendar;
+use crate::cycle::RegistrationCycle;
+use crate::ids::CycleId;
+use crate::policy::Policy;
+use crate::ports::{Entity, RegisterTx, Snapshot};
+use crate::text::Text;
+use crate::violation::{Violation, Violations};
+
+/// Defines a registration cycle (or edits one when `id` is given).
+#[derive(Debug, Clone)]
+pub struct DefineCycle {
+    /// The cycle to edit, or `None` for a new one.
+    pub id: Option<CycleId>,
+    /// The name, for example 2025—2028.
+    pub name: String,
+    /// The first day.
+    pub start: Date,
+    /// The last day.
+    pub end: Date,
+    /// The cycle's policy.
+    pub policy: Policy,
+}
+
+impl UseCase for DefineCycle {
+    type Output = CycleId;
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<CycleId, UseCaseError> {
+        let name = text_field(&self.name, 40, "name", "周期名称")?;
+        let cycles = tx.cycles().await?;
+        let id = self.id.unwrap_or(CycleId::new(0));
+        let cycle =
+            RegistrationCycle::new(id, name.clone(), self.start, self.end, self.policy.clone())?;
+        cycles.check_fits(&cycle)?;
+        let after = policy_snapshot(&name, self.start, self.end, &self.policy);
+        match self.id {
+            Some(id) => {
+                let before = cycles
+                    .get(id)
+                    .ok_or(UseCaseError::NotFound(Entity::Cycle))?;
+                let before_snapshot = Text::parse(before.name(), 40)
+                    .map(|n| policy_snapshot(&n, before.start(), before.end(), before.policy()))
+                    .ok();
+                tx.update_cycle(&cycle).await?;
+                tx.audit(&ctx.audit(
+                    "cycle.update",
+                    Entity::Cycle,
+                    id.get(),
+                    None,
+                    before_snapshot,
+                    Some(after),
+                ))
+                .await?;
+                Ok(id)
+            }
+            None => {
+                let id = tx
+                    .insert_cycle(&name, self.start, self.end, &self.policy)
+                    .await?;
+                tx.audit(&ctx.audit(
+                    "cycle.create",
+                    Entity::Cycle,
+                    id.get(),
+                    None,
+                    None,
+                    Some(after),
+                ))
+                .await?;
+                Ok(id)
+            }
+        }
+    }
+}
+
+/// Loads the working-day calendar of whole years (a new year's holidays and adjusted
+/// working days, as the State Council publishes them; or a corrected year): the years the
+/// file covers replace the stored ones, and the stored calendar must stay whole (no year
+/// missing between the first and the last).
+#[derive(Debug, Clone)]
+pub struct LoadCalendar {
+    /// The years to load, parsed and checked.
+    pub calendar: WorkCalendar,
+}
+
+/// What [`LoadCalendar`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarLoaded {
+    /// The years loaded.
+    pub years: std::ops::RangeInclusive<i32>,
+    /// Their entries (holidays and adjusted working days).
+    pub entries: usize,
+    /// The years the stored calendar covers now.
+    pub covered: std::ops::RangeInclusive<i32>,
+}
+
+impl UseCase for LoadCalendar {
+    type Output = CalendarLoaded;
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<CalendarLoaded, UseCaseError> {
+        let years = self.calendar.years();
+        let mut merged: Vec<crate::calendar::CalendarEntry> = tx
+            .calendar_entries()
+            .await?
+            .into_iter()
+            .filter(|e| !years.contains(&e.date.year()))
+            .collect();
+        merged.extend(self.calendar.entries().iter().cloned());
+        let whole = WorkCalendar::from_entries(merged).map_err(|problems| {
+            UseCaseError::Rejected(Violations::new(
+                problems
+                    .into_iter()
+                    .map(|p| Violation::CalendarData(p.problem))
+                    .collect(),
+            ))
+        })?;
+        tx.replace_calendar_years(*years.start(), *years.end(), self.calendar.entries())
+            .await?;
+        let entries = self.calendar.entries().len();
+        tx.audit(
+            &ctx.audit(
+                "calendar.load",
+                Entity::Calendar,
+                i64::from(*years.start()),
+                None,
+                None,
+                Some(
+                    Snapshot::default()
+                        .with("first_year", *years.start())
+                        .with("last_year", *years.end())
+                        .with("entries", entries),
+                ),
+            ),
+        )
+        .await?;
+        Ok(CalendarLoaded {
+            years,
+            entries,
+            covered: whole.years(),
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! The use cases of holdings: employing a person's items (添加人员, 聘用 from the pool), the
+//! fill-in password, and releasing an item to the pool (退回人员).
+
+use super::{
+    Context, UseCase, UseCaseError, active_institution, existing_person, holding_snapshot,
+    parse_items, reject_if_any, text_field,
+};
+use crate::date::{format_date, full_years};
+use crate::holding::{EntryProgress, FillInPasswordHash, ItemEvent, ItemState, NewHolding};
+use crate::ids::{InstitutionId, PersonId};
+use crate::ports::{Conflict, Entity, RegisterTx, Snapshot, StoreError};
+use crate::review_item::ReviewItemCode;
+use crate::violation::Violation;
+
+/// Employs a person for review items (添加人员, or 聘用 from the pool): each item must be
+/// one the person is qualified in and that no institution holds. A new employment needs
+/// the fill-in password's hash, which the edge generated and shows once.
+#[derive(Debug, Clone)]
+pub struct EmployItems {
+    /// The institution, from the session.
+    pub institution: InstitutionId,
+    /// The person.
+    pub person: PersonId,
+    /// The codes of the items.
+    pub items: Vec<String>,
+    /// The fill-in password's hash, required when the institution does not employ the
+    /// person yet.
+    pub password: Option<FillInPasswordHash>,
+}
+
+/// What [`EmployItems`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Employed {
+    /// Whether the employment is new (the password was set).
+    pub new_employment: bool,
+    /// Each item and the state it starts in.
+    pub items: Vec<(ReviewItemCode, ItemState)>,
+}
+
+impl UseCase for EmployItems {
+    type Output = Employed;
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<Employed, UseCaseError> {
+        let today = ctx.today();
+        active_institution(tx, self.institution).await?;
+        let person = existing_person(tx, self.person).await?;
+        let mut problems = Vec::new();
+        let items = parse_items(ctx.catalogue, &self.items, &mut problems);
+        let qualifications = tx.qualifications(self.person).await?;
+        let holdings = tx.holdings_of(self.person).await?;
+        for item in &items {
+            let name = ctx.catalogue.name_of(item).to_owned();
+            if !qualifications.iter().any(|q| &q.item == item) {
+                problems.push(Violation::NotQualified { item: name.clone() });
+            }
+            match holdings
+                .iter()
+                .find(|h| &h.item == item && h.state.is_active())
+            {
+                Some(h) if h.institution == self.institution => {
+                    problems.push(Violation::AlreadyHeld { item: name });
+                }
+                Some(_) => problems.push(Violation::HeldByAnother { item: name }),
+                None => {}
+            }
+        }
+        let limit = tx.cycles().await?.policy_at(today).registration_age_limit;
+        let age = full_years(person.resident_id.birth_date(), today);
+        if age >= limit {
+            problems.push(Violation::RegistrationAgeLimit {
+                age,
+                on: format_date(today),
+                limit,
+            });
+        }
+        let employment = tx.employment(self.person, self.institution).await?;
+        if employment.is_none() && self.password.is_none() {
+            problems.push(Violation::NoFillInPassword);
+        }
+        reject_if_any(problems)?;
+
+        let (progress, new_employment) = match (&employment, &self.password) {
+            (Some(existing), _) => (existing.progress, false),
+            (None, Some(password)) => {
+                let employment = crate::holding::Employment {
+                    person: self.person,
+                    institution: self.institution,
+                    password: password.clone(),
+                    progress: EntryProgress::NotOpened,
+                    since: today,
+                    version: 1,
+                };
+                tx.insert_employment(&employment).await?;
+                tx.audit(&ctx.audit(
+                    "employment.create",
+                    Entity::Employment,
+                    self.person.get(),
+                    Some(self.person),
+                    None,
+                    Some(Snapshot::default().with("institution", self.institution)),
+                ))
+                .await?;
+                (EntryProgress::NotOpened, true)
+            }
+            (None, None) => return Err(Violation::NoFillInPassword.into()),
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let new = NewHolding {
+                person: self.person,
+                item: item.clone(),
+                institution: self.institution,
+                state: ItemState::initial(progress),
+                since: today,
+            };
+            let holding = tx.insert_holding(&new).await.map_err(|e| match e {
+                StoreError::Conflict(Conflict::ItemHeld { .. }) => {
+                    UseCaseError::Conflict(Conflict::ItemHeld {
+                        item: ctx.catalogue.name_of(&item).to_owned(),
+                    })
+                }
+                other => other.into(),
+            })?;
+            tx.audit(&ctx.audit(
+                "holding.employ",
+                Entity::Holding,
+                holding.id.get(),
+                Some(self.person),
+                None,
+                Some(holding_snapshot(&holding)),
+            ))
+            .await?;
+            out.push((item, holding.state));
+        }
+        Ok(Employed {
+            new_employment,
+            items: out,
+        })
+    }
+}
+
+/// Sets (or resets) the fill-in password of a person the institution employs.
+#[derive(Debug, Clone)]
+pub struct SetFillInPassword {
+    /// The institution, from the session.
+    pub institution: InstitutionId,
+    /// The person.
+    pub person: PersonId,
+    /// The new password's hash.
+    pub password: FillInPasswordHash,
+}
+
+impl UseCase for SetFillInPassword {
+    type Output = ();
+
+    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        active_institution(tx, self.institution).await?;
+        let employment =
+            crate::read::employment::current_employment(tx, self.person, self.institution).await?;
+        let updated = crate::holding::Employment {
+            password: self.password.clone(),
+            ..employment
+        };
+        tx.update_employment(&updated).await?;
+        tx.audit(&ctx.audit(
+            "employment.set_password",
+            Entity::Employment,
+            self.person.get(),
+            Some(self.person),
+            None,
+            Some(Snapshot::default().with("institution", self.institution)),
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
+/// Releases a person's review item to the pool (退回人员), with a reason. The person's
+/// hours and working days are untouched; the holding stays as history.
+#[derive(Debug, Clone)]
+pub struct ReleaseItem {
+    /// The institution, from the session.
+    pub institution: InstitutionId,
+    /// The person.
+    pub person: PersonId,
+    /// The item's code.
+    pub item: String,
+    /// 退回原因
+    pub reason: String,
+}
+
+impl UseCase for ReleaseItem {
+    type Output = ();
+
+    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        existing_person(tx, self.person).await?;
+        let reason = text_field(&self.reason, 200, "reason", "退回原因");
+        let item = ReviewItemCode::parse(&self.item)
+            .map_err(|_| UseCaseError::NotFound(Entity::Holding))?;
+        let holdings = tx.holdings_of(self.person).await?;
+        let mut holding = crate::read::employment::held_at(&holdings, self.institution)
+            .find(|h| h.item == item)
+            .cloned()
+            .ok_or(UseCaseError::NotFound(Entity::Holding))?;
+        let reason = reason?;
+        let before = holding_snapshot(&holding);
+        holding.apply(ItemEvent::Release).map_err(Violation::from)?;
+        holding.released_on = Some(ctx.today());
+        holding.release_reason = Some(reason);
+        tx.update_holding(&holding).await?;
+        tx.audit(&ctx.audit(
+            "holding.release",
+            Entity::Holding,
+            holding.id.get(),
+            Some(self.person),
+            Some(before),
+            Some(holding_snapshot(&holding)),
+        ))
+        .await?;
+        super::documents::refresh_card(ctx, tx, self.person, self.institution).await?;
+        Ok(())
+    }
+}
