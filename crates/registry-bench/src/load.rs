@@ -9,7 +9,7 @@
 //! limit of 30 searches a minute applies but does not refuse a test that comes from one
 //! address), each looking for one of 2,000 registered people's names at random. Answers
 //! are cached for 2.5 to 5 s per instance and computed again in the background when they
-//! expire (see `registry_store::cache`), so most of these searches are answered from the
+//! expire (see `registry_store::queries`), so most of these searches are answered from the
 //! cache, as they would be on a busy public page; the cost of an uncached search is the
 //! in-process "public: by name" figure above.
 //!

@@ -20,10 +20,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::Date;
 
 use crate::Store;
+use crate::convert::person_from_row;
 use crate::entity::people;
 use crate::error::store_error;
 use crate::queries::{get, item};
-use crate::tx::person_from_row;
 
 /// A registration ending soon.
 #[derive(Debug, Clone, PartialEq, Eq)]

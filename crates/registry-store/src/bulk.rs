@@ -26,9 +26,9 @@ use sea_orm::sqlx::{self, Acquire, Postgres, Row as _};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use time::Date;
 
+use crate::convert::sex_code;
 use crate::entity::{employments, holdings, people, qualifications, registrations};
 use crate::error::{Failure, store_error};
-use crate::tx::sex_code;
 use crate::{Engine, Store};
 
 /// One person to load, with everything that hangs off them.
@@ -242,7 +242,7 @@ impl Store {
             Engine::Sqlite => self.load_sqlite(batch, audit).await?,
             Engine::Postgres => self.load_postgres(batch, audit).await?,
         };
-        self.public_cache().changed();
+        self.generation.changed();
         self.refresh_statistics().await?;
         Ok(report)
     }

@@ -18,11 +18,12 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use time::{Date, OffsetDateTime};
 
+use crate::convert::sex_code;
 use crate::entity::{
     audit_log, document_items, documents, people, qualifications, registration_serials,
 };
 use crate::error::store_error;
-use crate::tx::{StoreTx, sex_code};
+use crate::tx::StoreTx;
 use crate::url::Engine;
 
 /// A person of a pass list who is not in the register yet.

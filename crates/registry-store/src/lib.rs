@@ -30,10 +30,11 @@ use sea_orm_migration::MigratorTrait;
 
 pub mod batch;
 pub mod bulk;
-pub mod cache;
+mod convert;
 pub mod documents;
 mod entity;
 mod error;
+mod generation;
 pub mod import;
 pub mod keys;
 pub mod maintenance;
@@ -108,8 +109,10 @@ pub struct Store {
     /// than in SQLite's busy handler, which polls with sleeps. Other processes are still
     /// kept out by `BEGIN IMMEDIATE` and the busy timeout.
     writers: Arc<tokio::sync::Mutex<()>>,
-    /// The public search's answers, and the generation of the data they came from.
-    public: Arc<cache::PublicCache>,
+    /// The generation of the data this process sees (see `generation`).
+    generation: Arc<generation::Generation>,
+    /// The public search's answers, with the generation they came from.
+    public: Arc<queries::cache::PublicCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -132,12 +135,14 @@ impl Store {
         key: DataKey,
         settings: &Settings,
     ) -> Result<Store, SetupError> {
+        let generation = Arc::new(generation::Generation::default());
         Ok(Store {
             db: connection(url, settings).await?,
             key: Arc::new(key),
             engine: url.engine(),
             writers: Arc::new(tokio::sync::Mutex::new(())),
-            public: Arc::new(cache::PublicCache::default()),
+            generation: Arc::clone(&generation),
+            public: Arc::new(queries::cache::PublicCache::new(generation)),
         })
     }
 
@@ -150,7 +155,7 @@ impl Store {
     }
 
     /// The public search's cache.
-    pub(crate) fn public_cache(&self) -> &cache::PublicCache {
+    pub(crate) fn public_cache(&self) -> &queries::cache::PublicCache {
         &self.public
     }
 
@@ -311,7 +316,7 @@ impl Register for Store {
             sqlite_transaction_mode: (self.engine == Engine::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
         };
-        let changes = tx::Changes::begin(Arc::clone(&self.public));
+        let changes = generation::Changes::begin(Arc::clone(&self.generation));
         let tx = self
             .db
             .begin_with_options(options)

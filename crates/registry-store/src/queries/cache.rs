@@ -18,20 +18,20 @@
 //! expired answers go, and if it is still full it is emptied.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use time::Date;
 
 use registry_core::cycle::Cycles;
 
-use crate::queries::PublicPerson;
+use super::PublicPerson;
+use crate::generation::Generation;
 
 /// How long an answer is served at most without being computed again (for other
 /// processes' writes). Each answer's own time is between half of this and all of it,
 /// spread by its key, so that answers computed together do not all expire together.
-pub const TTL: Duration = Duration::from_secs(5);
+pub(crate) const TTL: Duration = Duration::from_secs(5);
 /// The most answers kept.
 const CAPACITY: usize = 10_000;
 
@@ -73,9 +73,8 @@ fn ttl(key: &Key) -> Duration {
 }
 
 /// The cache and the generation of the data it was computed from.
-#[derive(Default)]
 pub(crate) struct PublicCache {
-    generation: AtomicU64,
+    generation: Arc<Generation>,
     entries: Mutex<HashMap<Key, Entry>>,
     /// The registration cycles, which every answer needs: with their generation and until
     /// when they are fresh.
@@ -83,14 +82,18 @@ pub(crate) struct PublicCache {
 }
 
 impl PublicCache {
-    /// Something is being written, or was.
-    pub(crate) fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// An empty cache of the data whose generation this is.
+    pub(crate) fn new(generation: Arc<Generation>) -> PublicCache {
+        PublicCache {
+            generation,
+            entries: Mutex::default(),
+            cycles: Mutex::default(),
+        }
     }
 
     /// The generation to remember with an answer: read before its query runs.
     pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.generation.current()
     }
 
     /// The answer for `key`. Past its time (but never across a write of this instance),
@@ -171,6 +174,18 @@ impl PublicCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Default for PublicCache {
+        fn default() -> Self {
+            PublicCache::new(Arc::default())
+        }
+    }
+
+    impl PublicCache {
+        fn changed(&self) {
+            self.generation.changed();
+        }
+    }
 
     fn key(value: &str) -> Key {
         Key {

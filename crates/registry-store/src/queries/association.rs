@@ -1,0 +1,304 @@
+//! The association's reads: institutions with their accounts, people found by name or
+//! number, courses and their attendance, a person's whole history, the audit log of a
+//! record.
+
+use std::collections::BTreeMap;
+
+use registry_core::holding::{Holding, RegistrationRecord};
+use registry_core::ids::{CourseId, PersonId};
+use registry_core::person::Person;
+use registry_core::ports::{RegisterTx, StoreError};
+use registry_core::qualification::Qualification;
+use registry_core::registration_number::RegistrationNumber;
+
+use sea_orm::{QueryResult, Value};
+use time::OffsetDateTime;
+
+use crate::Store;
+use crate::error::store_error;
+
+use super::public::PublicQuery;
+use super::{get, number, page};
+
+/// A person found by the association's search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonSummary {
+    /// The person.
+    pub person: PersonId,
+    /// The name.
+    pub name: String,
+    /// The ID number, masked.
+    pub masked_id: String,
+    /// The registration number.
+    pub registration_number: Option<RegistrationNumber>,
+}
+
+/// A course with how many people attended it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseListing {
+    /// The course.
+    pub course: registry_core::education::TrainingCourse,
+    /// People with net hours above zero.
+    pub attendees: u64,
+}
+
+/// One attendance entry of a course, with the person's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendanceListing {
+    /// The entry.
+    pub entry: registry_core::education::Attendance,
+    /// The person's name.
+    pub name: String,
+    /// The person's ID number, masked.
+    pub masked_id: String,
+    /// Whether a later entry reverses this one.
+    pub reversed: bool,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who (`institution:3:account`).
+    pub actor: String,
+    /// What (`holding.register`).
+    pub action: String,
+    /// The kind of record.
+    pub entity: String,
+    /// Its id.
+    pub entity_id: i64,
+    /// The record before, as JSON.
+    pub before: Option<String>,
+    /// The record after, as JSON.
+    pub after: Option<String>,
+}
+
+/// Everything the register knows about one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonHistory {
+    /// The person, with the full ID number: for the association only.
+    pub person: Person,
+    /// The items passed.
+    pub qualifications: Vec<Qualification>,
+    /// Every holding, active and released, with the institution's name.
+    pub holdings: Vec<(Holding, String)>,
+    /// Every registration ever made.
+    pub registrations: Vec<RegistrationRecord>,
+    /// The audit log entries about the person, oldest first.
+    pub audit: Vec<AuditEntry>,
+}
+
+/// An institution with its login name, for the association's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstitutionListing {
+    /// The institution.
+    pub institution: registry_core::institution::Institution,
+    /// Its account's login name.
+    pub username: Option<String>,
+}
+
+impl Store {
+    /// Every institution, by number, with its account's login name.
+    pub async fn institutions(&self) -> Result<Vec<InstitutionListing>, StoreError> {
+        use crate::entity::{accounts, institutions};
+        use sea_orm::{EntityTrait, QueryOrder};
+        let rows = institutions::Entity::find()
+            .order_by_asc(institutions::Column::Number)
+            .all(self.db())
+            .await
+            .map_err(store_error)?;
+        let names: BTreeMap<i64, String> = accounts::Entity::find()
+            .all(self.db())
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .filter_map(|a| a.institution_id.map(|i| (i, a.username)))
+            .collect();
+        rows.into_iter()
+            .map(|row| {
+                let username = names.get(&row.id).cloned();
+                Ok(InstitutionListing {
+                    institution: crate::convert::institution_from_row(row)?,
+                    username,
+                })
+            })
+            .collect()
+    }
+
+    /// Any person of the register (registered or not) by exact name, whole ID number or
+    /// registration number: the association's search.
+    pub async fn find_people(
+        &self,
+        query: &PublicQuery,
+        limit: u64,
+    ) -> Result<Vec<PersonSummary>, StoreError> {
+        let (condition, value): (&str, Value) = match query {
+            PublicQuery::Name(name) => ("name = ?", name.trim().into()),
+            PublicQuery::ResidentId(id) => ("id_hash = ?", self.key().hash(id).into()),
+            PublicQuery::RegistrationNumber(n) => ("registration_number = ?", n.to_string().into()),
+        };
+        self.rows(
+            &format!("SELECT id, name, id_masked, registration_number FROM people WHERE {condition} ORDER BY id LIMIT ?"),
+            vec![value, (page(limit) as i64).into()],
+        )
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(PersonSummary {
+                person: PersonId::new(get(row, "id")?),
+                name: get(row, "name")?,
+                masked_id: get(row, "id_masked")?,
+                registration_number: number(get(row, "registration_number")?)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Every training course, latest first, with its number of attendees.
+    pub async fn courses(&self) -> Result<Vec<CourseListing>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT id FROM courses ORDER BY end_date DESC, id DESC",
+                vec![],
+            )
+            .await?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| get::<i64>(r, "id"))
+            .collect::<Result<_, _>>()?;
+        let counts: BTreeMap<i64, i64> = self
+            .rows(
+                "SELECT course_id, COUNT(*) AS n FROM (SELECT course_id, person_id FROM attendance \
+                 GROUP BY course_id, person_id HAVING SUM(hours_tenths) > 0) t GROUP BY course_id",
+                vec![],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((get::<i64>(r, "course_id")?, get::<i64>(r, "n")?)))
+            .collect::<Result<_, StoreError>>()?;
+        let mut tx = self.begin_read().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(course) = tx.course(CourseId::new(id)).await? {
+                out.push(CourseListing {
+                    course,
+                    attendees: u64::try_from(counts.get(&id).copied().unwrap_or(0)).unwrap_or(0),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The attendance entries of a course, with names.
+    pub async fn course_attendance(
+        &self,
+        course: CourseId,
+    ) -> Result<Vec<AttendanceListing>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT a.id, a.course_id, a.person_id, a.hours_tenths, a.reverses_id, a.recorded_on, \
+                        p.name, p.id_masked, \
+                        EXISTS (SELECT 1 FROM attendance r WHERE r.reverses_id = a.id) AS reversed \
+                 FROM attendance a JOIN people p ON p.id = a.person_id \
+                 WHERE a.course_id = ? ORDER BY a.id",
+                vec![course.get().into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AttendanceListing {
+                    entry: registry_core::education::Attendance {
+                        id: registry_core::ids::AttendanceId::new(get(r, "id")?),
+                        course,
+                        person: PersonId::new(get(r, "person_id")?),
+                        hours: crate::convert::from_tenths(get(r, "hours_tenths")?),
+                        reverses: get::<Option<i64>>(r, "reverses_id")?
+                            .map(registry_core::ids::AttendanceId::new),
+                        recorded_on: get(r, "recorded_on")?,
+                    },
+                    name: get(r, "name")?,
+                    masked_id: get(r, "id_masked")?,
+                    reversed: get(r, "reversed")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Everything about one person: details, qualifications, every holding, every
+    /// registration and the audit log. For the association; `None` if there is no such
+    /// person.
+    pub async fn person_history(
+        &self,
+        person: PersonId,
+    ) -> Result<Option<PersonHistory>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let Some(details) = tx.person(person).await? else {
+            return Ok(None);
+        };
+        let qualifications = tx.qualifications(person).await?;
+        let holdings = tx.holdings_of(person).await?;
+        let registrations = tx.registrations_of(person).await?;
+        drop(tx);
+        let names: BTreeMap<i64, String> = self
+            .rows(
+                "SELECT i.id, i.name FROM institutions i WHERE i.id IN \
+                 (SELECT institution_id FROM holdings WHERE person_id = ?)",
+                vec![person.get().into()],
+            )
+            .await?
+            .iter()
+            .map(|row| Ok((get::<i64>(row, "id")?, get::<String>(row, "name")?)))
+            .collect::<Result<_, StoreError>>()?;
+        let audit = self
+            .rows(
+                "SELECT at, actor, action, entity, entity_id, before, after FROM audit_log \
+                 WHERE person_id = ? ORDER BY id",
+                vec![person.get().into()],
+            )
+            .await?
+            .iter()
+            .map(audit_entry)
+            .collect::<Result<_, StoreError>>()?;
+        let holdings = holdings
+            .into_iter()
+            .map(|h| {
+                let name = names.get(&h.institution.get()).cloned().unwrap_or_default();
+                (h, name)
+            })
+            .collect();
+        Ok(Some(PersonHistory {
+            person: details,
+            qualifications,
+            holdings,
+            registrations,
+            audit,
+        }))
+    }
+
+    /// The audit log entries about one record (`entity` is the core's entity code, such
+    /// as `cycle`), oldest first: the history of edits shown beside the record.
+    pub async fn audit_of(&self, entity: &str, id: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        self.rows(
+            "SELECT at, actor, action, entity, entity_id, before, after FROM audit_log \
+             WHERE entity = ? AND entity_id = ? ORDER BY id",
+            vec![entity.into(), id.into()],
+        )
+        .await?
+        .iter()
+        .map(audit_entry)
+        .collect()
+    }
+}
+
+fn audit_entry(row: &QueryResult) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        at: get(row, "at")?,
+        actor: get(row, "actor")?,
+        action: get(row, "action")?,
+        entity: get(row, "entity")?,
+        entity_id: get(row, "entity_id")?,
+        before: get(row, "before")?,
+        after: get(row, "after")?,
+    })
+}

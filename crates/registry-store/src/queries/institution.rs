@@ -1,0 +1,262 @@
+//! The institution's reads: its people with each item's state, its registrations ending
+//! within the renewal window, the on-site assessments it recorded.
+
+use registry_core::assessment::OnSiteAssessment;
+
+use registry_core::holding::ItemState;
+use registry_core::ids::{HoldingId, InstitutionId, PersonId};
+
+use registry_core::ports::StoreError;
+
+use registry_core::registration_number::RegistrationNumber;
+
+use registry_core::review_item::ReviewItemCode;
+
+use sea_orm::Value;
+use time::Date;
+
+use crate::convert::assessment_from_row;
+
+use crate::Store;
+use crate::error::store_error;
+
+use super::{get, holding_row, item, number, page};
+
+/// An on-site assessment with the person's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssessmentListing {
+    /// The assessment.
+    pub assessment: OnSiteAssessment,
+    /// The person's name.
+    pub name: String,
+}
+
+/// A registration ending soon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiring {
+    /// The person.
+    pub person: PersonId,
+    /// The name.
+    pub name: String,
+    /// The item.
+    pub item: ReviewItemCode,
+    /// The last day of validity.
+    pub valid_until: Date,
+}
+
+/// A page of an institution's people.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstitutionPeopleQuery {
+    /// Only people with an item in this state (as of today).
+    pub state: Option<ItemState>,
+    /// Only people with this name.
+    pub name: Option<String>,
+    /// Rows to skip.
+    pub offset: u64,
+    /// The most people.
+    pub limit: u64,
+}
+
+/// A person of an institution with their items there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstitutionPerson {
+    /// The person.
+    pub person: PersonId,
+    /// The name.
+    pub name: String,
+    /// The ID number, masked.
+    pub masked_id: String,
+    /// The registration number.
+    pub registration_number: Option<RegistrationNumber>,
+    /// The person's items at this institution.
+    pub items: Vec<InstitutionItem>,
+}
+
+/// One item of a person at an institution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstitutionItem {
+    /// The holding.
+    pub holding: HoldingId,
+    /// The item.
+    pub item: ReviewItemCode,
+    /// The state today.
+    pub state: ItemState,
+    /// The last day of validity, when registered.
+    pub valid_until: Option<Date>,
+    /// Held since.
+    pub since: Date,
+}
+
+impl Store {
+    /// The on-site assessments an institution recorded, latest first.
+    pub async fn assessments_recorded_by(
+        &self,
+        institution: InstitutionId,
+        limit: u64,
+    ) -> Result<Vec<AssessmentListing>, StoreError> {
+        use crate::entity::assessments;
+        use sea_orm::FromQueryResult;
+        let rows = self
+            .rows(
+                "SELECT a.*, p.name AS person_name FROM assessments a JOIN people p ON p.id = a.person_id \
+                 WHERE a.recorded_by = ? ORDER BY a.end_date DESC, a.id DESC LIMIT ?",
+                vec![institution.get().into(), (limit.clamp(1, 500) as i64).into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let model = assessments::Model::from_query_result(r, "").map_err(store_error)?;
+                Ok(AssessmentListing {
+                    assessment: assessment_from_row(model)?,
+                    name: get(r, "person_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// An institution's registrations whose validity ends between `from` and `until`
+    /// (both included), soonest first.
+    pub async fn expiring(
+        &self,
+        institution: InstitutionId,
+        from: Date,
+        until: Date,
+    ) -> Result<Vec<Expiring>, StoreError> {
+        self.rows(
+            "SELECT h.person_id, p.name, h.item_code, h.valid_until FROM holdings h JOIN people p ON p.id = h.person_id \
+             WHERE h.institution_id = ? AND h.state = 'registered' AND h.valid_until >= ? AND h.valid_until <= ? \
+             ORDER BY h.valid_until, p.name",
+            vec![institution.get().into(), from.into(), until.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Expiring {
+                person: PersonId::new(get(r, "person_id")?),
+                name: get(r, "name")?,
+                item: item(&get::<String>(r, "item_code")?)?,
+                valid_until: get(r, "valid_until")?,
+            })
+        })
+        .collect()
+    }
+
+    /// 本机构人员: the people an institution holds items of, with each item's state
+    /// today, a page at a time (ordered by name), and how many people match in all.
+    pub async fn institution_people(
+        &self,
+        institution: InstitutionId,
+        query: &InstitutionPeopleQuery,
+        today: Date,
+    ) -> Result<(Vec<InstitutionPerson>, u64), StoreError> {
+        let mut filter = String::from("h.institution_id = ? AND h.state <> 'released'");
+        let mut values: Vec<Value> = vec![institution.get().into()];
+        match query.state {
+            Some(ItemState::Registered) => {
+                filter.push_str(" AND h.state = 'registered' AND h.valid_until >= ?");
+                values.push(today.into());
+            }
+            Some(ItemState::Expired) => {
+                filter.push_str(
+                    " AND (h.state = 'expired' OR (h.state = 'registered' AND h.valid_until < ?))",
+                );
+                values.push(today.into());
+            }
+            Some(state) => {
+                filter.push_str(" AND h.state = ?");
+                values.push(state.code().into());
+            }
+            None => {}
+        }
+        if let Some(name) = query
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            filter.push_str(" AND h.person_id IN (SELECT id FROM people WHERE name = ?)");
+            values.push(name.into());
+        }
+        // The institution's people first, then their names in order: otherwise a planner
+        // may walk all people in name order and probe each one's holdings.
+        let mine = format!(
+            "WITH mine AS MATERIALIZED (SELECT DISTINCT h.person_id FROM holdings h WHERE {filter})"
+        );
+        let mut page_values = values.clone();
+        page_values.extend([
+            (page(query.limit) as i64).into(),
+            (query.offset as i64).into(),
+        ]);
+        let people = self
+            .rows(
+                &format!(
+                    "{mine} SELECT p.id, p.name, p.id_masked, p.registration_number, \
+                     (SELECT COUNT(*) FROM mine) AS total \
+                     FROM mine JOIN people p ON p.id = mine.person_id \
+                     ORDER BY p.name, p.id LIMIT ? OFFSET ?"
+                ),
+                page_values,
+            )
+            .await?;
+        let total: i64 = match people.first() {
+            Some(row) => get(row, "total")?,
+            None => match self
+                .rows(
+                    &format!("{mine} SELECT COUNT(*) AS total FROM mine"),
+                    values,
+                )
+                .await?
+                .first()
+            {
+                Some(row) => get(row, "total")?,
+                None => 0,
+            },
+        };
+        if people.is_empty() {
+            return Ok((vec![], u64::try_from(total).unwrap_or(0)));
+        }
+        let ids: Vec<i64> = people
+            .iter()
+            .map(|row| get::<i64>(row, "id"))
+            .collect::<Result<_, _>>()?;
+        let mut values: Vec<Value> = vec![institution.get().into()];
+        values.extend(ids.iter().map(|&id| Value::from(id)));
+        let holdings = self
+            .rows(
+                &format!(
+                    "SELECT * FROM holdings WHERE institution_id = ? AND state <> 'released' \
+                     AND person_id IN ({}) ORDER BY person_id, item_code",
+                    vec!["?"; ids.len()].join(",")
+                ),
+                values,
+            )
+            .await?
+            .iter()
+            .map(holding_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = people
+            .iter()
+            .map(|row| {
+                let id = PersonId::new(get(row, "id")?);
+                Ok(InstitutionPerson {
+                    person: id,
+                    name: get(row, "name")?,
+                    masked_id: get(row, "id_masked")?,
+                    registration_number: number(get(row, "registration_number")?)?,
+                    items: holdings
+                        .iter()
+                        .filter(|h| h.person == id)
+                        .map(|h| InstitutionItem {
+                            holding: h.id,
+                            item: h.item.clone(),
+                            state: h.state_on(today),
+                            valid_until: h.registration.as_ref().map(|r| r.valid_until),
+                            since: h.since,
+                        })
+                        .collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((out, u64::try_from(total).unwrap_or(0)))
+    }
+}

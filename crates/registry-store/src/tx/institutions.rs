@@ -1,0 +1,160 @@
+//! Institutions and accounts.
+
+use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
+use registry_core::ids::InstitutionId;
+use registry_core::institution::{Institution, InstitutionDetails};
+use registry_core::ports::{Conflict, Duplicate, Entity as DomainEntity, StoreError};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+use super::StoreTx;
+use crate::convert::*;
+use crate::entity::{accounts, institutions};
+use crate::error::store_error;
+
+pub(super) async fn institution(
+    tx: &mut StoreTx,
+    id: InstitutionId,
+) -> Result<Option<Institution>, StoreError> {
+    institutions::Entity::find_by_id(id.get())
+        .one(&tx.tx)
+        .await
+        .map_err(store_error)?
+        .map(institution_from_row)
+        .transpose()
+}
+
+pub(super) async fn insert_institution(
+    tx: &mut StoreTx,
+    details: &InstitutionDetails,
+) -> Result<InstitutionId, StoreError> {
+    let row = institutions::ActiveModel {
+        id: NotSet,
+        active: Set(true),
+        version: Set(1),
+        ..institution_model(details)
+    };
+    let inserted = institutions::Entity::insert(row)
+        .exec(&tx.tx)
+        .await
+        .map_err(|e| unique_or(e, institution_duplicate))?;
+    Ok(InstitutionId::new(inserted.last_insert_id))
+}
+
+pub(super) async fn update_institution(
+    tx: &mut StoreTx,
+    institution: &Institution,
+) -> Result<i64, StoreError> {
+    let model = institutions::ActiveModel {
+        active: Set(institution.active),
+        ..institution_model(&institution.details)
+    };
+    let result = institutions::Entity::update_many()
+        .set(model)
+        .col_expr(
+            institutions::Column::Version,
+            Expr::col(institutions::Column::Version).add(1),
+        )
+        .filter(institutions::Column::Id.eq(institution.id.get()))
+        .filter(institutions::Column::Version.eq(institution.version))
+        .exec(&tx.tx)
+        .await
+        .map_err(|e| unique_or(e, institution_duplicate))?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::Conflict(Conflict::Stale(
+            DomainEntity::Institution,
+        )));
+    }
+    Ok(institution.version + 1)
+}
+
+pub(super) async fn account(
+    tx: &mut StoreTx,
+    id: AccountId,
+) -> Result<Option<Account>, StoreError> {
+    accounts::Entity::find_by_id(id.get())
+        .one(&tx.tx)
+        .await
+        .map_err(store_error)?
+        .map(account_from_row)
+        .transpose()
+}
+
+pub(super) async fn account_by_username(
+    tx: &mut StoreTx,
+    username: &Username,
+) -> Result<Option<Account>, StoreError> {
+    accounts::Entity::find()
+        .filter(accounts::Column::Username.eq(username.as_str()))
+        .one(&tx.tx)
+        .await
+        .map_err(store_error)?
+        .map(account_from_row)
+        .transpose()
+}
+
+pub(super) async fn account_of_institution(
+    tx: &mut StoreTx,
+    institution: InstitutionId,
+) -> Result<Option<Account>, StoreError> {
+    accounts::Entity::find()
+        .filter(accounts::Column::InstitutionId.eq(institution.get()))
+        .one(&tx.tx)
+        .await
+        .map_err(store_error)?
+        .map(account_from_row)
+        .transpose()
+}
+
+pub(super) async fn insert_account(
+    tx: &mut StoreTx,
+    username: &Username,
+    role: Role,
+    password: &PasswordHash,
+    must_change_password: bool,
+) -> Result<AccountId, StoreError> {
+    let (role, institution) = match role {
+        Role::Association => ("association", None),
+        Role::Institution(id) => ("institution", Some(id.get())),
+    };
+    let inserted = accounts::Entity::insert(accounts::ActiveModel {
+        id: NotSet,
+        username: Set(username.as_str().to_owned()),
+        role: Set(role.to_owned()),
+        institution_id: Set(institution),
+        password_hash: Set(password.as_str().to_owned()),
+        active: Set(true),
+        must_change_password: Set(must_change_password),
+        version: Set(1),
+    })
+    .exec(&tx.tx)
+    .await
+    .map_err(|e| unique_or(e, |_| StoreError::Duplicate(Duplicate::Username)))?;
+    Ok(AccountId::new(inserted.last_insert_id))
+}
+
+pub(super) async fn update_account(tx: &mut StoreTx, account: &Account) -> Result<i64, StoreError> {
+    let result = accounts::Entity::update_many()
+        .col_expr(
+            accounts::Column::PasswordHash,
+            Expr::value(account.password.as_str()),
+        )
+        .col_expr(accounts::Column::Active, Expr::value(account.active))
+        .col_expr(
+            accounts::Column::MustChangePassword,
+            Expr::value(account.must_change_password),
+        )
+        .col_expr(
+            accounts::Column::Version,
+            Expr::col(accounts::Column::Version).add(1),
+        )
+        .filter(accounts::Column::Id.eq(account.id.get()))
+        .filter(accounts::Column::Version.eq(account.version))
+        .exec(&tx.tx)
+        .await
+        .map_err(store_error)?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::Conflict(Conflict::Stale(DomainEntity::Account)));
+    }
+    Ok(account.version + 1)
+}

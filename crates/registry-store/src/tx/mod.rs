@@ -1,0 +1,340 @@
+//! The core's `RegisterTx` on a sea-orm transaction: rows in, domain types out.
+
+use std::sync::Arc;
+
+use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
+use registry_core::assessment::{AssessmentDetails, OnSiteAssessment};
+use registry_core::calendar::CalendarEntry;
+use registry_core::cycle::{Cycles, RegistrationCycle};
+use registry_core::document::{Document, NewDocument, VerificationCode, VerificationToken};
+use registry_core::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
+use registry_core::holding::{Employment, Holding, NewHolding, RegistrationRecord};
+use registry_core::ids::{
+    AssessmentId, AttendanceId, CourseId, CycleId, DocumentId, InstitutionId, PersonId,
+};
+use registry_core::institution::{Institution, InstitutionDetails};
+use registry_core::person::{AssessorDetails, Person, PersonName};
+use registry_core::policy::Policy;
+use registry_core::ports::{AuditRecord, RegisterTx, StoreError};
+use registry_core::qualification::Qualification;
+use registry_core::registration_number::RegistrationNumber;
+use registry_core::resident_id::ResidentId;
+use registry_core::text::Text;
+use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, DatabaseTransaction, EntityTrait};
+use time::Date;
+
+use crate::entity::audit_log;
+use crate::error::store_error;
+use crate::keys::DataKey;
+use crate::url::Engine;
+
+mod calendar;
+mod documents;
+mod education;
+mod holdings;
+mod institutions;
+mod people;
+
+/// A transaction on the register's database.
+pub struct StoreTx {
+    pub(crate) tx: DatabaseTransaction,
+    pub(crate) key: Arc<DataKey>,
+    pub(crate) engine: Engine,
+    /// The place in the queue of SQLite writers, released when the transaction ends.
+    pub(crate) _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// For a write transaction: marks the data changed when it begins and when it ends.
+    pub(crate) _changes: Option<crate::generation::Changes>,
+}
+
+impl std::fmt::Debug for StoreTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreTx")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl RegisterTx for StoreTx {
+    async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(store_error)
+    }
+
+    async fn person(&mut self, id: PersonId) -> Result<Option<Person>, StoreError> {
+        people::person(self, id).await
+    }
+
+    async fn lock_person(&mut self, id: PersonId) -> Result<Option<Person>, StoreError> {
+        people::lock_person(self, id).await
+    }
+
+    async fn person_by_resident_id(
+        &mut self,
+        id: &ResidentId,
+    ) -> Result<Option<Person>, StoreError> {
+        people::person_by_resident_id(self, id).await
+    }
+
+    async fn person_by_registration_number(
+        &mut self,
+        number: RegistrationNumber,
+    ) -> Result<Option<Person>, StoreError> {
+        people::person_by_registration_number(self, number).await
+    }
+
+    async fn insert_person(
+        &mut self,
+        name: &PersonName,
+        resident_id: &ResidentId,
+    ) -> Result<PersonId, StoreError> {
+        people::insert_person(self, name, resident_id).await
+    }
+
+    async fn update_details(
+        &mut self,
+        person: PersonId,
+        details: &AssessorDetails,
+        expected_version: i64,
+    ) -> Result<i64, StoreError> {
+        people::update_details(self, person, details, expected_version).await
+    }
+
+    async fn assign_registration_number(
+        &mut self,
+        person: PersonId,
+        year: u16,
+    ) -> Result<RegistrationNumber, StoreError> {
+        people::assign_registration_number(self, person, year).await
+    }
+
+    async fn qualifications(&mut self, person: PersonId) -> Result<Vec<Qualification>, StoreError> {
+        people::qualifications(self, person).await
+    }
+
+    async fn insert_qualification(&mut self, q: &Qualification) -> Result<(), StoreError> {
+        people::insert_qualification(self, q).await
+    }
+
+    async fn institution(&mut self, id: InstitutionId) -> Result<Option<Institution>, StoreError> {
+        institutions::institution(self, id).await
+    }
+
+    async fn insert_institution(
+        &mut self,
+        details: &InstitutionDetails,
+    ) -> Result<InstitutionId, StoreError> {
+        institutions::insert_institution(self, details).await
+    }
+
+    async fn update_institution(&mut self, institution: &Institution) -> Result<i64, StoreError> {
+        institutions::update_institution(self, institution).await
+    }
+
+    async fn employment(
+        &mut self,
+        person: PersonId,
+        institution: InstitutionId,
+    ) -> Result<Option<Employment>, StoreError> {
+        holdings::employment(self, person, institution).await
+    }
+
+    async fn employments_of(&mut self, person: PersonId) -> Result<Vec<Employment>, StoreError> {
+        holdings::employments_of(self, person).await
+    }
+
+    async fn insert_employment(&mut self, e: &Employment) -> Result<(), StoreError> {
+        holdings::insert_employment(self, e).await
+    }
+
+    async fn update_employment(&mut self, e: &Employment) -> Result<i64, StoreError> {
+        holdings::update_employment(self, e).await
+    }
+
+    async fn holdings_of(&mut self, person: PersonId) -> Result<Vec<Holding>, StoreError> {
+        holdings::holdings_of(self, person).await
+    }
+
+    async fn insert_holding(&mut self, new: &NewHolding) -> Result<Holding, StoreError> {
+        holdings::insert_holding(self, new).await
+    }
+
+    async fn update_holding(&mut self, h: &Holding) -> Result<i64, StoreError> {
+        holdings::update_holding(self, h).await
+    }
+
+    async fn registrations_of(
+        &mut self,
+        person: PersonId,
+    ) -> Result<Vec<RegistrationRecord>, StoreError> {
+        holdings::registrations_of(self, person).await
+    }
+
+    async fn insert_registration(&mut self, r: &RegistrationRecord) -> Result<(), StoreError> {
+        holdings::insert_registration(self, r).await
+    }
+
+    async fn calendar_entries(&mut self) -> Result<Vec<CalendarEntry>, StoreError> {
+        calendar::calendar_entries(self).await
+    }
+
+    async fn replace_calendar_years(
+        &mut self,
+        first: i32,
+        last: i32,
+        entries: &[CalendarEntry],
+    ) -> Result<(), StoreError> {
+        calendar::replace_calendar_years(self, first, last, entries).await
+    }
+
+    async fn cycles(&mut self) -> Result<Cycles, StoreError> {
+        calendar::cycles(self).await
+    }
+
+    async fn insert_cycle(
+        &mut self,
+        name: &Text,
+        start: Date,
+        end: Date,
+        policy: &Policy,
+    ) -> Result<CycleId, StoreError> {
+        calendar::insert_cycle(self, name, start, end, policy).await
+    }
+
+    async fn update_cycle(&mut self, cycle: &RegistrationCycle) -> Result<(), StoreError> {
+        calendar::update_cycle(self, cycle).await
+    }
+
+    async fn course(&mut self, id: CourseId) -> Result<Option<TrainingCourse>, StoreError> {
+        education::course(self, id).await
+    }
+
+    async fn insert_course(&mut self, details: &CourseDetails) -> Result<CourseId, StoreError> {
+        education::insert_course(self, details).await
+    }
+
+    async fn courses_of(&mut self, person: PersonId) -> Result<Vec<TrainingCourse>, StoreError> {
+        education::courses_of(self, person).await
+    }
+
+    async fn attendance_of(&mut self, person: PersonId) -> Result<Vec<Attendance>, StoreError> {
+        education::attendance_of(self, person).await
+    }
+
+    async fn insert_attendance(
+        &mut self,
+        entry: &NewAttendance,
+    ) -> Result<AttendanceId, StoreError> {
+        education::insert_attendance(self, entry).await
+    }
+
+    async fn attendance_entry(
+        &mut self,
+        id: AttendanceId,
+    ) -> Result<Option<Attendance>, StoreError> {
+        education::attendance_entry(self, id).await
+    }
+
+    async fn assessments_of(
+        &mut self,
+        person: PersonId,
+    ) -> Result<Vec<OnSiteAssessment>, StoreError> {
+        education::assessments_of(self, person).await
+    }
+
+    async fn insert_assessment(
+        &mut self,
+        person: PersonId,
+        recorded_by: Option<InstitutionId>,
+        d: &AssessmentDetails,
+    ) -> Result<AssessmentId, StoreError> {
+        education::insert_assessment(self, person, recorded_by, d).await
+    }
+
+    async fn account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        institutions::account(self, id).await
+    }
+
+    async fn account_by_username(
+        &mut self,
+        username: &Username,
+    ) -> Result<Option<Account>, StoreError> {
+        institutions::account_by_username(self, username).await
+    }
+
+    async fn account_of_institution(
+        &mut self,
+        institution: InstitutionId,
+    ) -> Result<Option<Account>, StoreError> {
+        institutions::account_of_institution(self, institution).await
+    }
+
+    async fn insert_account(
+        &mut self,
+        username: &Username,
+        role: Role,
+        password: &PasswordHash,
+        must_change_password: bool,
+    ) -> Result<AccountId, StoreError> {
+        institutions::insert_account(self, username, role, password, must_change_password).await
+    }
+
+    async fn update_account(&mut self, account: &Account) -> Result<i64, StoreError> {
+        institutions::update_account(self, account).await
+    }
+
+    async fn documents_of(&mut self, person: PersonId) -> Result<Vec<Document>, StoreError> {
+        documents::documents_of(self, person).await
+    }
+
+    async fn document(&mut self, id: DocumentId) -> Result<Option<Document>, StoreError> {
+        documents::document(self, id).await
+    }
+
+    async fn document_by_token(
+        &mut self,
+        token: &VerificationToken,
+    ) -> Result<Option<Document>, StoreError> {
+        documents::document_by_token(self, token).await
+    }
+
+    async fn document_by_code(
+        &mut self,
+        code: &VerificationCode,
+    ) -> Result<Option<Document>, StoreError> {
+        documents::document_by_code(self, code).await
+    }
+
+    async fn insert_document(&mut self, d: &NewDocument) -> Result<DocumentId, StoreError> {
+        documents::insert_document(self, d).await
+    }
+
+    async fn update_document(&mut self, document: &Document) -> Result<i64, StoreError> {
+        documents::update_document(self, document).await
+    }
+
+    async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
+        let json = |s: &Option<registry_core::ports::Snapshot>| {
+            s.as_ref().map(|s| {
+                let map: serde_json::Map<String, serde_json::Value> =
+                    s.0.iter()
+                        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
+                        .collect();
+                serde_json::Value::Object(map).to_string()
+            })
+        };
+        audit_log::Entity::insert(audit_log::ActiveModel {
+            id: NotSet,
+            at: Set(record.at.to_offset(time::UtcOffset::UTC)),
+            actor: Set(record.actor.describe()),
+            action: Set(record.action.to_owned()),
+            entity: Set(record.entity.code().to_owned()),
+            entity_id: Set(record.entity_id),
+            person_id: Set(record.person.map(PersonId::get)),
+            before: Set(json(&record.before)),
+            after: Set(json(&record.after)),
+        })
+        .exec_without_returning(&self.tx)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+}
