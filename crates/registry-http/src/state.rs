@@ -1,0 +1,177 @@
+//! What every request may use: the database, the reference data held in memory (the
+//! review items, the working-day calendar), the configuration and the clock; and running a
+//! use case as someone, now.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use registry_core::access::{LockoutPolicy, SessionPolicy};
+use registry_core::calendar::WorkCalendar;
+use registry_core::ports::Actor;
+use registry_core::review_item::ReviewItemCatalogue;
+use registry_core::usecases::{Context, UseCase, UseCaseError, execute};
+use registry_store::Store;
+use time::OffsetDateTime;
+
+use crate::{limiter, secrets};
+
+/// Where the time comes from: the system clock, or a fixed moment in tests.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// How the server behaves, beyond the database.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Mark cookies `Secure` (the site is served over HTTPS) and send HSTS.
+    pub secure_cookies: bool,
+    /// Session timeouts.
+    pub sessions: SessionPolicy,
+    /// Tolerated wrong passwords.
+    pub lockout: LockoutPolicy,
+    /// A reverse proxy whose `X-Forwarded-For` names the client; nobody else's is trusted.
+    pub trusted_proxy: Option<IpAddr>,
+    /// The site's public address, without a trailing slash, for the verification
+    /// addresses printed on documents; `None`: the address of the request.
+    pub public_url: Option<String>,
+}
+
+/// What every request may use.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The review items, loaded at start.
+    pub catalogue: Arc<ReviewItemCatalogue>,
+    /// The working-day calendar: loaded at start, and again after a calendar is loaded
+    /// (see [`AppState::reload_calendar`]).
+    calendar: Arc<std::sync::RwLock<Arc<WorkCalendar>>>,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The public search's visitors on this instance (see `limiter`).
+    searches: Arc<limiter::SearchLimiter>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// Loads the reference data from the database and builds the state.
+    pub async fn load(
+        store: Store,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppState, String> {
+        let catalogue = store
+            .catalogue()
+            .await
+            .map_err(|e| format!("cannot load the review items: {e}"))?;
+        let calendar = store
+            .calendar()
+            .await
+            .map_err(|e| format!("cannot load the working-day calendar: {e}"))?;
+        Ok(AppState {
+            store,
+            catalogue: Arc::new(catalogue),
+            calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
+            config: Arc::new(config),
+            clock,
+            searches: Arc::default(),
+        })
+    }
+
+    /// The working-day calendar in force on this instance.
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        match self.calendar.read() {
+            Ok(calendar) => Arc::clone(&calendar),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Reads the working-day calendar from the database again: after this instance loaded
+    /// a calendar, and now and then for what other instances loaded.
+    pub async fn reload_calendar(&self) -> Result<(), String> {
+        let calendar = self
+            .store
+            .calendar()
+            .await
+            .map_err(|e| format!("cannot load the working-day calendar: {e}"))?;
+        let mut current = match self.calendar.write() {
+            Ok(current) => current,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if **current != calendar {
+            *current = Arc::new(calendar);
+        }
+        Ok(())
+    }
+
+    /// Runs a use case now, as `actor`.
+    pub(crate) async fn run<U: UseCase>(
+        &self,
+        actor: Actor,
+        use_case: &U,
+    ) -> Result<U::Output, UseCaseError> {
+        let calendar = self.calendar();
+        let ctx = Context {
+            now: self.clock.now(),
+            actor,
+            catalogue: &self.catalogue,
+            calendar: &calendar,
+            entropy: &secrets::OsEntropy,
+        };
+        execute(&self.store, &ctx, use_case).await
+    }
+
+    /// Counts a public search from `client`: whether it is allowed (see `limiter`). Never
+    /// waits for the database: when the visitor's searches are due to be added to the
+    /// shared counter, that is done in the background, and the total it returns counts
+    /// from the visitor's next search.
+    pub(crate) fn count_search(&self, client: &str) -> bool {
+        let now = self.clock.now();
+        match self.searches.count(client, now) {
+            limiter::Decision::Local { allowed } => allowed,
+            limiter::Decision::Write { searches, allowed } => {
+                let store = self.store.clone();
+                let limiter = Arc::clone(&self.searches);
+                let client = client.to_owned();
+                tokio::spawn(async move {
+                    match store
+                        .add_to_count(&format!("search:{client}"), searches, now, limiter::WINDOW)
+                        .await
+                    {
+                        Ok(total) => limiter.written(&client, Some(total.count)),
+                        Err(e) => {
+                            limiter.written(&client, None);
+                            tracing::warn!(error = ?e, "the public search counter was not written");
+                        }
+                    }
+                });
+                allowed
+            }
+        }
+    }
+
+    /// Today in China.
+    pub(crate) fn today(&self) -> time::Date {
+        registry_core::date::china_today(self.clock.now())
+    }
+}
