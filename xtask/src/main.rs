@@ -1,15 +1,17 @@
 //! The project's automation. `cargo xtask ci` runs what CI runs; `cargo xtask bench` runs
 //! the benchmarks and prints their ratios; `cargo xtask proof` runs the long checks of
-//! load, faults and hostile input.
+//! load, faults and hostile input; `cargo xtask festivals` writes the table of festival
+//! dates that the core's provisional calendar years use.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod festivals;
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof> [-- ARGS]
+const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof|festivals> [-- ARGS]
 
   ci      cargo fmt --check, cargo clippy --all-targets -D warnings, every test (with
           cargo-nextest when installed, else cargo test), then the browser test
@@ -35,7 +37,12 @@ const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof> [-- ARGS]
             REGISTRY_PROOF_PG_START): 503 with the message, recovery without restart;
           - the load: public search and institution workspace against /healthz under
             64 connections (wrk), on SQLite and PostgreSQL, 100,000 people.
-          ARGS: --quick (fewer examples, rounds and seconds)";
+          ARGS: --quick (fewer examples, rounds and seconds)
+  festivals
+          writes fixtures/cn-festivals.csv: the dates of 除夕, 春节 (正月初一), 清明, 端午
+          and 中秋 for 2013-2100, computed with tyme4rs, which the core's provisional
+          calendar years (deadlines beyond the loaded working-day calendar) use; xtask's
+          tests check the committed file against a fresh run and the official calendar";
 
 fn main() -> Result<()> {
     let task = std::env::args().nth(1);
@@ -44,6 +51,7 @@ fn main() -> Result<()> {
         Some("browser") => browser(),
         Some("bench") => bench(std::env::args().skip(2).filter(|a| a != "--").collect()),
         Some("proof") => proof(std::env::args().skip(2).any(|a| a == "--quick")),
+        Some("festivals") => festivals::write(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

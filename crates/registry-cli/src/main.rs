@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 use registry_core::calendar::WorkCalendar;
 use registry_core::credit_code::CreditCode;
 use registry_core::date::{china_today, format_date, parse_date};
+use registry_core::holiday_law::DeadlineCalendar;
 use registry_core::resident_id::ResidentId;
 use registry_store::DatabaseUrl;
 use time::OffsetDateTime;
@@ -68,9 +69,10 @@ enum Command {
     /// `registry workdays FROM TO` prints the number of working days in [FROM, TO], both
     /// included. `registry workdays --add N DATE` prints the date N working days after
     /// DATE (counting starts the day after DATE). Dates are YYYY-MM-DD. A date outside the
-    /// calendar's years is an error (exit status 2), never a Monday-to-Friday guess.
+    /// calendar's years is an error (exit status 2), never a Monday-to-Friday guess, unless
+    /// --provisional asks for an estimated deadline.
     #[command(
-        after_help = "Examples:\n  registry workdays 2024-09-27 2024-10-09   → 5\n  registry workdays --add 20 2024-09-20     → 2024-10-23"
+        after_help = "Examples:\n  registry workdays 2024-09-27 2024-10-09                → 5\n  registry workdays --add 20 2024-09-20                  → 2024-10-23\n  registry workdays --add 20 2026-12-20 --provisional    → 2027-01-18 (an estimate)"
     )]
     Workdays {
         /// Print the date N working days after DATE instead of counting.
@@ -88,6 +90,13 @@ enum Command {
             hide_env_values = true
         )]
         calendar: Option<PathBuf>,
+        /// With --add: count on into the years after the calendar's last year (two at
+        /// most) on the holidays the law gives (全国年节及纪念日放假办法: 13 statutory days,
+        /// a weekend one made up on the next working day, no adjusted working days). Such a
+        /// date is an estimate, said so on stderr; it changes when the year's calendar is
+        /// loaded. Never for counting working days (FROM TO).
+        #[arg(long)]
+        provisional: bool,
     },
     /// Checks a resident ID number (身份证号, GB 11643-1999); the legacy 15-digit form is
     /// converted. Prints the birth date and sex if valid (exit 0), the reason if not
@@ -272,7 +281,8 @@ fn main() -> ExitCode {
             add,
             dates,
             calendar,
-        } => workdays(add, &dates, calendar.as_deref()),
+            provisional,
+        } => workdays(add, &dates, calendar.as_deref(), provisional),
         Command::LoadCalendar { job, file } => jobs::load_calendar(&job, &file),
         Command::CheckId { id } => check_id(&id),
         Command::CheckCreditCode { code } => check_credit_code(&code),
@@ -557,7 +567,12 @@ fn load_calendar(file: Option<&Path>) -> Result<WorkCalendar, String> {
     })
 }
 
-fn workdays(add: Option<u32>, dates: &[String], calendar: Option<&Path>) -> ExitCode {
+fn workdays(
+    add: Option<u32>,
+    dates: &[String],
+    calendar: Option<&Path>,
+    provisional: bool,
+) -> ExitCode {
     let calendar = match load_calendar(calendar) {
         Ok(calendar) => calendar,
         Err(message) => return fail(message, USAGE),
@@ -567,6 +582,16 @@ fn workdays(add: Option<u32>, dates: &[String], calendar: Option<&Path>) -> Exit
         Ok(parsed) => parsed,
         Err(e) => return fail(e, USAGE),
     };
+    if provisional {
+        return match (add, parsed.as_slice()) {
+            (Some(n), [date]) => estimated_deadline(&calendar, *date, n),
+            _ => fail(
+                "--provisional estimates a deadline (--add N DATE) only: working days \
+                 between two dates are counted on the loaded calendar alone",
+                USAGE,
+            ),
+        };
+    }
     let answer = match (add, parsed.as_slice()) {
         (Some(n), [date]) => calendar.add_working_days(*date, n).map(format_date),
         (None, [from, to]) => calendar.working_days(*from, *to).map(|n| n.to_string()),
@@ -576,6 +601,36 @@ fn workdays(add: Option<u32>, dates: &[String], calendar: Option<&Path>) -> Exit
     match answer {
         Ok(text) => {
             println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e, USAGE),
+    }
+}
+
+/// `workdays --add N DATE --provisional`: the deadline on the loaded calendar and then the
+/// law's provisional years; an estimate is said so on stderr, the date alone on stdout.
+fn estimated_deadline(calendar: &WorkCalendar, date: time::Date, count: u32) -> ExitCode {
+    let deadlines = registry_core::fixtures::festivals()
+        .map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            format!("节日日期表有误：{}", lines.join("；"))
+        })
+        .and_then(|festivals| {
+            DeadlineCalendar::new(calendar, &festivals).map_err(|problems| {
+                let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                format!("工作日历数据有误：{}", lines.join("；"))
+            })
+        });
+    let deadlines = match deadlines {
+        Ok(deadlines) => deadlines,
+        Err(message) => return fail(message, FAILURE),
+    };
+    match deadlines.add_working_days(date, count) {
+        Ok(deadline) => {
+            if let Some(note) = deadline.estimate_note() {
+                eprintln!("注意：{note}");
+            }
+            println!("{}", format_date(deadline.date()));
             ExitCode::SUCCESS
         }
         Err(e) => fail(e, USAGE),

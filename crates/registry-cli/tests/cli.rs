@@ -86,6 +86,63 @@ fn workdays_refuses_bad_and_uncovered_dates_with_status_2() {
 }
 
 #[test]
+fn workdays_provisional_estimates_deadlines_past_the_calendar() {
+    // Into 2027, whose calendar is not loaded: an estimate, said so on stderr.
+    let estimate = registry(&["workdays", "--add", "20", "2026-12-20", "--provisional"]);
+    assert!(estimate.status.success(), "{}", stderr(&estimate));
+    assert_eq!(stdout(&estimate), "2027-01-18\n");
+    assert_eq!(
+        stderr(&estimate),
+        "注意：2027 年工作日历尚未载入，按法定节假日估算\n"
+    );
+    // Within the loaded calendar: the official answer, no note.
+    let official = registry(&["workdays", "--provisional", "--add", "20", "2024-09-20"]);
+    assert!(official.status.success());
+    assert_eq!(stdout(&official), "2024-10-23\n");
+    assert!(stderr(&official).is_empty(), "{}", stderr(&official));
+    // Without the flag, as before: refused.
+    let refused = registry(&["workdays", "--add", "20", "2026-12-20"]);
+    assert_eq!(refused.status.code(), Some(2));
+    // Two years of estimate at most.
+    let beyond = registry(&["workdays", "--add", "20", "2028-12-20", "--provisional"]);
+    assert_eq!(beyond.status.code(), Some(2));
+    assert!(stderr(&beyond).contains("超出工作日历覆盖的年份"));
+    // Counting working days never uses an estimate.
+    let count = registry(&["workdays", "2027-01-04", "2027-01-08", "--provisional"]);
+    assert_eq!(count.status.code(), Some(2));
+    assert!(
+        stderr(&count).contains("--add N DATE"),
+        "{}",
+        stderr(&count)
+    );
+    assert!(stdout(&count).is_empty());
+
+    // Once 2027 is loaded (here a hand-made year: 元旦 1–4 January), the answer follows it
+    // and is no estimate.
+    let dir = std::env::temp_dir().join(format!("registry-cli-provisional-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("calendar.csv");
+    let mut text = registry_core::fixtures::CALENDAR_CSV.to_owned();
+    for day in 1..=4 {
+        text.push_str(&format!("2027-01-0{day},holiday,元旦,New Year's Day,\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let loaded = registry(&[
+        "workdays",
+        "--calendar",
+        file.to_str().unwrap(),
+        "--add",
+        "20",
+        "2026-12-20",
+        "--provisional",
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(loaded.status.success(), "{}", stderr(&loaded));
+    assert_eq!(stdout(&loaded), "2027-01-19\n");
+    assert!(stderr(&loaded).is_empty(), "{}", stderr(&loaded));
+}
+
+#[test]
 fn check_id_prints_birth_date_and_sex() {
     let valid = registry(&["check-id", "11010519491231002X"]);
     assert!(valid.status.success());

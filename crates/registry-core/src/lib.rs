@@ -8,7 +8,8 @@
 //!
 //! Map of the crate:
 //! - identity codes: [`resident_id`], [`credit_code`], [`registration_number`];
-//! - reference data: [`review_item`], [`calendar`], [`fixtures`];
+//! - reference data: [`review_item`], [`calendar`], [`holiday_law`] (the law's holidays and
+//!   the estimated calendar of deadlines), [`fixtures`];
 //! - the register's records: [`person`], [`institution`], [`qualification`], [`holding`],
 //!   [`cycle`], [`education`], [`assessment`];
 //! - the rules across them: [`date`] (age), [`policy`], [`registration`], [`certificate`];
@@ -47,6 +48,7 @@ pub mod education;
 pub mod exchange;
 pub mod fixtures;
 pub mod holding;
+pub mod holiday_law;
 pub mod ids;
 pub mod institution;
 pub mod memory;
