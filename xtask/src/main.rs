@@ -11,8 +11,12 @@ mod tidy;
 
 const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof> [-- ARGS]
 
-  ci      cargo fmt --check, cargo clippy --all-targets -D warnings, every test (with
-          cargo-nextest when installed, else cargo test), then the browser test
+  ci      cargo fmt --check; cargo clippy --all-targets -D warnings;
+          cargo machete (no unused dependency); cargo deny check licenses bans sources
+          (deny.toml); cargo doc -p registry-core --no-deps with rustdoc warnings
+          denied; every test (with cargo-nextest when installed, else cargo test);
+          then the browser test. Needs cargo-machete and cargo-deny
+          (cargo install --locked cargo-machete cargo-deny; .ci/run installs them)
   browser the source document's registration flow in headless Chromium against a fresh
           server; screenshots of every step in target/browser/
   bench   the benchmarks, each against a baseline measured in the same run:
@@ -84,7 +88,24 @@ fn has_nextest() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// A cargo subcommand CI needs, installed with `cargo install --locked <package>`.
+fn require(subcommand: &str, package: &str) -> Result<()> {
+    let installed = cargo()
+        .args([subcommand, "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        bail!(
+            "cargo xtask ci needs `cargo {subcommand}`, which is not installed: \
+             cargo install --locked {package} (.ci/run installs it when missing)"
+        );
+    }
+    Ok(())
+}
+
 fn ci() -> Result<()> {
+    require("machete", "cargo-machete")?;
+    require("deny", "cargo-deny")?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;
@@ -98,6 +119,27 @@ fn ci() -> Result<()> {
         "warnings",
     ]);
     run(clippy)?;
+    // No unused dependency in any Cargo.toml.
+    let mut machete = cargo();
+    machete.arg("machete");
+    run(machete)?;
+    // deny.toml: licenses, banned or duplicated crates, sources. Not `advisories`: its
+    // database cannot be fetched from the machines CI runs on.
+    let mut deny = cargo();
+    deny.args([
+        "deny",
+        "check",
+        "--hide-inclusion-graph",
+        "licenses",
+        "bans",
+        "sources",
+    ]);
+    run(deny)?;
+    // The core's documentation builds without a warning (broken intra-doc links, …).
+    let mut doc = cargo();
+    doc.args(["doc", "-p", "registry-core", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    run(doc)?;
     let mut test = cargo();
     // Snapshots must match as committed: a missing or changed one fails.
     test.env("INSTA_UPDATE", "no").env("CI", "true");
