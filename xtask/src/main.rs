@@ -1,6 +1,6 @@
 //! The project's automation. `cargo xtask ci` runs what CI runs; `cargo xtask bench` runs
 //! the benchmarks and prints their ratios; `cargo xtask proof` runs the long checks of
-//! load, faults and hostile input.
+//! load, faults and hostile input. `cargo xtask <task> --help` prints a task's usage.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,17 +9,29 @@ use anyhow::{Context, Result, bail};
 
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof> [-- ARGS]
-
-  ci      cargo fmt --check; cargo clippy --all-targets -D warnings;
+/// Each task: its name, its arguments, and what it does (continuation lines indented to
+/// the description's column).
+const TASKS: [(&str, &str, &str); 4] = [
+    (
+        "ci",
+        "",
+        "what CI runs: cargo fmt --check; cargo clippy --all-targets -D warnings;
           cargo machete (no unused dependency); cargo deny check licenses bans sources
           (deny.toml); cargo doc -p registry-core --no-deps with rustdoc warnings
           denied; every test (with cargo-nextest when installed, else cargo test);
           then the browser test. Needs cargo-machete and cargo-deny
-          (cargo install --locked cargo-machete cargo-deny; .ci/run installs them)
-  browser the source document's registration flow in headless Chromium against a fresh
-          server; screenshots of every step in target/browser/
-  bench   the benchmarks, each against a baseline measured in the same run:
+          (cargo install --locked cargo-machete cargo-deny; .ci/run installs them)",
+    ),
+    (
+        "browser",
+        "",
+        "the source document's registration flow in headless Chromium against a fresh
+          server; screenshots of every step in target/browser/",
+    ),
+    (
+        "bench",
+        " [-- ARGS]",
+        "the benchmarks, each against a baseline measured in the same run:
           - working-day queries: constant time against a day-by-day loop;
           - storage (release build): a synthetic register of 100,000 people loaded into
             SQLite and PostgreSQL against raw sqlx baselines, and every search's p50/p99;
@@ -29,8 +41,12 @@ const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof> [-- ARGS]
           ARGS go to the storage benchmark: --people N, --queries N, --import-rows N,
           --import-only, --no-import, --load-seconds N or --no-load,
           --postgres URL or --no-postgres (default: REGISTRY_TEST_DATABASE_URL, else
-          postgres://postgres@127.0.0.1:5432/postgres)
-  proof   the long checks (release build; installs wrk from Debian and Schemathesis
+          postgres://postgres@127.0.0.1:5432/postgres)",
+    ),
+    (
+        "proof",
+        " [--quick]",
+        "the long checks (release build; installs wrk from Debian and Schemathesis
           from PyPI into target/proof/venv when missing; the log in target/proof/):
           - Schemathesis against /api/openapi.json for every role: 0 server errors;
           - registry serve killed with SIGKILL during 20 registration bursts and 20
@@ -39,20 +55,92 @@ const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof> [-- ARGS]
             REGISTRY_PROOF_PG_START): 503 with the message, recovery without restart;
           - the load: public search and institution workspace against /healthz under
             64 connections (wrk), on SQLite and PostgreSQL, 100,000 people.
-          ARGS: --quick (fewer examples, rounds and seconds)";
+          --quick: fewer examples, rounds and seconds",
+    ),
+];
+
+/// What `cargo xtask --help` prints: every task.
+fn usage() -> String {
+    let mut text = String::from(
+        "usage: cargo xtask <ci|browser|bench|proof> [ARGS]\n\
+         \x20      cargo xtask <task> --help\n",
+    );
+    for (name, _, about) in TASKS {
+        text.push_str(&format!("\n  {name:<8}{about}"));
+    }
+    text
+}
+
+/// What `cargo xtask <task> --help` prints: that task's part of the usage.
+fn task_usage(task: &str) -> Option<String> {
+    TASKS
+        .iter()
+        .find(|(name, _, _)| *name == task)
+        .map(|(name, args, about)| format!("usage: cargo xtask {name}{args}\n\n  {name:<8}{about}"))
+}
+
+/// A command line of `cargo xtask`, parsed.
+#[derive(Debug, PartialEq, Eq)]
+enum Task {
+    /// Print this and do nothing else.
+    Help(String),
+    Ci,
+    Browser,
+    /// The arguments for the storage benchmark.
+    Bench(Vec<String>),
+    Proof {
+        quick: bool,
+    },
+}
+
+/// Parses the arguments after `cargo xtask`. `--help` or `-h` anywhere after a task (for
+/// `bench`, also after `--`) asks for that task's usage: nothing runs.
+fn parse(args: &[String]) -> Result<Task> {
+    let Some((task, rest)) = args.split_first() else {
+        bail!("{}", usage());
+    };
+    let task = task.as_str();
+    if matches!(task, "-h" | "--help" | "help") {
+        return match rest.first() {
+            None => Ok(Task::Help(usage())),
+            Some(name) => task_usage(name)
+                .map(Task::Help)
+                .with_context(|| format!("no task {name}\n\n{}", usage())),
+        };
+    }
+    let Some(own_usage) = task_usage(task) else {
+        bail!("no task {task}\n\n{}", usage());
+    };
+    if rest.iter().any(|a| a == "-h" || a == "--help") {
+        return Ok(Task::Help(own_usage));
+    }
+    let args: Vec<String> = rest.iter().filter(|a| *a != "--").cloned().collect();
+    let takes_no = |allowed: &[&str]| match args.iter().find(|a| !allowed.contains(&a.as_str())) {
+        Some(other) => bail!("cargo xtask {task}: unexpected argument {other}\n\n{own_usage}"),
+        None => Ok(()),
+    };
+    match task {
+        "ci" => takes_no(&[]).map(|()| Task::Ci),
+        "browser" => takes_no(&[]).map(|()| Task::Browser),
+        "bench" => Ok(Task::Bench(args)),
+        "proof" => takes_no(&["--quick"]).map(|()| Task::Proof {
+            quick: args.iter().any(|a| a == "--quick"),
+        }),
+        _ => bail!("no task {task}\n\n{}", usage()),
+    }
+}
 
 fn main() -> Result<()> {
-    let task = std::env::args().nth(1);
-    match task.as_deref() {
-        Some("ci") => ci(),
-        Some("browser") => browser(),
-        Some("bench") => bench(std::env::args().skip(2).filter(|a| a != "--").collect()),
-        Some("proof") => proof(std::env::args().skip(2).any(|a| a == "--quick")),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args)? {
+        Task::Help(text) => {
+            println!("{text}");
             Ok(())
         }
-        _ => bail!("{USAGE}"),
+        Task::Ci => ci(),
+        Task::Browser => browser(),
+        Task::Bench(args) => bench(args),
+        Task::Proof { quick } => proof(quick),
     }
 }
 
@@ -351,5 +439,86 @@ fn proof(quick: bool) -> Result<()> {
         Ok(())
     } else {
         bail!("proof: failed: {}", failed.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TASKS, Task, parse, usage};
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn every_task_answers_help_with_its_own_usage_and_runs_nothing() {
+        for (name, _, about) in TASKS {
+            for help in [
+                vec![name, "--help"],
+                vec![name, "-h"],
+                vec![name, "--", "--help"],
+                vec!["help", name],
+                vec!["--help", name],
+            ] {
+                let Ok(Task::Help(text)) = parse(&args(&help)) else {
+                    panic!("{help:?} is not a help request");
+                };
+                assert!(
+                    text.starts_with(&format!("usage: cargo xtask {name}")),
+                    "{help:?}: {text}"
+                );
+                assert!(text.contains(about), "{help:?}: {text}");
+                for (other, _, _) in TASKS.iter().filter(|(other, _, _)| *other != name) {
+                    assert!(!text.contains(&format!("\n  {other} ")), "{help:?}: {text}");
+                }
+            }
+        }
+        // `bench` passes its arguments on: help wins wherever it is.
+        assert!(matches!(
+            parse(&args(&["bench", "--people", "10", "-h"])),
+            Ok(Task::Help(_))
+        ));
+    }
+
+    #[test]
+    fn help_alone_shows_every_task() {
+        for help in [&["--help"][..], &["-h"], &["help"]] {
+            let Ok(Task::Help(text)) = parse(&args(help)) else {
+                panic!("{help:?} is not a help request");
+            };
+            assert_eq!(text, usage());
+            for (name, _, _) in TASKS {
+                assert!(text.contains(&format!("\n  {name} ")), "{name}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn tasks_and_their_arguments() {
+        assert_eq!(parse(&args(&["ci"])).ok(), Some(Task::Ci));
+        assert_eq!(parse(&args(&["browser"])).ok(), Some(Task::Browser));
+        assert_eq!(
+            parse(&args(&["bench", "--", "--people", "1000", "--no-postgres"])).ok(),
+            Some(Task::Bench(args(&["--people", "1000", "--no-postgres"])))
+        );
+        assert_eq!(
+            parse(&args(&["proof"])).ok(),
+            Some(Task::Proof { quick: false })
+        );
+        assert_eq!(
+            parse(&args(&["proof", "--", "--quick"])).ok(),
+            Some(Task::Proof { quick: true })
+        );
+        // A mistyped task or argument runs nothing.
+        for wrong in [
+            &[][..],
+            &["cii"],
+            &["help", "cii"],
+            &["ci", "--fast"],
+            &["browser", "x"],
+            &["proof", "--quik"],
+        ] {
+            assert!(parse(&args(wrong)).is_err(), "{wrong:?}");
+        }
     }
 }
