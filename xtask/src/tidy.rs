@@ -248,8 +248,8 @@ mod tests {
         let report = circles_report(&crates);
         assert!(
             report.is_empty(),
-            "import circles between modules (each: its files, then the first line where each \
-             one uses the next):\n{report}"
+            "import circles between modules (each: its files, then every use inside the circle \
+             at the first line that makes it):\n{report}"
         );
     }
 
