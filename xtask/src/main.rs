@@ -1,7 +1,8 @@
 //! The project's automation. `cargo xtask ci` runs what CI runs; `cargo xtask bench` runs
 //! the benchmarks and prints their ratios; `cargo xtask proof` runs the long checks of
 //! load, faults and hostile input; `cargo xtask festivals` writes the table of festival
-//! dates that the core's provisional calendar years use.
+//! dates that the core's provisional calendar years use. `cargo xtask <task> --help` prints
+//! a task's usage.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,13 +12,29 @@ use anyhow::{Context, Result, bail};
 mod festivals;
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof|festivals> [-- ARGS]
-
-  ci      cargo fmt --check, cargo clippy --all-targets -D warnings, every test (with
-          cargo-nextest when installed, else cargo test), then the browser test
-  browser the source document's registration flow in headless Chromium against a fresh
-          server; screenshots of every step in target/browser/
-  bench   the benchmarks, each against a baseline measured in the same run:
+/// Each task: its name, its arguments, and what it does (continuation lines indented to
+/// the description's column).
+const TASKS: [(&str, &str, &str); 5] = [
+    (
+        "ci",
+        "",
+        "what CI runs: cargo fmt --check; cargo clippy --all-targets -D warnings;
+          cargo machete (no unused dependency); cargo deny check licenses bans sources
+          (deny.toml); cargo doc -p registry-core --no-deps with rustdoc warnings
+          denied; every test (with cargo-nextest when installed, else cargo test);
+          then the browser test. Needs cargo-machete and cargo-deny
+          (cargo install --locked cargo-machete cargo-deny; .ci/run installs them)",
+    ),
+    (
+        "browser",
+        "",
+        "the source document's registration flow in headless Chromium against a fresh
+          server; screenshots of every step in target/browser/",
+    ),
+    (
+        "bench",
+        " [-- ARGS]",
+        "the benchmarks, each against a baseline measured in the same run:
           - working-day queries: constant time against a day-by-day loop;
           - storage (release build): a synthetic register of 100,000 people loaded into
             SQLite and PostgreSQL against raw sqlx baselines, and every search's p50/p99;
@@ -27,8 +44,12 @@ const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof|festivals> [-- A
           ARGS go to the storage benchmark: --people N, --queries N, --import-rows N,
           --import-only, --no-import, --load-seconds N or --no-load,
           --postgres URL or --no-postgres (default: REGISTRY_TEST_DATABASE_URL, else
-          postgres://postgres@127.0.0.1:5432/postgres)
-  proof   the long checks (release build; installs wrk from Debian and Schemathesis
+          postgres://postgres@127.0.0.1:5432/postgres)",
+    ),
+    (
+        "proof",
+        " [--quick]",
+        "the long checks (release build; installs wrk from Debian and Schemathesis
           from PyPI into target/proof/venv when missing; the log in target/proof/):
           - Schemathesis against /api/openapi.json for every role: 0 server errors;
           - registry serve killed with SIGKILL during 20 registration bursts and 20
@@ -37,26 +58,103 @@ const USAGE: &str = "usage: cargo xtask <ci|browser|bench|proof|festivals> [-- A
             REGISTRY_PROOF_PG_START): 503 with the message, recovery without restart;
           - the load: public search and institution workspace against /healthz under
             64 connections (wrk), on SQLite and PostgreSQL, 100,000 people.
-          ARGS: --quick (fewer examples, rounds and seconds)
-  festivals
-          writes fixtures/cn-festivals.csv: the dates of 除夕, 春节 (正月初一), 清明, 端午
+          --quick: fewer examples, rounds and seconds",
+    ),
+    (
+        "festivals",
+        "",
+        "writes fixtures/cn-festivals.csv: the dates of 除夕, 春节 (正月初一), 清明, 端午
           and 中秋 for 2013-2100, computed with tyme4rs, which the core's provisional
           calendar years (deadlines beyond the loaded working-day calendar) use; xtask's
-          tests check the committed file against a fresh run and the official calendar";
+          tests check the committed file against a fresh run and the official calendar",
+    ),
+];
+
+/// What `cargo xtask --help` prints: every task.
+fn usage() -> String {
+    let mut text = String::from(
+        "usage: cargo xtask <ci|browser|bench|proof|festivals> [ARGS]\n\
+         \x20      cargo xtask <task> --help\n",
+    );
+    for (name, _, about) in TASKS {
+        text.push_str(&format!("\n  {name:<8}{about}"));
+    }
+    text
+}
+
+/// What `cargo xtask <task> --help` prints: that task's part of the usage.
+fn task_usage(task: &str) -> Option<String> {
+    TASKS
+        .iter()
+        .find(|(name, _, _)| *name == task)
+        .map(|(name, args, about)| format!("usage: cargo xtask {name}{args}\n\n  {name:<8}{about}"))
+}
+
+/// A command line of `cargo xtask`, parsed.
+#[derive(Debug, PartialEq, Eq)]
+enum Task {
+    /// Print this and do nothing else.
+    Help(String),
+    Ci,
+    Browser,
+    /// The arguments for the storage benchmark.
+    Bench(Vec<String>),
+    Proof {
+        quick: bool,
+    },
+    Festivals,
+}
+
+/// Parses the arguments after `cargo xtask`. `--help` or `-h` anywhere after a task (for
+/// `bench`, also after `--`) asks for that task's usage: nothing runs.
+fn parse(args: &[String]) -> Result<Task> {
+    let Some((task, rest)) = args.split_first() else {
+        bail!("{}", usage());
+    };
+    let task = task.as_str();
+    if matches!(task, "-h" | "--help" | "help") {
+        return match rest.first() {
+            None => Ok(Task::Help(usage())),
+            Some(name) => task_usage(name)
+                .map(Task::Help)
+                .with_context(|| format!("no task {name}\n\n{}", usage())),
+        };
+    }
+    let Some(own_usage) = task_usage(task) else {
+        bail!("no task {task}\n\n{}", usage());
+    };
+    if rest.iter().any(|a| a == "-h" || a == "--help") {
+        return Ok(Task::Help(own_usage));
+    }
+    let args: Vec<String> = rest.iter().filter(|a| *a != "--").cloned().collect();
+    let takes_no = |allowed: &[&str]| match args.iter().find(|a| !allowed.contains(&a.as_str())) {
+        Some(other) => bail!("cargo xtask {task}: unexpected argument {other}\n\n{own_usage}"),
+        None => Ok(()),
+    };
+    match task {
+        "ci" => takes_no(&[]).map(|()| Task::Ci),
+        "browser" => takes_no(&[]).map(|()| Task::Browser),
+        "bench" => Ok(Task::Bench(args)),
+        "proof" => takes_no(&["--quick"]).map(|()| Task::Proof {
+            quick: args.iter().any(|a| a == "--quick"),
+        }),
+        "festivals" => takes_no(&[]).map(|()| Task::Festivals),
+        _ => bail!("no task {task}\n\n{}", usage()),
+    }
+}
 
 fn main() -> Result<()> {
-    let task = std::env::args().nth(1);
-    match task.as_deref() {
-        Some("ci") => ci(),
-        Some("browser") => browser(),
-        Some("bench") => bench(std::env::args().skip(2).filter(|a| a != "--").collect()),
-        Some("proof") => proof(std::env::args().skip(2).any(|a| a == "--quick")),
-        Some("festivals") => festivals::write(),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args)? {
+        Task::Help(text) => {
+            println!("{text}");
             Ok(())
         }
-        _ => bail!("{USAGE}"),
+        Task::Ci => ci(),
+        Task::Browser => browser(),
+        Task::Bench(args) => bench(args),
+        Task::Proof { quick } => proof(quick),
+        Task::Festivals => festivals::write(),
     }
 }
 
@@ -92,7 +190,24 @@ fn has_nextest() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// A cargo subcommand CI needs, installed with `cargo install --locked <package>`.
+fn require(subcommand: &str, package: &str) -> Result<()> {
+    let installed = cargo()
+        .args([subcommand, "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        bail!(
+            "cargo xtask ci needs `cargo {subcommand}`, which is not installed: \
+             cargo install --locked {package} (.ci/run installs it when missing)"
+        );
+    }
+    Ok(())
+}
+
 fn ci() -> Result<()> {
+    require("machete", "cargo-machete")?;
+    require("deny", "cargo-deny")?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;
@@ -106,6 +221,27 @@ fn ci() -> Result<()> {
         "warnings",
     ]);
     run(clippy)?;
+    // No unused dependency in any Cargo.toml.
+    let mut machete = cargo();
+    machete.arg("machete");
+    run(machete)?;
+    // deny.toml: licenses, banned or duplicated crates, sources. Not `advisories`: its
+    // database cannot be fetched from the machines CI runs on.
+    let mut deny = cargo();
+    deny.args([
+        "deny",
+        "check",
+        "--hide-inclusion-graph",
+        "licenses",
+        "bans",
+        "sources",
+    ]);
+    run(deny)?;
+    // The core's documentation builds without a warning (broken intra-doc links, …).
+    let mut doc = cargo();
+    doc.args(["doc", "-p", "registry-core", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    run(doc)?;
     let mut test = cargo();
     // Snapshots must match as committed: a missing or changed one fails.
     test.env("INSTA_UPDATE", "no").env("CI", "true");
@@ -317,5 +453,86 @@ fn proof(quick: bool) -> Result<()> {
         Ok(())
     } else {
         bail!("proof: failed: {}", failed.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TASKS, Task, parse, usage};
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn every_task_answers_help_with_its_own_usage_and_runs_nothing() {
+        for (name, _, about) in TASKS {
+            for help in [
+                vec![name, "--help"],
+                vec![name, "-h"],
+                vec![name, "--", "--help"],
+                vec!["help", name],
+                vec!["--help", name],
+            ] {
+                let Ok(Task::Help(text)) = parse(&args(&help)) else {
+                    panic!("{help:?} is not a help request");
+                };
+                assert!(
+                    text.starts_with(&format!("usage: cargo xtask {name}")),
+                    "{help:?}: {text}"
+                );
+                assert!(text.contains(about), "{help:?}: {text}");
+                for (other, _, _) in TASKS.iter().filter(|(other, _, _)| *other != name) {
+                    assert!(!text.contains(&format!("\n  {other} ")), "{help:?}: {text}");
+                }
+            }
+        }
+        // `bench` passes its arguments on: help wins wherever it is.
+        assert!(matches!(
+            parse(&args(&["bench", "--people", "10", "-h"])),
+            Ok(Task::Help(_))
+        ));
+    }
+
+    #[test]
+    fn help_alone_shows_every_task() {
+        for help in [&["--help"][..], &["-h"], &["help"]] {
+            let Ok(Task::Help(text)) = parse(&args(help)) else {
+                panic!("{help:?} is not a help request");
+            };
+            assert_eq!(text, usage());
+            for (name, _, _) in TASKS {
+                assert!(text.contains(&format!("\n  {name}")), "{name}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn tasks_and_their_arguments() {
+        assert_eq!(parse(&args(&["ci"])).ok(), Some(Task::Ci));
+        assert_eq!(parse(&args(&["browser"])).ok(), Some(Task::Browser));
+        assert_eq!(
+            parse(&args(&["bench", "--", "--people", "1000", "--no-postgres"])).ok(),
+            Some(Task::Bench(args(&["--people", "1000", "--no-postgres"])))
+        );
+        assert_eq!(
+            parse(&args(&["proof"])).ok(),
+            Some(Task::Proof { quick: false })
+        );
+        assert_eq!(
+            parse(&args(&["proof", "--", "--quick"])).ok(),
+            Some(Task::Proof { quick: true })
+        );
+        // A mistyped task or argument runs nothing.
+        for wrong in [
+            &[][..],
+            &["cii"],
+            &["help", "cii"],
+            &["ci", "--fast"],
+            &["browser", "x"],
+            &["proof", "--quik"],
+        ] {
+            assert!(parse(&args(wrong)).is_err(), "{wrong:?}");
+        }
     }
 }

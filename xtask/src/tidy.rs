@@ -1,11 +1,20 @@
 //! Invariants of the code base, checked as tests: what the domain core may depend on and
-//! what it may never do.
+//! what it may never do; no import circle between the modules of a crate; no source file
+//! over 800 lines.
+//!
+//! `cargo machete` (no unused dependency) and `cargo deny` (licenses, bans, sources) are
+//! not tests here: `cargo xtask ci` runs them, and their own non-zero exit on a violation
+//! fails it.
+
+#[cfg(test)]
+mod circles;
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
+    use super::circles;
     use crate::{cargo, root};
 
     /// The crates the core may depend on (normal dependencies, transitively): its three
@@ -89,7 +98,7 @@ mod tests {
         );
     }
 
-    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).expect("readable source directory") {
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
@@ -147,5 +156,158 @@ mod tests {
                 file.display()
             );
         }
+    }
+
+    /// The source directories whose modules make one crate each: `crates/*/src` and
+    /// `xtask/src`.
+    fn crate_sources() -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("crates"))
+            .expect("a crates directory")
+            .map(|entry| entry.expect("a directory entry").path().join("src"))
+            .filter(|src| src.is_dir())
+            .collect();
+        dirs.push(root().join("xtask/src"));
+        dirs.sort();
+        dirs
+    }
+
+    /// The `.rs` files under `dir`, as (path relative to `dir` with `/`, text).
+    fn sources_under(dir: &Path) -> Vec<(String, String)> {
+        let mut files = Vec::new();
+        rust_files(dir, &mut files);
+        let mut sources: Vec<(String, String)> = files
+            .into_iter()
+            .map(|file| {
+                let relative = file
+                    .strip_prefix(dir)
+                    .expect("a file under its directory")
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let text = std::fs::read_to_string(&file).expect("readable source");
+                (relative, text)
+            })
+            .collect();
+        sources.sort();
+        sources
+    }
+
+    /// The report of the circles of `crates`, each (name, its sources): empty when there
+    /// is none.
+    fn circles_report(crates: &[(String, Vec<(String, String)>)]) -> String {
+        let mut report = String::new();
+        for (name, files) in crates {
+            for circle in circles::circles(files) {
+                report.push_str(&format!("\n{name}: {}\n", circle.files.join(" · ")));
+                for edge in circle.edges {
+                    report.push_str(&format!(
+                        "    {}:{} uses {}\n",
+                        edge.from, edge.line, edge.to
+                    ));
+                }
+            }
+        }
+        report
+    }
+
+    #[test]
+    fn the_circles_report_names_the_crate_files_and_lines() {
+        let files = vec![
+            ("lib.rs".to_owned(), "mod a; mod b;".to_owned()),
+            ("a.rs".to_owned(), "use crate::b::f;".to_owned()),
+            ("b.rs".to_owned(), "\nfn g() { crate::a::h(); }".to_owned()),
+        ];
+        let report = circles_report(&[("crates/x/src".to_owned(), files)]);
+        assert_eq!(
+            report,
+            "\ncrates/x/src: a.rs · b.rs\n    a.rs:1 uses b.rs\n    b.rs:2 uses a.rs\n"
+        );
+        let calm = vec![("a.rs".to_owned(), "use crate::b::f;".to_owned())];
+        assert!(circles_report(&[("crates/y/src".to_owned(), calm)]).is_empty());
+    }
+
+    /// No module of a crate depends on itself through other modules (see `circles` for
+    /// what counts as a dependency). A circle is broken by moving what both sides need
+    /// into a module of its own that depends on neither.
+    #[test]
+    fn no_import_circle_between_the_modules_of_a_crate() {
+        let crates: Vec<(String, Vec<(String, String)>)> = crate_sources()
+            .into_iter()
+            .map(|src| {
+                let name = src
+                    .strip_prefix(root())
+                    .unwrap_or(&src)
+                    .display()
+                    .to_string();
+                let files = sources_under(&src);
+                (name, files)
+            })
+            .collect();
+        assert!(crates.len() > 5, "{crates:?}");
+        let report = circles_report(&crates);
+        assert!(
+            report.is_empty(),
+            "import circles between modules (each: its files, then every use inside the circle \
+             at the first line that makes it):\n{report}"
+        );
+    }
+
+    /// The longest a source file under `crates/*/src` may be.
+    const MAX_LINES: usize = 800;
+
+    /// The files of `files` (path, text) over `MAX_LINES` lines, with their line counts;
+    /// migrations (files under a `migration/` folder) are exempt: each is one schema step.
+    fn too_long(files: &[(String, String)]) -> Vec<(String, usize)> {
+        files
+            .iter()
+            .filter(|(path, _)| !path.split('/').any(|part| part == "migration"))
+            .map(|(path, text)| (path.clone(), text.lines().count()))
+            .filter(|(_, lines)| *lines > MAX_LINES)
+            .collect()
+    }
+
+    #[test]
+    fn too_long_counts_lines_and_spares_migrations() {
+        let lines = |n: usize| "x\n".repeat(n);
+        let files = vec![
+            ("crates/a/src/ok.rs".to_owned(), lines(800)),
+            ("crates/a/src/long.rs".to_owned(), lines(801)),
+            ("crates/a/src/migration/m1.rs".to_owned(), lines(2000)),
+            ("crates/a/src/pages/longer.rs".to_owned(), lines(900)),
+        ];
+        assert_eq!(
+            too_long(&files),
+            [
+                ("crates/a/src/long.rs".to_owned(), 801),
+                ("crates/a/src/pages/longer.rs".to_owned(), 900)
+            ]
+        );
+    }
+
+    /// No source file under `crates/*/src` is over 800 lines: a longer one is split by
+    /// what its parts are about.
+    #[test]
+    fn no_source_file_over_800_lines() {
+        let mut files = Vec::new();
+        for src in crate_sources() {
+            if src.starts_with(root().join("crates")) {
+                let name = src.strip_prefix(root()).unwrap_or(&src).to_path_buf();
+                for (relative, text) in sources_under(&src) {
+                    files.push((format!("{}/{relative}", name.display()), text));
+                }
+            }
+        }
+        assert!(files.len() > 50, "{} files", files.len());
+        let long = too_long(&files);
+        let list: Vec<String> = long
+            .iter()
+            .map(|(path, lines)| format!("{path}: {lines} lines"))
+            .collect();
+        assert!(
+            long.is_empty(),
+            "source files over {MAX_LINES} lines (migrations excepted):\n{}",
+            list.join("\n")
+        );
     }
 }

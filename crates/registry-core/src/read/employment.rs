@@ -5,8 +5,7 @@
 
 use crate::holding::{Employment, Holding};
 use crate::ids::{InstitutionId, PersonId};
-use crate::ports::{Entity, RegisterTx, StoreError};
-use crate::usecases::UseCaseError;
+use crate::ports::{RegisterTx, StoreError};
 
 /// The holdings of `institution` that are active (every state but released).
 pub fn held_at(holdings: &[Holding], institution: InstitutionId) -> impl Iterator<Item = &Holding> {
@@ -18,24 +17,6 @@ pub fn held_at(holdings: &[Holding], institution: InstitutionId) -> impl Iterato
 /// Whether `institution` employs the person whose holdings these are.
 pub fn employs(holdings: &[Holding], institution: InstitutionId) -> bool {
     held_at(holdings, institution).next().is_some()
-}
-
-/// The employment of a person by an institution that employs them now; `NotFound` (as a
-/// person) otherwise, so that an institution learns nothing of people it does not employ.
-pub async fn current_employment<T: RegisterTx>(
-    tx: &mut T,
-    person: PersonId,
-    institution: InstitutionId,
-) -> Result<Employment, UseCaseError> {
-    let employment = tx
-        .employment(person, institution)
-        .await?
-        .ok_or(UseCaseError::NotFound(Entity::Person))?;
-    if employs(&tx.holdings_of(person).await?, institution) {
-        Ok(employment)
-    } else {
-        Err(UseCaseError::NotFound(Entity::Person))
-    }
 }
 
 /// The fill-in entry of a person through an institution, if it may be used: the

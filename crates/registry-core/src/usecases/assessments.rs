@@ -31,7 +31,7 @@ impl UseCase for RecordAssessment {
         existing_person(tx, self.person).await?;
         if let Some(institution) = self.institution {
             active_institution(tx, institution).await?;
-            crate::read::employment::current_employment(tx, self.person, institution).await?;
+            super::current_employment(tx, self.person, institution).await?;
         }
         let details =
             AssessmentDetails::parse(&self.form, ctx.catalogue, ctx.calendar, ctx.today())?;

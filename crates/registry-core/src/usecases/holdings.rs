@@ -159,8 +159,7 @@ impl UseCase for SetFillInPassword {
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
         active_institution(tx, self.institution).await?;
-        let employment =
-            crate::read::employment::current_employment(tx, self.person, self.institution).await?;
+        let employment = super::current_employment(tx, self.person, self.institution).await?;
         let updated = crate::holding::Employment {
             password: self.password.clone(),
             ..employment

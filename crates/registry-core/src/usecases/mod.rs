@@ -388,3 +388,21 @@ fn text_field(
         TextProblem::ControlCharacter => Violation::BadCharacter { field, label },
     })
 }
+
+/// The employment of a person by an institution that employs them now; `NotFound` (as a
+/// person) otherwise, so that an institution learns nothing of people it does not employ.
+async fn current_employment<T: RegisterTx>(
+    tx: &mut T,
+    person: PersonId,
+    institution: InstitutionId,
+) -> Result<crate::holding::Employment, UseCaseError> {
+    let employment = tx
+        .employment(person, institution)
+        .await?
+        .ok_or(UseCaseError::NotFound(Entity::Person))?;
+    if crate::read::employment::employs(&tx.holdings_of(person).await?, institution) {
+        Ok(employment)
+    } else {
+        Err(UseCaseError::NotFound(Entity::Person))
+    }
+}

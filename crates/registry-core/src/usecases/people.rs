@@ -209,8 +209,7 @@ impl UseCase for SaveDetails {
     ) -> Result<DetailsSaved, UseCaseError> {
         let today = ctx.today();
         let person = existing_person(tx, self.person).await?;
-        let employment =
-            crate::read::employment::current_employment(tx, self.person, self.via).await?;
+        let employment = super::current_employment(tx, self.person, self.via).await?;
         let details = AssessorDetails::parse(&self.form, &person.resident_id)?;
         let missing = details.missing();
         let complete = missing.is_empty();
