@@ -257,6 +257,7 @@ async fn prepare(
                 account,
                 password: registry_core::access::PasswordHash::new("$argon2id$bench".into()),
                 must_change_password: false,
+                keep_session: None,
             },
         )
         .await?;

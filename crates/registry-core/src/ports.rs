@@ -273,6 +273,28 @@ pub struct AuditRecord {
     pub after: Option<Snapshot>,
 }
 
+/// Which login or entry sessions a use case ends, in its own transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionsToEnd<'a> {
+    /// Every session of an account, except the one whose token hash is `keep` (the
+    /// session that changed its own password stays open).
+    Account {
+        /// The account.
+        account: AccountId,
+        /// The token hash of the session to keep.
+        keep: Option<&'a str>,
+    },
+    /// Every session of a person's fill-in entry through an institution.
+    Entry {
+        /// The person.
+        person: PersonId,
+        /// The institution whose entry it is.
+        institution: InstitutionId,
+    },
+    /// Every session of an institution: its account's, and every fill-in entry through it.
+    Institution(InstitutionId),
+}
+
 /// Opens transactions on the register.
 pub trait Register: Send + Sync {
     /// A transaction.
@@ -572,6 +594,14 @@ pub trait RegisterTx: Send {
         &mut self,
         account: &Account,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Ends sessions, in this transaction: a password changed, an entry's password reset,
+    /// a person no longer employed, an institution disabled. A session ended here never
+    /// opens another page.
+    fn end_sessions(
+        &mut self,
+        which: SessionsToEnd<'_>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     // Documents.
 

@@ -28,12 +28,13 @@ use registry_core::usecases::{
 use registry_store::queries::{InstitutionPeopleQuery, PoolQuery, PublicQuery};
 
 use crate::AppState;
-use crate::pages::auth::{LoginOutcome, check_login, set_own_password, start_session};
-use crate::pages::self_service::{UnlockOutcome, saved_message, try_unlock};
-use crate::secrets::{generate_password, hash_password};
-use crate::web::{
-    CSRF_COOKIE, ENTRY_COOKIE, Entry, SESSION_COOKIE, Visitor, client_address, cookie,
+use crate::auth::{
+    LoginOutcome, UnlockOutcome, check_login, set_own_password, start_session, try_unlock,
 };
+use crate::client::client_address;
+use crate::pages::self_service::saved_message;
+use crate::secrets::new_password;
+use crate::web::{CSRF_COOKIE, ENTRY_COOKIE, Entry, SESSION_COOKIE, Visitor, cookie};
 
 #[derive(Tags)]
 enum Tag {
@@ -182,7 +183,7 @@ fn institution(req: &Request) -> ApiResult<(InstitutionId, Actor)> {
         )));
     }
     match account.role {
-        Role::Institution(id) => Ok((id, crate::pages::actor_of(account))),
+        Role::Institution(id) => Ok((id, crate::auth::actor_of(account))),
         Role::Association => Err(forbidden()),
     }
 }
@@ -200,7 +201,7 @@ fn association(req: &Request) -> ApiResult<Actor> {
     if account.role != Role::Association {
         return Err(forbidden());
     }
-    Ok(crate::pages::actor_of(account))
+    Ok(crate::auth::actor_of(account))
 }
 
 fn cookie_header(state: &AppState, name: &str, value: &str, clear: bool) -> String {
@@ -215,12 +216,10 @@ fn cookie_header(state: &AppState, name: &str, value: &str, clear: bool) -> Stri
 }
 
 async fn new_secret() -> ApiResult<(String, String)> {
-    let password =
-        generate_password().map_err(|e| ApiError::from(StoreError::Unexpected(e.to_string())))?;
-    let hash = hash_password(password.clone())
+    let secret = new_password()
         .await
         .map_err(|e| ApiError::from(StoreError::Unexpected(e.to_string())))?;
-    Ok((password, hash))
+    Ok((secret.shown, secret.hash))
 }
 
 // ——— wire types ———
@@ -886,12 +885,9 @@ impl Api {
                     account: account.id,
                     password: PasswordHash::new(hash),
                     must_change_password: true,
+                    keep_session: None,
                 },
             )
-            .await?;
-        state
-            .store
-            .delete_sessions_of_account(account.id, None)
             .await?;
         Ok(Json(Secret { password }))
     }
@@ -1076,10 +1072,6 @@ impl Api {
                     password: FillInPasswordHash::new(hash),
                 },
             )
-            .await?;
-        state
-            .store
-            .delete_assessor_sessions(person, institution)
             .await?;
         Ok(Json(Secret { password }))
     }

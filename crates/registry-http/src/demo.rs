@@ -253,6 +253,7 @@ pub async fn load(state: &AppState) -> Result<DemoLogins, DemoError> {
                 account,
                 password: PasswordHash::new(l.hash(password).await?),
                 must_change_password: false,
+                keep_session: None,
             },
         )
         .await?;

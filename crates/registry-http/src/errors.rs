@@ -87,7 +87,7 @@ pub(crate) fn status_of_form(errors: &[String]) -> StatusCode {
 pub(crate) fn forbidden_csrf(req: &Request) -> Response {
     let client = req.data::<crate::AppState>().map_or_else(
         || "unknown".to_owned(),
-        |state| crate::web::client_address(req, state.config.trusted_proxy),
+        |state| crate::client::client_address(req, state.config.trusted_proxy),
     );
     tracing::warn!(
         target: "registry::security",

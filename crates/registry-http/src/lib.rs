@@ -22,11 +22,13 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
 use registry_core::ports::Actor;
 
 mod api;
+mod auth;
+mod client;
 pub mod demo;
 mod documents;
 mod errors;
 mod limiter;
-mod lockout;
+
 mod pages;
 pub mod secrets;
 mod state;
@@ -86,10 +88,10 @@ pub fn app(state: AppState) -> impl Endpoint {
 /// Creates an association administrator with a generated password, which is returned
 /// (to be shown once) and must be changed at the first login.
 pub async fn create_admin(state: &AppState, username: &str) -> Result<String, String> {
-    let password = secrets::generate_password().map_err(|e| e.to_string())?;
-    let hash = secrets::hash_password(password.clone())
-        .await
-        .map_err(|e| e.to_string())?;
+    let secrets::NewPassword {
+        shown: password,
+        hash,
+    } = secrets::new_password().await.map_err(|e| e.to_string())?;
     state
         .run(
             Actor::System {

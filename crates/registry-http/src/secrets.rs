@@ -23,7 +23,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], HashError> {
 
 /// A new random password from the unambiguous alphabet (fill-in passwords, initial account
 /// passwords). Shown once; only its hash is stored.
-pub fn generate_password() -> Result<String, HashError> {
+fn generate_password() -> Result<String, HashError> {
     // Rejection sampling keeps every character equally likely.
     let mut out = String::with_capacity(GENERATED_LENGTH);
     while out.len() < GENERATED_LENGTH {
@@ -38,6 +38,23 @@ pub fn generate_password() -> Result<String, HashError> {
         }
     }
     Ok(out)
+}
+
+/// A generated password and its hash: the password is shown once, only the hash is kept.
+#[derive(Debug)]
+pub struct NewPassword {
+    /// The password, to show once.
+    pub shown: String,
+    /// Its argon2id hash, to store.
+    pub hash: String,
+}
+
+/// A new generated password with its hash (fill-in passwords, initial and reset account
+/// passwords).
+pub async fn new_password() -> Result<NewPassword, HashError> {
+    let shown = generate_password()?;
+    let hash = hash_password(shown.clone()).await?;
+    Ok(NewPassword { shown, hash })
 }
 
 /// The operating system's random generator, for the verification keys of documents.

@@ -2,7 +2,6 @@
 //! client's address, and the visitor (who is logged in, which assessor's entry is open),
 //! resolved from sessions stored in the database.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
@@ -14,6 +13,7 @@ use registry_store::sessions::SessionSubject;
 use time::OffsetDateTime;
 
 use crate::AppState;
+use crate::client::client_address;
 use crate::secrets::{new_token, token_hash};
 
 /// The cookie of a login.
@@ -97,24 +97,6 @@ impl Visitor {
 pub(crate) struct Entry {
     pub(crate) person: PersonId,
     pub(crate) institution: InstitutionId,
-}
-
-/// The client's address: the peer, or the first `X-Forwarded-For` hop when the peer is the
-/// configured trusted proxy (never otherwise: the header is the client's to forge).
-pub(crate) fn client_address(req: &Request, trusted_proxy: Option<IpAddr>) -> String {
-    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
-    if let (Some(peer), Some(proxy)) = (peer, trusted_proxy)
-        && peer == proxy
-        && let Some(forwarded) = req
-            .header("x-forwarded-for")
-            // The last address: the one the trusted proxy appended (the ones before it are
-            // whatever the client sent, and anyone can send anything).
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-    {
-        return forwarded.to_string();
-    }
-    peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 fn is_unsafe(method: &Method) -> bool {

@@ -134,38 +134,6 @@ impl Store {
         Ok(())
     }
 
-    /// Ends every session of an account (after a password change or when it is disabled),
-    /// except the one under `keep`.
-    pub async fn delete_sessions_of_account(
-        &self,
-        account: AccountId,
-        keep: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let mut delete =
-            sessions::Entity::delete_many().filter(sessions::Column::AccountId.eq(account.get()));
-        if let Some(keep) = keep {
-            delete = delete.filter(sessions::Column::TokenHash.ne(keep));
-        }
-        delete.exec(self.db()).await.map_err(store_error)?;
-        Ok(())
-    }
-
-    /// Ends every session of an assessor at an institution (when the fill-in password is
-    /// reset).
-    pub async fn delete_assessor_sessions(
-        &self,
-        person: PersonId,
-        institution: InstitutionId,
-    ) -> Result<(), StoreError> {
-        sessions::Entity::delete_many()
-            .filter(sessions::Column::PersonId.eq(person.get()))
-            .filter(sessions::Column::InstitutionId.eq(institution.get()))
-            .exec(self.db())
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
-
     /// Forgets sessions unused since `before`, and the lockout and search counters whose
     /// window began before it (every window is shorter than a day).
     pub async fn purge_sessions(&self, before: OffsetDateTime) -> Result<u64, StoreError> {

@@ -44,6 +44,9 @@ struct State {
     assessments: BTreeMap<AssessmentId, OnSiteAssessment>,
     documents: BTreeMap<DocumentId, Document>,
     audit: Vec<AuditRecord>,
+    /// The sessions use cases ended, as `Debug` of what they asked for (the in-memory
+    /// register keeps no sessions).
+    ended_sessions: Vec<String>,
     serials: BTreeMap<u16, u32>,
     last_id: i64,
 }
@@ -94,6 +97,14 @@ impl MemoryRegister {
         self.shared
             .lock()
             .map(|s| s.state.audit.clone())
+            .unwrap_or_default()
+    }
+
+    /// The sessions the use cases ended so far, as `Debug` of what they asked for.
+    pub fn ended_sessions(&self) -> Vec<String> {
+        self.shared
+            .lock()
+            .map(|s| s.state.ended_sessions.clone())
             .unwrap_or_default()
     }
 

@@ -15,7 +15,9 @@ use crate::ids::{
 use crate::institution::{Institution, InstitutionDetails};
 use crate::person::{AssessorDetails, Person, PersonName};
 use crate::policy::Policy;
-use crate::ports::{AuditRecord, Conflict, Duplicate, Entity, RegisterTx, StoreError};
+use crate::ports::{
+    AuditRecord, Conflict, Duplicate, Entity, RegisterTx, SessionsToEnd, StoreError,
+};
 use crate::qualification::Qualification;
 use crate::registration_number::{MAX_SERIAL, RegistrationNumber};
 use crate::resident_id::ResidentId;
@@ -616,6 +618,11 @@ impl RegisterTx for MemoryTx {
         stored.voided = document.voided;
         stored.version += 1;
         Ok(stored.version)
+    }
+
+    async fn end_sessions(&mut self, which: SessionsToEnd<'_>) -> Result<(), StoreError> {
+        self.write()?.ended_sessions.push(format!("{which:?}"));
+        Ok(())
     }
 
     async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {

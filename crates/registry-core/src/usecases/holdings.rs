@@ -8,7 +8,7 @@ use super::{
 use crate::date::{format_date, full_years};
 use crate::holding::{EntryProgress, FillInPasswordHash, ItemEvent, ItemState, NewHolding};
 use crate::ids::{InstitutionId, PersonId};
-use crate::ports::{Conflict, Entity, RegisterTx, Snapshot, StoreError};
+use crate::ports::{Conflict, Entity, RegisterTx, SessionsToEnd, Snapshot, StoreError};
 use crate::review_item::ReviewItemCode;
 use crate::violation::Violation;
 
@@ -173,6 +173,12 @@ impl UseCase for SetFillInPassword {
             None,
             Some(Snapshot::default().with("institution", self.institution)),
         ))
+        .await?;
+        // The old password no longer opens the entry, nor does a session it opened.
+        tx.end_sessions(SessionsToEnd::Entry {
+            person: self.person,
+            institution: self.institution,
+        })
         .await?;
         Ok(())
     }

@@ -5,7 +5,7 @@ use super::{Context, UseCase, UseCaseError, institution_snapshot};
 use crate::access::{Account, AccountId, PasswordHash, Role, Username};
 use crate::ids::InstitutionId;
 use crate::institution::{Institution, InstitutionDetails, InstitutionForm};
-use crate::ports::{Entity, RegisterTx, Snapshot};
+use crate::ports::{Entity, RegisterTx, SessionsToEnd, Snapshot};
 use crate::violation::Violations;
 
 /// Adds an institution with its one login account (an institution holding both a
@@ -117,6 +117,9 @@ pub struct SetAccountPassword {
     pub password: PasswordHash,
     /// Whether it must be changed at the next login.
     pub must_change_password: bool,
+    /// The token hash of the session that changes its own password, which stays open;
+    /// every other session of the account ends.
+    pub keep_session: Option<String>,
 }
 
 impl UseCase for SetAccountPassword {
@@ -145,6 +148,11 @@ impl UseCase for SetAccountPassword {
             None,
             Some(Snapshot::default().with("username", &account.username)),
         ))
+        .await?;
+        tx.end_sessions(SessionsToEnd::Account {
+            account: account.id,
+            keep: self.keep_session.as_deref(),
+        })
         .await?;
         Ok(())
     }

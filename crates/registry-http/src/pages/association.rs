@@ -14,9 +14,9 @@ use registry_core::usecases::{
 };
 use serde::Deserialize;
 
-use super::{Fields, actor_of, association_account, guard, layout, redirect, state};
+use super::{Fields, association_account, guard, layout, redirect, state};
+use crate::auth::actor_of;
 use crate::errors::{html, message_page, messages_of, status_of, store_failure};
-use crate::secrets::{generate_password, hash_password};
 use crate::templates::{
     AssociationCycles, AssociationExam, AssociationHome, AssociationInstitution,
     AssociationInstitutions, AssociationPeople, AssociationPerson, AuditRow, CycleRow,
@@ -118,11 +118,10 @@ pub(crate) fn new_institution_form(req: &Request) -> Response {
 }
 
 async fn new_password() -> Result<(String, PasswordHash), StoreError> {
-    let password = generate_password().map_err(|e| StoreError::Unexpected(e.to_string()))?;
-    let hash = hash_password(password.clone())
+    let secret = crate::secrets::new_password()
         .await
         .map_err(|e| StoreError::Unexpected(e.to_string()))?;
-    Ok((password, PasswordHash::new(hash)))
+    Ok((secret.shown, PasswordHash::new(secret.hash)))
 }
 
 #[handler]
@@ -315,6 +314,7 @@ pub(crate) async fn reset_institution_password(req: &Request, Path(id): Path<i64
                 account: target,
                 password: hash,
                 must_change_password: true,
+                keep_session: None,
             },
         )
         .await;
@@ -326,9 +326,6 @@ pub(crate) async fn reset_institution_password(req: &Request, Path(id): Path<i64
             &messages_of(&e).join("；"),
             Some(("/association/institutions", "返回")),
         );
-    }
-    if let Err(e) = state.store.delete_sessions_of_account(target, None).await {
-        return store_failure(req, &e);
     }
     html(
         StatusCode::OK,

@@ -8,17 +8,16 @@
 
 use poem::http::StatusCode;
 use poem::{Request, Response, handler};
-use registry_core::access::{Account, NewPassword, PasswordHash, Role, Username};
-use registry_core::ports::{RegisterTx, StoreError};
-use registry_core::usecases::SetAccountPassword;
-use registry_store::sessions::SessionSubject;
+use registry_core::access::{Account, Role};
 
-use super::{Fields, actor_of, layout, redirect, state, visitor};
-use crate::AppState;
-use crate::errors::{html, messages_of, store_failure};
-use crate::secrets::{hash_password, new_token, token_hash, verify_password};
+use super::{Fields, layout, redirect, state, visitor};
+use crate::auth::{LoginOutcome, check_login, set_own_password, start_session};
+
+use crate::client::client_address;
+use crate::errors::{html, store_failure};
+
 use crate::templates::{Login, Password};
-use crate::web::{SESSION_COOKIE, Visitor, client_address, set_cookie};
+use crate::web::{SESSION_COOKIE, Visitor, set_cookie};
 
 const WRONG: &str = "用户名或密码错误";
 
@@ -45,80 +44,6 @@ pub(crate) fn login_form(req: &Request) -> Response {
             error: None,
         },
     )
-}
-
-/// The outcome of checking a login's credentials.
-pub(crate) enum LoginOutcome {
-    /// The account, which may log in.
-    Success(Box<Account>),
-    /// Wrong name or password (or a disabled account): one message for all.
-    Wrong,
-    /// Too many failures: try again in this many minutes.
-    Locked(i64),
-}
-
-/// Checks credentials with the lockout rules; records failures; logs every attempt.
-pub(crate) async fn check_login(
-    state: &AppState,
-    client: &str,
-    username: &str,
-    password: String,
-) -> Result<LoginOutcome, StoreError> {
-    let name = username.trim().to_ascii_lowercase();
-    let attempt = match crate::lockout::admit(state, format!("login:{name}"), client).await? {
-        Ok(attempt) => attempt,
-        Err(minutes) => {
-            tracing::warn!(target: "registry::security", username = %name, client, "login refused: locked");
-            return Ok(LoginOutcome::Locked(minutes));
-        }
-    };
-    let account = match Username::parse(&name) {
-        Ok(username) => state.store.account_by_username(&username).await?,
-        Err(_) => None,
-    };
-    let verified = verify_password(
-        password,
-        account.as_ref().map(|a| a.password.as_str().to_owned()),
-    )
-    .await;
-    let usable = match &account {
-        Some(account) if verified && account.active => match account.role {
-            Role::Association => true,
-            Role::Institution(id) => {
-                let mut tx = state.store.begin_read().await?;
-                tx.institution(id).await?.is_some_and(|i| i.active)
-            }
-        },
-        _ => false,
-    };
-    match account {
-        Some(account) if usable => {
-            attempt.succeeded(state).await?;
-            tracing::info!(target: "registry::security", username = %name, client, "login succeeded");
-            Ok(LoginOutcome::Success(Box::new(account)))
-        }
-        _ => {
-            tracing::warn!(target: "registry::security", username = %name, client, "login failed");
-            Ok(LoginOutcome::Wrong)
-        }
-    }
-}
-
-/// Starts a session for the account and returns its cookie token.
-pub(crate) async fn start_session(
-    state: &AppState,
-    account: &Account,
-) -> Result<String, StoreError> {
-    let token = new_token().map_err(|e| StoreError::Unexpected(e.to_string()))?;
-    state
-        .store
-        .create_session(
-            &token_hash(&token),
-            SessionSubject::Account(account.id),
-            state.clock.now(),
-        )
-        .await?;
-    Ok(token)
 }
 
 #[handler]
@@ -193,73 +118,6 @@ pub(crate) fn password_form(req: &Request) -> Response {
             errors: vec![],
         },
     )
-}
-
-/// Changes the password of the logged-in account: the current one verified (under the
-/// login's lockout: a borrowed session cannot guess it), the new one checked by the core's
-/// strength rule and different from the current one, every other session of the account
-/// ended.
-pub(crate) async fn set_own_password(
-    state: &AppState,
-    account: &Account,
-    session: &str,
-    client: &str,
-    current: String,
-    new: &str,
-    repeat: Option<&str>,
-) -> Result<Vec<String>, StoreError> {
-    let mut errors = Vec::new();
-    let name = account.username.as_str().to_owned();
-    let attempt = match crate::lockout::admit(state, format!("login:{name}"), client).await? {
-        Ok(attempt) => attempt,
-        Err(minutes) => {
-            tracing::warn!(target: "registry::security", username = %name, client, "password change refused: locked");
-            return Ok(vec![format!(
-                "当前密码错误次数过多，请 {minutes} 分钟后再试"
-            )]);
-        }
-    };
-    let same = current == new;
-    if verify_password(current, Some(account.password.as_str().to_owned())).await {
-        attempt.succeeded(state).await?;
-    } else {
-        tracing::warn!(target: "registry::security", username = %name, client, "password change: current password wrong");
-        errors.push("当前密码不正确".to_owned());
-    }
-    if same {
-        errors.push("新密码不能与当前密码相同".to_owned());
-    }
-    match NewPassword::parse(new, &account.username) {
-        Ok(_) => {}
-        Err(v) => errors.extend(v.as_slice().iter().map(ToString::to_string)),
-    }
-    if repeat.is_some_and(|r| r != new) {
-        errors.push("两次输入的新密码不一致".to_owned());
-    }
-    if !errors.is_empty() {
-        return Ok(errors);
-    }
-    let hash = hash_password(new.to_owned())
-        .await
-        .map_err(|e| StoreError::Unexpected(e.to_string()))?;
-    let outcome = state
-        .run(
-            actor_of(account),
-            &SetAccountPassword {
-                account: account.id,
-                password: PasswordHash::new(hash),
-                must_change_password: false,
-            },
-        )
-        .await;
-    if let Err(e) = outcome {
-        return Ok(messages_of(&e));
-    }
-    state
-        .store
-        .delete_sessions_of_account(account.id, Some(session))
-        .await?;
-    Ok(vec![])
 }
 
 #[handler]

@@ -7,7 +7,8 @@ use poem::{Request, Response, handler};
 use registry_core::calendar::{DayKind, WorkCalendar};
 use registry_core::usecases::LoadCalendar;
 
-use super::{actor_of, association_account, guard, layout, state};
+use super::{association_account, guard, layout, state};
+use crate::auth::actor_of;
 use crate::errors::{html, messages_of};
 use crate::templates::{AssociationCalendar, CalendarYearRow};
 

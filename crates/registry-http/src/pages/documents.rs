@@ -18,16 +18,15 @@ use registry_core::usecases::{DiscloseForPrinting, MarkMailed, ReplaceDocument};
 use registry_store::documents::{DocumentFilter, DocumentListing};
 use serde::Deserialize;
 
-use super::{
-    Fields, actor_of, association_account, guard, institution_account, layout, redirect, state,
-};
+use super::{Fields, association_account, guard, institution_account, layout, redirect, state};
 use crate::AppState;
+use crate::auth::actor_of;
+use crate::client::client_address;
 use crate::documents::{blocked, pdf_response, public_base, render};
 use crate::errors::{html, message_page, messages_of, status_of, store_failure};
 use crate::templates::{
     AssociationDocuments, DocumentRow, InstitutionDocuments, VerifyPage, VerifyResult,
 };
-use crate::web::client_address;
 
 /// The most editions one list or one batch PDF holds.
 const LIST_LIMIT: u64 = 1000;

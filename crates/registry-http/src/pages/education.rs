@@ -22,10 +22,9 @@ use registry_core::usecases::{
 };
 use registry_store::queries::PublicQuery;
 
-use super::{
-    Fields, actor_of, association_account, guard, institution_account, layout, redirect, state,
-};
+use super::{Fields, association_account, guard, institution_account, layout, redirect, state};
 use crate::AppState;
+use crate::auth::actor_of;
 use crate::errors::{html, message_page, messages_of, store_failure};
 use crate::templates::{
     AssessmentRow, AssociationCourse, AssociationCourses, AssociationCycle, CourseFormView,

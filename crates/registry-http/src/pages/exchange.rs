@@ -13,8 +13,9 @@ use registry_batch::import::{ImportError, Kind, Options, PROBLEM_HEADER};
 use registry_batch::table::{Format, Source, write_table};
 use registry_core::ids::InstitutionId;
 
-use super::{Fields, actor_of, association_account, guard, layout, state};
+use super::{Fields, association_account, guard, layout, state};
 use crate::AppState;
+use crate::auth::actor_of;
 use crate::errors::{html, message_page, store_failure};
 use crate::templates::{AssociationExchange, ExchangeReport, ExchangeRow};
 

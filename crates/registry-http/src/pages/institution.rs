@@ -20,10 +20,11 @@ use registry_core::usecases::{EmployItems, RegisterItems, ReleaseItem, SetFillIn
 use registry_store::queries::InstitutionPeopleQuery;
 use serde::Deserialize;
 
-use super::{Fields, actor_of, guard, institution_account, layout, redirect, state};
+use super::{Fields, guard, institution_account, layout, redirect, state};
 use crate::AppState;
+use crate::auth::actor_of;
 use crate::errors::{html, message_page, messages_of, status_of, store_failure};
-use crate::secrets::{generate_password, hash_password};
+use crate::secrets::new_password;
 use crate::templates::{
     AddableItem, FoundPerson, HolderRow, InstitutionAdd, InstitutionPeople, InstitutionPerson,
     ItemView, PersonRow, RegistrableItem, Secret,
@@ -233,12 +234,8 @@ async fn employ(
 ) -> Response {
     let state = state(req);
     let (_, account) = guard!(institution_account(req));
-    let password = match generate_password() {
-        Ok(p) => p,
-        Err(e) => return store_failure(req, &StoreError::Unexpected(e.to_string())),
-    };
-    let hash = match hash_password(password.clone()).await {
-        Ok(h) => h,
+    let (password, hash) = match new_password().await {
+        Ok(secret) => (secret.shown, secret.hash),
         Err(e) => return store_failure(req, &StoreError::Unexpected(e.to_string())),
     };
     let outcome = state
@@ -542,12 +539,8 @@ pub(crate) async fn reset_fill_in_password(req: &Request, Path(id): Path<i64>) -
     let (institution, account) = guard!(institution_account(req));
     let state = state(req);
     let person = PersonId::new(id);
-    let password = match generate_password() {
-        Ok(p) => p,
-        Err(e) => return store_failure(req, &StoreError::Unexpected(e.to_string())),
-    };
-    let hash = match hash_password(password.clone()).await {
-        Ok(h) => h,
+    let (password, hash) = match new_password().await {
+        Ok(secret) => (secret.shown, secret.hash),
         Err(e) => return store_failure(req, &StoreError::Unexpected(e.to_string())),
     };
     let outcome = state
@@ -561,26 +554,17 @@ pub(crate) async fn reset_fill_in_password(req: &Request, Path(id): Path<i64>) -
         )
         .await;
     match outcome {
-        Ok(()) => {
-            if let Err(e) = state
-                .store
-                .delete_assessor_sessions(person, institution)
-                .await
-            {
-                return store_failure(req, &e);
-            }
-            html(
-                StatusCode::OK,
-                &Secret {
-                    layout: layout(req),
-                    title: "新的填报密码".to_owned(),
-                    subject: "该人员新的评审人员信息填报密码（原密码已失效）：".to_owned(),
-                    secret: password,
-                    note: "请将此密码告知该人员。".to_owned(),
-                    back: format!("/institution/people/{id}"),
-                },
-            )
-        }
+        Ok(()) => html(
+            StatusCode::OK,
+            &Secret {
+                layout: layout(req),
+                title: "新的填报密码".to_owned(),
+                subject: "该人员新的评审人员信息填报密码（原密码已失效）：".to_owned(),
+                secret: password,
+                note: "请将此密码告知该人员。".to_owned(),
+                back: format!("/institution/people/{id}"),
+            },
+        ),
         Err(registry_core::usecases::UseCaseError::NotFound(_)) => not_found(req),
         Err(e) => message_page(
             layout(req),

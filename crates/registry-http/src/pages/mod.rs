@@ -5,7 +5,6 @@ use poem::http::{StatusCode, header};
 use poem::{Request, Response, Route, get, post};
 use registry_core::access::{Account, Role};
 use registry_core::ids::InstitutionId;
-use registry_core::ports::Actor;
 
 use crate::AppState;
 use crate::errors::message_page;
@@ -249,18 +248,6 @@ pub(crate) fn association_account(req: &Request) -> Result<Account, Response> {
     account_for(req, |r| *r == Role::Association)
 }
 
-pub(crate) fn actor_of(account: &Account) -> Actor {
-    match account.role {
-        Role::Association => Actor::Association {
-            account: account.username.as_str().to_owned(),
-        },
-        Role::Institution(id) => Actor::Institution {
-            id,
-            account: account.username.as_str().to_owned(),
-        },
-    }
-}
-
 /// A URL-encoded form body, with repeated fields (check boxes) kept.
 pub(crate) struct Fields(Vec<(String, String)>);
 
@@ -286,11 +273,6 @@ impl Fields {
             .map(|(_, v)| v.clone())
             .collect()
     }
-}
-
-/// Minutes until `until`, at least one, for "try again in N minutes".
-pub(crate) fn minutes_until(until: time::OffsetDateTime, now: time::OffsetDateTime) -> i64 {
-    ((until - now).whole_seconds() + 59).div_euclid(60).max(1)
 }
 
 /// The route-unwrapping pattern of handlers: early return of a response.

@@ -13,9 +13,9 @@ use registry_store::queries::{PoolQuery, PublicQuery};
 use serde::Deserialize;
 
 use super::{Fields, layout, state};
+use crate::client::client_address;
 use crate::errors::{html, store_failure};
 use crate::templates::{Home, Pool, PoolRow, PublicInstitutionView, PublicRow, PublicSearch};
-use crate::web::client_address;
 
 #[handler]
 pub(crate) fn home(req: &Request) -> Response {

@@ -19,17 +19,19 @@ use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::person::{DetailsForm, Education, labels};
 use registry_core::ports::{Actor, RegisterTx, StoreError};
 use registry_core::usecases::{SaveDetails, UseCaseError};
-use registry_store::sessions::SessionSubject;
+
 use serde::Deserialize;
 
 use super::{Fields, layout, redirect, state};
 use crate::AppState;
+use crate::auth::{UnlockOutcome, try_unlock};
+use crate::client::client_address;
 use crate::errors::{html, messages_of, store_failure};
-use crate::secrets::{new_token, token_hash, verify_password};
+use crate::secrets::token_hash;
 use crate::templates::{
     ItemView, SelfServiceEdit, SelfServiceRow, SelfServiceSearch, SelfServiceUnlock,
 };
-use crate::web::{ENTRY_COOKIE, Entry, client_address, cookie, set_cookie};
+use crate::web::{ENTRY_COOKIE, Entry, cookie, set_cookie};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct SearchQuery {
@@ -102,75 +104,6 @@ pub(crate) fn unlock_form(
             error: None,
         },
     )
-}
-
-/// The hash of the fill-in password of a current employment, if there is one.
-async fn fill_in_hash(
-    state: &AppState,
-    person: PersonId,
-    institution: InstitutionId,
-) -> Result<Option<String>, StoreError> {
-    let mut tx = state.store.begin_read().await?;
-    let Some(employment) = tx.employment(person, institution).await? else {
-        return Ok(None);
-    };
-    let current = tx
-        .holdings_of(person)
-        .await?
-        .iter()
-        .any(|h| h.institution == institution && h.state.is_active());
-    let active = tx.institution(institution).await?.is_some_and(|i| i.active);
-    Ok((current && active).then(|| employment.password.as_str().to_owned()))
-}
-
-/// The outcome of offering a fill-in password.
-pub(crate) enum UnlockOutcome {
-    /// Right: the entry's session token.
-    Opened(String),
-    /// Wrong, or no such entry.
-    Wrong,
-    /// Locked for this many minutes.
-    Locked(i64),
-}
-
-/// Checks a fill-in password with the lockout rules and opens the entry on success.
-pub(crate) async fn try_unlock(
-    state: &AppState,
-    client: &str,
-    person: PersonId,
-    institution: InstitutionId,
-    password: String,
-) -> Result<UnlockOutcome, StoreError> {
-    let now = state.clock.now();
-    let entry = format!("fill-in:{person}:{institution}");
-    let attempt = match crate::lockout::admit(state, entry, client).await? {
-        Ok(attempt) => attempt,
-        Err(minutes) => {
-            tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in entry refused: locked");
-            return Ok(UnlockOutcome::Locked(minutes));
-        }
-    };
-    let hash = fill_in_hash(state, person, institution).await?;
-    if verify_password(password, hash).await {
-        attempt.succeeded(state).await?;
-        let token = new_token().map_err(|e| StoreError::Unexpected(e.to_string()))?;
-        state
-            .store
-            .create_session(
-                &token_hash(&token),
-                SessionSubject::Assessor {
-                    person,
-                    institution,
-                },
-                now,
-            )
-            .await?;
-        tracing::info!(target: "registry::security", %person, %institution, client, "fill-in entry opened");
-        Ok(UnlockOutcome::Opened(token))
-    } else {
-        tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in password wrong");
-        Ok(UnlockOutcome::Wrong)
-    }
 }
 
 #[handler]

@@ -3,13 +3,17 @@
 use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
 use registry_core::ids::InstitutionId;
 use registry_core::institution::{Institution, InstitutionDetails};
-use registry_core::ports::{Conflict, Duplicate, Entity as DomainEntity, StoreError};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use registry_core::ports::{
+    Conflict, Duplicate, Entity as DomainEntity, SessionsToEnd, StoreError,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+};
 
 use super::StoreTx;
 use crate::convert::*;
-use crate::entity::{accounts, institutions};
+use crate::entity::{accounts, institutions, sessions};
 use crate::error::store_error;
 
 pub(super) async fn institution(
@@ -157,4 +161,41 @@ pub(super) async fn update_account(tx: &mut StoreTx, account: &Account) -> Resul
         return Err(StoreError::Conflict(Conflict::Stale(DomainEntity::Account)));
     }
     Ok(account.version + 1)
+}
+
+pub(super) async fn end_sessions(
+    tx: &mut StoreTx,
+    which: SessionsToEnd<'_>,
+) -> Result<(), StoreError> {
+    let delete = sessions::Entity::delete_many();
+    let delete = match which {
+        SessionsToEnd::Account { account, keep } => {
+            let delete = delete.filter(sessions::Column::AccountId.eq(account.get()));
+            match keep {
+                Some(keep) => delete.filter(sessions::Column::TokenHash.ne(keep)),
+                None => delete,
+            }
+        }
+        SessionsToEnd::Entry {
+            person,
+            institution,
+        } => delete
+            .filter(sessions::Column::PersonId.eq(person.get()))
+            .filter(sessions::Column::InstitutionId.eq(institution.get())),
+        SessionsToEnd::Institution(institution) => delete.filter(
+            Condition::any()
+                .add(sessions::Column::InstitutionId.eq(institution.get()))
+                .add(
+                    sessions::Column::AccountId.in_subquery(
+                        Query::select()
+                            .column(accounts::Column::Id)
+                            .from(accounts::Entity)
+                            .and_where(accounts::Column::InstitutionId.eq(institution.get()))
+                            .to_owned(),
+                    ),
+                ),
+        ),
+    };
+    delete.exec(&tx.tx).await.map_err(store_error)?;
+    Ok(())
 }

@@ -15,7 +15,7 @@ use registry_core::ids::{
 use registry_core::institution::{Institution, InstitutionDetails};
 use registry_core::person::{AssessorDetails, Person, PersonName};
 use registry_core::policy::Policy;
-use registry_core::ports::{AuditRecord, RegisterTx, StoreError};
+use registry_core::ports::{AuditRecord, RegisterTx, SessionsToEnd, StoreError};
 use registry_core::qualification::Qualification;
 use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::ResidentId;
@@ -309,6 +309,10 @@ impl RegisterTx for StoreTx {
 
     async fn update_document(&mut self, document: &Document) -> Result<i64, StoreError> {
         documents::update_document(self, document).await
+    }
+
+    async fn end_sessions(&mut self, which: SessionsToEnd<'_>) -> Result<(), StoreError> {
+        institutions::end_sessions(self, which).await
     }
 
     async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {

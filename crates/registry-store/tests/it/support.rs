@@ -463,6 +463,7 @@ mod faulty {
         read!(document_by_code(code: &registry_core::document::VerificationCode) -> Option<registry_core::document::Document>);
         write!(insert_document(document: &registry_core::document::NewDocument) -> registry_core::ids::DocumentId);
         write!(update_document(document: &registry_core::document::Document) -> i64);
+        write!(end_sessions(which: registry_core::ports::SessionsToEnd<'_>) -> ());
         write!(audit(record: &AuditRecord) -> ());
     }
 

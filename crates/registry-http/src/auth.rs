@@ -1,0 +1,275 @@
+//! Who may act: logins of accounts, the change of one's own password, and the assessor's
+//! fill-in entry, each behind the lockout of password checks. The pages and the API both
+//! call these; they only render the outcome.
+//!
+//! The lockout: every attempt is counted in the database, under its subject (the account
+//! or the person's entry) and its client address, *before* its password is checked, in one
+//! statement each. Attempts sent all at once are therefore counted all at once: at most the
+//! policy's number of them get their password checked in a window, however many arrive
+//! together and on however many server instances. A success forgets the subject's failures
+//! and gives the client its attempt back; a failure stays counted.
+//!
+//! Every attempt is logged (target `registry::security`). An unknown account or entry
+//! costs the same argon2 verification as a known one, and is answered the same way.
+
+use registry_core::access::{Account, NewPassword, PasswordHash, Role, Username};
+use registry_core::ids::{InstitutionId, PersonId};
+use registry_core::ports::{Actor, RegisterTx, StoreError};
+use registry_core::read::employment::open_entry;
+use registry_core::usecases::SetAccountPassword;
+use registry_store::sessions::SessionSubject;
+
+use crate::AppState;
+use crate::errors::messages_of;
+use crate::secrets::{hash_password, new_token, token_hash, verify_password};
+
+/// Who acts, for the audit log, when an account acts.
+pub(crate) fn actor_of(account: &Account) -> Actor {
+    match account.role {
+        Role::Association => Actor::Association {
+            account: account.username.as_str().to_owned(),
+        },
+        Role::Institution(id) => Actor::Institution {
+            id,
+            account: account.username.as_str().to_owned(),
+        },
+    }
+}
+
+/// Minutes until `until`, at least one, for "try again in N minutes".
+pub(crate) fn minutes_until(until: time::OffsetDateTime, now: time::OffsetDateTime) -> i64 {
+    ((until - now).whole_seconds() + 59).div_euclid(60).max(1)
+}
+
+/// An attempt admitted to a password check.
+pub(crate) struct Attempt {
+    subject: String,
+    client: String,
+}
+
+/// Counts an attempt on `subject` from `client` and admits it, or says for how many
+/// minutes both are locked (`Err`).
+pub(crate) async fn admit(
+    state: &AppState,
+    subject: String,
+    client: &str,
+) -> Result<Result<Attempt, i64>, StoreError> {
+    let now = state.clock.now();
+    let policy = state.config.lockout;
+    let window = time::Duration::minutes(i64::from(policy.window_minutes));
+    let client = format!("client:{client}");
+    let by_subject = state.store.add_to_count(&subject, 1, now, window).await?;
+    let by_client = state.store.add_to_count(&client, 1, now, window).await?;
+    if by_subject.count > policy.per_subject {
+        return Ok(Err(minutes_until(by_subject.window_ends, now)));
+    }
+    if by_client.count > policy.per_client {
+        return Ok(Err(minutes_until(by_client.window_ends, now)));
+    }
+    Ok(Ok(Attempt { subject, client }))
+}
+
+impl Attempt {
+    /// The password was right.
+    pub(crate) async fn succeeded(self, state: &AppState) -> Result<(), StoreError> {
+        state.store.clear_failures(&self.subject).await?;
+        state.store.release_count(&self.client).await
+    }
+}
+
+/// The outcome of checking a login's credentials.
+pub(crate) enum LoginOutcome {
+    /// The account, which may log in.
+    Success(Box<Account>),
+    /// Wrong name or password (or a disabled account): one message for all.
+    Wrong,
+    /// Too many failures: try again in this many minutes.
+    Locked(i64),
+}
+
+/// Checks credentials with the lockout rules; records failures; logs every attempt.
+pub(crate) async fn check_login(
+    state: &AppState,
+    client: &str,
+    username: &str,
+    password: String,
+) -> Result<LoginOutcome, StoreError> {
+    let name = username.trim().to_ascii_lowercase();
+    let attempt = match admit(state, format!("login:{name}"), client).await? {
+        Ok(attempt) => attempt,
+        Err(minutes) => {
+            tracing::warn!(target: "registry::security", username = %name, client, "login refused: locked");
+            return Ok(LoginOutcome::Locked(minutes));
+        }
+    };
+    let account = match Username::parse(&name) {
+        Ok(username) => state.store.account_by_username(&username).await?,
+        Err(_) => None,
+    };
+    let verified = verify_password(
+        password,
+        account.as_ref().map(|a| a.password.as_str().to_owned()),
+    )
+    .await;
+    let usable = match &account {
+        Some(account) if verified && account.active => match account.role {
+            Role::Association => true,
+            Role::Institution(id) => {
+                let mut tx = state.store.begin_read().await?;
+                tx.institution(id).await?.is_some_and(|i| i.active)
+            }
+        },
+        _ => false,
+    };
+    match account {
+        Some(account) if usable => {
+            attempt.succeeded(state).await?;
+            tracing::info!(target: "registry::security", username = %name, client, "login succeeded");
+            Ok(LoginOutcome::Success(Box::new(account)))
+        }
+        _ => {
+            tracing::warn!(target: "registry::security", username = %name, client, "login failed");
+            Ok(LoginOutcome::Wrong)
+        }
+    }
+}
+
+/// Starts a session for the account and returns its cookie token.
+pub(crate) async fn start_session(
+    state: &AppState,
+    account: &Account,
+) -> Result<String, StoreError> {
+    let token = new_token().map_err(|e| StoreError::Unexpected(e.to_string()))?;
+    state
+        .store
+        .create_session(
+            &token_hash(&token),
+            SessionSubject::Account(account.id),
+            state.clock.now(),
+        )
+        .await?;
+    Ok(token)
+}
+
+/// Changes the password of the logged-in account: the current one verified (under the
+/// login's lockout: a borrowed session cannot guess it), the new one checked by the core's
+/// strength rule and different from the current one; in the same transaction, every other
+/// session of the account ends. Returns every reason it was refused (none: changed).
+pub(crate) async fn set_own_password(
+    state: &AppState,
+    account: &Account,
+    session: &str,
+    client: &str,
+    current: String,
+    new: &str,
+    repeat: Option<&str>,
+) -> Result<Vec<String>, StoreError> {
+    let mut errors = Vec::new();
+    let name = account.username.as_str().to_owned();
+    let attempt = match admit(state, format!("login:{name}"), client).await? {
+        Ok(attempt) => attempt,
+        Err(minutes) => {
+            tracing::warn!(target: "registry::security", username = %name, client, "password change refused: locked");
+            return Ok(vec![format!(
+                "当前密码错误次数过多，请 {minutes} 分钟后再试"
+            )]);
+        }
+    };
+    let same = current == new;
+    if verify_password(current, Some(account.password.as_str().to_owned())).await {
+        attempt.succeeded(state).await?;
+    } else {
+        tracing::warn!(target: "registry::security", username = %name, client, "password change: current password wrong");
+        errors.push("当前密码不正确".to_owned());
+    }
+    if same {
+        errors.push("新密码不能与当前密码相同".to_owned());
+    }
+    if let Err(v) = NewPassword::parse(new, &account.username) {
+        errors.extend(v.as_slice().iter().map(ToString::to_string));
+    }
+    if repeat.is_some_and(|r| r != new) {
+        errors.push("两次输入的新密码不一致".to_owned());
+    }
+    if !errors.is_empty() {
+        return Ok(errors);
+    }
+    let hash = hash_password(new.to_owned())
+        .await
+        .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+    let outcome = state
+        .run(
+            actor_of(account),
+            &SetAccountPassword {
+                account: account.id,
+                password: PasswordHash::new(hash),
+                must_change_password: false,
+                keep_session: Some(session.to_owned()),
+            },
+        )
+        .await;
+    Ok(outcome.err().map(|e| messages_of(&e)).unwrap_or_default())
+}
+
+/// The outcome of offering a fill-in password.
+pub(crate) enum UnlockOutcome {
+    /// Right: the entry's session token.
+    Opened(String),
+    /// Wrong, or no such entry.
+    Wrong,
+    /// Locked for this many minutes.
+    Locked(i64),
+}
+
+/// The hash of the fill-in password of an entry that may be used: the institution active
+/// and employing the person (the core's `open_entry`).
+async fn fill_in_hash(
+    state: &AppState,
+    person: PersonId,
+    institution: InstitutionId,
+) -> Result<Option<String>, StoreError> {
+    let mut tx = state.store.begin_read().await?;
+    Ok(open_entry(&mut tx, person, institution)
+        .await?
+        .map(|employment| employment.password.as_str().to_owned()))
+}
+
+/// Checks a fill-in password with the lockout rules and opens the entry on success.
+pub(crate) async fn try_unlock(
+    state: &AppState,
+    client: &str,
+    person: PersonId,
+    institution: InstitutionId,
+    password: String,
+) -> Result<UnlockOutcome, StoreError> {
+    let now = state.clock.now();
+    let entry = format!("fill-in:{person}:{institution}");
+    let attempt = match admit(state, entry, client).await? {
+        Ok(attempt) => attempt,
+        Err(minutes) => {
+            tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in entry refused: locked");
+            return Ok(UnlockOutcome::Locked(minutes));
+        }
+    };
+    let hash = fill_in_hash(state, person, institution).await?;
+    if verify_password(password, hash).await {
+        attempt.succeeded(state).await?;
+        let token = new_token().map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        state
+            .store
+            .create_session(
+                &token_hash(&token),
+                SessionSubject::Assessor {
+                    person,
+                    institution,
+                },
+                now,
+            )
+            .await?;
+        tracing::info!(target: "registry::security", %person, %institution, client, "fill-in entry opened");
+        Ok(UnlockOutcome::Opened(token))
+    } else {
+        tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in password wrong");
+        Ok(UnlockOutcome::Wrong)
+    }
+}
