@@ -32,7 +32,6 @@ use crate::auth::{
     LoginOutcome, UnlockOutcome, check_login, set_own_password, start_session, try_unlock,
 };
 use crate::client::client_address;
-use crate::pages::self_service::saved_message;
 use crate::secrets::new_password;
 use crate::web::{CSRF_COOKIE, ENTRY_COOKIE, Entry, SESSION_COOKIE, Visitor, cookie};
 
@@ -1272,7 +1271,7 @@ impl Api {
         Ok(Json(DetailsSavedOut {
             version: saved.version,
             missing: saved.missing.iter().map(|f| f.code().to_owned()).collect(),
-            message: saved_message(&saved.missing, &saved.items),
+            message: saved.message(),
             items: saved
                 .items
                 .iter()

@@ -199,6 +199,24 @@ pub struct DetailsSaved {
     pub items: Vec<(ReviewItemCode, ItemState)>,
 }
 
+impl DetailsSaved {
+    /// What the person is told after saving: what is still missing, or that the items now
+    /// await registration.
+    pub fn message(&self) -> String {
+        if !self.missing.is_empty() {
+            format!("信息已保存，尚需填写：{}。", labels(&self.missing))
+        } else if self
+            .items
+            .iter()
+            .any(|(_, s)| *s == ItemState::AwaitingRegistration)
+        {
+            "信息已保存并填报完整，状态已变为“等待注册”，评审机构即可为您注册。".to_owned()
+        } else {
+            "信息已保存。".to_owned()
+        }
+    }
+}
+
 impl UseCase for SaveDetails {
     type Output = DetailsSaved;
 

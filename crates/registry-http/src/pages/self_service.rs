@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
 use poem::{Request, Response, handler};
-use registry_core::holding::ItemState;
+
 use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::person::{DetailsForm, Education, labels};
 use registry_core::ports::{Actor, RegisterTx, StoreError};
@@ -276,25 +276,6 @@ pub(crate) fn details_form(fields: &Fields) -> DetailsForm {
     }
 }
 
-/// The sentence shown after a save.
-pub(crate) fn saved_message(
-    missing: &[registry_core::person::DetailField],
-    states: &[(registry_core::review_item::ReviewItemCode, ItemState)],
-) -> String {
-    if missing.is_empty() {
-        if states
-            .iter()
-            .any(|(_, s)| *s == ItemState::AwaitingRegistration)
-        {
-            "信息已保存并填报完整，状态已变为“等待注册”，评审机构即可为您注册。".to_owned()
-        } else {
-            "信息已保存。".to_owned()
-        }
-    } else {
-        format!("信息已保存，尚需填写：{}。", labels(missing))
-    }
-}
-
 #[handler]
 pub(crate) async fn save(
     req: &Request,
@@ -327,7 +308,7 @@ pub(crate) async fn save(
     };
     match outcome {
         Ok(saved) => {
-            let message = saved_message(&saved.missing, &saved.items);
+            let message = saved.message();
             html(
                 StatusCode::OK,
                 &edit_page(req, entry, ctx, vec![], BTreeMap::new(), Some(message)),
