@@ -2,6 +2,11 @@
 //! for the API (`{"code": …, "message": …, "violations": […]}`). No database text and no
 //! internal detail ever reaches the client; unexpected failures are logged with their
 //! detail instead.
+//!
+//! Page handlers return [`PageResult`] and stop early with `?`: a [`PageError`] is either a
+//! finished response to send instead of the page (the login page for a visitor who is not
+//! logged in, a refusal, a not-found page) or a failure of the database, shown as the
+//! error page.
 
 use askama::Template;
 use poem::http::{StatusCode, header};
@@ -14,6 +19,53 @@ use crate::templates::{Layout, Message};
 
 fn is_api(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
+}
+
+/// Why a page handler stopped before its page.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// A finished response to send instead: a redirect, a refusal, a not-found page.
+    Respond(Response),
+    /// The database did not answer, or failed.
+    Store(StoreError),
+}
+
+/// What a page handler returns.
+pub(crate) type PageResult = Result<Response, PageError>;
+
+impl From<Response> for PageError {
+    fn from(response: Response) -> Self {
+        PageError::Respond(response)
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        PageError::Store(e)
+    }
+}
+
+impl From<crate::secrets::HashError> for PageError {
+    fn from(e: crate::secrets::HashError) -> Self {
+        PageError::Store(StoreError::Unexpected(e.to_string()))
+    }
+}
+
+impl poem::IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Respond(response) => response,
+            PageError::Store(e) => store_failure_page(&e),
+        }
+    }
+}
+
+/// A page handler's early stop travels through poem as an error that carries its response;
+/// the page routes turn it back into that response (see `pages::routes`).
+impl From<PageError> for poem::Error {
+    fn from(e: PageError) -> Self {
+        poem::Error::from_response(poem::IntoResponse::into_response(e))
+    }
 }
 
 /// An HTML response from a rendered template.
@@ -110,33 +162,47 @@ pub(crate) fn forbidden_csrf(req: &Request) -> Response {
     }
 }
 
-/// The database did not answer, or failed.
-pub(crate) fn store_failure(req: &Request, e: &StoreError) -> Response {
-    let (status, code, message) = match e {
+/// The error page of a database that did not answer, or failed (the failure logged).
+fn store_failure_page(e: &StoreError) -> Response {
+    let (status, message) = store_failure_status(e);
+    message_page(
+        bare_layout(),
+        status,
+        "暂时无法处理",
+        message,
+        Some(("/", "返回首页")),
+    )
+}
+
+/// The status and message of a storage failure; an unexpected one is logged.
+fn store_failure_status(e: &StoreError) -> (StatusCode, &'static str) {
+    match e {
         StoreError::Unavailable | StoreError::Retry => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
             "数据库暂时无法访问，请稍后重试",
         ),
         other => {
-            tracing::error!(error = ?other, path = req.uri().path(), "storage failure");
+            tracing::error!(error = ?other, "storage failure");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
                 "系统内部错误，请稍后重试",
             )
         }
-    };
+    }
+}
+
+/// The database did not answer, or failed: the error page, or for the API its JSON body.
+pub(crate) fn store_failure(req: &Request, e: &StoreError) -> Response {
     if is_api(req) {
+        let (status, message) = store_failure_status(e);
+        let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+            "unavailable"
+        } else {
+            "internal"
+        };
         json_error(status, code, message, json!([]))
     } else {
-        message_page(
-            bare_layout(),
-            status,
-            "暂时无法处理",
-            message,
-            Some(("/", "返回首页")),
-        )
+        store_failure_page(e)
     }
 }
 

@@ -11,6 +11,7 @@ use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::ports::{RegisterTx, StoreError};
 use registry_store::sessions::SessionSubject;
 use time::OffsetDateTime;
+use tracing::Instrument;
 
 use crate::AppState;
 use crate::client::client_address;
@@ -238,7 +239,13 @@ pub(crate) async fn sessions<E: Endpoint>(next: E, mut req: Request) -> poem::Re
         req.extensions_mut().insert(entry);
     }
     let client = client_address(&req, state.config.trusted_proxy);
-    let response = next.call(req).await.map(IntoResponse::into_response)?;
+    // Every line logged while the request runs names it.
+    let span = tracing::info_span!("request", %method, path);
+    let response = next
+        .call(req)
+        .instrument(span)
+        .await
+        .map(IntoResponse::into_response)?;
     let status = response.status();
     let signed_in = account.is_some() || assessor.is_some();
     if status == StatusCode::FORBIDDEN || (signed_in && status == StatusCode::NOT_FOUND) {

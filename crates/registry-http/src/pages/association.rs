@@ -14,9 +14,9 @@ use registry_core::usecases::{
 };
 use serde::Deserialize;
 
-use super::{Fields, association_account, guard, layout, redirect, state};
+use super::{Fields, association_account, layout, redirect, state};
 use crate::auth::actor_of;
-use crate::errors::{html, message_page, messages_of, status_of, store_failure};
+use crate::errors::{PageError, PageResult, html, message_page, messages_of, status_of};
 use crate::templates::{
     AssociationCycles, AssociationExam, AssociationHome, AssociationInstitution,
     AssociationInstitutions, AssociationPeople, AssociationPerson, AuditRow, CycleRow,
@@ -24,9 +24,9 @@ use crate::templates::{
 };
 
 #[handler]
-pub(crate) async fn home(req: &Request) -> Response {
-    let _ = guard!(association_account(req));
-    match state(req).store.institutions().await {
+pub(crate) async fn home(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
+    Ok(match state(req).store.institutions().await {
         Ok(list) => html(
             StatusCode::OK,
             &AssociationHome {
@@ -34,8 +34,8 @@ pub(crate) async fn home(req: &Request) -> Response {
                 institutions: list.len(),
             },
         ),
-        Err(e) => store_failure(req, &e),
-    }
+        Err(e) => return Err(e.into()),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,12 +45,9 @@ pub(crate) struct NoticeQuery {
 }
 
 #[handler]
-pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>) -> Response {
-    let _ = guard!(association_account(req));
-    let list = match state(req).store.institutions().await {
-        Ok(list) => list,
-        Err(e) => return store_failure(req, &e),
-    };
+pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>) -> PageResult {
+    let _ = association_account(req)?;
+    let list = state(req).store.institutions().await?;
     let text = |t: &Option<registry_core::text::Text>| t.as_ref().map(|t| t.as_str().to_owned());
     let rows = list
         .into_iter()
@@ -78,14 +75,14 @@ pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>
         "updated" => Some("机构信息已保存。".to_owned()),
         _ => None,
     };
-    html(
+    Ok(html(
         StatusCode::OK,
         &AssociationInstitutions {
             layout: layout(req),
             rows,
             notice,
         },
-    )
+    ))
 }
 
 fn institution_form(fields: &Fields) -> InstitutionForm {
@@ -100,9 +97,9 @@ fn institution_form(fields: &Fields) -> InstitutionForm {
 }
 
 #[handler]
-pub(crate) fn new_institution_form(req: &Request) -> Response {
-    let _ = guard!(association_account(req));
-    html(
+pub(crate) fn new_institution_form(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
+    Ok(html(
         StatusCode::OK,
         &AssociationInstitution {
             layout: layout(req),
@@ -114,7 +111,7 @@ pub(crate) fn new_institution_form(req: &Request) -> Response {
             version: 0,
             errors: vec![],
         },
-    )
+    ))
 }
 
 async fn new_password() -> Result<(String, PasswordHash), StoreError> {
@@ -125,16 +122,13 @@ async fn new_password() -> Result<(String, PasswordHash), StoreError> {
 }
 
 #[handler]
-pub(crate) async fn create_institution(req: &Request, body: String) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn create_institution(req: &Request, body: String) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let fields = Fields::parse(&body);
     let form = institution_form(&fields);
     let username = fields.get("username");
-    let (password, hash) = match new_password().await {
-        Ok(p) => p,
-        Err(e) => return store_failure(req, &e),
-    };
+    let (password, hash) = new_password().await?;
     let outcome = state
         .run(
             actor_of(&account),
@@ -145,7 +139,7 @@ pub(crate) async fn create_institution(req: &Request, body: String) -> Response 
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(_) => html(
             StatusCode::OK,
             &Secret {
@@ -174,7 +168,7 @@ pub(crate) async fn create_institution(req: &Request, body: String) -> Response 
                 errors: messages_of(&e),
             },
         ),
-    }
+    })
 }
 
 /// The institution's form, account name and version, or `None`.
@@ -224,9 +218,9 @@ fn missing_institution(req: &Request) -> Response {
 }
 
 #[handler]
-pub(crate) async fn edit_institution_form(req: &Request, Path(id): Path<i64>) -> Response {
-    let _ = guard!(association_account(req));
-    match load_institution(req, InstitutionId::new(id)).await {
+pub(crate) async fn edit_institution_form(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let _ = association_account(req)?;
+    Ok(match load_institution(req, InstitutionId::new(id)).await {
         Ok(Some((form, username, active, version, _))) => html(
             StatusCode::OK,
             &AssociationInstitution {
@@ -241,8 +235,8 @@ pub(crate) async fn edit_institution_form(req: &Request, Path(id): Path<i64>) ->
             },
         ),
         Ok(None) => missing_institution(req),
-        Err(e) => store_failure(req, &e),
-    }
+        Err(e) => return Err(e.into()),
+    })
 }
 
 #[handler]
@@ -250,8 +244,8 @@ pub(crate) async fn update_institution(
     req: &Request,
     Path(id): Path<i64>,
     body: String,
-) -> Response {
-    let account = guard!(association_account(req));
+) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let fields = Fields::parse(&body);
     let form = institution_form(&fields);
@@ -268,14 +262,14 @@ pub(crate) async fn update_institution(
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(_) => redirect("/association/institutions?notice=updated"),
         Err(registry_core::usecases::UseCaseError::NotFound(_)) => missing_institution(req),
         Err(e) => {
             let username = match load_institution(req, InstitutionId::new(id)).await {
                 Ok(Some((_, username, _, _, _))) => username,
-                Ok(None) => return missing_institution(req),
-                Err(e) => return store_failure(req, &e),
+                Ok(None) => return Ok(missing_institution(req)),
+                Err(e) => return Err(e.into()),
             };
             html(
                 status_of(&e),
@@ -291,22 +285,19 @@ pub(crate) async fn update_institution(
                 },
             )
         }
-    }
+    })
 }
 
 #[handler]
-pub(crate) async fn reset_institution_password(req: &Request, Path(id): Path<i64>) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn reset_institution_password(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let (username, target) = match load_institution(req, InstitutionId::new(id)).await {
         Ok(Some((_, username, _, _, Some(target)))) => (username, target),
-        Ok(_) => return missing_institution(req),
-        Err(e) => return store_failure(req, &e),
+        Ok(_) => return Ok(missing_institution(req)),
+        Err(e) => return Err(e.into()),
     };
-    let (password, hash) = match new_password().await {
-        Ok(p) => p,
-        Err(e) => return store_failure(req, &e),
-    };
+    let (password, hash) = new_password().await?;
     let outcome = state
         .run(
             actor_of(&account),
@@ -319,15 +310,15 @@ pub(crate) async fn reset_institution_password(req: &Request, Path(id): Path<i64
         )
         .await;
     if let Err(e) = outcome {
-        return message_page(
+        return Ok(message_page(
             layout(req),
             status_of(&e),
             "未能重置",
             &messages_of(&e).join("；"),
             Some(("/association/institutions", "返回")),
-        );
+        ));
     }
-    html(
+    Ok(html(
         StatusCode::OK,
         &Secret {
             layout: layout(req),
@@ -337,7 +328,7 @@ pub(crate) async fn reset_institution_password(req: &Request, Path(id): Path<i64
             note: "请告知该机构；登录后须立即修改密码。".to_owned(),
             back: format!("/association/institutions/{id}"),
         },
-    )
+    ))
 }
 
 fn exam_items(req: &Request) -> Vec<(String, String)> {
@@ -355,9 +346,9 @@ fn exam_items(req: &Request) -> Vec<(String, String)> {
 }
 
 #[handler]
-pub(crate) fn exam_form(req: &Request) -> Response {
-    let _ = guard!(association_account(req));
-    html(
+pub(crate) fn exam_form(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
+    Ok(html(
         StatusCode::OK,
         &AssociationExam {
             layout: layout(req),
@@ -366,12 +357,12 @@ pub(crate) fn exam_form(req: &Request) -> Response {
             errors: vec![],
             notice: None,
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn record_exam(req: &Request, body: String) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn record_exam(req: &Request, body: String) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let fields = Fields::parse(&body);
     let view = ExamFormView {
@@ -395,7 +386,7 @@ pub(crate) async fn record_exam(req: &Request, body: String) -> Response {
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(recorded) => html(
             StatusCode::OK,
             &AssociationExam {
@@ -425,7 +416,7 @@ pub(crate) async fn record_exam(req: &Request, body: String) -> Response {
                 notice: None,
             },
         ),
-    }
+    })
 }
 
 async fn cycles_page(
@@ -433,16 +424,10 @@ async fn cycles_page(
     form: (String, String, String, String),
     errors: Vec<String>,
     notice: Option<String>,
-) -> Response {
+) -> PageResult {
     let defined = {
-        let mut tx = match state(req).store.begin_read().await {
-            Ok(tx) => tx,
-            Err(e) => return store_failure(req, &e),
-        };
-        match tx.cycles().await {
-            Ok(cycles) => cycles,
-            Err(e) => return store_failure(req, &e),
-        }
+        let mut tx = state(req).store.begin_read().await?;
+        tx.cycles().await?
     };
     let rows = defined
         .as_slice()
@@ -458,7 +443,7 @@ async fn cycles_page(
         })
         .collect();
     let status = crate::errors::status_of_form(&errors);
-    html(
+    Ok(html(
         status,
         &AssociationCycles {
             layout: layout(req),
@@ -467,12 +452,12 @@ async fn cycles_page(
             errors,
             notice,
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn cycles_list(req: &Request) -> Response {
-    let _ = guard!(association_account(req));
+pub(crate) async fn cycles_list(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
     let policy = registry_core::policy::Policy::default();
     let form = (
         String::new(),
@@ -484,8 +469,8 @@ pub(crate) async fn cycles_list(req: &Request) -> Response {
 }
 
 #[handler]
-pub(crate) async fn define_cycle(req: &Request, body: String) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn define_cycle(req: &Request, body: String) -> PageResult {
+    let account = association_account(req)?;
     let fields = Fields::parse(&body);
     let form = (
         fields.get("name"),
@@ -524,7 +509,7 @@ pub(crate) async fn define_cycle(req: &Request, body: String) -> Response {
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(_) => {
             cycles_page(
                 req,
@@ -532,10 +517,10 @@ pub(crate) async fn define_cycle(req: &Request, body: String) -> Response {
                 vec![],
                 Some(format!("注册周期“{}”已设置。", form.0.trim())),
             )
-            .await
+            .await?
         }
-        Err(e) => cycles_page(req, form, messages_of(&e), None).await,
-    }
+        Err(e) => cycles_page(req, form, messages_of(&e), None).await?,
+    })
 }
 
 /// 人员档案's search from a link (by name or registration number; by ID number only from
@@ -544,19 +529,19 @@ pub(crate) async fn define_cycle(req: &Request, body: String) -> Response {
 pub(crate) async fn people(
     req: &Request,
     Query(query): Query<super::public::SearchQuery>,
-) -> Response {
+) -> PageResult {
     people_page(req, &query.by, &query.q, false).await
 }
 
 /// 人员档案's search from its form.
 #[handler]
-pub(crate) async fn people_form(req: &Request, body: String) -> Response {
+pub(crate) async fn people_form(req: &Request, body: String) -> PageResult {
     let fields = Fields::parse(&body);
     people_page(req, &fields.get("by"), &fields.get("q"), true).await
 }
 
-async fn people_page(req: &Request, by: &str, q: &str, from_form: bool) -> Response {
-    let _ = guard!(association_account(req));
+async fn people_page(req: &Request, by: &str, q: &str, from_form: bool) -> PageResult {
+    let _ = association_account(req)?;
     let state = state(req);
     let q = q.trim().to_owned();
     let by = super::public::search_kind(by).to_owned();
@@ -569,7 +554,7 @@ async fn people_page(req: &Request, by: &str, q: &str, from_form: bool) -> Respo
         results: vec![],
     };
     if q.is_empty() {
-        return html(StatusCode::OK, &page);
+        return Ok(html(StatusCode::OK, &page));
     }
     let parsed = if by == "id" && !from_form {
         page.q = String::new();
@@ -595,10 +580,10 @@ async fn people_page(req: &Request, by: &str, q: &str, from_form: bool) -> Respo
                     })
                     .collect();
             }
-            Err(e) => return store_failure(req, &e),
+            Err(e) => return Err(e.into()),
         },
     }
-    html(StatusCode::OK, &page)
+    Ok(html(StatusCode::OK, &page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -650,12 +635,10 @@ pub(crate) async fn person_file(
     req: &Request,
     Path(id): Path<i64>,
     Query(query): Query<FileQuery>,
-) -> Response {
-    let _ = guard!(association_account(req));
-    match file_page(req, PersonId::new(id), query.filter.trim().to_owned()).await {
-        Ok(page) => html(StatusCode::OK, &page),
-        Err(response) => response,
-    }
+) -> PageResult {
+    let _ = association_account(req)?;
+    let page = file_page(req, PersonId::new(id), query.filter.trim().to_owned()).await?;
+    Ok(html(StatusCode::OK, &page))
 }
 
 /// The person file after an attempt to record an on-site assessment.
@@ -664,7 +647,7 @@ pub(crate) async fn file_with_assessment_outcome(
     person: PersonId,
     filter: String,
     outcome: Result<String, Vec<String>>,
-) -> Response {
+) -> PageResult {
     file_with_outcome(req, person, filter, FileForm::Assessment, outcome).await
 }
 
@@ -681,7 +664,7 @@ async fn file_with_outcome(
     filter: String,
     form: FileForm,
     outcome: Result<String, Vec<String>>,
-) -> Response {
+) -> PageResult {
     match file_page(req, person, filter).await {
         Ok(mut page) => {
             let (notice, errors) = match form {
@@ -695,17 +678,17 @@ async fn file_with_outcome(
                 Err(list) => *errors = list,
             }
             let status = crate::errors::status_of_form(errors);
-            html(status, &page)
+            Ok(html(status, &page))
         }
-        Err(response) => response,
+        Err(e) => Err(e),
     }
 }
 
 /// 换证: renews the person's qualification certificate for the next cycle (the core's
 /// `RenewCertificate`), and shows the file with the outcome.
 #[handler]
-pub(crate) async fn renew_certificate(req: &Request, Path(id): Path<i64>) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn renew_certificate(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let outcome = state
         .run(
@@ -754,10 +737,10 @@ async fn file_page(
     req: &Request,
     person: PersonId,
     filter: String,
-) -> Result<AssociationPerson, Response> {
+) -> Result<AssociationPerson, PageError> {
     let account = match association_account(req) {
         Ok(account) => account,
-        Err(response) => return Err(response),
+        Err(response) => return Err(response.into()),
     };
     let id = person.get();
     let state = state(req);
@@ -770,9 +753,10 @@ async fn file_page(
                 "未找到",
                 "未找到该人员。",
                 Some(("/association/people", "返回人员档案")),
-            ));
+            )
+            .into());
         }
-        Err(e) => return Err(store_failure(req, &e)),
+        Err(e) => return Err(e.into()),
     };
     // Showing the full ID number is itself recorded.
     let disclosed = match state
@@ -793,7 +777,8 @@ async fn file_page(
                 "无法显示",
                 &messages_of(&e).join("；"),
                 None,
-            ));
+            )
+            .into());
         }
     };
     let today = state.today();
@@ -819,12 +804,8 @@ async fn file_page(
         .iter()
         .map(|q| q.item.clone())
         .collect();
-    let (renewal, assessments) = super::education::renewal_view(state, person, &codes)
-        .await
-        .map_err(|e| store_failure(req, &e))?;
-    let documents = super::documents::person_documents(state, person)
-        .await
-        .map_err(|e| store_failure(req, &e))?;
+    let (renewal, assessments) = super::education::renewal_view(state, person, &codes).await?;
+    let documents = super::documents::person_documents(state, person).await?;
     let p = &history.person;
     Ok(AssociationPerson {
         documents,

@@ -14,7 +14,7 @@ use super::{Fields, layout, redirect, state, visitor};
 use crate::auth::{LoginOutcome, check_login, set_own_password, start_session};
 
 use crate::client::client_address;
-use crate::errors::{html, store_failure};
+use crate::errors::{PageResult, html};
 
 use crate::templates::{Login, Password};
 use crate::web::{SESSION_COOKIE, Visitor, set_cookie};
@@ -47,21 +47,15 @@ pub(crate) fn login_form(req: &Request) -> Response {
 }
 
 #[handler]
-pub(crate) async fn login(req: &Request, body: String) -> Response {
+pub(crate) async fn login(req: &Request, body: String) -> PageResult {
     let state = state(req);
     let fields = Fields::parse(&body);
     let username = fields.get("username");
     let client = client_address(req, state.config.trusted_proxy);
-    let outcome = match check_login(state, &client, &username, fields.get("password")).await {
-        Ok(outcome) => outcome,
-        Err(e) => return store_failure(req, &e),
-    };
+    let outcome = check_login(state, &client, &username, fields.get("password")).await?;
     let error = match outcome {
         LoginOutcome::Success(account) => {
-            let token = match start_session(state, &account).await {
-                Ok(token) => token,
-                Err(e) => return store_failure(req, &e),
-            };
+            let token = start_session(state, &account).await?;
             let mut resp = redirect(home_of(&account));
             set_cookie(
                 &mut resp,
@@ -70,28 +64,26 @@ pub(crate) async fn login(req: &Request, body: String) -> Response {
                 None,
                 state.config.secure_cookies,
             );
-            return resp;
+            return Ok(resp);
         }
         LoginOutcome::Wrong => WRONG.to_owned(),
         LoginOutcome::Locked(minutes) => format!("尝试次数过多，请于 {minutes} 分钟后再试"),
     };
-    html(
+    Ok(html(
         StatusCode::OK,
         &Login {
             layout: layout(req),
             username,
             error: Some(error),
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn logout(req: &Request) -> Response {
+pub(crate) async fn logout(req: &Request) -> PageResult {
     let state = state(req);
-    if let Visitor::Account { session, .. } = visitor(req)
-        && let Err(e) = state.store.delete_session(&session).await
-    {
-        return store_failure(req, &e);
+    if let Visitor::Account { session, .. } = visitor(req) {
+        state.store.delete_session(&session).await?;
     }
     let mut resp = redirect("/");
     set_cookie(
@@ -101,7 +93,7 @@ pub(crate) async fn logout(req: &Request) -> Response {
         Some(std::time::Duration::ZERO),
         state.config.secure_cookies,
     );
-    resp
+    Ok(resp)
 }
 
 #[handler]
@@ -121,16 +113,16 @@ pub(crate) fn password_form(req: &Request) -> Response {
 }
 
 #[handler]
-pub(crate) async fn change_password(req: &Request, body: String) -> Response {
+pub(crate) async fn change_password(req: &Request, body: String) -> PageResult {
     let state = state(req);
     let Visitor::Account { account, session } = visitor(req) else {
-        return redirect("/login");
+        return Ok(redirect("/login"));
     };
     let fields = Fields::parse(&body);
     let new = fields.get("new_password");
     let repeat = fields.get("repeat");
     let client = client_address(req, state.config.trusted_proxy);
-    let errors = match set_own_password(
+    let errors = set_own_password(
         state,
         &account,
         &session,
@@ -139,13 +131,9 @@ pub(crate) async fn change_password(req: &Request, body: String) -> Response {
         &new,
         Some(&repeat),
     )
-    .await
-    {
-        Ok(errors) => errors,
-        Err(e) => return store_failure(req, &e),
-    };
+    .await?;
     let done = errors.is_empty();
-    html(
+    Ok(html(
         if done {
             StatusCode::OK
         } else {
@@ -157,5 +145,5 @@ pub(crate) async fn change_password(req: &Request, body: String) -> Response {
             done,
             errors,
         },
-    )
+    ))
 }

@@ -7,9 +7,9 @@ use poem::{Request, Response, handler};
 use registry_core::calendar::{DayKind, WorkCalendar};
 use registry_core::usecases::LoadCalendar;
 
-use super::{association_account, guard, layout, state};
+use super::{association_account, layout, state};
 use crate::auth::actor_of;
-use crate::errors::{html, messages_of};
+use crate::errors::{PageResult, html, messages_of};
 use crate::templates::{AssociationCalendar, CalendarYearRow};
 
 /// The most a calendar file may be (one year is about 40 lines).
@@ -46,28 +46,34 @@ fn page(req: &Request, errors: Vec<String>, notice: Option<String>) -> Response 
 }
 
 #[handler]
-pub(crate) fn show(req: &Request) -> Response {
-    let _ = guard!(association_account(req));
-    page(req, vec![], None)
+pub(crate) fn show(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
+    Ok(page(req, vec![], None))
 }
 
 #[handler]
-pub(crate) async fn load(req: &Request, mut multipart: Multipart) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn load(req: &Request, mut multipart: Multipart) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let mut text = None;
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some("file") {
             text = match field.bytes().await {
                 Ok(bytes) if bytes.len() <= MAX_UPLOAD => Some(String::from_utf8(bytes)),
-                _ => return page(req, vec!["文件过大（上限 1 MB）或无法读取。".into()], None),
+                _ => {
+                    return Ok(page(
+                        req,
+                        vec!["文件过大（上限 1 MB）或无法读取。".into()],
+                        None,
+                    ));
+                }
             };
         }
     }
     let text = match text {
         Some(Ok(text)) => text,
-        Some(Err(_)) => return page(req, vec!["文件不是 UTF-8 编码的文本。".into()], None),
-        None => return page(req, vec!["请选择日历文件。".into()], None),
+        Some(Err(_)) => return Ok(page(req, vec!["文件不是 UTF-8 编码的文本。".into()], None)),
+        None => return Ok(page(req, vec!["请选择日历文件。".into()], None)),
     };
     let calendar = match WorkCalendar::parse_csv(text.trim_start_matches('\u{feff}')) {
         Ok(calendar) => calendar,
@@ -82,33 +88,35 @@ pub(crate) async fn load(req: &Request, mut multipart: Multipart) -> Response {
                     }
                 })
                 .collect();
-            return page(req, errors, None);
+            return Ok(page(req, errors, None));
         }
     };
-    match state
-        .run(actor_of(&account), &LoadCalendar { calendar })
-        .await
-    {
-        Ok(loaded) => {
-            if let Err(e) = state.reload_calendar().await {
-                tracing::error!(error = %e, "the calendar was loaded but could not be read back");
+    Ok(
+        match state
+            .run(actor_of(&account), &LoadCalendar { calendar })
+            .await
+        {
+            Ok(loaded) => {
+                if let Err(e) = state.reload_calendar().await {
+                    tracing::error!(error = %e, "the calendar was loaded but could not be read back");
+                }
+                let years = if loaded.years.start() == loaded.years.end() {
+                    format!("{}年", loaded.years.start())
+                } else {
+                    format!("{}—{}年", loaded.years.start(), loaded.years.end())
+                };
+                page(
+                    req,
+                    vec![],
+                    Some(format!(
+                        "已导入{years}的日历（{} 条节假日与调休记录）；日历现覆盖 {}—{} 年。",
+                        loaded.entries,
+                        loaded.covered.start(),
+                        loaded.covered.end()
+                    )),
+                )
             }
-            let years = if loaded.years.start() == loaded.years.end() {
-                format!("{}年", loaded.years.start())
-            } else {
-                format!("{}—{}年", loaded.years.start(), loaded.years.end())
-            };
-            page(
-                req,
-                vec![],
-                Some(format!(
-                    "已导入{years}的日历（{} 条节假日与调休记录）；日历现覆盖 {}—{} 年。",
-                    loaded.entries,
-                    loaded.covered.start(),
-                    loaded.covered.end()
-                )),
-            )
-        }
-        Err(e) => page(req, messages_of(&e), None),
-    }
+            Err(e) => page(req, messages_of(&e), None),
+        },
+    )
 }

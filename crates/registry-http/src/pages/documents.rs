@@ -18,12 +18,12 @@ use registry_core::usecases::{DiscloseForPrinting, MarkMailed, ReplaceDocument};
 use registry_store::documents::{DocumentFilter, DocumentListing};
 use serde::Deserialize;
 
-use super::{Fields, association_account, guard, institution_account, layout, redirect, state};
+use super::{Fields, association_account, institution_account, layout, redirect, state};
 use crate::AppState;
 use crate::auth::actor_of;
 use crate::client::client_address;
 use crate::documents::{blocked, pdf_response, public_base, render};
-use crate::errors::{html, message_page, messages_of, status_of, store_failure};
+use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::templates::{
     AssociationDocuments, DocumentRow, InstitutionDocuments, VerifyPage, VerifyResult,
 };
@@ -131,7 +131,7 @@ async fn list_page(
     kind: DocumentKind,
     query: &ListQuery,
     errors: Vec<String>,
-) -> Response {
+) -> PageResult {
     let state = state(req);
     let pending_only = query.show != "all";
     let pass_list = parse_date(&query.pass_list).ok();
@@ -151,7 +151,7 @@ async fn list_page(
     };
     let (listings, cycles) = match (state.store.documents(&filter).await, cycles(state).await) {
         (Ok(l), Ok(c)) => (l, c),
-        (Err(e), _) | (_, Err(e)) => return store_failure(req, &e),
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
     };
     let rows: Vec<DocumentRow> = listings
         .iter()
@@ -184,10 +184,7 @@ async fn list_page(
     };
     let page = match kind {
         DocumentKind::Certificate => {
-            let lists = match state.store.pass_lists().await {
-                Ok(lists) => lists,
-                Err(e) => return store_failure(req, &e),
-            };
+            let lists = state.store.pass_lists().await?;
             let options = lists
                 .iter()
                 .map(|l| {
@@ -226,10 +223,7 @@ async fn list_page(
             }
         }
         DocumentKind::Card => {
-            let institutions = match state.store.institutions().await {
-                Ok(list) => list,
-                Err(e) => return store_failure(req, &e),
-            };
+            let institutions = state.store.institutions().await?;
             let options = institutions
                 .iter()
                 .map(|i| {
@@ -268,23 +262,23 @@ async fn list_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 #[handler]
-pub(crate) async fn certificate_list(req: &Request, Query(query): Query<ListQuery>) -> Response {
-    let _ = guard!(association_account(req));
+pub(crate) async fn certificate_list(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
+    let _ = association_account(req)?;
     list_page(req, DocumentKind::Certificate, &query, vec![]).await
 }
 
 #[handler]
-pub(crate) async fn card_list(req: &Request, Query(query): Query<ListQuery>) -> Response {
-    let _ = guard!(association_account(req));
+pub(crate) async fn card_list(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
+    let _ = association_account(req)?;
     list_page(req, DocumentKind::Card, &query, vec![]).await
 }
 
-async fn mark_mailed(req: &Request, kind: DocumentKind, body: &str) -> Response {
-    let account = guard!(association_account(req));
+async fn mark_mailed(req: &Request, kind: DocumentKind, body: &str) -> PageResult {
+    let account = association_account(req)?;
     let fields = Fields::parse(body);
     let documents = fields
         .all("documents")
@@ -312,27 +306,27 @@ async fn mark_mailed(req: &Request, kind: DocumentKind, body: &str) -> Response 
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(count) => redirect(&format!("{back}&notice={count}")),
         Err(e) => {
             let query: ListQuery = back
                 .split_once('?')
                 .and_then(|(_, q)| serde_urlencoded::from_str(q).ok())
                 .unwrap_or_default();
-            let mut page = list_page(req, kind, &query, messages_of(&e)).await;
+            let mut page = list_page(req, kind, &query, messages_of(&e)).await?;
             page.set_status(status_of(&e));
             page
         }
-    }
+    })
 }
 
 #[handler]
-pub(crate) async fn certificates_mailed(req: &Request, body: String) -> Response {
+pub(crate) async fn certificates_mailed(req: &Request, body: String) -> PageResult {
     mark_mailed(req, DocumentKind::Certificate, &body).await
 }
 
 #[handler]
-pub(crate) async fn cards_mailed(req: &Request, body: String) -> Response {
+pub(crate) async fn cards_mailed(req: &Request, body: String) -> PageResult {
     mark_mailed(req, DocumentKind::Card, &body).await
 }
 
@@ -406,8 +400,8 @@ fn not_printable(req: &Request, message: &str) -> Response {
 }
 
 #[handler]
-pub(crate) async fn document_pdf(req: &Request, Path(id): Path<i64>) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn document_pdf(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let listings = match state
         .store
@@ -419,33 +413,33 @@ pub(crate) async fn document_pdf(req: &Request, Path(id): Path<i64>) -> Response
         .await
     {
         Ok(l) => l,
-        Err(e) => return store_failure(req, &e),
+        Err(e) => return Err(e.into()),
     };
     let Some(listing) = listings.into_iter().next() else {
-        return message_page(
+        return Ok(message_page(
             layout(req),
             StatusCode::NOT_FOUND,
             "未找到",
             "未找到该证件。",
             Some(("/association", "返回工作台")),
-        );
+        ));
     };
     if listing.document.voided.is_some() {
-        return not_printable(req, "该证件已作废，不能再打印。");
+        return Ok(not_printable(req, "该证件已作废，不能再打印。"));
     }
     if let Some(reason) = blocked(&listing) {
-        return not_printable(req, &reason);
+        return Ok(not_printable(req, &reason));
     }
     let kind = listing.document.details.kind;
     let name = format!("{}.pdf", listing.document.serial());
-    pdf(req, &account, kind, vec![listing], name).await
+    Ok(pdf(req, &account, kind, vec![listing], name).await)
 }
 
 #[handler]
-pub(crate) async fn certificates_pdf(req: &Request, Query(query): Query<ListQuery>) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn certificates_pdf(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
+    let account = association_account(req)?;
     let Ok(day) = parse_date(&query.pass_list) else {
-        return not_printable(req, "请先选择合格名单。");
+        return Ok(not_printable(req, "请先选择合格名单。"));
     };
     let listings = match state(req)
         .store
@@ -459,7 +453,7 @@ pub(crate) async fn certificates_pdf(req: &Request, Query(query): Query<ListQuer
         .await
     {
         Ok(l) => l,
-        Err(e) => return store_failure(req, &e),
+        Err(e) => return Err(e.into()),
     };
     // Certificates that cannot go out yet stay in the list, with the reason shown there.
     let ready: Vec<DocumentListing> = listings
@@ -467,20 +461,20 @@ pub(crate) async fn certificates_pdf(req: &Request, Query(query): Query<ListQuer
         .filter(|l| blocked(l).is_none())
         .collect();
     if ready.is_empty() {
-        return not_printable(
+        return Ok(not_printable(
             req,
             "该名单没有可以发放的证书（均已寄出，或本人通讯地址不完整）。",
-        );
+        ));
     }
     let name = format!("certificates-{}.pdf", format_date(day));
-    pdf(req, &account, DocumentKind::Certificate, ready, name).await
+    Ok(pdf(req, &account, DocumentKind::Certificate, ready, name).await)
 }
 
 #[handler]
-pub(crate) async fn cards_pdf(req: &Request, Query(query): Query<ListQuery>) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn cards_pdf(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
+    let account = association_account(req)?;
     let Ok(id) = query.institution.trim().parse::<i64>() else {
-        return not_printable(req, "请先选择机构。");
+        return Ok(not_printable(req, "请先选择机构。"));
     };
     let listings = match state(req)
         .store
@@ -494,24 +488,24 @@ pub(crate) async fn cards_pdf(req: &Request, Query(query): Query<ListQuery>) -> 
         .await
     {
         Ok(l) => l,
-        Err(e) => return store_failure(req, &e),
+        Err(e) => return Err(e.into()),
     };
     if listings.is_empty() {
-        return not_printable(req, "该机构没有待发放的注册信息卡。");
+        return Ok(not_printable(req, "该机构没有待发放的注册信息卡。"));
     }
-    pdf(
+    Ok(pdf(
         req,
         &account,
         DocumentKind::Card,
         listings,
         format!("cards-{id}.pdf"),
     )
-    .await
+    .await)
 }
 
 #[handler]
-pub(crate) async fn association_replace(req: &Request, Path(id): Path<i64>) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn association_replace(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let account = association_account(req)?;
     let outcome = state(req)
         .run(
             actor_of(&account),
@@ -521,7 +515,7 @@ pub(crate) async fn association_replace(req: &Request, Path(id): Path<i64>) -> R
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(new) => {
             let kind = match state(req).store.begin_read().await {
                 Ok(mut tx) => tx.document(new).await.ok().flatten(),
@@ -541,7 +535,7 @@ pub(crate) async fn association_replace(req: &Request, Path(id): Path<i64>) -> R
             &messages_of(&e).join("；"),
             Some(("/association/certificates", "返回资格证书")),
         ),
-    }
+    })
 }
 
 async fn institution_page(
@@ -549,7 +543,7 @@ async fn institution_page(
     institution: InstitutionId,
     errors: Vec<String>,
     notice: Option<String>,
-) -> Response {
+) -> PageResult {
     let state = state(req);
     let cards = state
         .store
@@ -571,11 +565,11 @@ async fn institution_page(
         .await;
     let (cards, certificates, cycles) = match (cards, certificates, cycles(state).await) {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return store_failure(req, &e),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(e.into()),
     };
     let audience = Audience::Institution;
     let status = crate::errors::status_of_form(&errors);
-    html(
+    Ok(html(
         status,
         &InstitutionDocuments {
             layout: layout(req),
@@ -590,18 +584,18 @@ async fn institution_page(
             errors,
             notice,
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn institution_documents(req: &Request) -> Response {
-    let (institution, _) = guard!(institution_account(req));
+pub(crate) async fn institution_documents(req: &Request) -> PageResult {
+    let (institution, _) = institution_account(req)?;
     institution_page(req, institution, vec![], None).await
 }
 
 #[handler]
-pub(crate) async fn institution_replace(req: &Request, Path(id): Path<i64>) -> Response {
-    let (institution, account) = guard!(institution_account(req));
+pub(crate) async fn institution_replace(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let (institution, account) = institution_account(req)?;
     let outcome = state(req)
         .run(
             actor_of(&account),
@@ -611,7 +605,7 @@ pub(crate) async fn institution_replace(req: &Request, Path(id): Path<i64>) -> R
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(_) => {
             institution_page(
                 req,
@@ -619,14 +613,14 @@ pub(crate) async fn institution_replace(req: &Request, Path(id): Path<i64>) -> R
                 vec![],
                 Some("已挂失：原证件立即作废，促进会将补发新证件。".to_owned()),
             )
-            .await
+            .await?
         }
         Err(e) => {
-            let mut page = institution_page(req, institution, messages_of(&e), None).await;
+            let mut page = institution_page(req, institution, messages_of(&e), None).await?;
             page.set_status(status_of(&e));
             page
         }
-    }
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -645,9 +639,9 @@ async fn verification(
     lookup: Option<Lookup>,
     kind: &str,
     typed: String,
-) -> Response {
+) -> PageResult {
     if let Err(response) = super::public::rate_limit(req) {
-        return response;
+        return Ok(response);
     }
     let state = state(req);
     let client = client_address(req, state.config.trusted_proxy);
@@ -675,19 +669,16 @@ async fn verification(
         Ok(person.map(|p| (document, p, holdings, qualifications, institution)))
     }
     .await;
-    let found = match found {
-        Ok(found) => found,
-        Err(e) => return store_failure(req, &e),
-    };
+    let found = found?;
     let Some((document, person, holdings, qualifications, institution)) = found else {
         if let Err(e) = state
             .store
             .log_verification(now, None, kind, "unknown", &client)
             .await
         {
-            return store_failure(req, &e);
+            return Err(e.into());
         }
-        return html(
+        return Ok(html(
             StatusCode::NOT_FOUND,
             &VerifyPage {
                 layout: layout(req),
@@ -698,7 +689,7 @@ async fn verification(
                 ),
                 result: None,
             },
-        );
+        ));
     };
     let today = state.today();
     let (findings, items) = verify(&document, &holdings, &qualifications, today);
@@ -713,7 +704,7 @@ async fn verification(
         .log_verification(now, Some(document.id), kind, outcome, &client)
         .await
     {
-        return store_failure(req, &e);
+        return Err(e.into());
     }
     let result = VerifyResult {
         valid,
@@ -750,7 +741,7 @@ async fn verification(
             })
             .collect(),
     };
-    html(
+    Ok(html(
         StatusCode::OK,
         &VerifyPage {
             layout: layout(req),
@@ -758,14 +749,14 @@ async fn verification(
             error: None,
             result: Some(result),
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn verify_form(req: &Request, Query(query): Query<VerifyQuery>) -> Response {
+pub(crate) async fn verify_form(req: &Request, Query(query): Query<VerifyQuery>) -> PageResult {
     let typed = query.code.trim().to_owned();
     if typed.is_empty() {
-        return html(
+        return Ok(html(
             StatusCode::OK,
             &VerifyPage {
                 layout: layout(req),
@@ -773,14 +764,14 @@ pub(crate) async fn verify_form(req: &Request, Query(query): Query<VerifyQuery>)
                 error: None,
                 result: None,
             },
-        );
+        ));
     }
     let lookup = VerificationCode::parse(&typed).map(Lookup::Code);
     verification(req, lookup, "code", typed.chars().take(20).collect()).await
 }
 
 #[handler]
-pub(crate) async fn verify_token(req: &Request, Path(token): Path<String>) -> Response {
+pub(crate) async fn verify_token(req: &Request, Path(token): Path<String>) -> PageResult {
     let lookup = VerificationToken::parse(&token).map(Lookup::Token);
     verification(req, lookup, "token", String::new()).await
 }

@@ -5,7 +5,7 @@
 
 use poem::http::StatusCode;
 use poem::web::Path;
-use poem::{Request, Response, handler};
+use poem::{Request, handler};
 use registry_core::assessment::{
     AssessmentForm, OnSiteAssessment, total_working_days, working_days_in_cycle,
 };
@@ -22,10 +22,10 @@ use registry_core::usecases::{
 };
 use registry_store::queries::PublicQuery;
 
-use super::{Fields, association_account, guard, institution_account, layout, redirect, state};
+use super::{Fields, association_account, institution_account, layout, redirect, state};
 use crate::AppState;
 use crate::auth::actor_of;
-use crate::errors::{html, message_page, messages_of, store_failure};
+use crate::errors::{PageResult, html, message_page, messages_of};
 use crate::templates::{
     AssessmentRow, AssociationCourse, AssociationCourses, AssociationCycle, CourseFormView,
     CourseRow, CycleFormView, EntryRow, ExpiringRow, InstitutionAssessments, InstitutionExpiring,
@@ -160,8 +160,8 @@ pub(crate) async fn institution_records_assessment(
     req: &Request,
     Path(id): Path<i64>,
     body: String,
-) -> Response {
-    let (institution, account) = guard!(institution_account(req));
+) -> PageResult {
+    let (institution, account) = institution_account(req)?;
     let state = state(req);
     let outcome = record_assessment(
         state,
@@ -180,8 +180,8 @@ pub(crate) async fn association_records_assessment(
     req: &Request,
     Path(id): Path<i64>,
     body: String,
-) -> Response {
-    let account = guard!(association_account(req));
+) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let outcome =
         record_assessment(state, actor_of(&account), PersonId::new(id), None, &body).await;
@@ -203,12 +203,9 @@ async fn courses_page(
     form: CourseFormView,
     errors: Vec<String>,
     notice: Option<String>,
-) -> Response {
+) -> PageResult {
     let state = state(req);
-    let courses = match state.store.courses().await {
-        Ok(list) => list,
-        Err(e) => return store_failure(req, &e),
-    };
+    let courses = state.store.courses().await?;
     let rows = courses
         .into_iter()
         .map(|c| {
@@ -224,7 +221,7 @@ async fn courses_page(
         })
         .collect();
     let status = crate::errors::status_of_form(&errors);
-    html(
+    Ok(html(
         status,
         &AssociationCourses {
             layout: layout(req),
@@ -234,18 +231,18 @@ async fn courses_page(
             errors,
             notice,
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn course_list(req: &Request) -> Response {
-    let _ = guard!(association_account(req));
+pub(crate) async fn course_list(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
     courses_page(req, CourseFormView::default(), vec![], None).await
 }
 
 #[handler]
-pub(crate) async fn create_course(req: &Request, body: String) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn create_course(req: &Request, body: String) -> PageResult {
+    let account = association_account(req)?;
     let fields = Fields::parse(&body);
     let form = CourseFormView {
         name: fields.get("name"),
@@ -268,7 +265,7 @@ pub(crate) async fn create_course(req: &Request, body: String) -> Response {
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(id) => {
             courses_page(
                 req,
@@ -276,10 +273,10 @@ pub(crate) async fn create_course(req: &Request, body: String) -> Response {
                 vec![],
                 Some(format!("培训班已保存，编号 {id}。")),
             )
-            .await
+            .await?
         }
-        Err(e) => courses_page(req, form, messages_of(&e), None).await,
-    }
+        Err(e) => courses_page(req, form, messages_of(&e), None).await?,
+    })
 }
 
 async fn course_page(
@@ -287,34 +284,28 @@ async fn course_page(
     id: i64,
     errors: Vec<String>,
     notice: Option<String>,
-) -> Response {
+) -> PageResult {
     let state = state(req);
     let course = {
-        let mut tx = match state.store.begin_read().await {
-            Ok(tx) => tx,
-            Err(e) => return store_failure(req, &e),
-        };
+        let mut tx = state.store.begin_read().await?;
         match tx.course(CourseId::new(id)).await {
             Ok(Some(course)) => course,
             Ok(None) => {
-                return message_page(
+                return Ok(message_page(
                     layout(req),
                     StatusCode::NOT_FOUND,
                     "未找到",
                     "未找到该培训班。",
                     Some(("/association/courses", "返回培训班")),
-                );
+                ));
             }
-            Err(e) => return store_failure(req, &e),
+            Err(e) => return Err(e.into()),
         }
     };
-    let entries = match state.store.course_attendance(CourseId::new(id)).await {
-        Ok(entries) => entries,
-        Err(e) => return store_failure(req, &e),
-    };
+    let entries = state.store.course_attendance(CourseId::new(id)).await?;
     let d = &course.details;
     let status = crate::errors::status_of_form(&errors);
-    html(
+    Ok(html(
         status,
         &AssociationCourse {
             layout: layout(req),
@@ -338,12 +329,12 @@ async fn course_page(
             errors,
             notice,
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn course_detail(req: &Request, Path(id): Path<i64>) -> Response {
-    let _ = guard!(association_account(req));
+pub(crate) async fn course_detail(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let _ = association_account(req)?;
     course_page(req, id, vec![], None).await
 }
 
@@ -352,8 +343,8 @@ pub(crate) async fn record_attendance(
     req: &Request,
     Path(id): Path<i64>,
     body: String,
-) -> Response {
-    let account = guard!(association_account(req));
+) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let fields = Fields::parse(&body);
     let person = match PersonRef::parse(&fields.get("person"), state.today()) {
@@ -364,10 +355,7 @@ pub(crate) async fn record_attendance(
         PersonRef::ResidentId(r) => PublicQuery::ResidentId(r.clone()),
         PersonRef::Number(n) => PublicQuery::RegistrationNumber(*n),
     };
-    let found = match state.store.find_people(&query, 1).await {
-        Ok(found) => found,
-        Err(e) => return store_failure(req, &e),
-    };
+    let found = state.store.find_people(&query, 1).await?;
     let Some(found) = found.into_iter().next() else {
         return course_page(
             req,
@@ -387,7 +375,7 @@ pub(crate) async fn record_attendance(
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(_) => {
             course_page(
                 req,
@@ -395,62 +383,61 @@ pub(crate) async fn record_attendance(
                 vec![],
                 Some(format!("已为 {} 记录课时。", found.name)),
             )
-            .await
+            .await?
         }
-        Err(e) => course_page(req, id, messages_of(&e), None).await,
-    }
+        Err(e) => course_page(req, id, messages_of(&e), None).await?,
+    })
 }
 
 #[handler]
-pub(crate) async fn reverse_attendance(req: &Request, Path(entry): Path<i64>) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn reverse_attendance(req: &Request, Path(entry): Path<i64>) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let course = {
-        let mut tx = match state.store.begin_read().await {
-            Ok(tx) => tx,
-            Err(e) => return store_failure(req, &e),
-        };
+        let mut tx = state.store.begin_read().await?;
         match tx.attendance_entry(AttendanceId::new(entry)).await {
             Ok(Some(a)) => a.course,
             Ok(None) => {
-                return message_page(
+                return Ok(message_page(
                     layout(req),
                     StatusCode::NOT_FOUND,
                     "未找到",
                     "未找到该课时记录。",
                     Some(("/association/courses", "返回培训班")),
-                );
+                ));
             }
-            Err(e) => return store_failure(req, &e),
+            Err(e) => return Err(e.into()),
         }
     };
-    match state
-        .run(
-            actor_of(&account),
-            &ReverseAttendance {
-                entry: AttendanceId::new(entry),
-            },
-        )
-        .await
-    {
-        Ok(_) => {
-            course_page(
-                req,
-                course.get(),
-                vec![],
-                Some("已冲销该课时记录。".to_owned()),
+    Ok(
+        match state
+            .run(
+                actor_of(&account),
+                &ReverseAttendance {
+                    entry: AttendanceId::new(entry),
+                },
             )
             .await
-        }
-        Err(e) => course_page(req, course.get(), messages_of(&e), None).await,
-    }
+        {
+            Ok(_) => {
+                course_page(
+                    req,
+                    course.get(),
+                    vec![],
+                    Some("已冲销该课时记录。".to_owned()),
+                )
+                .await?
+            }
+            Err(e) => course_page(req, course.get(), messages_of(&e), None).await?,
+        },
+    )
 }
 
 /// The old address of the attendance import: it is one of the imports of 数据导入 now.
 #[handler]
-pub(crate) fn import_moved(req: &Request) -> Response {
-    let _ = guard!(association_account(req));
-    redirect("/association/exchange")
+pub(crate) fn import_moved(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
+    Ok(redirect("/association/exchange"))
 }
 
 fn cycle_form(name: &str, start: time::Date, end: time::Date, p: &Policy) -> CycleFormView {
@@ -471,31 +458,33 @@ fn cycle_form(name: &str, start: time::Date, end: time::Date, p: &Policy) -> Cyc
 }
 
 #[handler]
-pub(crate) async fn cycle_form_page(req: &Request, Path(id): Path<i64>) -> Response {
-    let _ = guard!(association_account(req));
+pub(crate) async fn cycle_form_page(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let _ = association_account(req)?;
     let state = state(req);
     let cycles = match state.store.begin_read().await {
-        Ok(mut tx) => match tx.cycles().await {
-            Ok(c) => c,
-            Err(e) => return store_failure(req, &e),
-        },
-        Err(e) => return store_failure(req, &e),
+        Ok(mut tx) => tx.cycles().await?,
+        Err(e) => return Err(e.into()),
     };
     let Some(cycle) = cycles.get(CycleId::new(id)) else {
-        return message_page(
+        return Ok(message_page(
             layout(req),
             StatusCode::NOT_FOUND,
             "未找到",
             "未找到该注册周期。",
             Some(("/association/cycles", "返回")),
-        );
+        ));
     };
     let form = cycle_form(cycle.name(), cycle.start(), cycle.end(), cycle.policy());
     cycle_page(req, id, form, vec![]).await
 }
 
 /// The cycle form with the history of the cycle's edits.
-async fn cycle_page(req: &Request, id: i64, form: CycleFormView, errors: Vec<String>) -> Response {
+async fn cycle_page(
+    req: &Request,
+    id: i64,
+    form: CycleFormView,
+    errors: Vec<String>,
+) -> PageResult {
     let history = match state(req)
         .store
         .audit_of(registry_core::ports::Entity::Cycle.code(), id)
@@ -506,10 +495,10 @@ async fn cycle_page(req: &Request, id: i64, form: CycleFormView, errors: Vec<Str
             .rev()
             .map(super::association::audit_row)
             .collect(),
-        Err(e) => return store_failure(req, &e),
+        Err(e) => return Err(e.into()),
     };
     let status = crate::errors::status_of_form(&errors);
-    html(
+    Ok(html(
         status,
         &AssociationCycle {
             layout: layout(req),
@@ -518,12 +507,12 @@ async fn cycle_page(req: &Request, id: i64, form: CycleFormView, errors: Vec<Str
             errors,
             history,
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: String) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: String) -> PageResult {
+    let account = association_account(req)?;
     let fields = Fields::parse(&body);
     let view = CycleFormView {
         name: fields.get("name"),
@@ -580,7 +569,7 @@ pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: Strin
             )
             .await;
         match outcome {
-            Ok(_) => return redirect("/association/cycles"),
+            Ok(_) => return Ok(redirect("/association/cycles")),
             Err(e) => errors = messages_of(&e),
         }
     }
@@ -588,22 +577,19 @@ pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: Strin
 }
 
 #[handler]
-pub(crate) async fn expiring(req: &Request) -> Response {
-    let (institution, _) = guard!(institution_account(req));
+pub(crate) async fn expiring(req: &Request) -> PageResult {
+    let (institution, _) = institution_account(req)?;
     let state = state(req);
     let today = state.today();
     let months = match state.store.begin_read().await {
         Ok(mut tx) => match tx.cycles().await {
             Ok(c) => c.policy_at(today).renewal_window_months,
-            Err(e) => return store_failure(req, &e),
+            Err(e) => return Err(e.into()),
         },
-        Err(e) => return store_failure(req, &e),
+        Err(e) => return Err(e.into()),
     };
     let until = add_months(today, i32::try_from(months).unwrap_or(3));
-    let list = match state.store.expiring(institution, today, until).await {
-        Ok(list) => list,
-        Err(e) => return store_failure(req, &e),
-    };
+    let list = state.store.expiring(institution, today, until).await?;
     let mut rows = Vec::with_capacity(list.len());
     for e in list {
         let problems = match renewal_view(state, e.person, std::slice::from_ref(&e.item)).await {
@@ -613,7 +599,7 @@ pub(crate) async fn expiring(req: &Request) -> Response {
                 .next()
                 .map(|(_, p)| p)
                 .unwrap_or_default(),
-            Err(err) => return store_failure(req, &err),
+            Err(err) => return Err(err.into()),
         };
         rows.push(ExpiringRow {
             person: e.person.get(),
@@ -623,7 +609,7 @@ pub(crate) async fn expiring(req: &Request) -> Response {
             problems,
         });
     }
-    html(
+    Ok(html(
         StatusCode::OK,
         &InstitutionExpiring {
             layout: layout(req),
@@ -631,35 +617,37 @@ pub(crate) async fn expiring(req: &Request) -> Response {
             until: format_date(until),
             rows,
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn assessment_list(req: &Request) -> Response {
-    let (institution, _) = guard!(institution_account(req));
+pub(crate) async fn assessment_list(req: &Request) -> PageResult {
+    let (institution, _) = institution_account(req)?;
     let state = state(req);
-    match state.store.assessments_recorded_by(institution, 200).await {
-        Ok(list) => {
-            let rows = list
-                .into_iter()
-                .map(|l| {
-                    let row = assessment_rows(state, std::slice::from_ref(&l.assessment))
-                        .into_iter()
-                        .next();
-                    (l.name, row)
-                })
-                .filter_map(|(name, row)| row.map(|r| (name, r)))
-                .collect();
-            html(
-                StatusCode::OK,
-                &InstitutionAssessments {
-                    layout: layout(req),
-                    rows,
-                },
-            )
-        }
-        Err(e) => store_failure(req, &e),
-    }
+    Ok(
+        match state.store.assessments_recorded_by(institution, 200).await {
+            Ok(list) => {
+                let rows = list
+                    .into_iter()
+                    .map(|l| {
+                        let row = assessment_rows(state, std::slice::from_ref(&l.assessment))
+                            .into_iter()
+                            .next();
+                        (l.name, row)
+                    })
+                    .filter_map(|(name, row)| row.map(|r| (name, r)))
+                    .collect();
+                html(
+                    StatusCode::OK,
+                    &InstitutionAssessments {
+                        layout: layout(req),
+                        rows,
+                    },
+                )
+            }
+            Err(e) => return Err(e.into()),
+        },
+    )
 }
 
 /// A course's dates as shown: "2026-03-01 至 2026-03-03".

@@ -13,10 +13,10 @@ use registry_batch::import::{ImportError, Kind, Options, PROBLEM_HEADER};
 use registry_batch::table::{Format, Source, write_table};
 use registry_core::ids::InstitutionId;
 
-use super::{Fields, association_account, guard, layout, state};
+use super::{Fields, association_account, layout, state};
 use crate::AppState;
 use crate::auth::actor_of;
-use crate::errors::{html, message_page, store_failure};
+use crate::errors::{PageResult, html, message_page};
 use crate::templates::{AssociationExchange, ExchangeReport, ExchangeRow};
 
 /// The most an uploaded table may be.
@@ -37,7 +37,7 @@ fn setting<'a>(
     }
 }
 
-async fn page(req: &Request, status: StatusCode, report: Option<ExchangeReport>) -> Response {
+async fn page(req: &Request, status: StatusCode, report: Option<ExchangeReport>) -> PageResult {
     let state = state(req);
     let institutions = match state.store.institutions().await {
         Ok(all) => all
@@ -52,21 +52,21 @@ async fn page(req: &Request, status: StatusCode, report: Option<ExchangeReport>)
                 )
             })
             .collect(),
-        Err(e) => return store_failure(req, &e),
+        Err(e) => return Err(e.into()),
     };
-    html(
+    Ok(html(
         status,
         &AssociationExchange {
             layout: layout(req),
             institutions,
             report,
         },
-    )
+    ))
 }
 
 #[handler]
-pub(crate) async fn exchange_page(req: &Request) -> Response {
-    let _ = guard!(association_account(req));
+pub(crate) async fn exchange_page(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
     page(req, StatusCode::OK, None).await
 }
 
@@ -81,8 +81,8 @@ fn back(req: &Request, status: StatusCode, title: &str, message: &str) -> Respon
 }
 
 #[handler]
-pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut kind = None;
@@ -95,12 +95,12 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> Response 
                     match field.bytes().await {
                         Ok(bytes) if bytes.len() <= MAX_UPLOAD => file = Some((name, bytes)),
                         _ => {
-                            return back(
+                            return Ok(back(
                                 req,
                                 StatusCode::PAYLOAD_TOO_LARGE,
                                 "文件无法读取",
                                 "文件过大（上限 32 MB）或已损坏。",
-                            );
+                            ));
                         }
                     }
                 }
@@ -115,22 +115,22 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> Response 
             },
             Ok(None) => break,
             Err(_) => {
-                return back(
+                return Ok(back(
                     req,
                     StatusCode::BAD_REQUEST,
                     "上传失败",
                     "上传的表单无法读取，请重试。",
-                );
+                ));
             }
         }
     }
     let (Some(kind), Some((name, bytes))) = (kind, file) else {
-        return back(
+        return Ok(back(
             req,
             StatusCode::UNPROCESSABLE_ENTITY,
             "未选择文件",
             "请选择要导入的名单种类和文件。",
-        );
+        ));
     };
     let source = Source::new(&name, bytes);
     let actor = actor_of(&account);
@@ -145,15 +145,15 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> Response 
     let report = match outcome {
         Ok(report) => report,
         Err(e @ (ImportError::Read(_) | ImportError::Header(_))) => {
-            return back(
+            return Ok(back(
                 req,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "文件无法导入",
                 &format!("{e}。未写入任何数据。"),
-            );
+            ));
         }
         Err(ImportError::Failed(e)) => {
-            return back(
+            return Ok(back(
                 req,
                 crate::errors::status_of(&e),
                 "导入失败",
@@ -161,7 +161,7 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> Response 
                     "{}。未写入任何数据。",
                     crate::errors::messages_of(&e).join("；")
                 ),
-            );
+            ));
         }
     };
     let problems = report.problem_rows();
@@ -206,41 +206,43 @@ fn download(bytes: Vec<u8>, format: Format, file_name: &str) -> Response {
 }
 
 #[handler]
-pub(crate) async fn error_report(req: &Request, body: String) -> Response {
-    let _ = guard!(association_account(req));
+pub(crate) async fn error_report(req: &Request, body: String) -> PageResult {
+    let _ = association_account(req)?;
     let fields = Fields::parse(&body);
     let format = Format::parse(&fields.get("format")).unwrap_or(Format::Csv);
     let rows: Vec<Vec<String>> = serde_json::from_str(&fields.get("rows")).unwrap_or_default();
-    match write_table(format, "错误报告", &PROBLEM_HEADER, &rows) {
-        Ok(bytes) => download(
-            bytes,
-            format,
-            &format!("import-errors.{}", format.extension()),
-        ),
-        Err(e) => back(
-            req,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "无法生成文件",
-            &e.to_string(),
-        ),
-    }
+    Ok(
+        match write_table(format, "错误报告", &PROBLEM_HEADER, &rows) {
+            Ok(bytes) => download(
+                bytes,
+                format,
+                &format!("import-errors.{}", format.extension()),
+            ),
+            Err(e) => back(
+                req,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "无法生成文件",
+                &e.to_string(),
+            ),
+        },
+    )
 }
 
 #[handler]
-pub(crate) async fn download_table(req: &Request, body: String) -> Response {
-    let account = guard!(association_account(req));
+pub(crate) async fn download_table(req: &Request, body: String) -> PageResult {
+    let account = association_account(req)?;
     let state = state(req);
     let fields = Fields::parse(&body);
     let (Some(table), Some(format)) = (
         Table::parse(&fields.get("table")),
         Format::parse(&fields.get("format")),
     ) else {
-        return back(
+        return Ok(back(
             req,
             StatusCode::UNPROCESSABLE_ENTITY,
             "无法导出",
             "请选择要导出的表和文件格式。",
-        );
+        ));
     };
     let institution = fields
         .get("institution")
@@ -254,14 +256,17 @@ pub(crate) async fn download_table(req: &Request, body: String) -> Response {
         institution,
         full_id: fields.get("full_id") == "1",
     };
-    match registry_batch::export::export(&setting(state, &actor, &state.calendar()), request).await
-    {
-        Ok(exported) => download(exported.bytes, format, &exported.file_name),
-        Err(e) => back(
-            req,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "导出失败",
-            &e.to_string(),
-        ),
-    }
+    Ok(
+        match registry_batch::export::export(&setting(state, &actor, &state.calendar()), request)
+            .await
+        {
+            Ok(exported) => download(exported.bytes, format, &exported.file_name),
+            Err(e) => back(
+                req,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "导出失败",
+                &e.to_string(),
+            ),
+        },
+    )
 }

@@ -20,10 +20,10 @@ use registry_core::usecases::{EmployItems, RegisterItems, ReleaseItem, SetFillIn
 use registry_store::queries::InstitutionPeopleQuery;
 use serde::Deserialize;
 
-use super::{Fields, guard, institution_account, layout, redirect, state};
+use super::{Fields, institution_account, layout, redirect, state};
 use crate::AppState;
 use crate::auth::actor_of;
-use crate::errors::{html, message_page, messages_of, status_of, store_failure};
+use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::secrets::new_password;
 use crate::templates::{
     AddableItem, FoundPerson, HolderRow, InstitutionAdd, InstitutionPeople, InstitutionPerson,
@@ -52,8 +52,8 @@ pub(crate) struct PeopleQuery {
 const PAGE: u64 = 20;
 
 #[handler]
-pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> Response {
-    let (institution, _) = guard!(institution_account(req));
+pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> PageResult {
+    let (institution, _) = institution_account(req)?;
     let state = state(req);
     let filter = ItemState::from_code(&query.state).filter(|s| *s != ItemState::Released);
     let page = query.page.unwrap_or(1).max(1);
@@ -64,14 +64,11 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> R
         limit: PAGE,
     };
     let today = state.today();
-    let (people, total) = match state.store.institution_people(institution, &q, today).await {
-        Ok(found) => found,
-        Err(e) => return store_failure(req, &e),
-    };
-    let name = match institution_name(state, institution).await {
-        Ok(name) => name,
-        Err(e) => return store_failure(req, &e),
-    };
+    let (people, total) = state
+        .store
+        .institution_people(institution, &q, today)
+        .await?;
+    let name = institution_name(state, institution).await?;
     let rows = people
         .into_iter()
         .map(|p| PersonRow {
@@ -89,7 +86,7 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> R
                 .collect(),
         })
         .collect();
-    html(
+    Ok(html(
         StatusCode::OK,
         &InstitutionPeople {
             layout: layout(req),
@@ -106,7 +103,7 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> R
             pages: total.div_ceil(PAGE).max(1),
             total,
         },
-    )
+    ))
 }
 
 async fn institution_name(state: &AppState, id: InstitutionId) -> Result<String, StoreError> {
@@ -172,21 +169,21 @@ async fn find_person(
 
 /// 添加人员: the lookup form (an ID number in the address is not looked up).
 #[handler]
-pub(crate) async fn add_form(req: &Request, Query(query): Query<AddQuery>) -> Response {
-    let _ = guard!(institution_account(req));
+pub(crate) async fn add_form(req: &Request, Query(query): Query<AddQuery>) -> PageResult {
+    let _ = institution_account(req)?;
     let errors = if query.resident_id.trim().is_empty() {
         vec![]
     } else {
         vec![super::public::ID_IN_ADDRESS.to_owned()]
     };
-    add_page(req, query.name, String::new(), None, errors)
+    Ok(add_page(req, query.name, String::new(), None, errors))
 }
 
 /// 添加人员: looks the person up on the pass lists by name and ID number (from the form's
 /// body, never the address).
 #[handler]
-pub(crate) async fn find(req: &Request, body: String) -> Response {
-    let (institution, _) = guard!(institution_account(req));
+pub(crate) async fn find(req: &Request, body: String) -> PageResult {
+    let (institution, _) = institution_account(req)?;
     let state = state(req);
     let fields = Fields::parse(&body);
     let (name, resident_id) = (fields.get("name"), fields.get("resident_id"));
@@ -199,11 +196,11 @@ pub(crate) async fn find(req: &Request, body: String) -> Response {
                 "未找到该人员：请核对姓名和身份证号，或确认其考核合格名单已由促进会录入。"
                     .to_owned(),
             ),
-            Err(e) => return store_failure(req, &e),
+            Err(e) => return Err(e.into()),
         },
         Err(e) => errors.push(e.to_string()),
     }
-    add_page(req, name, resident_id, found, errors)
+    Ok(add_page(req, name, resident_id, found, errors))
 }
 
 fn add_page(
@@ -231,12 +228,12 @@ async fn employ(
     institution: InstitutionId,
     person: PersonId,
     items: Vec<String>,
-) -> Response {
+) -> PageResult {
     let state = state(req);
-    let (_, account) = guard!(institution_account(req));
+    let (_, account) = institution_account(req)?;
     let (password, hash) = match new_password().await {
         Ok(secret) => (secret.shown, secret.hash),
-        Err(e) => return store_failure(req, &StoreError::Unexpected(e.to_string())),
+        Err(e) => return Err(StoreError::Unexpected(e.to_string()).into()),
     };
     let outcome = state
         .run(
@@ -249,7 +246,7 @@ async fn employ(
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(employed) if employed.new_employment => html(
             StatusCode::OK,
             &Secret {
@@ -269,15 +266,15 @@ async fn employ(
             &messages_of(&e).join("；"),
             Some(("/institution/add", "返回")),
         ),
-    }
+    })
 }
 
 #[handler]
-pub(crate) async fn add(req: &Request, body: String) -> Response {
-    let (institution, _) = guard!(institution_account(req));
+pub(crate) async fn add(req: &Request, body: String) -> PageResult {
+    let (institution, _) = institution_account(req)?;
     let fields = Fields::parse(&body);
     let Ok(person) = fields.get("person").parse::<i64>() else {
-        return redirect("/institution/add");
+        return Ok(redirect("/institution/add"));
     };
     employ(req, institution, PersonId::new(person), fields.all("items")).await
 }
@@ -456,24 +453,26 @@ pub(crate) async fn person_with_assessment_outcome(
     institution: InstitutionId,
     person: PersonId,
     outcome: Result<String, Vec<String>>,
-) -> Response {
-    match person_page(req, institution, person, vec![], None).await {
-        Ok(Some(mut page)) => {
-            let status = match outcome {
-                Ok(notice) => {
-                    page.assessment_notice = Some(notice);
-                    StatusCode::OK
-                }
-                Err(errors) => {
-                    page.assessment_errors = errors;
-                    StatusCode::UNPROCESSABLE_ENTITY
-                }
-            };
-            html(status, &page)
-        }
-        Ok(None) => not_found(req),
-        Err(e) => store_failure(req, &e),
-    }
+) -> PageResult {
+    Ok(
+        match person_page(req, institution, person, vec![], None).await {
+            Ok(Some(mut page)) => {
+                let status = match outcome {
+                    Ok(notice) => {
+                        page.assessment_notice = Some(notice);
+                        StatusCode::OK
+                    }
+                    Err(errors) => {
+                        page.assessment_errors = errors;
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    }
+                };
+                html(status, &page)
+            }
+            Ok(None) => not_found(req),
+            Err(e) => return Err(e.into()),
+        },
+    )
 }
 
 fn not_found(req: &Request) -> Response {
@@ -491,26 +490,28 @@ pub(crate) async fn person_detail(
     req: &Request,
     Path(id): Path<i64>,
     Query(query): Query<PersonQuery>,
-) -> Response {
-    let (institution, _) = guard!(institution_account(req));
-    match person_page(
-        req,
-        institution,
-        PersonId::new(id),
-        vec![],
-        notice(&query.notice),
+) -> PageResult {
+    let (institution, _) = institution_account(req)?;
+    Ok(
+        match person_page(
+            req,
+            institution,
+            PersonId::new(id),
+            vec![],
+            notice(&query.notice),
+        )
+        .await
+        {
+            Ok(Some(page)) => html(StatusCode::OK, &page),
+            Ok(None) => not_found(req),
+            Err(e) => return Err(e.into()),
+        },
     )
-    .await
-    {
-        Ok(Some(page)) => html(StatusCode::OK, &page),
-        Ok(None) => not_found(req),
-        Err(e) => store_failure(req, &e),
-    }
 }
 
 #[handler]
-pub(crate) async fn register(req: &Request, Path(id): Path<i64>, body: String) -> Response {
-    let (institution, account) = guard!(institution_account(req));
+pub(crate) async fn register(req: &Request, Path(id): Path<i64>, body: String) -> PageResult {
+    let (institution, account) = institution_account(req)?;
     let state = state(req);
     let person = PersonId::new(id);
     let items = Fields::parse(&body).all("items");
@@ -524,24 +525,24 @@ pub(crate) async fn register(req: &Request, Path(id): Path<i64>, body: String) -
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(_) => redirect(&format!("/institution/people/{id}?notice=registered")),
         Err(e) => match person_page(req, institution, person, messages_of(&e), None).await {
             Ok(Some(page)) => html(status_of(&e), &page),
             Ok(None) => not_found(req),
-            Err(e) => store_failure(req, &e),
+            Err(e) => return Err(e.into()),
         },
-    }
+    })
 }
 
 #[handler]
-pub(crate) async fn reset_fill_in_password(req: &Request, Path(id): Path<i64>) -> Response {
-    let (institution, account) = guard!(institution_account(req));
+pub(crate) async fn reset_fill_in_password(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let (institution, account) = institution_account(req)?;
     let state = state(req);
     let person = PersonId::new(id);
     let (password, hash) = match new_password().await {
         Ok(secret) => (secret.shown, secret.hash),
-        Err(e) => return store_failure(req, &StoreError::Unexpected(e.to_string())),
+        Err(e) => return Err(StoreError::Unexpected(e.to_string()).into()),
     };
     let outcome = state
         .run(
@@ -553,7 +554,7 @@ pub(crate) async fn reset_fill_in_password(req: &Request, Path(id): Path<i64>) -
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(()) => html(
             StatusCode::OK,
             &Secret {
@@ -573,12 +574,12 @@ pub(crate) async fn reset_fill_in_password(req: &Request, Path(id): Path<i64>) -
             &messages_of(&e).join("；"),
             Some(("/institution", "返回")),
         ),
-    }
+    })
 }
 
 #[handler]
-pub(crate) async fn release(req: &Request, Path(id): Path<i64>, body: String) -> Response {
-    let (institution, account) = guard!(institution_account(req));
+pub(crate) async fn release(req: &Request, Path(id): Path<i64>, body: String) -> PageResult {
+    let (institution, account) = institution_account(req)?;
     let state = state(req);
     let person = PersonId::new(id);
     let fields = Fields::parse(&body);
@@ -593,36 +594,36 @@ pub(crate) async fn release(req: &Request, Path(id): Path<i64>, body: String) ->
             },
         )
         .await;
-    match outcome {
+    Ok(match outcome {
         Ok(()) => match person_page(req, institution, person, vec![], notice("released")).await {
             Ok(Some(page)) => html(StatusCode::OK, &page),
             Ok(None) => redirect("/institution"),
-            Err(e) => store_failure(req, &e),
+            Err(e) => return Err(e.into()),
         },
         Err(registry_core::usecases::UseCaseError::NotFound(_)) => not_found(req),
         Err(e) => match person_page(req, institution, person, messages_of(&e), None).await {
             Ok(Some(page)) => html(status_of(&e), &page),
             Ok(None) => not_found(req),
-            Err(e) => store_failure(req, &e),
+            Err(e) => return Err(e.into()),
         },
-    }
+    })
 }
 
 #[handler]
 pub(crate) async fn pool(
     req: &Request,
     Query(params): Query<super::public::PoolParams>,
-) -> Response {
-    let _ = guard!(institution_account(req));
+) -> PageResult {
+    let _ = institution_account(req)?;
     super::public::pool_page(req, &params, true).await
 }
 
 #[handler]
-pub(crate) async fn hire(req: &Request, body: String) -> Response {
-    let (institution, _) = guard!(institution_account(req));
+pub(crate) async fn hire(req: &Request, body: String) -> PageResult {
+    let (institution, _) = institution_account(req)?;
     let fields = Fields::parse(&body);
     let Ok(person) = fields.get("person").parse::<i64>() else {
-        return redirect("/institution/pool");
+        return Ok(redirect("/institution/pool"));
     };
     employ(
         req,

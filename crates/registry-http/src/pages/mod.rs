@@ -2,7 +2,7 @@
 //! each form carrying the CSRF token.
 
 use poem::http::{StatusCode, header};
-use poem::{Request, Response, Route, get, post};
+use poem::{Endpoint, EndpointExt, Request, Response, Route, get, post};
 use registry_core::access::{Account, Role};
 use registry_core::ids::InstitutionId;
 
@@ -21,8 +21,13 @@ pub(crate) mod institution;
 pub(crate) mod public;
 pub(crate) mod self_service;
 
-/// The page routes.
-pub(crate) fn routes() -> Route {
+/// The page routes. A handler that stopped early with `?` (see [`PageError`]) answers with
+/// the response its error carries.
+pub(crate) fn routes() -> impl Endpoint<Output = Response> {
+    page_routes().catch_all_error(|e: poem::Error| async move { e.into_response() })
+}
+
+fn page_routes() -> Route {
     Route::new()
         .at("/", get(public::home))
         .at("/search", get(public::search).post(public::search_form))
@@ -274,14 +279,3 @@ impl Fields {
             .collect()
     }
 }
-
-/// The route-unwrapping pattern of handlers: early return of a response.
-macro_rules! guard {
-    ($expr:expr) => {
-        match $expr {
-            Ok(value) => value,
-            Err(response) => return response,
-        }
-    };
-}
-pub(crate) use guard;

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{Fields, layout, state};
 use crate::client::client_address;
-use crate::errors::{html, store_failure};
+use crate::errors::{PageResult, html};
 use crate::templates::{Home, Pool, PoolRow, PublicInstitutionView, PublicRow, PublicSearch};
 
 #[handler]
@@ -85,18 +85,18 @@ pub(crate) fn people_query(by: &str, q: &str, today: time::Date) -> Result<Publi
 
 /// 人员查询 from a link (`?by=name&q=…`, `?by=number&q=…`); by ID number only from the form.
 #[handler]
-pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> Response {
+pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> PageResult {
     search_page(req, &query.by, &query.q, false).await
 }
 
 /// 人员查询 from its form.
 #[handler]
-pub(crate) async fn search_form(req: &Request, body: String) -> Response {
+pub(crate) async fn search_form(req: &Request, body: String) -> PageResult {
     let fields = Fields::parse(&body);
     search_page(req, &fields.get("by"), &fields.get("q"), true).await
 }
 
-async fn search_page(req: &Request, by: &str, q: &str, from_form: bool) -> Response {
+async fn search_page(req: &Request, by: &str, q: &str, from_form: bool) -> PageResult {
     let state = state(req);
     let q = q.trim().to_owned();
     let by = search_kind(by).to_owned();
@@ -110,30 +110,24 @@ async fn search_page(req: &Request, by: &str, q: &str, from_form: bool) -> Respo
         results: vec![],
     };
     if q.is_empty() {
-        return html(StatusCode::OK, &page);
+        return Ok(html(StatusCode::OK, &page));
     }
     if by == "id" && !from_form {
         page.error = Some(ID_IN_ADDRESS.to_owned());
-        return html(StatusCode::OK, &page);
+        return Ok(html(StatusCode::OK, &page));
     }
     let query = match people_query(&by, &q, state.today()) {
         Ok(query) => query,
         Err(message) => {
             page.error = Some(message);
-            return html(StatusCode::OK, &page);
+            return Ok(html(StatusCode::OK, &page));
         }
     };
-    if let Err(response) = rate_limit(req) {
-        return response;
-    }
-    let found = match state
+    rate_limit(req)?;
+    let found = state
         .store
         .public_search(&query, state.today(), &state.calendar(), PAGE)
-        .await
-    {
-        Ok(found) => found,
-        Err(e) => return store_failure(req, &e),
-    };
+        .await?;
     page.searched = true;
     page.results = found
         .into_iter()
@@ -165,7 +159,7 @@ async fn search_page(req: &Request, by: &str, q: &str, from_form: bool) -> Respo
             working_days: p.working_days,
         })
         .collect();
-    html(StatusCode::OK, &page)
+    Ok(html(StatusCode::OK, &page))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,7 +175,7 @@ pub(crate) struct PoolParams {
 }
 
 /// The pool page for the public (`hire` false) or an institution (`hire` true).
-pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) -> Response {
+pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) -> PageResult {
     let state = state(req);
     let item = ReviewItemCode::parse(&params.item)
         .ok()
@@ -202,18 +196,10 @@ pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) ->
     let today = state.today();
     let age_limit = {
         use registry_core::ports::RegisterTx;
-        match state.store.begin_read().await {
-            Ok(mut tx) => match tx.cycles().await {
-                Ok(cycles) => cycles.policy_at(today).registration_age_limit,
-                Err(e) => return store_failure(req, &e),
-            },
-            Err(e) => return store_failure(req, &e),
-        }
+        let cycles = state.store.begin_read().await?.cycles().await?;
+        registry_core::read::pool::pool_age_limit(&cycles, today)
     };
-    let entries = match state.store.pool_search(&query, today, age_limit).await {
-        Ok(entries) => entries,
-        Err(e) => return store_failure(req, &e),
-    };
+    let entries = state.store.pool_search(&query, today, age_limit).await?;
     let action = if hire { "/institution/pool" } else { "/pool" };
     let next = (entries.len() as u64 == PAGE)
         .then(|| entries.last())
@@ -252,15 +238,13 @@ pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) ->
             .collect(),
         next,
     };
-    html(StatusCode::OK, &page)
+    Ok(html(StatusCode::OK, &page))
 }
 
 #[handler]
-pub(crate) async fn pool(req: &Request, Query(params): Query<PoolParams>) -> Response {
-    if (!params.name.trim().is_empty() || !params.item.is_empty())
-        && let Err(response) = rate_limit(req)
-    {
-        return response;
+pub(crate) async fn pool(req: &Request, Query(params): Query<PoolParams>) -> PageResult {
+    if !params.name.trim().is_empty() || !params.item.is_empty() {
+        rate_limit(req)?;
     }
     pool_page(req, &params, false).await
 }

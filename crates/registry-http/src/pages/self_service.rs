@@ -26,7 +26,7 @@ use super::{Fields, layout, redirect, state};
 use crate::AppState;
 use crate::auth::{UnlockOutcome, try_unlock};
 use crate::client::client_address;
-use crate::errors::{html, messages_of, store_failure};
+use crate::errors::{PageResult, html, messages_of};
 use crate::secrets::token_hash;
 use crate::templates::{
     ItemView, SelfServiceEdit, SelfServiceRow, SelfServiceSearch, SelfServiceUnlock,
@@ -42,15 +42,15 @@ pub(crate) struct SearchQuery {
 }
 
 #[handler]
-pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> Response {
+pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> PageResult {
     let state = state(req);
     let searched = !query.name.trim().is_empty() && !query.institution.trim().is_empty();
     let mut results = Vec::new();
     if searched {
         if let Err(response) = super::public::rate_limit(req) {
-            return response;
+            return Ok(response);
         }
-        let found = match state
+        let found = state
             .store
             .self_service_search(
                 &query.name,
@@ -58,11 +58,7 @@ pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> R
                 state.today(),
                 super::public::PAGE,
             )
-            .await
-        {
-            Ok(found) => found,
-            Err(e) => return store_failure(req, &e),
-        };
+            .await?;
         results = found
             .into_iter()
             .map(|m| SelfServiceRow {
@@ -78,7 +74,7 @@ pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> R
             })
             .collect();
     }
-    html(
+    Ok(html(
         StatusCode::OK,
         &SelfServiceSearch {
             layout: layout(req),
@@ -87,7 +83,7 @@ pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> R
             searched,
             results,
         },
-    )
+    ))
 }
 
 #[handler]
@@ -111,22 +107,18 @@ pub(crate) async fn unlock(
     req: &Request,
     Path((person, institution)): Path<(i64, i64)>,
     body: String,
-) -> Response {
+) -> PageResult {
     let state = state(req);
     let password = Fields::parse(&body).get("password");
     let client = client_address(req, state.config.trusted_proxy);
-    let outcome = match try_unlock(
+    let outcome = try_unlock(
         state,
         &client,
         PersonId::new(person),
         InstitutionId::new(institution),
         password,
     )
-    .await
-    {
-        Ok(outcome) => outcome,
-        Err(e) => return store_failure(req, &e),
-    };
+    .await?;
     let error = match outcome {
         UnlockOutcome::Opened(token) => {
             let mut resp = redirect(&format!("/self-service/{person}/{institution}/edit"));
@@ -137,12 +129,12 @@ pub(crate) async fn unlock(
                 None,
                 state.config.secure_cookies,
             );
-            return resp;
+            return Ok(resp);
         }
         UnlockOutcome::Wrong => "密码错误，如无法进入请联系受聘的评审机构".to_owned(),
         UnlockOutcome::Locked(minutes) => format!("尝试次数过多，请于 {minutes} 分钟后再试"),
     };
-    html(
+    Ok(html(
         StatusCode::OK,
         &SelfServiceUnlock {
             layout: layout(req),
@@ -150,7 +142,7 @@ pub(crate) async fn unlock(
             institution,
             error: Some(error),
         },
-    )
+    ))
 }
 
 /// The unlocked entry for this (person, institution), or the redirect to the password.
@@ -241,17 +233,17 @@ fn edit_page(
 pub(crate) async fn edit_form(
     req: &Request,
     Path((person, institution)): Path<(i64, i64)>,
-) -> Response {
-    let entry = super::guard!(entry_for(req, person, institution));
+) -> PageResult {
+    let entry = entry_for(req, person, institution)?;
     let state = state(req);
-    match edit_context(state, entry).await {
+    Ok(match edit_context(state, entry).await {
         Ok(Some(ctx)) => html(
             StatusCode::OK,
             &edit_page(req, entry, ctx, vec![], BTreeMap::new(), None),
         ),
         Ok(None) => redirect("/self-service"),
-        Err(e) => store_failure(req, &e),
-    }
+        Err(e) => return Err(e.into()),
+    })
 }
 
 /// The details form from a request: only the person's own details, whatever else the
@@ -281,8 +273,8 @@ pub(crate) async fn save(
     req: &Request,
     Path((person, institution)): Path<(i64, i64)>,
     body: String,
-) -> Response {
-    let entry = super::guard!(entry_for(req, person, institution));
+) -> PageResult {
+    let entry = entry_for(req, person, institution)?;
     let state = state(req);
     let fields = Fields::parse(&body);
     let form = details_form(&fields);
@@ -303,10 +295,10 @@ pub(crate) async fn save(
         .await;
     let ctx = match edit_context(state, entry).await {
         Ok(Some(ctx)) => ctx,
-        Ok(None) => return redirect("/self-service"),
-        Err(e) => return store_failure(req, &e),
+        Ok(None) => return Ok(redirect("/self-service")),
+        Err(e) => return Err(e.into()),
     };
-    match outcome {
+    Ok(match outcome {
         Ok(saved) => {
             let message = saved.message();
             html(
@@ -340,16 +332,16 @@ pub(crate) async fn save(
                 &edit_page(req, entry, ctx, messages_of(&e), field_errors, None),
             )
         }
-    }
+    })
 }
 
 #[handler]
-pub(crate) async fn leave(req: &Request) -> Response {
+pub(crate) async fn leave(req: &Request) -> PageResult {
     let state = state(req);
     if let Some(token) = cookie(req, ENTRY_COOKIE)
         && let Err(e) = state.store.delete_session(&token_hash(&token)).await
     {
-        return store_failure(req, &e);
+        return Err(e.into());
     }
     let mut resp = redirect("/self-service");
     set_cookie(
@@ -359,5 +351,5 @@ pub(crate) async fn leave(req: &Request) -> Response {
         Some(std::time::Duration::ZERO),
         state.config.secure_cookies,
     );
-    resp
+    Ok(resp)
 }
