@@ -985,29 +985,40 @@ impl Api {
     ) -> ApiResult<Json<PersonDetail>> {
         let (institution, _) = institution(req)?;
         let state = state(req)?;
-        let view = crate::pages::institution::person_view(state, institution, PersonId::new(id.0))
+        let person = PersonId::new(id.0);
+        let not_found = || ApiError::NotFound(error_body("not_found.person", "未找到该人员"));
+        let mut tx = state.store.begin_read().await?;
+        let record = registry_core::read::record::PersonRecord::load(&mut tx, person)
             .await?
-            .ok_or_else(|| ApiError::NotFound(error_body("not_found.person", "未找到该人员")))?;
+            .ok_or_else(not_found)?;
+        let cycles = tx.cycles().await?;
+        drop(tx);
+        let reference = registry_core::registration::Reference {
+            catalogue: &state.catalogue,
+            cycles: &cycles,
+        };
+        let view = registry_core::read::institution_view::institution_view(
+            &record,
+            reference,
+            institution,
+            state.today(),
+        )
+        .ok_or_else(not_found)?;
+        let p = &record.person;
         Ok(Json(PersonDetail {
             id: id.0,
-            name: view.name,
-            masked_id: view.masked_id,
-            registration_number: Some(view.number).filter(|n| !n.is_empty()),
-            details_complete: view.complete,
-            missing: view.missing,
+            name: p.name.as_str().to_owned(),
+            masked_id: p.resident_id.masked(),
+            registration_number: p.registration_number.map(|n| n.to_string()),
+            details_complete: view.missing.is_empty(),
+            missing: registry_core::person::labels(&view.missing),
             items: view
                 .items
-                .into_iter()
-                .map(|i| ItemCheck {
-                    item: ItemOut {
-                        code: i.item.code,
-                        name: i.item.name,
-                        state: i.item.state_code.to_owned(),
-                        state_label: i.item.state_label.to_owned(),
-                        valid_until: i.item.valid_until,
-                    },
-                    registrable: i.registrable,
-                    problems: i.problems,
+                .iter()
+                .map(|held| ItemCheck {
+                    item: item_out(state, &held.item, held.state, held.valid_until),
+                    registrable: held.registrable,
+                    problems: held.problems.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
         }))

@@ -8,16 +8,16 @@ use registry_core::ids::InstitutionId;
 
 use crate::AppState;
 use crate::errors::message_page;
-use crate::templates::Layout;
+use crate::templates::{AuditRow, Layout};
 use crate::web::{Csrf, Visitor};
 
 mod association;
 pub(crate) mod auth;
 mod calendar;
 mod documents;
-mod education;
 mod exchange;
 pub(crate) mod institution;
+mod person_file;
 pub(crate) mod public;
 pub(crate) mod self_service;
 
@@ -56,18 +56,21 @@ fn page_routes() -> Route {
         .at("/institution/add/find", post(institution::find))
         .at("/institution/pool", get(institution::pool))
         .at("/institution/pool/hire", post(institution::hire))
-        .at("/institution/people/:id", get(institution::person_detail))
+        .at(
+            "/institution/people/:id",
+            get(institution::person::person_detail),
+        )
         .at(
             "/institution/people/:id/register",
-            post(institution::register),
+            post(institution::person::register),
         )
         .at(
             "/institution/people/:id/password",
-            post(institution::reset_fill_in_password),
+            post(institution::person::reset_fill_in_password),
         )
         .at(
             "/institution/people/:id/release",
-            post(institution::release),
+            post(institution::person::release),
         )
         .at("/association", get(association::home))
         .at("/association/institutions", get(association::institutions))
@@ -85,51 +88,63 @@ fn page_routes() -> Route {
         )
         .at(
             "/association/people",
-            get(association::people).post(association::people_form),
+            get(association::people::people).post(association::people::people_form),
         )
         .at(
             "/association/calendar",
             get(calendar::show).post(calendar::load),
         )
-        .at("/association/people/:id", get(association::person_file))
+        .at(
+            "/association/people/:id",
+            get(association::people::person_file),
+        )
         .at(
             "/association/people/:id/renew-certificate",
-            post(association::renew_certificate),
+            post(association::people::renew_certificate),
         )
         .at(
             "/association/cycles",
-            get(association::cycles_list).post(association::define_cycle),
+            get(association::cycles::cycles_list).post(association::cycles::define_cycle),
         )
         .at(
             "/association/people/:id/assessments",
-            post(education::association_records_assessment),
+            post(association::people::association_records_assessment),
         )
         .at(
             "/association/cycles/:id",
-            get(education::cycle_form_page).post(education::update_cycle),
+            get(association::cycles::cycle_form_page).post(association::cycles::update_cycle),
         )
         .at(
             "/association/courses",
-            get(education::course_list).post(education::create_course),
+            get(association::courses::course_list).post(association::courses::create_course),
         )
-        .at("/association/courses/:id", get(education::course_detail))
+        .at(
+            "/association/courses/:id",
+            get(association::courses::course_detail),
+        )
         .at(
             "/association/courses/:id/attendance",
-            post(education::record_attendance),
+            post(association::courses::record_attendance),
         )
         .at(
             "/association/attendance/:id/reverse",
-            post(education::reverse_attendance),
+            post(association::courses::reverse_attendance),
         )
         .at(
             "/association/attendance/import",
-            get(education::import_moved),
+            get(association::courses::import_moved),
         )
-        .at("/institution/expiring", get(education::expiring))
-        .at("/institution/assessments", get(education::assessment_list))
+        .at(
+            "/institution/expiring",
+            get(institution::activity::expiring),
+        )
+        .at(
+            "/institution/assessments",
+            get(institution::activity::assessment_list),
+        )
         .at(
             "/institution/people/:id/assessments",
-            post(education::institution_records_assessment),
+            post(institution::person::institution_records_assessment),
         )
         .at(
             "/association/certificates",
@@ -277,5 +292,43 @@ impl Fields {
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
             .collect()
+    }
+}
+
+/// An audit log entry as shown: the time in China, the snapshots as `key=value` lists.
+pub(crate) fn audit_row(e: &registry_store::queries::AuditEntry) -> AuditRow {
+    AuditRow {
+        at: e
+            .at
+            .to_offset(registry_core::date::CHINA_STANDARD_TIME)
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second]"
+            ))
+            .unwrap_or_default(),
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        before: snapshot_text(e.before.as_deref()),
+        after: snapshot_text(e.after.as_deref()),
+    }
+}
+
+/// Formats an audit snapshot (JSON object) as `key=value; …`.
+fn snapshot_text(json: Option<&str>) -> String {
+    let Some(text) = json else {
+        return String::new();
+    };
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+        Ok(map) => map
+            .iter()
+            .filter(|(_, v)| v.as_str().is_none_or(|s| !s.is_empty()))
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(_) => text.to_owned(),
     }
 }

@@ -1,0 +1,287 @@
+//! Continuing education: the association's training courses, attendance entered by hand,
+//! and reversals.
+
+use poem::http::StatusCode;
+use poem::web::Path;
+use poem::{Request, handler};
+
+use registry_core::date::format_date;
+use registry_core::education::{CourseForm, PersonRef, format_hours};
+use registry_core::ids::{AttendanceId, CourseId};
+
+use crate::AppState;
+use crate::auth::actor_of;
+use crate::errors::{PageResult, html, message_page, messages_of};
+use crate::pages::{Fields, association_account, layout, redirect, state};
+use crate::templates::{
+    AssociationCourse, AssociationCourses, CourseFormView, CourseRow, EntryRow,
+};
+use registry_core::ports::RegisterTx;
+
+use registry_core::usecases::{CreateCourse, RecordAttendance, ReverseAttendance};
+use registry_store::queries::PublicQuery;
+
+fn catalogue_choices(state: &AppState) -> Vec<(String, String)> {
+    state
+        .catalogue
+        .items()
+        .iter()
+        .map(|i| (i.code().as_str().to_owned(), i.name().to_owned()))
+        .collect()
+}
+
+async fn courses_page(
+    req: &Request,
+    form: CourseFormView,
+    errors: Vec<String>,
+    notice: Option<String>,
+) -> PageResult {
+    let state = state(req);
+    let courses = state.store.courses().await?;
+    let rows = courses
+        .into_iter()
+        .map(|c| {
+            let d = &c.course.details;
+            CourseRow {
+                id: c.course.id.get(),
+                name: d.name.as_str().to_owned(),
+                dates: course_dates(d),
+                items: course_items(state, d),
+                hours: format_hours(d.hours.get()),
+                attendees: c.attendees,
+            }
+        })
+        .collect();
+    let status = crate::errors::status_of_form(&errors);
+    Ok(html(
+        status,
+        &AssociationCourses {
+            layout: layout(req),
+            courses: rows,
+            catalogue: catalogue_choices(state),
+            form,
+            errors,
+            notice,
+        },
+    ))
+}
+
+#[handler]
+pub(crate) async fn course_list(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
+    courses_page(req, CourseFormView::default(), vec![], None).await
+}
+
+#[handler]
+pub(crate) async fn create_course(req: &Request, body: String) -> PageResult {
+    let account = association_account(req)?;
+    let fields = Fields::parse(&body);
+    let form = CourseFormView {
+        name: fields.get("name"),
+        start: fields.get("start"),
+        end: fields.get("end"),
+        hours: fields.get("hours"),
+        items: fields.all("items"),
+    };
+    let outcome = state(req)
+        .run(
+            actor_of(&account),
+            &CreateCourse {
+                form: CourseForm {
+                    name: form.name.clone(),
+                    start: form.start.clone(),
+                    end: form.end.clone(),
+                    items: form.items.clone(),
+                    hours: form.hours.clone(),
+                },
+            },
+        )
+        .await;
+    Ok(match outcome {
+        Ok(id) => {
+            courses_page(
+                req,
+                CourseFormView::default(),
+                vec![],
+                Some(format!("培训班已保存，编号 {id}。")),
+            )
+            .await?
+        }
+        Err(e) => courses_page(req, form, messages_of(&e), None).await?,
+    })
+}
+
+async fn course_page(
+    req: &Request,
+    id: i64,
+    errors: Vec<String>,
+    notice: Option<String>,
+) -> PageResult {
+    let state = state(req);
+    let course = {
+        let mut tx = state.store.begin_read().await?;
+        match tx.course(CourseId::new(id)).await {
+            Ok(Some(course)) => course,
+            Ok(None) => {
+                return Ok(message_page(
+                    layout(req),
+                    StatusCode::NOT_FOUND,
+                    "未找到",
+                    "未找到该培训班。",
+                    Some(("/association/courses", "返回培训班")),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let entries = state.store.course_attendance(CourseId::new(id)).await?;
+    let d = &course.details;
+    let status = crate::errors::status_of_form(&errors);
+    Ok(html(
+        status,
+        &AssociationCourse {
+            layout: layout(req),
+            id,
+            name: d.name.as_str().to_owned(),
+            dates: course_dates(d),
+            items: course_items(state, d),
+            hours: format_hours(d.hours.get()),
+            entries: entries
+                .into_iter()
+                .map(|a| EntryRow {
+                    id: a.entry.id.get(),
+                    name: a.name,
+                    masked_id: a.masked_id,
+                    hours: format_hours(a.entry.hours),
+                    recorded_on: format_date(a.entry.recorded_on),
+                    reversed: a.reversed,
+                    is_reversal: a.entry.reverses.is_some(),
+                })
+                .collect(),
+            errors,
+            notice,
+        },
+    ))
+}
+
+#[handler]
+pub(crate) async fn course_detail(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let _ = association_account(req)?;
+    course_page(req, id, vec![], None).await
+}
+
+#[handler]
+pub(crate) async fn record_attendance(
+    req: &Request,
+    Path(id): Path<i64>,
+    body: String,
+) -> PageResult {
+    let account = association_account(req)?;
+    let state = state(req);
+    let fields = Fields::parse(&body);
+    let person = match PersonRef::parse(&fields.get("person"), state.today()) {
+        Ok(person) => person,
+        Err(v) => return course_page(req, id, vec![v.to_string()], None).await,
+    };
+    let query = match &person {
+        PersonRef::ResidentId(r) => PublicQuery::ResidentId(r.clone()),
+        PersonRef::Number(n) => PublicQuery::RegistrationNumber(*n),
+    };
+    let found = state.store.find_people(&query, 1).await?;
+    let Some(found) = found.into_iter().next() else {
+        return course_page(
+            req,
+            id,
+            vec![format!("未找到{}对应的人员", person.describe())],
+            None,
+        )
+        .await;
+    };
+    let outcome = state
+        .run(
+            actor_of(&account),
+            &RecordAttendance {
+                course: CourseId::new(id),
+                person: found.person,
+                hours: fields.get("hours"),
+            },
+        )
+        .await;
+    Ok(match outcome {
+        Ok(_) => {
+            course_page(
+                req,
+                id,
+                vec![],
+                Some(format!("已为 {} 记录课时。", found.name)),
+            )
+            .await?
+        }
+        Err(e) => course_page(req, id, messages_of(&e), None).await?,
+    })
+}
+
+#[handler]
+pub(crate) async fn reverse_attendance(req: &Request, Path(entry): Path<i64>) -> PageResult {
+    let account = association_account(req)?;
+    let state = state(req);
+    let course = {
+        let mut tx = state.store.begin_read().await?;
+        match tx.attendance_entry(AttendanceId::new(entry)).await {
+            Ok(Some(a)) => a.course,
+            Ok(None) => {
+                return Ok(message_page(
+                    layout(req),
+                    StatusCode::NOT_FOUND,
+                    "未找到",
+                    "未找到该课时记录。",
+                    Some(("/association/courses", "返回培训班")),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok(
+        match state
+            .run(
+                actor_of(&account),
+                &ReverseAttendance {
+                    entry: AttendanceId::new(entry),
+                },
+            )
+            .await
+        {
+            Ok(_) => {
+                course_page(
+                    req,
+                    course.get(),
+                    vec![],
+                    Some("已冲销该课时记录。".to_owned()),
+                )
+                .await?
+            }
+            Err(e) => course_page(req, course.get(), messages_of(&e), None).await?,
+        },
+    )
+}
+
+/// The old address of the attendance import: it is one of the imports of 数据导入 now.
+#[handler]
+pub(crate) fn import_moved(req: &Request) -> PageResult {
+    let _ = association_account(req)?;
+    Ok(redirect("/association/exchange"))
+}
+
+/// A course's dates as shown: "2026-03-01 至 2026-03-03".
+fn course_dates(d: &registry_core::education::CourseDetails) -> String {
+    format!("{} 至 {}", format_date(d.start), format_date(d.end))
+}
+
+/// The names of a course's items, joined as shown.
+fn course_items(state: &AppState, d: &registry_core::education::CourseDetails) -> String {
+    d.items
+        .iter()
+        .map(|i| state.catalogue.name_of(i))
+        .collect::<Vec<_>>()
+        .join("、")
+}

@@ -1,0 +1,316 @@
+//! The institution's workspace: its people with the state of each item (a green ✓ for
+//! each registered one), adding a person (which sets the fill-in password, shown once) and
+//! hiring from the pool; a person's page (person.rs) and the registrations ending soon and
+//! on-site assessments recorded (activity.rs).
+//!
+//! The institution always comes from the session, never from the request; another
+//! institution's person answers 404 exactly like one that does not exist.
+
+pub(crate) mod activity;
+pub(crate) mod person;
+
+use poem::http::StatusCode;
+use poem::web::Query;
+use poem::{Request, Response, handler};
+use registry_core::holding::{FillInPasswordHash, ItemState};
+use registry_core::ids::{InstitutionId, PersonId};
+
+use registry_core::ports::{RegisterTx, StoreError};
+
+use registry_core::resident_id::ResidentId;
+
+use crate::AppState;
+use crate::auth::actor_of;
+use crate::errors::{PageResult, html, message_page, messages_of, status_of};
+use crate::pages::{Fields, institution_account, layout, redirect, state};
+use crate::secrets::new_password;
+use crate::templates::{
+    AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, ItemView, PersonRow, Secret,
+};
+use registry_core::usecases::EmployItems;
+use registry_store::queries::InstitutionPeopleQuery;
+use serde::Deserialize;
+
+const STATES: [ItemState; 6] = [
+    ItemState::Invited,
+    ItemState::Filling,
+    ItemState::AwaitingRegistration,
+    ItemState::Registered,
+    ItemState::Expired,
+    ItemState::Released,
+];
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PeopleQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+const PAGE: u64 = 20;
+
+#[handler]
+pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> PageResult {
+    let (institution, _) = institution_account(req)?;
+    let state = state(req);
+    let filter = ItemState::from_code(&query.state).filter(|s| *s != ItemState::Released);
+    let page = query.page.unwrap_or(1).max(1);
+    let q = InstitutionPeopleQuery {
+        state: filter,
+        name: Some(query.name.clone()),
+        offset: (page - 1) * PAGE,
+        limit: PAGE,
+    };
+    let today = state.today();
+    let (people, total) = state
+        .store
+        .institution_people(institution, &q, today)
+        .await?;
+    let name = institution_name(state, institution).await?;
+    let rows = people
+        .into_iter()
+        .map(|p| PersonRow {
+            id: p.person.get(),
+            name: p.name,
+            masked_id: p.masked_id,
+            number: p
+                .registration_number
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            items: p
+                .items
+                .iter()
+                .map(|i| ItemView::new(&state.catalogue, &i.item, i.state, i.valid_until))
+                .collect(),
+        })
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        &InstitutionPeople {
+            layout: layout(req),
+            institution_name: name,
+            rows,
+            states: STATES
+                .iter()
+                .filter(|s| **s != ItemState::Released)
+                .map(|s| (s.code(), s.label()))
+                .collect(),
+            filter_state: filter.map(|s| s.code().to_owned()).unwrap_or_default(),
+            filter_name: query.name,
+            page,
+            pages: total.div_ceil(PAGE).max(1),
+            total,
+        },
+    ))
+}
+
+async fn institution_name(state: &AppState, id: InstitutionId) -> Result<String, StoreError> {
+    let mut tx = state.store.begin_read().await?;
+    Ok(tx
+        .institution(id)
+        .await?
+        .map(|i| i.details.name.as_str().to_owned())
+        .unwrap_or_default())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AddQuery {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    resident_id: String,
+}
+
+/// A qualified person found by name and ID number, with what the institution may employ.
+async fn find_person(
+    state: &AppState,
+    institution: InstitutionId,
+    name: &str,
+    id: &ResidentId,
+) -> Result<Option<FoundPerson>, StoreError> {
+    let mut tx = state.store.begin_read().await?;
+    let Some(person) = tx.person_by_resident_id(id).await? else {
+        return Ok(None);
+    };
+    if person.name.as_str() != name.trim() {
+        return Ok(None);
+    }
+    let holdings = tx.holdings_of(person.id).await?;
+    let items = tx
+        .qualifications(person.id)
+        .await?
+        .iter()
+        .map(|q| {
+            let held = holdings
+                .iter()
+                .find(|h| h.item == q.item && h.state.is_active());
+            let (available, note) = match held {
+                None => (true, String::new()),
+                Some(h) if h.institution == institution => (false, "本机构已聘用".to_owned()),
+                Some(_) => (false, "已由其他机构聘用".to_owned()),
+            };
+            AddableItem {
+                code: q.item.as_str().to_owned(),
+                name: state.catalogue.name_of(&q.item).to_owned(),
+                available,
+                note,
+            }
+        })
+        .collect();
+    Ok(Some(FoundPerson {
+        id: person.id.get(),
+        name: person.name.as_str().to_owned(),
+        masked_id: person.resident_id.masked(),
+        items,
+    }))
+}
+
+/// 添加人员: the lookup form (an ID number in the address is not looked up).
+#[handler]
+pub(crate) async fn add_form(req: &Request, Query(query): Query<AddQuery>) -> PageResult {
+    let _ = institution_account(req)?;
+    let errors = if query.resident_id.trim().is_empty() {
+        vec![]
+    } else {
+        vec![crate::pages::public::ID_IN_ADDRESS.to_owned()]
+    };
+    Ok(add_page(req, query.name, String::new(), None, errors))
+}
+
+/// 添加人员: looks the person up on the pass lists by name and ID number (from the form's
+/// body, never the address).
+#[handler]
+pub(crate) async fn find(req: &Request, body: String) -> PageResult {
+    let (institution, _) = institution_account(req)?;
+    let state = state(req);
+    let fields = Fields::parse(&body);
+    let (name, resident_id) = (fields.get("name"), fields.get("resident_id"));
+    let mut errors = Vec::new();
+    let mut found = None;
+    match ResidentId::parse(&resident_id, state.today()) {
+        Ok(id) => match find_person(state, institution, &name, &id).await {
+            Ok(Some(person)) => found = Some(person),
+            Ok(None) => errors.push(
+                "未找到该人员：请核对姓名和身份证号，或确认其考核合格名单已由促进会录入。"
+                    .to_owned(),
+            ),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => errors.push(e.to_string()),
+    }
+    Ok(add_page(req, name, resident_id, found, errors))
+}
+
+fn add_page(
+    req: &Request,
+    name: String,
+    resident_id: String,
+    found: Option<FoundPerson>,
+    errors: Vec<String>,
+) -> Response {
+    html(
+        StatusCode::OK,
+        &InstitutionAdd {
+            layout: layout(req),
+            name,
+            resident_id,
+            found,
+            errors,
+        },
+    )
+}
+
+/// Employs a person's items; when the employment is new, shows the fill-in password once.
+async fn employ(
+    req: &Request,
+    institution: InstitutionId,
+    person: PersonId,
+    items: Vec<String>,
+) -> PageResult {
+    let state = state(req);
+    let (_, account) = institution_account(req)?;
+    let (password, hash) = match new_password().await {
+        Ok(secret) => (secret.shown, secret.hash),
+        Err(e) => return Err(StoreError::Unexpected(e.to_string()).into()),
+    };
+    let outcome = state
+        .run(
+            actor_of(&account),
+            &EmployItems {
+                institution,
+                person,
+                items,
+                password: Some(FillInPasswordHash::new(hash)),
+            },
+        )
+        .await;
+    Ok(match outcome {
+        Ok(employed) if employed.new_employment => html(
+            StatusCode::OK,
+            &Secret {
+                layout: layout(req),
+                title: "已聘用，请告知填报密码".to_owned(),
+                subject: format!("已聘用 {} 项评审项目。该人员的评审人员信息填报密码：", employed.items.len()),
+                secret: password,
+                note: "请将此密码告知该人员：在首页点击“评审人员信息填报”，输入姓名和本机构名称搜索，点击“人员基本信息”后输入此密码填报信息。".to_owned(),
+                back: format!("/institution/people/{person}"),
+            },
+        ),
+        Ok(_) => redirect(&format!("/institution/people/{person}?notice=employed")),
+        Err(e) => message_page(
+            layout(req),
+            status_of(&e),
+            "未能聘用",
+            &messages_of(&e).join("；"),
+            Some(("/institution/add", "返回")),
+        ),
+    })
+}
+
+#[handler]
+pub(crate) async fn add(req: &Request, body: String) -> PageResult {
+    let (institution, _) = institution_account(req)?;
+    let fields = Fields::parse(&body);
+    let Ok(person) = fields.get("person").parse::<i64>() else {
+        return Ok(redirect("/institution/add"));
+    };
+    employ(req, institution, PersonId::new(person), fields.all("items")).await
+}
+
+/// Notices a redirect may ask for, by code (never free text from the request).
+pub(crate) fn notice(code: &str) -> Option<String> {
+    match code {
+        "employed" => Some("已聘用；填报密码沿用本机构此前为该人员设置的密码。".to_owned()),
+        "registered" => Some("注册成功。".to_owned()),
+        "released" => Some("已退回。".to_owned()),
+        _ => None,
+    }
+}
+
+#[handler]
+pub(crate) async fn pool(
+    req: &Request,
+    Query(params): Query<crate::pages::public::PoolParams>,
+) -> PageResult {
+    let _ = institution_account(req)?;
+    crate::pages::public::pool_page(req, &params, true).await
+}
+
+#[handler]
+pub(crate) async fn hire(req: &Request, body: String) -> PageResult {
+    let (institution, _) = institution_account(req)?;
+    let fields = Fields::parse(&body);
+    let Ok(person) = fields.get("person").parse::<i64>() else {
+        return Ok(redirect("/institution/pool"));
+    };
+    employ(
+        req,
+        institution,
+        PersonId::new(person),
+        vec![fields.get("item")],
+    )
+    .await
+}

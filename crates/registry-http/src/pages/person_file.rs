@@ -1,0 +1,124 @@
+//! What both person pages show the same way (the institution's and the association's): the
+//! renewal outlook with hours and working days, the on-site assessments, and the form that
+//! records one.
+
+use registry_core::assessment::{AssessmentForm, OnSiteAssessment};
+use registry_core::cycle::Cycles;
+use registry_core::date::format_date;
+use registry_core::education::format_hours;
+use registry_core::ids::{InstitutionId, PersonId};
+
+use registry_core::ports::{Actor, RegisterTx, StoreError};
+use registry_core::read::record::PersonRecord;
+use registry_core::read::renewal::renewal_outlook;
+use registry_core::registration::Reference;
+use registry_core::review_item::ReviewItemCode;
+use registry_core::usecases::RecordAssessment;
+
+use super::Fields;
+use crate::AppState;
+
+use crate::errors::messages_of;
+use crate::templates::{AssessmentRow, RenewalView};
+
+/// The on-site assessments of a person, as rows.
+pub(crate) fn assessment_rows(
+    state: &AppState,
+    assessments: &[OnSiteAssessment],
+) -> Vec<AssessmentRow> {
+    assessments
+        .iter()
+        .rev()
+        .map(|a| AssessmentRow {
+            unit: a.details.applicant_unit.as_str().to_owned(),
+            item: state.catalogue.name_of(&a.details.item).to_owned(),
+            start: format_date(a.details.start),
+            end: format_date(a.details.end),
+            kind: a.details.kind.label(),
+            days: a.details.working_days,
+        })
+        .collect()
+}
+
+/// A person's record with the cycles, as every person page reads them: `None` when there
+/// is no such person.
+pub(crate) async fn load_person(
+    state: &AppState,
+    person: PersonId,
+) -> Result<Option<(PersonRecord, Cycles)>, StoreError> {
+    let mut tx = state.store.begin_read().await?;
+    let Some(record) = PersonRecord::load(&mut tx, person).await? else {
+        return Ok(None);
+    };
+    Ok(Some((record, tx.cycles().await?)))
+}
+
+/// The renewal outlook of `items` (the core's [`renewal_outlook`]) with the person's
+/// continuing education this cycle and working days, and their on-site assessments.
+pub(crate) fn renewal_view(
+    state: &AppState,
+    record: &PersonRecord,
+    cycles: &Cycles,
+    items: &[ReviewItemCode],
+) -> Result<(RenewalView, Vec<AssessmentRow>), StoreError> {
+    let reference = Reference {
+        catalogue: &state.catalogue,
+        cycles,
+    };
+    let outlook = renewal_outlook(record, reference, &state.calendar(), items, state.today())
+        .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+    let view = RenewalView {
+        cycle: outlook.cycle,
+        hours: outlook.hours.map(format_hours).unwrap_or_default(),
+        required: outlook.required.map(format_hours).unwrap_or_default(),
+        working_days: outlook.working_days,
+        working_days_cycle: outlook.working_days_cycle,
+        items: outlook
+            .items
+            .iter()
+            .map(|(item, obstacles)| {
+                (
+                    state.catalogue.name_of(item).to_owned(),
+                    obstacles.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect(),
+    };
+    Ok((view, assessment_rows(state, &record.assessments)))
+}
+
+/// The assessment form of a request.
+pub(crate) fn assessment_form(fields: &Fields) -> AssessmentForm {
+    AssessmentForm {
+        applicant_unit: fields.get("applicant_unit"),
+        item: fields.get("item"),
+        start: fields.get("start"),
+        end: fields.get("end"),
+        kind: fields.get("kind"),
+    }
+}
+
+/// Records an on-site assessment; the outcome for the page: a notice, or the errors.
+pub(crate) async fn record_assessment(
+    state: &AppState,
+    actor: Actor,
+    person: PersonId,
+    institution: Option<InstitutionId>,
+    body: &str,
+) -> Result<String, Vec<String>> {
+    let form = assessment_form(&Fields::parse(body));
+    match state
+        .run(
+            actor,
+            &RecordAssessment {
+                person,
+                institution,
+                form,
+            },
+        )
+        .await
+    {
+        Ok((_, days)) => Ok(format!("已记录现场评审，计 {days} 个工作日。")),
+        Err(e) => Err(messages_of(&e)),
+    }
+}
