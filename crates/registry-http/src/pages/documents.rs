@@ -1,32 +1,27 @@
 //! Certificates and cards: the association's lists of what is to be issued (with due
 //! dates, overdue ones marked, and why a certificate cannot go out yet), printing one or a
 //! batch as PDF, marking editions as mailed, replacing lost ones; the institution's view
-//! of its people's documents; the public verification page.
+//! of its people's documents.
 
+use super::{Fields, association_account, institution_account, layout, redirect, state};
+use crate::AppState;
+use crate::auth::actor_of;
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
 use poem::{Request, Response, handler};
 use registry_core::access::Account;
 use registry_core::cycle::Cycles;
 use registry_core::date::{format_date, parse_date};
-use registry_core::document::{
-    Document, DocumentKind, VerificationCode, VerificationToken, verify,
-};
+use registry_core::document::{Document, DocumentKind};
 use registry_core::ids::{DocumentId, InstitutionId};
 use registry_core::ports::{RegisterTx, StoreError};
 use registry_core::usecases::{DiscloseForPrinting, MarkMailed, ReplaceDocument};
 use registry_store::documents::{DocumentFilter, DocumentListing};
 use serde::Deserialize;
 
-use super::{Fields, association_account, institution_account, layout, redirect, state};
-use crate::AppState;
-use crate::auth::actor_of;
-use crate::client::client_address;
 use crate::documents::{blocked, pdf_response, public_base, render};
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
-use crate::templates::{
-    AssociationDocuments, DocumentRow, InstitutionDocuments, VerifyPage, VerifyResult,
-};
+use crate::templates::{AssociationDocuments, DocumentRow, InstitutionDocuments};
 
 /// The most editions one list or one batch PDF holds.
 const LIST_LIMIT: u64 = 1000;
@@ -621,159 +616,6 @@ pub(crate) async fn institution_replace(req: &Request, Path(id): Path<i64>) -> P
             page
         }
     })
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct VerifyQuery {
-    #[serde(default)]
-    code: String,
-}
-
-enum Lookup {
-    Token(VerificationToken),
-    Code(VerificationCode),
-}
-
-async fn verification(
-    req: &Request,
-    lookup: Option<Lookup>,
-    kind: &str,
-    typed: String,
-) -> PageResult {
-    if let Err(response) = super::public::rate_limit(req) {
-        return Ok(response);
-    }
-    let state = state(req);
-    let client = client_address(req, state.config.trusted_proxy);
-    let now = state.clock.now();
-    let found = async {
-        let mut tx = state.store.begin_read().await?;
-        let document = match &lookup {
-            Some(Lookup::Token(t)) => tx.document_by_token(t).await?,
-            Some(Lookup::Code(c)) => tx.document_by_code(c).await?,
-            None => None,
-        };
-        let Some(document) = document else {
-            return Ok::<_, StoreError>(None);
-        };
-        let person = tx.person(document.details.person).await?;
-        let holdings = tx.holdings_of(document.details.person).await?;
-        let qualifications = tx.qualifications(document.details.person).await?;
-        let institution = match document.details.institution {
-            Some(id) => tx
-                .institution(id)
-                .await?
-                .map(|i| i.details.name.as_str().to_owned()),
-            None => None,
-        };
-        Ok(person.map(|p| (document, p, holdings, qualifications, institution)))
-    }
-    .await;
-    let found = found?;
-    let Some((document, person, holdings, qualifications, institution)) = found else {
-        if let Err(e) = state
-            .store
-            .log_verification(now, None, kind, "unknown", &client)
-            .await
-        {
-            return Err(e.into());
-        }
-        return Ok(html(
-            StatusCode::NOT_FOUND,
-            &VerifyPage {
-                layout: layout(req),
-                code: typed,
-                error: Some(
-                    "未找到该证件。请核对核验码（10位字母和数字）；仍未找到的，该证件不是本系统签发的。"
-                        .to_owned(),
-                ),
-                result: None,
-            },
-        ));
-    };
-    let today = state.today();
-    let (findings, items) = verify(&document, &holdings, &qualifications, today);
-    let valid = findings.is_empty();
-    let outcome = if valid {
-        "valid"
-    } else {
-        findings.first().map_or("invalid", |f| f.code())
-    };
-    if let Err(e) = state
-        .store
-        .log_verification(now, Some(document.id), kind, outcome, &client)
-        .await
-    {
-        return Err(e.into());
-    }
-    let result = VerifyResult {
-        valid,
-        findings: findings
-            .iter()
-            .map(|f| f.describe(&state.catalogue))
-            .collect(),
-        kind: document.details.kind.label(),
-        serial: document.serial(),
-        name: person.name.as_str().to_owned(),
-        number: person
-            .registration_number
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        institution,
-        valid_until: document
-            .details
-            .valid_until
-            .map_or_else(|| "—".to_owned(), format_date),
-        checked_at: now
-            .to_offset(registry_core::date::CHINA_STANDARD_TIME)
-            .format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute]"
-            ))
-            .unwrap_or_default(),
-        items: items
-            .iter()
-            .map(|i| {
-                (
-                    state.catalogue.name_of(&i.item).to_owned(),
-                    i.valid,
-                    i.valid_until.map(format_date).unwrap_or_default(),
-                )
-            })
-            .collect(),
-    };
-    Ok(html(
-        StatusCode::OK,
-        &VerifyPage {
-            layout: layout(req),
-            code: typed,
-            error: None,
-            result: Some(result),
-        },
-    ))
-}
-
-#[handler]
-pub(crate) async fn verify_form(req: &Request, Query(query): Query<VerifyQuery>) -> PageResult {
-    let typed = query.code.trim().to_owned();
-    if typed.is_empty() {
-        return Ok(html(
-            StatusCode::OK,
-            &VerifyPage {
-                layout: layout(req),
-                code: String::new(),
-                error: None,
-                result: None,
-            },
-        ));
-    }
-    let lookup = VerificationCode::parse(&typed).map(Lookup::Code);
-    verification(req, lookup, "code", typed.chars().take(20).collect()).await
-}
-
-#[handler]
-pub(crate) async fn verify_token(req: &Request, Path(token): Path<String>) -> PageResult {
-    let lookup = VerificationToken::parse(&token).map(Lookup::Token);
-    verification(req, lookup, "token", String::new()).await
 }
 
 /// The editions of one person, for the association's person file.

@@ -20,6 +20,7 @@ pub(crate) mod institution;
 mod person_file;
 pub(crate) mod public;
 pub(crate) mod self_service;
+mod verify;
 
 /// The page routes. A handler that stopped early with `?` (see [`PageError`]) answers with
 /// the response its error carries.
@@ -184,8 +185,8 @@ fn page_routes() -> Route {
             "/association/exchange/export",
             post(exchange::download_table),
         )
-        .at("/verify", get(documents::verify_form))
-        .at("/verify/:token", get(documents::verify_token))
+        .at("/verify", get(verify::verify_form))
+        .at("/verify/:token", get(verify::verify_token))
         .at(
             "/association/exam-results",
             get(association::exam_form).post(association::record_exam),
