@@ -39,8 +39,9 @@ pub(crate) async fn proof(dir: &Path, examples: u32) -> Result<Vec<RoleRun>> {
     let catalogue =
         registry_core::fixtures::review_items().map_err(|p| anyhow::anyhow!("{p:?}"))?;
     let calendar = registry_core::fixtures::calendar().map_err(|p| anyhow::anyhow!("{p:?}"))?;
-    let (store, institutions, cycle) = crate::prepare(&url, &catalogue, &calendar).await?;
-    let people = crate::synthetic(2_000, &catalogue, &institutions, cycle)?;
+    let (store, institutions, cycle) =
+        crate::register::prepare(&url, &catalogue, &calendar).await?;
+    let people = crate::register::synthetic(2_000, &catalogue, &institutions, cycle)?;
     load_people(&store, &people).await?;
     let association = association_session(&store, &catalogue, &calendar).await?;
     let institution = session(&store, "inst1").await?;

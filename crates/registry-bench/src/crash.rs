@@ -31,10 +31,10 @@ use registry_core::person::{AssessorDetails, DetailsForm};
 use registry_store::DatabaseUrl;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
-use crate::Rng;
 use crate::harness::{
     CSRF, Server, association_session, load_people, registry_binary, request, session, start,
 };
+use crate::register::Rng;
 
 /// People in the crash register.
 const PEOPLE: usize = 20_000;
@@ -231,11 +231,12 @@ pub(crate) async fn proof(dir: &Path, rounds: u32) -> Result<Outcome> {
     let catalogue =
         registry_core::fixtures::review_items().map_err(|p| anyhow::anyhow!("{p:?}"))?;
     let calendar = registry_core::fixtures::calendar().map_err(|p| anyhow::anyhow!("{p:?}"))?;
-    let (store, institutions, cycle) = crate::prepare(&url, &catalogue, &calendar).await?;
+    let (store, institutions, cycle) =
+        crate::register::prepare(&url, &catalogue, &calendar).await?;
 
     // People whose institution has set them up and who filled in their details: every
     // employed person's items await registration.
-    let mut people = crate::synthetic(PEOPLE, &catalogue, &institutions, cycle)?;
+    let mut people = crate::register::synthetic(PEOPLE, &catalogue, &institutions, cycle)?;
     for person in &mut people {
         let form = DetailsForm {
             sex: person.resident_id.sex().label().to_owned(),

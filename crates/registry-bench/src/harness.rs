@@ -16,7 +16,7 @@ use registry_store::bulk::BulkPerson;
 use registry_store::sessions::SessionSubject;
 use registry_store::{DatabaseUrl, Store};
 
-use crate::{KEY, now};
+use crate::register::{KEY, now};
 
 /// The CSRF token the clients repeat (double-submit: cookie and header).
 pub(crate) const CSRF: &str = "c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5";
@@ -168,7 +168,7 @@ pub(crate) async fn association_session(
     catalogue: &registry_core::review_item::ReviewItemCatalogue,
     calendar: &registry_core::calendar::WorkCalendar,
 ) -> Result<String> {
-    crate::run(
+    crate::register::run(
         store,
         catalogue,
         calendar,

@@ -26,7 +26,7 @@ use registry_core::ports::Actor;
 use registry_core::resident_id::ResidentId;
 use registry_store::{DataKey, DatabaseUrl, Store};
 
-use crate::{KEY, Rng, date, now};
+use crate::register::{KEY, Rng, date, now};
 
 const HEADER: [&str; 5] = ["姓名", "身份证号", "评审项目", "考核日期", "公布日期"];
 
@@ -38,8 +38,8 @@ fn pass_list(count: usize, seed: u64) -> Result<Vec<Vec<String>>> {
 /// A pass list of `count` new people, the `first`-th to the `first + count - 1`-th of an
 /// endless list of distinct ID numbers.
 pub(crate) fn pass_list_from(first: usize, count: usize, seed: u64) -> Result<Vec<Vec<String>>> {
-    let surnames: Vec<char> = crate::SURNAMES.chars().collect();
-    let given: Vec<char> = crate::GIVEN.chars().collect();
+    let surnames: Vec<char> = crate::register::SURNAMES.chars().collect();
+    let given: Vec<char> = crate::register::GIVEN.chars().collect();
     let items = ["RQ-ZZ", "GL-ZZ", "QP-ZZ", "DT-AX", "QZ-ZZ", "GD-AZ"];
     let mut rng = Rng(seed);
     let mut out = Vec::with_capacity(count);
@@ -85,7 +85,7 @@ async fn fresh(url: &DatabaseUrl) -> Result<Store> {
     store.migrate().await?;
     let catalogue = store.catalogue().await?;
     let calendar = store.calendar().await?;
-    crate::run(
+    crate::register::run(
         &store,
         &catalogue,
         &calendar,

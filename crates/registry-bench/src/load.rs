@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use registry_store::{DataKey, DatabaseUrl, Store};
 
-use crate::KEY;
+use crate::register::KEY;
 
 /// Serves the register at `url` on `addr` until killed (the child process).
 pub(crate) async fn serve(url: &str, addr: &str) -> Result<()> {

@@ -80,8 +80,8 @@ pub(crate) async fn proof(url: &DatabaseUrl) -> Result<Outcome> {
     let catalogue =
         registry_core::fixtures::review_items().map_err(|p| anyhow::anyhow!("{p:?}"))?;
     let calendar = registry_core::fixtures::calendar().map_err(|p| anyhow::anyhow!("{p:?}"))?;
-    let (store, institutions, cycle) = crate::prepare(url, &catalogue, &calendar).await?;
-    let people = crate::synthetic(2_000, &catalogue, &institutions, cycle)?;
+    let (store, institutions, cycle) = crate::register::prepare(url, &catalogue, &calendar).await?;
+    let people = crate::register::synthetic(2_000, &catalogue, &institutions, cycle)?;
     load_people(&store, &people).await?;
     let name: String = people[0]
         .name
