@@ -11,6 +11,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use registry_core::holding::{FillInPasswordHash, ItemState};
 use registry_core::ids::PersonId;
+use registry_core::person::labels;
+use registry_core::ports::RegisterTx;
+use registry_core::read::institution_view::institution_view;
+use registry_core::read::record::PersonRecord;
+use registry_core::registration::Reference;
 use registry_core::usecases::{EmployItems, RegisterItems, ReleaseItem, SetFillInPassword};
 use registry_store::queries::InstitutionPeopleQuery;
 
@@ -151,23 +156,37 @@ impl InstitutionApi {
     ) -> ApiResult<Json<PersonDetail>> {
         let (institution, _) = institution(req)?;
         let state = state(req)?;
-        let view = crate::pages::institution::person_view(state, institution, PersonId::new(id.0))
-            .await?
-            .ok_or_else(|| ApiError::NotFound(error_body("not_found.person", "未找到该人员")))?;
+        let person = PersonId::new(id.0);
+        let today = state.today();
+        let not_found = || ApiError::NotFound(error_body("not_found.person", "未找到该人员"));
+        let (record, cycles) = {
+            let mut tx = state.store.begin_read().await?;
+            let record = PersonRecord::load(&mut tx, person)
+                .await?
+                .ok_or_else(not_found)?;
+            (record, tx.cycles().await?)
+        };
+        let reference = Reference {
+            catalogue: &state.catalogue,
+            cycles: &cycles,
+        };
+        let view =
+            institution_view(&record, reference, institution, today).ok_or_else(not_found)?;
+        let details = &record.person;
         Ok(Json(PersonDetail {
             id: id.0,
-            name: view.name,
-            masked_id: view.masked_id,
-            registration_number: Some(view.number).filter(|n| !n.is_empty()),
-            details_complete: view.complete,
-            missing: view.missing,
+            name: details.name.as_str().to_owned(),
+            masked_id: details.resident_id.masked(),
+            registration_number: details.registration_number.map(|n| n.to_string()),
+            details_complete: view.missing.is_empty(),
+            missing: labels(&view.missing),
             items: view
                 .items
                 .into_iter()
-                .map(|i| ItemCheck {
-                    item: ItemOut::from_view(i.item),
-                    registrable: i.registrable,
-                    problems: i.problems,
+                .map(|held| ItemCheck {
+                    item: item_out(state, &held.item, held.state, held.valid_until),
+                    registrable: held.registrable,
+                    problems: held.problems.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
         }))

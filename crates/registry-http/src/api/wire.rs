@@ -19,19 +19,6 @@ pub(crate) struct ItemOut {
     valid_until: Option<String>,
 }
 
-impl ItemOut {
-    /// The item as the institution's person page shows it.
-    pub(crate) fn from_view(view: crate::templates::ItemView) -> ItemOut {
-        ItemOut {
-            code: view.code,
-            name: view.name,
-            state: view.state_code.to_owned(),
-            state_label: view.state_label.to_owned(),
-            valid_until: view.valid_until,
-        }
-    }
-}
-
 /// An item in state `s`, with the last day of its registration when it is registered.
 pub(crate) fn item_out(
     state: &AppState,
