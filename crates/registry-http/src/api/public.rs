@@ -9,6 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use registry_core::education::format_hours;
 use registry_core::ports::RegisterTx;
+use registry_core::read::pool::pool_age_limit;
 use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::ResidentId;
 use registry_core::review_item::ReviewItemCode;
@@ -120,11 +121,7 @@ impl PublicApi {
         };
         let entries = state
             .store
-            .pool_search(
-                &query,
-                today,
-                cycles.policy_at(today).registration_age_limit,
-            )
+            .pool_search(&query, today, pool_age_limit(&cycles, today))
             .await?;
         Ok(Json(
             entries

@@ -9,6 +9,7 @@ use poem_openapi::{Object, OpenApi};
 use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::person::DetailsForm;
 use registry_core::ports::{Actor, RegisterTx};
+use registry_core::read::employment::held_at;
 use registry_core::usecases::SaveDetails;
 
 use super::wire::{CookieDone, ItemOut, item_out};
@@ -314,11 +315,8 @@ async fn details_out(state: &AppState, entry: Entry) -> ApiResult<DetailsOut> {
         .await?
         .ok_or_else(|| ApiError::NotFound(error_body("not_found.institution", "未找到该机构")))?;
     let today = state.today();
-    let items = tx
-        .holdings_of(entry.person)
-        .await?
-        .iter()
-        .filter(|h| h.institution == entry.institution && h.state.is_active())
+    let holdings = tx.holdings_of(entry.person).await?;
+    let items = held_at(&holdings, entry.institution)
         .map(|h| {
             item_out(
                 state,
