@@ -1,0 +1,322 @@
+//! The institution's operations (鉴定评审机构): its people with the state of each item,
+//! one person with whether each item can be registered and why not, employing, the
+//! fill-in password, registering and releasing.
+//!
+//! The institution always comes from the session, never from the request; another
+//! institution's person answers 404 exactly like one that does not exist.
+
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use registry_core::holding::{FillInPasswordHash, ItemState};
+use registry_core::ids::PersonId;
+use registry_core::person::labels;
+use registry_core::ports::RegisterTx;
+use registry_core::read::institution_view::institution_view;
+use registry_core::read::record::PersonRecord;
+use registry_core::registration::Reference;
+use registry_core::usecases::{EmployItems, RegisterItems, ReleaseItem, SetFillInPassword};
+use registry_store::queries::InstitutionPeopleQuery;
+
+use super::wire::{Done, ItemOut, Secret, item_out};
+use super::{ApiError, ApiResult, Tag, error_body, institution, new_secret, state};
+
+#[derive(Object, Debug)]
+struct PersonOut {
+    id: i64,
+    name: String,
+    masked_id: String,
+    registration_number: Option<String>,
+    items: Vec<ItemOut>,
+}
+
+#[derive(Object, Debug)]
+struct PeoplePage {
+    total: u64,
+    people: Vec<PersonOut>,
+}
+
+#[derive(Object, Debug)]
+struct ItemCheck {
+    #[oai(flatten)]
+    item: ItemOut,
+    registrable: bool,
+    problems: Vec<String>,
+}
+
+#[derive(Object, Debug)]
+struct PersonDetail {
+    id: i64,
+    name: String,
+    masked_id: String,
+    registration_number: Option<String>,
+    details_complete: bool,
+    missing: String,
+    items: Vec<ItemCheck>,
+}
+
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct EmployIn {
+    person_id: i64,
+    items: Vec<String>,
+}
+
+#[derive(Object, Debug)]
+struct Employed {
+    new_employment: bool,
+    /// The fill-in password, when the employment is new (shown once).
+    fill_in_password: Option<String>,
+    items: Vec<ItemOut>,
+}
+
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct ItemsIn {
+    items: Vec<String>,
+}
+
+#[derive(Object, Debug)]
+struct RegisteredItem {
+    code: String,
+    valid_from: String,
+    valid_until: String,
+}
+
+#[derive(Object, Debug)]
+struct RegisteredOut {
+    registration_number: String,
+    items: Vec<RegisteredItem>,
+}
+
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct ReleaseIn {
+    item: String,
+    reason: String,
+}
+
+/// The institution's operations (tag 鉴定评审机构).
+pub(crate) struct InstitutionApi;
+
+#[OpenApi]
+impl InstitutionApi {
+    /// 本机构人员: the institution's people with the state of each item.
+    #[oai(path = "/institution/people", method = "get", tag = "Tag::Institution")]
+    async fn institution_people(
+        &self,
+        req: &Request,
+        state_filter: Query<Option<String>>,
+        name: Query<Option<String>>,
+        offset: Query<Option<u64>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<PeoplePage>> {
+        let (institution, _) = institution(req)?;
+        let state = state(req)?;
+        let query = InstitutionPeopleQuery {
+            state: state_filter.0.as_deref().and_then(ItemState::from_code),
+            name: name.0,
+            offset: offset.0.unwrap_or(0),
+            limit: limit.0.unwrap_or(20),
+        };
+        let (people, total) = state
+            .store
+            .institution_people(institution, &query, state.today())
+            .await?;
+        Ok(Json(PeoplePage {
+            total,
+            people: people
+                .into_iter()
+                .map(|p| PersonOut {
+                    id: p.person.get(),
+                    name: p.name,
+                    masked_id: p.masked_id,
+                    registration_number: p.registration_number.map(|n| n.to_string()),
+                    items: p
+                        .items
+                        .iter()
+                        .map(|i| item_out(state, &i.item, i.state, i.valid_until))
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// A person of the institution: each item, whether it can be registered and why not.
+    #[oai(
+        path = "/institution/people/:id",
+        method = "get",
+        tag = "Tag::Institution"
+    )]
+    async fn institution_person(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+    ) -> ApiResult<Json<PersonDetail>> {
+        let (institution, _) = institution(req)?;
+        let state = state(req)?;
+        let person = PersonId::new(id.0);
+        let today = state.today();
+        let not_found = || ApiError::NotFound(error_body("not_found.person", "未找到该人员"));
+        let (record, cycles) = {
+            let mut tx = state.store.begin_read().await?;
+            let record = PersonRecord::load(&mut tx, person)
+                .await?
+                .ok_or_else(not_found)?;
+            (record, tx.cycles().await?)
+        };
+        let reference = Reference {
+            catalogue: &state.catalogue,
+            cycles: &cycles,
+        };
+        let view =
+            institution_view(&record, reference, institution, today).ok_or_else(not_found)?;
+        let details = &record.person;
+        Ok(Json(PersonDetail {
+            id: id.0,
+            name: details.name.as_str().to_owned(),
+            masked_id: details.resident_id.masked(),
+            registration_number: details.registration_number.map(|n| n.to_string()),
+            details_complete: view.missing.is_empty(),
+            missing: labels(&view.missing),
+            items: view
+                .items
+                .into_iter()
+                .map(|held| ItemCheck {
+                    item: item_out(state, &held.item, held.state, held.valid_until),
+                    registrable: held.registrable,
+                    problems: held.problems.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// 添加人员 / 聘用: employs a qualified person's items that no institution holds. A new
+    /// employment sets the fill-in password, returned once.
+    #[oai(
+        path = "/institution/people",
+        method = "post",
+        tag = "Tag::Institution"
+    )]
+    async fn employ(&self, req: &Request, body: Json<EmployIn>) -> ApiResult<Json<Employed>> {
+        let (institution, actor) = institution(req)?;
+        let state = state(req)?;
+        let (password, hash) = new_secret().await?;
+        let employed = state
+            .run(
+                actor,
+                &EmployItems {
+                    institution,
+                    person: PersonId::new(body.person_id),
+                    items: body.items.clone(),
+                    password: Some(FillInPasswordHash::new(hash)),
+                },
+            )
+            .await?;
+        Ok(Json(Employed {
+            new_employment: employed.new_employment,
+            fill_in_password: employed.new_employment.then_some(password),
+            items: employed
+                .items
+                .iter()
+                .map(|(c, s)| item_out(state, c, *s, None))
+                .collect(),
+        }))
+    }
+
+    /// 设置填报密码: generates a new fill-in password (returned once); the old one stops
+    /// working at once.
+    #[oai(
+        path = "/institution/people/:id/password",
+        method = "post",
+        tag = "Tag::Institution"
+    )]
+    async fn reset_fill_in_password(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+    ) -> ApiResult<Json<Secret>> {
+        let (institution, actor) = institution(req)?;
+        let state = state(req)?;
+        let (password, hash) = new_secret().await?;
+        let person = PersonId::new(id.0);
+        state
+            .run(
+                actor,
+                &SetFillInPassword {
+                    institution,
+                    person,
+                    password: FillInPasswordHash::new(hash),
+                },
+            )
+            .await?;
+        Ok(Json(Secret { password }))
+    }
+
+    /// 注册: registers items of a person, all or none, every violation listed.
+    #[oai(
+        path = "/institution/people/:id/registrations",
+        method = "post",
+        tag = "Tag::Institution"
+    )]
+    async fn register(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<ItemsIn>,
+    ) -> ApiResult<Json<RegisteredOut>> {
+        let (institution, actor) = institution(req)?;
+        let state = state(req)?;
+        let registered = state
+            .run(
+                actor,
+                &RegisterItems {
+                    institution,
+                    person: PersonId::new(id.0),
+                    items: body.items.clone(),
+                },
+            )
+            .await?;
+        Ok(Json(RegisteredOut {
+            registration_number: registered.number.to_string(),
+            items: registered
+                .items
+                .iter()
+                .map(|(code, p)| RegisteredItem {
+                    code: code.as_str().to_owned(),
+                    valid_from: registry_core::date::format_date(p.valid_from),
+                    valid_until: registry_core::date::format_date(p.valid_until),
+                })
+                .collect(),
+        }))
+    }
+
+    /// 退回人员: releases an item to the pool, with a reason.
+    #[oai(
+        path = "/institution/people/:id/releases",
+        method = "post",
+        tag = "Tag::Institution"
+    )]
+    async fn release(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<ReleaseIn>,
+    ) -> ApiResult<Done> {
+        let (institution, actor) = institution(req)?;
+        let state = state(req)?;
+        state
+            .run(
+                actor,
+                &ReleaseItem {
+                    institution,
+                    person: PersonId::new(id.0),
+                    item: body.item.clone(),
+                    reason: body.reason.clone(),
+                },
+            )
+            .await?;
+        Ok(Done::NoContent)
+    }
+}

@@ -1,0 +1,279 @@
+//! The JSON API (`/api/v1`): the operations of the pages, for programs. The OpenAPI
+//! document is served at `/api/openapi.json`, Swagger UI at `/api/docs`.
+//!
+//! Authentication is the pages' cookie session (`POST /api/v1/session`). Every unsafe
+//! request repeats the CSRF cookie in the `X-CSRF-Token` header; `GET /api/v1/session`
+//! returns the token. Errors have one shape: `{"code", "message", "violations": [{"code",
+//! "message", "field"}]}` with stable codes and Chinese messages.
+//!
+//! This module assembles the service from one part per audience (`session`,
+//! `association`, `institution`, `self_service`, `public`) and holds what they share: the
+//! tags, the error answer and its mapping from the core's errors, and the guards that find
+//! the state and the logged-in account of a request. The wire types the parts share are in
+//! `wire`; every other wire type lives beside the operations that use it.
+//!
+//! The doc comment of an `Object` becomes its schema's description in the OpenAPI
+//! document (as do those of its fields, of the variants of an `ApiResponse` and of the
+//! tags): a wire type without a description has no doc comment.
+
+mod association;
+mod institution;
+mod public;
+mod self_service;
+mod session;
+mod wire;
+
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApiService, Tags};
+use registry_core::access::Role;
+use registry_core::ids::InstitutionId;
+use registry_core::ports::{Actor, StoreError};
+use registry_core::usecases::UseCaseError;
+
+use crate::AppState;
+use crate::client::client_address;
+use crate::secrets::new_password;
+use crate::web::Visitor;
+
+use association::AssociationApi;
+use institution::InstitutionApi;
+use public::PublicApi;
+use self_service::SelfServiceApi;
+use session::SessionApi;
+
+/// The tags of the operations, one per audience.
+#[derive(Tags)]
+enum Tag {
+    /// 登录与账户
+    Session,
+    /// 促进会
+    Association,
+    /// 鉴定评审机构
+    Institution,
+    /// 评审人员信息填报
+    SelfService,
+    /// 公示区
+    Public,
+}
+
+/// One rule violation.
+#[derive(Object, Debug, Clone)]
+struct ViolationBody {
+    /// Stable code, e.g. `registration.age_limit`.
+    code: String,
+    /// Chinese message.
+    message: String,
+    /// The field it belongs to, if any.
+    field: Option<String>,
+}
+
+/// Every error has this shape.
+#[derive(Object, Debug, Clone)]
+struct ErrorBody {
+    /// Stable code, e.g. `rejected`, `not_found.person`, `conflict.item_held`.
+    code: String,
+    /// Chinese message.
+    message: String,
+    /// The rule violations, for `rejected`.
+    violations: Vec<ViolationBody>,
+}
+
+/// Every error answer of the API, by status.
+#[derive(ApiResponse, Debug)]
+enum ApiError {
+    /// 未登录，或密码错误
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// 无权进行此操作
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// 未找到（或不属于本机构）
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// 冲突：已被他人修改，或评审项已由其他机构聘用
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// 请求违反规则（逐条列出）
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    /// 尝试次数过多
+    #[oai(status = 429)]
+    TooMany(Json<ErrorBody>),
+    /// 数据库暂时无法访问
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+    /// 系统内部错误
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+}
+
+/// An error body with a code and a message and no violations.
+fn error_body(code: &str, message: impl Into<String>) -> Json<ErrorBody> {
+    Json(ErrorBody {
+        code: code.to_owned(),
+        message: message.into(),
+        violations: vec![],
+    })
+}
+
+impl From<UseCaseError> for ApiError {
+    fn from(e: UseCaseError) -> Self {
+        let status = crate::errors::status_of(&e);
+        let message = crate::errors::messages_of(&e).join("；");
+        let violations = match &e {
+            UseCaseError::Rejected(v) => v
+                .as_slice()
+                .iter()
+                .map(|v| ViolationBody {
+                    code: v.code().to_owned(),
+                    message: v.to_string(),
+                    field: v.field().map(str::to_owned),
+                })
+                .collect(),
+            _ => vec![],
+        };
+        let json = Json(ErrorBody {
+            code: e.code(),
+            message,
+            violations,
+        });
+        match status.as_u16() {
+            404 => ApiError::NotFound(json),
+            409 => ApiError::Conflict(json),
+            422 => ApiError::Unprocessable(json),
+            503 => ApiError::Unavailable(json),
+            _ => ApiError::Internal(json),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable | StoreError::Retry => {
+                ApiError::Unavailable(error_body("unavailable", "数据库暂时无法访问，请稍后重试"))
+            }
+            other => {
+                tracing::error!(error = ?other, "storage failure in the API");
+                ApiError::Internal(error_body("internal", "系统内部错误，请稍后重试"))
+            }
+        }
+    }
+}
+
+/// What an operation answers.
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The application's state.
+fn state(req: &Request) -> ApiResult<&AppState> {
+    req.data::<AppState>()
+        .ok_or_else(|| ApiError::Internal(error_body("internal", "系统内部错误，请稍后重试")))
+}
+
+/// Who sent the request.
+fn visitor(req: &Request) -> Visitor {
+    req.data::<Visitor>().cloned().unwrap_or(Visitor::Anonymous)
+}
+
+/// The answer to a request that needs a login and has none.
+fn unauthorized() -> ApiError {
+    ApiError::Unauthorized(error_body("unauthorized", "请先登录"))
+}
+
+/// The answer to an account of the wrong role.
+fn forbidden() -> ApiError {
+    ApiError::Forbidden(error_body("forbidden", "当前账户无权进行此操作"))
+}
+
+/// The logged-in institution account (which has changed its initial password).
+fn institution(req: &Request) -> ApiResult<(InstitutionId, Actor)> {
+    let v = visitor(req);
+    let account = v.account().ok_or_else(unauthorized)?;
+    if account.must_change_password {
+        return Err(ApiError::Forbidden(error_body(
+            "password.must_change",
+            "请先修改初始密码",
+        )));
+    }
+    match account.role {
+        Role::Institution(id) => Ok((id, crate::auth::actor_of(account))),
+        Role::Association => Err(forbidden()),
+    }
+}
+
+/// The logged-in association account.
+fn association(req: &Request) -> ApiResult<Actor> {
+    let v = visitor(req);
+    let account = v.account().ok_or_else(unauthorized)?;
+    if account.must_change_password {
+        return Err(ApiError::Forbidden(error_body(
+            "password.must_change",
+            "请先修改初始密码",
+        )));
+    }
+    if account.role != Role::Association {
+        return Err(forbidden());
+    }
+    Ok(crate::auth::actor_of(account))
+}
+
+/// The public searches' per-visitor limit (the pages' too): 429 past it.
+fn public_rate_limit(req: &Request, state: &AppState) -> ApiResult<()> {
+    let client = client_address(req, state.config.trusted_proxy);
+    if !state.count_search(&client) {
+        return Err(ApiError::TooMany(error_body(
+            "search.rate_limited",
+            "查询过于频繁，请稍后再试",
+        )));
+    }
+    Ok(())
+}
+
+/// A `Set-Cookie` value for `name`, or one that clears it.
+fn cookie_header(state: &AppState, name: &str, value: &str, clear: bool) -> String {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if clear {
+        text.push_str("; Max-Age=0");
+    }
+    if state.config.secure_cookies {
+        text.push_str("; Secure");
+    }
+    text
+}
+
+/// A generated password, as shown once, and its hash.
+async fn new_secret() -> ApiResult<(String, String)> {
+    let secret = new_password()
+        .await
+        .map_err(|e| ApiError::from(StoreError::Unexpected(e.to_string())))?;
+    Ok((secret.shown, secret.hash))
+}
+
+/// The operations of every part, in one service.
+type Parts = (
+    SessionApi,
+    AssociationApi,
+    InstitutionApi,
+    SelfServiceApi,
+    PublicApi,
+);
+
+/// The API service, mounted at `/api/v1`.
+pub(crate) fn service() -> OpenApiService<Parts, ()> {
+    OpenApiService::new(
+        (
+            SessionApi,
+            AssociationApi,
+            InstitutionApi,
+            SelfServiceApi,
+            PublicApi,
+        ),
+        "特种设备鉴定评审人员管理系统 API",
+        "1.0",
+    )
+    .description(
+        "鉴定评审人员管理系统的 JSON 接口。登录后以 Cookie 保持会话；所有修改类请求须在 X-CSRF-Token 头中重复 registry_csrf Cookie 的值（GET /api/v1/session 返回该值）。错误统一为 {code, message, violations}。",
+    )
+    .server("/api/v1")
+}

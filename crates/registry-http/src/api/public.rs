@@ -1,0 +1,201 @@
+//! The public's operations (公示区): the search of registered people (by name or
+//! registration number in the address, by ID number only in a body) and the pool
+//! (无聘用单位人员). Never an ID number, phone or address in an answer; every search counts
+//! against the visitor's limit.
+
+use poem::Request;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use registry_core::education::format_hours;
+use registry_core::ports::RegisterTx;
+use registry_core::read::pool::pool_age_limit;
+use registry_core::registration_number::RegistrationNumber;
+use registry_core::resident_id::ResidentId;
+use registry_core::review_item::ReviewItemCode;
+use registry_store::queries::{PoolQuery, PublicQuery};
+
+use super::{ApiError, ApiResult, Tag, error_body, public_rate_limit, state};
+
+/// A public search: `by` is `name`, `id` or `number`; `q` what is searched.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct PublicSearchIn {
+    by: String,
+    #[oai(write_only)]
+    q: String,
+}
+
+#[derive(Object, Debug)]
+struct PublicItem {
+    code: String,
+    name: String,
+    valid_until: String,
+}
+
+#[derive(Object, Debug)]
+struct PublicInstitution {
+    name: String,
+    items: Vec<PublicItem>,
+}
+
+/// A registered person, as the public sees them: never an ID number, phone or address.
+#[derive(Object, Debug)]
+struct PublicPersonOut {
+    name: String,
+    registration_number: Option<String>,
+    institutions: Vec<PublicInstitution>,
+    cycle: Option<String>,
+    hours_this_cycle: String,
+    working_days: u32,
+}
+
+#[derive(Object, Debug)]
+struct PoolEntryOut {
+    person_id: i64,
+    name: String,
+    item: String,
+    item_name: String,
+    qualified_on: String,
+}
+
+/// The public's operations (tag 公示区).
+pub(crate) struct PublicApi;
+
+#[OpenApi]
+impl PublicApi {
+    /// 人员查询 (public): registered people by name (`by=name`) or registration number
+    /// (`by=number`). By ID number only with `POST /public/people/search`: an ID number
+    /// in an address is refused (`query.resident_id_in_address`), since addresses are kept
+    /// in histories and proxies' logs. Never shows an ID number, phone or address.
+    #[oai(path = "/public/people", method = "get", tag = "Tag::Public")]
+    async fn public_people(
+        &self,
+        req: &Request,
+        by: Query<String>,
+        q: Query<String>,
+    ) -> ApiResult<Json<Vec<PublicPersonOut>>> {
+        if by.0 == "id" {
+            return Err(ApiError::Unprocessable(error_body(
+                "query.resident_id_in_address",
+                "身份证号不放在网址中：请用 POST /api/v1/public/people/search 在请求体中提交",
+            )));
+        }
+        public_people_answer(req, &by.0, &q.0).await
+    }
+
+    /// 人员查询 (public) with the search in the body: by name, whole ID number or
+    /// registration number. Never shows an ID number, phone or address.
+    #[oai(path = "/public/people/search", method = "post", tag = "Tag::Public")]
+    async fn public_people_search(
+        &self,
+        req: &Request,
+        body: Json<PublicSearchIn>,
+    ) -> ApiResult<Json<Vec<PublicPersonOut>>> {
+        public_people_answer(req, &body.0.by, &body.0.q).await
+    }
+
+    /// 无聘用单位人员 (public): qualified items no institution holds.
+    #[oai(path = "/public/pool", method = "get", tag = "Tag::Public")]
+    async fn public_pool(
+        &self,
+        req: &Request,
+        name: Query<Option<String>>,
+        item: Query<Option<String>>,
+    ) -> ApiResult<Json<Vec<PoolEntryOut>>> {
+        let state = state(req)?;
+        public_rate_limit(req, state)?;
+        let cycles = {
+            let mut tx = state.store.begin_read().await?;
+            tx.cycles().await?
+        };
+        let today = state.today();
+        let query = PoolQuery {
+            name: name.0.filter(|n| !n.trim().is_empty()),
+            item: item
+                .0
+                .as_deref()
+                .and_then(|c| ReviewItemCode::parse(c).ok()),
+            after: None,
+            limit: 20,
+        };
+        let entries = state
+            .store
+            .pool_search(&query, today, pool_age_limit(&cycles, today))
+            .await?;
+        Ok(Json(
+            entries
+                .into_iter()
+                .map(|e| PoolEntryOut {
+                    person_id: e.person.get(),
+                    name: e.name,
+                    item_name: state.catalogue.name_of(&e.item).to_owned(),
+                    item: e.item.as_str().to_owned(),
+                    qualified_on: registry_core::date::format_date(e.qualified_on),
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// The public search's answer for `by` and `q`, from the address or the body.
+async fn public_people_answer(
+    req: &Request,
+    by: &str,
+    q: &str,
+) -> ApiResult<Json<Vec<PublicPersonOut>>> {
+    let state = state(req)?;
+    let text = q.trim();
+    let query = match by {
+        "name" if !text.is_empty() && text.chars().count() <= 30 => {
+            PublicQuery::Name(text.to_owned())
+        }
+        "id" => PublicQuery::ResidentId(ResidentId::parse(text, state.today()).map_err(|e| {
+            ApiError::Unprocessable(error_body("query.resident_id", e.to_string()))
+        })?),
+        "number" => {
+            PublicQuery::RegistrationNumber(RegistrationNumber::parse(text).map_err(|e| {
+                ApiError::Unprocessable(error_body("query.registration_number", e.to_string()))
+            })?)
+        }
+        _ => {
+            return Err(ApiError::Unprocessable(error_body(
+                "query.invalid",
+                "请按姓名、身份证号或注册号查询（by = name、id 或 number）",
+            )));
+        }
+    };
+    public_rate_limit(req, state)?;
+    let found = state
+        .store
+        .public_search(&query, state.today(), &state.calendar(), 20)
+        .await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|p| PublicPersonOut {
+                name: p.name,
+                registration_number: p.registration_number.map(|n| n.to_string()),
+                institutions: p
+                    .institutions
+                    .into_iter()
+                    .map(|i| PublicInstitution {
+                        name: i.name,
+                        items: i
+                            .items
+                            .iter()
+                            .map(|(code, until)| PublicItem {
+                                code: code.as_str().to_owned(),
+                                name: state.catalogue.name_of(code).to_owned(),
+                                valid_until: registry_core::date::format_date(*until),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                cycle: p.cycle,
+                hours_this_cycle: format_hours(p.hours_this_cycle),
+                working_days: p.working_days,
+            })
+            .collect(),
+    ))
+}

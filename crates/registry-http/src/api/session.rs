@@ -1,0 +1,188 @@
+//! Logging in and out, who is logged in (with the CSRF token), and changing one's own
+//! password. The checks, the lockout and the sessions are `crate::auth`'s.
+
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use registry_core::access::Role;
+use registry_core::ids::InstitutionId;
+
+use super::wire::{CookieDone, Done};
+use super::{
+    ApiError, ApiResult, ErrorBody, Tag, ViolationBody, cookie_header, error_body, state,
+    unauthorized, visitor,
+};
+use crate::auth::{LoginOutcome, check_login, set_own_password, start_session};
+use crate::client::client_address;
+use crate::web::{CSRF_COOKIE, SESSION_COOKIE, Visitor, cookie};
+
+/// Who is logged in, and the CSRF token to repeat in `X-CSRF-Token`.
+#[derive(Object, Debug)]
+struct SessionInfo {
+    authenticated: bool,
+    username: Option<String>,
+    /// `association` or `institution`.
+    role: Option<String>,
+    institution_id: Option<i64>,
+    must_change_password: bool,
+    csrf_token: Option<String>,
+}
+
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct LoginRequest {
+    username: String,
+    #[oai(write_only)]
+    password: String,
+}
+
+#[derive(ApiResponse, Debug)]
+enum LoginResponse {
+    /// 登录成功
+    #[oai(status = 200)]
+    Ok(Json<SessionInfo>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct PasswordChange {
+    #[oai(write_only)]
+    current_password: String,
+    #[oai(write_only)]
+    new_password: String,
+}
+
+/// The session's operations (tag 登录与账户).
+pub(crate) struct SessionApi;
+
+/// Who sent the request, with the CSRF token of the request or its cookie.
+fn session_info(req: &Request) -> SessionInfo {
+    let v = visitor(req);
+    let csrf = req
+        .data::<crate::web::Csrf>()
+        .map(|c| c.0.clone())
+        .or_else(|| cookie(req, CSRF_COOKIE));
+    match v.account() {
+        Some(a) => SessionInfo {
+            authenticated: true,
+            username: Some(a.username.as_str().to_owned()),
+            role: Some(match a.role {
+                Role::Association => "association".to_owned(),
+                Role::Institution(_) => "institution".to_owned(),
+            }),
+            institution_id: v.institution().map(InstitutionId::get),
+            must_change_password: a.must_change_password,
+            csrf_token: csrf,
+        },
+        None => SessionInfo {
+            authenticated: false,
+            username: None,
+            role: None,
+            institution_id: None,
+            must_change_password: false,
+            csrf_token: csrf,
+        },
+    }
+}
+
+#[OpenApi]
+impl SessionApi {
+    /// Who is logged in; the CSRF token for unsafe requests.
+    #[oai(path = "/session", method = "get", tag = "Tag::Session")]
+    async fn session(&self, req: &Request) -> Json<SessionInfo> {
+        Json(session_info(req))
+    }
+
+    /// 机构登录: logs in an institution or association account.
+    #[oai(path = "/session", method = "post", tag = "Tag::Session")]
+    async fn login(&self, req: &Request, body: Json<LoginRequest>) -> ApiResult<LoginResponse> {
+        let state = state(req)?;
+        let client = client_address(req, state.config.trusted_proxy);
+        match check_login(state, &client, &body.username, body.password.clone()).await? {
+            LoginOutcome::Success(account) => {
+                let token = start_session(state, &account).await?;
+                let info = SessionInfo {
+                    authenticated: true,
+                    username: Some(account.username.as_str().to_owned()),
+                    role: Some(
+                        if account.role == Role::Association {
+                            "association"
+                        } else {
+                            "institution"
+                        }
+                        .to_owned(),
+                    ),
+                    institution_id: match account.role {
+                        Role::Institution(id) => Some(id.get()),
+                        Role::Association => None,
+                    },
+                    must_change_password: account.must_change_password,
+                    csrf_token: session_info(req).csrf_token,
+                };
+                Ok(LoginResponse::Ok(
+                    Json(info),
+                    cookie_header(state, SESSION_COOKIE, &token, false),
+                ))
+            }
+            LoginOutcome::Wrong => Err(ApiError::Unauthorized(error_body(
+                "login.wrong",
+                "用户名或密码错误",
+            ))),
+            LoginOutcome::Locked(minutes) => Err(ApiError::TooMany(error_body(
+                "login.locked",
+                format!("尝试次数过多，请于 {minutes} 分钟后再试"),
+            ))),
+        }
+    }
+
+    /// Logs out.
+    #[oai(path = "/session", method = "delete", tag = "Tag::Session")]
+    async fn logout(&self, req: &Request) -> ApiResult<CookieDone> {
+        let state = state(req)?;
+        if let Visitor::Account { session, .. } = visitor(req) {
+            state.store.delete_session(&session).await?;
+        }
+        Ok(CookieDone::NoContent(cookie_header(
+            state,
+            SESSION_COOKIE,
+            "",
+            true,
+        )))
+    }
+
+    /// Changes the logged-in account's password (strength rule of the core).
+    #[oai(path = "/account/password", method = "put", tag = "Tag::Session")]
+    async fn change_password(&self, req: &Request, body: Json<PasswordChange>) -> ApiResult<Done> {
+        let state = state(req)?;
+        let Visitor::Account { account, session } = visitor(req) else {
+            return Err(unauthorized());
+        };
+        let client = client_address(req, state.config.trusted_proxy);
+        let errors = set_own_password(
+            state,
+            &account,
+            &session,
+            &client,
+            body.current_password.clone(),
+            &body.new_password,
+            None,
+        )
+        .await?;
+        if errors.is_empty() {
+            Ok(Done::NoContent)
+        } else {
+            Err(ApiError::Unprocessable(Json(ErrorBody {
+                code: "rejected".to_owned(),
+                message: errors.join("；"),
+                violations: errors
+                    .into_iter()
+                    .map(|m| ViolationBody {
+                        code: "password.rejected".to_owned(),
+                        message: m,
+                        field: Some("new_password".to_owned()),
+                    })
+                    .collect(),
+            })))
+        }
+    }
+}
