@@ -251,7 +251,7 @@ async fn institutions(
     options: Options,
     progress: &mut dyn Progress,
 ) -> Result<Report, ImportError> {
-    let (header, rows) = split_header(source.read_all()?)?;
+    let (header, rows) = split_header(source.records().await?)?;
     let mut checker = InstitutionChecker::new(&header).map_err(ImportError::Header)?;
     let known = setting.store.institutions().await?;
     let mut report = Report::new(Kind::Institutions);
@@ -372,7 +372,7 @@ async fn attendance(
     options: Options,
     progress: &mut dyn Progress,
 ) -> Result<Report, ImportError> {
-    let records: Vec<Record> = source.read_all()?;
+    let records: Vec<Record> = source.records().await?;
     if records.iter().all(is_blank) {
         return Err(ReadError::Empty.into());
     }
