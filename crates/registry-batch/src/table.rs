@@ -79,7 +79,8 @@ const MIB: u64 = 1024 * 1024;
 /// inflated, which stops at the limit whatever the directory said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Rows of the table, the header and blank rows included (default 200,000).
+    /// Rows of the table, the header included; in .xlsx also rows whose cells are all
+    /// empty, in CSV not blank lines (default 200,000).
     pub max_rows: usize,
     /// Columns: a cell with something in it beyond this column is refused; empty ones
     /// (formatting) are ignored (default 64).
