@@ -273,7 +273,7 @@ pub enum ReadError {
     },
     /// One XML element, text, cell or shared string of a part is larger than
     /// [`Limits::max_element_bytes`].
-    #[error("文件异常：{part} 中有超过 {} 的单个元素", size(.limit))]
+    #[error("文件异常：{part} 中有单个元素超过 {}", size(.limit))]
     ElementTooLarge {
         /// The part's name in the archive.
         part: String,

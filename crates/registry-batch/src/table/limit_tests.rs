@@ -345,6 +345,46 @@ fn oversized_elements_are_refused_before_they_are_buffered() {
 }
 
 #[test]
+fn text_gathered_past_an_unclosed_element_is_counted() {
+    // calamine joins the text of a `<t>` until its end tag: left open, every value after
+    // it (3 MB here) would become one string.
+    let start = bombs::sheet_start();
+    let sheet = Part::deflated(
+        "xl/worksheets/sheet1.xml",
+        &[
+            Piece::Once(start.as_bytes()),
+            Piece::Once(b"<row><c t=\"inlineStr\"><is><t>a</is></c></row>"),
+            Piece::Repeat(b"<row><c><v>1234567890123456789</v></c></row>", 160_000),
+            Piece::Once(bombs::SHEET_END),
+        ],
+    );
+    let refused = Source::new("t.xlsx", bombs::workbook(vec![sheet])).read_all();
+    assert_eq!(
+        refused,
+        Err(ReadError::ElementTooLarge {
+            part: "xl/worksheets/sheet1.xml".to_owned(),
+            limit: MIB
+        })
+    );
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        "文件异常：xl/worksheets/sheet1.xml 中有单个元素超过 1 MiB"
+    );
+    // Closed, the same values are ordinary cells.
+    let sheet = Part::deflated(
+        "xl/worksheets/sheet1.xml",
+        &[
+            Piece::Once(start.as_bytes()),
+            Piece::Once(b"<row><c t=\"inlineStr\"><is><t>a</t></is></c></row>"),
+            Piece::Repeat(b"<row><c><v>1234567890123456789</v></c></row>", 160_000),
+            Piece::Once(bombs::SHEET_END),
+        ],
+    );
+    let records = Source::new("t.xlsx", bombs::workbook(vec![sheet])).read_all();
+    assert_eq!(records.map(|r| r.len()), Ok(160_001));
+}
+
+#[test]
 fn styles_that_calamine_would_copy_into_gigabytes_are_refused() {
     // Each cell format copies the number format: 20,000 × 100 KiB = 2 GB.
     let code = "0".repeat(100 * 1024);
