@@ -393,8 +393,8 @@ impl Source {
     /// file's size; for .xlsx, its ZIP directory, then every part inflated through a
     /// counter (stopping at the limit) and its XML scanned for oversized elements and
     /// shared strings. Made once per file (and its clones), before the first record;
-    /// [`Source::stream`] and [`Source::read_all`] call it. Blocking: up to a second per
-    /// 256 MiB inflated.
+    /// [`Source::stream`], [`Source::records`] and [`Source::read_all`] call it. Blocking (it
+    /// inflates every part): call it from a blocking thread, as they do.
     pub fn check(&self) -> Result<(), ReadError> {
         self.checked
             .get_or_init(|| {
