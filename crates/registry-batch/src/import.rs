@@ -4,6 +4,11 @@
 //! — and only then writes, in one transaction. A pass list is read twice from the file
 //! (once to check, once to write), so its rows are never all held in memory; what is kept
 //! between rows is the duplicate check's keys and the rejected rows.
+//!
+//! A file over the reading limits ([`crate::table::Limits`]) stops the import at the first
+//! limit passed, with nothing written ([`ImportError::Read`]). A report may hold many
+//! problems: pages and terminals show the first [`SHOWN`] ([`Report::first_problems`]) and
+//! offer all of them as a file ([`Report::problem_table`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -120,10 +125,17 @@ impl Report {
         !options.dry_run && (self.rejected.is_empty() || options.good_rows_only)
     }
 
-    /// One line per refused row: `第12行 张三：reason；reason`.
+    /// One line per refused row: `第12行 张三：reason；reason`. Every row: to show them,
+    /// take the first [`SHOWN`] ([`Report::first_problem_lines`]).
     pub fn problem_lines(&self) -> Vec<String> {
+        self.first_problem_lines(usize::MAX)
+    }
+
+    /// The lines of the first `limit` refused rows (of [`Report::rejected`]`.len()`).
+    pub fn first_problem_lines(&self, limit: usize) -> Vec<String> {
         self.rejected
             .iter()
+            .take(limit)
             .map(|r| {
                 let reasons = match &r.outcome {
                     RowOutcome::Rejected(v) => v
@@ -165,31 +177,74 @@ impl Report {
     }
 
     /// One row per problem of a refused row: line, name, error code, message (the
-    /// columns of [`PROBLEM_HEADER`]).
+    /// columns of [`PROBLEM_HEADER`]). Every problem: for the download
+    /// ([`Report::problem_table`]); to show them, take [`Report::first_problems`].
     pub fn problem_rows(&self) -> Vec<[String; 4]> {
-        self.rejected
-            .iter()
-            .flat_map(|r| {
-                let problems = match &r.outcome {
-                    RowOutcome::Rejected(v) => v.as_slice(),
-                    _ => &[],
-                };
-                problems.iter().map(move |p| {
-                    [
-                        r.line.to_string(),
-                        r.name.clone(),
-                        p.code().to_owned(),
-                        p.to_string(),
-                    ]
-                })
-            })
-            .collect()
+        self.problems().collect()
     }
 
-    /// The refused rows as a table, for download.
+    /// The problems, one by one, in file order.
+    fn problems(&self) -> impl Iterator<Item = [String; 4]> + '_ {
+        self.rejected.iter().flat_map(|r| {
+            let problems = match &r.outcome {
+                RowOutcome::Rejected(v) => v.as_slice(),
+                _ => &[],
+            };
+            problems.iter().map(move |p| {
+                [
+                    r.line.to_string(),
+                    r.name.clone(),
+                    p.code().to_owned(),
+                    p.to_string(),
+                ]
+            })
+        })
+    }
+
+    /// How many problems there are (rows of [`Report::problem_table`]; a refused row has
+    /// one or more).
+    pub fn problem_count(&self) -> usize {
+        self.rejected
+            .iter()
+            .map(|r| match &r.outcome {
+                RowOutcome::Rejected(v) => v.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// The first `limit` problems (rows as [`Report::problem_rows`]), and how many there
+    /// are in all: what a page shows, the rest being in [`Report::problem_table`].
+    pub fn first_problems(&self, limit: usize) -> FirstProblems {
+        FirstProblems {
+            rows: self.problems().take(limit).collect(),
+            total: self.problem_count(),
+        }
+    }
+
+    /// The refused rows as a table, for download: every problem.
     pub fn problem_table(&self, format: Format) -> Result<Vec<u8>, WriteError> {
-        let rows: Vec<Vec<String>> = self.problem_rows().into_iter().map(Vec::from).collect();
+        let rows: Vec<Vec<String>> = self.problems().map(Vec::from).collect();
         write_table(format, "错误报告", &PROBLEM_HEADER, &rows)
+    }
+}
+
+/// How many problems a page or a terminal shows; the rest are in the downloadable report.
+pub const SHOWN: usize = 200;
+
+/// The first problems of a report, and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstProblems {
+    /// The first problems: line, name, error code, message ([`PROBLEM_HEADER`]).
+    pub rows: Vec<[String; 4]>,
+    /// Every problem of the report.
+    pub total: usize,
+}
+
+impl FirstProblems {
+    /// How many are not in [`FirstProblems::rows`].
+    pub fn more(&self) -> usize {
+        self.total.saturating_sub(self.rows.len())
     }
 }
 
@@ -251,7 +306,7 @@ async fn institutions(
     options: Options,
     progress: &mut dyn Progress,
 ) -> Result<Report, ImportError> {
-    let (header, rows) = split_header(source.read_all()?)?;
+    let (header, rows) = split_header(source.records().await?)?;
     let mut checker = InstitutionChecker::new(&header).map_err(ImportError::Header)?;
     let known = setting.store.institutions().await?;
     let mut report = Report::new(Kind::Institutions);
@@ -372,7 +427,7 @@ async fn attendance(
     options: Options,
     progress: &mut dyn Progress,
 ) -> Result<Report, ImportError> {
-    let records: Vec<Record> = source.read_all()?;
+    let records: Vec<Record> = source.records().await?;
     if records.iter().all(is_blank) {
         return Err(ReadError::Empty.into());
     }
@@ -663,4 +718,36 @@ fn judge_written(
         },
         known,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_shows_its_first_problems_and_counts_them_all() {
+        let mut report = Report::new(Kind::Qualifications);
+        for line in 2..252 {
+            let problems = if line % 2 == 0 {
+                vec![Violation::NoItems]
+            } else {
+                vec![Violation::NoItems, Violation::NoCertificate]
+            };
+            report.reject(line, "林建国", problems);
+        }
+        assert_eq!(report.problem_count(), 375);
+        let first = report.first_problems(SHOWN);
+        assert_eq!(first.rows.len(), 200);
+        assert_eq!((first.total, first.more()), (375, 175));
+        assert_eq!(first.rows[0][0], "2");
+        assert_eq!(first.rows, report.problem_rows()[..200]);
+        let lines = report.first_problem_lines(SHOWN);
+        assert_eq!(lines.len(), 200);
+        assert_eq!(lines[..], report.problem_lines()[..200]);
+        let table = report.problem_table(Format::Csv).unwrap();
+        let text = String::from_utf8(table).unwrap();
+        assert_eq!(text.lines().count(), 1 + 375);
+        let few = report.first_problems(1_000);
+        assert_eq!((few.rows.len(), few.more()), (375, 0));
+    }
 }

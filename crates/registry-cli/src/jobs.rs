@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use registry_batch::table::{Format, Source};
+use registry_batch::table::{Format, Limits, ReadError, Source};
 use registry_batch::{Progress, Setting};
 use registry_core::date::{format_date, parse_date};
 use registry_core::ports::Actor;
@@ -226,22 +226,37 @@ pub(crate) fn load_calendar(args: &JobArgs, file: &Path) -> ExitCode {
     )
 }
 
-/// `registry import KIND FILE`.
-pub(crate) fn import(
-    args: &JobArgs,
-    kind: &str,
-    file: &Path,
-    dry_run: bool,
-    good_rows_only: bool,
-    report_file: Option<&Path>,
-) -> ExitCode {
-    use registry_batch::import::{ImportError, Kind, Options};
+/// How `registry import` runs, from its flags.
+#[derive(Debug)]
+pub(crate) struct ImportOptions<'a> {
+    pub(crate) dry_run: bool,
+    pub(crate) good_rows_only: bool,
+    /// Where to write every problem.
+    pub(crate) report: Option<&'a Path>,
+    /// The reading limits (`--max-rows`).
+    pub(crate) limits: Limits,
+}
+
+/// `registry import TABLE FILE`.
+pub(crate) fn import(args: &JobArgs, kind: &str, file: &Path, how: ImportOptions<'_>) -> ExitCode {
+    use registry_batch::import::{ImportError, Kind, Options, SHOWN};
     let Some(kind) = Kind::parse(kind) else {
         return fail(
             format!("unknown table {kind}: institutions, qualifications or attendance"),
             USAGE,
         );
     };
+    // A file over the limit is refused before it is read into memory.
+    match std::fs::metadata(file) {
+        Ok(meta) if meta.len() > how.limits.max_file_bytes => {
+            let e = ReadError::FileTooLarge {
+                limit: how.limits.max_file_bytes,
+            };
+            return fail(format!("{}：{e}；未写入任何数据", file.display()), REJECTED);
+        }
+        Ok(_) => {}
+        Err(e) => return fail(format!("cannot read {}: {e}", file.display()), USAGE),
+    }
     let bytes = match std::fs::read(file) {
         Ok(bytes) => bytes,
         Err(e) => return fail(format!("cannot read {}: {e}", file.display()), USAGE),
@@ -250,11 +265,12 @@ pub(crate) fn import(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let source = Source::new(&name, bytes);
+    let source = Source::with_limits(&name, bytes, how.limits);
     let options = Options {
-        dry_run,
-        good_rows_only,
+        dry_run: how.dry_run,
+        good_rows_only: how.good_rows_only,
     };
+    let report_file = how.report;
     with_register(args, "import", OffsetDateTime::now_utc(), async |setting| {
         let mut progress = Console::new();
         let report =
@@ -269,8 +285,15 @@ pub(crate) fn import(
                     return fail(format!("导入失败，未写入任何数据：{e} ({e:?})"), FAILURE);
                 }
             };
-        for line in report.problem_lines() {
+        for line in report.first_problem_lines(SHOWN) {
             println!("{line}");
+        }
+        let more = report.rejected.len().saturating_sub(SHOWN);
+        if more > 0 {
+            match report_file {
+                Some(out) => println!("……另有{more}行有误，见错误报告 {}", out.display()),
+                None => println!("……另有{more}行有误未列出；用 --report FILE 保存完整的错误报告"),
+            }
         }
         println!("{}", report.summary());
         if let Some(out) = report_file {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use registry_batch::table::Limits;
 use registry_core::calendar::WorkCalendar;
 use registry_core::credit_code::CreditCode;
 use registry_core::date::{china_today, format_date, parse_date};
@@ -117,8 +118,15 @@ enum Command {
     /// an attendance roster (培训班编号, 姓名, 身份证号或注册号, 课时).
     ///
     /// Every row is checked before anything is written; the refused rows are printed with
-    /// their line and every reason. By default one bad row stops the whole file (nothing
-    /// written, exit 3). Importing the same file twice changes nothing.
+    /// their line and every reason (the first 200; all of them with --report). By default one
+    /// bad row stops the whole file (nothing written, exit 3). Importing the same file twice
+    /// changes nothing.
+    ///
+    /// A file over the reading limits is refused whole before it is read (exit 3): 200,000
+    /// rows (--max-rows), 64 columns, 4,096 characters in a cell, a 64 MiB file; in an .xlsx
+    /// file, a sheet that inflates past 256 MiB, shared strings past 64 MiB or 1,000,000
+    /// strings, any other part past 16 MiB, a part compressed more than 200:1.
+    /// docs/OPERATIONS.md lists every limit.
     Import {
         #[command(flatten)]
         job: jobs::JobArgs,
@@ -133,9 +141,15 @@ enum Command {
         /// Write the good rows even if some rows are refused.
         #[arg(long)]
         good_rows_only: bool,
-        /// Also write the refused rows to this file (.csv or .xlsx).
+        /// Also write the refused rows to this file (.csv or .xlsx): every problem, where
+        /// the terminal shows the first 200.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
+        /// Allow this many rows (the header included) instead of 200,000; the limits on
+        /// sizes that grow with the rows (the file, the sheet, the shared strings) are raised
+        /// in proportion.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        max_rows: Option<u64>,
     },
     /// Loads the working-day calendar of one or more whole years from a CSV file
     /// (`date,kind,name`: every statutory holiday and adjusted working day of each year, as
@@ -293,13 +307,19 @@ fn main() -> ExitCode {
             dry_run,
             good_rows_only,
             report,
+            max_rows,
         } => jobs::import(
             &job,
             &table,
             &file,
-            dry_run,
-            good_rows_only,
-            report.as_deref(),
+            jobs::ImportOptions {
+                dry_run,
+                good_rows_only,
+                report: report.as_deref(),
+                limits: max_rows.map_or_else(Limits::default, |n| {
+                    Limits::for_rows(usize::try_from(n).unwrap_or(usize::MAX))
+                }),
+            },
         ),
         Command::Export {
             job,

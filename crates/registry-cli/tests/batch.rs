@@ -395,6 +395,77 @@ fn an_unreadable_file_or_a_missing_column_is_refused_with_status_3() {
     assert_eq!(status(&out), 2, "{}", text(&out));
 }
 
+#[test]
+fn a_file_over_the_limits_is_refused_whole_and_max_rows_raises_the_limit() {
+    let dir = Dir::new();
+    // The header and three rows.
+    let file = dir.write("good.csv", csv(&good_rows()).as_bytes());
+    let file = file.to_str().unwrap();
+    let refused = registry(&dir, &["import", "qualifications", file, "--max-rows", "3"]);
+    assert_eq!(status(&refused), 3, "{}", text(&refused));
+    assert!(
+        text(&refused).contains("good.csv：第4行：超过行数上限（3 行）；未写入任何数据"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(count(&dir, "people"), 0);
+    let done = registry(&dir, &["import", "qualifications", file, "--max-rows", "4"]);
+    assert_eq!(status(&done), 0, "{}", text(&done));
+    assert_eq!(count(&dir, "people"), 3);
+    let usage = registry(&dir, &["import", "qualifications", file, "--max-rows", "0"]);
+    assert_eq!(status(&usage), 2, "{}", text(&usage));
+
+    // A cell too long, in either format.
+    let mut rows = good_rows();
+    rows[1][3] = "长".repeat(4_097);
+    for (name, bytes) in encodings(&rows).into_iter().take(2) {
+        let file = dir.write(name, &bytes);
+        let out = registry(&dir, &["import", "qualifications", file.to_str().unwrap()]);
+        assert_eq!(status(&out), 3, "{}", text(&out));
+        assert!(
+            text(&out).contains("第3行第4列：单元格内容超过 4096 个字符；未写入任何数据"),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(count(&dir, "people"), 3);
+}
+
+#[test]
+fn the_terminal_shows_the_first_200_refused_rows_and_the_report_has_them_all() {
+    let dir = Dir::new();
+    // 250 rows, each with an unknown review item.
+    let list = large_pass_list(250).replace(",RQ-ZZ,", ",XX-YY,");
+    let file = dir.write("list.csv", list.as_bytes());
+    let file = file.to_str().unwrap();
+    let report = dir.file("errors.csv");
+    let out = registry(
+        &dir,
+        &[
+            "import",
+            "qualifications",
+            file,
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status(&out), 3, "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().filter(|l| l.starts_with('第')).count(), 200);
+    assert!(
+        stdout.contains(&format!("……另有50行有误，见错误报告 {}", report.display())),
+        "{stdout}"
+    );
+    let written = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(written.lines().count(), 1 + 250);
+    let out = registry(&dir, &["import", "qualifications", file]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("……另有50行有误未列出；用 --report FILE 保存完整的错误报告"),
+        "{stdout}"
+    );
+}
+
 /// A Chinese name for number `i` (names hold no digits).
 fn name(i: u32) -> String {
     const SURNAMES: [char; 10] = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'];

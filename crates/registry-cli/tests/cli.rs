@@ -187,6 +187,7 @@ fn help_is_complete() {
         &["workdays", "--help"][..],
         &["check-id", "--help"][..],
         &["check-credit-code", "--help"][..],
+        &["import", "--help"][..],
     ] {
         let output = registry(args);
         assert!(output.status.success(), "{args:?}");
