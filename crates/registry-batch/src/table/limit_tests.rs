@@ -6,6 +6,7 @@
 //! counted), and in a process of its own the peak memory stays low.
 
 use super::bombs::{self, Part, Piece};
+use super::csv::CsvRecords;
 use super::inspect::{self, Tally, inspect};
 use super::*;
 
