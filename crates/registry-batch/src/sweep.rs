@@ -6,7 +6,6 @@
 //! whole people only, and the next run finishes the rest. Running it twice on the same day
 //! ends nothing the second time.
 
-use registry_core::date::add_months;
 use registry_core::document::DocumentKind;
 use registry_core::ids::PersonId;
 use registry_core::ports::RegisterTx;
@@ -52,7 +51,7 @@ pub async fn sweep(
         read.cycles().await?
     };
     let window_months = cycles.policy_at(as_of).renewal_window_months;
-    let until = add_months(as_of, i32::try_from(window_months).unwrap_or(3));
+    let until = cycles.renewal_horizon(as_of);
     let renewals = setting.store.renewals_due(as_of, until).await?;
     progress.phase("逾期证书", None);
     let mut overdue = Vec::new();

@@ -632,7 +632,6 @@ fn in_child(case: &str) -> Seen {
         .args([
             "--exact",
             "table::limit_tests::child",
-            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
@@ -676,8 +675,9 @@ fn strings_at_the_limits() -> Vec<u8> {
     bombs::workbook(vec![sheet, part])
 }
 
+/// The memory tests' child process: without `REGISTRY_LIMIT_CASE` (an ordinary test run) it
+/// does nothing.
 #[test]
-#[ignore = "run by the memory tests, in a process of its own"]
 fn child() {
     let Ok(case) = std::env::var("REGISTRY_LIMIT_CASE") else {
         return;

@@ -14,6 +14,33 @@ pub fn held_at(holdings: &[Holding], institution: InstitutionId) -> impl Iterato
         .filter(move |h| h.institution == institution && h.state.is_active())
 }
 
+/// Who holds one of a person's items now, as seen by an institution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// No institution: the item is in the pool and may be employed.
+    Nobody,
+    /// This institution.
+    This,
+    /// Another institution (each item is held by one institution at a time).
+    Another,
+}
+
+/// Who holds `item` of the person whose holdings these are, seen by `institution`.
+pub fn holder_of(
+    holdings: &[Holding],
+    item: &crate::review_item::ReviewItemCode,
+    institution: InstitutionId,
+) -> Holder {
+    match holdings
+        .iter()
+        .find(|h| &h.item == item && h.state.is_active())
+    {
+        None => Holder::Nobody,
+        Some(h) if h.institution == institution => Holder::This,
+        Some(_) => Holder::Another,
+    }
+}
+
 /// Whether `institution` employs the person whose holdings these are.
 pub fn employs(holdings: &[Holding], institution: InstitutionId) -> bool {
     held_at(holdings, institution).next().is_some()

@@ -9,6 +9,7 @@ use crate::date::{format_date, full_years};
 use crate::holding::{EntryProgress, FillInPasswordHash, ItemEvent, ItemState, NewHolding};
 use crate::ids::{InstitutionId, PersonId};
 use crate::ports::{Conflict, Entity, RegisterTx, SessionsToEnd, Snapshot, StoreError};
+use crate::read::employment::{Holder, holder_of};
 use crate::review_item::ReviewItemCode;
 use crate::violation::Violation;
 
@@ -57,15 +58,10 @@ impl UseCase for EmployItems {
             if !qualifications.iter().any(|q| &q.item == item) {
                 problems.push(Violation::NotQualified { item: name.clone() });
             }
-            match holdings
-                .iter()
-                .find(|h| &h.item == item && h.state.is_active())
-            {
-                Some(h) if h.institution == self.institution => {
-                    problems.push(Violation::AlreadyHeld { item: name });
-                }
-                Some(_) => problems.push(Violation::HeldByAnother { item: name }),
-                None => {}
+            match holder_of(&holdings, item, self.institution) {
+                Holder::This => problems.push(Violation::AlreadyHeld { item: name }),
+                Holder::Another => problems.push(Violation::HeldByAnother { item: name }),
+                Holder::Nobody => {}
             }
         }
         let limit = tx.cycles().await?.policy_at(today).registration_age_limit;

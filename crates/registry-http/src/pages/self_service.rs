@@ -23,6 +23,8 @@ use registry_core::usecases::{SaveDetails, UseCaseError};
 use serde::Deserialize;
 
 use super::{Fields, layout, redirect, state};
+use registry_core::read::employment::held_at;
+
 use crate::AppState;
 use crate::auth::{UnlockOutcome, try_unlock};
 use crate::client::client_address;
@@ -176,11 +178,8 @@ async fn edit_context(state: &AppState, entry: Entry) -> Result<Option<EditConte
         return Ok(None);
     };
     let today = state.today();
-    let items: Vec<ItemView> = tx
-        .holdings_of(entry.person)
-        .await?
-        .iter()
-        .filter(|h| h.institution == entry.institution && h.state.is_active())
+    let holdings = tx.holdings_of(entry.person).await?;
+    let items: Vec<ItemView> = held_at(&holdings, entry.institution)
         .map(|h| {
             ItemView::new(
                 &state.catalogue,

@@ -27,6 +27,7 @@ use crate::secrets::new_password;
 use crate::templates::{
     AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, ItemView, PersonRow, Secret,
 };
+use registry_core::read::employment::{Holder, holder_of};
 use registry_core::usecases::EmployItems;
 use registry_store::queries::InstitutionPeopleQuery;
 use serde::Deserialize;
@@ -144,13 +145,10 @@ async fn find_person(
         .await?
         .iter()
         .map(|q| {
-            let held = holdings
-                .iter()
-                .find(|h| h.item == q.item && h.state.is_active());
-            let (available, note) = match held {
-                None => (true, String::new()),
-                Some(h) if h.institution == institution => (false, "本机构已聘用".to_owned()),
-                Some(_) => (false, "已由其他机构聘用".to_owned()),
+            let (available, note) = match holder_of(&holdings, &q.item, institution) {
+                Holder::Nobody => (true, String::new()),
+                Holder::This => (false, "本机构已聘用".to_owned()),
+                Holder::Another => (false, "已由其他机构聘用".to_owned()),
             };
             AddableItem {
                 code: q.item.as_str().to_owned(),
