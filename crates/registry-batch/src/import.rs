@@ -10,20 +10,22 @@
 //! problems: pages and terminals show the first [`SHOWN`] ([`Report::first_problems`]) and
 //! offer all of them as a file ([`Report::problem_table`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use registry_core::access::PasswordHash;
 use registry_core::csv::Record;
-use registry_core::exchange::{InstitutionChecker, PassListChecker, PassListRow, is_blank};
-use registry_core::ids::PersonId;
+use registry_core::exchange::{
+    InstitutionChecker, PassListChecker, PassListJudgement, PassListRow, is_blank,
+    judge_pass_list_row,
+};
+
 use registry_core::ports::{Register, RegisterTx, StoreError};
-use registry_core::qualification::ExamResultForm;
+
 use registry_core::usecases::{
-    CreateInstitution, ImportAttendance, MAX_ATTEMPTS, RecordExamResult, RowOutcome, RowReport,
-    UseCase, UseCaseError, certificate_edition, number_year,
+    CreateInstitution, ImportAttendance, MAX_ATTEMPTS, RecordPassList, RowOutcome, RowReport,
+    UseCase, UseCaseError,
 };
 use registry_core::violation::Violation;
-use registry_store::import::{KnownPerson, NewPassListPerson};
 
 use crate::table::{Format, ReadError, Source, WriteError, write_table};
 use crate::{Progress, Setting};
@@ -471,35 +473,6 @@ async fn attendance(
 /// Rows checked against the register at once.
 const BATCH: usize = 1000;
 
-/// What the register says of a good row.
-enum Known {
-    /// Adds something.
-    New,
-    /// Holds every item already.
-    Unchanged,
-    /// Refused.
-    Rejected(Vec<Violation>),
-}
-
-fn judge(
-    row: &PassListRow,
-    known: &BTreeMap<registry_core::resident_id::ResidentId, KnownPerson>,
-) -> Known {
-    let result = &row.result;
-    match known.get(&result.resident_id) {
-        None => Known::New,
-        Some(person) if person.name != result.name.as_str() => {
-            Known::Rejected(vec![Violation::NameMismatch {
-                masked_id: result.resident_id.masked(),
-                recorded: person.name.clone(),
-                given: result.name.as_str().to_owned(),
-            }])
-        }
-        Some(person) if result.items.iter().all(|i| person.items.contains(i)) => Known::Unchanged,
-        Some(_) => Known::New,
-    }
-}
-
 /// Reads the next non-blank record, or the end.
 async fn next_record(
     records: &mut tokio::sync::mpsc::Receiver<Result<Record, ReadError>>,
@@ -546,10 +519,10 @@ async fn pass_list(
             let ids: Vec<_> = batch.iter().map(|r| r.result.resident_id.clone()).collect();
             let known = read.people_by_resident_ids(&ids).await?;
             for row in batch.drain(..) {
-                match judge(&row, &known) {
-                    Known::New => report.new += 1,
-                    Known::Unchanged => report.unchanged += 1,
-                    Known::Rejected(problems) => {
+                match judge_pass_list_row(&row.result, known.get(&row.result.resident_id)) {
+                    PassListJudgement::New => report.new += 1,
+                    PassListJudgement::Unchanged => report.unchanged += 1,
+                    PassListJudgement::Rejected(problems) => {
                         report.reject(row.line, row.result.name.as_str(), problems);
                     }
                 }
@@ -610,7 +583,7 @@ async fn write_pass_list(
             batch.push(row);
         }
         if batch.len() >= BATCH || (record.is_none() && !batch.is_empty()) {
-            done += write_batch(&ctx, &mut tx, &cycles, &mut batch).await?;
+            done += write_batch(&ctx, &mut tx, &mut batch).await?;
             progress.advance(done);
         }
         if record.is_none() {
@@ -621,103 +594,16 @@ async fn write_pass_list(
     Ok(())
 }
 
-/// Writes a batch of good rows: people new to the register in multi-row INSERTs, the
-/// others through the exam-result use case. Returns how many rows added something.
+/// Writes a batch of good rows through the pass-list use case, in the import's
+/// transaction. Returns how many rows added something.
 async fn write_batch(
     ctx: &registry_core::usecases::Context<'_>,
     tx: &mut registry_store::StoreTx,
-    cycles: &registry_core::cycle::Cycles,
     batch: &mut Vec<PassListRow>,
 ) -> Result<u64, UseCaseError> {
-    let ids: Vec<_> = batch.iter().map(|r| r.result.resident_id.clone()).collect();
-    let known = tx.people_by_resident_ids(&ids).await?;
-    let mut fresh: Vec<NewPassListPerson> = Vec::new();
-    let mut index: BTreeMap<registry_core::resident_id::ResidentId, usize> = BTreeMap::new();
-    let mut added = 0;
-    for row in batch.drain(..) {
-        let result = row.result;
-        match judge_written(&result, &known) {
-            Known::Unchanged => {}
-            Known::Rejected(problems) => {
-                return Err(UseCaseError::Rejected(
-                    registry_core::violation::Violations::new(problems),
-                ));
-            }
-            Known::New if known.contains_key(&result.resident_id) => {
-                RecordExamResult {
-                    form: ExamResultForm {
-                        name: result.name.as_str().to_owned(),
-                        resident_id: result.resident_id.as_str().to_owned(),
-                        items: result.items.iter().map(|i| i.as_str().to_owned()).collect(),
-                        exam_date: registry_core::date::format_date(result.exam_date),
-                        published_on: registry_core::date::format_date(result.published_on),
-                    },
-                }
-                .run(ctx, tx)
-                .await?;
-                added += 1;
-            }
-            Known::New => {
-                let at = *index.entry(result.resident_id.clone()).or_insert_with(|| {
-                    fresh.push(NewPassListPerson {
-                        name: result.name.clone(),
-                        resident_id: result.resident_id.clone(),
-                        qualifications: Vec::new(),
-                        certificate: certificate_edition(
-                            ctx,
-                            cycles,
-                            PersonId::new(0),
-                            Vec::new(),
-                            result.published_on,
-                        ),
-                    });
-                    fresh.len() - 1
-                });
-                if let Some(person) = fresh.get_mut(at) {
-                    for item in &result.items {
-                        person.qualifications.push((
-                            item.clone(),
-                            result.exam_date,
-                            result.published_on,
-                        ));
-                    }
-                    person
-                        .certificate
-                        .items
-                        .extend(result.items.iter().cloned());
-                    if person.certificate.pass_list < Some(result.published_on) {
-                        person.certificate.pass_list = Some(result.published_on);
-                        person.certificate.valid_until =
-                            cycles.at(result.published_on).map(|c| c.end());
-                    }
-                }
-                added += 1;
-            }
-        }
-    }
-    for person in &mut fresh {
-        let items = std::mem::take(&mut person.certificate.items);
-        person.certificate.items =
-            registry_core::document::in_catalogue_order(ctx.catalogue, items.into_iter());
-    }
-    if !fresh.is_empty() {
-        tx.insert_pass_list_people(&fresh, number_year(ctx), ctx.now, &ctx.actor)
-            .await?;
-    }
-    Ok(added)
-}
-
-fn judge_written(
-    result: &registry_core::qualification::ExamResult,
-    known: &BTreeMap<registry_core::resident_id::ResidentId, KnownPerson>,
-) -> Known {
-    judge(
-        &PassListRow {
-            line: 0,
-            result: result.clone(),
-        },
-        known,
-    )
+    let results = batch.drain(..).map(|row| row.result).collect();
+    let recorded = RecordPassList { results }.run(ctx, tx).await?;
+    Ok(recorded.added)
 }
 
 #[cfg(test)]

@@ -262,6 +262,11 @@ pub struct NewDocument {
     pub replaces: Option<DocumentId>,
 }
 
+/// The printed serial number of the edition `id` of a `kind` of document.
+pub fn serial_of(kind: DocumentKind, id: DocumentId) -> String {
+    format!("{}{:08}", kind.prefix(), id.get())
+}
+
 /// An edition of a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
@@ -280,7 +285,7 @@ pub struct Document {
 impl Document {
     /// The printed serial number: ZS00000012, KP00000345.
     pub fn serial(&self) -> String {
-        format!("{}{:08}", self.details.kind.prefix(), self.id.get())
+        serial_of(self.details.kind, self.id)
     }
 
     /// Waiting to be issued: neither mailed nor void.

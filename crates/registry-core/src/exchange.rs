@@ -410,6 +410,47 @@ impl InstitutionChecker {
     }
 }
 
+/// A person the register holds, as a pass-list import sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownPerson {
+    /// The person.
+    pub id: crate::ids::PersonId,
+    /// The name recorded.
+    pub name: String,
+    /// The items they hold.
+    pub items: Vec<ReviewItemCode>,
+}
+
+/// What the register makes of a good pass-list row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PassListJudgement {
+    /// It adds something: a person new to the register, or an item new to a person.
+    New,
+    /// The person holds every item of the row already: nothing to do.
+    Unchanged,
+    /// Refused: the ID number is recorded under another name.
+    Rejected(Vec<Violation>),
+}
+
+/// Judges a row's exam result against the person the register holds with its ID number,
+/// if any. The check of an import and its writing judge every row alike.
+pub fn judge_pass_list_row(result: &ExamResult, known: Option<&KnownPerson>) -> PassListJudgement {
+    match known {
+        None => PassListJudgement::New,
+        Some(person) if person.name != result.name.as_str() => {
+            PassListJudgement::Rejected(vec![Violation::NameMismatch {
+                masked_id: result.resident_id.masked(),
+                recorded: person.name.clone(),
+                given: result.name.as_str().to_owned(),
+            }])
+        }
+        Some(person) if result.items.iter().all(|i| person.items.contains(i)) => {
+            PassListJudgement::Unchanged
+        }
+        Some(_) => PassListJudgement::New,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

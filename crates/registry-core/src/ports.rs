@@ -273,6 +273,32 @@ pub struct AuditRecord {
     pub after: Option<Snapshot>,
 }
 
+/// A person new to the register, added with others at once by an import of a pass list:
+/// their qualifications, and their first certificate edition (whose `person` storage fills
+/// in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRegistrant {
+    /// The name.
+    pub name: PersonName,
+    /// The ID number.
+    pub resident_id: ResidentId,
+    /// The items passed, each with its exam date and the pass list's publication date.
+    pub qualifications: Vec<(crate::review_item::ReviewItemCode, time::Date, time::Date)>,
+    /// The first certificate edition.
+    pub certificate: NewDocument,
+}
+
+/// What storage gave a [`NewRegistrant`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registrant {
+    /// The person's id.
+    pub person: PersonId,
+    /// Their registration number.
+    pub number: RegistrationNumber,
+    /// Their certificate edition.
+    pub certificate: DocumentId,
+}
+
 /// Which login or entry sessions a use case ends, in its own transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionsToEnd<'a> {
@@ -359,6 +385,28 @@ pub trait RegisterTx: Send {
         details: &AssessorDetails,
         expected_version: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// The people among `ids` that the register holds, with the items they hold, at once
+    /// (an import checks a thousand rows in one go).
+    fn people_by_resident_ids(
+        &mut self,
+        ids: &[ResidentId],
+    ) -> impl Future<
+        Output = Result<
+            std::collections::BTreeMap<ResidentId, crate::exchange::KnownPerson>,
+            StoreError,
+        >,
+    > + Send;
+
+    /// Adds people new to the register at once, each with their qualifications, the next
+    /// registration number of `year` and their certificate edition; returns what each got,
+    /// in order. MUST return `Duplicate(ResidentId)` for a person the register holds, and
+    /// `Retry` for a verification key already used (as [`RegisterTx::insert_document`]).
+    fn insert_new_people(
+        &mut self,
+        people: &[NewRegistrant],
+        year: u16,
+    ) -> impl Future<Output = Result<Vec<Registrant>, StoreError>> + Send;
 
     /// Gives the person a new registration number in the given year if they have none,
     /// and returns the person's number. A committed number MUST never be given again, to
@@ -651,5 +699,11 @@ pub trait RegisterTx: Send {
     fn audit(
         &mut self,
         record: &AuditRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Appends many records to the audit log at once, in this transaction.
+    fn audit_all(
+        &mut self,
+        records: &[AuditRecord],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -18,7 +18,7 @@ use registry_core::ids::{
 use registry_core::institution::{Institution, InstitutionDetails};
 use registry_core::person::{AssessorDetails, DetailsForm, Person, PersonName};
 use registry_core::policy::Policy;
-use registry_core::ports::{Duplicate, StoreError};
+use registry_core::ports::{AuditRecord, Duplicate, StoreError};
 use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::Sex;
 use registry_core::review_item::ReviewItemCode;
@@ -28,8 +28,8 @@ use sea_orm::{ActiveValue::NotSet, ActiveValue::Set};
 use time::Date;
 
 use crate::entity::{
-    accounts, assessments, attendance, course_items, courses, cycles, documents, employments,
-    holdings, institutions, people,
+    accounts, assessments, attendance, audit_log, course_items, courses, cycles, documents,
+    employments, holdings, institutions, people,
 };
 use crate::error::{Failure, classify, store_error};
 use crate::keys::DataKey;
@@ -404,4 +404,28 @@ pub(crate) fn document_from_row(
         voided,
         version: row.version,
     })
+}
+
+/// An audit record as a row; its snapshots as JSON objects of strings.
+pub(crate) fn audit_row(record: &AuditRecord) -> audit_log::ActiveModel {
+    let json = |s: &Option<registry_core::ports::Snapshot>| {
+        s.as_ref().map(|s| {
+            let map: serde_json::Map<String, serde_json::Value> =
+                s.0.iter()
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
+                    .collect();
+            serde_json::Value::Object(map).to_string()
+        })
+    };
+    audit_log::ActiveModel {
+        id: NotSet,
+        at: Set(record.at.to_offset(time::UtcOffset::UTC)),
+        actor: Set(record.actor.describe()),
+        action: Set(record.action.to_owned()),
+        entity: Set(record.entity.code().to_owned()),
+        entity_id: Set(record.entity_id),
+        person_id: Set(record.person.map(PersonId::get)),
+        before: Set(json(&record.before)),
+        after: Set(json(&record.after)),
+    }
 }

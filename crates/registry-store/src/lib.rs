@@ -35,7 +35,7 @@ pub mod documents;
 mod entity;
 mod error;
 mod generation;
-pub mod import;
+
 pub mod keys;
 pub mod maintenance;
 mod migration;

@@ -16,7 +16,8 @@ use crate::institution::{Institution, InstitutionDetails};
 use crate::person::{AssessorDetails, Person, PersonName};
 use crate::policy::Policy;
 use crate::ports::{
-    AuditRecord, Conflict, Duplicate, Entity, RegisterTx, SessionsToEnd, StoreError,
+    AuditRecord, Conflict, Duplicate, Entity, NewRegistrant, RegisterTx, Registrant, SessionsToEnd,
+    StoreError,
 };
 use crate::qualification::Qualification;
 use crate::registration_number::{MAX_SERIAL, RegistrationNumber};
@@ -65,6 +66,66 @@ impl RegisterTx for MemoryTx {
             .values()
             .find(|p| p.registration_number == Some(number))
             .cloned())
+    }
+
+    async fn people_by_resident_ids(
+        &mut self,
+        ids: &[ResidentId],
+    ) -> Result<std::collections::BTreeMap<ResidentId, crate::exchange::KnownPerson>, StoreError>
+    {
+        let mut out = std::collections::BTreeMap::new();
+        for id in ids {
+            if let Some(person) = self.person_by_resident_id(id).await? {
+                let items = self
+                    .qualifications(person.id)
+                    .await?
+                    .into_iter()
+                    .map(|q| q.item)
+                    .collect();
+                out.insert(
+                    id.clone(),
+                    crate::exchange::KnownPerson {
+                        id: person.id,
+                        name: person.name.as_str().to_owned(),
+                        items,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    async fn insert_new_people(
+        &mut self,
+        people: &[NewRegistrant],
+        year: u16,
+    ) -> Result<Vec<Registrant>, StoreError> {
+        let mut out = Vec::with_capacity(people.len());
+        for new in people {
+            let person = self.insert_person(&new.name, &new.resident_id).await?;
+            for (item, exam_date, published_on) in &new.qualifications {
+                self.insert_qualification(&Qualification {
+                    person,
+                    item: item.clone(),
+                    exam_date: *exam_date,
+                    published_on: *published_on,
+                })
+                .await?;
+            }
+            let number = self.assign_registration_number(person, year).await?;
+            let certificate = self
+                .insert_document(&NewDocument {
+                    person,
+                    ..new.certificate.clone()
+                })
+                .await?;
+            out.push(Registrant {
+                person,
+                number,
+                certificate,
+            });
+        }
+        Ok(out)
     }
 
     async fn insert_person(
@@ -622,6 +683,11 @@ impl RegisterTx for MemoryTx {
 
     async fn end_sessions(&mut self, which: SessionsToEnd<'_>) -> Result<(), StoreError> {
         self.write()?.ended_sessions.push(format!("{which:?}"));
+        Ok(())
+    }
+
+    async fn audit_all(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        self.write()?.audit.extend(records.iter().cloned());
         Ok(())
     }
 

@@ -37,6 +37,7 @@ mod documents;
 mod education;
 mod holdings;
 mod institutions;
+mod pass_list;
 mod people;
 mod registration;
 
@@ -55,6 +56,7 @@ pub use holdings::{EmployItems, Employed, ReleaseItem, SetFillInPassword};
 pub use institutions::{
     CreateAssociationAccount, CreateInstitution, SetAccountPassword, UpdateInstitution,
 };
+pub use pass_list::{PassListRecorded, RecordPassList};
 pub use people::{
     DetailsSaved, DiscloseForPrinting, DiscloseResidentId, ExamRecorded, RecordExamResult,
     SaveDetails,

@@ -42,69 +42,79 @@ impl UseCase for RecordExamResult {
     ) -> Result<ExamRecorded, UseCaseError> {
         let cycles = tx.cycles().await?;
         let result = ExamResult::parse(&self.form, ctx.catalogue, &cycles, ctx.today())?;
-        let (person, created) = match tx.person_by_resident_id(&result.resident_id).await? {
-            Some(person) => {
-                check_name(&person.name, &result.name, &result.resident_id)?;
-                (person.id, false)
-            }
-            None => {
-                let id = tx.insert_person(&result.name, &result.resident_id).await?;
-                let after = Snapshot::default()
-                    .with("name", &result.name)
-                    .with("resident_id", result.resident_id.masked());
-                tx.audit(&ctx.audit(
-                    "person.create",
-                    Entity::Person,
-                    id.get(),
-                    Some(id),
-                    None,
-                    Some(after),
-                ))
-                .await?;
-                (id, true)
-            }
-        };
-        tx.lock_person(person).await?;
-        let held = tx.qualifications(person).await?;
-        let mut added = Vec::new();
-        let mut already = Vec::new();
-        for item in result.items {
-            if held.iter().any(|q| q.item == item) {
-                already.push(item);
-                continue;
-            }
-            let qualification = Qualification {
-                person,
-                item: item.clone(),
-                exam_date: result.exam_date,
-                published_on: result.published_on,
-            };
-            tx.insert_qualification(&qualification).await?;
+        record_result(ctx, tx, &result).await
+    }
+}
+
+/// Records one checked exam result: the person found (the same name) or added, the items
+/// not held yet credited, the certificate made anew if its items changed.
+pub(super) async fn record_result<T: RegisterTx>(
+    ctx: &Context<'_>,
+    tx: &mut T,
+    result: &ExamResult,
+) -> Result<ExamRecorded, UseCaseError> {
+    let (person, created) = match tx.person_by_resident_id(&result.resident_id).await? {
+        Some(person) => {
+            check_name(&person.name, &result.name, &result.resident_id)?;
+            (person.id, false)
+        }
+        None => {
+            let id = tx.insert_person(&result.name, &result.resident_id).await?;
             let after = Snapshot::default()
-                .with("item", &item)
-                .with("exam_date", format_date(result.exam_date))
-                .with("published_on", format_date(result.published_on));
+                .with("name", &result.name)
+                .with("resident_id", result.resident_id.masked());
             tx.audit(&ctx.audit(
-                "qualification.create",
-                Entity::Qualification,
-                person.get(),
-                Some(person),
+                "person.create",
+                Entity::Person,
+                id.get(),
+                Some(id),
                 None,
                 Some(after),
             ))
             .await?;
-            added.push(item);
+            (id, true)
         }
-        if !added.is_empty() {
-            super::documents::refresh_certificate(ctx, tx, person, result.published_on).await?;
+    };
+    tx.lock_person(person).await?;
+    let held = tx.qualifications(person).await?;
+    let mut added = Vec::new();
+    let mut already = Vec::new();
+    for item in result.items.iter().cloned() {
+        if held.iter().any(|q| q.item == item) {
+            already.push(item);
+            continue;
         }
-        Ok(ExamRecorded {
+        let qualification = Qualification {
             person,
-            created,
-            added,
-            already,
-        })
+            item: item.clone(),
+            exam_date: result.exam_date,
+            published_on: result.published_on,
+        };
+        tx.insert_qualification(&qualification).await?;
+        let after = Snapshot::default()
+            .with("item", &item)
+            .with("exam_date", format_date(result.exam_date))
+            .with("published_on", format_date(result.published_on));
+        tx.audit(&ctx.audit(
+            "qualification.create",
+            Entity::Qualification,
+            person.get(),
+            Some(person),
+            None,
+            Some(after),
+        ))
+        .await?;
+        added.push(item);
     }
+    if !added.is_empty() {
+        super::documents::refresh_certificate(ctx, tx, person, result.published_on).await?;
+    }
+    Ok(ExamRecorded {
+        person,
+        created,
+        added,
+        already,
+    })
 }
 
 /// Discloses a person's full resident ID number to the association, and records the

@@ -15,14 +15,20 @@ use registry_core::ids::{
 use registry_core::institution::{Institution, InstitutionDetails};
 use registry_core::person::{AssessorDetails, Person, PersonName};
 use registry_core::policy::Policy;
-use registry_core::ports::{AuditRecord, RegisterTx, SessionsToEnd, StoreError};
+use std::collections::BTreeMap;
+
+use registry_core::exchange::KnownPerson;
+use registry_core::ports::{
+    AuditRecord, NewRegistrant, RegisterTx, Registrant, SessionsToEnd, StoreError,
+};
 use registry_core::qualification::Qualification;
 use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::ResidentId;
 use registry_core::text::Text;
-use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, DatabaseTransaction, EntityTrait};
+use sea_orm::{DatabaseTransaction, EntityTrait};
 use time::Date;
 
+use crate::convert::audit_row;
 use crate::entity::audit_log;
 use crate::error::store_error;
 use crate::keys::DataKey;
@@ -33,6 +39,7 @@ mod documents;
 mod education;
 mod holdings;
 mod institutions;
+mod pass_list;
 mod people;
 
 /// A transaction on the register's database.
@@ -315,30 +322,30 @@ impl RegisterTx for StoreTx {
         institutions::end_sessions(self, which).await
     }
 
+    async fn people_by_resident_ids(
+        &mut self,
+        ids: &[ResidentId],
+    ) -> Result<BTreeMap<ResidentId, KnownPerson>, StoreError> {
+        StoreTx::people_by_resident_ids(self, ids).await
+    }
+
+    async fn insert_new_people(
+        &mut self,
+        people: &[NewRegistrant],
+        year: u16,
+    ) -> Result<Vec<Registrant>, StoreError> {
+        StoreTx::insert_new_people(self, people, year).await
+    }
+
+    async fn audit_all(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        pass_list::audit_all(self, records).await
+    }
+
     async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
-        let json = |s: &Option<registry_core::ports::Snapshot>| {
-            s.as_ref().map(|s| {
-                let map: serde_json::Map<String, serde_json::Value> =
-                    s.0.iter()
-                        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
-                        .collect();
-                serde_json::Value::Object(map).to_string()
-            })
-        };
-        audit_log::Entity::insert(audit_log::ActiveModel {
-            id: NotSet,
-            at: Set(record.at.to_offset(time::UtcOffset::UTC)),
-            actor: Set(record.actor.describe()),
-            action: Set(record.action.to_owned()),
-            entity: Set(record.entity.code().to_owned()),
-            entity_id: Set(record.entity_id),
-            person_id: Set(record.person.map(PersonId::get)),
-            before: Set(json(&record.before)),
-            after: Set(json(&record.after)),
-        })
-        .exec_without_returning(&self.tx)
-        .await
-        .map_err(store_error)?;
+        audit_log::Entity::insert(audit_row(record))
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
 }

@@ -465,6 +465,9 @@ mod faulty {
         write!(update_document(document: &registry_core::document::Document) -> i64);
         write!(end_sessions(which: registry_core::ports::SessionsToEnd<'_>) -> ());
         write!(audit(record: &AuditRecord) -> ());
+        write!(audit_all(records: &[AuditRecord]) -> ());
+        read!(people_by_resident_ids(ids: &[ResidentId]) -> std::collections::BTreeMap<ResidentId, registry_core::exchange::KnownPerson>);
+        write!(insert_new_people(people: &[registry_core::ports::NewRegistrant], year: u16) -> Vec<registry_core::ports::Registrant>);
     }
 
     impl<R> Faulty<R> {

@@ -1,54 +1,26 @@
-//! What an import of a pass list needs beyond the use cases, inside the import's one
-//! transaction: finding many people by ID number at once, and adding many new people with
-//! their qualifications, registration numbers, certificate editions and audit entries in
-//! multi-row INSERTs. A person already in the register goes through the use case
-//! (`RecordExamResult`) instead, in the same transaction.
+//! The ports an import of a pass list uses (`RecordPassList`), in multi-row statements:
+//! finding many people by ID number at once, adding many new people with their
+//! qualifications, registration numbers and certificate editions, and many audit entries.
 
 use std::collections::BTreeMap;
 
-use registry_core::document::NewDocument;
-use registry_core::ids::PersonId;
-use registry_core::person::PersonName;
-use registry_core::ports::{Actor, StoreError};
+use registry_core::exchange::KnownPerson;
+use registry_core::ids::{DocumentId, PersonId};
+use registry_core::ports::{AuditRecord, NewRegistrant, Registrant, StoreError};
 use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::ResidentId;
 use registry_core::review_item::ReviewItemCode;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
-use time::{Date, OffsetDateTime};
 
-use crate::convert::sex_code;
+use super::StoreTx;
+use crate::convert::{audit_row, sex_code};
 use crate::entity::{
     audit_log, document_items, documents, people, qualifications, registration_serials,
 };
 use crate::error::store_error;
-use crate::tx::StoreTx;
 use crate::url::Engine;
-
-/// A person of a pass list who is not in the register yet.
-#[derive(Debug, Clone)]
-pub struct NewPassListPerson {
-    /// The name.
-    pub name: PersonName,
-    /// The ID number.
-    pub resident_id: ResidentId,
-    /// The items passed: item, exam date, publication date.
-    pub qualifications: Vec<(ReviewItemCode, Date, Date)>,
-    /// Their first certificate edition (its `person` is filled in here).
-    pub certificate: NewDocument,
-}
-
-/// A person the register holds, as an import sees them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownPerson {
-    /// The person.
-    pub id: PersonId,
-    /// The name recorded.
-    pub name: String,
-    /// The items they hold.
-    pub items: Vec<ReviewItemCode>,
-}
 
 const CHUNK: usize = 500;
 
@@ -74,7 +46,7 @@ fn shaped_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
 
 impl StoreTx {
     /// The people among `ids` that the register holds, by ID number.
-    pub async fn people_by_resident_ids(
+    pub(crate) async fn people_by_resident_ids(
         &mut self,
         ids: &[ResidentId],
     ) -> Result<BTreeMap<ResidentId, KnownPerson>, StoreError> {
@@ -218,16 +190,14 @@ impl StoreTx {
     }
 
     /// Adds people new to the register, each with their qualifications, a registration
-    /// number of `year`, their first certificate edition and a `person.import` audit
-    /// entry, in multi-row INSERTs. The database refuses a person already present
-    /// (`Duplicate(ResidentId)` through the unique ID hash).
-    pub async fn insert_pass_list_people(
+    /// number of `year` and their first certificate edition, in multi-row INSERTs. The
+    /// database refuses a person already present (`Duplicate(ResidentId)` through the
+    /// unique ID hash).
+    pub(crate) async fn insert_new_people(
         &mut self,
-        batch: &[NewPassListPerson],
+        batch: &[NewRegistrant],
         year: u16,
-        at: OffsetDateTime,
-        actor: &Actor,
-    ) -> Result<Vec<PersonId>, StoreError> {
+    ) -> Result<Vec<Registrant>, StoreError> {
         let ids = self.reserve_ids("people", batch.len()).await?;
         let numbers = self.reserve_numbers(year, batch.len()).await?;
         let document_ids = self.reserve_ids("documents", batch.len()).await?;
@@ -243,7 +213,6 @@ impl StoreTx {
         let mut qualification_rows = Vec::new();
         let mut document_rows = Vec::with_capacity(batch.len());
         let mut item_rows = Vec::new();
-        let mut audit_rows = Vec::with_capacity(batch.len());
         for (((p, &id), number), &document) in
             batch.iter().zip(&ids).zip(&numbers).zip(&document_ids)
         {
@@ -307,24 +276,6 @@ impl StoreTx {
                     position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
                 });
             }
-            let after = serde_json::json!({
-                "name": p.name.as_str(),
-                "resident_id": rid.masked(),
-                "registration_number": number.to_string(),
-                "items": p.qualifications.iter().map(|q| q.0.as_str()).collect::<Vec<_>>().join(","),
-                "certificate": format!("ZS{document:08}"),
-            });
-            audit_rows.push(audit_log::ActiveModel {
-                id: sea_orm::ActiveValue::NotSet,
-                at: Set(at.to_offset(time::UtcOffset::UTC)),
-                actor: Set(actor.describe()),
-                action: Set("person.import".to_owned()),
-                entity: Set("person".to_owned()),
-                entity_id: Set(id),
-                person_id: Set(Some(id)),
-                before: Set(None),
-                after: Set(Some(after.to_string())),
-            });
         }
         let duplicate = |e: sea_orm::DbErr| match crate::error::classify(&e) {
             crate::error::Failure::Unique(_) => {
@@ -360,12 +311,27 @@ impl StoreTx {
                 .await
                 .map_err(store_error)?;
         }
-        for chunk in shaped_chunks(&audit_rows, CHUNK) {
-            audit_log::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&self.tx)
-                .await
-                .map_err(store_error)?;
-        }
-        Ok(ids.into_iter().map(PersonId::new).collect())
+        Ok(ids
+            .into_iter()
+            .zip(numbers)
+            .zip(document_ids)
+            .map(|((person, number), certificate)| Registrant {
+                person: PersonId::new(person),
+                number,
+                certificate: DocumentId::new(certificate),
+            })
+            .collect())
     }
+}
+
+/// Appends many audit records in multi-row INSERTs.
+pub(crate) async fn audit_all(tx: &StoreTx, records: &[AuditRecord]) -> Result<(), StoreError> {
+    let rows: Vec<audit_log::ActiveModel> = records.iter().map(audit_row).collect();
+    for chunk in shaped_chunks(&rows, CHUNK) {
+        audit_log::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&tx.tx)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
 }
