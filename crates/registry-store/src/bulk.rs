@@ -26,7 +26,7 @@ use sea_orm::sqlx::{self, Acquire, Postgres, Row as _};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use time::Date;
 
-use crate::convert::sex_code;
+use crate::convert::{details_columns, sex_code};
 use crate::entity::{employments, holdings, people, qualifications, registrations};
 use crate::error::{Failure, store_error};
 use crate::{Engine, Store};
@@ -306,22 +306,8 @@ impl Store {
                     birth_date: Set(r.person.resident_id.birth_date()),
                     sex: Set(sex_code(r.person.resident_id.sex()).to_owned()),
                     registration_number: Set(r.number.map(|n| n.to_string())),
-                    detail_sex: Set(Sex::parse(&f.sex).map(|s| sex_code(s).to_owned())),
-                    ethnicity: Set(optional(&f.ethnicity)),
-                    education: Set(optional(&f.education)),
-                    school: Set(optional(&f.school)),
-                    major: Set(optional(&f.major)),
-                    title: Set(optional(&f.title)),
-                    work_unit: Set(optional(&f.work_unit)),
-                    position: Set(optional(&f.position)),
-                    mobile: Set(optional(&f.mobile)),
-                    email: Set(optional(&f.email)),
-                    province: Set(optional(&f.province)),
-                    city: Set(optional(&f.city)),
-                    district: Set(optional(&f.district)),
-                    street: Set(optional(&f.street)),
-                    postcode: Set(optional(&f.postcode)),
                     version: Set(1),
+                    ..details_columns(f)
                 }
             });
             people::Entity::insert_many(rows)

@@ -16,7 +16,7 @@ use registry_core::ids::{
     AssessmentId, AttendanceId, CourseId, CycleId, DocumentId, HoldingId, InstitutionId, PersonId,
 };
 use registry_core::institution::{Institution, InstitutionDetails};
-use registry_core::person::{AssessorDetails, DetailsForm, Person, PersonName};
+use registry_core::person::{AssessorDetails, DetailField, DetailsForm, Person, PersonName};
 use registry_core::policy::Policy;
 use registry_core::ports::{AuditRecord, Duplicate, StoreError};
 use registry_core::registration_number::RegistrationNumber;
@@ -24,7 +24,9 @@ use registry_core::resident_id::Sex;
 use registry_core::review_item::ReviewItemCode;
 use registry_core::text::Text;
 use rust_decimal::Decimal;
-use sea_orm::{ActiveValue::NotSet, ActiveValue::Set};
+use std::str::FromStr;
+
+use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ModelTrait};
 use time::Date;
 
 use crate::entity::{
@@ -71,29 +73,22 @@ pub(crate) fn from_tenths(tenths: i32) -> Decimal {
 pub(crate) fn person_from_row(row: people::Model, key: &DataKey) -> Result<Person, StoreError> {
     let resident_id = key.decrypt(&row.id_cipher).map_err(unexpected)?;
     let name = PersonName::parse(&row.name).map_err(unexpected)?;
-    let text = |v: Option<String>| v.unwrap_or_default();
-    let form = DetailsForm {
-        sex: row
-            .detail_sex
-            .as_deref()
-            .and_then(Sex::parse)
-            .map(|s| s.label().to_owned())
-            .unwrap_or_default(),
-        ethnicity: text(row.ethnicity),
-        education: text(row.education),
-        school: text(row.school),
-        major: text(row.major),
-        title: text(row.title),
-        work_unit: text(row.work_unit),
-        position: text(row.position),
-        mobile: text(row.mobile),
-        email: text(row.email),
-        province: text(row.province),
-        city: text(row.city),
-        district: text(row.district),
-        street: text(row.street),
-        postcode: text(row.postcode),
-    };
+    let form = DetailsForm::from_fields(|field| {
+        let stored = detail_column(field)
+            .map(|column| row.get(column))
+            .and_then(|value| match value {
+                sea_orm::Value::String(text) => text,
+                _ => None,
+            })
+            .unwrap_or_default();
+        if field == DetailField::Sex {
+            Sex::parse(&stored)
+                .map(|s| s.label().to_owned())
+                .unwrap_or_default()
+        } else {
+            stored
+        }
+    });
     let details = AssessorDetails::parse(&form, &resident_id).map_err(|v| {
         unexpected(format!(
             "stored details of person {} no longer parse: {v}",
@@ -121,26 +116,38 @@ pub(crate) fn optional(value: &str) -> Option<String> {
 }
 
 /// The details columns of a person, as an active model with only those set.
+/// The column of a filled-in detail: the field's code, except the sex, stored as its code
+/// in `detail_sex` (`sex` is the one the ID number says). A detail added to the core's
+/// form needs only its column (a migration, and its line in `entity.rs`).
+fn detail_column(field: DetailField) -> Option<people::Column> {
+    let name = match field {
+        DetailField::Sex => "detail_sex",
+        other => other.code(),
+    };
+    people::Column::from_str(name).ok()
+}
+
+/// The person's details as the columns of their row; every filled-in field is set (an
+/// empty one to NULL).
 pub(crate) fn details_model(details: &AssessorDetails) -> people::ActiveModel {
-    let form = details.to_form();
-    people::ActiveModel {
-        detail_sex: Set(Sex::parse(&form.sex).map(|s| sex_code(s).to_owned())),
-        ethnicity: Set(optional(&form.ethnicity)),
-        education: Set(optional(&form.education)),
-        school: Set(optional(&form.school)),
-        major: Set(optional(&form.major)),
-        title: Set(optional(&form.title)),
-        work_unit: Set(optional(&form.work_unit)),
-        position: Set(optional(&form.position)),
-        mobile: Set(optional(&form.mobile)),
-        email: Set(optional(&form.email)),
-        province: Set(optional(&form.province)),
-        city: Set(optional(&form.city)),
-        district: Set(optional(&form.district)),
-        street: Set(optional(&form.street)),
-        postcode: Set(optional(&form.postcode)),
-        ..Default::default()
+    details_columns(&details.to_form())
+}
+
+/// The columns of a form's filled-in fields (parsed before, or empty).
+pub(crate) fn details_columns(form: &DetailsForm) -> people::ActiveModel {
+    let mut model = <people::ActiveModel as Default>::default();
+    for field in DetailField::FILLED_IN {
+        let text = form.field(field);
+        let value = if field == DetailField::Sex {
+            Sex::parse(text).map(|s| sex_code(s).to_owned())
+        } else {
+            optional(text)
+        };
+        if let Some(column) = detail_column(field) {
+            model.set(column, sea_orm::Value::String(value));
+        }
     }
+    model
 }
 
 pub(crate) fn text(value: &str, max: usize) -> Result<Text, StoreError> {

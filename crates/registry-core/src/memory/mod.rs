@@ -66,6 +66,19 @@ struct Shared {
     fail_after_writes: Option<usize>,
 }
 
+/// Runs a future that never waits to its end: the use cases on a [`MemoryRegister`], whose
+/// ports answer at once. (A future that does wait, as on a database, needs an executor such
+/// as an async runtime's; this one would poll it for ever.)
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
 /// The register held in memory.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryRegister {

@@ -254,24 +254,13 @@ pub async fn execute<R: Register, U: UseCase>(
 
 fn person_snapshot(person: &Person) -> Snapshot {
     let form = person.details.to_form();
-    Snapshot::default()
+    let mut snapshot = Snapshot::default()
         .with("name", &person.name)
-        .with("resident_id", person.resident_id.masked())
-        .with("sex", &form.sex)
-        .with("ethnicity", &form.ethnicity)
-        .with("education", &form.education)
-        .with("school", &form.school)
-        .with("major", &form.major)
-        .with("title", &form.title)
-        .with("work_unit", &form.work_unit)
-        .with("position", &form.position)
-        .with("mobile", &form.mobile)
-        .with("email", &form.email)
-        .with("province", &form.province)
-        .with("city", &form.city)
-        .with("district", &form.district)
-        .with("street", &form.street)
-        .with("postcode", &form.postcode)
+        .with("resident_id", person.resident_id.masked());
+    for field in crate::person::DetailField::FILLED_IN {
+        snapshot = snapshot.with(field.code(), form.field(field));
+    }
+    snapshot
 }
 
 fn holding_snapshot(holding: &Holding) -> Snapshot {

@@ -248,23 +248,7 @@ pub(crate) async fn edit_form(
 /// The details form from a request: only the person's own details, whatever else the
 /// request carries.
 pub(crate) fn details_form(fields: &Fields) -> DetailsForm {
-    DetailsForm {
-        sex: fields.get("sex"),
-        ethnicity: fields.get("ethnicity"),
-        education: fields.get("education"),
-        school: fields.get("school"),
-        major: fields.get("major"),
-        title: fields.get("title"),
-        work_unit: fields.get("work_unit"),
-        position: fields.get("position"),
-        mobile: fields.get("mobile"),
-        email: fields.get("email"),
-        province: fields.get("province"),
-        city: fields.get("city"),
-        district: fields.get("district"),
-        street: fields.get("street"),
-        postcode: fields.get("postcode"),
-    }
+    DetailsForm::from_fields(|field| fields.get(field.code()))
 }
 
 #[handler]

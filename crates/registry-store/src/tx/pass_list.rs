@@ -15,12 +15,13 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 
 use super::StoreTx;
-use crate::convert::{audit_row, sex_code};
+use crate::convert::{audit_row, details_columns, sex_code};
 use crate::entity::{
     audit_log, document_items, documents, people, qualifications, registration_serials,
 };
 use crate::error::store_error;
 use crate::url::Engine;
+use registry_core::person::DetailsForm;
 
 const CHUNK: usize = 500;
 
@@ -226,22 +227,8 @@ impl StoreTx {
                 birth_date: Set(rid.birth_date()),
                 sex: Set(sex_code(rid.sex()).to_owned()),
                 registration_number: Set(Some(number.to_string())),
-                detail_sex: Set(None),
-                ethnicity: Set(None),
-                education: Set(None),
-                school: Set(None),
-                major: Set(None),
-                title: Set(None),
-                work_unit: Set(None),
-                position: Set(None),
-                mobile: Set(None),
-                email: Set(None),
-                province: Set(None),
-                city: Set(None),
-                district: Set(None),
-                street: Set(None),
-                postcode: Set(None),
                 version: Set(1),
+                ..details_columns(&DetailsForm::default())
             });
             for (item, exam_date, published_on) in &p.qualifications {
                 qualification_rows.push(qualifications::ActiveModel {

@@ -134,7 +134,28 @@ impl DetailField {
         DetailField::Postcode,
     ];
 
-    /// The form field's name.
+    /// The fields a person fills in themselves, in the order of the form: every field but
+    /// the name and the ID number, which come from the pass list. Pages, the API's body,
+    /// storage and the audit log all go through this list.
+    pub const FILLED_IN: [DetailField; 15] = [
+        DetailField::Sex,
+        DetailField::Ethnicity,
+        DetailField::Education,
+        DetailField::School,
+        DetailField::Major,
+        DetailField::Title,
+        DetailField::WorkUnit,
+        DetailField::Position,
+        DetailField::Mobile,
+        DetailField::Email,
+        DetailField::Province,
+        DetailField::City,
+        DetailField::District,
+        DetailField::Street,
+        DetailField::Postcode,
+    ];
+
+    /// The form field's name (also the stored column's, and the audit snapshot's key).
     pub fn code(self) -> &'static str {
         match self {
             DetailField::Name => "name",
@@ -410,6 +431,64 @@ pub struct DetailsForm {
     pub postcode: String,
 }
 
+impl DetailsForm {
+    /// The text of one field as typed (empty for the name and the ID number, which the
+    /// form does not hold).
+    pub fn field(&self, field: DetailField) -> &str {
+        match field {
+            DetailField::Name | DetailField::ResidentId => "",
+            DetailField::Sex => &self.sex,
+            DetailField::Ethnicity => &self.ethnicity,
+            DetailField::Education => &self.education,
+            DetailField::School => &self.school,
+            DetailField::Major => &self.major,
+            DetailField::Title => &self.title,
+            DetailField::WorkUnit => &self.work_unit,
+            DetailField::Position => &self.position,
+            DetailField::Mobile => &self.mobile,
+            DetailField::Email => &self.email,
+            DetailField::Province => &self.province,
+            DetailField::City => &self.city,
+            DetailField::District => &self.district,
+            DetailField::Street => &self.street,
+            DetailField::Postcode => &self.postcode,
+        }
+    }
+
+    /// Sets one field's text (the name and the ID number are not the form's: ignored).
+    pub fn set_field(&mut self, field: DetailField, value: String) {
+        let slot = match field {
+            DetailField::Name | DetailField::ResidentId => return,
+            DetailField::Sex => &mut self.sex,
+            DetailField::Ethnicity => &mut self.ethnicity,
+            DetailField::Education => &mut self.education,
+            DetailField::School => &mut self.school,
+            DetailField::Major => &mut self.major,
+            DetailField::Title => &mut self.title,
+            DetailField::WorkUnit => &mut self.work_unit,
+            DetailField::Position => &mut self.position,
+            DetailField::Mobile => &mut self.mobile,
+            DetailField::Email => &mut self.email,
+            DetailField::Province => &mut self.province,
+            DetailField::City => &mut self.city,
+            DetailField::District => &mut self.district,
+            DetailField::Street => &mut self.street,
+            DetailField::Postcode => &mut self.postcode,
+        };
+        *slot = value;
+    }
+
+    /// A form from a lookup of each filled-in field by its code (a page's fields, a
+    /// stored row's columns).
+    pub fn from_fields(mut value: impl FnMut(DetailField) -> String) -> DetailsForm {
+        let mut form = DetailsForm::default();
+        for field in DetailField::FILLED_IN {
+            form.set_field(field, value(field));
+        }
+        form
+    }
+}
+
 /// A person's details as filled in: each value present is valid; some may be missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AssessorDetails {
@@ -651,105 +730,4 @@ pub struct Person {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    fn id() -> ResidentId {
-        ResidentId::parse("11010519491231002X", date!(2026 - 11 - 26)).unwrap()
-    }
-
-    pub(crate) fn complete_form() -> DetailsForm {
-        DetailsForm {
-            sex: "女".into(),
-            education: "大学本科".into(),
-            title: "高级工程师".into(),
-            work_unit: "某锅炉厂".into(),
-            mobile: "138 0013 8000".into(),
-            province: "北京市".into(),
-            city: "北京市".into(),
-            district: "朝阳区".into(),
-            street: "建国路88号院3号楼".into(),
-            postcode: "100022".into(),
-            ..DetailsForm::default()
-        }
-    }
-
-    #[test]
-    fn a_complete_form_is_complete() {
-        let details = AssessorDetails::parse(&complete_form(), &id()).unwrap();
-        assert!(details.is_complete());
-        assert_eq!(details.mobile().unwrap().as_str(), "13800138000");
-        assert_eq!(details.mobile().unwrap().masked(), "138****8000");
-        assert_eq!(
-            details.mailing_address().as_deref(),
-            Some("北京市北京市朝阳区建国路88号院3号楼")
-        );
-        let again = AssessorDetails::parse(&details.to_form(), &id()).unwrap();
-        assert_eq!(again, details);
-    }
-
-    #[test]
-    fn every_missing_field_is_listed() {
-        let details = AssessorDetails::parse(&DetailsForm::default(), &id()).unwrap();
-        assert_eq!(
-            labels(&details.missing()),
-            "性别、学历、技术职称、工作单位、手机、通讯地址（省）、通讯地址（市）、详细地址、邮政编码"
-        );
-    }
-
-    #[test]
-    fn every_invalid_field_is_reported_at_once() {
-        let form = DetailsForm {
-            sex: "男".into(),
-            education: "小学".into(),
-            mobile: "12345".into(),
-            email: "no-at-sign".into(),
-            street: "1号".into(),
-            postcode: "10002".into(),
-            title: "工".repeat(31),
-            work_unit: "a\nb".into(),
-            ..complete_form()
-        };
-        let problems = AssessorDetails::parse(&form, &id()).unwrap_err();
-        let found: Vec<(Option<&str>, &str)> = problems
-            .as_slice()
-            .iter()
-            .map(|v| (v.field(), v.code()))
-            .collect();
-        assert_eq!(
-            found,
-            vec![
-                (Some("title"), "field.too_long"),
-                (Some("work_unit"), "field.bad_character"),
-                (Some("sex"), "details.sex_mismatch"),
-                (Some("education"), "field.bad_format"),
-                (Some("mobile"), "field.bad_format"),
-                (Some("email"), "field.bad_format"),
-                (Some("postcode"), "field.bad_format"),
-                (Some("street"), "field.bad_format"),
-            ]
-        );
-    }
-
-    #[test]
-    fn names_allow_letters_and_the_middle_dot() {
-        assert!(PersonName::parse("阿卜杜拉·买买提").is_ok());
-        assert!(PersonName::parse(" 王小明 ").is_ok());
-        assert_eq!(
-            PersonName::parse("王2").map_err(|v| v.code()),
-            Err("field.bad_character")
-        );
-        assert_eq!(
-            PersonName::parse("").map_err(|v| v.code()),
-            Err("field.missing")
-        );
-    }
-
-    #[test]
-    fn mobile_numbers() {
-        assert!(MobilePhone::parse("+86 139-1234-5678").is_some());
-        assert!(MobilePhone::parse("12012345678").is_none());
-        assert!(MobilePhone::parse("1391234567").is_none());
-    }
-}
+mod tests;
