@@ -8,6 +8,7 @@ mod contract;
 mod crash;
 mod documents;
 mod queries;
+mod state_in_sql;
 mod support;
 
 /// Defines each listed `async fn(TestDb)` as a test on SQLite and on PostgreSQL.
