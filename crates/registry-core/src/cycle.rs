@@ -4,9 +4,11 @@
 
 use time::Date;
 
-use crate::date::{add_months, anniversary, format_date};
+use rust_decimal::Decimal;
+
+use crate::date::{add_months, anniversary, format_date, full_years};
 use crate::ids::CycleId;
-use crate::policy::Policy;
+use crate::policy::{LateHours, Policy};
 use crate::text::Text;
 use crate::violation::{Violation, Violations, ok_or_violations};
 
@@ -87,6 +89,32 @@ impl RegistrationCycle {
     /// Whether the day falls within the cycle.
     pub fn contains(&self, date: Date) -> bool {
         self.start <= date && date <= self.end
+    }
+
+    /// The continuing-education hours a person owes in this cycle for an item whose pass
+    /// list was published on `qualified_on`: the cycle's requirement for a qualification
+    /// older than the cycle; for one obtained part-way through it, what the policy's
+    /// [`LateHours`] says (by default the requirement times the whole years left from the
+    /// publication to the cycle's end, over the cycle's years, rounded up); nothing for a
+    /// qualification obtained after the cycle.
+    pub fn hours_owed(&self, qualified_on: Date) -> Decimal {
+        let required = self.policy.hours_required;
+        if qualified_on <= self.start {
+            return required;
+        }
+        if qualified_on > self.end {
+            return Decimal::ZERO;
+        }
+        match self.policy.late_hours {
+            LateHours::Full => required,
+            LateHours::None => Decimal::ZERO,
+            LateHours::ProRataYears => {
+                let after_end = self.end.next_day().unwrap_or(self.end);
+                let years = self.policy.cycle_years.max(1);
+                let left = full_years(qualified_on, after_end).min(years);
+                (required * Decimal::from(left) / Decimal::from(years)).ceil()
+            }
+        }
     }
 }
 
@@ -224,6 +252,60 @@ mod tests {
             Policy::default(),
         );
         assert!(reversed.unwrap_err().has("cycle.dates"));
+    }
+
+    fn owed(late: LateHours, qualified_on: Date) -> Decimal {
+        let cycle = RegistrationCycle::new(
+            CycleId::new(1),
+            Text::parse("2025—2028", 40).unwrap(),
+            date!(2025 - 01 - 01),
+            date!(2028 - 12 - 31),
+            Policy {
+                late_hours: late,
+                ..Policy::default()
+            },
+        )
+        .unwrap();
+        cycle.hours_owed(qualified_on)
+    }
+
+    #[test]
+    fn hours_owed_by_a_late_qualification_pro_rata_on_the_boundaries() {
+        use LateHours::*;
+        let d = |n| Decimal::from(n);
+        // Before the cycle, or on its first day: the full 32.
+        assert_eq!(owed(ProRataYears, date!(2024 - 06 - 01)), d(32));
+        assert_eq!(owed(ProRataYears, date!(2025 - 01 - 01)), d(32));
+        // One day in: three whole years left, 32 × 3 / 4.
+        assert_eq!(owed(ProRataYears, date!(2025 - 01 - 02)), d(24));
+        // 2026-04-15: two whole years and some months left.
+        assert_eq!(owed(ProRataYears, date!(2026 - 04 - 15)), d(16));
+        // 29 February 2028: less than a year left.
+        assert_eq!(owed(ProRataYears, date!(2028 - 02 - 29)), d(0));
+        // The cycle's last day, and after it: nothing.
+        assert_eq!(owed(ProRataYears, date!(2028 - 12 - 31)), d(0));
+        assert_eq!(owed(ProRataYears, date!(2029 - 01 - 01)), d(0));
+        // The other policies.
+        assert_eq!(owed(Full, date!(2028 - 12 - 31)), d(32));
+        assert_eq!(owed(None, date!(2025 - 01 - 02)), d(0));
+        assert_eq!(owed(None, date!(2024 - 01 - 02)), d(32));
+    }
+
+    #[test]
+    fn pro_rata_rounds_up() {
+        // 30 hours over 4 years, 3 left: 22.5 → 23.
+        let cycle = RegistrationCycle::new(
+            CycleId::new(1),
+            Text::parse("2025—2028", 40).unwrap(),
+            date!(2025 - 01 - 01),
+            date!(2028 - 12 - 31),
+            Policy {
+                hours_required: Decimal::from(30),
+                ..Policy::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(cycle.hours_owed(date!(2025 - 06 - 01)), Decimal::from(23));
     }
 
     #[test]

@@ -328,6 +328,16 @@ impl Document {
         )
     }
 
+    /// Whether `newer`, an edition of the same series, takes this one's place once it is
+    /// issued: this one would run as long or longer (a new edition within the same validity).
+    /// A certificate renewed for the next cycle does not take the place of the current
+    /// cycle's, which ends before it and stays valid until then.
+    pub fn is_superseded_by(&self, newer: &Document) -> bool {
+        self.series() == newer.series()
+            && self.details.valid_until.unwrap_or(Date::MAX)
+                >= newer.details.valid_until.unwrap_or(Date::MAX)
+    }
+
     /// The state, as shown.
     pub fn state_label(&self) -> &'static str {
         match (&self.voided, &self.mailed) {

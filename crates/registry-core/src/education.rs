@@ -465,16 +465,16 @@ fn hours_per_course(
 }
 
 /// Why an item cannot be renewed on account of continuing education in `cycle`: hours
-/// short of the cycle's requirement, and (if the cycle's policy asks for it) no attended
-/// course covering the item.
+/// short of `need` (the hours owed for that item, [`RegistrationCycle::hours_owed`]), and
+/// (if the cycle's policy asks for it) no attended course covering the item.
 pub fn education_obstacles(
     cycle: &RegistrationCycle,
     education: &CycleEducation,
     item: &ReviewItemCode,
     item_name: &str,
+    need: Decimal,
 ) -> Vec<Violation> {
     let mut problems = Vec::new();
-    let need = cycle.policy().hours_required;
     if education.hours < need {
         problems.push(Violation::HoursShort {
             cycle: cycle.name().to_owned(),
@@ -554,13 +554,15 @@ mod tests {
         let education = education_in_cycle(&cycle(), &courses, &attendance);
         assert_eq!(education.hours, dec!(32));
         for item in ["RQ-ZZ", "GL-ZZ"] {
-            assert!(education_obstacles(&cycle(), &education, &code(item), item).is_empty());
+            assert!(
+                education_obstacles(&cycle(), &education, &code(item), item, dec!(32)).is_empty()
+            );
         }
-        let dt = education_obstacles(&cycle(), &education, &code("DT-ZZ"), "电梯制造");
+        let dt = education_obstacles(&cycle(), &education, &code("DT-ZZ"), "电梯制造", dec!(32));
         assert_eq!(dt.len(), 1);
         assert_eq!(
             dt[0].to_string(),
-            "注册周期“2025—2028”参加的继续教育培训班均未覆盖“电梯制造”，该项不能换证或注册"
+            "注册周期“2025—2028”参加的继续教育培训班均未覆盖“电梯制造”：该项不能换证，下一周期不能注册"
         );
     }
 
@@ -570,7 +572,13 @@ mod tests {
         let attendance = [entry(1, 1, dec!(16), None), entry(2, 1, dec!(-16), Some(1))];
         let education = education_in_cycle(&cycle(), &courses, &attendance);
         assert_eq!(education.hours, dec!(0));
-        let problems = education_obstacles(&cycle(), &education, &code("RQ-ZZ"), "压力容器制造");
+        let problems = education_obstacles(
+            &cycle(),
+            &education,
+            &code("RQ-ZZ"),
+            "压力容器制造",
+            dec!(32),
+        );
         assert_eq!(
             problems.iter().map(Violation::code).collect::<Vec<_>>(),
             ["education.hours_short", "education.item_not_covered"]

@@ -12,7 +12,8 @@
 //!   the estimated calendar of deadlines), [`fixtures`];
 //! - the register's records: [`person`], [`institution`], [`qualification`], [`holding`],
 //!   [`cycle`], [`education`], [`assessment`];
-//! - the rules across them: [`date`] (age), [`policy`], [`registration`], [`certificate`];
+//! - the rules across them: [`date`] (age), [`policy`], [`registration`], [`renewal`]
+//!   (换证), [`certificate`];
 //! - accounts and access rules: [`access`];
 //! - errors: [`violation`];
 //! - ports, use cases, and an in-memory register: [`ports`], [`usecases`], [`memory`];
@@ -46,6 +47,7 @@ pub mod date;
 pub mod document;
 pub mod education;
 pub mod exchange;
+pub mod facts;
 pub mod fixtures;
 pub mod holding;
 pub mod holiday_law;
@@ -59,6 +61,7 @@ pub mod qualification;
 pub mod read;
 pub mod registration;
 pub mod registration_number;
+pub mod renewal;
 pub mod resident_id;
 pub mod review_item;
 pub mod text;

@@ -36,6 +36,53 @@ pub struct Policy {
     /// Renewal may be applied for this many months before a registration ends
     /// (第二十一条: 3).
     pub renewal_window_months: u32,
+    /// The hours owed in a cycle by a person whose pass list was published part-way
+    /// through it (not published anywhere; default: in proportion to the whole years left,
+    /// see [`LateHours`] and docs/POLICY.md).
+    pub late_hours: LateHours,
+}
+
+/// How many continuing-education hours a person owes in the cycle in which they
+/// qualified (their pass list published after the cycle's first day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LateHours {
+    /// The cycle's full requirement, however late.
+    Full,
+    /// The requirement times the whole years of the cycle left after the pass list's
+    /// publication, divided by the cycle's years, rounded up: qualified in its first year,
+    /// the full hours; in its last year, none.
+    #[default]
+    ProRataYears,
+    /// None: the hours count from the next cycle.
+    None,
+}
+
+impl LateHours {
+    /// Every choice, in the order a form offers them.
+    pub const ALL: [LateHours; 3] = [LateHours::ProRataYears, LateHours::Full, LateHours::None];
+
+    /// The stable code stored and sent over the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            LateHours::Full => "full",
+            LateHours::ProRataYears => "pro_rata_years",
+            LateHours::None => "none",
+        }
+    }
+
+    /// Reads a code.
+    pub fn from_code(code: &str) -> Option<LateHours> {
+        LateHours::ALL.into_iter().find(|l| l.code() == code.trim())
+    }
+
+    /// The Chinese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            LateHours::Full => "足额：周期内取得资格者须满全周期课时",
+            LateHours::ProRataYears => "按剩余整年数折算（向上取整）",
+            LateHours::None => "免除：取得资格的周期内不要求课时",
+        }
+    }
 }
 
 impl Default for Policy {
@@ -50,6 +97,7 @@ impl Default for Policy {
             certificate_due_working_days: 20,
             publication_due_working_days: 5,
             renewal_window_months: 3,
+            late_hours: LateHours::ProRataYears,
         }
     }
 }

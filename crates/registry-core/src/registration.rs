@@ -7,47 +7,30 @@
 //! - the person holds the qualification for it;
 //! - the person is under the registration age limit (70) on the first day of validity;
 //! - the person's details are complete;
-//! - for a renewal (the person held a registration of that item in an earlier cycle): in
-//!   the cycle before the one registered for, the person's continuing-education hours meet
-//!   that cycle's requirement and an attended course covered the item.
+//! - **the gate**: a qualification certificate edition in force on the first day of
+//!   validity lists the item (第十六条: a certificate runs for one cycle). An item enters a
+//!   later cycle only through 换证 (see [`crate::renewal`]), which requires that cycle's
+//!   continuing education for it — whether or not it was registered before (source
+//!   document question 4: 未覆盖的评审项不能进行换证与注册). The refusal names what is
+//!   missing: "资格证书（2021—2024）已于 2024-12-31 到期：“锅炉制造”须先换证，继续教育课时
+//!   尚差 32".
 //!
 //! A registration is valid until the earlier of the cycle's end and the day before the
 //! person's 70th birthday.
 
 use time::Date;
 
-use crate::cycle::{Cycles, RegistrationCycle, renewal_window_opens};
+use crate::cycle::{RegistrationCycle, renewal_window_opens};
 use crate::date::{anniversary, format_date, full_years};
-use crate::education::{Attendance, TrainingCourse, education_in_cycle, education_obstacles};
-use crate::holding::{Holding, ItemState, RegistrationPeriod, RegistrationRecord};
+use crate::document::Document;
+use crate::holding::{Holding, ItemState, RegistrationPeriod};
 use crate::person::{Person, labels};
-use crate::qualification::Qualification;
-use crate::review_item::{ReviewItemCatalogue, ReviewItemCode};
+
+use crate::renewal::{certificates, in_force, renewal_plan};
+use crate::review_item::ReviewItemCode;
 use crate::violation::Violation;
 
-/// Everything the register knows about a person that bears on registering their items.
-#[derive(Debug, Clone, Copy)]
-pub struct PersonFacts<'a> {
-    /// The person, with their details.
-    pub person: &'a Person,
-    /// The items they passed.
-    pub qualifications: &'a [Qualification],
-    /// Every registration of their items, at any institution.
-    pub history: &'a [RegistrationRecord],
-    /// The training courses they attended.
-    pub courses: &'a [TrainingCourse],
-    /// Their attendance entries.
-    pub attendance: &'a [Attendance],
-}
-
-/// The register's reference data the rules read.
-#[derive(Debug, Clone, Copy)]
-pub struct Reference<'a> {
-    /// The review items.
-    pub catalogue: &'a ReviewItemCatalogue,
-    /// The registration cycles.
-    pub cycles: &'a Cycles,
-}
+pub use crate::facts::{PersonFacts, Reference};
 
 /// The last day a registration starting in `cycle` may run for a person born on `birth`:
 /// the cycle's end, or the day before the birthday of the registration age limit (70),
@@ -74,14 +57,88 @@ pub fn person_obstacles(person: &Person) -> Vec<Violation> {
     }
 }
 
+/// The gate: why no certificate in force on `day` lists `item` (none: one does). An
+/// edition in force that leaves the item off (换证 dropped it) is named; a certificate that
+/// ended before `day` says what its renewal still needs.
+pub fn certificate_obstacles(
+    facts: PersonFacts<'_>,
+    reference: Reference<'_>,
+    item: &ReviewItemCode,
+    day: Date,
+    today: Date,
+) -> Vec<Violation> {
+    let name = reference.catalogue.name_of(item).to_owned();
+    let cycle_name = |d: &Document| {
+        d.details
+            .valid_until
+            .and_then(|until| reference.cycles.at(until))
+            .map_or_else(String::new, |c| c.name().to_owned())
+    };
+    let listed = |d: &&Document| d.details.items.contains(item);
+    if certificates(facts.documents)
+        .filter(listed)
+        .any(|d| in_force(d, day))
+    {
+        return vec![];
+    }
+    // Listed on some edition once (even one void since), but not on the one in force.
+    let ever_listed = facts
+        .documents
+        .iter()
+        .any(|d| d.details.kind == crate::document::DocumentKind::Certificate && listed(&d));
+    if let Some(current) = certificates(facts.documents)
+        .filter(|d| in_force(d, day))
+        .max_by_key(|d| d.id)
+        && facts.qualifications.iter().any(|q| &q.item == item)
+        && ever_listed
+    {
+        return vec![Violation::ItemNotOnCertificate {
+            cycle: cycle_name(current),
+            item: name,
+        }];
+    }
+    match certificates(facts.documents)
+        .filter(listed)
+        .max_by_key(|d| d.id)
+    {
+        Some(latest)
+            if let Some(until) = latest.details.valid_until
+                && until < day =>
+        {
+            let needs = renewal_plan(facts, reference)
+                .map(|plan| plan.needs(item))
+                .unwrap_or_default();
+            let (cycle, until) = (cycle_name(latest), format_date(until));
+            if latest.details.valid_until < Some(today) {
+                vec![Violation::CertificateExpired {
+                    cycle,
+                    until,
+                    item: name,
+                    needs,
+                }]
+            } else {
+                vec![Violation::CertificateEnds {
+                    cycle,
+                    until,
+                    item: name,
+                    needs,
+                }]
+            }
+        }
+        _ => vec![Violation::NoCertificateForItem { item: name }],
+    }
+}
+
 /// The violations of registering `item` for `cycle` with validity from `valid_from`, as far
-/// as the item itself goes: qualification, age, and continuing education for a renewal.
+/// as the item itself goes: qualification, age, and the gate (a certificate in force on
+/// `valid_from` listing the item).
 pub fn item_obstacles(
     facts: PersonFacts<'_>,
     reference: Reference<'_>,
     item: &ReviewItemCode,
     cycle: &RegistrationCycle,
     valid_from: Date,
+    today: Date,
 ) -> Vec<Violation> {
     let name = reference.catalogue.name_of(item);
     let mut problems = Vec::new();
@@ -99,16 +156,10 @@ pub fn item_obstacles(
             limit,
         });
     }
-    let is_renewal = facts.history.iter().any(|record| {
-        &record.item == item
-            && reference
-                .cycles
-                .get(record.period.cycle)
-                .is_some_and(|c| c.start() < cycle.start())
-    });
-    if is_renewal && let Some(previous) = reference.cycles.previous(cycle) {
-        let education = education_in_cycle(previous, facts.courses, facts.attendance);
-        problems.extend(education_obstacles(previous, &education, item, name));
+    if problems.is_empty() {
+        problems.extend(certificate_obstacles(
+            facts, reference, item, valid_from, today,
+        ));
     }
     problems
 }
@@ -146,6 +197,17 @@ pub fn check_registration(
                     window_opens: format_date(opens),
                 }]);
             }
+            // A registration that ends at the age limit cannot be continued.
+            let day_after = current.valid_until.next_day().unwrap_or(current.valid_until);
+            let limit = current_cycle.policy().registration_age_limit;
+            let age = full_years(facts.person.resident_id.birth_date(), day_after);
+            if age >= limit {
+                return Err(vec![Violation::RegistrationAgeLimit {
+                    age,
+                    on: format_date(day_after),
+                    limit,
+                }]);
+            }
             match reference.cycles.next(current_cycle) {
                 Some(next) => (
                     next,
@@ -162,7 +224,7 @@ pub fn check_registration(
             }]);
         }
     };
-    let problems = item_obstacles(facts, reference, &holding.item, cycle, valid_from);
+    let problems = item_obstacles(facts, reference, &holding.item, cycle, valid_from, today);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -172,73 +234,4 @@ pub fn check_registration(
         valid_from,
         valid_until: valid_until(cycle, facts.person.resident_id.birth_date()),
     })
-}
-
-/// What stands in the way of renewing `item` for the next cycle, judged on `today`: the
-/// qualification must be held, the person under the registration age limit on the first
-/// day of the next cycle, and the current cycle's continuing education must meet its
-/// requirement (hours, and a course covering the item). Every obstacle is returned; an
-/// empty list means the item can be renewed. Hours may still be earned until the cycle
-/// ends, so "hours short" names how many.
-pub fn renewal_obstacles(
-    facts: PersonFacts<'_>,
-    reference: Reference<'_>,
-    item: &ReviewItemCode,
-    today: Date,
-) -> Vec<Violation> {
-    let Some(current) = reference.cycles.at(today) else {
-        return vec![Violation::NoCycle(format_date(today))];
-    };
-    let next = reference.cycles.next(current);
-    let next_start = next
-        .map(RegistrationCycle::start)
-        .or_else(|| current.end().next_day())
-        .unwrap_or(current.end());
-    let limit = next.unwrap_or(current).policy().registration_age_limit;
-    let name = reference.catalogue.name_of(item);
-    let mut problems = Vec::new();
-    if !facts.qualifications.iter().any(|q| &q.item == item) {
-        problems.push(Violation::NotQualified {
-            item: name.to_owned(),
-        });
-    }
-    let age = full_years(facts.person.resident_id.birth_date(), next_start);
-    if age >= limit {
-        problems.push(Violation::RegistrationAgeLimit {
-            age,
-            on: format_date(next_start),
-            limit,
-        });
-    }
-    let education = education_in_cycle(current, facts.courses, facts.attendance);
-    problems.extend(education_obstacles(current, &education, item, name));
-    problems
-}
-
-/// Why the qualification certificate cannot be renewed on `on`: the certificate renewal
-/// age limit (65, 第二十二条).
-pub fn certificate_renewal_obstacles(person: &Person, cycles: &Cycles, on: Date) -> Vec<Violation> {
-    let limit = cycles.policy_at(on).certificate_renewal_age_limit;
-    let age = full_years(person.resident_id.birth_date(), on);
-    if age >= limit {
-        vec![Violation::CertificateRenewalAgeLimit {
-            age,
-            on: format_date(on),
-            limit,
-        }]
-    } else {
-        vec![]
-    }
-}
-
-/// Whether a certificate of the cycle in force on `today` could be renewed on its last
-/// day (the cycle's end), as far as the person's age goes: the renewal outlook shown
-/// beside the registration one.
-pub fn certificate_renewal_outlook(
-    person: &Person,
-    cycles: &Cycles,
-    today: Date,
-) -> Vec<Violation> {
-    let on = cycles.at(today).map_or(today, RegistrationCycle::end);
-    certificate_renewal_obstacles(person, cycles, on)
 }

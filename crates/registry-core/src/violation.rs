@@ -180,8 +180,11 @@ pub enum Violation {
         /// Hours missing.
         short: String,
     },
-    /// No course attended in the previous cycle covered the item.
-    #[error("注册周期“{cycle}”参加的继续教育培训班均未覆盖“{item}”，该项不能换证或注册")]
+    /// No course attended in the cycle covered the item: it cannot be renewed (换证), nor
+    /// registered in the next cycle.
+    #[error(
+        "注册周期“{cycle}”参加的继续教育培训班均未覆盖“{item}”：该项不能换证，下一周期不能注册"
+    )]
     ItemNotCovered {
         /// The cycle's name.
         cycle: String,
@@ -191,6 +194,48 @@ pub enum Violation {
     /// No qualification certificate to renew.
     #[error("该人员尚无资格证书，不能换证")]
     NoCertificate,
+    /// The certificate listing the item ended before the registration would start: the
+    /// item must be renewed (换证) first; `needs` says what that still needs, if anything.
+    #[error("资格证书（{cycle}）已于 {until} 到期：“{item}”须先换证{needs}")]
+    CertificateExpired {
+        /// The name of the certificate's cycle.
+        cycle: String,
+        /// Its last day.
+        until: String,
+        /// The item's name.
+        item: String,
+        /// What the renewal still needs, starting with "，" (empty: nothing; the
+        /// association can renew it now).
+        needs: String,
+    },
+    /// The certificate listing the item ends before the registration would start (a
+    /// registration for the next cycle, applied for in the renewal window): the item must be
+    /// renewed (换证) first; `needs` says what that still needs.
+    #[error("资格证书（{cycle}）有效期至 {until}：“{item}”下一周期须先换证{needs}")]
+    CertificateEnds {
+        /// The name of the certificate's cycle.
+        cycle: String,
+        /// Its last day.
+        until: String,
+        /// The item's name.
+        item: String,
+        /// What the renewal still needs, starting with "，" (empty: nothing).
+        needs: String,
+    },
+    /// The certificate in force does not list the item (it was left off at 换证).
+    #[error("资格证书（{cycle}）未列入“{item}”：换证时该项未满足继续教育要求，不能注册")]
+    ItemNotOnCertificate {
+        /// The name of the certificate's cycle.
+        cycle: String,
+        /// The item's name.
+        item: String,
+    },
+    /// The person has no certificate listing the item.
+    #[error("没有列入“{item}”的资格证书，不能注册")]
+    NoCertificateForItem {
+        /// The item's name.
+        item: String,
+    },
     /// The certificate's renewal window has not opened yet.
     #[error("资格证书有效期至 {valid_until}，{window_opens} 起方可换证")]
     CertificateNotDue {
@@ -406,6 +451,10 @@ impl Violation {
             Violation::NoCycle(_) => "registration.no_cycle",
             Violation::NoNextCycle => "registration.no_next_cycle",
             Violation::NoCertificate => "certificate.none",
+            Violation::CertificateExpired { .. } => "certificate.expired",
+            Violation::CertificateEnds { .. } => "certificate.ends",
+            Violation::ItemNotOnCertificate { .. } => "certificate.item_not_listed",
+            Violation::NoCertificateForItem { .. } => "certificate.none_for_item",
             Violation::CertificateNotDue { .. } => "certificate.not_due",
             Violation::HoursShort { .. } => "education.hours_short",
             Violation::ItemNotCovered { .. } => "education.item_not_covered",
@@ -439,6 +488,19 @@ impl Violation {
             Violation::NameDiffersInFile { .. } => "import.name_differs",
             Violation::RepeatsRow { .. } => "import.repeats_row",
             Violation::AlreadyInRegister { .. } => "import.already_in_register",
+        }
+    }
+
+    /// What a renewal still needs, in a few words, for a violation that blocks one: "继续
+    /// 教育课时尚差 32", "培训未覆盖该项", "年满65周岁". `None` for other violations.
+    pub fn shortfall(&self) -> Option<String> {
+        match self {
+            Violation::HoursShort { short, .. } => Some(format!("继续教育课时尚差 {short}")),
+            Violation::ItemNotCovered { .. } => Some("参加的继续教育培训班未覆盖该项".to_owned()),
+            Violation::CertificateRenewalAgeLimit { limit, .. } => {
+                Some(format!("已满{limit}周岁，不能换证"))
+            }
+            _ => None,
         }
     }
 

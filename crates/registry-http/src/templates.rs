@@ -482,8 +482,23 @@ pub(crate) struct RenewalView {
     pub(crate) required: String,
     pub(crate) working_days: u32,
     pub(crate) working_days_cycle: u32,
-    /// (item name, every obstacle; none: renewable)
-    pub(crate) items: Vec<(String, Vec<String>)>,
+    /// The name of the cycle a renewal is for.
+    pub(crate) next: String,
+    /// What the certificate's renewal as a whole waits for (the window, the age limit).
+    pub(crate) plan: String,
+    pub(crate) items: Vec<RenewalRow>,
+}
+
+/// One item's 换证 outlook.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RenewalRow {
+    pub(crate) name: String,
+    /// Renewed already, or would be.
+    pub(crate) ok: bool,
+    /// One sentence.
+    pub(crate) status: String,
+    /// Why it would be left off.
+    pub(crate) reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -565,12 +580,14 @@ pub(crate) struct CycleFormView {
     pub(crate) certificate_due_working_days: String,
     pub(crate) publication_due_working_days: String,
     pub(crate) renewal_window_months: String,
+    pub(crate) late_hours: String,
 }
 
 #[derive(Template)]
 #[template(path = "association_cycle.html")]
 pub(crate) struct AssociationCycle {
     pub(crate) layout: Layout,
+    pub(crate) late_hours_choices: Vec<(&'static str, &'static str)>,
     pub(crate) id: i64,
     pub(crate) form: CycleFormView,
     pub(crate) errors: Vec<String>,

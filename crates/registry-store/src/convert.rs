@@ -17,7 +17,7 @@ use registry_core::ids::{
 };
 use registry_core::institution::{Institution, InstitutionDetails};
 use registry_core::person::{AssessorDetails, DetailField, DetailsForm, Person, PersonName};
-use registry_core::policy::Policy;
+use registry_core::policy::{LateHours, Policy};
 use registry_core::ports::{AuditRecord, Duplicate, StoreError};
 use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::Sex;
@@ -258,6 +258,8 @@ pub(crate) fn policy_from_row(row: &cycles::Model) -> Policy {
         certificate_due_working_days: number(row.certificate_due_working_days),
         publication_due_working_days: number(row.publication_due_working_days),
         renewal_window_months: number(row.renewal_window_months),
+        // The database accepts only the three codes.
+        late_hours: LateHours::from_code(&row.late_hours).unwrap_or_default(),
     }
 }
 
@@ -282,6 +284,7 @@ pub(crate) fn cycle_model(
         certificate_due_working_days: Set(number(policy.certificate_due_working_days)),
         publication_due_working_days: Set(number(policy.publication_due_working_days)),
         renewal_window_months: Set(number(policy.renewal_window_months)),
+        late_hours: Set(policy.late_hours.code().to_owned()),
     }
 }
 

@@ -146,6 +146,7 @@ pub(crate) mod cycles {
         pub certificate_due_working_days: i32,
         pub publication_due_working_days: i32,
         pub renewal_window_months: i32,
+        pub late_hours: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

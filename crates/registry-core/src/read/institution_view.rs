@@ -5,12 +5,12 @@
 
 use time::Date;
 
-use super::employment::held_at;
+use super::outlook::person_outlook;
 use super::record::PersonRecord;
 use crate::holding::ItemState;
 use crate::ids::InstitutionId;
 use crate::person::DetailField;
-use crate::registration::{Reference, check_registration, person_obstacles};
+use crate::registration::Reference;
 use crate::review_item::ReviewItemCode;
 use crate::violation::Violation;
 
@@ -46,34 +46,27 @@ impl InstitutionView {
     }
 }
 
-/// The person as `institution` sees them on `today`, or `None` when the institution does
-/// not employ them (exactly as when they do not exist).
+/// The person as `institution` sees them on `today` (the items it holds, from the
+/// person's [`person_outlook`]), or `None` when the institution does not employ them
+/// (exactly as when they do not exist).
 pub fn institution_view(
     record: &PersonRecord,
     reference: Reference<'_>,
     institution: InstitutionId,
     today: Date,
 ) -> Option<InstitutionView> {
-    let person_problems = person_obstacles(&record.person);
-    let items: Vec<HeldItem> = held_at(&record.holdings, institution)
-        .map(|holding| {
-            let state = holding.state_on(today);
-            let outcome = check_registration(record.facts(), reference, holding, today);
-            let mut problems = match &outcome {
-                Ok(_) => vec![],
-                Err(item_problems) => item_problems.clone(),
-            };
-            if state != ItemState::Registered {
-                problems.extend(person_problems.iter().cloned());
-            }
-            problems.dedup();
-            HeldItem {
-                item: holding.item.clone(),
-                state,
-                valid_until: holding.registration.as_ref().map(|r| r.valid_until),
-                registrable: outcome.is_ok() && person_problems.is_empty(),
-                problems,
-            }
+    let outlook = person_outlook(record, reference, today);
+    let items: Vec<HeldItem> = outlook
+        .held_by(institution)
+        .map(|item| HeldItem {
+            item: item.item.clone(),
+            state: item.held.map_or(ItemState::Released, |h| h.state),
+            valid_until: item.held.and_then(|h| h.valid_until),
+            registrable: item.registrable(),
+            problems: match &item.registration {
+                Some(Err(problems)) => problems.clone(),
+                _ => vec![],
+            },
         })
         .collect();
     if items.is_empty() {

@@ -7,14 +7,15 @@
 //! - [`record`]: everything the register knows about one person, loaded in one place;
 //! - [`institution_view`]: a person as an institution sees them, each held item with
 //!   whether it can be registered and every reason it cannot;
-//! - [`renewal`]: the renewal outlook of a person's items for the next cycle, with their
-//!   continuing-education hours and working days;
+//! - [`outlook`]: for each of a person's items, what holds today and the next step (register
+//!   now, renew the certificate for the next cycle, …) with every reason it is blocked, and
+//!   the person's hours and working days;
 //! - [`pool`]: who may be found in the pool (无聘用单位人员).
 //!
 //! Adapters render what these functions return; they decide nothing themselves.
 
 pub mod employment;
 pub mod institution_view;
+pub mod outlook;
 pub mod pool;
 pub mod record;
-pub mod renewal;

@@ -2,6 +2,7 @@
 //! one place.
 
 use crate::assessment::OnSiteAssessment;
+use crate::document::Document;
 use crate::education::{Attendance, TrainingCourse};
 use crate::holding::{Holding, RegistrationRecord};
 use crate::ids::PersonId;
@@ -28,6 +29,8 @@ pub struct PersonRecord {
     pub attendance: Vec<Attendance>,
     /// Their on-site assessments.
     pub assessments: Vec<OnSiteAssessment>,
+    /// Their documents: every edition of their certificate and cards.
+    pub documents: Vec<Document>,
 }
 
 impl PersonRecord {
@@ -55,6 +58,7 @@ impl PersonRecord {
             courses: tx.courses_of(id).await?,
             attendance: tx.attendance_of(id).await?,
             assessments: tx.assessments_of(id).await?,
+            documents: tx.documents_of(id).await?,
             person,
         })
     }
@@ -67,6 +71,7 @@ impl PersonRecord {
             history: &self.history,
             courses: &self.courses,
             attendance: &self.attendance,
+            documents: &self.documents,
         }
     }
 }

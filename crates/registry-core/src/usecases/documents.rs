@@ -9,10 +9,13 @@ use crate::cycle::Cycles;
 use crate::date::{format_date, parse_date};
 use crate::document::{
     CODE_BYTES, Document, DocumentKind, Mailing, NewDocument, TOKEN_BYTES, VerificationCode,
-    VerificationToken, VoidReason, Voiding, card_contents, certificate_contents,
+    VerificationToken, VoidReason, Voiding, card_contents,
 };
 use crate::ids::{DocumentId, InstitutionId, PersonId};
 use crate::ports::{Entity, RegisterTx, Snapshot};
+use crate::read::record::PersonRecord;
+use crate::registration::Reference;
+use crate::renewal::renewal_plan;
 use crate::review_item::ReviewItemCode;
 use crate::text::{Text, TextProblem};
 use crate::violation::Violation;
@@ -133,9 +136,11 @@ fn series_of(
         .collect()
 }
 
-/// After a pass list: a new certificate edition if the person's qualifications changed,
-/// due the policy's working days after `published_on`. The person gets their registration
-/// number now (printed on the certificate; kept for life).
+/// After a pass list: a new certificate edition if what it must list changed, due the
+/// policy's working days after `published_on`. It lists the items of the edition in force
+/// on that day (an item left off at 换证 stays off) and every item qualified within the
+/// pass list's cycle, and runs to the later of that edition's end and the cycle's. The
+/// person gets their registration number now (printed on the certificate; kept for life).
 pub(super) async fn refresh_certificate<T: RegisterTx>(
     ctx: &Context<'_>,
     tx: &mut T,
@@ -143,15 +148,26 @@ pub(super) async fn refresh_certificate<T: RegisterTx>(
     published_on: Date,
 ) -> Result<Option<DocumentId>, UseCaseError> {
     let qualifications = tx.qualifications(person).await?;
-    let items = certificate_contents(ctx.catalogue, &qualifications);
+    let cycles = tx.cycles().await?;
+    let documents = tx.documents_of(person).await?;
+    let cycle = cycles.at(published_on);
+    let base = crate::renewal::certificates(&documents)
+        .filter(|d| crate::renewal::in_force(d, published_on))
+        .max_by_key(|d| d.id);
+    let qualified_now = qualifications
+        .iter()
+        .filter(|q| cycle.is_none_or(|c| q.published_on >= c.start()))
+        .map(|q| q.item.clone());
+    let items = crate::document::in_catalogue_order(
+        ctx.catalogue,
+        base.iter()
+            .flat_map(|d| d.details.items.iter().cloned())
+            .chain(qualified_now),
+    );
     if items.is_empty() {
         return Ok(None);
     }
-    let series = series_of(
-        tx.documents_of(person).await?,
-        DocumentKind::Certificate,
-        None,
-    );
+    let series = series_of(documents.clone(), DocumentKind::Certificate, None);
     if series
         .iter()
         .max_by_key(|d| d.id)
@@ -159,10 +175,13 @@ pub(super) async fn refresh_certificate<T: RegisterTx>(
     {
         return Ok(None);
     }
-    let cycles = tx.cycles().await?;
     tx.assign_registration_number(person, number_year(ctx))
         .await?;
-    let details = certificate_edition(ctx, &cycles, person, items, published_on);
+    let mut details = certificate_edition(ctx, &cycles, person, items, published_on);
+    let base_end = base.and_then(|d| d.details.valid_until);
+    if base_end > details.valid_until {
+        details.valid_until = base_end;
+    }
     add_edition(ctx, tx, &series, details).await.map(Some)
 }
 
@@ -366,7 +385,8 @@ impl super::UseCase for MarkMailed {
                 Some(snapshot(&document)),
             ))
             .await?;
-            // The earlier issued editions of the series stop verifying.
+            // The earlier issued editions it supersedes stop verifying (a certificate renewed
+            // for the next cycle leaves the current one valid until it ends).
             let earlier: Vec<Document> = tx
                 .documents_of(document.details.person)
                 .await?
@@ -376,6 +396,7 @@ impl super::UseCase for MarkMailed {
                         && d.id < document.id
                         && d.voided.is_none()
                         && d.mailed.is_some()
+                        && d.is_superseded_by(&document)
                 })
                 .collect();
             for old in earlier {
@@ -491,65 +512,39 @@ impl super::UseCase for RenewCertificate {
             .lock_person(self.person)
             .await?
             .ok_or(UseCaseError::NotFound(Entity::Person))?;
-        let series = series_of(
-            tx.documents_of(self.person).await?,
-            DocumentKind::Certificate,
-            None,
-        );
-        let Some((current, until)) = series
-            .iter()
-            .max_by_key(|d| d.id)
-            .and_then(|d| d.details.valid_until.map(|until| (d, until)))
-        else {
-            return Err(reject(Violation::NoCertificate));
-        };
+        let record = PersonRecord::load_for(tx, person).await?;
         let cycles = tx.cycles().await?;
-        let Some(cycle) = cycles.at(until).cloned() else {
-            return Err(reject(Violation::NoCycle(format_date(until))));
+        let reference = Reference {
+            catalogue: ctx.catalogue,
+            cycles: &cycles,
         };
-        let opens = crate::cycle::renewal_window_opens(until, cycle.policy().renewal_window_months);
-        if today < opens {
-            return Err(reject(Violation::CertificateNotDue {
-                valid_until: format_date(until),
-                window_opens: format_date(opens),
-            }));
-        }
-        let Some(next) = cycles.next(&cycle).cloned() else {
+        let plan = renewal_plan(record.facts(), reference).map_err(reject)?;
+        reject_if_any(plan.obstacles(today))?;
+        let Some(next) = plan.next.clone() else {
             return Err(reject(Violation::NoNextCycle));
         };
-        let mut problems =
-            crate::registration::certificate_renewal_obstacles(&person, &cycles, until);
-        let courses = tx.courses_of(self.person).await?;
-        let attendance = tx.attendance_of(self.person).await?;
-        let education = crate::education::education_in_cycle(&cycle, &courses, &attendance);
-        let (mut items, mut dropped, mut uncovered) = (Vec::new(), Vec::new(), Vec::new());
-        for item in &current.details.items {
-            let name = ctx.catalogue.name_of(item);
-            let obstacles = crate::education::education_obstacles(&cycle, &education, item, name);
-            for obstacle in obstacles {
-                match obstacle {
-                    Violation::ItemNotCovered { .. } => {
-                        dropped.push(item.clone());
-                        uncovered.push(obstacle);
-                    }
-                    other if !problems.contains(&other) => problems.push(other),
-                    _ => {}
-                }
-            }
-            if !dropped.contains(item) {
-                items.push(item.clone());
+        // The new edition lists the items renewed, and those of any edition made for the
+        // next cycle already (a pass list after an earlier renewal): it supersedes them.
+        let mut items = plan.items.clone();
+        for other in crate::renewal::certificates(&record.documents) {
+            if other.details.valid_until == Some(next.end()) {
+                items.extend(other.details.items.iter().cloned());
             }
         }
-        if items.is_empty() {
-            problems.extend(uncovered);
-        }
-        reject_if_any(problems)?;
+        let items = crate::document::in_catalogue_order(ctx.catalogue, items.into_iter());
+        let dropped: Vec<ReviewItemCode> = plan
+            .dropped
+            .iter()
+            .map(|(item, _)| item.clone())
+            .filter(|item| !items.contains(item))
+            .collect();
+        let series = series_of(record.documents.clone(), DocumentKind::Certificate, None);
         let (token, code) = keys(ctx);
         let details = NewDocument {
             kind: DocumentKind::Certificate,
             person: self.person,
             institution: None,
-            items: crate::document::in_catalogue_order(ctx.catalogue, items.clone().into_iter()),
+            items: items.clone(),
             token,
             code,
             created_on: today,

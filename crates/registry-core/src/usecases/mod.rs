@@ -323,6 +323,7 @@ fn policy_snapshot(name: &Text, start: Date, end: Date, policy: &Policy) -> Snap
             policy.publication_due_working_days,
         )
         .with("renewal_window_months", policy.renewal_window_months)
+        .with("late_hours", policy.late_hours.code())
 }
 
 /// Parses item codes of a request against the catalogue, without duplicates.

@@ -185,6 +185,25 @@ fn examples() -> Vec<Violation> {
             valid_until: "2028-12-31".into(),
             window_opens: "2028-10-01".into(),
         },
+        Violation::CertificateExpired {
+            cycle: "2021—2024".into(),
+            until: "2024-12-31".into(),
+            item: "锅炉制造".into(),
+            needs: "，继续教育课时尚差 32".into(),
+        },
+        Violation::CertificateEnds {
+            cycle: "2025—2028".into(),
+            until: "2028-12-31".into(),
+            item: "锅炉制造".into(),
+            needs: "，参加的继续教育培训班未覆盖该项".into(),
+        },
+        Violation::ItemNotOnCertificate {
+            cycle: "2025—2028".into(),
+            item: "电梯制造".into(),
+        },
+        Violation::NoCertificateForItem {
+            item: "电梯制造".into(),
+        },
     ]
 }
 
@@ -249,10 +268,14 @@ fn variant(v: &Violation) -> usize {
         Violation::CalendarData(_) => 56,
         Violation::NoCertificate => 57,
         Violation::CertificateNotDue { .. } => 58,
+        Violation::CertificateExpired { .. } => 59,
+        Violation::CertificateEnds { .. } => 60,
+        Violation::ItemNotOnCertificate { .. } => 61,
+        Violation::NoCertificateForItem { .. } => 62,
     }
 }
 
-const VARIANTS: usize = 59;
+const VARIANTS: usize = 63;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

@@ -460,7 +460,8 @@ fn renewal_needs_the_hours_and_a_course_covering_each_item() {
     attend(&world, c1, person, "16");
     attend(&world, c2, person, "16");
 
-    // The cycle ended: the registrations expired; renewing in 2025.
+    // The cycle ended: the registrations expired. In 2025 the items need 换证 first: the
+    // certificate (2021—2024) has ended.
     world.today = date("2025-02-10");
     assert!(
         states(&world, person)
@@ -471,12 +472,13 @@ fn renewal_needs_the_hours_and_a_course_covering_each_item() {
     let refused = register(&world, a, person, &["RQ-ZZ", "GL-ZZ", "DT-ZZ"]).unwrap_err();
     assert_eq!(
         refused.to_string(),
-        "注册周期“2021—2024”参加的继续教育培训班均未覆盖“电梯制造”，该项不能换证或注册"
+        "资格证书（2021—2024）已于 2024-12-31 到期：“压力容器制造”须先换证；\
+         资格证书（2021—2024）已于 2024-12-31 到期：“锅炉制造”须先换证；\
+         资格证书（2021—2024）已于 2024-12-31 到期：“电梯制造”须先换证，参加的继续教育培训班未覆盖该项"
     );
-    let renewed = register(&world, a, person, &["RQ-ZZ", "GL-ZZ"]).unwrap();
-    assert_eq!(renewed.items[0].1.valid_until, date("2028-12-31"));
 
-    // A reversal takes 16 hours away: short of 32 for what remains.
+    // A reversal takes 16 hours away: 16 of the 24 owed (a pass list of March 2021: three
+    // whole years of the cycle left).
     let entry = block_on(async {
         let mut tx = world.register.begin().await.unwrap();
         tx.attendance_of(person).await.unwrap()[0].id
@@ -486,10 +488,27 @@ fn renewal_needs_the_hours_and_a_course_covering_each_item() {
         codes(world.admin(ReverseAttendance { entry }).unwrap_err()),
         ["attendance.cannot_reverse"]
     );
-    let refused = register(&world, a, person, &["DT-ZZ"]).unwrap_err();
+    let renew = |world: &World| world.admin(registry_core::usecases::RenewCertificate { person });
     assert_eq!(
-        codes(refused),
-        ["education.hours_short", "education.item_not_covered"]
+        codes(renew(&world).unwrap_err()),
+        [
+            "education.hours_short",
+            "education.item_not_covered",
+            "education.item_not_covered"
+        ]
+    );
+    // Another course in 2024 makes up the hours: 压力容器制造 and 锅炉制造 are renewed for
+    // 2025—2028, 电梯制造 (no course covered it) is left off and cannot be registered.
+    let c3 = course(&world, "2024-05-10", &["RQ-ZZ"], "16");
+    attend(&world, c3, person, "16");
+    let renewed = renew(&world).unwrap();
+    assert_eq!(renewed.items.len(), 2);
+    assert_eq!(renewed.valid_until, date("2028-12-31"));
+    let registered = register(&world, a, person, &["RQ-ZZ", "GL-ZZ"]).unwrap();
+    assert_eq!(registered.items[0].1.valid_until, date("2028-12-31"));
+    assert_eq!(
+        codes(register(&world, a, person, &["DT-ZZ"]).unwrap_err()),
+        ["certificate.item_not_listed"]
     );
 }
 
@@ -513,6 +532,14 @@ fn early_renewal_opens_three_months_before_the_end() {
         ["registration.already_registered"]
     );
     world.today = date("2028-10-01");
+    // The next cycle's registration needs the next cycle's certificate: 换证 first.
+    assert_eq!(
+        codes(register(&world, a, person, &["RQ-ZZ"]).unwrap_err()),
+        ["certificate.ends"]
+    );
+    world
+        .admin(registry_core::usecases::RenewCertificate { person })
+        .unwrap();
     let renewed = register(&world, a, person, &["RQ-ZZ"]).unwrap();
     assert_eq!(renewed.items[0].1.valid_from, date("2029-01-01"));
     assert_eq!(renewed.items[0].1.valid_until, date("2032-12-31"));

@@ -9,17 +9,18 @@ use registry_core::education::format_hours;
 use registry_core::ids::{InstitutionId, PersonId};
 
 use registry_core::ports::{Actor, RegisterTx, StoreError};
+use registry_core::read::outlook::{self, ItemRenewal, person_outlook};
 use registry_core::read::record::PersonRecord;
-use registry_core::read::renewal::renewal_outlook;
 use registry_core::registration::Reference;
 use registry_core::review_item::ReviewItemCode;
 use registry_core::usecases::RecordAssessment;
+use registry_core::violation::Violation;
 
 use super::Fields;
 use crate::AppState;
 
 use crate::errors::messages_of;
-use crate::templates::{AssessmentRow, RenewalView};
+use crate::templates::{AssessmentRow, RenewalRow, RenewalView};
 
 /// The on-site assessments of a person, as rows.
 pub(crate) fn assessment_rows(
@@ -65,22 +66,54 @@ pub(crate) fn renewal_view(
         catalogue: &state.catalogue,
         cycles,
     };
-    let outlook = renewal_outlook(record, reference, &state.calendar(), items, state.today())
-        .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+    let today = state.today();
+    let outlook = person_outlook(record, reference, today);
+    let (working_days, working_days_cycle) =
+        outlook::working_days(record, reference, &state.calendar(), today)
+            .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+    let next = match &outlook.renewal {
+        Ok(plan) => plan.next_name(),
+        Err(_) => "下一周期".to_owned(),
+    };
     let view = RenewalView {
-        cycle: outlook.cycle,
+        cycle: outlook.cycle.clone(),
         hours: outlook.hours.map(format_hours).unwrap_or_default(),
         required: outlook.required.map(format_hours).unwrap_or_default(),
-        working_days: outlook.working_days,
-        working_days_cycle: outlook.working_days_cycle,
+        working_days,
+        working_days_cycle,
+        next,
+        plan: match &outlook.renewal {
+            Ok(plan) if plan.can_renew(today) => "资格证书可以办理换证。".to_owned(),
+            Ok(plan) => plan
+                .obstacles(today)
+                .iter()
+                .filter(|v| {
+                    matches!(
+                        v,
+                        Violation::CertificateNotDue { .. }
+                            | Violation::NoNextCycle
+                            | Violation::CertificateRenewalAgeLimit { .. }
+                    )
+                })
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("；"),
+            Err(reason) => reason.to_string(),
+        },
         items: outlook
             .items
             .iter()
-            .map(|(item, obstacles)| {
-                (
-                    state.catalogue.name_of(item).to_owned(),
-                    obstacles.iter().map(ToString::to_string).collect(),
-                )
+            .filter(|i| items.contains(&i.item))
+            .map(|i| RenewalRow {
+                name: state.catalogue.name_of(&i.item).to_owned(),
+                ok: matches!(i.renewal, ItemRenewal::Ready { .. } | ItemRenewal::Done(_)),
+                status: i.renewal.describe(today),
+                reasons: i
+                    .renewal
+                    .reasons()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
             })
             .collect(),
     };

@@ -24,7 +24,8 @@ async fn registered(
         .unwrap()
         .sex()
         .label();
-    exam_result(server, name, id, items, "2026-04-01").await;
+    // The cycle's first day: the full 32 hours are owed for the next cycle.
+    exam_result(server, name, id, items, "2025-01-01").await;
     let (person, password) = add(b, name, id, items).await;
     fill_in(server, &person, institution, &password, sex).await;
     let fields: Vec<(&str, &str)> = items.iter().map(|i| ("items", *i)).collect();
@@ -60,7 +61,7 @@ async fn course(
 /// The row of the renewal table for `item_name` on a page.
 fn renewal_row(page: &Page, item_name: &str) -> String {
     let table = page
-        .between("下一周期能否换证", "</table>")
+        .between("<th>换证（", "</table>")
         .expect("a renewal table");
     table
         .split("<tr>")
@@ -668,7 +669,9 @@ async fn an_institution_sees_what_expires_within_three_months() {
         .unwrap()
         .sex()
         .label();
-    exam_result(&server, "秦评审", &old, &["RQ-ZZ"], "2021-06-01").await;
+    // Qualified in 2020, before the register's cycles (a certificate without an end): with
+    // the default policy a certificate renewed under 65 never reaches a 70th birthday.
+    exam_result(&server, "秦评审", &old, &["RQ-ZZ"], "2020-06-01").await;
     let (person, password) = add(&mut jia, "秦评审", &old, &["RQ-ZZ"]).await;
     fill_in(&server, &person, jia_id, &password, sex).await;
     jia.post(
@@ -694,7 +697,7 @@ async fn an_institution_sees_what_expires_within_three_months() {
         .expect("the expiring registration");
     assert!(row.contains("2027-01-19"), "{row}");
     assert!(
-        row.contains("时已满71周岁，注册年龄须在70周岁以下"),
+        row.contains("2027-01-20 时已满70周岁，注册年龄须在70周岁以下"),
         "{row}"
     );
     assert!(!page.has("尤评审"), "{}", page.body);

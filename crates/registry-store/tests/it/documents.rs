@@ -110,7 +110,7 @@ async fn the_lists_of_documents_and_the_verification_log(db: TestDb) {
         &resident_id(41, "1970-01-01"),
         "李一",
         &["RQ-ZZ"],
-        "2024-09-20",
+        "2025-09-19",
     )
     .await;
     let later = person_examined(
@@ -118,7 +118,7 @@ async fn the_lists_of_documents_and_the_verification_log(db: TestDb) {
         &resident_id(42, "1971-01-01"),
         "李二",
         &["RQ-ZZ"],
-        "2024-12-31",
+        "2025-12-31",
     )
     .await;
     let lists = store.pass_lists().await.unwrap();
@@ -127,7 +127,7 @@ async fn the_lists_of_documents_and_the_verification_log(db: TestDb) {
             .iter()
             .map(|l| (l.published_on, l.pending))
             .collect::<Vec<_>>(),
-        [(date("2024-12-31"), 1), (date("2024-09-20"), 1)]
+        [(date("2025-12-31"), 1), (date("2025-09-19"), 1)]
     );
     let pending = store
         .documents(&DocumentFilter {
@@ -144,7 +144,7 @@ async fn the_lists_of_documents_and_the_verification_log(db: TestDb) {
     );
     let of_list = store
         .documents(&DocumentFilter {
-            pass_list: Some(date("2024-12-31")),
+            pass_list: Some(date("2025-12-31")),
             limit: 100,
             ..DocumentFilter::default()
         })

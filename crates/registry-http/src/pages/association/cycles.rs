@@ -18,7 +18,7 @@ use crate::templates::{AssociationCycle, AssociationCycles, CycleFormView, Cycle
 
 use registry_core::date::{format_date, parse_date};
 use registry_core::education::format_hours;
-use registry_core::policy::Policy;
+use registry_core::policy::{LateHours, Policy};
 
 async fn cycles_page(
     req: &Request,
@@ -138,6 +138,7 @@ fn cycle_form(name: &str, start: time::Date, end: time::Date, p: &Policy) -> Cyc
         certificate_due_working_days: p.certificate_due_working_days.to_string(),
         publication_due_working_days: p.publication_due_working_days.to_string(),
         renewal_window_months: p.renewal_window_months.to_string(),
+        late_hours: p.late_hours.code().to_owned(),
     }
 }
 
@@ -182,6 +183,10 @@ async fn cycle_page(
         status,
         &AssociationCycle {
             layout: layout(req),
+            late_hours_choices: LateHours::ALL
+                .iter()
+                .map(|l| (l.code(), l.label()))
+                .collect(),
             id,
             form,
             errors,
@@ -207,6 +212,7 @@ pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: Strin
         certificate_due_working_days: fields.get("certificate_due_working_days"),
         publication_due_working_days: fields.get("publication_due_working_days"),
         renewal_window_months: fields.get("renewal_window_months"),
+        late_hours: fields.get("late_hours"),
     };
     let mut errors = Vec::new();
     let mut number = |label: &str, text: &str| -> u32 {
@@ -223,6 +229,14 @@ pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: Strin
         certificate_due_working_days: number("证书发放期限", &view.certificate_due_working_days),
         publication_due_working_days: number("注册公示期限", &view.publication_due_working_days),
         renewal_window_months: number("换证申请提前月数", &view.renewal_window_months),
+        late_hours: if view.late_hours.trim().is_empty() {
+            LateHours::default()
+        } else {
+            LateHours::from_code(&view.late_hours).unwrap_or_else(|| {
+                errors.push("“周期内取得资格者的课时要求”无效".to_owned());
+                LateHours::default()
+            })
+        },
         require_item_coverage: view.require_item_coverage,
         hours_required: view.hours_required.trim().parse().unwrap_or_else(|_| {
             errors.push("“继续教育课时要求”应为数字".to_owned());

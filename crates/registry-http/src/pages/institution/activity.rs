@@ -9,7 +9,10 @@ use registry_core::date::format_date;
 
 use registry_core::ports::RegisterTx;
 
-use crate::pages::person_file::{assessment_rows, load_person, renewal_view};
+use registry_core::read::outlook::person_outlook;
+use registry_core::registration::Reference;
+
+use crate::pages::person_file::{assessment_rows, load_person};
 use crate::pages::{institution_account, layout, state};
 
 use crate::errors::{PageResult, html};
@@ -30,14 +33,23 @@ pub(crate) async fn expiring(req: &Request) -> PageResult {
     let list = state.store.expiring(institution, today, until).await?;
     let mut rows = Vec::with_capacity(list.len());
     for e in list {
+        // The item's next step and what it needs, from the core's outlook.
         let problems = match load_person(state, e.person).await? {
             Some((record, cycles)) => {
-                renewal_view(state, &record, &cycles, std::slice::from_ref(&e.item))?
-                    .0
+                let reference = Reference {
+                    catalogue: &state.catalogue,
+                    cycles: &cycles,
+                };
+                let outlook = person_outlook(&record, reference, today);
+                outlook
                     .items
-                    .into_iter()
-                    .next()
-                    .map(|(_, p)| p)
+                    .iter()
+                    .find(|i| i.item == e.item)
+                    .map(|i| {
+                        std::iter::once(i.describe(&state.catalogue, today))
+                            .chain(i.problems().iter().map(ToString::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default()
             }
             None => vec![],
