@@ -170,6 +170,23 @@ impl AppState {
         }
     }
 
+    /// Where a batch job (an import, an export, a cycle's 换证) runs for `actor`, now, on
+    /// `calendar` (the caller holds the instance's calendar for the job's length).
+    pub(crate) fn batch<'a>(
+        &'a self,
+        actor: &'a Actor,
+        calendar: &'a WorkCalendar,
+    ) -> registry_batch::Setting<'a> {
+        registry_batch::Setting {
+            store: &self.store,
+            catalogue: &self.catalogue,
+            calendar,
+            entropy: &secrets::OsEntropy,
+            actor,
+            now: self.clock.now(),
+        }
+    }
+
     /// Today in China.
     pub(crate) fn today(&self) -> time::Date {
         registry_core::date::china_today(self.clock.now())

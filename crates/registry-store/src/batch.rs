@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`Store::people_with_ended_registrations`] | a scan of registered holdings (nightly) |
 //! | [`Store::renewals_due`] | a scan of registered holdings (nightly) |
+//! | [`Store::certificates_ending`] | a scan of certificate editions (a cycle's 换证) |
 //! | exports | full scans, by design |
 
 use std::collections::BTreeMap;
@@ -128,6 +129,35 @@ impl Store {
             })
         })
         .collect()
+    }
+
+    /// The people whose certificate runs longest to `end` (a cycle's last day): those due
+    /// for 换证 into the next cycle, by id; only those `employed_by` an institution (holding
+    /// one of their items) when given.
+    pub async fn certificates_ending(
+        &self,
+        end: Date,
+        employed_by: Option<InstitutionId>,
+    ) -> Result<Vec<PersonId>, StoreError> {
+        let mut sql = String::from(
+            "SELECT d.person_id FROM documents d \
+             WHERE d.kind = 'certificate' AND d.voided_on IS NULL",
+        );
+        let mut values: Vec<sea_orm::Value> = vec![];
+        if let Some(institution) = employed_by {
+            sql.push_str(
+                " AND d.person_id IN (SELECT h.person_id FROM holdings h \
+                 WHERE h.institution_id = ? AND h.state <> 'released')",
+            );
+            values.push(institution.get().into());
+        }
+        sql.push_str(" GROUP BY d.person_id HAVING MAX(d.valid_until) = ? ORDER BY d.person_id");
+        values.push(end.into());
+        self.rows(&sql, values)
+            .await?
+            .iter()
+            .map(|r| Ok(PersonId::new(get(r, "person_id")?)))
+            .collect()
     }
 
     /// Every person (or those an institution employs), by name, with their items and

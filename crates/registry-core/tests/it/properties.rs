@@ -263,3 +263,65 @@ proptest! {
         }
     }
 }
+
+/// A day of 2021—2024, 2021-01-01 + offset.
+fn day_of_2021_cycle() -> impl Strategy<Value = Date> {
+    let first = date("2021-01-01");
+    let days = (date("2024-12-31") - first).whole_days();
+    (0..=days).prop_map(move |offset| first + Duration::days(offset))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The gate: an item qualified in 2021—2024 is never registered in 2025—2028 before
+    /// 换证, whatever the dates; after 换证 (with the hours owed and a course covering it)
+    /// it is, until the cycle's end.
+    #[test]
+    fn a_later_cycle_needs_the_certificate_renewed(
+        exam in day_of_2021_cycle(),
+        birth_year in 1957i32..1995,
+        registered_after in 0i64..1_300,
+    ) {
+        let mut world = World::new();
+        let institution = world.institution();
+        let birth = Date::from_calendar_date(birth_year, time::Month::June, 15).unwrap();
+        prop_assume!((18..65).contains(&registry_core::date::full_years(birth, exam)));
+        let person = world.person(&registry_core::date::format_date(birth), &["RQ-ZZ"], &registry_core::date::format_date(exam));
+        world.today = date("2025-01-01") + Duration::days(registered_after);
+        world.employ(institution, person, &["RQ-ZZ"]).unwrap();
+        world.fill_in(person, institution);
+        let register = |world: &World| world.as_institution(institution, RegisterItems {
+            institution,
+            person,
+            items: vec!["RQ-ZZ".into()],
+        });
+        let refused = register(&world).unwrap_err();
+        let UseCaseError::Rejected(v) = &refused else { panic!("{refused:?}") };
+        let seventy = registry_core::date::full_years(birth, world.today) >= 70;
+        let expected = if seventy { "registration.age_limit" } else { "certificate.expired" };
+        prop_assert_eq!(v.codes(), vec![expected]);
+
+        // The cycle's hours, on a course that covered the item, then 换证.
+        let course = world.admin(registry_core::usecases::CreateCourse {
+            form: registry_core::education::CourseForm {
+                name: "换证培训".into(),
+                start: "2024-12-20".into(),
+                end: "2024-12-20".into(),
+                items: vec!["RQ-ZZ".into()],
+                hours: "32".into(),
+            },
+        }).unwrap();
+        world.admin(registry_core::usecases::RecordAttendance { course, person, hours: "32".into() }).unwrap();
+        let renewed = world.admin(registry_core::usecases::RenewCertificate { person });
+        let too_old = registry_core::date::full_years(birth, date("2024-12-31")) >= 65;
+        if too_old {
+            prop_assert!(renewed.is_err());
+            prop_assert!(register(&world).is_err());
+        } else {
+            prop_assert!(renewed.is_ok(), "{:?}", renewed);
+            let registered = register(&world).unwrap();
+            prop_assert_eq!(registered.items[0].1.valid_until, date("2028-12-31"));
+        }
+    }
+}

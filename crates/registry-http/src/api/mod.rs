@@ -7,7 +7,8 @@
 //! "message", "field"}]}` with stable codes and Chinese messages.
 //!
 //! This module assembles the service from one part per audience (`session`,
-//! `association`, `institution`, `self_service`, `public`) and holds what they share: the
+//! `association`, `institution`, `self_service`, `public`) and `outlook` (a person's
+//! outlook and a cycle's 换证, for the association and institutions) and holds what they share: the
 //! tags, the error answer and its mapping from the core's errors, and the guards that find
 //! the state and the logged-in account of a request. The wire types the parts share are in
 //! `wire`; every other wire type lives beside the operations that use it.
@@ -18,6 +19,7 @@
 
 mod association;
 mod institution;
+mod outlook;
 mod public;
 mod self_service;
 mod session;
@@ -38,6 +40,7 @@ use crate::web::Visitor;
 
 use association::AssociationApi;
 use institution::InstitutionApi;
+use outlook::OutlookApi;
 use public::PublicApi;
 use self_service::SelfServiceApi;
 use session::SessionApi;
@@ -108,6 +111,15 @@ enum ApiError {
     Internal(Json<ErrorBody>),
 }
 
+/// A violation as sent.
+fn violation_body(v: &registry_core::violation::Violation) -> ViolationBody {
+    ViolationBody {
+        code: v.code().to_owned(),
+        message: v.to_string(),
+        field: v.field().map(str::to_owned),
+    }
+}
+
 /// An error body with a code and a message and no violations.
 fn error_body(code: &str, message: impl Into<String>) -> Json<ErrorBody> {
     Json(ErrorBody {
@@ -122,15 +134,7 @@ impl From<UseCaseError> for ApiError {
         let status = crate::errors::status_of(&e);
         let message = crate::errors::messages_of(&e).join("；");
         let violations = match &e {
-            UseCaseError::Rejected(v) => v
-                .as_slice()
-                .iter()
-                .map(|v| ViolationBody {
-                    code: v.code().to_owned(),
-                    message: v.to_string(),
-                    field: v.field().map(str::to_owned),
-                })
-                .collect(),
+            UseCaseError::Rejected(v) => v.as_slice().iter().map(violation_body).collect(),
             _ => vec![],
         };
         let json = Json(ErrorBody {
@@ -255,6 +259,7 @@ type Parts = (
     SessionApi,
     AssociationApi,
     InstitutionApi,
+    OutlookApi,
     SelfServiceApi,
     PublicApi,
 );
@@ -266,6 +271,7 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
             SessionApi,
             AssociationApi,
             InstitutionApi,
+            OutlookApi,
             SelfServiceApi,
             PublicApi,
         ),

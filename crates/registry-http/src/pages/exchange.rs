@@ -7,35 +7,20 @@
 use poem::http::{StatusCode, header};
 use poem::web::Multipart;
 use poem::{Request, Response, handler};
-use registry_batch::Setting;
+
 use registry_batch::export::{Request as ExportRequest, Table};
 use registry_batch::import::{ImportError, Kind, Options, PROBLEM_HEADER};
 use registry_batch::table::{Format, Source, write_table};
 use registry_core::ids::InstitutionId;
 
 use super::{Fields, association_account, layout, state};
-use crate::AppState;
+
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page};
 use crate::templates::{AssociationExchange, ExchangeReport, ExchangeRow};
 
 /// The most an uploaded table may be.
 const MAX_UPLOAD: usize = 32 << 20;
-
-fn setting<'a>(
-    state: &'a AppState,
-    actor: &'a registry_core::ports::Actor,
-    calendar: &'a registry_core::calendar::WorkCalendar,
-) -> Setting<'a> {
-    Setting {
-        store: &state.store,
-        catalogue: &state.catalogue,
-        calendar,
-        entropy: &crate::secrets::OsEntropy,
-        actor,
-        now: state.clock.now(),
-    }
-}
 
 async fn page(req: &Request, status: StatusCode, report: Option<ExchangeReport>) -> PageResult {
     let state = state(req);
@@ -135,7 +120,7 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> PageResul
     let source = Source::new(&name, bytes);
     let actor = actor_of(&account);
     let outcome = registry_batch::import::import(
-        &setting(state, &actor, &state.calendar()),
+        &state.batch(&actor, &state.calendar()),
         kind,
         &source,
         options,
@@ -257,8 +242,7 @@ pub(crate) async fn download_table(req: &Request, body: String) -> PageResult {
         full_id: fields.get("full_id") == "1",
     };
     Ok(
-        match registry_batch::export::export(&setting(state, &actor, &state.calendar()), request)
-            .await
+        match registry_batch::export::export(&state.batch(&actor, &state.calendar()), request).await
         {
             Ok(exported) => download(exported.bytes, format, &exported.file_name),
             Err(e) => back(

@@ -19,6 +19,7 @@ mod exchange;
 pub(crate) mod institution;
 mod person_file;
 pub(crate) mod public;
+mod renewals;
 pub(crate) mod self_service;
 mod verify;
 
@@ -185,6 +186,11 @@ fn page_routes() -> Route {
             "/association/exchange/export",
             post(exchange::download_table),
         )
+        .at(
+            "/association/renewals",
+            get(renewals::association_preview).post(renewals::association_renew),
+        )
+        .at("/institution/renewals", get(renewals::institution_preview))
         .at("/verify", get(verify::verify_form))
         .at("/verify/:token", get(verify::verify_token))
         .at(

@@ -162,6 +162,25 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             Some(json!({"by": "name", "q": "孙评审"})),
         ),
         "GET /public/pool" => (Method::GET, "/api/v1/public/pool".into(), None),
+        "GET /association/people/{id}/outlook" => (
+            Method::GET,
+            format!("/api/v1/association/people/{}/outlook", w.p),
+            None,
+        ),
+        "GET /institution/people/{id}/outlook" => (
+            Method::GET,
+            format!("/api/v1/institution/people/{person}/outlook"),
+            None,
+        ),
+        "GET /association/renewals" => (Method::GET, "/api/v1/association/renewals".into(), None),
+        "POST /association/renewals" => (
+            Method::POST,
+            "/api/v1/association/renewals".into(),
+            // The server's one cycle (2025—2028): nothing is due for 换证 yet, so nothing
+            // changes for the next rows.
+            Some(json!({"cycle": 1})),
+        ),
+        "GET /institution/renewals" => (Method::GET, "/api/v1/institution/renewals".into(), None),
         other => panic!("the access matrix has no request for {other}"),
     }
 }
@@ -208,6 +227,11 @@ fn expected(op: &str) -> Option<[S; 6]> {
         "GET /public/people" => [OK; 6],
         "POST /public/people/search" => [OK; 6],
         "GET /public/pool" => [OK; 6],
+        "GET /association/people/{id}/outlook" => [u, u, u, f, f, OK],
+        "GET /institution/people/{id}/outlook" => [u, u, u, OK, NOT_FOUND, f],
+        "GET /association/renewals" => [u, u, u, f, f, OK],
+        "POST /association/renewals" => [u, u, u, f, f, OK],
+        "GET /institution/renewals" => [u, u, u, OK, OK, f],
         // Ending a session is always allowed (tried last).
         "DELETE /session" => [NO_CONTENT; 6],
         _ => return None,

@@ -10,5 +10,6 @@ mod exchange;
 mod flow;
 mod movement;
 mod operations;
+mod renewals;
 mod security;
 mod support;

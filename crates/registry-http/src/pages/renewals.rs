@@ -1,0 +1,272 @@
+//! 换证 for a whole cycle: the association's preview of every certificate that ends with a
+//! cycle (who can be renewed, with the items renewed and left off; who cannot, and why) and
+//! its renewal of every one that can, one person at a time, with the report; an
+//! institution's preview of its own people. Both render `registry_batch::renewals`, which
+//! renders the core's `renewal_plan`.
+
+use askama::Template;
+use poem::http::StatusCode;
+use poem::web::Query;
+use poem::{Request, handler};
+use registry_batch::Silent;
+use registry_batch::renewals::{DueRenewal, preview, renew_cycle};
+use registry_core::cycle::{Cycles, RegistrationCycle};
+use registry_core::ids::{CycleId, InstitutionId};
+use registry_core::policy::Policy;
+use registry_core::ports::RegisterTx;
+use serde::Deserialize;
+
+use super::{Fields, association_account, institution_account, layout, state};
+use crate::AppState;
+use crate::auth::actor_of;
+use crate::errors::{PageResult, html, messages_of};
+use crate::templates::Layout;
+
+/// Rows a preview lists at most (the count says how many there are in all).
+const SHOWN: usize = 1000;
+
+/// One certificate of the preview, as shown.
+#[derive(Debug, Clone)]
+pub(crate) struct RenewalRowView {
+    pub(crate) person: i64,
+    pub(crate) name: String,
+    pub(crate) masked_id: String,
+    pub(crate) number: String,
+    pub(crate) eligible: bool,
+    /// The items the new certificate would list.
+    pub(crate) items: String,
+    /// The items left off, each with why.
+    pub(crate) dropped: Vec<String>,
+    /// Why it cannot be renewed today.
+    pub(crate) reasons: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "renewals.html")]
+pub(crate) struct RenewalsPage {
+    pub(crate) layout: Layout,
+    pub(crate) association: bool,
+    pub(crate) cycles: Vec<(i64, String)>,
+    pub(crate) cycle_id: i64,
+    pub(crate) cycle_name: Option<String>,
+    pub(crate) age_limit: u32,
+    pub(crate) window_months: u32,
+    pub(crate) total: usize,
+    pub(crate) eligible: usize,
+    pub(crate) blocked: usize,
+    pub(crate) rows: Vec<RenewalRowView>,
+    pub(crate) errors: Vec<String>,
+    pub(crate) notice: Option<String>,
+    /// (name, outcome) of a renewal just made.
+    pub(crate) report: Vec<(String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CycleQuery {
+    #[serde(default)]
+    cycle: Option<i64>,
+}
+
+/// The cycle whose certificates are due: the one asked for, else the one in force today,
+/// else the first that has not ended.
+fn due_cycle(cycles: &Cycles, asked: Option<i64>, today: time::Date) -> Option<RegistrationCycle> {
+    asked
+        .and_then(|id| cycles.get(CycleId::new(id)))
+        .or_else(|| cycles.at(today))
+        .or_else(|| cycles.as_slice().iter().find(|c| c.end() >= today))
+        .cloned()
+}
+
+fn row_view(state: &AppState, due: &DueRenewal, today: time::Date) -> RenewalRowView {
+    let names = |items: &[registry_core::review_item::ReviewItemCode]| {
+        items
+            .iter()
+            .map(|i| state.catalogue.name_of(i))
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let (items, dropped) = match &due.plan {
+        Ok(plan) => (
+            names(&plan.items),
+            plan.dropped
+                .iter()
+                .map(|(item, reasons)| {
+                    let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+                    format!("{}：{}", state.catalogue.name_of(item), why.join("；"))
+                })
+                .collect(),
+        ),
+        Err(_) => (String::new(), vec![]),
+    };
+    RenewalRowView {
+        person: due.person.get(),
+        name: due.name.as_str().to_owned(),
+        masked_id: due.masked_id.clone(),
+        number: due.number.map(|n| n.to_string()).unwrap_or_default(),
+        eligible: due.eligible(today),
+        items,
+        dropped,
+        reasons: due.reasons(today).iter().map(ToString::to_string).collect(),
+    }
+}
+
+struct Preview {
+    cycles: Cycles,
+    cycle: Option<RegistrationCycle>,
+    rows: Vec<RenewalRowView>,
+    total: usize,
+}
+
+async fn load(
+    state: &AppState,
+    actor: &registry_core::ports::Actor,
+    asked: Option<i64>,
+    employed_by: Option<InstitutionId>,
+) -> Result<Preview, crate::errors::PageError> {
+    let today = state.today();
+    let cycles = state.store.begin_read().await?.cycles().await?;
+    let cycle = due_cycle(&cycles, asked, today);
+    let (rows, total) = match &cycle {
+        Some(cycle) => {
+            let calendar = state.calendar();
+            let (due, total) =
+                preview(&state.batch(actor, &calendar), cycle, employed_by, SHOWN).await?;
+            (
+                due.iter().map(|d| row_view(state, d, today)).collect(),
+                total,
+            )
+        }
+        None => (vec![], 0),
+    };
+    Ok(Preview {
+        cycles,
+        cycle,
+        rows,
+        total,
+    })
+}
+
+fn page(
+    req: &Request,
+    association: bool,
+    preview: Preview,
+    errors: Vec<String>,
+    notice: Option<String>,
+    report: Vec<(String, String)>,
+) -> RenewalsPage {
+    let policy = preview
+        .cycle
+        .as_ref()
+        .map_or_else(Policy::default, |c| c.policy().clone());
+    let eligible = preview.rows.iter().filter(|r| r.eligible).count();
+    RenewalsPage {
+        layout: layout(req),
+        association,
+        cycles: preview
+            .cycles
+            .as_slice()
+            .iter()
+            .map(|c| (c.id().get(), c.name().to_owned()))
+            .collect(),
+        cycle_id: preview.cycle.as_ref().map_or(0, |c| c.id().get()),
+        cycle_name: preview.cycle.as_ref().map(|c| c.name().to_owned()),
+        age_limit: policy.certificate_renewal_age_limit,
+        window_months: policy.renewal_window_months,
+        total: preview.total,
+        eligible,
+        blocked: preview.rows.len() - eligible,
+        rows: preview.rows,
+        errors,
+        notice,
+        report,
+    }
+}
+
+/// 换证: the association's preview of a cycle's certificates.
+#[handler]
+pub(crate) async fn association_preview(
+    req: &Request,
+    Query(query): Query<CycleQuery>,
+) -> PageResult {
+    let account = association_account(req)?;
+    let preview = load(state(req), &actor_of(&account), query.cycle, None).await?;
+    Ok(html(
+        StatusCode::OK,
+        &page(req, true, preview, vec![], None, vec![]),
+    ))
+}
+
+/// 换证: renews every certificate of the cycle that can be renewed today, one person at a
+/// time, and shows the report beside the preview of what is left.
+#[handler]
+pub(crate) async fn association_renew(req: &Request, body: String) -> PageResult {
+    let account = association_account(req)?;
+    let state = state(req);
+    let actor = actor_of(&account);
+    let asked = Fields::parse(&body).get("cycle").parse().ok();
+    let cycles = state.store.begin_read().await?.cycles().await?;
+    let Some(cycle) = due_cycle(&cycles, asked, state.today()) else {
+        let preview = load(state, &actor, asked, None).await?;
+        return Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(
+                req,
+                true,
+                preview,
+                vec!["尚未设置注册周期".to_owned()],
+                None,
+                vec![],
+            ),
+        ));
+    };
+    let calendar = state.calendar();
+    let done = renew_cycle(&state.batch(&actor, &calendar), &cycle, &mut Silent).await?;
+    let names = |items: &[registry_core::review_item::ReviewItemCode]| {
+        items
+            .iter()
+            .map(|i| state.catalogue.name_of(i))
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let renewed = done.iter().filter(|d| d.outcome.is_ok()).count();
+    let report: Vec<(String, String)> = done
+        .iter()
+        .map(|d| {
+            let outcome = match &d.outcome {
+                Ok(r) if r.dropped.is_empty() => format!(
+                    "已换证：{}，有效期至 {}",
+                    names(&r.items),
+                    registry_core::date::format_date(r.valid_until)
+                ),
+                Ok(r) => format!(
+                    "已换证：{}，有效期至 {}；未列入：{}",
+                    names(&r.items),
+                    registry_core::date::format_date(r.valid_until),
+                    names(&r.dropped)
+                ),
+                Err(e) => format!("未换证：{}", messages_of(e).join("；")),
+            };
+            (d.name.as_str().to_owned(), outcome)
+        })
+        .collect();
+    let preview = load(state, &actor, Some(cycle.id().get()), None).await?;
+    let notice = Some(format!(
+        "已为 {renewed} 人换证，{} 人未换证（原因见报告）。新证书待寄出。",
+        done.len() - renewed
+    ));
+    Ok(html(
+        StatusCode::OK,
+        &page(req, true, preview, vec![], notice, report),
+    ))
+}
+
+/// 换证预览: an institution's people whose certificates end with the cycle in force.
+#[handler]
+pub(crate) async fn institution_preview(req: &Request) -> PageResult {
+    let (institution, account) = institution_account(req)?;
+    let preview = load(state(req), &actor_of(&account), None, Some(institution)).await?;
+    Ok(html(
+        StatusCode::OK,
+        &page(req, false, preview, vec![], None, vec![]),
+    ))
+}
