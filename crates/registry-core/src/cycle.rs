@@ -3,7 +3,8 @@
 //! lasts at most to the end of its cycle.
 //!
 //! The association defines and edits a cycle through a [`CycleForm`] (its raw text, parsed
-//! with every problem at once).
+//! with every problem at once). What a change of an existing cycle's dates may not do is
+//! decided by [`crate::cycle_change`].
 
 use rust_decimal::Decimal;
 use time::Date;

@@ -9,6 +9,7 @@ mod m20261126_000002_reference_data;
 mod m20261127_000003_access;
 mod m20261127_000004_documents;
 pub(crate) mod m20261127_000005_cycles_never_overlap;
+mod m20261128_000006_cycle_bindings;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_access::Migration),
             Box::new(m20261127_000004_documents::Migration),
             Box::new(m20261127_000005_cycles_never_overlap::Migration),
+            Box::new(m20261128_000006_cycle_bindings::Migration),
         ]
     }
 }
