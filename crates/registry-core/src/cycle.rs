@@ -1,16 +1,22 @@
 //! Registration cycles (注册周期): the periods the association defines, each with its own
 //! [`Policy`]. Continuing-education hours accumulate within a cycle, and a registration
 //! lasts at most to the end of its cycle.
-
-use time::Date;
+//!
+//! The association defines and edits a cycle through a [`CycleForm`] (its raw text, parsed
+//! with every problem at once). What a change of an existing cycle's dates may not do is
+//! decided by [`crate::cycle_change`].
 
 use rust_decimal::Decimal;
+use time::Date;
 
-use crate::date::{add_months, anniversary, format_date, full_years};
+use crate::date::{add_months, anniversary, format_date, full_years, parse_date};
 use crate::ids::CycleId;
 use crate::policy::{LateHours, Policy};
-use crate::text::Text;
+use crate::text::{Text, TextProblem};
 use crate::violation::{Violation, Violations, ok_or_violations};
+
+/// The most characters of a cycle's name.
+pub const NAME_MAX: usize = 40;
 
 /// One registration cycle: `[start, end]`, both days included.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +121,246 @@ impl RegistrationCycle {
                 (required * Decimal::from(left) / Decimal::from(years)).ceil()
             }
         }
+    }
+}
+
+/// What the association's cycle form (and the API's cycle body) sends: raw text, parsed by
+/// [`CycleForm::parse`] into a [`CycleDefinition`] or every problem at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CycleForm {
+    /// 周期名称
+    pub name: String,
+    /// 开始日期 (YYYY-MM-DD)
+    pub start: String,
+    /// 结束日期 (YYYY-MM-DD)
+    pub end: String,
+    /// 注册周期（年）: a whole number.
+    pub cycle_years: String,
+    /// 继续教育课时要求: a number (decimal).
+    pub hours_required: String,
+    /// 换证、注册时须有覆盖该评审项的培训 (a checkbox).
+    pub require_item_coverage: bool,
+    /// 考核年龄上限: a whole number.
+    pub exam_age_limit: String,
+    /// 注册年龄上限: a whole number.
+    pub registration_age_limit: String,
+    /// 换证年龄上限: a whole number.
+    pub certificate_renewal_age_limit: String,
+    /// 证书发放期限（工作日）: a whole number.
+    pub certificate_due_working_days: String,
+    /// 注册公示期限（工作日）: a whole number.
+    pub publication_due_working_days: String,
+    /// 换证申请提前月数: a whole number.
+    pub renewal_window_months: String,
+    /// 周期内取得资格者的课时要求: a [`LateHours`] code (empty: the default).
+    pub late_hours: String,
+}
+
+/// A cycle as the form defines it: its name, dates and policy, each valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleDefinition {
+    /// The name.
+    pub name: Text,
+    /// The first day.
+    pub start: Date,
+    /// The last day (not before the first).
+    pub end: Date,
+    /// The policy, every number within range.
+    pub policy: Policy,
+}
+
+impl CycleForm {
+    /// The form showing a cycle's name, dates and policy as they are.
+    pub fn of(name: &str, start: Date, end: Date, policy: &Policy) -> CycleForm {
+        CycleForm {
+            name: name.to_owned(),
+            start: format_date(start),
+            end: format_date(end),
+            ..CycleForm::with_policy(policy)
+        }
+    }
+
+    /// The form of a new cycle: no name nor dates, the policy's numbers filled in.
+    pub fn with_policy(policy: &Policy) -> CycleForm {
+        CycleForm {
+            name: String::new(),
+            start: String::new(),
+            end: String::new(),
+            cycle_years: policy.cycle_years.to_string(),
+            // As `education::format_hours` writes hours (education uses this module).
+            hours_required: policy.hours_required.normalize().to_string(),
+            require_item_coverage: policy.require_item_coverage,
+            exam_age_limit: policy.exam_age_limit.to_string(),
+            registration_age_limit: policy.registration_age_limit.to_string(),
+            certificate_renewal_age_limit: policy.certificate_renewal_age_limit.to_string(),
+            certificate_due_working_days: policy.certificate_due_working_days.to_string(),
+            publication_due_working_days: policy.publication_due_working_days.to_string(),
+            renewal_window_months: policy.renewal_window_months.to_string(),
+            late_hours: policy.late_hours.code().to_owned(),
+        }
+    }
+
+    /// Parses the form: the name (1 to [`NAME_MAX`] characters), both dates (the end not
+    /// before the start), every number of the policy (whole numbers, the hours a decimal)
+    /// and their ranges ([`Policy::check`]). Every problem is reported at once.
+    pub fn parse(&self) -> Result<CycleDefinition, Violations> {
+        let mut problems = Vec::new();
+        let name = Text::parse(&self.name, NAME_MAX)
+            .map_err(|p| problems.push(text_violation(p, "name", "周期名称")))
+            .ok();
+        let mut date = |field, label, text: &str| {
+            if text.trim().is_empty() {
+                problems.push(Violation::Missing { field, label });
+                None
+            } else {
+                parse_date(text).map_err(|e| problems.push(e.into())).ok()
+            }
+        };
+        let start = date("start", "开始日期", &self.start);
+        let end = date("end", "结束日期", &self.end);
+        if let (Some(start), Some(end)) = (start, end)
+            && end < start
+        {
+            problems.push(Violation::CycleDates {
+                start: format_date(start),
+                end: format_date(end),
+            });
+        }
+        let mut whole = |field, label, text: &str| -> Option<u32> {
+            number(field, label, text, "应为整数", &mut problems)
+        };
+        let cycle_years = whole("cycle_years", "注册周期（年）", &self.cycle_years);
+        let exam_age_limit = whole("exam_age_limit", "考核年龄上限", &self.exam_age_limit);
+        let registration_age_limit = whole(
+            "registration_age_limit",
+            "注册年龄上限",
+            &self.registration_age_limit,
+        );
+        let certificate_renewal_age_limit = whole(
+            "certificate_renewal_age_limit",
+            "换证年龄上限",
+            &self.certificate_renewal_age_limit,
+        );
+        let certificate_due_working_days = whole(
+            "certificate_due_working_days",
+            "证书发放期限（工作日）",
+            &self.certificate_due_working_days,
+        );
+        let publication_due_working_days = whole(
+            "publication_due_working_days",
+            "注册公示期限（工作日）",
+            &self.publication_due_working_days,
+        );
+        let renewal_window_months = whole(
+            "renewal_window_months",
+            "换证申请提前月数",
+            &self.renewal_window_months,
+        );
+        let late_hours = if self.late_hours.trim().is_empty() {
+            Some(LateHours::default())
+        } else {
+            let parsed = LateHours::from_code(&self.late_hours);
+            if parsed.is_none() {
+                problems.push(Violation::BadFormat {
+                    field: "late_hours",
+                    label: "周期内取得资格者的课时要求",
+                    expected: "应为 full、pro_rata_years 或 none",
+                });
+            }
+            parsed
+        };
+        let hours_required: Option<Decimal> = number(
+            "hours_required",
+            "继续教育课时要求",
+            &self.hours_required,
+            "应为数字，例如 32 或 7.5",
+            &mut problems,
+        );
+        let policy = match (
+            cycle_years,
+            exam_age_limit,
+            registration_age_limit,
+            certificate_renewal_age_limit,
+            hours_required,
+            certificate_due_working_days,
+            publication_due_working_days,
+            renewal_window_months,
+            late_hours,
+        ) {
+            (
+                Some(cycle_years),
+                Some(exam_age_limit),
+                Some(registration_age_limit),
+                Some(certificate_renewal_age_limit),
+                Some(hours_required),
+                Some(certificate_due_working_days),
+                Some(publication_due_working_days),
+                Some(renewal_window_months),
+                Some(late_hours),
+            ) => {
+                // Every field named: a new field of the policy must be added to the form.
+                let policy = Policy {
+                    cycle_years,
+                    exam_age_limit,
+                    registration_age_limit,
+                    certificate_renewal_age_limit,
+                    hours_required,
+                    require_item_coverage: self.require_item_coverage,
+                    certificate_due_working_days,
+                    publication_due_working_days,
+                    renewal_window_months,
+                    late_hours,
+                };
+                if let Err(out_of_range) = policy.check() {
+                    problems.extend(out_of_range.into_vec());
+                }
+                Some(policy)
+            }
+            _ => None,
+        };
+        match (name, start, end, policy) {
+            (Some(name), Some(start), Some(end), Some(policy)) if problems.is_empty() => {
+                Ok(CycleDefinition {
+                    name,
+                    start,
+                    end,
+                    policy,
+                })
+            }
+            _ => Err(Violations::new(problems)),
+        }
+    }
+}
+
+/// A number of the form: missing when empty, badly formed when it does not parse.
+fn number<N: std::str::FromStr>(
+    field: &'static str,
+    label: &'static str,
+    text: &str,
+    expected: &'static str,
+    problems: &mut Vec<Violation>,
+) -> Option<N> {
+    let text = text.trim();
+    if text.is_empty() {
+        problems.push(Violation::Missing { field, label });
+        return None;
+    }
+    text.parse()
+        .map_err(|_| {
+            problems.push(Violation::BadFormat {
+                field,
+                label,
+                expected,
+            });
+        })
+        .ok()
+}
+
+fn text_violation(problem: TextProblem, field: &'static str, label: &'static str) -> Violation {
+    match problem {
+        TextProblem::Empty => Violation::Missing { field, label },
+        TextProblem::TooLong { max } => Violation::TooLong { field, label, max },
+        TextProblem::ControlCharacter => Violation::BadCharacter { field, label },
     }
 }
 
@@ -306,6 +552,61 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cycle.hours_owed(date!(2025 - 06 - 01)), Decimal::from(23));
+    }
+
+    #[test]
+    fn a_cycle_form_round_trips_and_reports_every_problem() {
+        let policy = Policy {
+            hours_required: Decimal::new(75, 1),
+            require_item_coverage: false,
+            ..Policy::default()
+        };
+        let form = CycleForm::of(
+            "2025—2028",
+            date!(2025 - 01 - 01),
+            date!(2028 - 12 - 31),
+            &policy,
+        );
+        assert_eq!(form.hours_required, "7.5");
+        assert_eq!(
+            form.parse(),
+            Ok(CycleDefinition {
+                name: Text::parse("2025—2028", 40).unwrap(),
+                start: date!(2025 - 01 - 01),
+                end: date!(2028 - 12 - 31),
+                policy,
+            })
+        );
+        let bad = CycleForm {
+            name: "x".repeat(41),
+            start: String::new(),
+            end: "2028/12/31".into(),
+            renewal_window_months: "-1".into(),
+            hours_required: "三十二".into(),
+            ..CycleForm::with_policy(&Policy::default())
+        };
+        let fields: Vec<(&str, Option<&str>)> = bad
+            .parse()
+            .unwrap_err()
+            .as_slice()
+            .iter()
+            .map(|v| (v.code(), v.field()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("field.too_long", Some("name")),
+                ("field.missing", Some("start")),
+                ("date.format", None),
+                ("field.bad_format", Some("renewal_window_months")),
+                ("field.bad_format", Some("hours_required")),
+            ]
+        );
+        let out_of_range = CycleForm {
+            cycle_years: "11".into(),
+            ..form
+        };
+        assert!(out_of_range.parse().unwrap_err().has("policy.range"));
     }
 
     #[test]

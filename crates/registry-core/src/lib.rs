@@ -12,6 +12,7 @@
 //!   the estimated calendar of deadlines), [`fixtures`];
 //! - the register's records: [`person`], [`institution`], [`qualification`], [`holding`],
 //!   [`cycle`], [`education`], [`assessment`];
+//! - what a change of a cycle's dates may not do: [`cycle_change`];
 //! - the rules across them: [`date`] (age), [`policy`], [`registration`], [`renewal`]
 //!   (换证), [`certificate`];
 //! - accounts and access rules: [`access`];
@@ -43,6 +44,7 @@ pub mod certificate;
 pub mod credit_code;
 pub mod csv;
 pub mod cycle;
+pub mod cycle_change;
 pub mod date;
 pub mod document;
 pub mod education;

@@ -538,6 +538,30 @@ pub trait RegisterTx: Send {
         cycle: &RegistrationCycle,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// What a change of the dates of cycle `cycle` may concern, for
+    /// [`crate::cycle_change::check_change`]; `from..=to` are the days of the old and the
+    /// new dates together ([`crate::cycle_change::days_concerned`]). It MUST return:
+    ///
+    /// - every registration of the cycle, whatever the holding's state now: each record of
+    ///   the registration history whose `period.cycle` is `cycle`, and each holding's
+    ///   current registration of `cycle` (a holding's registration that the history also
+    ///   holds, with the same validity, MAY come once or twice);
+    /// - every edition of a document, not void, whose `valid_until` lies in `from..=to`;
+    /// - every course whose last day lies in `from..=to`;
+    ///
+    /// each person by name and masked ID number, in any order. A use case calls it before
+    /// [`RegisterTx::update_cycle`], and storage MUST keep what it returned true until
+    /// the transaction ends: a concurrent transaction that reads the cycles and registers
+    /// or makes a document either committed before (and is returned) or reads the cycle's
+    /// new dates (on PostgreSQL: the cycle's row is locked `FOR UPDATE` here, and a write
+    /// transaction reads the cycles `FOR KEY SHARE`; SQLite's writers run one at a time).
+    fn bound_to_cycle(
+        &mut self,
+        cycle: CycleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> impl Future<Output = Result<crate::cycle_change::CycleBindings, StoreError>> + Send;
+
     // The working-day calendar.
 
     /// Every entry of the stored calendar (holidays and adjusted working days).

@@ -344,6 +344,39 @@ pub enum Violation {
     /// A cycle overlaps another.
     #[error("注册周期与“{0}”重叠")]
     CycleOverlap(String),
+    /// Changing a cycle's dates would leave registrations of the cycle valid outside it.
+    #[error("周期日期修改后，{count} 项注册的有效期将超出本周期：{examples}")]
+    CycleChangeRegistrations {
+        /// How many registrations.
+        count: usize,
+        /// The first few, by person, item and validity.
+        examples: String,
+    },
+    /// Changing a cycle's dates would leave printed certificates or cards made for the cycle
+    /// disagreeing with it.
+    #[error("周期日期修改后，{count} 份证件所印有效期将与本周期不符：{examples}")]
+    CycleChangeDocuments {
+        /// How many editions.
+        count: usize,
+        /// The first few, by person, document and validity.
+        examples: String,
+    },
+    /// Changing a cycle's dates would move courses' hours out of the cycle.
+    #[error("周期日期修改后，{count} 个培训班的课时将移出本周期：{examples}")]
+    CycleChangeCoursesOut {
+        /// How many courses.
+        count: usize,
+        /// The first few, by name and number.
+        examples: String,
+    },
+    /// Changing a cycle's dates would move other courses' hours into the cycle.
+    #[error("周期日期修改后，{count} 个培训班的课时将移入本周期：{examples}")]
+    CycleChangeCoursesIn {
+        /// How many courses.
+        count: usize,
+        /// The first few, by name and number.
+        examples: String,
+    },
     /// A policy number out of range.
     #[error("“{label}”应在{min}至{max}之间")]
     PolicyRange {
@@ -477,6 +510,10 @@ impl Violation {
             Violation::AssessmentItemNotHeld { .. } => "assessment.item_not_held",
             Violation::CycleDates { .. } => "cycle.dates",
             Violation::CycleOverlap(_) => "cycle.overlap",
+            Violation::CycleChangeRegistrations { .. } => "cycle.change_registrations",
+            Violation::CycleChangeDocuments { .. } => "cycle.change_documents",
+            Violation::CycleChangeCoursesOut { .. } => "cycle.change_courses_out",
+            Violation::CycleChangeCoursesIn { .. } => "cycle.change_courses_in",
             Violation::PolicyRange { .. } => "policy.range",
             Violation::QualificationNumberRequired => "institution.qualification_number_required",
             Violation::MailingAddressMissing { .. } => "document.mailing_address_missing",

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use registry_core::cycle::CycleForm;
 use registry_core::holding::ItemState;
 use registry_core::institution::InstitutionForm;
 use registry_core::person::DetailsForm;
@@ -408,8 +409,8 @@ pub(crate) struct AssociationCalendar {
 pub(crate) struct AssociationCycles {
     pub(crate) layout: Layout,
     pub(crate) cycles: Vec<CycleRow>,
-    /// name, start, end, hours, as typed.
-    pub(crate) form: (String, String, String, String),
+    /// The new cycle's form, as typed (only its name, dates and hours are shown).
+    pub(crate) form: CycleForm,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
 }
@@ -566,30 +567,14 @@ pub(crate) struct AssociationCourse {
     pub(crate) notice: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CycleFormView {
-    pub(crate) name: String,
-    pub(crate) start: String,
-    pub(crate) end: String,
-    pub(crate) cycle_years: String,
-    pub(crate) hours_required: String,
-    pub(crate) require_item_coverage: bool,
-    pub(crate) exam_age_limit: String,
-    pub(crate) registration_age_limit: String,
-    pub(crate) certificate_renewal_age_limit: String,
-    pub(crate) certificate_due_working_days: String,
-    pub(crate) publication_due_working_days: String,
-    pub(crate) renewal_window_months: String,
-    pub(crate) late_hours: String,
-}
-
 #[derive(Template)]
 #[template(path = "association_cycle.html")]
 pub(crate) struct AssociationCycle {
     pub(crate) layout: Layout,
     pub(crate) late_hours_choices: Vec<(&'static str, &'static str)>,
     pub(crate) id: i64,
-    pub(crate) form: CycleFormView,
+    /// The form as shown or typed (the core's, raw text).
+    pub(crate) form: CycleForm,
     pub(crate) errors: Vec<String>,
     /// The cycle's edits, newest first.
     pub(crate) history: Vec<AuditRow>,

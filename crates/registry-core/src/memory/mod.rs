@@ -15,6 +15,7 @@ use crate::access::{Account, AccountId};
 use crate::assessment::OnSiteAssessment;
 use crate::calendar::CalendarEntry;
 use crate::cycle::RegistrationCycle;
+use crate::cycle_change::{BoundCourse, BoundDocument, BoundRegistration, CycleBindings};
 use crate::document::Document;
 use crate::education::{Attendance, TrainingCourse};
 use crate::holding::{Employment, Holding, RegistrationRecord};
@@ -55,6 +56,72 @@ impl State {
     fn next_id(&mut self) -> i64 {
         self.last_id += 1;
         self.last_id
+    }
+
+    /// What a change of a cycle's dates concerns (the port `bound_to_cycle`).
+    fn bound_to_cycle(
+        &self,
+        cycle: CycleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<CycleBindings, StoreError> {
+        let person = |id: &PersonId| {
+            self.people
+                .get(id)
+                .map(|p| (p.name.clone(), p.resident_id.masked()))
+                .ok_or_else(|| StoreError::Unexpected(format!("no person {id}")))
+        };
+        let history = self
+            .registrations
+            .iter()
+            .map(|r| (r.holding, r.person, &r.item, &r.period));
+        let current = self.holdings.values().filter_map(|h| {
+            h.registration
+                .as_ref()
+                .map(|period| (h.id, h.person, &h.item, period))
+        });
+        let mut registrations = Vec::new();
+        for (holding, of, item, period) in history.chain(current) {
+            if period.cycle == cycle {
+                let (name, masked_id) = person(&of)?;
+                registrations.push(BoundRegistration {
+                    holding,
+                    name,
+                    masked_id,
+                    item: item.clone(),
+                    valid_from: period.valid_from,
+                    valid_until: period.valid_until,
+                });
+            }
+        }
+        let mut documents = Vec::new();
+        for d in self.documents.values().filter(|d| d.voided.is_none()) {
+            if let Some(until) = d.details.valid_until.filter(|u| (from..=to).contains(u)) {
+                let (name, masked_id) = person(&d.details.person)?;
+                documents.push(BoundDocument {
+                    id: d.id,
+                    kind: d.details.kind,
+                    name,
+                    masked_id,
+                    valid_until: until,
+                });
+            }
+        }
+        let courses = self
+            .courses
+            .values()
+            .filter(|c| (from..=to).contains(&c.details.end))
+            .map(|c| BoundCourse {
+                id: c.id,
+                name: c.details.name.clone(),
+                end: c.details.end,
+            })
+            .collect();
+        Ok(CycleBindings {
+            registrations,
+            documents,
+            courses,
+        })
     }
 }
 

@@ -6,6 +6,7 @@ use crate::access::{Account, AccountId, PasswordHash, Role, Username};
 use crate::assessment::{AssessmentDetails, OnSiteAssessment};
 use crate::calendar::CalendarEntry;
 use crate::cycle::{Cycles, RegistrationCycle};
+use crate::cycle_change::CycleBindings;
 use crate::document::{Document, NewDocument, VerificationCode, VerificationToken};
 use crate::education::{Attendance, CourseDetails, NewAttendance, TrainingCourse};
 use crate::holding::{Employment, Holding, NewHolding, RegistrationRecord};
@@ -424,6 +425,15 @@ impl RegisterTx for MemoryTx {
             }
             None => Err(StoreError::Conflict(Conflict::Stale(Entity::Cycle))),
         }
+    }
+
+    async fn bound_to_cycle(
+        &mut self,
+        cycle: CycleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<CycleBindings, StoreError> {
+        self.state.bound_to_cycle(cycle, from, to)
     }
 
     async fn course(&mut self, id: CourseId) -> Result<Option<TrainingCourse>, StoreError> {

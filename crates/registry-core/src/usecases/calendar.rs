@@ -3,9 +3,10 @@
 
 use time::Date;
 
-use super::{Context, UseCase, UseCaseError, policy_snapshot, text_field};
+use super::{Context, UseCase, UseCaseError, policy_snapshot, reject_if_any, text_field};
 use crate::calendar::WorkCalendar;
-use crate::cycle::RegistrationCycle;
+use crate::cycle::{CycleForm, NAME_MAX, RegistrationCycle};
+use crate::cycle_change::{check_change, days_concerned};
 use crate::ids::CycleId;
 use crate::policy::Policy;
 use crate::ports::{Entity, RegisterTx, Snapshot};
@@ -13,6 +14,12 @@ use crate::text::Text;
 use crate::violation::{Violation, Violations};
 
 /// Defines a registration cycle (or edits one when `id` is given).
+///
+/// An edit that moves the dates is refused while anything bound to the cycle would no
+/// longer fit ([`crate::cycle_change::check_change`]: registrations, certificates and
+/// cards made for it, courses whose hours would move in or out), with every reason at once
+/// (an overlap with another cycle too). An edit of the name or the policy alone is always
+/// allowed. Every change is audited with the name, dates and policy before and after.
 #[derive(Debug, Clone)]
 pub struct DefineCycle {
     /// The cycle to edit, or `None` for a new one.
@@ -27,6 +34,21 @@ pub struct DefineCycle {
     pub policy: Policy,
 }
 
+impl DefineCycle {
+    /// The command of a cycle form ([`CycleForm::parse`]): a new cycle, or an edit of `id`;
+    /// or every problem of the form at once.
+    pub fn from_form(id: Option<CycleId>, form: &CycleForm) -> Result<DefineCycle, Violations> {
+        let definition = form.parse()?;
+        Ok(DefineCycle {
+            id,
+            name: definition.name.as_str().to_owned(),
+            start: definition.start,
+            end: definition.end,
+            policy: definition.policy,
+        })
+    }
+}
+
 impl UseCase for DefineCycle {
     type Output = CycleId;
 
@@ -35,19 +57,31 @@ impl UseCase for DefineCycle {
         ctx: &Context<'_>,
         tx: &mut T,
     ) -> Result<CycleId, UseCaseError> {
-        let name = text_field(&self.name, 40, "name", "周期名称")?;
+        let name = text_field(&self.name, NAME_MAX, "name", "周期名称")?;
         let cycles = tx.cycles().await?;
         let id = self.id.unwrap_or(CycleId::new(0));
         let cycle =
             RegistrationCycle::new(id, name.clone(), self.start, self.end, self.policy.clone())?;
-        cycles.check_fits(&cycle)?;
+        let mut problems = cycles
+            .check_fits(&cycle)
+            .err()
+            .map(Violations::into_vec)
+            .unwrap_or_default();
         let after = policy_snapshot(&name, self.start, self.end, &self.policy);
         match self.id {
             Some(id) => {
                 let before = cycles
                     .get(id)
                     .ok_or(UseCaseError::NotFound(Entity::Cycle))?;
-                let before_snapshot = Text::parse(before.name(), 40)
+                if before.start() != self.start || before.end() != self.end {
+                    let (from, to) = days_concerned(before, self.start, self.end);
+                    let bound = tx.bound_to_cycle(id, from, to).await?;
+                    if let Err(refused) = check_change(before, &cycle, &bound, ctx.catalogue) {
+                        problems.extend(refused.into_vec());
+                    }
+                }
+                reject_if_any(problems)?;
+                let before_snapshot = Text::parse(before.name(), NAME_MAX)
                     .map(|n| policy_snapshot(&n, before.start(), before.end(), before.policy()))
                     .ok();
                 tx.update_cycle(&cycle).await?;
@@ -63,6 +97,7 @@ impl UseCase for DefineCycle {
                 Ok(id)
             }
             None => {
+                reject_if_any(problems)?;
                 let id = tx
                     .insert_cycle(&name, self.start, self.end, &self.policy)
                     .await?;

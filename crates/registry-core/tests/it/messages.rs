@@ -147,6 +147,22 @@ fn examples() -> Vec<Violation> {
             end: "2024-01-01".into(),
         },
         Violation::CycleOverlap("2021—2024".into()),
+        Violation::CycleChangeRegistrations {
+            count: 12,
+            examples: "张伟（110105********002X）锅炉制造 有效期 2025-03-01 至 2028-12-31 等".into(),
+        },
+        Violation::CycleChangeDocuments {
+            count: 1,
+            examples: "张伟（110105********002X）资格证书 ZS00000012 有效期至 2028-12-31".into(),
+        },
+        Violation::CycleChangeCoursesOut {
+            count: 1,
+            examples: "“2025年锅炉制造培训班”（编号 7，结束于 2025-01-15）".into(),
+        },
+        Violation::CycleChangeCoursesIn {
+            count: 2,
+            examples: "“2029年起重机械培训班”（编号 9，结束于 2029-03-01）、“2029年电梯培训班”（编号 10，结束于 2029-04-01）".into(),
+        },
         Violation::PolicyRange {
             field: "cycle_years",
             label: "注册周期（年）",
@@ -272,10 +288,14 @@ fn variant(v: &Violation) -> usize {
         Violation::CertificateEnds { .. } => 60,
         Violation::ItemNotOnCertificate { .. } => 61,
         Violation::NoCertificateForItem { .. } => 62,
+        Violation::CycleChangeRegistrations { .. } => 63,
+        Violation::CycleChangeDocuments { .. } => 64,
+        Violation::CycleChangeCoursesOut { .. } => 65,
+        Violation::CycleChangeCoursesIn { .. } => 66,
     }
 }
 
-const VARIANTS: usize = 63;
+const VARIANTS: usize = 67;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

@@ -1,18 +1,23 @@
 //! The association's operations (促进会): the institutions with their login accounts
-//! (listing, creating, editing, disabling, resetting the password) and recording exam
-//! results (考核合格名单).
+//! (listing, creating, editing, disabling, resetting the password), recording exam
+//! results (考核合格名单), and the registration cycles with their policy (reading, editing).
 
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use registry_core::access::PasswordHash;
-use registry_core::ids::InstitutionId;
+use registry_core::cycle::{CycleForm, RegistrationCycle};
+use registry_core::date::format_date;
+use registry_core::education::format_hours;
+use registry_core::ids::{CycleId, InstitutionId};
 use registry_core::institution::InstitutionForm;
+use registry_core::policy::LateHours;
 use registry_core::ports::RegisterTx;
 use registry_core::qualification::ExamResultForm;
 use registry_core::usecases::{
-    CreateInstitution, RecordExamResult, SetAccountPassword, UpdateInstitution,
+    CreateInstitution, DefineCycle, RecordExamResult, SetAccountPassword, UpdateInstitution,
+    UseCaseError,
 };
 
 use super::wire::Secret;
@@ -107,6 +112,118 @@ struct ExamRecorded {
     created: bool,
     added: Vec<String>,
     already: Vec<String>,
+}
+
+/// A registration cycle (注册周期) with its policy.
+#[derive(Object, Debug)]
+struct CycleOut {
+    id: i64,
+    name: String,
+    /// YYYY-MM-DD
+    start: String,
+    /// YYYY-MM-DD
+    end: String,
+    /// 注册周期（年）
+    cycle_years: u32,
+    /// 继续教育课时要求, a decimal number as text (e.g. "32", "7.5").
+    hours_required: String,
+    /// 换证、注册时须有覆盖该评审项的培训
+    require_item_coverage: bool,
+    /// 考核年龄上限（周岁以下）
+    exam_age_limit: u32,
+    /// 注册年龄上限（周岁以下）
+    registration_age_limit: u32,
+    /// 换证年龄上限（周岁以下）
+    certificate_renewal_age_limit: u32,
+    /// 证书发放期限（工作日）
+    certificate_due_working_days: u32,
+    /// 注册公示期限（工作日）
+    publication_due_working_days: u32,
+    /// 换证申请提前月数
+    renewal_window_months: u32,
+    /// 周期内取得资格者的课时要求: `full` (the whole requirement), `pro_rata_years`
+    /// (one share per whole year held in the cycle) or `none`.
+    late_hours: String,
+}
+
+impl CycleOut {
+    fn of(cycle: &RegistrationCycle) -> CycleOut {
+        let p = cycle.policy();
+        CycleOut {
+            id: cycle.id().get(),
+            name: cycle.name().to_owned(),
+            start: format_date(cycle.start()),
+            end: format_date(cycle.end()),
+            cycle_years: p.cycle_years,
+            hours_required: format_hours(p.hours_required),
+            require_item_coverage: p.require_item_coverage,
+            exam_age_limit: p.exam_age_limit,
+            registration_age_limit: p.registration_age_limit,
+            certificate_renewal_age_limit: p.certificate_renewal_age_limit,
+            certificate_due_working_days: p.certificate_due_working_days,
+            publication_due_working_days: p.publication_due_working_days,
+            renewal_window_months: p.renewal_window_months,
+            late_hours: p.late_hours.code().to_owned(),
+        }
+    }
+}
+
+/// A cycle's name, dates and policy, replacing the stored ones. A change of the dates is
+/// refused (422, codes `cycle.change_*`) while registrations, documents or course hours
+/// of the cycle would fall outside it; the name and the policy can always change.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct CycleIn {
+    name: String,
+    /// YYYY-MM-DD
+    start: String,
+    /// YYYY-MM-DD
+    end: String,
+    /// 注册周期（年）, 1 to 10.
+    cycle_years: i64,
+    /// 继续教育课时要求, a decimal number as text (e.g. "32", "7.5"), 0 to 1000.
+    hours_required: String,
+    /// 换证、注册时须有覆盖该评审项的培训
+    require_item_coverage: bool,
+    /// 考核年龄上限（周岁以下）, 18 to 100.
+    exam_age_limit: i64,
+    /// 注册年龄上限（周岁以下）, 18 to 100.
+    registration_age_limit: i64,
+    /// 换证年龄上限（周岁以下）, 18 to 100.
+    certificate_renewal_age_limit: i64,
+    /// 证书发放期限（工作日）, 1 to 250.
+    certificate_due_working_days: i64,
+    /// 注册公示期限（工作日）, 1 to 250.
+    publication_due_working_days: i64,
+    /// 换证申请提前月数, 0 to 24.
+    renewal_window_months: i64,
+    /// 周期内取得资格者的课时要求: `full`, `pro_rata_years` or `none`; absent means the
+    /// default, `pro_rata_years`.
+    late_hours: Option<String>,
+}
+
+impl CycleIn {
+    /// The core's form: the numbers as text, parsed (and refused) by the core.
+    fn form(&self) -> CycleForm {
+        CycleForm {
+            name: self.name.clone(),
+            start: self.start.clone(),
+            end: self.end.clone(),
+            cycle_years: self.cycle_years.to_string(),
+            hours_required: self.hours_required.clone(),
+            require_item_coverage: self.require_item_coverage,
+            exam_age_limit: self.exam_age_limit.to_string(),
+            registration_age_limit: self.registration_age_limit.to_string(),
+            certificate_renewal_age_limit: self.certificate_renewal_age_limit.to_string(),
+            certificate_due_working_days: self.certificate_due_working_days.to_string(),
+            publication_due_working_days: self.publication_due_working_days.to_string(),
+            renewal_window_months: self.renewal_window_months.to_string(),
+            late_hours: self
+                .late_hours
+                .clone()
+                .unwrap_or_else(|| LateHours::default().code().to_owned()),
+        }
+    }
 }
 
 /// The association's operations (tag 促进会).
@@ -269,5 +386,46 @@ impl AssociationApi {
                 .map(|c| c.as_str().to_owned())
                 .collect(),
         }))
+    }
+
+    /// Every registration cycle with its policy, in order.
+    #[oai(path = "/association/cycles", method = "get", tag = "Tag::Association")]
+    async fn cycles(&self, req: &Request) -> ApiResult<Json<Vec<CycleOut>>> {
+        association(req)?;
+        let state = state(req)?;
+        let cycles = {
+            let mut tx = state.store.begin_read().await?;
+            tx.cycles().await?
+        };
+        Ok(Json(cycles.as_slice().iter().map(CycleOut::of).collect()))
+    }
+
+    /// Edits a registration cycle: its name, dates and policy (every change in the audit
+    /// log, before and after). Moving the dates is refused, with what it would affect,
+    /// while anything bound to the cycle would no longer fit in them.
+    #[oai(
+        path = "/association/cycles/:id",
+        method = "put",
+        tag = "Tag::Association"
+    )]
+    async fn update_cycle(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<CycleIn>,
+    ) -> ApiResult<Json<CycleOut>> {
+        let actor = association(req)?;
+        let state = state(req)?;
+        let define = DefineCycle::from_form(Some(CycleId::new(id.0)), &body.form())
+            .map_err(UseCaseError::Rejected)?;
+        let id = state.run(actor, &define).await?;
+        let cycles = {
+            let mut tx = state.store.begin_read().await?;
+            tx.cycles().await?
+        };
+        let saved = cycles
+            .get(id)
+            .ok_or_else(|| ApiError::NotFound(error_body("not_found.cycle", "未找到该注册周期")))?;
+        Ok(Json(CycleOut::of(saved)))
     }
 }

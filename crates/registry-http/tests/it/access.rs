@@ -97,6 +97,19 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
                 json!({"resident_id": "1", "name": "", "items": [], "exam_date": "", "published_on": ""}),
             ),
         ),
+        "GET /association/cycles" => (Method::GET, "/api/v1/association/cycles".into(), None),
+        "PUT /association/cycles/{id}" => (
+            Method::PUT,
+            "/api/v1/association/cycles/1".into(),
+            // No name: refused by the form, nothing changed.
+            Some(json!({
+                "name": "", "start": "2025-01-01", "end": "2028-12-31", "cycle_years": 4,
+                "hours_required": "32", "require_item_coverage": true, "exam_age_limit": 65,
+                "registration_age_limit": 70, "certificate_renewal_age_limit": 65,
+                "certificate_due_working_days": 20, "publication_due_working_days": 5,
+                "renewal_window_months": 3
+            })),
+        ),
         "GET /institution/people" => (Method::GET, "/api/v1/institution/people".into(), None),
         "GET /institution/people/{id}" => (
             Method::GET,
@@ -211,6 +224,8 @@ fn expected(op: &str) -> Option<[S; 6]> {
         "PUT /institutions/{id}" => [u, u, u, f, f, UNPROCESSABLE],
         "POST /institutions/{id}/password" => [u, u, u, f, f, OK],
         "POST /exam-results" => [u, u, u, f, f, UNPROCESSABLE],
+        "GET /association/cycles" => [u, u, u, f, f, OK],
+        "PUT /association/cycles/{id}" => [u, u, u, f, f, UNPROCESSABLE],
         "GET /institution/people" => [u, u, u, OK, OK, f],
         // Another institution's person is not found (no hint that they exist).
         "GET /institution/people/{id}" => [u, u, u, OK, NOT_FOUND, f],

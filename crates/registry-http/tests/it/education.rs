@@ -640,7 +640,7 @@ async fn cycle_policies_are_edited_with_their_history() {
     let bad = admin.post(&path, &fields("许多")).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        bad.has("“继续教育课时要求”应为数字") && !bad.has("cycle.update"),
+        bad.has("“继续教育课时要求”格式不正确：应为数字") && !bad.has("cycle.update"),
         "{}",
         bad.body
     );

@@ -9,7 +9,8 @@ mod m20261126_000002_reference_data;
 mod m20261127_000003_access;
 mod m20261127_000004_documents;
 pub(crate) mod m20261127_000005_cycles_never_overlap;
-mod m20261130_000006_late_hours;
+mod m20261128_000006_cycle_bindings;
+mod m20261130_000007_late_hours;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -24,7 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_access::Migration),
             Box::new(m20261127_000004_documents::Migration),
             Box::new(m20261127_000005_cycles_never_overlap::Migration),
-            Box::new(m20261130_000006_late_hours::Migration),
+            Box::new(m20261128_000006_cycle_bindings::Migration),
+            Box::new(m20261130_000007_late_hours::Migration),
         ]
     }
 }

@@ -53,6 +53,13 @@ pub struct StoreTx {
     pub(crate) _changes: Option<crate::generation::Changes>,
 }
 
+impl StoreTx {
+    /// Whether this is a write transaction (`Register::begin`), not `begin_read`'s.
+    pub(crate) fn writes(&self) -> bool {
+        self._changes.is_some()
+    }
+}
+
 impl std::fmt::Debug for StoreTx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreTx")
@@ -208,6 +215,15 @@ impl RegisterTx for StoreTx {
 
     async fn update_cycle(&mut self, cycle: &RegistrationCycle) -> Result<(), StoreError> {
         calendar::update_cycle(self, cycle).await
+    }
+
+    async fn bound_to_cycle(
+        &mut self,
+        cycle: CycleId,
+        from: Date,
+        to: Date,
+    ) -> Result<registry_core::cycle_change::CycleBindings, StoreError> {
+        calendar::bound_to_cycle(self, cycle, from, to).await
     }
 
     async fn course(&mut self, id: CourseId) -> Result<Option<TrainingCourse>, StoreError> {

@@ -6,6 +6,7 @@ mod bulk;
 mod concurrency;
 mod contract;
 mod crash;
+mod cycles;
 mod documents;
 mod queries;
 mod state_in_sql;

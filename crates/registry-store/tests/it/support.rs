@@ -442,6 +442,7 @@ mod faulty {
         read!(cycles() -> Cycles);
         write!(insert_cycle(name: &Text, start: Date, end: Date, policy: &Policy) -> CycleId);
         write!(update_cycle(cycle: &RegistrationCycle) -> ());
+        read!(bound_to_cycle(cycle: CycleId, from: Date, to: Date) -> registry_core::cycle_change::CycleBindings);
         read!(calendar_entries() -> Vec<registry_core::calendar::CalendarEntry>);
         write!(replace_calendar_years(first: i32, last: i32, entries: &[registry_core::calendar::CalendarEntry]) -> ());
         read!(course(id: CourseId) -> Option<TrainingCourse>);

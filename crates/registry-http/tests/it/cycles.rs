@@ -1,0 +1,210 @@
+//! Editing a registration cycle through both faces: the association's cycle page shows a
+//! refused change of dates with what it would affect, keeping what was typed; the API
+//! answers the same violation codes with 422; a new name or policy is saved by both.
+
+use poem::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A registered person (孙评审, GL-ZZ, to 2028-12-31) and the id of the 2025—2028 cycle.
+async fn world(server: &Server) -> i64 {
+    let jia_id = institution(server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let id = resident_id(71, date(1975, 3, 3));
+    let sex = registry_core::resident_id::ResidentId::parse_canonical(&id)
+        .unwrap()
+        .sex()
+        .label();
+    exam_result(server, "孙评审", &id, &["GL-ZZ"], "2026-04-01").await;
+    let (person, password) = add(&mut jia, "孙评审", &id, &["GL-ZZ"]).await;
+    fill_in(server, &person, jia_id, &password, sex).await;
+    let done = jia
+        .post(
+            &format!("/institution/people/{person}/register"),
+            &[("items", "GL-ZZ")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    admin
+        .get("/association/cycles")
+        .await
+        .between("/association/cycles/", "\"")
+        .expect("a link to the cycle")
+        .parse()
+        .unwrap()
+}
+
+fn fields(end: &'static str, hours: &'static str) -> [(&'static str, &'static str); 12] {
+    [
+        ("name", "2025—2028"),
+        ("start", "2025-01-01"),
+        ("end", end),
+        ("cycle_years", "4"),
+        ("hours_required", hours),
+        ("require_item_coverage", "on"),
+        ("exam_age_limit", "65"),
+        ("registration_age_limit", "70"),
+        ("certificate_renewal_age_limit", "65"),
+        ("certificate_due_working_days", "20"),
+        ("publication_due_working_days", "5"),
+        ("renewal_window_months", "3"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cycle_page_lists_what_a_change_of_dates_would_affect() {
+    let server = Server::new().await;
+    let id = world(&server).await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let path = format!("/association/cycles/{id}");
+
+    let refused = admin.post(&path, &fields("2028-06-30", "40")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = refused
+        .between("class=\"errors\"", "</div>")
+        .expect("the refusal, in the form");
+    assert!(
+        errors.contains("1 项注册的有效期将超出本周期")
+            && errors.contains("孙评审（")
+            && errors.contains("锅炉制造 有效期 2026-11-26 至 2028-12-31"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("2 份证件所印有效期将与本周期不符")
+            && errors.contains("资格证书 ZS")
+            && errors.contains("注册信息卡 KP"),
+        "{errors}"
+    );
+    // What was typed stays in the form; nothing was saved.
+    assert!(
+        refused.has("value=\"2028-06-30\"") && refused.has("value=\"40\""),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.has("cycle.update"), "{}", refused.body);
+    let list = admin.get("/association/cycles").await;
+    assert!(
+        list.has("<td>2028-12-31</td>") && list.has("<td>32</td>"),
+        "{}",
+        list.body
+    );
+
+    // The same dates with a new policy: saved, and in the cycle's history.
+    let saved = admin.post(&path, &fields("2028-12-31", "40")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let history = admin.get(&path).await;
+    let row = history.between("cycle.update", "</tr>").expect("audited");
+    assert!(
+        row.contains("hours_required=32") && row.contains("hours_required=40"),
+        "{row}"
+    );
+}
+
+fn cycle_body(name: &str, end: &str) -> Value {
+    json!({
+        "name": name,
+        "start": "2025-01-01",
+        "end": end,
+        "cycle_years": 4,
+        "hours_required": "32",
+        "require_item_coverage": true,
+        "exam_age_limit": 65,
+        "registration_age_limit": 70,
+        "certificate_renewal_age_limit": 65,
+        "certificate_due_working_days": 20,
+        "publication_due_working_days": 5,
+        "renewal_window_months": 3
+    })
+}
+
+fn codes(page: &Page) -> Vec<String> {
+    page.json()["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_reads_and_edits_cycles_with_the_same_refusals() {
+    let server = Server::new().await;
+    let id = world(&server).await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let path = format!("/api/v1/association/cycles/{id}");
+
+    let listed = admin
+        .api(Method::GET, "/api/v1/association/cycles", None)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let cycle = &listed.json()[0];
+    assert_eq!(cycle["id"], id);
+    assert_eq!(cycle["end"], "2028-12-31");
+    assert_eq!(cycle["hours_required"], "32");
+    assert_eq!(cycle["registration_age_limit"], 70);
+
+    let refused = admin
+        .api(
+            Method::PUT,
+            &path,
+            Some(cycle_body("2025—2028", "2028-06-30")),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json()["code"], "rejected");
+    assert_eq!(
+        codes(&refused),
+        ["cycle.change_registrations", "cycle.change_documents"]
+    );
+    let message = refused.json()["violations"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("孙评审（"), "{message}");
+
+    // The form's problems, every one at once, with their fields.
+    let mut bad = cycle_body("", "2028-13-01");
+    bad["exam_age_limit"] = json!(-1);
+    let bad = admin.api(Method::PUT, &path, Some(bad)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        codes(&bad),
+        ["field.missing", "date.no_such_day", "field.bad_format"]
+    );
+    assert_eq!(bad.json()["violations"][2]["field"], "exam_age_limit");
+    let mut unknown = cycle_body("2025—2028", "2028-12-31");
+    unknown["id"] = json!(id);
+    let unknown = admin.api(Method::PUT, &path, Some(unknown)).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+
+    // A new name: saved and answered.
+    let renamed = admin
+        .api(
+            Method::PUT,
+            &path,
+            Some(cycle_body("2025—2028（第二周期）", "2028-12-31")),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.json()["name"], "2025—2028（第二周期）");
+    let listed = admin
+        .api(Method::GET, "/api/v1/association/cycles", None)
+        .await;
+    assert_eq!(listed.json()[0]["name"], "2025—2028（第二周期）");
+    assert_eq!(listed.json()[0]["end"], "2028-12-31");
+
+    let missing = admin
+        .api(
+            Method::PUT,
+            "/api/v1/association/cycles/999999",
+            Some(cycle_body("x", "2028-12-31")),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+}
