@@ -19,7 +19,7 @@
 //! [`DeadlineCalendar`] counts working days over the official calendar and then the
 //! provisional years that follow it, and says of every answer ([`Deadline`]) whether it
 //! rests on an estimate. It is a type of its own so that an estimate can never reach the
-//! count of an on-site assessment's working days, which takes a [`WorkCalendar`].
+//! count of an on-site assessment's working days, which takes a [`WorkCalendar`](crate::calendar::WorkCalendar).
 //! Rebuilding it from an official calendar that has the year makes the estimate disappear.
 
 use std::collections::{BTreeMap, BTreeSet};
