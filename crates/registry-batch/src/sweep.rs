@@ -1,12 +1,15 @@
 //! The nightly sweep: ends the registrations whose validity has ended (the 70th birthday,
 //! the end of the cycle) and records why; lists the registrations to renew within the
-//! policy's window (3 months) and the certificates and cards past their due date.
+//! policy's window (3 months) and the certificates and cards past their due date (counted
+//! on the calendar of deadlines: one that runs into a year not loaded yet is an estimate
+//! and says so).
 //!
 //! Each person is ended in a transaction of their own, so a sweep stopped midway has done
 //! whole people only, and the next run finishes the rest. Running it twice on the same day
 //! ends nothing the second time.
 
 use registry_core::document::DocumentKind;
+use registry_core::holiday_law::Deadline;
 use registry_core::ids::PersonId;
 use registry_core::ports::RegisterTx;
 use registry_core::usecases::{ExpireRegistrations, Expired, UseCaseError, execute};
@@ -27,8 +30,9 @@ pub struct SweepReport {
     pub renewals: Vec<RenewalDue>,
     /// The months of that window.
     pub window_months: u32,
-    /// Certificates and cards still to be issued after their due date, with it.
-    pub overdue: Vec<(DocumentListing, Date)>,
+    /// Certificates and cards still to be issued after their due date, with it (an
+    /// estimate when it runs into a year whose calendar is not loaded).
+    pub overdue: Vec<(DocumentListing, Deadline)>,
 }
 
 /// Runs the sweep as of `setting.now`'s day.
@@ -37,6 +41,8 @@ pub async fn sweep(
     progress: &mut dyn Progress,
 ) -> Result<SweepReport, UseCaseError> {
     let as_of = setting.today();
+    let deadlines = registry_core::fixtures::deadline_calendar(setting.calendar)
+        .map_err(|e| UseCaseError::Unexpected(e.to_string()))?;
     let ctx = setting.context();
     let people = setting.store.people_with_ended_registrations(as_of).await?;
     progress.phase("到期注册", Some(people.len() as u64));
@@ -66,15 +72,15 @@ pub async fn sweep(
             })
             .await?;
         for listing in pending {
-            let due = listing.document.due_on(setting.calendar, &cycles);
-            if listing.document.is_overdue(due, as_of)
+            let due = listing.document.due_on(&deadlines, &cycles);
+            if listing.document.is_overdue(due.as_ref(), as_of)
                 && let Some(due) = due
             {
                 overdue.push((listing, due));
             }
         }
     }
-    overdue.sort_by_key(|(_, due)| *due);
+    overdue.sort_by_key(|(_, due)| due.date());
     progress.finish();
     Ok(SweepReport {
         as_of,

@@ -443,7 +443,7 @@ pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>) -> ExitCode {
         println!("逾期未发放的证书和注册卡 {} 份：", report.overdue.len());
         for (listing, due) in &report.overdue {
             println!(
-                "  {}  {}{}  应于 {} 前发放",
+                "  {}  {}{}  {}应于 {} 前发放{}",
                 listing.document.details.kind.label(),
                 listing.person.name,
                 listing
@@ -451,7 +451,11 @@ pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>) -> ExitCode {
                     .as_deref()
                     .map(|n| format!("（{n}）"))
                     .unwrap_or_default(),
-                format_date(*due)
+                if due.is_estimated() { "预计" } else { "" },
+                format_date(due.date()),
+                due.estimate_note()
+                    .map(|note| format!("（{note}）"))
+                    .unwrap_or_default()
             );
         }
         ExitCode::SUCCESS
