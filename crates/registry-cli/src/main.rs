@@ -187,14 +187,22 @@ enum Command {
     },
     /// Ends the registrations whose validity has ended (70th birthday, end of the cycle)
     /// and records why; lists the registrations due for renewal within the policy's
-    /// window and the certificates and cards past their due date. Safe to run every night
-    /// from cron: a second run ends nothing more.
+    /// window and the certificates and cards past their due date (marked 预计 when
+    /// estimated); warns when next year's working-day calendar is due to be loaded. Safe
+    /// to run every night from cron: a second run ends nothing more. --dry-run writes
+    /// nothing.
     Sweep {
         #[command(flatten)]
         job: jobs::JobArgs,
-        /// Sweep as of this day (YYYY-MM-DD) instead of today.
+        /// Sweep as of this day (YYYY-MM-DD) instead of today. A day after today is
+        /// refused (exit 2) unless --dry-run: a sweep would end registrations that are
+        /// still valid.
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        /// Print what the sweep would do (the registrations it would end and why, the
+        /// renewals due, the overdue documents) and write nothing at all. Any --as-of.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Writes a consistent copy of a SQLite register to FILE while it is in use, and
     /// checks it. For PostgreSQL use pg_dump (docs/OPERATIONS.md).
@@ -336,7 +344,11 @@ fn main() -> ExitCode {
             full_id,
             output.as_deref(),
         ),
-        Command::Sweep { job, as_of } => jobs::sweep(&job, as_of.as_deref()),
+        Command::Sweep {
+            job,
+            as_of,
+            dry_run,
+        } => jobs::sweep(&job, as_of.as_deref(), dry_run),
         Command::Backup { database, file } => jobs::backup(&database, &file),
         Command::Restore { database, file } => jobs::restore(&database, &file),
     }
