@@ -17,7 +17,6 @@ use registry_batch::table::Limits;
 use registry_core::calendar::WorkCalendar;
 use registry_core::credit_code::CreditCode;
 use registry_core::date::{china_today, format_date, parse_date};
-use registry_core::holiday_law::DeadlineCalendar;
 use registry_core::resident_id::ResidentId;
 use registry_store::DatabaseUrl;
 use time::OffsetDateTime;
@@ -642,20 +641,9 @@ fn workdays(
 /// `workdays --add N DATE --provisional`: the deadline on the loaded calendar and then the
 /// law's provisional years; an estimate is said so on stderr, the date alone on stdout.
 fn estimated_deadline(calendar: &WorkCalendar, date: time::Date, count: u32) -> ExitCode {
-    let deadlines = registry_core::fixtures::festivals()
-        .map_err(|problems| {
-            let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-            format!("节日日期表有误：{}", lines.join("；"))
-        })
-        .and_then(|festivals| {
-            DeadlineCalendar::new(calendar, &festivals).map_err(|problems| {
-                let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-                format!("工作日历数据有误：{}", lines.join("；"))
-            })
-        });
-    let deadlines = match deadlines {
+    let deadlines = match registry_core::fixtures::deadline_calendar(calendar) {
         Ok(deadlines) => deadlines,
-        Err(message) => return fail(message, FAILURE),
+        Err(e) => return fail(e, FAILURE),
     };
     match deadlines.add_working_days(date, count) {
         Ok(deadline) => {
