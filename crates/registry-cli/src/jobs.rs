@@ -133,8 +133,32 @@ fn actor(job: &str) -> Actor {
     }
 }
 
+/// Whether a job may bring the database's schema up to date before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Schema {
+    /// Apply pending migrations first (every job that writes).
+    Migrate,
+    /// Write nothing: the database must exist and be up to date (a dry run).
+    AsItIs,
+}
+
 /// Opens the register (applying pending migrations) and runs `job` with a setting.
 fn with_register<F>(args: &JobArgs, job: &str, now: OffsetDateTime, run: F) -> ExitCode
+where
+    F: AsyncFnOnce(&Setting<'_>) -> ExitCode,
+{
+    open_register(args, job, now, Schema::Migrate, run)
+}
+
+/// Opens the register (applying pending migrations, unless `schema` says the job writes
+/// nothing) and runs `job` with a setting.
+fn open_register<F>(
+    args: &JobArgs,
+    job: &str,
+    now: OffsetDateTime,
+    schema: Schema,
+    run: F,
+) -> ExitCode
 where
     F: AsyncFnOnce(&Setting<'_>) -> ExitCode,
 {
@@ -142,6 +166,15 @@ where
         Ok(url) => url,
         Err(message) => return fail(message, USAGE),
     };
+    if schema == Schema::AsItIs
+        && let Some(file) = url.sqlite_file()
+        && !file.exists()
+    {
+        return fail(
+            format!("数据库 {} 不存在；试运行不创建任何文件", file.display()),
+            FAILURE,
+        );
+    }
     let key = match data_key(args.data_key_file.as_deref(), &url) {
         Ok(key) => key,
         Err(message) => return fail(message, USAGE),
@@ -155,8 +188,26 @@ where
             Ok(store) => store,
             Err(e) => return fail(e, FAILURE),
         };
-        if let Err(e) = store.migrate().await {
-            return fail(e, FAILURE);
+        match schema {
+            Schema::Migrate => {
+                if let Err(e) = store.migrate().await {
+                    return fail(e, FAILURE);
+                }
+            }
+            Schema::AsItIs => match store.pending_migrations().await {
+                Ok(pending) if pending.is_empty() => {}
+                Ok(pending) => {
+                    return fail(
+                        format!(
+                            "数据库尚未迁移到此版本（待迁移：{}）；试运行不写入任何数据，\
+                             请先运行 registry migrate",
+                            pending.join("、")
+                        ),
+                        FAILURE,
+                    );
+                }
+                Err(e) => return fail(e, FAILURE),
+            },
         }
         let (catalogue, calendar) = match (store.catalogue().await, store.calendar().await) {
             (Ok(catalogue), Ok(calendar)) => (catalogue, calendar),
@@ -383,22 +434,41 @@ pub(crate) fn export(
     })
 }
 
-/// `registry sweep`.
-pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>) -> ExitCode {
+/// `registry sweep [--as-of DATE] [--dry-run]`.
+pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>, dry_run: bool) -> ExitCode {
+    use registry_batch::sweep::Mode;
+    let now = OffsetDateTime::now_utc();
+    let today = registry_core::date::china_today(now);
     let now = match as_of {
-        None => OffsetDateTime::now_utc(),
+        None => now,
         Some(text) => match parse_date(text) {
+            Ok(day) if day > today && !dry_run => {
+                return fail(
+                    format!(
+                        "--as-of {}：晚于今天（{}），巡检会按该日终止仍然有效的注册，不能提前执行；\
+                         只查看将发生的变化请加 --dry-run（不写入任何数据）",
+                        format_date(day),
+                        format_date(today)
+                    ),
+                    USAGE,
+                );
+            }
             // Noon in China on that day.
             Ok(day) => day
                 .with_hms(4, 0, 0)
                 .map(time::PrimitiveDateTime::assume_utc)
-                .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+                .unwrap_or(now),
             Err(e) => return fail(format!("--as-of {text}: {e}"), USAGE),
         },
     };
-    with_register(args, "sweep", now, async |setting| {
+    let (mode, schema) = if dry_run {
+        (Mode::DryRun, Schema::AsItIs)
+    } else {
+        (Mode::Write, Schema::Migrate)
+    };
+    open_register(args, "sweep", now, schema, async |setting| {
         let mut progress = Console::new();
-        let report = match registry_batch::sweep::sweep(setting, &mut progress).await {
+        let report = match registry_batch::sweep::sweep(setting, mode, &mut progress).await {
             Ok(report) => report,
             Err(e) => return fail(format!("巡检失败：{e} ({e:?})"), FAILURE),
         };
@@ -415,8 +485,22 @@ pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>) -> ExitCode {
                     .collect(),
                 Err(e) => return fail(format!("{e:?}"), FAILURE),
             };
-        println!("注册巡检（{}）", format_date(report.as_of));
-        println!("已终止注册 {} 项：", report.expired.len());
+        if report.dry_run {
+            println!(
+                "注册巡检（{}，试运行：只列出将发生的变化，不写入任何数据）",
+                format_date(report.as_of)
+            );
+        } else {
+            println!("注册巡检（{}）", format_date(report.as_of));
+        }
+        if let Some(warning) = &report.calendar_warning {
+            println!("注意：{warning}");
+        }
+        if report.dry_run {
+            println!("将终止注册 {} 项：", report.expired.len());
+        } else {
+            println!("已终止注册 {} 项：", report.expired.len());
+        }
         for (person, e) in &report.expired {
             println!(
                 "  人员 {person}  {}  {}  有效期至 {}  {}",
@@ -443,7 +527,7 @@ pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>) -> ExitCode {
         println!("逾期未发放的证书和注册卡 {} 份：", report.overdue.len());
         for (listing, due) in &report.overdue {
             println!(
-                "  {}  {}{}  应于 {} 前发放",
+                "  {}  {}{}  {}应于 {} 前发放{}",
                 listing.document.details.kind.label(),
                 listing.person.name,
                 listing
@@ -451,8 +535,15 @@ pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>) -> ExitCode {
                     .as_deref()
                     .map(|n| format!("（{n}）"))
                     .unwrap_or_default(),
-                format_date(*due)
+                if due.is_estimated() { "预计" } else { "" },
+                format_date(due.date()),
+                due.estimate_note()
+                    .map(|note| format!("（{note}）"))
+                    .unwrap_or_default()
             );
+        }
+        if report.dry_run {
+            println!("试运行结束：未写入任何数据。");
         }
         ExitCode::SUCCESS
     })

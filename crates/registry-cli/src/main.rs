@@ -17,7 +17,6 @@ use registry_batch::table::Limits;
 use registry_core::calendar::WorkCalendar;
 use registry_core::credit_code::CreditCode;
 use registry_core::date::{china_today, format_date, parse_date};
-use registry_core::holiday_law::DeadlineCalendar;
 use registry_core::resident_id::ResidentId;
 use registry_store::DatabaseUrl;
 use time::OffsetDateTime;
@@ -187,14 +186,22 @@ enum Command {
     },
     /// Ends the registrations whose validity has ended (70th birthday, end of the cycle)
     /// and records why; lists the registrations due for renewal within the policy's
-    /// window and the certificates and cards past their due date. Safe to run every night
-    /// from cron: a second run ends nothing more.
+    /// window and the certificates and cards past their due date (marked 预计 when
+    /// estimated); warns when next year's working-day calendar is due to be loaded. Safe
+    /// to run every night from cron: a second run ends nothing more. --dry-run writes
+    /// nothing.
     Sweep {
         #[command(flatten)]
         job: jobs::JobArgs,
-        /// Sweep as of this day (YYYY-MM-DD) instead of today.
+        /// Sweep as of this day (YYYY-MM-DD) instead of today. A day after today is
+        /// refused (exit 2) unless --dry-run: a sweep would end registrations that are
+        /// still valid.
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        /// Print what the sweep would do (the registrations it would end and why, the
+        /// renewals due, the overdue documents) and write nothing at all. Any --as-of.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Writes a consistent copy of a SQLite register to FILE while it is in use, and
     /// checks it. For PostgreSQL use pg_dump (docs/OPERATIONS.md).
@@ -336,7 +343,11 @@ fn main() -> ExitCode {
             full_id,
             output.as_deref(),
         ),
-        Command::Sweep { job, as_of } => jobs::sweep(&job, as_of.as_deref()),
+        Command::Sweep {
+            job,
+            as_of,
+            dry_run,
+        } => jobs::sweep(&job, as_of.as_deref(), dry_run),
         Command::Backup { database, file } => jobs::backup(&database, &file),
         Command::Restore { database, file } => jobs::restore(&database, &file),
     }
@@ -630,20 +641,9 @@ fn workdays(
 /// `workdays --add N DATE --provisional`: the deadline on the loaded calendar and then the
 /// law's provisional years; an estimate is said so on stderr, the date alone on stdout.
 fn estimated_deadline(calendar: &WorkCalendar, date: time::Date, count: u32) -> ExitCode {
-    let deadlines = registry_core::fixtures::festivals()
-        .map_err(|problems| {
-            let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-            format!("节日日期表有误：{}", lines.join("；"))
-        })
-        .and_then(|festivals| {
-            DeadlineCalendar::new(calendar, &festivals).map_err(|problems| {
-                let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-                format!("工作日历数据有误：{}", lines.join("；"))
-            })
-        });
-    let deadlines = match deadlines {
+    let deadlines = match registry_core::fixtures::deadline_calendar(calendar) {
         Ok(deadlines) => deadlines,
-        Err(message) => return fail(message, FAILURE),
+        Err(e) => return fail(e, FAILURE),
     };
     match deadlines.add_working_days(date, count) {
         Ok(deadline) => {

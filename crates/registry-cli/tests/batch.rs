@@ -682,16 +682,130 @@ fn backup_and_restore_round_trip_the_whole_register() {
 #[test]
 fn the_sweep_runs_on_an_empty_register_and_takes_a_date() {
     let dir = Dir::new();
-    let out = registry(&dir, &["sweep", "--as-of", "2026-12-01"]);
+    // A dry run never creates a register.
+    let nothing = registry(&dir, &["sweep", "--dry-run"]);
+    assert_eq!(status(&nothing), 1, "{}", text(&nothing));
+    assert!(text(&nothing).contains("不存在"), "{}", text(&nothing));
+    assert!(!dir.file("registry.sqlite3").exists());
+
+    let out = registry(&dir, &["sweep", "--as-of", "2026-09-01"]);
     assert_eq!(status(&out), 0, "{}", text(&out));
     assert!(
-        text(&out).contains("注册巡检（2026-12-01）"),
+        text(&out).contains("注册巡检（2026-09-01）"),
         "{}",
         text(&out)
     );
     assert!(text(&out).contains("已终止注册 0 项"), "{}", text(&out));
+    // Before 1 October nothing is asked of the calendar.
+    assert!(!text(&out).contains("工作日历尚未载入"), "{}", text(&out));
     let bad = registry(&dir, &["sweep", "--as-of", "2026-13-01"]);
     assert_eq!(status(&bad), 2, "{}", text(&bad));
+}
+
+/// Records an exam result as the association would on `day` (the command line only ever
+/// acts today; this puts a pass list in the register's past or future).
+fn record_exam_on(dir: &Dir, day: time::Date, name: &str, resident_id: &str) {
+    use registry_core::ports::Actor;
+    use registry_core::qualification::ExamResultForm;
+    use registry_core::usecases::{Context, RecordExamResult, execute};
+    runtime().block_on(async {
+        let url = DatabaseUrl::parse(&dir.url()).unwrap();
+        let store = Store::connect(&url, DataKey::from_hex(KEY).unwrap())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let catalogue = store.catalogue().await.unwrap();
+        let calendar = store.calendar().await.unwrap();
+        let ctx = Context {
+            now: day
+                .with_hms(2, 0, 0)
+                .unwrap()
+                .assume_offset(registry_core::date::CHINA_STANDARD_TIME),
+            actor: Actor::Association {
+                account: "test".into(),
+            },
+            catalogue: &catalogue,
+            calendar: &calendar,
+            entropy: &registry_http::secrets::OsEntropy,
+        };
+        let form = ExamResultForm {
+            resident_id: resident_id.to_owned(),
+            name: name.to_owned(),
+            items: vec!["RQ-ZZ".into()],
+            exam_date: registry_core::date::format_date(day),
+            published_on: registry_core::date::format_date(day),
+        };
+        execute(&store, &ctx, &RecordExamResult { form })
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_dry_run_shows_what_a_sweep_would_do_on_any_day_and_writes_nothing() {
+    let dir = Dir::new();
+    let (_, gbk) = encodings(&good_rows()).remove(3);
+    let file = dir.write("good.csv", &gbk);
+    let done = registry(&dir, &["import", "qualifications", file.to_str().unwrap()]);
+    assert_eq!(status(&done), 0, "{}", text(&done));
+    // A pass list of 15 December 2026: its certificate is due 20 working days later, in
+    // 2027, whose calendar is not loaded: an estimate.
+    record_exam_on(
+        &dir,
+        date!(2026 - 12 - 15),
+        "年评审",
+        &id(21, date!(1976 - 06 - 06)),
+    );
+    let before = counts(&dir);
+
+    let dry = registry(&dir, &["sweep", "--dry-run", "--as-of", "2027-02-01"]);
+    assert_eq!(status(&dry), 0, "{}", text(&dry));
+    let out = text(&dry);
+    for wanted in [
+        "注册巡检（2027-02-01，试运行：只列出将发生的变化，不写入任何数据）",
+        "注意：2027 年工作日历尚未载入：请尽快在“工作日历”载入国务院办公厅公布的放假安排",
+        "将终止注册 0 项",
+        // The April pass list: official, long overdue.
+        "资格证书  张三  应于 2026-05-",
+        // December's: overdue on the estimate, said so.
+        "资格证书  年评审  预计应于 2027-01-13 前发放（2027 年工作日历尚未载入，按法定节假日估算）",
+        "试运行结束：未写入任何数据。",
+    ] {
+        assert!(out.contains(wanted), "{wanted} missing from\n{out}");
+    }
+    assert_eq!(counts(&dir), before, "a dry run writes nothing");
+
+    // Any day: the past too.
+    let past = registry(&dir, &["sweep", "--dry-run", "--as-of", "2026-01-05"]);
+    assert_eq!(status(&past), 0, "{}", text(&past));
+    assert!(text(&past).contains("逾期未发放的证书和注册卡 0 份"));
+    assert_eq!(counts(&dir), before);
+
+    // Without --dry-run a day after today is refused, and nothing is written.
+    let later =
+        registry_core::date::china_today(time::OffsetDateTime::now_utc()) + time::Duration::days(2);
+    let later = registry_core::date::format_date(later);
+    let refused = registry(&dir, &["sweep", "--as-of", &later]);
+    assert_eq!(status(&refused), 2, "{}", text(&refused));
+    assert!(
+        text(&refused).contains("晚于今天") && text(&refused).contains("--dry-run"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!text(&refused).contains("注册巡检"), "{}", text(&refused));
+    assert_eq!(counts(&dir), before);
+
+    // In the autumn every sweep asks for next year's calendar.
+    let autumn = registry(&dir, &["sweep", "--as-of", "2026-10-01"]);
+    assert_eq!(status(&autumn), 0, "{}", text(&autumn));
+    assert!(
+        text(&autumn).contains(
+            "注意：2027 年工作日历尚未载入：请于 1 月 1 日前在“工作日历”载入国务院办公厅公布的放假安排；\
+             在此之前，跨年的期限按法定节假日估算。"
+        ),
+        "{}",
+        text(&autumn)
+    );
 }
 
 #[test]

@@ -188,6 +188,7 @@ fn help_is_complete() {
         &["check-id", "--help"][..],
         &["check-credit-code", "--help"][..],
         &["import", "--help"][..],
+        &["sweep", "--help"][..],
     ] {
         let output = registry(args);
         assert!(output.status.success(), "{args:?}");

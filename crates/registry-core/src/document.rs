@@ -18,11 +18,11 @@ use std::fmt;
 
 use time::Date;
 
-use crate::calendar::WorkCalendar;
 use crate::certificate::{card_due, certificate_due};
 use crate::cycle::Cycles;
 use crate::date::format_date;
 use crate::holding::{Holding, ItemState};
+use crate::holiday_law::{Deadline, DeadlineCalendar};
 use crate::ids::{DocumentId, InstitutionId, PersonId};
 use crate::qualification::Qualification;
 use crate::review_item::{ReviewItemCatalogue, ReviewItemCode};
@@ -296,8 +296,10 @@ impl Document {
     /// The last day to issue it: the policy's working days (20 by default) after the
     /// pass list's publication for a certificate, after the edition was made for a card
     /// or a replacement. Derived, not stored, so that it is computed on the calendar as
-    /// loaded; `None` while the calendar does not reach that far yet.
-    pub fn due_on(&self, calendar: &WorkCalendar, cycles: &Cycles) -> Option<Date> {
+    /// loaded: an estimate (and said to be one) while it runs into a year whose official
+    /// calendar is not loaded yet, the official day once it is; `None` while even the
+    /// estimate does not reach that far.
+    pub fn due_on(&self, calendar: &DeadlineCalendar, cycles: &Cycles) -> Option<Deadline> {
         let from = match (
             self.details.kind,
             self.details.pass_list,
@@ -313,9 +315,10 @@ impl Document {
         }
     }
 
-    /// Pending past its due day.
-    pub fn is_overdue(&self, due: Option<Date>, today: Date) -> bool {
-        self.is_pending() && due.is_some_and(|due| due < today)
+    /// Pending past its due day. Decided on an estimated day too: the estimate is the
+    /// best the register knows (the caller shows it as one).
+    pub fn is_overdue(&self, due: Option<&Deadline>, today: Date) -> bool {
+        self.is_pending() && due.is_some_and(|due| due.date() < today)
     }
 
     /// The edition's place: documents of the same kind, person and institution are

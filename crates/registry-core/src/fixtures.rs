@@ -4,8 +4,10 @@
 //! first migration; tests and the CLI use them as defaults. Nothing here reads a file at
 //! run time.
 
+use std::fmt;
+
 use crate::calendar::{CalendarProblem, WorkCalendar};
-use crate::holiday_law::{FestivalProblem, FestivalTable};
+use crate::holiday_law::{DeadlineCalendar, FestivalProblem, FestivalTable};
 use crate::review_item::{CatalogueProblem, LineProblem, ReviewItemCatalogue};
 
 /// `fixtures/cn-calendar-2013-2026.csv`: China's statutory holidays and adjusted working
@@ -29,6 +31,43 @@ pub fn calendar() -> Result<WorkCalendar, Vec<LineProblem<CalendarProblem>>> {
 /// The shipped festival table (this crate's tests prove that it parses).
 pub fn festivals() -> Result<FestivalTable, Vec<LineProblem<FestivalProblem>>> {
     FestivalTable::parse_csv(FESTIVALS_CSV)
+}
+
+/// Why the calendar of deadlines could not be built from the shipped festival table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeadlineCalendarError {
+    /// The festival table does not parse (this crate's tests prove that it does).
+    #[error("节日日期表有误：{}", Lines(.0))]
+    Festivals(Vec<LineProblem<FestivalProblem>>),
+    /// The official calendar and the provisional years do not make one calendar.
+    #[error("工作日历数据有误：{}", Lines(.0))]
+    Calendar(Vec<LineProblem<CalendarProblem>>),
+}
+
+/// Problems joined by `；`.
+struct Lines<'a, P>(&'a [LineProblem<P>]);
+
+impl<P: fmt::Display> fmt::Display for Lines<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("；")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The calendar of deadlines over `official`: its years, then the provisional years that
+/// the shipped festival table gives ([`DeadlineCalendar::new`]). Every edge that shows a
+/// deadline builds it this way, from the official calendar it holds, and builds it again
+/// when that calendar changes.
+pub fn deadline_calendar(
+    official: &WorkCalendar,
+) -> Result<DeadlineCalendar, DeadlineCalendarError> {
+    let festivals = festivals().map_err(DeadlineCalendarError::Festivals)?;
+    DeadlineCalendar::new(official, &festivals).map_err(DeadlineCalendarError::Calendar)
 }
 
 /// The shipped sample catalogue (this crate's tests prove that it parses).

@@ -29,6 +29,8 @@ use std::fmt;
 
 use time::Date;
 
+use crate::cycle::Cycles;
+use crate::date::full_years;
 use crate::ids::{CycleId, HoldingId, InstitutionId, PersonId};
 use crate::review_item::ReviewItemCode;
 use crate::text::Text;
@@ -349,6 +351,76 @@ pub struct RegistrationRecord {
     pub period: RegistrationPeriod,
 }
 
+/// Why a registration ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The person reached the registration age limit of the cycle registered for (70 by
+    /// default): the registration ran until the day before that birthday.
+    AgeLimit(u32),
+    /// The registration cycle ended.
+    CycleEnded,
+}
+
+impl fmt::Display for EndReason {
+    /// 年满70周岁, 注册周期结束.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndReason::AgeLimit(limit) => write!(f, "年满{limit}周岁"),
+            EndReason::CycleEnded => f.write_str("注册周期结束"),
+        }
+    }
+}
+
+/// A registration whose validity has ended but that is still recorded as registered: the
+/// sweep ends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedRegistration {
+    /// The holding.
+    pub holding: HoldingId,
+    /// The institution.
+    pub institution: InstitutionId,
+    /// The item.
+    pub item: ReviewItemCode,
+    /// The last day it was valid.
+    pub valid_until: Date,
+    /// Why it ended.
+    pub reason: EndReason,
+}
+
+/// The registrations among one person's `holdings` that have ended by `today` (recorded
+/// as registered, validity over: [`Holding::state_on`] says expired), each with why: the
+/// age limit of the policy of its cycle (the person, born on `birth_date`, reached it on
+/// the day after the last valid day), or the end of the cycle. The sweep ends exactly
+/// these, and its dry run lists them.
+pub fn ended_registrations(
+    holdings: &[Holding],
+    birth_date: Date,
+    cycles: &Cycles,
+    today: Date,
+) -> Vec<EndedRegistration> {
+    holdings
+        .iter()
+        .filter(|h| h.state == ItemState::Registered && h.state_on(today) == ItemState::Expired)
+        .filter_map(|h| {
+            let period = h.registration.as_ref()?;
+            let limit = cycles.policy_at(period.valid_from).registration_age_limit;
+            let next_day = period.valid_until.next_day().unwrap_or(period.valid_until);
+            let reason = if full_years(birth_date, next_day) >= limit {
+                EndReason::AgeLimit(limit)
+            } else {
+                EndReason::CycleEnded
+            };
+            Some(EndedRegistration {
+                holding: h.id,
+                institution: h.institution,
+                item: h.item.clone(),
+                valid_until: period.valid_until,
+                reason,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,5 +470,78 @@ mod tests {
         ] {
             assert_eq!(EntryProgress::from_code(progress.code()), Some(progress));
         }
+    }
+
+    fn registered(id: i64, item: &str, valid_from: Date, valid_until: Date) -> Holding {
+        Holding {
+            id: HoldingId::new(id),
+            person: PersonId::new(1),
+            item: ReviewItemCode::parse(item).unwrap(),
+            institution: InstitutionId::new(7),
+            state: S::Registered,
+            since: valid_from,
+            registration: Some(RegistrationPeriod {
+                cycle: CycleId::new(1),
+                registered_on: valid_from,
+                valid_from,
+                valid_until,
+            }),
+            released_on: None,
+            release_reason: None,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn ended_registrations_say_why_they_ended() {
+        use crate::cycle::RegistrationCycle;
+        use crate::policy::Policy;
+        use time::macros::date;
+        let cycles = Cycles::new(vec![
+            RegistrationCycle::new(
+                CycleId::new(1),
+                Text::parse("2021—2024", 50).unwrap(),
+                date!(2021 - 01 - 01),
+                date!(2024 - 12 - 31),
+                Policy::default(),
+            )
+            .unwrap(),
+        ])
+        .unwrap();
+        // Born 1954-11-20: 70 on 2024-11-20, so registered until the day before.
+        let birth = date!(1954 - 11 - 20);
+        let by_age = registered(1, "RQ-ZZ", date!(2021 - 03 - 01), date!(2024 - 11 - 19));
+        let by_cycle = registered(2, "GL-ZZ", date!(2021 - 03 - 01), date!(2024 - 12 - 31));
+        let mut released = registered(3, "QP-CZ", date!(2021 - 03 - 01), date!(2024 - 11 - 19));
+        released.state = S::Released;
+        let holdings = [by_age, by_cycle, released];
+
+        // On the last valid day nothing has ended.
+        assert!(ended_registrations(&holdings, birth, &cycles, date!(2024 - 11 - 19)).is_empty());
+        let ended = ended_registrations(&holdings, birth, &cycles, date!(2024 - 11 - 20));
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].holding, HoldingId::new(1));
+        assert_eq!(ended[0].reason, EndReason::AgeLimit(70));
+        assert_eq!(ended[0].reason.to_string(), "年满70周岁");
+        assert_eq!(ended[0].valid_until, date!(2024 - 11 - 19));
+        assert_eq!(ended[0].item.as_str(), "RQ-ZZ");
+
+        // On the end of the cycle the other ended too, still for the age: the person was
+        // 70 by the day after its last valid day.
+        let ended = ended_registrations(&holdings, birth, &cycles, date!(2025 - 01 - 01));
+        let reasons: Vec<String> = ended.iter().map(|e| e.reason.to_string()).collect();
+        assert_eq!(reasons, ["年满70周岁", "年满70周岁"]);
+        // A younger person's registration ends with the cycle.
+        let ended = ended_registrations(
+            &holdings[1..],
+            date!(1980 - 01 - 01),
+            &cycles,
+            date!(2025 - 01 - 01),
+        );
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].reason, EndReason::CycleEnded);
+        assert_eq!(ended[0].reason.to_string(), "注册周期结束");
+        assert_eq!(ended[0].holding, HoldingId::new(2));
+        assert_eq!(ended[0].institution, InstitutionId::new(7));
     }
 }

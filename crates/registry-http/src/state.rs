@@ -1,12 +1,13 @@
 //! What every request may use: the database, the reference data held in memory (the
-//! review items, the working-day calendar), the configuration and the clock; and running a
-//! use case as someone, now.
+//! review items, the working-day calendar and the calendar of deadlines built on it), the
+//! configuration and the clock; and running a use case as someone, now.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use registry_core::access::{LockoutPolicy, SessionPolicy};
 use registry_core::calendar::WorkCalendar;
+use registry_core::holiday_law::DeadlineCalendar;
 use registry_core::ports::Actor;
 use registry_core::review_item::ReviewItemCatalogue;
 use registry_core::usecases::{Context, UseCase, UseCaseError, execute};
@@ -47,6 +48,25 @@ pub struct Config {
     pub public_url: Option<String>,
 }
 
+/// The official working-day calendar (on-site assessments count on it alone) and the
+/// calendar of deadlines over it (estimating the years after it), always built together.
+#[derive(Clone)]
+struct Calendars {
+    work: Arc<WorkCalendar>,
+    deadlines: Arc<DeadlineCalendar>,
+}
+
+impl Calendars {
+    fn new(work: WorkCalendar) -> Result<Calendars, String> {
+        let deadlines = registry_core::fixtures::deadline_calendar(&work)
+            .map_err(|e| format!("cannot build the calendar of deadlines: {e}"))?;
+        Ok(Calendars {
+            work: Arc::new(work),
+            deadlines: Arc::new(deadlines),
+        })
+    }
+}
+
 /// What every request may use.
 #[derive(Clone)]
 pub struct AppState {
@@ -54,9 +74,10 @@ pub struct AppState {
     pub store: Store,
     /// The review items, loaded at start.
     pub catalogue: Arc<ReviewItemCatalogue>,
-    /// The working-day calendar: loaded at start, and again after a calendar is loaded
-    /// (see [`AppState::reload_calendar`]).
-    calendar: Arc<std::sync::RwLock<Arc<WorkCalendar>>>,
+    /// The working-day calendar and the calendar of deadlines built on it: loaded at
+    /// start, and again, both at once, after a calendar is loaded (see
+    /// [`AppState::reload_calendar`]).
+    calendars: Arc<std::sync::RwLock<Calendars>>,
     /// The configuration.
     pub config: Arc<Config>,
     /// The clock.
@@ -91,36 +112,50 @@ impl AppState {
         Ok(AppState {
             store,
             catalogue: Arc::new(catalogue),
-            calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
+            calendars: Arc::new(std::sync::RwLock::new(Calendars::new(calendar)?)),
             config: Arc::new(config),
             clock,
             searches: Arc::default(),
         })
     }
 
-    /// The working-day calendar in force on this instance.
-    pub fn calendar(&self) -> Arc<WorkCalendar> {
-        match self.calendar.read() {
-            Ok(calendar) => Arc::clone(&calendar),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+    fn calendars(&self) -> Calendars {
+        match self.calendars.read() {
+            Ok(calendars) => calendars.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Reads the working-day calendar from the database again: after this instance loaded
-    /// a calendar, and now and then for what other instances loaded.
+    /// The working-day calendar in force on this instance: the official years only.
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        self.calendars().work
+    }
+
+    /// The calendar of deadlines in force on this instance: the official calendar, then
+    /// the years after it estimated from the holiday law. Rebuilt with the official
+    /// calendar, so loading a year turns every estimate in it into the official day.
+    pub fn deadlines(&self) -> Arc<DeadlineCalendar> {
+        self.calendars().deadlines
+    }
+
+    /// Reads the working-day calendar from the database again, and builds the calendar of
+    /// deadlines on it: after this instance loaded a calendar, and now and then for what
+    /// other instances loaded.
     pub async fn reload_calendar(&self) -> Result<(), String> {
         let calendar = self
             .store
             .calendar()
             .await
             .map_err(|e| format!("cannot load the working-day calendar: {e}"))?;
-        let mut current = match self.calendar.write() {
+        if *self.calendar() == calendar {
+            return Ok(());
+        }
+        let fresh = Calendars::new(calendar)?;
+        let mut current = match self.calendars.write() {
             Ok(current) => current,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if **current != calendar {
-            *current = Arc::new(calendar);
-        }
+        *current = fresh;
         Ok(())
     }
 

@@ -273,6 +273,9 @@ pub(crate) struct InstitutionPerson {
 pub(crate) struct AssociationHome {
     pub(crate) layout: Layout,
     pub(crate) institutions: usize,
+    /// The core's reminder that a year of the working-day calendar is missing
+    /// (`holiday_law::missing_calendar`).
+    pub(crate) calendar_warning: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -400,6 +403,10 @@ pub(crate) struct CalendarYearRow {
 pub(crate) struct AssociationCalendar {
     pub(crate) layout: Layout,
     pub(crate) years: Vec<CalendarYearRow>,
+    /// The years after the official ones whose deadlines are estimated (`2027、2028`).
+    pub(crate) provisional: Option<String>,
+    /// The core's reminder that a year is missing.
+    pub(crate) warning: Option<String>,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
 }
@@ -616,7 +623,11 @@ pub(crate) struct DocumentRow {
     pub(crate) items: String,
     /// What its deadline counts from: the pass list, or the day it was made.
     pub(crate) basis: String,
+    /// The last day to issue it, `YYYY-MM-DD` (or why it cannot be computed).
     pub(crate) due: String,
+    /// Why the last day is an estimate (a year of the calendar not loaded yet); `None`
+    /// for an official day.
+    pub(crate) due_estimate: Option<String>,
     pub(crate) overdue: bool,
     pub(crate) state: &'static str,
     pub(crate) state_code: &'static str,

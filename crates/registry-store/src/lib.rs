@@ -154,6 +154,20 @@ impl Store {
             .map_err(|e| SetupError::Migrate(e.to_string()))
     }
 
+    /// The names of the migrations not applied yet (empty: the database is up to date).
+    /// Reads only (not even the migrations' own table is created): for a job that must
+    /// write nothing, such as a dry run.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, SetupError> {
+        Ok(
+            migration::Migrator::get_pending_migrations_read_only(&self.db)
+                .await
+                .map_err(|e| SetupError::Migrate(e.to_string()))?
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect(),
+        )
+    }
+
     /// The public search's cache.
     pub(crate) fn public_cache(&self) -> &queries::cache::PublicCache {
         &self.public

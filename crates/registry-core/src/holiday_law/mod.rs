@@ -22,6 +22,9 @@
 //! count of an on-site assessment's working days, which takes a
 //! [`WorkCalendar`](crate::calendar::WorkCalendar).
 //! Rebuilding it from an official calendar that has the year makes the estimate disappear.
+//!
+//! [`missing_calendar`] says when the association must be reminded to load a year: from
+//! 1 October until next year's calendar is loaded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -36,9 +39,11 @@ mod deadline;
 mod table;
 #[cfg(test)]
 mod tests;
+mod warning;
 
 pub use deadline::*;
 pub use table::*;
+pub use warning::*;
 
 /// A festival of the holiday law that gives days off to everyone (第二条).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -2,8 +2,8 @@
 //! has ended, and the record of an export that disclosed full ID numbers.
 
 use super::{Context, UseCaseError, existing_person, holding_snapshot};
-use crate::date::{format_date, full_years};
-use crate::holding::{ItemEvent, ItemState};
+use crate::date::format_date;
+use crate::holding::{EndedRegistration, ItemEvent, ended_registrations};
 use crate::ids::{InstitutionId, PersonId};
 use crate::ports::{Entity, RegisterTx, Snapshot};
 use crate::review_item::ReviewItemCode;
@@ -11,7 +11,8 @@ use crate::violation::Violation;
 
 /// Ends the registrations of a person whose validity ended before today (the 70th
 /// birthday, or the end of the cycle), recording why, and brings the person's cards up to
-/// date. Running it again changes nothing.
+/// date. Running it again changes nothing. Which registrations and why is the pure
+/// [`ended_registrations`], which a dry run of the sweep calls alone.
 #[derive(Debug, Clone)]
 pub struct ExpireRegistrations {
     /// The person.
@@ -31,6 +32,17 @@ pub struct Expired {
     pub reason: String,
 }
 
+impl From<EndedRegistration> for Expired {
+    fn from(ended: EndedRegistration) -> Expired {
+        Expired {
+            institution: ended.institution,
+            item: ended.item,
+            valid_until: ended.valid_until,
+            reason: ended.reason.to_string(),
+        }
+    }
+}
+
 impl super::UseCase for ExpireRegistrations {
     type Output = Vec<Expired>;
 
@@ -42,23 +54,13 @@ impl super::UseCase for ExpireRegistrations {
         let today = ctx.today();
         let person = existing_person(tx, self.person).await?;
         let cycles = tx.cycles().await?;
+        let holdings = tx.holdings_of(self.person).await?;
+        let ended = ended_registrations(&holdings, person.resident_id.birth_date(), &cycles, today);
         let mut out = Vec::new();
         let mut institutions = Vec::new();
-        for mut holding in tx.holdings_of(self.person).await? {
-            if holding.state != ItemState::Registered
-                || holding.state_on(today) != ItemState::Expired
-            {
+        for ended in ended {
+            let Some(mut holding) = holdings.iter().find(|h| h.id == ended.holding).cloned() else {
                 continue;
-            }
-            let Some(period) = holding.registration.clone() else {
-                continue;
-            };
-            let limit = cycles.policy_at(period.valid_from).registration_age_limit;
-            let next_day = period.valid_until.next_day().unwrap_or(period.valid_until);
-            let reason = if full_years(person.resident_id.birth_date(), next_day) >= limit {
-                format!("年满{limit}周岁")
-            } else {
-                "注册周期结束".to_owned()
             };
             let before = holding_snapshot(&holding);
             holding.apply(ItemEvent::Expire).map_err(Violation::from)?;
@@ -72,8 +74,8 @@ impl super::UseCase for ExpireRegistrations {
                     Some(before),
                     Some(
                         holding_snapshot(&holding)
-                            .with("valid_until", format_date(period.valid_until))
-                            .with("reason", &reason),
+                            .with("valid_until", format_date(ended.valid_until))
+                            .with("reason", ended.reason.to_string()),
                     ),
                 ),
             )
@@ -81,12 +83,7 @@ impl super::UseCase for ExpireRegistrations {
             if !institutions.contains(&holding.institution) {
                 institutions.push(holding.institution);
             }
-            out.push(Expired {
-                institution: holding.institution,
-                item: holding.item.clone(),
-                valid_until: period.valid_until,
-                reason,
-            });
+            out.push(Expired::from(ended));
         }
         for institution in institutions {
             super::documents::refresh_card(ctx, tx, self.person, institution).await?;

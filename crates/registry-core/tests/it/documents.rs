@@ -3,6 +3,7 @@
 
 use registry_core::document::{Document, DocumentKind, Finding, VoidReason, verify};
 use registry_core::education::CourseForm;
+use registry_core::holiday_law::Deadline;
 use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::ports::{Register, RegisterTx};
 use registry_core::usecases::{
@@ -74,7 +75,7 @@ fn register(world: &World, a: InstitutionId, person: PersonId, items: &[&str]) {
 #[test]
 fn certificates_are_due_twenty_working_days_after_the_pass_list() {
     let mut world = World::new();
-    let calendar = world.calendar.clone();
+    let calendar = registry_core::fixtures::deadline_calendar(&world.calendar).unwrap();
     let cycles = block_on(async {
         let mut tx = world.register.begin().await.unwrap();
         tx.cycles().await.unwrap()
@@ -87,9 +88,9 @@ fn certificates_are_due_twenty_working_days_after_the_pass_list() {
     assert_eq!(items(&certificate), ["GL-ZZ", "RQ-ZZ"], "catalogue order");
     assert_eq!(
         certificate.due_on(&calendar, &cycles),
-        Some(date("2024-10-23"))
+        Some(Deadline::official(date("2024-10-23")))
     );
-    assert!(certificate.is_overdue(certificate.due_on(&calendar, &cycles), world.today));
+    assert!(certificate.is_overdue(certificate.due_on(&calendar, &cycles).as_ref(), world.today));
     assert_eq!(certificate.details.valid_until, Some(date("2024-12-31")));
     // Published on New Year's Eve 2024: the Spring Festival of 2025 in between.
     let winter = world.person("1971-01-01", &["RQ-ZZ"], "2024-12-31");
@@ -98,7 +99,7 @@ fn certificates_are_due_twenty_working_days_after_the_pass_list() {
         .unwrap();
     assert_eq!(
         certificate.due_on(&calendar, &cycles),
-        Some(date("2025-02-05"))
+        Some(Deadline::official(date("2025-02-05")))
     );
     // The certificate carries the person's number from the start.
     let number = block_on(async {

@@ -1,10 +1,13 @@
-//! 工作日历: the years the working-day calendar covers, and loading a new or corrected
-//! year from a CSV file (the association; the rule that the calendar stays whole is the
-//! core's `LoadCalendar`).
+//! 工作日历: the years the working-day calendar covers (and the years after them whose
+//! deadlines are estimated), and loading a new or corrected year from a CSV file (the
+//! association; the rule that the calendar stays whole is the core's `LoadCalendar`).
+//! Loading rebuilds this instance's calendars at once, so every estimated deadline in
+//! the loaded year becomes the official day.
 
 use poem::web::Multipart;
 use poem::{Request, Response, handler};
 use registry_core::calendar::{DayKind, WorkCalendar};
+use registry_core::holiday_law::missing_calendar;
 use registry_core::usecases::LoadCalendar;
 
 use super::{association_account, layout, state};
@@ -16,7 +19,13 @@ use crate::templates::{AssociationCalendar, CalendarYearRow};
 const MAX_UPLOAD: usize = 1 << 20;
 
 fn page(req: &Request, errors: Vec<String>, notice: Option<String>) -> Response {
-    let calendar = state(req).calendar();
+    let state = state(req);
+    let calendar = state.calendar();
+    let provisional = state
+        .deadlines()
+        .provisional_years()
+        .map(|years| years.map(|y| y.to_string()).collect::<Vec<_>>().join("、"));
+    let warning = missing_calendar(state.today(), calendar.years()).map(|w| w.message());
     let years = calendar
         .years()
         .rev()
@@ -39,6 +48,8 @@ fn page(req: &Request, errors: Vec<String>, notice: Option<String>) -> Response 
         &AssociationCalendar {
             layout: layout(req),
             years,
+            provisional,
+            warning,
             errors,
             notice,
         },

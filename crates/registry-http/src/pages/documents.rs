@@ -13,6 +13,7 @@ use registry_core::access::Account;
 use registry_core::cycle::Cycles;
 use registry_core::date::{format_date, parse_date};
 use registry_core::document::{Document, DocumentKind};
+use registry_core::holiday_law::DeadlineCalendar;
 use registry_core::ids::{DocumentId, InstitutionId};
 use registry_core::ports::{RegisterTx, StoreError};
 use registry_core::usecases::{DiscloseForPrinting, MarkMailed, ReplaceDocument};
@@ -37,15 +38,17 @@ enum Audience {
     Institution,
 }
 
+/// The deadline of each row counts on `deadlines`, taken once per page so that a page
+/// never mixes a calendar with the one loaded after it.
 fn row(
     state: &AppState,
-    cycles: &Cycles,
+    (cycles, deadlines): (&Cycles, &DeadlineCalendar),
     listing: &DocumentListing,
     audience: Audience,
 ) -> DocumentRow {
     let d = &listing.document;
     let today = state.today();
-    let due = d.due_on(&state.calendar(), cycles);
+    let due = d.due_on(deadlines, cycles);
     let basis = match (d.details.kind, d.details.pass_list, d.details.replaces) {
         (DocumentKind::Certificate, Some(day), None) => {
             format!("合格名单 {} 公布", format_date(day))
@@ -87,8 +90,12 @@ fn row(
             .collect::<Vec<_>>()
             .join("、"),
         basis,
-        due: due.map_or_else(|| "（日历未覆盖，暂无法计算）".to_owned(), format_date),
-        overdue: d.is_overdue(due, today),
+        due: due.as_ref().map_or_else(
+            || "（日历未覆盖，暂无法计算）".to_owned(),
+            |due| format_date(due.date()),
+        ),
+        due_estimate: due.as_ref().and_then(|due| due.estimate_note()),
+        overdue: d.is_overdue(due.as_ref(), today),
         state: state_label,
         state_code,
         mailed: d
@@ -148,9 +155,10 @@ async fn list_page(
         (Ok(l), Ok(c)) => (l, c),
         (Err(e), _) | (_, Err(e)) => return Err(e.into()),
     };
+    let deadlines = state.deadlines();
     let rows: Vec<DocumentRow> = listings
         .iter()
-        .map(|l| row(state, &cycles, l, Audience::Association))
+        .map(|l| row(state, (&cycles, &deadlines), l, Audience::Association))
         .collect();
     let overdue = rows.iter().filter(|r| r.overdue).count();
     let pending = rows.iter().filter(|r| r.pending).count();
@@ -198,7 +206,7 @@ async fn list_page(
                 layout: layout(req),
                 title: "资格证书",
                 summary,
-                explanation: "合格名单公布后，每人的资格证书应在规定的工作日内（默认20个工作日，按法定节假日和调休计算）寄给本人；通讯地址不完整的不能寄出。寄出后，同一人的旧版证书自动作废。",
+                explanation: "合格名单公布后，每人的资格证书应在规定的工作日内（默认20个工作日，按法定节假日和调休计算）寄给本人；通讯地址不完整的不能寄出。寄出后，同一人的旧版证书自动作废。期限跨入尚未载入工作日历的年份时，按法定节假日估算并标为“预计”，载入该年日历后自动改为正式日期。",
                 path: "/association/certificates",
                 back,
                 filter_label: "合格名单",
@@ -232,7 +240,7 @@ async fn list_page(
                 layout: layout(req),
                 title: "注册信息卡",
                 summary,
-                explanation: "注册成功后生成注册信息卡（每人每个机构一张），寄给所属机构转交本人。机构的注册项目变化时生成新卡；新卡寄出后旧卡作废。",
+                explanation: "注册成功后生成注册信息卡（每人每个机构一张），寄给所属机构转交本人。机构的注册项目变化时生成新卡；新卡寄出后旧卡作废。发放期限与证书相同；跨入尚未载入工作日历的年份时标为“预计”。",
                 path: "/association/cards",
                 back,
                 filter_label: "机构",
@@ -563,6 +571,8 @@ async fn institution_page(
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(e.into()),
     };
     let audience = Audience::Institution;
+    let deadlines = state.deadlines();
+    let basis = (&cycles, &*deadlines);
     let status = crate::errors::status_of_form(&errors);
     Ok(html(
         status,
@@ -570,11 +580,11 @@ async fn institution_page(
             layout: layout(req),
             cards: cards
                 .iter()
-                .map(|l| row(state, &cycles, l, audience))
+                .map(|l| row(state, basis, l, audience))
                 .collect(),
             certificates: certificates
                 .iter()
-                .map(|l| row(state, &cycles, l, audience))
+                .map(|l| row(state, basis, l, audience))
                 .collect(),
             errors,
             notice,
@@ -636,8 +646,9 @@ pub(crate) async fn person_documents(
         })
         .await?;
     let cycles = cycles(state).await?;
+    let deadlines = state.deadlines();
     Ok(listings
         .iter()
-        .map(|l| row(state, &cycles, l, Audience::Association))
+        .map(|l| row(state, (&cycles, &deadlines), l, Audience::Association))
         .collect())
 }

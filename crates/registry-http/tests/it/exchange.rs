@@ -4,6 +4,7 @@
 
 use poem::http::StatusCode;
 use registry_batch::Setting;
+use registry_batch::sweep::Mode;
 
 use crate::support::*;
 
@@ -300,7 +301,7 @@ async fn the_sweep_ends_registrations_after_the_cycle_once_and_lists_what_is_due
         d.with_time(time::Time::from_hms(3, 0, 0).unwrap())
             .assume_offset(registry_core::date::CHINA_STANDARD_TIME)
     };
-    let sweep = async |day: time::Date| {
+    let run = async |day: time::Date, mode: Mode| {
         let setting = Setting {
             store: &server.store,
             catalogue: &catalogue,
@@ -309,10 +310,11 @@ async fn the_sweep_ends_registrations_after_the_cycle_once_and_lists_what_is_due
             actor: &actor,
             now: at(day),
         };
-        registry_batch::sweep::sweep(&setting, &mut registry_batch::Silent)
+        registry_batch::sweep::sweep(&setting, mode, &mut registry_batch::Silent)
             .await
             .unwrap()
     };
+    let sweep = async |day: time::Date| run(day, Mode::Write).await;
 
     // Today: nothing ends; the certificate and the card are past their due dates.
     let today = sweep(date(2026, 12, 31)).await;
@@ -334,8 +336,25 @@ async fn the_sweep_ends_registrations_after_the_cycle_once_and_lists_what_is_due
     assert_eq!(soon.renewals[0].valid_until, date(2028, 12, 31));
     assert_eq!(soon.renewals[0].institution, "甲机构");
 
-    // After the end: ended once, with the reason; the second night ends nothing.
+    // A dry run after the end says what would end, and why, and writes nothing at all.
+    let before = server.store.table_counts().await.unwrap();
+    let dry = run(date(2029, 1, 2), Mode::DryRun).await;
+    assert!(dry.dry_run);
+    assert_eq!(dry.expired.len(), 1, "{:?}", dry.expired);
+    assert_eq!(dry.expired[0].1.reason, "注册周期结束");
+    assert_eq!(dry.expired[0].1.valid_until, date(2028, 12, 31));
+    assert_eq!(server.store.table_counts().await.unwrap(), before);
+    let registrations = server.store.export_registrations(None).await.unwrap();
+    assert_eq!(
+        registrations[0].state,
+        registry_core::holding::ItemState::Registered
+    );
+
+    // After the end: ended once, with the reason (the dry run's); the second night ends
+    // nothing.
     let after = sweep(date(2029, 1, 2)).await;
+    assert!(!after.dry_run);
+    assert_eq!(after.expired, dry.expired);
     assert_eq!(after.expired.len(), 1, "{:?}", after.expired);
     assert_eq!(after.expired[0].1.reason, "注册周期结束");
     let again = sweep(date(2029, 1, 2)).await;

@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod canaries;
 mod cycles;
+mod deadlines;
 mod documents;
 mod education;
 mod exchange;

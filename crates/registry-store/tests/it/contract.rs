@@ -31,6 +31,10 @@ async fn migrations_are_idempotent_and_load_the_reference_data(db: TestDb) {
     db.store.migrate().await.unwrap();
     db.store.migrate().await.unwrap();
     assert_eq!(
+        db.store.pending_migrations().await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
         raw_count(&db, "SELECT COUNT(*) FROM review_items").await,
         26
     );

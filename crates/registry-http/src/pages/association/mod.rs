@@ -17,6 +17,7 @@ use poem::http::StatusCode;
 use poem::web::{Path, Query};
 use poem::{Request, Response, handler};
 use registry_core::access::{AccountId, PasswordHash};
+use registry_core::holiday_law::missing_calendar;
 use registry_core::ids::InstitutionId;
 use registry_core::institution::InstitutionForm;
 use registry_core::ports::{RegisterTx, StoreError};
@@ -29,12 +30,16 @@ use serde::Deserialize;
 #[handler]
 pub(crate) async fn home(req: &Request) -> PageResult {
     let _ = association_account(req)?;
-    Ok(match state(req).store.institutions().await {
+    let state = state(req);
+    let calendar_warning =
+        missing_calendar(state.today(), state.calendar().years()).map(|w| w.message());
+    Ok(match state.store.institutions().await {
         Ok(list) => html(
             StatusCode::OK,
             &AssociationHome {
                 layout: layout(req),
                 institutions: list.len(),
+                calendar_warning,
             },
         ),
         Err(e) => return Err(e.into()),
