@@ -90,7 +90,7 @@ async fn fresh(url: &DatabaseUrl) -> Result<Store> {
         &catalogue,
         &calendar,
         registry_core::usecases::DefineCycle {
-            id: None,
+            target: registry_core::usecases::CycleTarget::New,
             name: "2025—2028".into(),
             start: date(2025, 1, 1),
             end: date(2028, 12, 31),

@@ -53,7 +53,7 @@ fn main() -> Result<(), UseCaseError> {
         &register,
         &association,
         DefineCycle {
-            id: None,
+            target: registry_core::usecases::CycleTarget::New,
             name: "2025—2028".into(),
             start: date!(2025 - 01 - 01),
             end: date!(2028 - 12 - 31),

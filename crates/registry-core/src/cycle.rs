@@ -26,6 +26,7 @@ pub struct RegistrationCycle {
     start: Date,
     end: Date,
     policy: Policy,
+    version: i64,
 }
 
 impl RegistrationCycle {
@@ -54,9 +55,21 @@ impl RegistrationCycle {
                 start,
                 end,
                 policy,
+                version: 1,
             },
             problems,
         )
+    }
+
+    /// The cycle as stored at `version` (each accepted edit adds one; a new cycle is 1).
+    pub fn with_version(self, version: i64) -> RegistrationCycle {
+        RegistrationCycle { version, ..self }
+    }
+
+    /// The stored version: an edit names the version it was made from, and is refused
+    /// when the cycle changed since (`conflict.stale.cycle`).
+    pub fn version(&self) -> i64 {
+        self.version
     }
 
     /// The default last day of a cycle that starts on `start` and lasts `years` years: the

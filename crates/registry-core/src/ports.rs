@@ -532,11 +532,13 @@ pub trait RegisterTx: Send {
         policy: &Policy,
     ) -> impl Future<Output = Result<CycleId, StoreError>> + Send;
 
-    /// Replaces a cycle's name, dates and policy.
+    /// Replaces a cycle's name, dates and policy if it is still at `cycle.version()`, and
+    /// returns the new version. MUST return `Conflict(Stale(Cycle))` otherwise: two
+    /// administrators editing one cycle never silently overwrite each other.
     fn update_cycle(
         &mut self,
         cycle: &RegistrationCycle,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
     /// What a change of the dates of cycle `cycle` may concern, for
     /// [`crate::cycle_change::check_change`]; `from..=to` are the days of the old and the

@@ -190,7 +190,7 @@ pub async fn load(state: &AppState) -> Result<DemoLogins, DemoError> {
             day(2021, 1, 1),
             admin(),
             DefineCycle {
-                id: None,
+                target: registry_core::usecases::CycleTarget::New,
                 name: name.into(),
                 start,
                 end,

@@ -580,6 +580,8 @@ pub(crate) struct AssociationCycle {
     pub(crate) layout: Layout,
     pub(crate) late_hours_choices: Vec<(&'static str, &'static str)>,
     pub(crate) id: i64,
+    /// The version of the cycle the form was made from.
+    pub(crate) version: i64,
     /// The form as shown or typed (the core's, raw text).
     pub(crate) form: CycleForm,
     pub(crate) errors: Vec<String>,

@@ -285,6 +285,7 @@ pub(crate) fn cycle_model(
         publication_due_working_days: Set(number(policy.publication_due_working_days)),
         renewal_window_months: Set(number(policy.renewal_window_months)),
         late_hours: Set(policy.late_hours.code().to_owned()),
+        version: NotSet,
     }
 }
 
@@ -299,6 +300,7 @@ pub(crate) fn cycles_from_rows(rows: Vec<cycles::Model>) -> Result<Cycles, Store
                 row.end_date,
                 policy_from_row(&row),
             )
+            .map(|cycle| cycle.with_version(row.version))
             .map_err(unexpected)
         })
         .collect::<Result<Vec<_>, _>>()?;

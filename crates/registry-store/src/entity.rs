@@ -147,6 +147,7 @@ pub(crate) mod cycles {
         pub publication_due_working_days: i32,
         pub renewal_window_months: i32,
         pub late_hours: String,
+        pub version: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

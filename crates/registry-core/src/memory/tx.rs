@@ -416,14 +416,15 @@ impl RegisterTx for MemoryTx {
         Ok(())
     }
 
-    async fn update_cycle(&mut self, cycle: &RegistrationCycle) -> Result<(), StoreError> {
+    async fn update_cycle(&mut self, cycle: &RegistrationCycle) -> Result<i64, StoreError> {
         let state = self.write()?;
         match state.cycles.get_mut(&cycle.id()) {
-            Some(stored) => {
-                *stored = cycle.clone();
-                Ok(())
+            Some(stored) if stored.version() == cycle.version() => {
+                let version = cycle.version() + 1;
+                *stored = cycle.clone().with_version(version);
+                Ok(version)
             }
-            None => Err(StoreError::Conflict(Conflict::Stale(Entity::Cycle))),
+            _ => Err(StoreError::Conflict(Conflict::Stale(Entity::Cycle))),
         }
     }
 

@@ -9,11 +9,11 @@ use crate::cycle::{CycleForm, NAME_MAX, RegistrationCycle};
 use crate::cycle_change::{check_change, days_concerned};
 use crate::ids::CycleId;
 use crate::policy::Policy;
-use crate::ports::{Entity, RegisterTx, Snapshot};
+use crate::ports::{Conflict, Entity, RegisterTx, Snapshot};
 use crate::text::Text;
 use crate::violation::{Violation, Violations};
 
-/// Defines a registration cycle (or edits one when `id` is given).
+/// Defines a registration cycle (or edits one, [`CycleTarget::Edit`]).
 ///
 /// An edit that moves the dates is refused while anything bound to the cycle would no
 /// longer fit ([`crate::cycle_change::check_change`]: registrations, certificates and
@@ -22,8 +22,8 @@ use crate::violation::{Violation, Violations};
 /// allowed. Every change is audited with the name, dates and policy before and after.
 #[derive(Debug, Clone)]
 pub struct DefineCycle {
-    /// The cycle to edit, or `None` for a new one.
-    pub id: Option<CycleId>,
+    /// A new cycle, or an edit of a stored one.
+    pub target: CycleTarget,
     /// The name, for example 2025—2028.
     pub name: String,
     /// The first day.
@@ -35,18 +35,34 @@ pub struct DefineCycle {
 }
 
 impl DefineCycle {
-    /// The command of a cycle form ([`CycleForm::parse`]): a new cycle, or an edit of `id`;
-    /// or every problem of the form at once.
-    pub fn from_form(id: Option<CycleId>, form: &CycleForm) -> Result<DefineCycle, Violations> {
+    /// The command of a cycle form ([`CycleForm::parse`]): a new cycle, or an edit; or
+    /// every problem of the form at once.
+    pub fn from_form(target: CycleTarget, form: &CycleForm) -> Result<DefineCycle, Violations> {
         let definition = form.parse()?;
         Ok(DefineCycle {
-            id,
+            target,
             name: definition.name.as_str().to_owned(),
             start: definition.start,
             end: definition.end,
             policy: definition.policy,
         })
     }
+}
+
+/// What a [`DefineCycle`] defines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CycleTarget {
+    /// A new cycle.
+    New,
+    /// An edit of cycle `id`, made from the cycle as it was at `version`
+    /// ([`RegistrationCycle::version`]): refused (`conflict.stale.cycle`) if it changed
+    /// since, so that two administrators never silently overwrite each other.
+    Edit {
+        /// The cycle.
+        id: CycleId,
+        /// The version the edit was made from.
+        version: i64,
+    },
 }
 
 impl UseCase for DefineCycle {
@@ -59,7 +75,10 @@ impl UseCase for DefineCycle {
     ) -> Result<CycleId, UseCaseError> {
         let name = text_field(&self.name, NAME_MAX, "name", "周期名称")?;
         let cycles = tx.cycles().await?;
-        let id = self.id.unwrap_or(CycleId::new(0));
+        let id = match self.target {
+            CycleTarget::Edit { id, .. } => id,
+            CycleTarget::New => CycleId::new(0),
+        };
         let cycle =
             RegistrationCycle::new(id, name.clone(), self.start, self.end, self.policy.clone())?;
         let mut problems = cycles
@@ -68,11 +87,14 @@ impl UseCase for DefineCycle {
             .map(Violations::into_vec)
             .unwrap_or_default();
         let after = policy_snapshot(&name, self.start, self.end, &self.policy);
-        match self.id {
-            Some(id) => {
+        match self.target {
+            CycleTarget::Edit { id, version } => {
                 let before = cycles
                     .get(id)
                     .ok_or(UseCaseError::NotFound(Entity::Cycle))?;
+                if before.version() != version {
+                    return Err(UseCaseError::Conflict(Conflict::Stale(Entity::Cycle)));
+                }
                 if before.start() != self.start || before.end() != self.end {
                     let (from, to) = days_concerned(before, self.start, self.end);
                     let bound = tx.bound_to_cycle(id, from, to).await?;
@@ -84,7 +106,7 @@ impl UseCase for DefineCycle {
                 let before_snapshot = Text::parse(before.name(), NAME_MAX)
                     .map(|n| policy_snapshot(&n, before.start(), before.end(), before.policy()))
                     .ok();
-                tx.update_cycle(&cycle).await?;
+                tx.update_cycle(&cycle.with_version(version)).await?;
                 tx.audit(&ctx.audit(
                     "cycle.update",
                     Entity::Cycle,
@@ -96,7 +118,7 @@ impl UseCase for DefineCycle {
                 .await?;
                 Ok(id)
             }
-            None => {
+            CycleTarget::New => {
                 reject_if_any(problems)?;
                 let id = tx
                     .insert_cycle(&name, self.start, self.end, &self.policy)

@@ -43,7 +43,7 @@ mod registration;
 
 pub use assessments::RecordAssessment;
 pub use batch::{DiscloseExport, ExpireRegistrations, Expired};
-pub use calendar::{CalendarLoaded, DefineCycle, LoadCalendar};
+pub use calendar::{CalendarLoaded, CycleTarget, DefineCycle, LoadCalendar};
 pub use documents::{
     CertificateRenewed, MarkMailed, RenewCertificate, ReplaceDocument, certificate_edition,
     number_year,

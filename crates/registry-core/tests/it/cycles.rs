@@ -33,7 +33,13 @@ fn edit(
     let before = cycle_at(world, day);
     let mut form = CycleForm::of(before.name(), before.start(), before.end(), before.policy());
     change(&mut form);
-    let command = DefineCycle::from_form(Some(before.id()), &form)?;
+    let command = DefineCycle::from_form(
+        registry_core::usecases::CycleTarget::Edit {
+            id: before.id(),
+            version: before.version(),
+        },
+        &form,
+    )?;
     world.admin(command)
 }
 
@@ -239,4 +245,37 @@ fn a_bad_form_reports_every_problem_at_once_and_changes_nothing() {
     }));
     assert_eq!(codes, ["cycle.dates", "policy.range"]);
     assert_eq!(cycle(&world, before.id()), before);
+}
+
+#[test]
+fn an_edit_made_from_an_old_reading_of_the_cycle_is_refused() {
+    let world = World::new();
+    let before = cycle_at(&world, "2026-01-01");
+    assert_eq!(before.version(), 1);
+    edit(&world, "2026-01-01", |f| f.name = "第一次修改".into()).unwrap();
+    let after = cycle_at(&world, "2026-01-01");
+    assert_eq!((after.version(), after.name()), (2, "第一次修改"));
+    // A second edit from the form read before the first: refused, the first kept.
+    let mut form = CycleForm::of(before.name(), before.start(), before.end(), before.policy());
+    form.hours_required = "24".into();
+    let stale = DefineCycle::from_form(
+        registry_core::usecases::CycleTarget::Edit {
+            id: before.id(),
+            version: before.version(),
+        },
+        &form,
+    )
+    .unwrap();
+    let refused = world.admin(stale);
+    assert_eq!(
+        refused.as_ref().map_err(UseCaseError::code),
+        Err("conflict.stale.cycle".to_owned())
+    );
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        "注册周期已被他人修改，请刷新页面后重试"
+    );
+    let kept = cycle(&world, before.id());
+    assert_eq!((kept.version(), kept.name()), (2, "第一次修改"));
+    assert_eq!(kept.policy(), after.policy());
 }

@@ -68,7 +68,7 @@ impl World {
 
     pub(crate) fn cycle(&mut self, name: &str, start: &str, end: &str) {
         self.admin(DefineCycle {
-            id: None,
+            target: registry_core::usecases::CycleTarget::New,
             name: name.into(),
             start: date(start),
             end: date(end),

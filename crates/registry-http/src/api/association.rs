@@ -16,8 +16,8 @@ use registry_core::policy::LateHours;
 use registry_core::ports::RegisterTx;
 use registry_core::qualification::ExamResultForm;
 use registry_core::usecases::{
-    CreateInstitution, DefineCycle, RecordExamResult, SetAccountPassword, UpdateInstitution,
-    UseCaseError,
+    CreateInstitution, CycleTarget, DefineCycle, RecordExamResult, SetAccountPassword,
+    UpdateInstitution, UseCaseError,
 };
 
 use super::wire::Secret;
@@ -144,6 +144,9 @@ struct CycleOut {
     /// 周期内取得资格者的课时要求: `full` (the whole requirement), `pro_rata_years`
     /// (one share per whole year held in the cycle) or `none`.
     late_hours: String,
+    /// The version: send it back with an edit (`PUT`), which is refused
+    /// (409 `conflict.stale.cycle`) if the cycle changed since.
+    version: i64,
 }
 
 impl CycleOut {
@@ -164,6 +167,7 @@ impl CycleOut {
             publication_due_working_days: p.publication_due_working_days,
             renewal_window_months: p.renewal_window_months,
             late_hours: p.late_hours.code().to_owned(),
+            version: cycle.version(),
         }
     }
 }
@@ -200,6 +204,9 @@ struct CycleIn {
     /// 周期内取得资格者的课时要求: `full`, `pro_rata_years` or `none`; absent means the
     /// default, `pro_rata_years`.
     late_hours: Option<String>,
+    /// The version read (`CycleOut.version`): the edit is refused (409
+    /// `conflict.stale.cycle`) if the cycle changed since.
+    version: i64,
 }
 
 impl CycleIn {
@@ -416,8 +423,12 @@ impl AssociationApi {
     ) -> ApiResult<Json<CycleOut>> {
         let actor = association(req)?;
         let state = state(req)?;
-        let define = DefineCycle::from_form(Some(CycleId::new(id.0)), &body.form())
-            .map_err(UseCaseError::Rejected)?;
+        let target = CycleTarget::Edit {
+            id: CycleId::new(id.0),
+            version: body.version,
+        };
+        let define =
+            DefineCycle::from_form(target, &body.form()).map_err(UseCaseError::Rejected)?;
         let id = state.run(actor, &define).await?;
         let cycles = {
             let mut tx = state.store.begin_read().await?;

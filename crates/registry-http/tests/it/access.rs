@@ -107,7 +107,7 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
                 "hours_required": "32", "require_item_coverage": true, "exam_age_limit": 65,
                 "registration_age_limit": 70, "certificate_renewal_age_limit": 65,
                 "certificate_due_working_days": 20, "publication_due_working_days": 5,
-                "renewal_window_months": 3
+                "renewal_window_months": 3, "version": 1
             })),
         ),
         "GET /institution/people" => (Method::GET, "/api/v1/institution/people".into(), None),

@@ -38,7 +38,7 @@ async fn world(server: &Server) -> i64 {
         .unwrap()
 }
 
-fn fields(end: &'static str, hours: &'static str) -> [(&'static str, &'static str); 12] {
+fn fields(end: &'static str, hours: &'static str) -> [(&'static str, &'static str); 13] {
     [
         ("name", "2025—2028"),
         ("start", "2025-01-01"),
@@ -52,6 +52,7 @@ fn fields(end: &'static str, hours: &'static str) -> [(&'static str, &'static st
         ("certificate_due_working_days", "20"),
         ("publication_due_working_days", "5"),
         ("renewal_window_months", "3"),
+        ("version", "1"),
     ]
 }
 
@@ -118,7 +119,8 @@ fn cycle_body(name: &str, end: &str) -> Value {
         "certificate_renewal_age_limit": 65,
         "certificate_due_working_days": 20,
         "publication_due_working_days": 5,
-        "renewal_window_months": 3
+        "renewal_window_months": 3,
+        "version": 1
     })
 }
 
@@ -193,6 +195,13 @@ async fn the_api_reads_and_edits_cycles_with_the_same_refusals() {
         .await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
     assert_eq!(renamed.json()["name"], "2025—2028（第二周期）");
+    assert_eq!(renamed.json()["version"], 2);
+    // An edit made from the version before the rename: refused, the rename kept.
+    let stale = admin
+        .api(Method::PUT, &path, Some(cycle_body("旧名称", "2028-12-31")))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert_eq!(stale.json()["code"], "conflict.stale.cycle");
     let listed = admin
         .api(Method::GET, "/api/v1/association/cycles", None)
         .await;
@@ -207,4 +216,49 @@ async fn the_api_reads_and_edits_cycles_with_the_same_refusals() {
         )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_administrators_editing_one_cycle_never_overwrite_each_other() {
+    let server = Server::new().await;
+    let id = world(&server).await;
+    let path = format!("/association/cycles/{id}");
+    let mut first = server.browser();
+    first.login("admin", ADMIN_PASSWORD).await;
+    let mut second = server.browser();
+    second.login("admin", ADMIN_PASSWORD).await;
+    // Both open the form: it carries the version it was made from.
+    for admin in [&mut first, &mut second] {
+        let form = admin.get(&path).await;
+        assert!(form.has("name=\"version\" value=\"1\""), "{}", form.body);
+    }
+    let saved = first.post(&path, &fields("2028-12-31", "40")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+
+    // The second saves from the old form: refused, what they typed kept, the first's
+    // edit stands.
+    let refused = second.post(&path, &fields("2028-12-31", "24")).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.has("注册周期已被他人修改，请刷新页面后重试") && refused.has("value=\"24\""),
+        "{}",
+        refused.body
+    );
+    let list = second.get("/association/cycles").await;
+    assert!(
+        list.has("<td>40</td>") && !list.has("<td>24</td>"),
+        "{}",
+        list.body
+    );
+    // Reloaded, the form is made from version 2 and saves.
+    let reloaded = second.get(&path).await;
+    assert!(
+        reloaded.has("name=\"version\" value=\"2\""),
+        "{}",
+        reloaded.body
+    );
+    let mut again = fields("2028-12-31", "24");
+    again[12] = ("version", "2");
+    let saved = second.post(&path, &again).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
 }

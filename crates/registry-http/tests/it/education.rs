@@ -635,6 +635,7 @@ async fn cycle_policies_are_edited_with_their_history() {
             ("certificate_due_working_days", "20"),
             ("publication_due_working_days", "5"),
             ("renewal_window_months", "3"),
+            ("version", "1"),
         ]
     };
     let bad = admin.post(&path, &fields("许多")).await;

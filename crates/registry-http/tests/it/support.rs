@@ -87,7 +87,7 @@ impl Server {
             &state,
             admin.clone(),
             DefineCycle {
-                id: None,
+                target: registry_core::usecases::CycleTarget::New,
                 name: "2025—2028".into(),
                 start: date(2025, 1, 1),
                 end: date(2028, 12, 31),

@@ -8,13 +8,13 @@ use registry_core::document::DocumentKind;
 use registry_core::ids::{CourseId, CycleId, DocumentId, HoldingId};
 use registry_core::person::PersonName;
 use registry_core::policy::Policy;
-use registry_core::ports::StoreError;
+use registry_core::ports::{Conflict, Entity as DomainEntity, StoreError};
 use registry_core::text::Text;
 
-use sea_orm::sea_query::LockType;
+use sea_orm::sea_query::{Expr, ExprTrait, LockType};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, Statement, Value,
 };
 use time::Date;
 
@@ -218,15 +218,30 @@ pub(super) async fn insert_cycle(
     Ok(CycleId::new(inserted.last_insert_id))
 }
 
+/// Replaces the cycle if it is still at `cycle.version()`, adding one to the version.
 pub(super) async fn update_cycle(
     tx: &mut StoreTx,
     cycle: &RegistrationCycle,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     let name = text(cycle.name(), 40)?;
-    let model = cycles::ActiveModel {
-        id: Set(cycle.id().get()),
-        ..cycle_model(&name, cycle.start(), cycle.end(), cycle.policy())
-    };
-    model.update(&tx.tx).await.map_err(store_error)?;
-    Ok(())
+    let result = cycles::Entity::update_many()
+        .set(cycle_model(
+            &name,
+            cycle.start(),
+            cycle.end(),
+            cycle.policy(),
+        ))
+        .col_expr(
+            cycles::Column::Version,
+            Expr::col(cycles::Column::Version).add(1),
+        )
+        .filter(cycles::Column::Id.eq(cycle.id().get()))
+        .filter(cycles::Column::Version.eq(cycle.version()))
+        .exec(&tx.tx)
+        .await
+        .map_err(store_error)?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::Conflict(Conflict::Stale(DomainEntity::Cycle)));
+    }
+    Ok(cycle.version() + 1)
 }

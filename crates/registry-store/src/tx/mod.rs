@@ -213,7 +213,7 @@ impl RegisterTx for StoreTx {
         calendar::insert_cycle(self, name, start, end, policy).await
     }
 
-    async fn update_cycle(&mut self, cycle: &RegistrationCycle) -> Result<(), StoreError> {
+    async fn update_cycle(&mut self, cycle: &RegistrationCycle) -> Result<i64, StoreError> {
         calendar::update_cycle(self, cycle).await
     }
 

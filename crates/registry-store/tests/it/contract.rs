@@ -353,7 +353,7 @@ async fn registration_cycles_never_overlap(db: TestDb) {
     // connection pools: one is written, the other told of the overlap.
     let other = db.reopen().await;
     let define = |start: &str, end: &str| DefineCycle {
-        id: None,
+        target: registry_core::usecases::CycleTarget::New,
         name: format!("{start}起"),
         start: date(start),
         end: date(end),
@@ -451,6 +451,65 @@ async fn stale_writes_are_conflicts(db: TestDb) {
     assert_eq!(
         stale,
         Err(UseCaseError::Conflict(Conflict::Stale(Entity::Person)))
+    );
+}
+
+async fn two_edits_of_one_cycle_never_overwrite_each_other(db: TestDb) {
+    use registry_core::cycle::CycleForm;
+    use registry_core::usecases::{CycleTarget, DefineCycle};
+    let store = &db.store;
+    cycles(store).await;
+    let before = {
+        let mut tx = store.begin().await.unwrap();
+        tx.cycles()
+            .await
+            .unwrap()
+            .at(date("2026-01-01"))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(before.version(), 1);
+    let edit = |name: &str| {
+        let mut form = CycleForm::of(before.name(), before.start(), before.end(), before.policy());
+        form.name = name.to_owned();
+        DefineCycle::from_form(
+            CycleTarget::Edit {
+                id: before.id(),
+                version: before.version(),
+            },
+            &form,
+        )
+        .unwrap()
+    };
+    // Two administrators save from the same reading at the same moment, through two
+    // connection pools: one is written, the other told the cycle changed.
+    let other = db.reopen().await;
+    let (a, b) = tokio::join!(
+        run(store, date(TODAY), admin(), edit("甲的名称")),
+        run(&other, date(TODAY), admin(), edit("乙的名称")),
+    );
+    let (saved, refused): (Vec<_>, Vec<_>) = [&a, &b].into_iter().partition(|r| r.is_ok());
+    assert_eq!((saved.len(), refused.len()), (1, 1), "{a:?} {b:?}");
+    assert_eq!(
+        refused[0],
+        &Err(UseCaseError::Conflict(Conflict::Stale(Entity::Cycle)))
+    );
+    let after = {
+        let mut tx = store.begin().await.unwrap();
+        tx.cycles().await.unwrap().get(before.id()).unwrap().clone()
+    };
+    assert_eq!(after.version(), 2);
+    let winner = if a.is_ok() {
+        "甲的名称"
+    } else {
+        "乙的名称"
+    };
+    assert_eq!(after.name(), winner);
+    // The port itself refuses a write from an old version.
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.update_cycle(&before).await,
+        Err(StoreError::Conflict(Conflict::Stale(Entity::Cycle)))
     );
 }
 
@@ -623,6 +682,7 @@ on_both_engines!(
     the_database_allows_one_active_holding_per_item,
     a_holding_needs_its_qualification_and_employment,
     stale_writes_are_conflicts,
+    two_edits_of_one_cycle_never_overwrite_each_other,
     registration_numbers_are_unique_and_never_reissued,
     a_dropped_transaction_writes_nothing,
     a_failure_midway_through_a_use_case_leaves_nothing,

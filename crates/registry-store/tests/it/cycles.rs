@@ -160,7 +160,14 @@ async fn a_change_of_dates_is_refused_on_the_database_and_a_new_name_is_not(db: 
     let edit = |change: &dyn Fn(&mut CycleForm)| {
         let mut form = CycleForm::of(before.name(), before.start(), before.end(), before.policy());
         change(&mut form);
-        DefineCycle::from_form(Some(before.id()), &form).unwrap()
+        DefineCycle::from_form(
+            registry_core::usecases::CycleTarget::Edit {
+                id: before.id(),
+                version: before.version(),
+            },
+            &form,
+        )
+        .unwrap()
     };
     let refused = run(
         store,

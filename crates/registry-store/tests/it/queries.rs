@@ -333,7 +333,7 @@ async fn an_early_renewal_keeps_the_person_public_until_the_new_period_starts(db
         date(TODAY),
         admin(),
         registry_core::usecases::DefineCycle {
-            id: None,
+            target: registry_core::usecases::CycleTarget::New,
             name: "2029—2032".into(),
             start: date("2029-01-01"),
             end: date("2032-12-31"),

@@ -198,7 +198,7 @@ pub(crate) async fn cycles<R: Register>(register: &R) {
             date(TODAY),
             admin(),
             DefineCycle {
-                id: None,
+                target: registry_core::usecases::CycleTarget::New,
                 name: name.into(),
                 start: date(start),
                 end: date(end),
@@ -441,7 +441,7 @@ mod faulty {
         write!(insert_registration(record: &RegistrationRecord) -> ());
         read!(cycles() -> Cycles);
         write!(insert_cycle(name: &Text, start: Date, end: Date, policy: &Policy) -> CycleId);
-        write!(update_cycle(cycle: &RegistrationCycle) -> ());
+        write!(update_cycle(cycle: &RegistrationCycle) -> i64);
         read!(bound_to_cycle(cycle: CycleId, from: Date, to: Date) -> registry_core::cycle_change::CycleBindings);
         read!(calendar_entries() -> Vec<registry_core::calendar::CalendarEntry>);
         write!(replace_calendar_years(first: i32, last: i32, entries: &[registry_core::calendar::CalendarEntry]) -> ());

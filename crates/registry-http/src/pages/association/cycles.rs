@@ -13,7 +13,7 @@ use registry_core::education::format_hours;
 use registry_core::ids::CycleId;
 use registry_core::policy::{LateHours, Policy};
 use registry_core::ports::RegisterTx;
-use registry_core::usecases::{DefineCycle, UseCaseError};
+use registry_core::usecases::{CycleTarget, DefineCycle, UseCaseError};
 
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page, messages_of};
@@ -69,8 +69,8 @@ pub(crate) async fn cycles_list(req: &Request) -> PageResult {
 }
 
 /// The command of a cycle form, or the form's problems as the use case's refusal.
-fn command(id: Option<CycleId>, form: &CycleForm) -> Result<DefineCycle, UseCaseError> {
-    DefineCycle::from_form(id, form).map_err(UseCaseError::Rejected)
+fn command(target: CycleTarget, form: &CycleForm) -> Result<DefineCycle, UseCaseError> {
+    DefineCycle::from_form(target, form).map_err(UseCaseError::Rejected)
 }
 
 /// A new cycle: its name, dates and hours; the rest of the policy is the default.
@@ -85,7 +85,7 @@ pub(crate) async fn define_cycle(req: &Request, body: String) -> PageResult {
         hours_required: fields.get("hours"),
         ..CycleForm::with_policy(&Policy::default())
     };
-    let outcome = match command(None, &form) {
+    let outcome = match command(CycleTarget::New, &form) {
         Ok(define) => state(req).run(actor_of(&account), &define).await,
         Err(e) => Err(e),
     };
@@ -119,11 +119,22 @@ pub(crate) async fn cycle_form_page(req: &Request, Path(id): Path<i64>) -> PageR
         ));
     };
     let form = CycleForm::of(cycle.name(), cycle.start(), cycle.end(), cycle.policy());
-    cycle_page(req, id, form, vec![]).await
+    cycle_page(req, id, cycle.version(), form, Ok(())).await
 }
 
-/// The cycle form with the history of the cycle's edits.
-async fn cycle_page(req: &Request, id: i64, form: CycleForm, errors: Vec<String>) -> PageResult {
+/// The cycle form (made from the cycle at `version`) with the history of the cycle's
+/// edits.
+async fn cycle_page(
+    req: &Request,
+    id: i64,
+    version: i64,
+    form: CycleForm,
+    outcome: Result<(), UseCaseError>,
+) -> PageResult {
+    let (status, errors) = match outcome {
+        Ok(()) => (StatusCode::OK, vec![]),
+        Err(e) => (crate::errors::status_of(&e), messages_of(&e)),
+    };
     let history = state(req)
         .store
         .audit_of(registry_core::ports::Entity::Cycle.code(), id)
@@ -132,7 +143,6 @@ async fn cycle_page(req: &Request, id: i64, form: CycleForm, errors: Vec<String>
         .rev()
         .map(crate::pages::audit_row)
         .collect();
-    let status = crate::errors::status_of_form(&errors);
     Ok(html(
         status,
         &AssociationCycle {
@@ -142,6 +152,7 @@ async fn cycle_page(req: &Request, id: i64, form: CycleForm, errors: Vec<String>
                 .map(|l| (l.code(), l.label()))
                 .collect(),
             id,
+            version,
             form,
             errors,
             history,
@@ -168,12 +179,21 @@ pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: Strin
         renewal_window_months: fields.get("renewal_window_months"),
         late_hours: fields.get("late_hours"),
     };
-    let outcome = match command(Some(CycleId::new(id)), &form) {
+    // A missing or unreadable version is no version the cycle ever had: the edit is then
+    // refused as made from an old reading.
+    let version = fields.get("version").trim().parse().unwrap_or(0);
+    let target = CycleTarget::Edit {
+        id: CycleId::new(id),
+        version,
+    };
+    let outcome = match command(target, &form) {
         Ok(define) => state(req).run(actor_of(&account), &define).await,
         Err(e) => Err(e),
     };
     match outcome {
         Ok(_) => Ok(redirect("/association/cycles")),
-        Err(e) => cycle_page(req, id, form, messages_of(&e)).await,
+        // The form keeps what was typed and the version it was made from: after another
+        // administrator's edit (shown in the history below) it is refused until reloaded.
+        Err(e) => cycle_page(req, id, version, form, Err(e)).await,
     }
 }
