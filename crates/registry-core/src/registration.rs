@@ -198,7 +198,10 @@ pub fn check_registration(
                 }]);
             }
             // A registration that ends at the age limit cannot be continued.
-            let day_after = current.valid_until.next_day().unwrap_or(current.valid_until);
+            let day_after = current
+                .valid_until
+                .next_day()
+                .unwrap_or(current.valid_until);
             let limit = current_cycle.policy().registration_age_limit;
             let age = full_years(facts.person.resident_id.birth_date(), day_after);
             if age >= limit {
