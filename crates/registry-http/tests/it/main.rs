@@ -4,6 +4,7 @@
 mod access;
 mod api;
 mod canaries;
+mod demo;
 mod documents;
 mod education;
 mod exchange;
