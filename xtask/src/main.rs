@@ -29,7 +29,8 @@ const TASKS: [(&str, &str, &str); 5] = [
         "browser",
         "",
         "the source document's registration flow in headless Chromium against a fresh
-          server; screenshots of every step in target/browser/",
+          server with the living demo (registry serve --demo, dated from today);
+          screenshots of every step in target/browser/",
     ),
     (
         "bench",
@@ -292,6 +293,45 @@ fn wait_healthy(addr: &str) -> Result<()> {
     bail!("the server on {addr} did not become healthy")
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` (relative to the workspace) or
+/// `target/`.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
+/// The accounts `registry serve --demo` printed ("… 用户名 admin 密码 Cujinhui2026"), as
+/// JSON for the browser test: {"admin": "…", "fjjp": "…", …}; and the person whose
+/// document the demo left overdue ("逾期未发放的证件：NAME 的…").
+fn demo_logins(printed: &str) -> Result<(String, String)> {
+    let mut accounts = Vec::new();
+    for line in printed.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let Some(at) = words.iter().position(|w| *w == "用户名")
+            && let (Some(user), Some("密码"), Some(password)) = (
+                words.get(at + 1),
+                words.get(at + 2).copied(),
+                words.get(at + 3),
+            )
+        {
+            accounts.push(format!("\"{user}\":\"{password}\""));
+        }
+    }
+    let overdue = printed
+        .split("逾期未发放的证件：")
+        .nth(1)
+        .and_then(|rest| rest.split(" 的").next())
+        .map(str::to_owned);
+    match (accounts.is_empty(), overdue) {
+        (false, Some(overdue)) => Ok((format!("{{{}}}", accounts.join(",")), overdue)),
+        _ => bail!("serve --demo printed no logins or no overdue document:\n{printed}"),
+    }
+}
+
+/// The browser test against the living demo: `registry serve --demo` on a fresh SQLite
+/// file, then `tests/browser/flow.mjs` with the demo's logins.
 fn browser() -> Result<()> {
     let root = root();
     let chromium = chromium()?;
@@ -305,7 +345,7 @@ fn browser() -> Result<()> {
     let mut build = cargo();
     build.args(["build", "-p", "registry-cli"]);
     run(build)?;
-    let registry = root.join("target/debug/registry");
+    let registry = target_dir().join("debug/registry");
     let dir = std::env::temp_dir().join(format!("registry-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
@@ -314,45 +354,33 @@ fn browser() -> Result<()> {
         dir.join("registry.sqlite3").display()
     );
 
-    let created = Command::new(&registry)
-        .args(["create-admin", "--database", &database, "admin"])
-        .env("REGISTRY_DATA_KEY", TEST_KEY)
-        .output()
-        .context("cannot run registry create-admin")?;
-    let stdout = String::from_utf8_lossy(&created.stdout);
-    let password = stdout
-        .split("初始密码：")
-        .nth(1)
-        .and_then(|rest| rest.lines().next())
-        .map(|p| p.trim().to_owned())
-        .with_context(|| {
-            format!(
-                "create-admin printed no password: {stdout}{}",
-                String::from_utf8_lossy(&created.stderr)
-            )
-        })?;
-
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
     let addr = format!("127.0.0.1:{port}");
+    // The demo prints its logins before it serves; they go to a file, read once it is up.
+    let printed = dir.join("serve.out");
     let mut server = Command::new(&registry)
-        .args(["serve", "--database", &database, "--bind", &addr])
+        .args(["serve", "--demo", "--database", &database, "--bind", &addr])
         .env("REGISTRY_DATA_KEY", TEST_KEY)
         .env("RUST_LOG", "warn")
+        .stdout(std::fs::File::create(&printed)?)
         .spawn()
-        .context("cannot start registry serve")?;
-    let outcome = wait_healthy(&addr).and_then(|()| {
-        let out = root.join("target/browser");
-        let mut node = Command::new("node");
-        node.arg("flow.mjs")
-            .arg(format!("http://{addr}"))
-            .arg(&password)
-            .arg(&out)
-            .env("CHROMIUM", &chromium)
-            .current_dir(&tests);
-        run(node)
-    });
+        .context("cannot start registry serve --demo")?;
+    let outcome = wait_healthy(&addr)
+        .and_then(|()| demo_logins(&std::fs::read_to_string(&printed)?))
+        .and_then(|(accounts, overdue)| {
+            let out = root.join("target/browser");
+            let mut node = Command::new("node");
+            node.arg("flow.mjs")
+                .arg(format!("http://{addr}"))
+                .arg(&accounts)
+                .arg(&out)
+                .arg(&overdue)
+                .env("CHROMIUM", &chromium)
+                .current_dir(&tests);
+            run(node)
+        });
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
@@ -458,7 +486,7 @@ fn proof(quick: bool) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{TASKS, Task, parse, usage};
+    use super::{TASKS, Task, demo_logins, parse, usage};
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|a| (*a).to_owned()).collect()
@@ -534,5 +562,25 @@ mod tests {
         ] {
             assert!(parse(&args(wrong)).is_err(), "{wrong:?}");
         }
+    }
+
+    #[test]
+    fn the_demo_logins_are_read_from_what_serve_printed() {
+        let printed =
+            "演示数据已载入。注册周期：2021—2024、2025—2028、2029—2032（按今天 2026-11-30 计）
+登录账户：
+  促进会管理员                   用户名 admin      密码 Cujinhui2026
+  机构 上海市特种设备鉴定评审中心         用户名 shjp       密码 Shanghai2026
+评审人员信息填报（姓名 / 评审机构 / 填报密码  （今天的情况））：
+  王建国 / 福建省特种设备鉴定评审中心 / Demo1000  （已注册（由上一周期换证并续注册））
+逾期未发放的证件：胡春梅 的资格证书（2025—2028 换证）
+";
+        let (accounts, overdue) = demo_logins(printed).unwrap();
+        assert_eq!(
+            accounts,
+            r#"{"admin":"Cujinhui2026","shjp":"Shanghai2026"}"#
+        );
+        assert_eq!(overdue, "胡春梅");
+        assert!(demo_logins("数据库中已有数据，未载入演示数据").is_err());
     }
 }

@@ -473,7 +473,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
             Err(message) => return fail(message, FAILURE),
         };
         if args.demo {
-            match registry_http::demo::load(&state).await {
+            match registry_http::demo::load(&state, state.today()).await {
                 Ok(logins) => println!("{logins}"),
                 Err(registry_http::demo::DemoError::NotEmpty) => {
                     println!("数据库中已有数据，未载入演示数据（演示账户见首次载入时的输出，或 docs/USER-GUIDE.md）。");

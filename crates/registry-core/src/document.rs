@@ -409,15 +409,64 @@ impl Finding {
 pub struct ItemStatus {
     /// The item.
     pub item: ReviewItemCode,
-    /// Valid today.
+    /// Valid today: never on an edition that is itself not valid (void, not issued, past
+    /// its validity), whatever the item's own state.
     pub valid: bool,
     /// For a card: the registration's last day.
     pub valid_until: Option<Date>,
 }
 
+/// The last day of an edition's validity, if it is past on `today`.
+fn ended_before(document: &Document, today: Date) -> Option<Date> {
+    document.details.valid_until.filter(|until| *until < today)
+}
+
+/// Why an edition cannot be printed on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintRefusal {
+    /// Void (a newer edition issued, reported lost, withdrawn).
+    Void(VoidReason),
+    /// Its validity ended on that day.
+    Expired(Date),
+}
+
+impl PrintRefusal {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PrintRefusal::Void(_) => "void",
+            PrintRefusal::Expired(_) => "expired",
+        }
+    }
+
+    /// The Chinese wording.
+    pub fn describe(&self) -> String {
+        match self {
+            PrintRefusal::Void(reason) => {
+                format!("该证件已作废（{}），不能打印", reason.label())
+            }
+            PrintRefusal::Expired(until) => {
+                format!("该证件有效期已于 {} 届满，不能打印", format_date(*until))
+            }
+        }
+    }
+}
+
+/// Whether an edition may be printed on `today`, as a document to hand out: not when it is
+/// void or its validity has ended (printing it would give out a document that
+/// [`verify`] calls invalid). An edition not issued yet may be printed: it is printed to be
+/// issued.
+pub fn print_refusal(document: &Document, today: Date) -> Option<PrintRefusal> {
+    if let Some(voiding) = document.voided {
+        return Some(PrintRefusal::Void(voiding.reason));
+    }
+    ended_before(document, today).map(PrintRefusal::Expired)
+}
+
 /// Whether `document` is valid on `today`, given the person's holdings and
 /// qualifications as they are: every reason it is not (none: valid), and the state of
-/// each item it lists.
+/// each item it lists. No item is valid on an edition that is not valid itself (void, not
+/// issued, past its validity).
 pub fn verify(
     document: &Document,
     holdings: &[Holding],
@@ -431,11 +480,10 @@ pub fn verify(
         findings.push(Finding::NotIssued);
     }
     let d = &document.details;
-    if let Some(until) = d.valid_until
-        && until < today
-    {
+    if let Some(until) = ended_before(document, today) {
         findings.push(Finding::Expired(until));
     }
+    let edition_valid = findings.is_empty();
     let mut items = Vec::with_capacity(d.items.len());
     for item in &d.items {
         let status = match (d.kind, d.institution) {
@@ -454,7 +502,7 @@ pub fn verify(
                     Some(ItemState::Expired) => Some(Finding::ItemExpired(item.clone())),
                     _ => Some(Finding::ItemNotRegistered(item.clone())),
                 };
-                let valid = finding.is_none();
+                let valid = edition_valid && finding.is_none();
                 findings.extend(finding);
                 ItemStatus {
                     item: item.clone(),
@@ -469,7 +517,7 @@ pub fn verify(
                 }
                 ItemStatus {
                     item: item.clone(),
-                    valid: held,
+                    valid: edition_valid && held,
                     valid_until: d.valid_until,
                 }
             }
@@ -554,6 +602,105 @@ mod tests {
         assert_eq!(VerificationCode::parse(&typed), Some(code));
         assert_eq!(VerificationCode::parse("ABCDE-FGHJ"), None);
         assert_eq!(VerificationCode::parse("ABCDE-FGHJU"), None);
+    }
+
+    fn certificate(valid_until: Option<Date>) -> Document {
+        let item = ReviewItemCode::parse("RQ-ZZ").unwrap();
+        Document {
+            id: DocumentId::new(7),
+            details: NewDocument {
+                kind: DocumentKind::Certificate,
+                person: PersonId::new(1),
+                institution: None,
+                items: vec![item],
+                token: VerificationToken::from_entropy([3; TOKEN_BYTES]),
+                code: VerificationCode::from_entropy([4; CODE_BYTES]),
+                created_on: time::macros::date!(2021 - 04 - 01),
+                pass_list: Some(time::macros::date!(2021 - 03 - 31)),
+                valid_until,
+                replaces: None,
+            },
+            mailed: Some(Mailing {
+                on: time::macros::date!(2021 - 04 - 10),
+                tracking: Text::parse("SF1", 40).unwrap(),
+            }),
+            voided: None,
+            version: 1,
+        }
+    }
+
+    fn qualifications() -> Vec<Qualification> {
+        vec![Qualification {
+            person: PersonId::new(1),
+            item: ReviewItemCode::parse("RQ-ZZ").unwrap(),
+            exam_date: time::macros::date!(2021 - 03 - 01),
+            published_on: time::macros::date!(2021 - 03 - 31),
+        }]
+    }
+
+    #[test]
+    fn no_item_is_valid_on_an_edition_that_is_not() {
+        use time::macros::date;
+        let end = date!(2024 - 12 - 31);
+        let valid = certificate(Some(end));
+        let (findings, items) = verify(&valid, &[], &qualifications(), end);
+        assert!(findings.is_empty());
+        assert!(items.iter().all(|i| i.valid));
+        // The day after its validity: expired, and so is every item it lists.
+        let (findings, items) = verify(&valid, &[], &qualifications(), date!(2025 - 01 - 01));
+        assert_eq!(findings, [Finding::Expired(end)]);
+        assert!(items.iter().all(|i| !i.valid));
+        // Void, or not issued yet: no item is valid either.
+        let mut void = certificate(Some(end));
+        void.voided = Some(Voiding {
+            on: date!(2023 - 01 - 01),
+            reason: VoidReason::Lost,
+        });
+        assert!(
+            verify(&void, &[], &qualifications(), date!(2023 - 06 - 01))
+                .1
+                .iter()
+                .all(|i| !i.valid)
+        );
+        let mut pending = certificate(Some(end));
+        pending.mailed = None;
+        assert!(
+            verify(&pending, &[], &qualifications(), date!(2023 - 06 - 01))
+                .1
+                .iter()
+                .all(|i| !i.valid)
+        );
+    }
+
+    #[test]
+    fn an_edition_past_its_validity_or_void_is_not_printed() {
+        use time::macros::date;
+        let end = date!(2024 - 12 - 31);
+        assert_eq!(print_refusal(&certificate(Some(end)), end), None);
+        // Without an end (a pass list before any cycle): printable.
+        assert_eq!(
+            print_refusal(&certificate(None), date!(2030 - 01 - 01)),
+            None
+        );
+        let expired = print_refusal(&certificate(Some(end)), date!(2025 - 01 - 01)).unwrap();
+        assert_eq!(expired, PrintRefusal::Expired(end));
+        assert_eq!(expired.code(), "expired");
+        assert_eq!(
+            expired.describe(),
+            "该证件有效期已于 2024-12-31 届满，不能打印"
+        );
+        // Pending and within its validity: printed to be issued.
+        let mut pending = certificate(Some(end));
+        pending.mailed = None;
+        assert_eq!(print_refusal(&pending, date!(2024 - 06 - 01)), None);
+        let mut void = certificate(Some(end));
+        void.voided = Some(Voiding {
+            on: date!(2023 - 01 - 01),
+            reason: VoidReason::Superseded,
+        });
+        let refusal = print_refusal(&void, date!(2023 - 06 - 01)).unwrap();
+        assert_eq!(refusal.code(), "void");
+        assert_eq!(refusal.describe(), "该证件已作废（已换发新证件），不能打印");
     }
 
     #[test]

@@ -5,9 +5,10 @@
 use poem::http::{StatusCode, header};
 use poem::{Request, Response};
 use registry_core::date::format_date;
-use registry_core::document::{Document, DocumentKind};
+use registry_core::document::{Document, DocumentKind, print_refusal};
 use registry_documents::{CardSheet, CertificateSheet};
 use registry_store::documents::DocumentListing;
+use time::Date;
 
 use crate::{ASSOCIATION_NAME, AppState};
 
@@ -38,9 +39,13 @@ pub(crate) fn verify_url(base: &str, document: &Document) -> String {
     format!("{base}/verify/{}", document.details.token.as_str())
 }
 
-/// Why a certificate cannot be issued to this person now, if it cannot: it goes by post
-/// to the person.
-pub(crate) fn blocked(listing: &DocumentListing) -> Option<String> {
+/// Why an edition cannot be printed or issued on `today`, if it cannot: the core's print
+/// refusal (void, or its validity ended), then, for a certificate, the person's mailing
+/// address (it goes by post to the person).
+pub(crate) fn blocked(listing: &DocumentListing, today: Date) -> Option<String> {
+    if let Some(refusal) = print_refusal(&listing.document, today) {
+        return Some(refusal.describe());
+    }
     let details = &listing.person.details;
     let complete = details.mailing_address().is_some() && details.postcode().is_some();
     (listing.document.details.kind == DocumentKind::Certificate && !complete).then(|| {

@@ -222,8 +222,8 @@ impl AppState {
         }
     }
 
-    /// Today in China.
-    pub(crate) fn today(&self) -> time::Date {
+    /// Today in China, by the clock.
+    pub fn today(&self) -> time::Date {
         registry_core::date::china_today(self.clock.now())
     }
 }

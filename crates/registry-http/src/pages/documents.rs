@@ -12,7 +12,7 @@ use poem::{Request, Response, handler};
 use registry_core::access::Account;
 use registry_core::cycle::Cycles;
 use registry_core::date::{format_date, parse_date};
-use registry_core::document::{Document, DocumentKind};
+use registry_core::document::{Document, DocumentKind, print_refusal};
 use registry_core::holiday_law::DeadlineCalendar;
 use registry_core::ids::{DocumentId, InstitutionId};
 use registry_core::ports::{RegisterTx, StoreError};
@@ -60,7 +60,7 @@ fn row(
     let (person_link, pdf, replace_action) = match audience {
         Audience::Association => (
             Some(format!("/association/people/{}", d.details.person.get())),
-            d.voided
+            print_refusal(d, today)
                 .is_none()
                 .then(|| format!("/association/documents/{}/pdf", d.id.get())),
             issued_valid.then(|| format!("/association/documents/{}/replace", d.id.get())),
@@ -106,7 +106,7 @@ fn row(
             .voided
             .map(|v| format!("{} 作废：{}", format_date(v.on), v.reason.label())),
         blocked: if d.is_pending() {
-            blocked(listing)
+            blocked(listing, today)
         } else {
             None
         },
@@ -427,10 +427,8 @@ pub(crate) async fn document_pdf(req: &Request, Path(id): Path<i64>) -> PageResu
             Some(("/association", "返回工作台")),
         ));
     };
-    if listing.document.voided.is_some() {
-        return Ok(not_printable(req, "该证件已作废，不能再打印。"));
-    }
-    if let Some(reason) = blocked(&listing) {
+    // Never a fresh print of an edition that verification calls void or expired.
+    if let Some(reason) = blocked(&listing, state.today()) {
         return Ok(not_printable(req, &reason));
     }
     let kind = listing.document.details.kind;
@@ -458,15 +456,16 @@ pub(crate) async fn certificates_pdf(req: &Request, Query(query): Query<ListQuer
         Ok(l) => l,
         Err(e) => return Err(e.into()),
     };
-    // Certificates that cannot go out yet stay in the list, with the reason shown there.
+    // Certificates that cannot go out (yet) stay in the list, with the reason shown there.
+    let today = state(req).today();
     let ready: Vec<DocumentListing> = listings
         .into_iter()
-        .filter(|l| blocked(l).is_none())
+        .filter(|l| blocked(l, today).is_none())
         .collect();
     if ready.is_empty() {
         return Ok(not_printable(
             req,
-            "该名单没有可以发放的证书（均已寄出，或本人通讯地址不完整）。",
+            "该名单没有可以发放的证书（均已寄出、已过有效期，或本人通讯地址不完整）。",
         ));
     }
     let name = format!("certificates-{}.pdf", format_date(day));
@@ -493,8 +492,17 @@ pub(crate) async fn cards_pdf(req: &Request, Query(query): Query<ListQuery>) -> 
         Ok(l) => l,
         Err(e) => return Err(e.into()),
     };
+    // Cards whose validity has ended stay in the list, with the reason shown there.
+    let today = state(req).today();
+    let listings: Vec<DocumentListing> = listings
+        .into_iter()
+        .filter(|l| blocked(l, today).is_none())
+        .collect();
     if listings.is_empty() {
-        return Ok(not_printable(req, "该机构没有待发放的注册信息卡。"));
+        return Ok(not_printable(
+            req,
+            "该机构没有可以发放的注册信息卡（均已寄出，或已过有效期）。",
+        ));
     }
     Ok(pdf(
         req,

@@ -372,13 +372,47 @@ async fn cards_verify_until_released_expired_or_replaced() {
         .await;
     assert!(row_of(&cards, "张评审").contains("补发"), "{}", cards.body);
 
-    // Past the 70th birthday, 施's card (and registration) has expired.
+    // Past the 70th birthday, 施's card (and registration) has expired: no item of it is
+    // valid, and it is not printed again; nor is the card waiting since the release, which
+    // ended on the same day, alone or in the institution's batch.
     server.clock.advance(time::Duration::days(60));
     let expired = public.get(&shi).await;
     assert!(
         expired.has("✗ 无效") && expired.has("有效期至 2027-01-19，已过期"),
         "{}",
         expired.body
+    );
+    assert!(
+        !expired.has("<span class=\"tick\">有效</span>"),
+        "{}",
+        expired.body
+    );
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let reprint = admin
+        .get(&format!("/association/documents/{}/pdf", ids[0]))
+        .await;
+    assert_eq!(reprint.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reprint.has("该证件有效期已于 2027-01-19 届满，不能打印"),
+        "{}",
+        reprint.body
+    );
+    let cards = admin
+        .get(&format!("/association/cards?institution={jia_id}"))
+        .await;
+    assert!(
+        row_of(&cards, "施评审").contains("该证件有效期已于 2027-01-19 届满，不能打印"),
+        "{}",
+        cards.body
+    );
+    let sheet = admin
+        .get(&format!("/association/cards/pdf?institution={jia_id}"))
+        .await;
+    let text = pdf_text(&sheet, "cards-after-expiry.pdf");
+    assert!(
+        text.contains("张评审") && !text.contains("施评审"),
+        "only the replacement, still valid: {text}"
     );
 
     // Unknown or malformed keys find nothing.
@@ -403,4 +437,167 @@ async fn cards_verify_until_released_expired_or_replaced() {
         .unwrap();
     // 施: valid, released, expired; 张: void. The unknown look-ups name no document.
     assert_eq!((a, b), (3, 1));
+}
+
+/// The `value` of the selection checkbox in a list's row.
+fn checkbox_id(row: &str) -> String {
+    row.split("name=\"documents\" value=\"")
+        .nth(1)
+        .expect("a checkbox")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// A document whose validity has ended is never printed as a fresh edition (one at a time
+/// or in a batch), and the public verification page shows none of its items as valid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_document_is_not_printed_and_none_of_its_items_verifies() {
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let cycle = admin
+        .post(
+            "/association/cycles",
+            &[
+                ("name", "2021—2024"),
+                ("start", "2021-01-01"),
+                ("end", "2024-12-31"),
+                ("hours", "32"),
+            ],
+        )
+        .await;
+    assert!(cycle.has("2021—2024"), "{}", cycle.body);
+
+    // A certificate of a 2021—2024 pass list that was never mailed: it ended with its
+    // cycle. Listed with the reason, without a PDF link; neither printed alone nor in the
+    // pass list's batch.
+    let qian = resident_id(71, date(1975, 5, 5));
+    exam_result(&server, "钱评审", &qian, &["RQ-ZZ", "GL-ZZ"], "2024-09-20").await;
+    let list = admin.get("/association/certificates").await;
+    let row = row_of(&list, "钱评审");
+    assert!(
+        row.contains("该证件有效期已于 2024-12-31 届满，不能打印"),
+        "{row}"
+    );
+    assert!(!row.contains("/pdf"), "no PDF link: {row}");
+    assert!(
+        row.contains("disabled"),
+        "cannot be selected for mailing: {row}"
+    );
+    let id = checkbox_id(&row);
+    let refused = admin.get(&format!("/association/documents/{id}/pdf")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.has("该证件有效期已于 2024-12-31 届满，不能打印"),
+        "{}",
+        refused.body
+    );
+    let batch = admin
+        .get("/association/certificates/pdf?pass_list=2024-09-20")
+        .await;
+    assert_eq!(batch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(batch.has("已过有效期"), "{}", batch.body);
+    let code = {
+        use registry_core::ports::{Register, RegisterTx};
+        let mut tx = server.store.begin().await.unwrap();
+        tx.document(DocumentId::new(id.parse().unwrap()))
+            .await
+            .unwrap()
+            .unwrap()
+            .details
+            .code
+            .to_string()
+    };
+    let mut public = server.browser();
+    let checked = public.get(&format!("/verify?code={code}")).await;
+    assert!(
+        checked.has("✗ 无效") && checked.has("有效期至 2024-12-31，已过期"),
+        "{}",
+        checked.body
+    );
+    assert!(
+        !checked.has("<span class=\"tick\">有效</span>"),
+        "{}",
+        checked.body
+    );
+    assert_eq!(
+        checked.body.matches(">无效</span>").count(),
+        2,
+        "{}",
+        checked.body
+    );
+
+    // A certificate of the 2025—2028 pass list, mailed: valid, every item valid, printed
+    // again on request; after 2028-12-31 it is expired, item by item, and not printed.
+    let sun = resident_id(73, date(1978, 7, 7));
+    exam_result(&server, "孙评审", &sun, &["QP-CZ", "DT-ZZ"], "2026-06-01").await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let (person, password) = add(&mut jia, "孙评审", &sun, &["QP-CZ"]).await;
+    let sex = registry_core::resident_id::ResidentId::parse_canonical(&sun)
+        .unwrap()
+        .sex()
+        .label();
+    fill_in(&server, &person, jia_id, &password, sex).await;
+    let list = admin.get("/association/certificates").await;
+    let id = checkbox_id(&row_of(&list, "孙评审"));
+    let pdf = admin.get(&format!("/association/documents/{id}/pdf")).await;
+    let code = code_in(&pdf_text(&pdf, "certificate-2028.pdf"));
+    let mailed = admin
+        .post(
+            "/association/certificates/mailed",
+            &[
+                ("documents", id.as_str()),
+                ("on", "2026-11-26"),
+                ("tracking", "SF200"),
+                ("back", "/association/certificates?show=pending"),
+            ],
+        )
+        .await;
+    assert_eq!(mailed.status, StatusCode::SEE_OTHER, "{}", mailed.body);
+    let valid = public.get(&format!("/verify?code={code}")).await;
+    assert!(valid.has("✓ 有效"), "{}", valid.body);
+    assert_eq!(
+        valid
+            .body
+            .matches("<span class=\"tick\">有效</span>")
+            .count(),
+        2,
+        "{}",
+        valid.body
+    );
+    let again = admin.get(&format!("/association/documents/{id}/pdf")).await;
+    assert_eq!(again.status, StatusCode::OK, "a reprint while valid");
+
+    // 2029-01-02.
+    server.clock.advance(time::Duration::days(768));
+    let expired = public.get(&format!("/verify?code={code}")).await;
+    assert!(
+        expired.has("✗ 无效") && expired.has("有效期至 2028-12-31，已过期"),
+        "{}",
+        expired.body
+    );
+    assert!(
+        !expired.has("<span class=\"tick\">有效</span>"),
+        "{}",
+        expired.body
+    );
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let refused = admin.get(&format!("/association/documents/{id}/pdf")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.has("该证件有效期已于 2028-12-31 届满，不能打印"),
+        "{}",
+        refused.body
+    );
+    let file = admin.get(&format!("/association/people/{person}")).await;
+    assert!(
+        !file.has(&format!("/association/documents/{id}/pdf")),
+        "no PDF link on the person's file: {}",
+        file.body
+    );
 }

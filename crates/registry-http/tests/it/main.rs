@@ -6,6 +6,7 @@ mod api;
 mod canaries;
 mod cycles;
 mod deadlines;
+mod demo;
 mod documents;
 mod education;
 mod exchange;

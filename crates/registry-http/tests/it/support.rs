@@ -62,29 +62,13 @@ impl Server {
 
     /// The same, with a configuration of its own.
     pub(crate) async fn with_config(config: Config) -> Server {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "registry-http-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        let url = DatabaseUrl::sqlite_file_url(&dir.join("registry.sqlite3"));
-        let store = Store::connect(&url, DataKey::from_hex(&"ab".repeat(32)).unwrap())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let now = date(2026, 11, 26)
-            .with_time(Time::from_hms(10, 0, 0).unwrap())
-            .assume_offset(CHINA_STANDARD_TIME);
-        let clock = TestClock(Arc::new(Mutex::new(now)));
-        let state = AppState::load(store, config, Arc::new(clock.clone()))
-            .await
-            .unwrap();
+        let server = Server::empty(config, date(2026, 11, 26)).await;
+        let state = &server.state;
         let admin = Actor::Association {
             account: "setup".into(),
         };
         state_run(
-            &state,
+            state,
             admin.clone(),
             DefineCycle {
                 target: registry_core::usecases::CycleTarget::New,
@@ -99,7 +83,7 @@ impl Server {
             .await
             .unwrap();
         state_run(
-            &state,
+            state,
             admin,
             CreateAssociationAccount {
                 username: "admin".into(),
@@ -108,6 +92,29 @@ impl Server {
             },
         )
         .await;
+        server
+    }
+
+    /// A server on `today` at 10:00 in China over an empty register: no cycle, no account.
+    pub(crate) async fn empty(config: Config, today: Date) -> Server {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "registry-http-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let url = DatabaseUrl::sqlite_file_url(&dir.join("registry.sqlite3"));
+        let store = Store::connect(&url, DataKey::from_hex(&"ab".repeat(32)).unwrap())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let now = today
+            .with_time(Time::from_hms(10, 0, 0).unwrap())
+            .assume_offset(CHINA_STANDARD_TIME);
+        let clock = TestClock(Arc::new(Mutex::new(now)));
+        let state = AppState::load(store, config, Arc::new(clock.clone()))
+            .await
+            .unwrap();
         let client = TestClient::new(registry_http::app(state.clone()).map_to_response().boxed());
         Server {
             clock,

@@ -1,0 +1,445 @@
+//! The demo register (`registry serve --demo` on an empty database), built relative to the
+//! day it is loaded: the association, three institutions, the registration cycles around
+//! today (the previous one, the one containing today, the next), courses with attendance,
+//! on-site assessments, certificates and cards mostly mailed, and about forty assessors in
+//! every state and situation (see [`people`]). Everything goes through the core's use
+//! cases, each on the date the event would have happened (its `Context`'s `now`), so the
+//! demo obeys every rule, and every date is counted from today: loaded on any day, it
+//! looks the same relative to that day.
+
+mod people;
+mod steps;
+mod timeline;
+
+use std::fmt;
+
+use registry_core::access::PasswordHash;
+use registry_core::credit_code::CreditCode;
+use registry_core::date::{CHINA_STANDARD_TIME, format_date};
+use registry_core::document::DocumentKind;
+use registry_core::education::CourseForm;
+use registry_core::ids::{CourseId, InstitutionId, PersonId};
+use registry_core::institution::InstitutionForm;
+use registry_core::policy::Policy;
+use registry_core::ports::{Actor, RegisterTx};
+use registry_core::usecases::{
+    Context, CreateAssociationAccount, CreateCourse, CreateInstitution, DefineCycle, MarkMailed,
+    SetAccountPassword, UseCase, UseCaseError, execute,
+};
+use time::{Date, OffsetDateTime, Time};
+
+use crate::AppState;
+use crate::secrets::hash_password;
+use timeline::{Span, Timeline};
+
+/// What the demo made, to print for the person trying it.
+#[derive(Debug, Default)]
+pub struct DemoLogins {
+    /// The cycles and the day they are counted from.
+    pub cycles: String,
+    /// (user name, password, role).
+    pub accounts: Vec<(String, String, String)>,
+    /// (name, institution, fill-in password, situation today).
+    pub assessors: Vec<(String, String, String, String)>,
+    /// The one document past its deadline: (whose, which).
+    pub overdue: Option<(String, String)>,
+}
+
+impl fmt::Display for DemoLogins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "演示数据已载入。注册周期：{}", self.cycles)?;
+        writeln!(f, "登录账户：")?;
+        for (user, password, role) in &self.accounts {
+            writeln!(f, "  {role:<24} 用户名 {user:<10} 密码 {password}")?;
+        }
+        writeln!(
+            f,
+            "评审人员信息填报（姓名 / 评审机构 / 填报密码  （今天的情况））："
+        )?;
+        for (name, institution, password, state) in &self.assessors {
+            writeln!(f, "  {name} / {institution} / {password}  （{state}）")?;
+        }
+        if let Some((name, which)) = &self.overdue {
+            writeln!(f, "逾期未发放的证件：{name} 的{which}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why the demo could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The database is not empty.
+    #[error("the database already holds data; the demo loads only into an empty database")]
+    NotEmpty,
+    /// A use case refused (a bug in the demo) or storage failed.
+    #[error("loading the demo failed: {0}")]
+    Failed(String),
+}
+
+impl DemoError {
+    /// The same failure, saying whose story it happened in.
+    fn within(self, whose: &str) -> DemoError {
+        match self {
+            DemoError::Failed(e) => DemoError::Failed(format!("{whose}: {e}")),
+            other => other,
+        }
+    }
+}
+
+impl From<UseCaseError> for DemoError {
+    fn from(e: UseCaseError) -> Self {
+        DemoError::Failed(format!("{e:?}"))
+    }
+}
+
+impl From<registry_core::ports::StoreError> for DemoError {
+    fn from(e: registry_core::ports::StoreError) -> Self {
+        DemoError::Failed(e.to_string())
+    }
+}
+
+fn at(date: Date) -> OffsetDateTime {
+    date.with_time(Time::from_hms(10, 0, 0).unwrap_or(Time::MIDNIGHT))
+        .assume_offset(CHINA_STANDARD_TIME)
+}
+
+fn admin() -> Actor {
+    Actor::Association {
+        account: "admin".into(),
+    }
+}
+
+fn inst(id: InstitutionId) -> Actor {
+    Actor::Institution {
+        id,
+        account: "demo".into(),
+    }
+}
+
+/// Runs the use cases of the demo, each on its own day.
+struct Loader<'a> {
+    state: &'a AppState,
+}
+
+impl Loader<'_> {
+    async fn run<U: UseCase>(
+        &self,
+        on: Date,
+        actor: Actor,
+        use_case: U,
+    ) -> Result<U::Output, DemoError> {
+        let calendar = self.state.calendar();
+        let ctx = Context {
+            now: at(on),
+            actor,
+            catalogue: &self.state.catalogue,
+            calendar: &calendar,
+            entropy: &crate::secrets::OsEntropy,
+        };
+        execute(&self.state.store, &ctx, &use_case)
+            .await
+            .map_err(|e| {
+                DemoError::Failed(format!("{} ({}): {e:?}", name_of::<U>(), format_date(on)))
+            })
+    }
+
+    async fn hash(&self, password: &str) -> Result<String, DemoError> {
+        hash_password(password.to_owned())
+            .await
+            .map_err(|e| DemoError::Failed(e.to_string()))
+    }
+
+    /// The version of the person's details, for the next save.
+    async fn version(&self, person: PersonId) -> Result<i64, DemoError> {
+        let mut tx = self.state.store.begin_read().await?;
+        Ok(tx.person(person).await?.map_or(1, |p| p.version))
+    }
+
+    /// Marks the person's pending editions made by `on` (of one kind, or both) as mailed on
+    /// that day, as the association does after printing them.
+    async fn mail(
+        &self,
+        person: PersonId,
+        on: Date,
+        kind: Option<DocumentKind>,
+    ) -> Result<(), DemoError> {
+        let documents = {
+            let mut tx = self.state.store.begin_read().await?;
+            tx.documents_of(person).await?
+        };
+        let ready: Vec<_> = documents
+            .iter()
+            .filter(|d| {
+                d.is_pending()
+                    && d.details.created_on <= on
+                    && kind.is_none_or(|k| k == d.details.kind)
+            })
+            .map(|d| d.id)
+            .collect();
+        let Some(first) = ready.first() else {
+            return Ok(());
+        };
+        let tracking = format!("SF{:010}", 3_100_000_000_i64 + first.get() * 7);
+        self.run(
+            on,
+            admin(),
+            MarkMailed {
+                documents: ready,
+                on: format_date(on),
+                tracking,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn name_of<U>() -> &'static str {
+    let full = std::any::type_name::<U>();
+    full.rsplit("::").next().unwrap_or(full)
+}
+
+/// What the stories share: the cycles, the institutions, the courses given.
+struct World {
+    tl: Timeline,
+    institutions: Vec<(InstitutionId, String)>,
+    previous_courses: Vec<Course>,
+    current_courses: Vec<Course>,
+}
+
+/// A training course of the demo.
+#[derive(Debug, Clone)]
+struct Course {
+    id: CourseId,
+    end: Date,
+    items: Vec<String>,
+    hours: u32,
+}
+
+/// The review items the demo uses, in two groups with courses of their own.
+const PRESSURE: [&str; 6] = ["RQ-ZZ", "GL-ZZ", "RQ-SJ", "CC-ZZ", "QP-CZ", "GD-AZ"];
+const MECHANICAL: [&str; 4] = ["DT-AX", "DT-ZZ", "QZ-ZZ", "YL-AX"];
+
+/// The courses of a cycle: (months and days after its start, length in days, name, items,
+/// hours). Of the current cycle, only those that ended a week before today are given.
+fn course_plan(span: &Span) -> Vec<(Date, Date, String, Vec<&'static str>, u32)> {
+    let all: Vec<&'static str> = PRESSURE.iter().chain(MECHANICAL.iter()).copied().collect();
+    let year = |offset: i32| span.start.year() + offset;
+    [
+        (
+            5,
+            17,
+            format!("{}年鉴定评审人员继续教育培训班", year(0)),
+            all.clone(),
+        ),
+        (
+            17,
+            9,
+            format!("{}年承压类设备继续教育培训班", year(1)),
+            PRESSURE.to_vec(),
+        ),
+        (
+            18,
+            14,
+            format!("{}年机电类设备继续教育培训班", year(1)),
+            MECHANICAL.to_vec(),
+        ),
+        (
+            29,
+            10,
+            format!("{}年鉴定评审人员继续教育培训班", year(2)),
+            all.clone(),
+        ),
+        (
+            40,
+            20,
+            format!("{}年鉴定评审人员继续教育培训班", year(3)),
+            all,
+        ),
+    ]
+    .into_iter()
+    .map(|(months, days, name, items)| {
+        let start = span.at(months, days);
+        (start, start + time::Duration::days(2), name, items, 16)
+    })
+    .collect()
+}
+
+/// Loads the demo register into an empty database (one where no institution exists yet),
+/// dated relative to `today` (the server's clock, read by the caller).
+pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError> {
+    if !state
+        .store
+        .institutions()
+        .await
+        .map_err(|e| DemoError::Failed(e.to_string()))?
+        .is_empty()
+    {
+        return Err(DemoError::NotEmpty);
+    }
+    let tl = Timeline::new(today, *state.calendar().years().end());
+    let l = Loader { state };
+    let mut out = DemoLogins {
+        cycles: tl.describe(),
+        ..DemoLogins::default()
+    };
+    // Set up a month before the previous cycle starts.
+    let set_up = add_days(tl.previous.start, -30);
+
+    let admin_password = "Cujinhui2026";
+    l.run(
+        set_up,
+        admin(),
+        CreateAssociationAccount {
+            username: "admin".into(),
+            password: PasswordHash::new(l.hash(admin_password).await?),
+            must_change_password: false,
+        },
+    )
+    .await?;
+    out.accounts
+        .push(("admin".into(), admin_password.into(), "促进会管理员".into()));
+
+    // The previous cycle allowed 换证 up to 70 (a transitional rule of the demo's, on the
+    // 注册周期 page): that is how a person renewed at 67 for the current cycle reaches
+    // their 70th birthday within it, and their registration ends then (the one that ends
+    // within three months). The current and next cycles keep the default (65).
+    let previous_policy = Policy {
+        certificate_renewal_age_limit: 70,
+        ..Policy::default()
+    };
+    for (span, policy, on) in [
+        (&tl.previous, previous_policy, set_up),
+        (&tl.current, Policy::default(), set_up),
+        (
+            &tl.next,
+            Policy::default(),
+            add_days(tl.current.start, 365).min(today),
+        ),
+    ] {
+        l.run(
+            on,
+            admin(),
+            DefineCycle {
+                target: registry_core::usecases::CycleTarget::New,
+                name: span.name.clone(),
+                start: span.start,
+                end: span.end,
+                policy,
+            },
+        )
+        .await?;
+    }
+
+    let institution_specs = [
+        (
+            "福建省特种设备鉴定评审中心",
+            "fjjp",
+            "Fujian2026",
+            "TS-JP-035",
+            "350100",
+        ),
+        (
+            "上海市特种设备鉴定评审中心",
+            "shjp",
+            "Shanghai2026",
+            "TS-JP-031",
+            "310100",
+        ),
+        (
+            "广东省特种设备鉴定评审中心",
+            "gdjp",
+            "Guangdong2026",
+            "TS-JP-044",
+            "440100",
+        ),
+    ];
+    let founded = add_days(tl.previous.start, 4);
+    let mut institutions = Vec::new();
+    for (n, (name, user, password, number, region)) in institution_specs.iter().enumerate() {
+        let code = CreditCode::from_parts("12", region, &format!("MB{:06}", 100 + n))
+            .ok_or_else(|| DemoError::Failed("a demo credit code".into()))?;
+        let hash = l.hash(password).await?;
+        let (id, account) = l
+            .run(
+                founded,
+                admin(),
+                CreateInstitution {
+                    form: InstitutionForm {
+                        name: (*name).into(),
+                        number: (*number).into(),
+                        credit_code: code.as_str().into(),
+                        provincial_number: format!("省级TS{}", 7100 + n),
+                        national_number: format!("TS{}-2027", 7110 + n),
+                        contact: format!("办公室 0{}-8888{:04}", 21 + n, n),
+                    },
+                    username: (*user).into(),
+                    password: PasswordHash::new(hash.clone()),
+                },
+            )
+            .await?;
+        // Demo accounts keep their published passwords.
+        l.run(
+            founded,
+            admin(),
+            SetAccountPassword {
+                account,
+                password: PasswordHash::new(hash),
+                must_change_password: false,
+                keep_session: None,
+            },
+        )
+        .await?;
+        institutions.push((id, (*name).to_owned()));
+        out.accounts
+            .push(((*user).into(), (*password).into(), format!("机构 {name}")));
+    }
+
+    let mut previous_courses = Vec::new();
+    let mut current_courses = Vec::new();
+    for (span, courses) in [
+        (&tl.previous, &mut previous_courses),
+        (&tl.current, &mut current_courses),
+    ] {
+        for (start, end, name, items, hours) in course_plan(span) {
+            if end > tl.ago(7) {
+                continue;
+            }
+            let id = l
+                .run(
+                    add_days(start, -20),
+                    admin(),
+                    CreateCourse {
+                        form: CourseForm {
+                            name,
+                            start: format_date(start),
+                            end: format_date(end),
+                            items: items.iter().map(|s| (*s).to_owned()).collect(),
+                            hours: hours.to_string(),
+                        },
+                    },
+                )
+                .await?;
+            courses.push(Course {
+                id,
+                end,
+                items: items.iter().map(|s| (*s).to_owned()).collect(),
+                hours,
+            });
+        }
+    }
+
+    let world = World {
+        tl,
+        institutions,
+        previous_courses,
+        current_courses,
+    };
+    people::load(&l, &world, &mut out).await?;
+    Ok(out)
+}
+
+fn add_days(date: Date, days: i64) -> Date {
+    date + time::Duration::days(days)
+}
