@@ -57,16 +57,16 @@ pub async fn preview(
     employed_by: Option<InstitutionId>,
     limit: usize,
 ) -> Result<(Vec<DueRenewal>, usize), StoreError> {
-    let people = setting
-        .store
-        .certificates_ending(cycle.end(), employed_by)
-        .await?;
-    let total = people.len();
     let mut tx = setting.store.begin_read().await?;
     let cycles = {
         use registry_core::ports::RegisterTx;
         tx.cycles().await?
     };
+    let people = setting
+        .store
+        .certificates_ending(cycle, cycles.previous(cycle), employed_by)
+        .await?;
+    let total = people.len();
     let reference = Reference {
         catalogue: setting.catalogue,
         cycles: &cycles,
@@ -81,7 +81,7 @@ pub async fn preview(
             name: record.person.name.clone(),
             masked_id: record.person.resident_id.masked(),
             number: record.person.registration_number,
-            plan: renewal_plan(record.facts(), reference),
+            plan: renewal_plan(record.facts(), reference, setting.today()),
         });
     }
     Ok((rows, total))

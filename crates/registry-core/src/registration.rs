@@ -26,7 +26,7 @@ use crate::document::Document;
 use crate::holding::{Holding, ItemState, RegistrationPeriod};
 use crate::person::{Person, labels};
 
-use crate::renewal::{certificates, in_force, renewal_plan};
+use crate::renewal::{certificate_end, certificates, in_force, renewal_plan};
 use crate::review_item::ReviewItemCode;
 use crate::violation::Violation;
 
@@ -69,15 +69,14 @@ pub fn certificate_obstacles(
 ) -> Vec<Violation> {
     let name = reference.catalogue.name_of(item).to_owned();
     let cycle_name = |d: &Document| {
-        d.details
-            .valid_until
+        certificate_end(d, reference.cycles)
             .and_then(|until| reference.cycles.at(until))
             .map_or_else(String::new, |c| c.name().to_owned())
     };
     let listed = |d: &&Document| d.details.items.contains(item);
     if certificates(facts.documents)
         .filter(listed)
-        .any(|d| in_force(d, day))
+        .any(|d| in_force(d, day, reference.cycles))
     {
         return vec![];
     }
@@ -87,7 +86,7 @@ pub fn certificate_obstacles(
         .iter()
         .any(|d| d.details.kind == crate::document::DocumentKind::Certificate && listed(&d));
     if let Some(current) = certificates(facts.documents)
-        .filter(|d| in_force(d, day))
+        .filter(|d| in_force(d, day, reference.cycles))
         .max_by_key(|d| d.id)
         && facts.qualifications.iter().any(|q| &q.item == item)
         && ever_listed
@@ -102,14 +101,15 @@ pub fn certificate_obstacles(
         .max_by_key(|d| d.id)
     {
         Some(latest)
-            if let Some(until) = latest.details.valid_until
+            if let Some(until) = certificate_end(latest, reference.cycles)
                 && until < day =>
         {
-            let needs = renewal_plan(facts, reference)
+            let needs = renewal_plan(facts, reference, today)
                 .map(|plan| plan.needs(item))
                 .unwrap_or_default();
+            let ended = until < today;
             let (cycle, until) = (cycle_name(latest), format_date(until));
-            if latest.details.valid_until < Some(today) {
+            if ended {
                 vec![Violation::CertificateExpired {
                     cycle,
                     until,

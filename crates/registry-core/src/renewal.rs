@@ -28,16 +28,31 @@ use crate::person::Person;
 use crate::review_item::ReviewItemCode;
 use crate::violation::Violation;
 
-/// Whether an edition of a certificate is in force on `day`: not void, not past its
-/// validity (a certificate runs to the end of its cycle). Being mailed is not required:
-/// registration need not wait for the post (a certificate is due within 20 working days
-/// of its pass list).
-pub fn in_force(document: &Document, day: Date) -> bool {
-    document.voided.is_none()
-        && document
+/// The last day of a certificate edition: its printed validity. An edition printed
+/// without one — its pass list was published before the association defined any cycle
+/// around it (or it was made, from the register's past, on a day no cycle covers) — runs
+/// to the end of the first defined cycle that ends on or after that day: a certificate runs
+/// for one cycle (第十六条), and the register knows no earlier one, so from then on it is
+/// renewed like any other. `None` while no such cycle is defined.
+pub fn certificate_end(document: &Document, cycles: &Cycles) -> Option<Date> {
+    document.details.valid_until.or_else(|| {
+        let from = document
             .details
-            .valid_until
-            .is_none_or(|until| day <= until)
+            .pass_list
+            .unwrap_or(document.details.created_on);
+        cycles
+            .as_slice()
+            .iter()
+            .find(|c| c.end() >= from)
+            .map(RegistrationCycle::end)
+    })
+}
+
+/// Whether an edition of a certificate is in force on `day`: not void, not past its last
+/// day ([`certificate_end`]). Being mailed is not required: registration need not wait
+/// for the post (a certificate is due within 20 working days of its pass list).
+pub fn in_force(document: &Document, day: Date, cycles: &Cycles) -> bool {
+    document.voided.is_none() && certificate_end(document, cycles).is_none_or(|until| day <= until)
 }
 
 /// The person's certificate editions that are not void, oldest first.
@@ -54,8 +69,14 @@ pub struct RenewalPlan {
     pub source: DocumentId,
     /// Its cycle (it ends with it).
     pub cycle: RegistrationCycle,
-    /// The cycle renewed for (none while the association has not defined it).
+    /// The cycle renewed for (none while the association has not defined it): the cycle
+    /// after the certificate's, or, for a certificate that lapsed longer, the first cycle
+    /// after it that has not ended.
     pub next: Option<RegistrationCycle>,
+    /// The cycles that ended between the certificate's and the one renewed for, without a
+    /// renewal (a certificate that lapsed longer than a cycle): each one's continuing
+    /// education is asked as well, as if the person had renewed in each of them.
+    pub lapsed: Vec<RegistrationCycle>,
     /// The first day of the renewal window (3 months before the certificate ends).
     pub opens: Date,
     /// The items renewed.
@@ -123,17 +144,27 @@ impl RenewalPlan {
     }
 }
 
-/// The plan of renewing the person's certificate, judged with the continuing education
-/// recorded so far (hours may still be earned until the cycle ends). The edition renewed
-/// is the one that runs longest (the latest of those): once renewed, the next renewal is
-/// that of the new edition.
+/// The plan of renewing the person's certificate on `today`, judged with the continuing
+/// education recorded so far (hours may still be earned until the cycle ends). The edition
+/// renewed is the one that runs longest (the latest of those): once renewed, the next
+/// renewal is that of the new edition.
+///
+/// A certificate renews into the next cycle. One that lapsed for longer — the next cycle
+/// ended too, without a renewal — renews into the first cycle that has not ended, and each
+/// cycle it skipped ([`RenewalPlan::lapsed`]) asks for its continuing education too, and
+/// the age limit is judged on the last of them: an item enters a cycle only with the
+/// continuing education of the cycle before (source document question 4), whether the
+/// renewal came on time or late. So a late renewal never gives an edition that has
+/// already ended, nor one that skips a cycle's requirement.
+///
 /// `Err` when there is nothing to renew: no certificate, or no cycle at its end.
 pub fn renewal_plan(
     facts: PersonFacts<'_>,
     reference: Reference<'_>,
+    today: Date,
 ) -> Result<RenewalPlan, Violation> {
     let dated: Vec<(&Document, Date)> = certificates(facts.documents)
-        .filter_map(|d| d.details.valid_until.map(|until| (d, until)))
+        .filter_map(|d| certificate_end(d, reference.cycles).map(|until| (d, until)))
         .collect();
     let (source, until) = dated
         .iter()
@@ -145,10 +176,15 @@ pub fn renewal_plan(
         .at(until)
         .cloned()
         .ok_or_else(|| Violation::NoCycle(format_date(until)))?;
-    let next = reference.cycles.next(&cycle).cloned();
+    let mut lapsed = Vec::new();
+    let mut next = reference.cycles.next(&cycle).cloned();
+    while let Some(skipped) = next.take_if(|n| n.end() < today) {
+        next = reference.cycles.next(&skipped).cloned();
+        lapsed.push(skipped);
+    }
     let opens = renewal_window_opens(until, cycle.policy().renewal_window_months);
-    let person = certificate_renewal_obstacles(facts.person, reference.cycles, until);
-    let education = education_in_cycle(&cycle, facts.courses, facts.attendance);
+    let last_day = lapsed.last().map_or(until, RegistrationCycle::end);
+    let person = certificate_renewal_obstacles(facts.person, reference.cycles, last_day);
     let mut items = Vec::new();
     let mut dropped = Vec::new();
     for item in &source.details.items {
@@ -157,15 +193,19 @@ pub fn renewal_plan(
             .iter()
             .find(|q| &q.item == item)
             .map_or(Date::MIN, |q| q.published_on);
-        let owed = cycle.hours_owed(qualified_on);
         let name = reference.catalogue.name_of(item);
-        // Qualified too late in the cycle to owe any hours: nothing to cover either.
-        let exempt = owed.is_zero() && qualified_on > cycle.start();
-        let reasons = if exempt {
-            vec![]
-        } else {
-            education_obstacles(&cycle, &education, item, name, owed)
-        };
+        let reasons: Vec<Violation> = std::iter::once(&cycle)
+            .chain(&lapsed)
+            .flat_map(|judged| {
+                let owed = judged.hours_owed(qualified_on);
+                // Qualified too late in the cycle to owe any hours: nothing to cover either.
+                if owed.is_zero() && qualified_on > judged.start() {
+                    return vec![];
+                }
+                let education = education_in_cycle(judged, facts.courses, facts.attendance);
+                education_obstacles(judged, &education, item, name, owed)
+            })
+            .collect();
         if reasons.is_empty() {
             items.push(item.clone());
         } else {
@@ -176,6 +216,7 @@ pub fn renewal_plan(
         source: source.id,
         cycle,
         next,
+        lapsed,
         opens,
         items,
         dropped,

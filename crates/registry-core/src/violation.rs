@@ -413,6 +413,14 @@ pub enum Violation {
         /// The serial number.
         serial: String,
     },
+    /// An edition whose validity ended before the mailing date is not handed out.
+    #[error("证件 {serial} 的有效期已于 {until} 届满，不能标记为寄出")]
+    DocumentEnded {
+        /// The serial number.
+        serial: String,
+        /// Its last day.
+        until: String,
+    },
     /// A mailing date in the future.
     #[error("寄出日期 {0} 晚于今天")]
     MailedInFuture(String),
@@ -519,6 +527,7 @@ impl Violation {
             Violation::MailingAddressMissing { .. } => "document.mailing_address_missing",
             Violation::DocumentNotPending { .. } => "document.not_pending",
             Violation::DocumentNotIssued { .. } => "document.not_issued",
+            Violation::DocumentEnded { .. } => "document.ended",
             Violation::MailedInFuture(_) => "document.mailed_in_future",
             Violation::MailedBeforeCreated { .. } => "document.mailed_before_created",
             Violation::NoDocuments => "document.none_selected",

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use registry_core::cycle::RegistrationCycle;
 use registry_core::education::Attendance;
 use registry_core::holding::ItemState;
 use registry_core::ids::{AttendanceId, CourseId, InstitutionId, PersonId};
@@ -131,14 +132,21 @@ impl Store {
         .collect()
     }
 
-    /// The people whose certificate runs longest to `end` (a cycle's last day): those due
-    /// for 换证 into the next cycle, by id; only those `employed_by` an institution (holding
-    /// one of their items) when given.
+    /// The people whose certificate runs longest to the end of `cycle` (whose cycle before
+    /// is `previous`): those due for 换证 into the next cycle, by id; only those
+    /// `employed_by` an institution (holding one of their items) when given.
     pub async fn certificates_ending(
         &self,
-        end: Date,
+        cycle: &RegistrationCycle,
+        previous: Option<&RegistrationCycle>,
         employed_by: Option<InstitutionId>,
     ) -> Result<Vec<PersonId>, StoreError> {
+        // An edition's last day as `registry_core::renewal::certificate_end` has it: its
+        // printed validity, or for one printed without, the end of the first cycle ending
+        // on or after its pass list (or the day it was made) — this cycle's end exactly
+        // when that day is after the previous cycle's end and by this one's (any other day
+        // stands in for the others: they only need to differ from this cycle's end, on
+        // the right side).
         let mut sql = String::from(
             "SELECT d.person_id FROM documents d \
              WHERE d.kind = 'certificate' AND d.voided_on IS NULL",
@@ -151,8 +159,18 @@ impl Store {
             );
             values.push(institution.get().into());
         }
-        sql.push_str(" GROUP BY d.person_id HAVING MAX(d.valid_until) = ? ORDER BY d.person_id");
-        values.push(end.into());
+        sql.push_str(
+            " GROUP BY d.person_id HAVING MAX(CASE \
+               WHEN d.valid_until IS NOT NULL THEN d.valid_until \
+               WHEN COALESCE(d.pass_list, d.created_on) > ? \
+                AND COALESCE(d.pass_list, d.created_on) <= ? THEN ? \
+               ELSE COALESCE(d.pass_list, d.created_on) END) = ? \
+             ORDER BY d.person_id",
+        );
+        let first_day = Date::from_ordinal_date(1, 1).unwrap_or(Date::MIN);
+        let after = previous.map_or(first_day, RegistrationCycle::end);
+        let end = cycle.end();
+        values.extend([after.into(), end.into(), end.into(), end.into()]);
         self.rows(&sql, values)
             .await?
             .iter()

@@ -240,7 +240,7 @@ pub fn person_outlook(
 ) -> PersonOutlook {
     let facts = record.facts();
     let current = reference.cycles.at(today);
-    let renewal = renewal_plan(facts, reference);
+    let renewal = renewal_plan(facts, reference, today);
     let person_problems = person_obstacles(&record.person);
     let mut codes: Vec<ReviewItemCode> = record
         .qualifications

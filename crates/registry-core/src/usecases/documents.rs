@@ -8,8 +8,8 @@ use super::{Context, UseCaseError, existing_person, reject_if_any};
 use crate::cycle::Cycles;
 use crate::date::{format_date, parse_date};
 use crate::document::{
-    CODE_BYTES, Document, DocumentKind, Mailing, NewDocument, TOKEN_BYTES, VerificationCode,
-    VerificationToken, VoidReason, Voiding, card_contents,
+    CODE_BYTES, Document, DocumentKind, Mailing, NewDocument, PrintRefusal, TOKEN_BYTES,
+    VerificationCode, VerificationToken, VoidReason, Voiding, card_contents, print_refusal,
 };
 use crate::ids::{DocumentId, InstitutionId, PersonId};
 use crate::ports::{Entity, RegisterTx, Snapshot};
@@ -152,7 +152,7 @@ pub(super) async fn refresh_certificate<T: RegisterTx>(
     let documents = tx.documents_of(person).await?;
     let cycle = cycles.at(published_on);
     let base = crate::renewal::certificates(&documents)
-        .filter(|d| crate::renewal::in_force(d, published_on))
+        .filter(|d| crate::renewal::in_force(d, published_on, &cycles))
         .max_by_key(|d| d.id);
     let qualified_now = qualifications
         .iter()
@@ -352,6 +352,15 @@ impl super::UseCase for MarkMailed {
                     created: format_date(document.details.created_on),
                     mailed: format_date(on),
                 });
+            } else if let Some(on) = on
+                && let Some(PrintRefusal::Expired(until)) = print_refusal(&document, on)
+            {
+                // Handing out a document already ended would give out one that verifies as
+                // invalid (the lists neither print nor offer it).
+                problems.push(Violation::DocumentEnded {
+                    serial: document.serial(),
+                    until: format_date(until),
+                });
             }
             let person = existing_person(tx, document.details.person).await?;
             if document.details.kind == DocumentKind::Certificate
@@ -518,7 +527,7 @@ impl super::UseCase for RenewCertificate {
             catalogue: ctx.catalogue,
             cycles: &cycles,
         };
-        let plan = renewal_plan(record.facts(), reference).map_err(reject)?;
+        let plan = renewal_plan(record.facts(), reference, today).map_err(reject)?;
         reject_if_any(plan.obstacles(today))?;
         let Some(next) = plan.next.clone() else {
             return Err(reject(Violation::NoNextCycle));

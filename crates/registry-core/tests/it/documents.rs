@@ -322,10 +322,11 @@ fn a_lost_card_is_replaced_and_stops_verifying() {
 fn a_card_expires_with_its_registration() {
     let mut world = World::new();
     let a = world.institution();
-    // 70 on 2027-03-10: the registration ends the day before. (Qualified in 2020, before
-    // any cycle the register defines: a certificate without an end, so no 换证 is due; a
-    // certificate renewed under 65 on a cycle's last day never reaches a 70th birthday.)
-    let person = world.person("1957-03-10", &["RQ-ZZ"], "2020-06-01");
+    // 70 on 2027-03-10: the registration ends the day before. A certificate renewed under
+    // 65 on a cycle's last day never reaches a 70th birthday within its cycle; here
+    // 2025—2028 examines people up to 70, and this one passed at 68.
+    world.examining_up_to(70);
+    let person = world.person("1957-03-10", &["RQ-ZZ"], "2025-06-01");
     world.employ(a, person, &["RQ-ZZ"]).unwrap();
     world.fill_in(person, a);
     register(&world, a, person, &["RQ-ZZ"]);
@@ -346,12 +347,17 @@ fn a_card_expires_with_its_registration() {
 
 /// 32 hours in 2025—2028 from one course covering `items`, for `person`.
 fn trained(world: &World, person: PersonId, items: &[&str]) {
+    trained_on(world, person, items, "2027-05-13");
+}
+
+/// 32 hours on a course ending on `end` that covered `items`.
+fn trained_on(world: &World, person: PersonId, items: &[&str], end: &str) {
     let course = world
         .admin(CreateCourse {
             form: CourseForm {
-                name: "换证培训班".into(),
-                start: "2027-05-10".into(),
-                end: "2027-05-13".into(),
+                name: format!("{end} 培训班"),
+                start: end.into(),
+                end: end.into(),
                 items: items.iter().map(|s| s.to_string()).collect(),
                 hours: "32".into(),
             },
@@ -446,4 +452,99 @@ fn a_certificate_is_renewed_under_65_only() {
         }),
         Err(UseCaseError::NotFound(_))
     ));
+}
+
+#[test]
+fn a_certificate_lapsed_longer_than_a_cycle_renews_into_the_current_one_with_every_cycle_s_hours() {
+    let mut world = World::new();
+    world.cycle("2017—2020", "2017-01-01", "2020-12-31");
+    world.today = date("2018-04-01");
+    let person = world.person("1970-01-01", &["RQ-ZZ"], "2018-04-01");
+    let first = of_kind(&world, person, DocumentKind::Certificate);
+    assert_eq!(first[0].details.valid_until, Some(date("2020-12-31")));
+    // Never renewed; today is in 2025—2028. Renewing into 2021—2024 would give an edition
+    // that has already ended: the renewal is into 2025—2028, and asks for the continuing
+    // education of 2017—2020 and of 2021—2024.
+    world.today = date("2026-11-26");
+    let renew = |world: &World| world.admin(RenewCertificate { person });
+    let refused = renew(&world).unwrap_err().to_string();
+    assert!(
+        refused.contains("2017—2020") && refused.contains("2021—2024"),
+        "{refused}"
+    );
+    trained_on(&world, person, &["RQ-ZZ"], "2019-05-10");
+    let refused = renew(&world).unwrap_err();
+    let message = refused.to_string();
+    assert!(
+        !message.contains("2017—2020") && message.contains("2021—2024"),
+        "{message}"
+    );
+    assert_eq!(
+        codes(refused),
+        ["education.hours_short", "education.item_not_covered"]
+    );
+    trained_on(&world, person, &["RQ-ZZ"], "2023-05-10");
+    let renewed = renew(&world).unwrap();
+    assert_eq!(renewed.valid_until, date("2028-12-31"));
+    assert_eq!(renewed.items.len(), 1);
+}
+
+#[test]
+fn a_certificate_printed_without_an_end_runs_to_the_end_of_the_first_cycle_after_its_pass_list() {
+    let mut world = World::new();
+    // Published before any cycle the register knows: printed without an end.
+    world.today = date("2019-04-01");
+    let person = world.person("1970-01-01", &["RQ-ZZ"], "2019-04-01");
+    let first = of_kind(&world, person, DocumentKind::Certificate);
+    assert_eq!(first[0].details.valid_until, None);
+    world.today = date("2026-11-26");
+    let a = world.institution();
+    world.employ(a, person, &["RQ-ZZ"]).unwrap();
+    world.fill_in(person, a);
+    let register = |world: &World| {
+        world.as_institution(
+            a,
+            RegisterItems {
+                institution: a,
+                person,
+                items: vec!["RQ-ZZ".into()],
+            },
+        )
+    };
+    // It ran to the end of 2021—2024: 2025—2028 needs 换证, like any certificate.
+    let refused = register(&world).unwrap_err();
+    assert!(refused.to_string().contains("2024-12-31"), "{refused}");
+    assert_eq!(codes(refused), ["certificate.expired"]);
+    // Its renewal is judged on 2021—2024's continuing education (there is a certificate).
+    assert_eq!(
+        codes(world.admin(RenewCertificate { person }).unwrap_err()),
+        ["education.hours_short", "education.item_not_covered"]
+    );
+    trained_on(&world, person, &["RQ-ZZ"], "2023-05-10");
+    let renewed = world.admin(RenewCertificate { person }).unwrap();
+    assert_eq!(renewed.valid_until, date("2028-12-31"));
+    register(&world).unwrap();
+}
+
+#[test]
+fn an_edition_that_ended_is_not_marked_mailed() {
+    let mut world = World::new();
+    world.today = date("2022-04-01");
+    let person = world.person("1970-01-01", &["RQ-ZZ"], "2022-04-01");
+    let a = world.institution();
+    world.employ(a, person, &["RQ-ZZ"]).unwrap();
+    world.fill_in(person, a);
+    let certificate = of_kind(&world, person, DocumentKind::Certificate).remove(0);
+    assert_eq!(certificate.details.valid_until, Some(date("2024-12-31")));
+    world.today = date("2026-11-26");
+    let refused = mail(&world, &[&certificate], "2026-11-20").unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "证件 {} 的有效期已于 2024-12-31 届满，不能标记为寄出",
+            certificate.serial()
+        )
+    );
+    // Recording a mailing made while it was valid is still possible.
+    assert_eq!(mail(&world, &[&certificate], "2024-06-03"), Ok(1));
 }

@@ -179,6 +179,10 @@ fn examples() -> Vec<Violation> {
         Violation::DocumentNotIssued {
             serial: "KP00000034".into(),
         },
+        Violation::DocumentEnded {
+            serial: "ZS00000012".into(),
+            until: "2024-12-31".into(),
+        },
         Violation::MailedInFuture("2026-12-01".into()),
         Violation::MailedBeforeCreated {
             serial: "KP00000034".into(),
@@ -292,10 +296,11 @@ fn variant(v: &Violation) -> usize {
         Violation::CycleChangeDocuments { .. } => 64,
         Violation::CycleChangeCoursesOut { .. } => 65,
         Violation::CycleChangeCoursesIn { .. } => 66,
+        Violation::DocumentEnded { .. } => 67,
     }
 }
 
-const VARIANTS: usize = 67;
+const VARIANTS: usize = 68;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

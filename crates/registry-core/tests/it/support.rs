@@ -77,6 +77,36 @@ impl World {
         .unwrap();
     }
 
+    /// Lets 2025—2028 examine people up to `limit` (by default under 65): a person qualified
+    /// in it can then reach their 70th birthday within it (a certificate renewed under 65
+    /// on a cycle's last day never does).
+    pub(crate) fn examining_up_to(&self, limit: u32) {
+        let cycle = block_on(async {
+            use registry_core::ports::{Register, RegisterTx};
+            let mut tx = self.register.begin().await.unwrap();
+            tx.cycles()
+                .await
+                .unwrap()
+                .at(date("2025-01-01"))
+                .unwrap()
+                .clone()
+        });
+        self.admin(DefineCycle {
+            target: registry_core::usecases::CycleTarget::Edit {
+                id: cycle.id(),
+                version: cycle.version(),
+            },
+            name: cycle.name().into(),
+            start: cycle.start(),
+            end: cycle.end(),
+            policy: Policy {
+                exam_age_limit: limit,
+                ..cycle.policy().clone()
+            },
+        })
+        .unwrap();
+    }
+
     /// The moment: 10:00 in China on `today`.
     pub(crate) fn now(&self) -> OffsetDateTime {
         self.today

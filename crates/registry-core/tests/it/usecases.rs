@@ -166,7 +166,9 @@ fn the_source_documents_registration_flow() {
 fn registration_age_is_checked_to_the_day_and_validity_ends_before_the_70th_birthday() {
     let mut world = World::new();
     let institution = world.institution();
-    let person = world.person("1956-12-01", &["DT-AX"], "2020-05-01");
+    // Qualified at 68 in 2025—2028, which examines up to 70.
+    world.examining_up_to(70);
+    let person = world.person("1956-12-01", &["DT-AX"], "2025-05-01");
     world.employ(institution, person, &["DT-AX"]).unwrap();
     world.fill_in(person, institution);
 
@@ -219,7 +221,9 @@ fn details_can_be_saved_once_a_registration_has_ended_before_the_sweep_marks_it(
 fn a_leap_day_birthday_turns_70_on_the_first_of_march() {
     let mut world = World::new();
     let institution = world.institution();
-    let person = world.person("1956-02-29", &["DT-AX"], "2020-05-01");
+    // Qualified at 68 in 2025—2028, which examines up to 70.
+    world.examining_up_to(70);
+    let person = world.person("1956-02-29", &["DT-AX"], "2025-05-01");
     world.today = date("2025-06-01");
     world.employ(institution, person, &["DT-AX"]).unwrap();
     world.fill_in(person, institution);
@@ -740,7 +744,9 @@ fn expire(world: &World, person: PersonId) -> Vec<registry_core::usecases::Expir
 fn the_sweep_ends_registrations_at_the_70th_birthday_and_says_why_once() {
     let mut world = World::new();
     let institution = world.institution();
-    let person = world.person("1956-12-01", &["DT-AX"], "2020-05-01");
+    // Qualified at 68 in 2025—2028, which examines up to 70.
+    world.examining_up_to(70);
+    let person = world.person("1956-12-01", &["DT-AX"], "2025-05-01");
     world.employ(institution, person, &["DT-AX"]).unwrap();
     world.fill_in(person, institution);
     register(&world, institution, person, &["DT-AX"]).unwrap();

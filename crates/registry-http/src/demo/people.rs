@@ -10,8 +10,9 @@
 //! - **Seventy**: renewed at 66–69 (the previous cycle allowed 换证 up to 70); their
 //!   registration ends the day before their 70th birthday, about six weeks from today.
 //!   When today is too early in the current cycle for anyone to have passed the exam under
-//!   65 in the previous one, they passed before any cycle the demo defines, and their
-//!   certificate has no end.
+//!   65 in the previous one, they passed before any cycle the demo defines: their
+//!   certificate is printed without an end, runs to the previous cycle's end all the same
+//!   (`registry_core::renewal::certificate_end`) and is renewed like the others.
 //! - **Expired**: registered in the previous cycle and never renewed (已过期): one short of
 //!   the previous cycle's hours, one who could renew but has not.
 //! - **Late renewal**: renewed two months ago, registered again, the card mailed; the new
@@ -276,7 +277,8 @@ fn current_pass_lists(tl: &Timeline) -> (Date, Date) {
 
 /// When a person of the previous cycle took the exam: in its third month; for the person
 /// who turns 70 in six weeks, while they were still under 65 (later in the cycle), or, if
-/// that was before the cycle, a year before it (no cycle, so a certificate without an end).
+/// that was before the cycle, a year before it (no cycle then: a certificate printed
+/// without an end, which runs to the end of the previous cycle and is renewed).
 fn previous_exam(tl: &Timeline, p: &Someone) -> Date {
     let usual = tl.previous.at(2, 9);
     if p.story != Seventy {
@@ -510,7 +512,6 @@ async fn previous_cycle(
         }
         _ => {}
     }
-    let legacy = published < tl.previous.start;
     let (renewed, reregistered) = if p.story == LateRenewal {
         let renewed = tl.ago(60);
         (renewed, add_days(renewed, 7))
@@ -519,12 +520,12 @@ async fn previous_cycle(
         let renewed = add_months(tl.previous.end, -2);
         (renewed, add_days(renewed, 30))
     };
-    if !legacy {
-        s.renew(renewed).await?;
-        if p.story != LateRenewal {
-            s.mail(add_days(renewed, 12), Some(DocumentKind::Certificate))
-                .await?;
-        }
+    // A certificate printed without an end (its pass list came before the previous cycle)
+    // ran to the previous cycle's end all the same: it is renewed like the others.
+    s.renew(renewed).await?;
+    if p.story != LateRenewal {
+        s.mail(add_days(renewed, 12), Some(DocumentKind::Certificate))
+            .await?;
     }
     s.register(here, &p.items, reregistered).await?;
     s.mail(

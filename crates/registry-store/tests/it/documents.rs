@@ -215,7 +215,77 @@ async fn the_lists_of_documents_and_the_verification_log(db: TestDb) {
     assert!(last.is_some());
 }
 
+/// The SQL of a cycle's 换证 list restates `renewal::certificate_end` (an edition printed
+/// without an end runs to the end of the first cycle after its pass list): it lists exactly
+/// the people whose latest certificate ends with the cycle by the core's rule.
+async fn the_certificates_ending_with_a_cycle_are_those_the_core_renews(db: TestDb) {
+    use registry_core::renewal::{certificate_end, certificates};
+    let store = &db.store;
+    // Before any cycle is defined: printed without an end.
+    let legacy = person_examined(
+        store,
+        &resident_id(81, "1970-01-01"),
+        "甲",
+        &["RQ-ZZ"],
+        "2019-03-01",
+    )
+    .await;
+    cycles(store).await;
+    let ends_2024 = person_examined(
+        store,
+        &resident_id(82, "1971-01-01"),
+        "乙",
+        &["RQ-ZZ"],
+        "2022-03-01",
+    )
+    .await;
+    let ends_2028 = person_examined(
+        store,
+        &resident_id(83, "1972-01-01"),
+        "丙",
+        &["RQ-ZZ"],
+        "2025-03-01",
+    )
+    .await;
+    let (cycles, ends) = {
+        let mut tx = store.begin().await.unwrap();
+        let cycles = tx.cycles().await.unwrap();
+        let mut ends = Vec::new();
+        for person in [legacy, ends_2024, ends_2028] {
+            let documents = tx.documents_of(person).await.unwrap();
+            let end = certificates(&documents)
+                .filter_map(|d| certificate_end(d, &cycles))
+                .max();
+            ends.push((person, end));
+        }
+        (cycles, ends)
+    };
+    assert_eq!(
+        ends,
+        [
+            (legacy, Some(date("2024-12-31"))),
+            (ends_2024, Some(date("2024-12-31"))),
+            (ends_2028, Some(date("2028-12-31"))),
+        ]
+    );
+    let [first, second] = cycles.as_slice() else {
+        panic!("two cycles")
+    };
+    assert_eq!(
+        store.certificates_ending(first, None, None).await.unwrap(),
+        [legacy, ends_2024]
+    );
+    assert_eq!(
+        store
+            .certificates_ending(second, Some(first), None)
+            .await
+            .unwrap(),
+        [ends_2028]
+    );
+}
+
 on_both_engines!(
     editions_round_trip_and_the_database_keeps_one_pending,
     the_lists_of_documents_and_the_verification_log,
+    the_certificates_ending_with_a_cycle_are_those_the_core_renews,
 );
