@@ -387,6 +387,8 @@ pub(crate) struct CycleRow {
     pub(crate) hours: String,
     pub(crate) coverage: bool,
     pub(crate) age: u32,
+    pub(crate) renewal_age: u32,
+    pub(crate) late_hours: &'static str,
 }
 
 /// One year of the working-day calendar, as shown.

@@ -54,6 +54,10 @@ fn row(
             format!("合格名单 {} 公布", format_date(day))
         }
         (_, _, Some(_)) => format!("{} 补发", format_date(d.details.created_on)),
+        // A certificate made without a pass list is a 换证 edition.
+        (DocumentKind::Certificate, None, None) => {
+            format!("{} 换证", format_date(d.details.created_on))
+        }
         _ => format!("{} 生成", format_date(d.details.created_on)),
     };
     let issued_valid = d.voided.is_none() && d.mailed.is_some();

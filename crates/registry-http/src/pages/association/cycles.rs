@@ -41,6 +41,8 @@ async fn cycles_page(
             hours: format_hours(c.policy().hours_required),
             coverage: c.policy().require_item_coverage,
             age: c.policy().registration_age_limit,
+            renewal_age: c.policy().certificate_renewal_age_limit,
+            late_hours: c.policy().late_hours.label(),
         })
         .collect();
     let status = crate::errors::status_of_form(&errors);
