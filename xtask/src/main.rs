@@ -191,19 +191,30 @@ fn has_nextest() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// A cargo subcommand from crates.io (`cargo machete`, `cargo deny`), run through the
+/// `cargo` on PATH as `.ci/run` checks it: the toolchain's own binary in `$CARGO` need
+/// not see what `cargo install` put beside the rustup proxies.
+fn external(subcommand: &str) -> Command {
+    let mut command = Command::new("cargo");
+    command.arg(subcommand).current_dir(root());
+    command
+}
+
 /// A cargo subcommand CI needs, installed with `cargo install --locked <package>`.
 fn require(subcommand: &str, package: &str) -> Result<()> {
-    let installed = cargo()
-        .args([subcommand, "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !installed {
-        bail!(
-            "cargo xtask ci needs `cargo {subcommand}`, which is not installed: \
-             cargo install --locked {package} (.ci/run installs it when missing)"
-        );
+    let probe = external(subcommand).arg("--version").output();
+    match probe {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => bail!(
+            "cargo xtask ci needs `cargo {subcommand}`, which did not answer `--version` \
+             (cargo install --locked {package}; .ci/run installs it when missing):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(error) => bail!(
+            "cargo xtask ci needs `cargo {subcommand}`, and `cargo` could not be started \
+             ({error}): cargo install --locked {package}"
+        ),
     }
-    Ok(())
 }
 
 fn ci() -> Result<()> {
@@ -223,14 +234,12 @@ fn ci() -> Result<()> {
     ]);
     run(clippy)?;
     // No unused dependency in any Cargo.toml.
-    let mut machete = cargo();
-    machete.arg("machete");
+    let machete = external("machete");
     run(machete)?;
     // deny.toml: licenses, banned or duplicated crates, sources. Not `advisories`: its
     // database cannot be fetched from the machines CI runs on.
-    let mut deny = cargo();
+    let mut deny = external("deny");
     deny.args([
-        "deny",
         "check",
         "--hide-inclusion-graph",
         "licenses",
