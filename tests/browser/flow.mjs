@@ -9,7 +9,8 @@
 // Steps: the association sees the demo's certificates and cards to issue (exactly one
 // overdue, the demo's) and its cycles → it creates an institution and records an exam
 // result → the institution logs in, adds the person and gets the fill-in password → the
-// person searches, enters a wrong password (refused), then the right one, fills in the
+// person searches (a part of the institution's name is refused; its whole name, as listed,
+// finds them), enters a wrong password (refused), then the right one, fills in the
 // details and clicks 确定 → the state shows 等待注册 → the institution registers one item →
 // the ✓ shows. Then: the new institution releases the other item → it shows in the public
 // pool → the demo's 上海 institution hires and registers it → the public search shows the
@@ -198,7 +199,12 @@ try {
   await me.getByRole('link', { name: /^评审人员信息填报/ }).click();
   await shot(me, 'fig1-query-page');
   await me.getByLabel('姓名').fill('林建国');
-  await me.getByLabel('评审机构').fill('浙江省特种设备');
+  // A part of a name finds nobody: the institution is picked from the list of names.
+  await me.getByLabel('评审机构').fill('浙江');
+  await me.getByRole('button', { name: '搜索' }).click();
+  expectText(await me.content(), '请从列表中选择评审机构', 'a part of a name identifies no institution');
+  await shot(me, 'fig2-institution-not-identified');
+  await me.getByLabel('评审机构').fill(institutionName);
   await me.getByRole('button', { name: '搜索' }).click();
   await shot(me, 'fig2-3-search-result');
   await me.getByRole('link', { name: '人员基本信息' }).click();
@@ -278,7 +284,7 @@ try {
 
   await me.goto(`${base}/self-service`);
   await me.getByLabel('姓名').fill('林建国');
-  await me.getByLabel('评审机构').fill('上海');
+  await me.getByLabel('评审机构').fill(otherName);
   await me.getByRole('button', { name: '搜索' }).click();
   await me.getByRole('link', { name: '人员基本信息' }).click();
   await me.getByLabel('填报密码').fill(otherFillIn);

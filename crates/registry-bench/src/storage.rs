@@ -97,9 +97,21 @@ pub(crate) async fn searches(
         }};
     }
     measure!("self-service: name + institution", {
+        // As the server does it: the list of names, the core's pick, the search.
         let p = employed[rng.below(employed.len() as u64) as usize];
+        let names = store.active_institution_names().await?;
+        let typed = names
+            .iter()
+            .find(|(id, _)| p.employments.first().is_some_and(|e| e.institution == *id))
+            .map(|(_, name)| name.clone())
+            .unwrap_or_default();
+        let picked = registry_core::institution::identify(
+            &typed,
+            names.iter().map(|(id, name)| (*id, name.as_str())),
+        )
+        .unwrap_or_default();
         store
-            .self_service_search(p.name.as_str(), "特种设备鉴定", today, 20)
+            .self_service_search(p.name.as_str(), &picked, today, 20)
             .await?
             .len()
     });

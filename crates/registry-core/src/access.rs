@@ -209,10 +209,11 @@ impl NewPassword {
     }
 }
 
-/// How many wrong passwords a login or a fill-in entry tolerates.
+/// How many wrong passwords a login tolerates, and a client address over every login and
+/// fill-in entry (a fill-in entry's own limits: [`FillInLockout`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
-    /// Failures allowed for one account, or one person's fill-in entry, within the window.
+    /// Failures allowed for one account within the window.
     pub per_subject: u32,
     /// Failures allowed from one client address within the window.
     pub per_client: u32,
@@ -229,6 +230,42 @@ impl Default for LockoutPolicy {
             per_subject: 5,
             per_client: 30,
             window_minutes: 15,
+        }
+    }
+}
+
+/// How many wrong fill-in passwords an assessor's entry tolerates, and from whom.
+///
+/// The entry's one secret is a generated password (about 58 bits), and its name and
+/// institution are public, so guesses must be limited; but a limit on the entry alone lets
+/// any stranger keep the right person out by guessing wrong every window. So the guesses
+/// are counted per (entry, client address) — a stranger locks out only their own address —
+/// under a ceiling per entry over all addresses that bounds what many addresses together
+/// may guess. Past the ceiling the entry waits for the ceiling's window to end, or for its
+/// institution to lift the lock ([`crate::usecases::UnlockFillInEntry`]). Every client
+/// address is also held to [`LockoutPolicy::per_client`] over every entry and login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FillInLockout {
+    /// Guesses allowed at one entry from one client address within the window.
+    pub per_client: u32,
+    /// That window, which is also how long such a lock lasts, in minutes.
+    pub window_minutes: u32,
+    /// Guesses allowed at one entry from all addresses together within the ceiling's window.
+    pub per_entry: u32,
+    /// The ceiling's window, in hours (at most 24: older counters are purged).
+    pub ceiling_hours: u32,
+}
+
+impl Default for FillInLockout {
+    /// 5 guesses per entry and client address in 15 minutes (GB/T 22239 practice), 50 per
+    /// entry in 24 hours from every address together: against a generated password (10
+    /// characters of 56, about 58 bits) 50 guesses a day have a chance below 10⁻¹⁵ a day.
+    fn default() -> Self {
+        FillInLockout {
+            per_client: 5,
+            window_minutes: 15,
+            per_entry: 50,
+            ceiling_hours: 24,
         }
     }
 }

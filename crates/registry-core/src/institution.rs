@@ -27,7 +27,7 @@ pub struct InstitutionForm {
 /// An institution's recorded facts, all valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstitutionDetails {
-    /// The full name; a partial name finds it in the self-service search.
+    /// The full name, by which the self-service search finds it ([`identify`]).
     pub name: Text,
     /// The institution number from the 2013 list.
     pub number: Text,
@@ -142,9 +142,102 @@ impl Institution {
     }
 }
 
+/// The fewest characters of a part of an institution's name that may name it in the
+/// self-service search (a whole name may be shorter).
+pub const MIN_NAME_PART: usize = 4;
+
+/// A name as compared in the self-service search: without spaces (half- or full-width),
+/// full-width letters, digits and brackets as their ASCII forms, ASCII letters in lower
+/// case. "福建省（厦门）特检院" and "福建省 (厦门) 特检院" compare equal.
+fn comparable(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match u32::from(c) {
+            0xFF01..=0xFF5E => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The institutions an assessor means by `typed` in the self-service search (评审人员信息
+/// 填报, step 2), among the active institutions `(id, name)`: those whose whole name it is
+/// (as picked from the list of names, or typed in full; several only when several
+/// institutions bear the very same name), or else the one institution whose name contains
+/// it, when it has at least [`MIN_NAME_PART`] characters and no other name does.
+/// Anything else identifies no institution: a search never runs over several
+/// institutions, so that a person's employer cannot be found from a character or two of
+/// some name.
+pub fn identify<'a>(
+    typed: &str,
+    institutions: impl IntoIterator<Item = (InstitutionId, &'a str)>,
+) -> Result<Vec<InstitutionId>, Violation> {
+    let unidentified = Violation::InstitutionNotIdentified { min: MIN_NAME_PART };
+    let wanted = comparable(typed);
+    if wanted.is_empty() {
+        return Err(unidentified);
+    }
+    let names: Vec<(InstitutionId, String)> = institutions
+        .into_iter()
+        .map(|(id, name)| (id, comparable(name)))
+        .collect();
+    let whole: Vec<InstitutionId> = names
+        .iter()
+        .filter(|(_, name)| *name == wanted)
+        .map(|(id, _)| *id)
+        .collect();
+    if !whole.is_empty() {
+        return Ok(whole);
+    }
+    let containing: Vec<InstitutionId> = names
+        .iter()
+        .filter(|(_, name)| name.contains(&wanted))
+        .map(|(id, _)| *id)
+        .collect();
+    match containing.as_slice() {
+        [one] if wanted.chars().count() >= MIN_NAME_PART => Ok(vec![*one]),
+        _ => Err(unidentified),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifies_an_institution_by_its_whole_name_or_a_telling_part() {
+        let list = [
+            (InstitutionId::new(1), "福建省特种设备鉴定评审中心"),
+            (InstitutionId::new(2), "福建省特种设备鉴定评审中心（厦门）"),
+            (InstitutionId::new(3), "上海市特种设备鉴定评审中心"),
+            (InstitutionId::new(4), "ABC检测"),
+            (InstitutionId::new(5), "ABC检测"),
+        ];
+        let ids = |typed: &str| {
+            identify(typed, list).map(|v| v.iter().map(|i| i.get()).collect::<Vec<_>>())
+        };
+        // The whole name, even when another name contains it; spaces and the width of
+        // brackets do not matter.
+        assert_eq!(ids("福建省特种设备鉴定评审中心"), Ok(vec![1]));
+        assert_eq!(ids(" 福建省特种设备鉴定评审中心 (厦门) "), Ok(vec![2]));
+        assert_eq!(ids("ａｂｃ检测"), Ok(vec![4, 5]));
+        // A part of four characters or more that one name alone contains.
+        assert_eq!(ids("上海市特"), Ok(vec![3]));
+        assert_eq!(ids("（厦门）"), Ok(vec![2]));
+        // A part of several names, a short part, nothing, or nothing at all.
+        let refused = Err(Violation::InstitutionNotIdentified { min: MIN_NAME_PART });
+        for typed in [
+            "福建省特种设备",
+            "特种设备",
+            "上海",
+            "中",
+            "北京市特种设备",
+            "",
+            "  ",
+        ] {
+            assert_eq!(ids(typed), refused, "{typed}");
+        }
+    }
 
     #[test]
     fn parses_a_complete_form() {

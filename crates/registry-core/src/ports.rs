@@ -677,6 +677,16 @@ pub trait RegisterTx: Send {
         which: SessionsToEnd<'_>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Forgets, in this transaction, every counted attempt at the fill-in password of a
+    /// person's entry through an institution: the entry's own count and its count per
+    /// client address (the lockout of the entry lifts at once). Attempts counted per client
+    /// address alone, over every entry and login, stay.
+    fn forget_fill_in_attempts(
+        &mut self,
+        person: PersonId,
+        institution: InstitutionId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     // Documents.
 
     /// Every edition of every document of the person, oldest first.

@@ -261,6 +261,23 @@ pub enum Violation {
         /// The item's name.
         item: String,
     },
+    /// An institution that does not employ the person asked for an item the pool does not
+    /// show (held by an institution, or not qualified: it is told neither).
+    #[error("“{item}”不在该人员的无聘用单位评审项目中，不能聘用")]
+    NotInPool {
+        /// The item's name.
+        item: String,
+    },
+    /// The fill-in entry is closed: its institution was disabled, or no longer employs the
+    /// person.
+    #[error("填报入口已关闭：该评审机构已停用或已不再聘用您，请联系评审机构")]
+    EntryClosed,
+    /// The self-service search's institution does not name one active institution.
+    #[error("请从列表中选择评审机构，或输入完整的机构名称（至少{min}个字，且只对应一个机构）")]
+    InstitutionNotIdentified {
+        /// The fewest characters of a name that may identify an institution.
+        min: usize,
+    },
     /// This institution holds the item already.
     #[error("本机构已聘用该人员的“{item}”")]
     AlreadyHeld {
@@ -502,6 +519,9 @@ impl Violation {
             Violation::CertificateRenewalAgeLimit { .. } => "certificate.renewal_age_limit",
             Violation::HeldByAnother { .. } => "holding.held_by_another",
             Violation::AlreadyHeld { .. } => "holding.already_held",
+            Violation::NotInPool { .. } => "holding.not_in_pool",
+            Violation::EntryClosed => "employment.entry_closed",
+            Violation::InstitutionNotIdentified { .. } => "self_service.institution_unidentified",
             Violation::IllegalTransition { .. } => "holding.illegal_transition",
             Violation::InstitutionDisabled(_) => "institution.disabled",
             Violation::NoFillInPassword => "employment.no_password",

@@ -2,12 +2,20 @@
 //! fill-in entry, each behind the lockout of password checks. The pages and the API both
 //! call these; they only render the outcome.
 //!
-//! The lockout: every attempt is counted in the database, under its subject (the account
-//! or the person's entry) and its client address, *before* its password is checked, in one
-//! statement each. Attempts sent all at once are therefore counted all at once: at most the
-//! policy's number of them get their password checked in a window, however many arrive
-//! together and on however many server instances. A success forgets the subject's failures
-//! and gives the client its attempt back; a failure stays counted.
+//! The lockout: every attempt is counted in the database, under its subject (the account)
+//! and its client address, *before* its password is checked, in one statement each.
+//! Attempts sent all at once are therefore counted all at once: at most the policy's number
+//! of them get their password checked in a window, however many arrive together and on
+//! however many server instances. A success forgets the subject's failures and gives the
+//! client its attempt back; a failure stays counted.
+//!
+//! A fill-in entry is counted the same way under three keys, in this order: the client
+//! address (over every entry and login), the (entry, client address), and the entry from
+//! every address (its ceiling, over a longer window): see
+//! [`registry_core::access::FillInLockout`]. A stranger
+//! guessing from one address locks out that address only; many addresses together meet
+//! the ceiling, which only the window's end or the institution's unlock lifts. An attempt
+//! refused by one key is not counted under the next.
 //!
 //! Every attempt is logged (target `registry::security`). An unknown account or entry
 //! costs the same argon2 verification as a known one, and is answered the same way.
@@ -17,7 +25,7 @@ use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::ports::{Actor, RegisterTx, StoreError};
 use registry_core::read::employment::open_entry;
 use registry_core::usecases::SetAccountPassword;
-use registry_store::sessions::SessionSubject;
+use registry_store::sessions::{SessionSubject, fill_in_client_key, fill_in_entry_key};
 
 use crate::AppState;
 use crate::errors::messages_of;
@@ -215,10 +223,120 @@ pub(crate) async fn set_own_password(
 pub(crate) enum UnlockOutcome {
     /// Right: the entry's session token.
     Opened(String),
+    /// Refused, and why.
+    Refused(Refusal),
+}
+
+/// Why a fill-in password was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
     /// Wrong, or no such entry.
     Wrong,
-    /// Locked for this many minutes.
+    /// This client locked out of the entry for this many minutes.
     Locked(i64),
+    /// The entry's ceiling reached: locked for every client for this many minutes, or
+    /// until its institution lifts the lock.
+    EntryLocked(i64),
+}
+
+impl Refusal {
+    /// The stable code, for the API.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Refusal::Wrong => "fill_in.wrong",
+            Refusal::Locked(_) => "fill_in.locked",
+            Refusal::EntryLocked(_) => "fill_in.entry_locked",
+        }
+    }
+
+    /// The Chinese message, for the page and the API alike.
+    pub(crate) fn message(self) -> String {
+        match self {
+            Refusal::Wrong => "密码错误，如无法进入请联系受聘的评审机构".to_owned(),
+            Refusal::Locked(minutes) => format!("尝试次数过多，请于 {minutes} 分钟后再试"),
+            Refusal::EntryLocked(minutes) => format!(
+                "该填报入口的尝试次数过多，已暂时锁定：请联系受聘的评审机构解除锁定，或于{}后再试",
+                duration_text(minutes)
+            ),
+        }
+    }
+}
+
+/// "N 分钟" up to an hour, "约 N 小时" beyond.
+fn duration_text(minutes: i64) -> String {
+    if minutes <= 60 {
+        format!(" {minutes} 分钟")
+    } else {
+        format!("约 {} 小时", (minutes + 59) / 60)
+    }
+}
+
+/// An attempt at a fill-in password admitted to its check.
+struct FillInAttempt {
+    client: String,
+    pair: String,
+    entry: String,
+}
+
+/// Counts an attempt at an entry's fill-in password from `client` (see the module's
+/// comment) and admits it, or says why and for how long it is refused.
+async fn admit_fill_in(
+    state: &AppState,
+    person: PersonId,
+    institution: InstitutionId,
+    client: &str,
+) -> Result<Result<FillInAttempt, Refusal>, StoreError> {
+    let now = state.clock.now();
+    let policy = state.config.fill_in;
+    let window = time::Duration::minutes(i64::from(policy.window_minutes));
+    let attempt = FillInAttempt {
+        client: format!("client:{client}"),
+        pair: fill_in_client_key(person, institution, client),
+        entry: fill_in_entry_key(person, institution),
+    };
+    let client_window = time::Duration::minutes(i64::from(state.config.lockout.window_minutes));
+    let by_client = state
+        .store
+        .add_to_count(&attempt.client, 1, now, client_window)
+        .await?;
+    if by_client.count > state.config.lockout.per_client {
+        return Ok(Err(Refusal::Locked(minutes_until(
+            by_client.window_ends,
+            now,
+        ))));
+    }
+    let by_pair = state
+        .store
+        .add_to_count(&attempt.pair, 1, now, window)
+        .await?;
+    if by_pair.count > policy.per_client {
+        return Ok(Err(Refusal::Locked(minutes_until(
+            by_pair.window_ends,
+            now,
+        ))));
+    }
+    let ceiling = time::Duration::hours(i64::from(policy.ceiling_hours));
+    let by_entry = state
+        .store
+        .add_to_count(&attempt.entry, 1, now, ceiling)
+        .await?;
+    if by_entry.count > policy.per_entry {
+        return Ok(Err(Refusal::EntryLocked(minutes_until(
+            by_entry.window_ends,
+            now,
+        ))));
+    }
+    Ok(Ok(attempt))
+}
+
+impl FillInAttempt {
+    /// The password was right: the (entry, client) failures are forgotten, and the client
+    /// and the entry's ceiling get this attempt back (earlier failures stay counted).
+    async fn succeeded(self, state: &AppState) -> Result<(), StoreError> {
+        state.store.clear_failures(&self.pair).await?;
+        state.store.release_count(&self.entry).await?;
+        state.store.release_count(&self.client).await
+    }
 }
 
 /// The hash of the fill-in password of an entry that may be used: the institution active
@@ -243,12 +361,12 @@ pub(crate) async fn try_unlock(
     password: String,
 ) -> Result<UnlockOutcome, StoreError> {
     let now = state.clock.now();
-    let entry = format!("fill-in:{person}:{institution}");
-    let attempt = match admit(state, entry, client).await? {
+    let attempt = match admit_fill_in(state, person, institution, client).await? {
         Ok(attempt) => attempt,
-        Err(minutes) => {
-            tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in entry refused: locked");
-            return Ok(UnlockOutcome::Locked(minutes));
+        Err(refused) => {
+            let ceiling = matches!(refused, Refusal::EntryLocked(_));
+            tracing::warn!(target: "registry::security", person = person.get(), institution = institution.get(), client, ceiling, "fill-in entry refused: locked");
+            return Ok(UnlockOutcome::Refused(refused));
         }
     };
     let hash = fill_in_hash(state, person, institution).await?;
@@ -270,6 +388,6 @@ pub(crate) async fn try_unlock(
         Ok(UnlockOutcome::Opened(token))
     } else {
         tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in password wrong");
-        Ok(UnlockOutcome::Wrong)
+        Ok(UnlockOutcome::Refused(Refusal::Wrong))
     }
 }

@@ -5,13 +5,15 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use registry_core::access::{LockoutPolicy, SessionPolicy};
+use registry_core::access::{FillInLockout, LockoutPolicy, SessionPolicy};
 use registry_core::calendar::WorkCalendar;
 use registry_core::holiday_law::DeadlineCalendar;
-use registry_core::ports::Actor;
+use registry_core::ports::{Actor, StoreError};
 use registry_core::review_item::ReviewItemCatalogue;
 use registry_core::usecases::{Context, UseCase, UseCaseError, execute};
+use registry_core::violation::Violation;
 use registry_store::Store;
+use registry_store::queries::SelfServiceMatch;
 use time::OffsetDateTime;
 
 use crate::{limiter, secrets};
@@ -41,6 +43,8 @@ pub struct Config {
     pub sessions: SessionPolicy,
     /// Tolerated wrong passwords.
     pub lockout: LockoutPolicy,
+    /// Tolerated wrong fill-in passwords, per entry and client address and per entry.
+    pub fill_in: FillInLockout,
     /// A reverse proxy whose `X-Forwarded-For` names the client; nobody else's is trusted.
     pub trusted_proxy: Option<IpAddr>,
     /// The site's public address, without a trailing slash, for the verification
@@ -203,6 +207,31 @@ impl AppState {
                 allowed
             }
         }
+    }
+
+    /// 评审人员信息填报, step 2, for the page and the API alike: the institution typed (or
+    /// picked from the list) identified among the active ones by the core's rule
+    /// (`registry_core::institution::identify`: the whole name, or a telling part of it),
+    /// then the people of that name it employs. `Err` when the text identifies no
+    /// institution: no search runs over several.
+    pub(crate) async fn self_service_search(
+        &self,
+        name: &str,
+        institution: &str,
+        limit: u64,
+    ) -> Result<Result<Vec<SelfServiceMatch>, Violation>, StoreError> {
+        let names = self.store.active_institution_names().await?;
+        let picked = match registry_core::institution::identify(
+            institution,
+            names.iter().map(|(id, name)| (*id, name.as_str())),
+        ) {
+            Ok(picked) => picked,
+            Err(violation) => return Ok(Err(violation)),
+        };
+        Ok(Ok(self
+            .store
+            .self_service_search(name, &picked, self.today(), limit)
+            .await?))
     }
 
     /// Where a batch job (an import, an export, a cycle's 换证) runs for `actor`, now, on

@@ -112,6 +112,10 @@ pub(crate) struct SelfServiceSearch {
     pub(crate) layout: Layout,
     pub(crate) name: String,
     pub(crate) institution: String,
+    /// The names of the active institutions, offered as the institution field's list.
+    pub(crate) institutions: Vec<String>,
+    /// Why the institution typed identifies none (no search ran).
+    pub(crate) error: Option<String>,
     pub(crate) searched: bool,
     pub(crate) results: Vec<SelfServiceRow>,
 }

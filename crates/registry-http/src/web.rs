@@ -9,6 +9,7 @@ use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use registry_core::access::{Account, Role};
 use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::ports::{RegisterTx, StoreError};
+use registry_core::read::employment::open_entry;
 use registry_store::sessions::SessionSubject;
 use time::OffsetDateTime;
 use tracing::Instrument;
@@ -93,7 +94,8 @@ impl Visitor {
     }
 }
 
-/// An assessor's unlocked fill-in entry: this person, through this institution.
+/// An assessor's unlocked fill-in entry: this person, through this institution, which was
+/// active and employed the person when the request began (checked on every request).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
     pub(crate) person: PersonId,
@@ -330,6 +332,17 @@ async fn resolve_entry(
     let idle = time::Duration::minutes(i64::from(state.config.sessions.assessor_idle_minutes));
     let absolute = time::Duration::minutes(i64::from(state.config.sessions.absolute_minutes));
     if session.last_seen_at + idle < now || session.created_at + absolute < now {
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    // On every request: the institution still active and employing the person (the core's
+    // open_entry). A closed entry's session ends here, whatever ended the entry.
+    let open = {
+        let mut tx = state.store.begin_read().await?;
+        open_entry(&mut tx, person, institution).await?.is_some()
+    };
+    if !open {
+        tracing::warn!(target: "registry::security", person = person.get(), institution = institution.get(), "fill-in entry closed: session ended");
         state.store.delete_session(&hash).await?;
         return Ok(None);
     }

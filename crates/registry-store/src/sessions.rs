@@ -54,6 +54,19 @@ pub struct Failures {
     pub window_ends: OffsetDateTime,
 }
 
+/// The key of the counter of every attempt at the fill-in password of a person's entry
+/// through an institution, from any client: the entry's ceiling.
+pub fn fill_in_entry_key(person: PersonId, institution: InstitutionId) -> String {
+    format!("fill-in:{person}:{institution}")
+}
+
+/// The key of the counter of the attempts at an entry's fill-in password from one client
+/// address. Every such key of an entry begins with the key for the client `""`, which
+/// [`RegisterTx::forget_fill_in_attempts`] deletes by.
+pub fn fill_in_client_key(person: PersonId, institution: InstitutionId, client: &str) -> String {
+    format!("fill-in:{person}:{institution}:client:{client}")
+}
+
 impl Store {
     /// Starts a session under the hash of its token.
     pub async fn create_session(
@@ -135,7 +148,7 @@ impl Store {
     }
 
     /// Forgets sessions unused since `before`, and the lockout and search counters whose
-    /// window began before it (every window is shorter than a day).
+    /// window began before it (no window is longer than a day: pass a day ago or earlier).
     pub async fn purge_sessions(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
         let result = sessions::Entity::delete_many()
             .filter(sessions::Column::LastSeenAt.lt(utc(before)))

@@ -45,8 +45,8 @@ struct State {
     assessments: BTreeMap<AssessmentId, OnSiteAssessment>,
     documents: BTreeMap<DocumentId, Document>,
     audit: Vec<AuditRecord>,
-    /// The sessions use cases ended, as `Debug` of what they asked for (the in-memory
-    /// register keeps no sessions).
+    /// The sessions use cases ended, as `Debug` of what they asked for, and the fill-in
+    /// lockouts they lifted (the in-memory register keeps no sessions or counters).
     ended_sessions: Vec<String>,
     serials: BTreeMap<u16, u32>,
     last_id: i64,
@@ -180,7 +180,8 @@ impl MemoryRegister {
             .unwrap_or_default()
     }
 
-    /// The sessions the use cases ended so far, as `Debug` of what they asked for.
+    /// The sessions the use cases ended so far, as `Debug` of what they asked for, and the
+    /// fill-in lockouts they lifted (`FillInAttempts { person, institution }`).
     pub fn ended_sessions(&self) -> Vec<String> {
         self.shared
             .lock()

@@ -697,6 +697,17 @@ impl RegisterTx for MemoryTx {
         Ok(())
     }
 
+    async fn forget_fill_in_attempts(
+        &mut self,
+        person: PersonId,
+        institution: InstitutionId,
+    ) -> Result<(), StoreError> {
+        self.write()?.ended_sessions.push(format!(
+            "FillInAttempts {{ person: {person}, institution: {institution} }}"
+        ));
+        Ok(())
+    }
+
     async fn audit_all(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
         self.write()?.audit.extend(records.iter().cloned());
         Ok(())

@@ -2,10 +2,27 @@
 //! items (a released item no longer counts). An institution sees, registers and records
 //! only for the people it employs; every other person answers exactly like one that does
 //! not exist.
+//!
+//! What an institution may learn of a person it does not employ is decided here once
+//! ([`sight`]): of a person in the public pool, what the pool shows (their name and the
+//! items no institution holds); of anyone else, nothing — the same answer as for an id
+//! that names nobody. (添加人员 looks a person up by name *and* whole ID number, which
+//! only someone who knows the person has; that lookup shows each qualified item and
+//! whether it is free.)
+//!
+//! The fill-in entry of a person through an institution is open only while the
+//! institution is active and employs the person ([`entry_is_open`]); the edge checks it
+//! on every request of an entry, and the use cases that close it end its sessions.
 
+use time::Date;
+
+use crate::cycle::Cycles;
 use crate::holding::{Employment, Holding};
 use crate::ids::{InstitutionId, PersonId};
+use crate::institution::Institution;
 use crate::ports::{RegisterTx, StoreError};
+use crate::qualification::Qualification;
+use crate::read::pool::in_pool;
 
 /// The holdings of `institution` that are active (every state but released).
 pub fn held_at(holdings: &[Holding], institution: InstitutionId) -> impl Iterator<Item = &Holding> {
@@ -46,9 +63,49 @@ pub fn employs(holdings: &[Holding], institution: InstitutionId) -> bool {
     held_at(holdings, institution).next().is_some()
 }
 
-/// The fill-in entry of a person through an institution, if it may be used: the
-/// institution is active and employs the person. A disabled institution's entries, and the
-/// entry of a person it released, are closed.
+/// What an institution may know of a person it names by id alone (聘用 from the pool,
+/// 添加人员's employ after the lookup, the API's employ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sight {
+    /// It employs the person: it sees each of their items, who holds it (this
+    /// institution or another) and why one cannot be employed.
+    Employer,
+    /// The person is in the public pool: it sees what the pool shows to anyone, the
+    /// qualified items no institution holds; any other item is simply not in the pool.
+    Pool,
+    /// Neither: the person answers exactly like an id that names nobody.
+    Nothing,
+}
+
+/// What `institution` may know on `today` of the person born on `birth` with these
+/// qualifications and holdings.
+pub fn sight(
+    institution: InstitutionId,
+    birth: Date,
+    qualifications: &[Qualification],
+    holdings: &[Holding],
+    cycles: &Cycles,
+    today: Date,
+) -> Sight {
+    if employs(holdings, institution) {
+        Sight::Employer
+    } else if in_pool(birth, qualifications, holdings, cycles, today) {
+        Sight::Pool
+    } else {
+        Sight::Nothing
+    }
+}
+
+/// Whether a person's fill-in entry through `institution` (`None`: no such institution)
+/// may be used: the institution is active and employs the person whose holdings these
+/// are. A disabled institution's entries, and the entry of a person it no longer employs
+/// in any item, are closed.
+pub fn entry_is_open(institution: Option<&Institution>, holdings: &[Holding]) -> bool {
+    institution.is_some_and(|i| i.active && employs(holdings, i.id))
+}
+
+/// The fill-in entry of a person through an institution, if it may be used
+/// ([`entry_is_open`]).
 pub async fn open_entry<T: RegisterTx>(
     tx: &mut T,
     person: PersonId,
@@ -57,8 +114,8 @@ pub async fn open_entry<T: RegisterTx>(
     let Some(employment) = tx.employment(person, institution).await? else {
         return Ok(None);
     };
-    let active = tx.institution(institution).await?.is_some_and(|i| i.active);
-    if active && employs(&tx.holdings_of(person).await?, institution) {
+    let institution = tx.institution(institution).await?;
+    if entry_is_open(institution.as_ref(), &tx.holdings_of(person).await?) {
         Ok(Some(employment))
     } else {
         Ok(None)

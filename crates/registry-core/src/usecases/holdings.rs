@@ -2,20 +2,25 @@
 //! fill-in password, and releasing an item to the pool (退回人员).
 
 use super::{
-    Context, UseCase, UseCaseError, active_institution, existing_person, holding_snapshot,
-    parse_items, reject_if_any, text_field,
+    Context, UseCase, UseCaseError, active_institution, employed_person, existing_person,
+    holding_snapshot, parse_items, reject_if_any, text_field,
 };
 use crate::date::{format_date, full_years};
 use crate::holding::{EntryProgress, FillInPasswordHash, ItemEvent, ItemState, NewHolding};
 use crate::ids::{InstitutionId, PersonId};
 use crate::ports::{Conflict, Entity, RegisterTx, SessionsToEnd, Snapshot, StoreError};
-use crate::read::employment::{Holder, holder_of};
+use crate::read::employment::{Holder, Sight, employs, held_at, holder_of, sight};
 use crate::review_item::ReviewItemCode;
 use crate::violation::Violation;
 
 /// Employs a person for review items (添加人员, or 聘用 from the pool): each item must be
 /// one the person is qualified in and that no institution holds. A new employment needs
 /// the fill-in password's hash, which the edge generated and shows once.
+///
+/// The person is named by id alone, so the answer tells only what the institution may
+/// know ([`crate::read::employment::sight`]): for a person it employs, why each item
+/// cannot be employed; for a person in the pool, only that an item is not in the pool;
+/// for anyone else, `NotFound` exactly as for an id that names nobody.
 #[derive(Debug, Clone)]
 pub struct EmployItems {
     /// The institution, from the session.
@@ -49,23 +54,44 @@ impl UseCase for EmployItems {
         let today = ctx.today();
         active_institution(tx, self.institution).await?;
         let person = existing_person(tx, self.person).await?;
-        let mut problems = Vec::new();
-        let items = parse_items(ctx.catalogue, &self.items, &mut problems);
         let qualifications = tx.qualifications(self.person).await?;
         let holdings = tx.holdings_of(self.person).await?;
+        let cycles = tx.cycles().await?;
+        let birth = person.resident_id.birth_date();
+        let seen = sight(
+            self.institution,
+            birth,
+            &qualifications,
+            &holdings,
+            &cycles,
+            today,
+        );
+        if seen == Sight::Nothing {
+            return Err(UseCaseError::NotFound(Entity::Person));
+        }
+        let mut problems = Vec::new();
+        let items = parse_items(ctx.catalogue, &self.items, &mut problems);
         for item in &items {
             let name = ctx.catalogue.name_of(item).to_owned();
-            if !qualifications.iter().any(|q| &q.item == item) {
+            let qualified = qualifications.iter().any(|q| &q.item == item);
+            let holder = holder_of(&holdings, item, self.institution);
+            if seen == Sight::Pool {
+                if !qualified || holder != Holder::Nobody {
+                    problems.push(Violation::NotInPool { item: name });
+                }
+                continue;
+            }
+            if !qualified {
                 problems.push(Violation::NotQualified { item: name.clone() });
             }
-            match holder_of(&holdings, item, self.institution) {
+            match holder {
                 Holder::This => problems.push(Violation::AlreadyHeld { item: name }),
                 Holder::Another => problems.push(Violation::HeldByAnother { item: name }),
                 Holder::Nobody => {}
             }
         }
-        let limit = tx.cycles().await?.policy_at(today).registration_age_limit;
-        let age = full_years(person.resident_id.birth_date(), today);
+        let limit = cycles.policy_at(today).registration_age_limit;
+        let age = full_years(birth, today);
         if age >= limit {
             problems.push(Violation::RegistrationAgeLimit {
                 age,
@@ -180,6 +206,38 @@ impl UseCase for SetFillInPassword {
     }
 }
 
+/// Lifts the lockout of a person's fill-in entry (解除填报锁定): the institution that
+/// employs the person forgets every counted attempt at the entry's password, for every
+/// client address, after the person said they cannot get in. Audited.
+#[derive(Debug, Clone)]
+pub struct UnlockFillInEntry {
+    /// The institution, from the session.
+    pub institution: InstitutionId,
+    /// The person.
+    pub person: PersonId,
+}
+
+impl UseCase for UnlockFillInEntry {
+    type Output = ();
+
+    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        active_institution(tx, self.institution).await?;
+        super::current_employment(tx, self.person, self.institution).await?;
+        tx.forget_fill_in_attempts(self.person, self.institution)
+            .await?;
+        tx.audit(&ctx.audit(
+            "employment.unlock_entry",
+            Entity::Employment,
+            self.person.get(),
+            Some(self.person),
+            None,
+            Some(Snapshot::default().with("institution", self.institution)),
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
 /// Releases a person's review item to the pool (退回人员), with a reason. The person's
 /// hours and working days are untouched; the holding stays as history.
 #[derive(Debug, Clone)]
@@ -198,12 +256,14 @@ impl UseCase for ReleaseItem {
     type Output = ();
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
-        existing_person(tx, self.person).await?;
+        // Another institution's person answers as one that does not exist; of its own
+        // person, an item it does not hold is not found.
+        employed_person(tx, self.person, self.institution).await?;
         let reason = text_field(&self.reason, 200, "reason", "退回原因");
         let item = ReviewItemCode::parse(&self.item)
             .map_err(|_| UseCaseError::NotFound(Entity::Holding))?;
         let holdings = tx.holdings_of(self.person).await?;
-        let mut holding = crate::read::employment::held_at(&holdings, self.institution)
+        let mut holding = held_at(&holdings, self.institution)
             .find(|h| h.item == item)
             .cloned()
             .ok_or(UseCaseError::NotFound(Entity::Holding))?;
@@ -223,6 +283,16 @@ impl UseCase for ReleaseItem {
         ))
         .await?;
         super::documents::refresh_card(ctx, tx, self.person, self.institution).await?;
+        // The last item released: the institution no longer employs the person, and the
+        // fill-in entry through it closes at once.
+        let holdings = tx.holdings_of(self.person).await?;
+        if !employs(&holdings, self.institution) {
+            tx.end_sessions(SessionsToEnd::Entry {
+                person: self.person,
+                institution: self.institution,
+            })
+            .await?;
+        }
         Ok(())
     }
 }

@@ -158,7 +158,8 @@ impl UseCase for SetAccountPassword {
     }
 }
 
-/// Edits an institution, or disables or enables it.
+/// Edits an institution, or disables or enables it. Disabling it ends, in the same
+/// transaction, every session of its account and every fill-in entry opened through it.
 #[derive(Debug, Clone)]
 pub struct UpdateInstitution {
     /// The institution.
@@ -196,6 +197,10 @@ impl UseCase for UpdateInstitution {
             Some(institution_snapshot(&updated.details, updated.active)),
         ))
         .await?;
+        // A disabled institution's logins and its people's fill-in entries end with it.
+        if !updated.active {
+            tx.end_sessions(SessionsToEnd::Institution(self.id)).await?;
+        }
         Ok(version)
     }
 }

@@ -7,8 +7,10 @@
 //! ([`StoreError::Retry`]) runs the whole use case again, up to [`MAX_ATTEMPTS`] times.
 //!
 //! Scoping: a command that acts for an institution names it, and the caller takes it from
-//! the session, never from the request. A holding of another institution answers
-//! `NotFound`, exactly like one that does not exist.
+//! the session, never from the request. A person the institution does not employ answers
+//! `NotFound` before anything else is checked, and a holding of another institution
+//! answers `NotFound`, each exactly like one that does not exist (what an institution may
+//! learn of a person by id: [`crate::read::employment::sight`]).
 
 use std::fmt;
 use std::future::Future;
@@ -52,7 +54,7 @@ pub use education::{
     CreateCourse, ImportAttendance, ImportReport, RecordAttendance, ReverseAttendance, RowOutcome,
     RowReport,
 };
-pub use holdings::{EmployItems, Employed, ReleaseItem, SetFillInPassword};
+pub use holdings::{EmployItems, Employed, ReleaseItem, SetFillInPassword, UnlockFillInEntry};
 pub use institutions::{
     CreateAssociationAccount, CreateInstitution, SetAccountPassword, UpdateInstitution,
 };
@@ -379,6 +381,23 @@ fn text_field(
         TextProblem::TooLong { max } => Violation::TooLong { field, label, max },
         TextProblem::ControlCharacter => Violation::BadCharacter { field, label },
     })
+}
+
+/// The person, locked, when `institution` employs them now; `NotFound` (as a person)
+/// otherwise, exactly as for an id that names nobody, so that an institution learns
+/// nothing of people it does not employ (not even that they exist). Use cases of an
+/// institution acting on its own people call it before anything else answers.
+async fn employed_person<T: RegisterTx>(
+    tx: &mut T,
+    person: PersonId,
+    institution: InstitutionId,
+) -> Result<Person, UseCaseError> {
+    let found = existing_person(tx, person).await?;
+    if crate::read::employment::employs(&tx.holdings_of(person).await?, institution) {
+        Ok(found)
+    } else {
+        Err(UseCaseError::NotFound(Entity::Person))
+    }
 }
 
 /// The employment of a person by an institution that employs them now; `NotFound` (as a

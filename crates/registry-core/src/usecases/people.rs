@@ -186,6 +186,8 @@ impl UseCase for DiscloseForPrinting {
 /// 确定). The edge has checked the fill-in password. The form carries no state, item,
 /// institution or registration: a person changes only their own details. Once the details
 /// are complete, the person's items at that institution turn "等待注册" by themselves.
+/// A closed entry (the institution disabled, or no longer employing the person) saves
+/// nothing ([`Violation::EntryClosed`]), checked in the use case's own transaction.
 #[derive(Debug, Clone)]
 pub struct SaveDetails {
     /// The person.
@@ -237,7 +239,11 @@ impl UseCase for SaveDetails {
     ) -> Result<DetailsSaved, UseCaseError> {
         let today = ctx.today();
         let person = existing_person(tx, self.person).await?;
-        let employment = super::current_employment(tx, self.person, self.via).await?;
+        // The entry is checked again in this transaction: an institution disabled, or the
+        // last item released, since the request began closes it.
+        let employment = crate::read::employment::open_entry(tx, self.person, self.via)
+            .await?
+            .ok_or(Violation::EntryClosed)?;
         let details = AssessorDetails::parse(&self.form, &person.resident_id)?;
         let missing = details.missing();
         let complete = missing.is_empty();

@@ -1,7 +1,7 @@
 //! The use case of registration (注册): registering a person's items, all or none.
 
 use super::{
-    Context, UseCase, UseCaseError, active_institution, existing_person, holding_snapshot,
+    Context, UseCase, UseCaseError, active_institution, employed_person, holding_snapshot,
     parse_items, reject_if_any,
 };
 use crate::holding::{ItemEvent, RegistrationPeriod, RegistrationRecord};
@@ -46,7 +46,7 @@ impl UseCase for RegisterItems {
     ) -> Result<Registered, UseCaseError> {
         let today = ctx.today();
         active_institution(tx, self.institution).await?;
-        let person = existing_person(tx, self.person).await?;
+        let person = employed_person(tx, self.person, self.institution).await?;
         let mut problems = Vec::new();
         let items = parse_items(ctx.catalogue, &self.items, &mut problems);
         reject_if_any(std::mem::take(&mut problems))?;

@@ -4,6 +4,7 @@
 mod cycles;
 mod documents;
 mod education;
+mod entries;
 mod messages;
 mod properties;
 mod support;

@@ -224,6 +224,11 @@ fn examples() -> Vec<Violation> {
         Violation::NoCertificateForItem {
             item: "电梯制造".into(),
         },
+        Violation::NotInPool {
+            item: "电梯制造".into(),
+        },
+        Violation::EntryClosed,
+        Violation::InstitutionNotIdentified { min: 4 },
     ]
 }
 
@@ -296,11 +301,14 @@ fn variant(v: &Violation) -> usize {
         Violation::CycleChangeDocuments { .. } => 64,
         Violation::CycleChangeCoursesOut { .. } => 65,
         Violation::CycleChangeCoursesIn { .. } => 66,
-        Violation::DocumentEnded { .. } => 67,
+        Violation::NotInPool { .. } => 67,
+        Violation::EntryClosed => 68,
+        Violation::InstitutionNotIdentified { .. } => 69,
+        Violation::DocumentEnded { .. } => 70,
     }
 }
 
-const VARIANTS: usize = 68;
+const VARIANTS: usize = 71;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

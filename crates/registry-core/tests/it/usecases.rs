@@ -271,12 +271,18 @@ fn one_institution_per_item_with_release_and_hire_from_the_pool() {
     world.employ(a, person, &["QZ-ZZ"]).unwrap();
 
     // B cannot take A's item, but can take the other one: a person at two institutions.
+    // B does not employ the person yet: it learns only that the item is not in the pool.
     let refused = world.employ(b, person, &["QZ-ZZ"]).unwrap_err();
     assert_eq!(
         refused.to_string(),
-        "“起重机械制造”已由其他机构聘用，须由原机构“退回人员”后方可聘用"
+        "“起重机械制造”不在该人员的无聘用单位评审项目中，不能聘用"
     );
     world.employ(b, person, &["QZ-AX"]).unwrap();
+    // Now their employer too, B is told why.
+    assert_eq!(
+        world.employ(b, person, &["QZ-ZZ"]).unwrap_err().to_string(),
+        "“起重机械制造”已由其他机构聘用，须由原机构“退回人员”后方可聘用"
+    );
     assert_eq!(
         codes(world.employ(a, person, &["QZ-ZZ"]).unwrap_err()),
         ["holding.already_held"]
@@ -332,9 +338,11 @@ fn a_new_employment_needs_a_password_and_qualified_items() {
             },
         )
         .unwrap_err();
+    // The person is in the pool (QZ-ZZ): the institution is told DT-ZZ is not among their
+    // pooled items, not why.
     assert_eq!(
         codes(refused),
-        ["registration.not_qualified", "employment.no_password"]
+        ["holding.not_in_pool", "employment.no_password"]
     );
     assert_eq!(
         world.as_institution(
@@ -367,7 +375,10 @@ fn the_assessor_edits_only_through_a_current_employment_and_a_fresh_version() {
             version: world.version(person),
         },
     );
-    assert_eq!(through_b, Err(UseCaseError::NotFound(Entity::Person)));
+    assert_eq!(
+        through_b,
+        Err(registry_core::violation::Violation::EntryClosed.into())
+    );
 
     let stale = world.version(person);
     world.fill_in(person, a);
@@ -669,9 +680,10 @@ fn a_concurrent_taker_is_retried_and_then_refused() {
             second.commit().await,
             Err(registry_core::ports::StoreError::Retry)
         );
-        // The runner runs the loser again, which now sees the item taken.
+        // The runner runs the loser again, which now sees the item taken: the person, who
+        // had no other item in the pool, is no longer in it, and answers as nobody.
         let again = execute(&world.register, &ctx(b), &employ(b)).await;
-        assert_eq!(codes(again.unwrap_err()), ["holding.held_by_another"]);
+        assert_eq!(again, Err(UseCaseError::NotFound(Entity::Person)));
     });
 }
 

@@ -1,6 +1,6 @@
 //! The institution's operations (鉴定评审机构): its people with the state of each item,
 //! one person with whether each item can be registered and why not, employing, the
-//! fill-in password, registering and releasing.
+//! fill-in password and lifting its lockout, registering and releasing.
 //!
 //! The institution always comes from the session, never from the request; another
 //! institution's person answers 404 exactly like one that does not exist.
@@ -16,7 +16,9 @@ use registry_core::ports::RegisterTx;
 use registry_core::read::institution_view::institution_view;
 use registry_core::read::record::PersonRecord;
 use registry_core::registration::Reference;
-use registry_core::usecases::{EmployItems, RegisterItems, ReleaseItem, SetFillInPassword};
+use registry_core::usecases::{
+    EmployItems, RegisterItems, ReleaseItem, SetFillInPassword, UnlockFillInEntry,
+};
 use registry_store::queries::InstitutionPeopleQuery;
 
 use super::wire::{Done, ItemOut, Secret, item_out};
@@ -252,6 +254,29 @@ impl InstitutionApi {
             )
             .await?;
         Ok(Json(Secret { password }))
+    }
+
+    /// 解除填报锁定: forgets every counted attempt at the person's fill-in password, from
+    /// every address, so that the person can try again at once (audited). A person the
+    /// institution does not employ is not found.
+    #[oai(
+        path = "/institution/people/:id/unlock",
+        method = "post",
+        tag = "Tag::Institution"
+    )]
+    async fn unlock_fill_in_entry(&self, req: &Request, id: Path<i64>) -> ApiResult<Done> {
+        let (institution, actor) = institution(req)?;
+        let state = state(req)?;
+        state
+            .run(
+                actor,
+                &UnlockFillInEntry {
+                    institution,
+                    person: PersonId::new(id.0),
+                },
+            )
+            .await?;
+        Ok(Done::NoContent)
     }
 
     /// 注册: registers items of a person, all or none, every violation listed.

@@ -10,12 +10,12 @@ use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::person::DetailsForm;
 use registry_core::ports::{Actor, RegisterTx};
 use registry_core::read::employment::held_at;
-use registry_core::usecases::SaveDetails;
+use registry_core::usecases::{SaveDetails, UseCaseError};
 
 use super::wire::{CookieDone, ItemOut, item_out};
 use super::{ApiError, ApiResult, Tag, cookie_header, error_body, public_rate_limit, state};
 use crate::AppState;
-use crate::auth::{UnlockOutcome, try_unlock};
+use crate::auth::{Refusal, UnlockOutcome, try_unlock};
 use crate::client::client_address;
 use crate::web::{ENTRY_COOKIE, Entry};
 
@@ -26,6 +26,13 @@ struct SelfServiceMatchOut {
     institution_id: i64,
     institution_name: String,
     items: Vec<ItemOut>,
+}
+
+/// An active institution, as the assessor picks it.
+#[derive(Object, Debug)]
+struct InstitutionNameOut {
+    id: i64,
+    name: String,
 }
 
 #[derive(Object, Debug)]
@@ -150,8 +157,33 @@ pub(crate) struct SelfServiceApi;
 
 #[OpenApi]
 impl SelfServiceApi {
-    /// 评审人员信息填报 (fig. 1–3): people by exact name employed by an institution whose
-    /// name contains the text.
+    /// The active institutions (their names are public): the list the assessor picks
+    /// their institution from.
+    #[oai(
+        path = "/self-service/institutions",
+        method = "get",
+        tag = "Tag::SelfService"
+    )]
+    async fn self_service_institutions(
+        &self,
+        req: &Request,
+    ) -> ApiResult<Json<Vec<InstitutionNameOut>>> {
+        let state = state(req)?;
+        Ok(Json(
+            state
+                .store
+                .active_institution_names()
+                .await?
+                .into_iter()
+                .map(|(id, name)| InstitutionNameOut { id: id.get(), name })
+                .collect(),
+        ))
+    }
+
+    /// 评审人员信息填报 (fig. 1–3): people by exact name employed by the institution that
+    /// `institution` names: its whole name (as listed by `/self-service/institutions`), or
+    /// a part of at least 4 characters that no other active institution's name contains.
+    /// Anything else is refused (422, `self_service.institution_unidentified`).
     #[oai(
         path = "/self-service/search",
         method = "get",
@@ -167,9 +199,9 @@ impl SelfServiceApi {
         // The same per-visitor limit as the page's and the public search's.
         public_rate_limit(req, state)?;
         let found = state
-            .store
-            .self_service_search(&name.0, &institution.0, state.today(), 20)
-            .await?;
+            .self_service_search(&name.0, &institution.0, 20)
+            .await?
+            .map_err(|v| ApiError::from(UseCaseError::Rejected(v.into())))?;
         Ok(Json(
             found
                 .into_iter()
@@ -189,7 +221,9 @@ impl SelfServiceApi {
     }
 
     /// 人员基本信息 (fig. 4–5): opens the entry with the fill-in password. A wrong
-    /// password, or an entry that does not exist, answers 401; too many, 429.
+    /// password, or an entry that does not exist, answers 401; too many from this address,
+    /// 429 `fill_in.locked`; too many at the entry from every address (until the window
+    /// ends or the institution unlocks it), 429 `fill_in.entry_locked`.
     #[oai(
         path = "/self-service/:person/:institution/unlock",
         method = "post",
@@ -204,29 +238,25 @@ impl SelfServiceApi {
     ) -> ApiResult<CookieDone> {
         let state = state(req)?;
         let client = client_address(req, state.config.trusted_proxy);
-        match try_unlock(
+        let outcome = try_unlock(
             state,
             &client,
             PersonId::new(person.0),
             InstitutionId::new(institution.0),
             body.password.clone(),
         )
-        .await?
-        {
+        .await?;
+        match outcome {
             UnlockOutcome::Opened(token) => Ok(CookieDone::NoContent(cookie_header(
                 state,
                 ENTRY_COOKIE,
                 &token,
                 false,
             ))),
-            UnlockOutcome::Wrong => Err(ApiError::Unauthorized(error_body(
-                "fill_in.wrong",
-                "密码错误，如无法进入请联系受聘的评审机构",
-            ))),
-            UnlockOutcome::Locked(minutes) => Err(ApiError::TooMany(error_body(
-                "fill_in.locked",
-                format!("尝试次数过多，请于 {minutes} 分钟后再试"),
-            ))),
+            UnlockOutcome::Refused(r @ Refusal::Wrong) => {
+                Err(ApiError::Unauthorized(error_body(r.code(), r.message())))
+            }
+            UnlockOutcome::Refused(r) => Err(ApiError::TooMany(error_body(r.code(), r.message()))),
         }
     }
 

@@ -71,6 +71,10 @@ fn page_routes() -> Route {
             post(institution::person::reset_fill_in_password),
         )
         .at(
+            "/institution/people/:id/unlock",
+            post(institution::person::unlock_entry),
+        )
+        .at(
             "/institution/people/:id/release",
             post(institution::person::release),
         )

@@ -1,7 +1,13 @@
 //! 评审人员信息填报, exactly as figures 1–6 of the source document: search by name and
 //! institution → the result → 人员基本信息 → the fill-in password → the edit page → 确定
 //! saves; complete details turn the person's items at that institution 等待注册 by
-//! themselves.
+//! themselves. The institution field offers the active institutions' names (a list the
+//! browser filters as one types); the search runs only for the one institution the text
+//! identifies (the core's `institution::identify`).
+//!
+//! An entry is open only while its institution is active and employs the person: the
+//! visitor's entry (`web::Entry`) is checked on every request, and a closed one is
+//! answered as no entry at all (back to the password).
 //!
 //! The fill-in password is the only secret on this path. Wrong passwords are counted per
 //! (person, institution) entry and per client address in the database; past the limit the
@@ -48,40 +54,53 @@ pub(crate) async fn search(req: &Request, Query(query): Query<SearchQuery>) -> P
     let state = state(req);
     let searched = !query.name.trim().is_empty() && !query.institution.trim().is_empty();
     let mut results = Vec::new();
+    let mut error = None;
     if searched {
         if let Err(response) = super::public::rate_limit(req) {
             return Ok(response);
         }
-        let found = state
-            .store
-            .self_service_search(
-                &query.name,
-                &query.institution,
-                state.today(),
-                super::public::PAGE,
-            )
-            .await?;
-        results = found
-            .into_iter()
-            .map(|m| SelfServiceRow {
-                person: m.person.get(),
-                institution: m.institution.get(),
-                name: m.name,
-                institution_name: m.institution_name,
-                items: m
-                    .items
-                    .iter()
-                    .map(|(code, s)| ItemView::new(&state.catalogue, code, *s, None))
-                    .collect(),
-            })
-            .collect();
+        match state
+            .self_service_search(&query.name, &query.institution, super::public::PAGE)
+            .await?
+        {
+            Ok(found) => {
+                results = found
+                    .into_iter()
+                    .map(|m| SelfServiceRow {
+                        person: m.person.get(),
+                        institution: m.institution.get(),
+                        name: m.name,
+                        institution_name: m.institution_name,
+                        items: m
+                            .items
+                            .iter()
+                            .map(|(code, s)| ItemView::new(&state.catalogue, code, *s, None))
+                            .collect(),
+                    })
+                    .collect();
+            }
+            Err(violation) => error = Some(violation.to_string()),
+        }
     }
+    let institutions = state
+        .store
+        .active_institution_names()
+        .await?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
     Ok(html(
-        StatusCode::OK,
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
         &SelfServiceSearch {
             layout: layout(req),
             name: query.name,
             institution: query.institution,
+            institutions,
+            error,
             searched,
             results,
         },
@@ -133,8 +152,7 @@ pub(crate) async fn unlock(
             );
             return Ok(resp);
         }
-        UnlockOutcome::Wrong => "密码错误，如无法进入请联系受聘的评审机构".to_owned(),
-        UnlockOutcome::Locked(minutes) => format!("尝试次数过多，请于 {minutes} 分钟后再试"),
+        UnlockOutcome::Refused(refusal) => refusal.message(),
     };
     Ok(html(
         StatusCode::OK,

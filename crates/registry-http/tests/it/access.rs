@@ -142,8 +142,18 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             Method::GET,
             format!(
                 "/api/v1/self-service/search?{}",
-                query(&[("name", "孙评审"), ("institution", "甲")])
+                query(&[("name", "孙评审"), ("institution", "甲鉴定评审中心")])
             ),
+            None,
+        ),
+        "GET /self-service/institutions" => (
+            Method::GET,
+            "/api/v1/self-service/institutions".into(),
+            None,
+        ),
+        "POST /institution/people/{id}/unlock" => (
+            Method::POST,
+            format!("/api/v1/institution/people/{person}/unlock"),
             None,
         ),
         "POST /self-service/{person}/{institution}/unlock" => (
@@ -229,7 +239,11 @@ fn expected(op: &str) -> Option<[S; 6]> {
         "GET /institution/people" => [u, u, u, OK, OK, f],
         // Another institution's person is not found (no hint that they exist).
         "GET /institution/people/{id}" => [u, u, u, OK, NOT_FOUND, f],
-        "POST /institution/people" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, f],
+        // Another institution's person, not in the pool: as if nobody (no word of what
+        // they hold or passed).
+        "POST /institution/people" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],
+        "POST /institution/people/{id}/unlock" => [u, u, u, NO_CONTENT, NOT_FOUND, f],
+        "GET /self-service/institutions" => [OK; 6],
         "POST /institution/people/{id}/password" => [u, u, u, OK, NOT_FOUND, f],
         "POST /institution/people/{id}/registrations" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],
         "POST /institution/people/{id}/releases" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],

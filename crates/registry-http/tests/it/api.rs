@@ -118,7 +118,10 @@ async fn the_flow_through_the_api() {
     let found = me
         .api(
             Method::GET,
-            "/api/v1/self-service/search?name=%E5%91%A8%E8%AF%84%E5%AE%A1&institution=%E4%B8%99",
+            &format!(
+                "/api/v1/self-service/search?{}",
+                query(&[("name", "周评审"), ("institution", "丙鉴定评审中心")])
+            ),
             None,
         )
         .await;

@@ -111,11 +111,11 @@ async fn canary_id_numbers_and_phones_never_reach_public_pages_answers_or_logs()
         format!("/pool?{}", query(&[("item", "RQ-ZZ")])),
         format!(
             "/self-service?{}",
-            query(&[("name", "周金丝"), ("institution", "甲")])
+            query(&[("name", "周金丝"), ("institution", "甲鉴定评审中心")])
         ),
         format!(
             "/self-service?{}",
-            query(&[("name", "吴银雀"), ("institution", "甲")])
+            query(&[("name", "吴银雀"), ("institution", "甲鉴定评审中心")])
         ),
         "/verify".to_owned(),
     ] {
@@ -141,7 +141,7 @@ async fn canary_id_numbers_and_phones_never_reach_public_pages_answers_or_logs()
         "/api/v1/public/pool".to_owned(),
         format!(
             "/api/v1/self-service/search?{}",
-            query(&[("name", "周金丝"), ("institution", "甲")])
+            query(&[("name", "周金丝"), ("institution", "甲鉴定评审中心")])
         ),
     ] {
         let answer = public.api(Method::GET, &path, None).await;

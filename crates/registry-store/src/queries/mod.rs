@@ -3,7 +3,7 @@
 //!
 //! | query | index |
 //! |---|---|
-//! | [`Store::self_service_search`]: name + part of the institution's name | `ix_people_name`, `ix_employments` primary key |
+//! | [`Store::self_service_search`]: name + the institution the core identified | `ix_people_name`, `ix_employments` primary key |
 //! | [`Store::public_search`]: name, ID number or registration number; registered people only | `ix_people_name`, `people.id_hash` and `people.registration_number` unique |
 //! | [`Store::pool_search`]: qualified items no institution holds, by name and/or item | `ix_people_name` or `ix_qualifications_item_person`, and `ux_holdings_one_active` |
 //! | [`Store::institution_people`]: an institution's people with each item's state | `ix_holdings_institution` |
@@ -40,19 +40,6 @@ pub use public::*;
 
 /// The most rows a search returns in one page.
 pub const MAX_PAGE: u64 = 100;
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-fn like_contains(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
 
 pub(crate) fn get<T: sea_orm::TryGetable>(
     row: &QueryResult,

@@ -23,7 +23,7 @@ use crate::convert::cycles_from_rows;
 use crate::entity::cycles;
 use crate::error::store_error;
 
-use super::{cache, get, holding_row, item, like_contains, number, page};
+use super::{cache, get, holding_row, item, number, page};
 
 /// One dated fact of a person's history, as the public search reads it.
 struct DatedFact {
@@ -121,36 +121,55 @@ pub struct PoolEntry {
 }
 
 impl Store {
-    /// 评审人员信息填报, figures 1–3: people with exactly this name employed by an
-    /// institution whose name contains `institution` (and that holds at least one of their
-    /// items), with their items there.
+    /// The active institutions, `(id, name)` in the order they were added (the same on
+    /// both engines, whatever their collation): the list the self-service search offers
+    /// and identifies an institution in (`registry_core::institution::identify`).
+    pub async fn active_institution_names(
+        &self,
+    ) -> Result<Vec<(InstitutionId, String)>, StoreError> {
+        self.rows(
+            "SELECT id, name FROM institutions WHERE active ORDER BY id",
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|row| Ok((InstitutionId::new(get(row, "id")?), get(row, "name")?)))
+        .collect()
+    }
+
+    /// 评审人员信息填报, figures 1–3: people with exactly this name employed by one of
+    /// `institutions` (the institution the core identified, see
+    /// `registry_core::institution::identify`; several only when they bear the same name)
+    /// that is active and holds at least one of their items, with their items there.
     pub async fn self_service_search(
         &self,
         name: &str,
-        institution: &str,
+        institutions: &[InstitutionId],
         today: Date,
         limit: u64,
     ) -> Result<Vec<SelfServiceMatch>, StoreError> {
-        let (name, institution) = (name.trim(), institution.trim());
-        if name.is_empty() || institution.is_empty() {
+        let name = name.trim();
+        if name.is_empty() || institutions.is_empty() {
             return Ok(vec![]);
         }
+        let marks = vec!["?"; institutions.len()].join(", ");
+        let mut values: Vec<Value> = vec![name.into()];
+        values.extend(institutions.iter().map(|i| Value::from(i.get())));
+        values.push((page(limit) as i64).into());
         let rows = self
             .rows(
-                "SELECT p.id AS person_id, p.name AS person_name, i.id AS institution_id, \
-                        i.name AS institution_name \
-                 FROM people p \
-                 JOIN employments e ON e.person_id = p.id \
-                 JOIN institutions i ON i.id = e.institution_id \
-                 WHERE p.name = ? AND i.active AND i.name LIKE ? ESCAPE '\\' \
-                   AND EXISTS (SELECT 1 FROM holdings h WHERE h.person_id = p.id \
-                               AND h.institution_id = i.id AND h.state <> 'released') \
-                 ORDER BY i.name, p.id LIMIT ?",
-                vec![
-                    name.into(),
-                    like_contains(institution).into(),
-                    (page(limit) as i64).into(),
-                ],
+                &format!(
+                    "SELECT p.id AS person_id, p.name AS person_name, i.id AS institution_id, \
+                            i.name AS institution_name \
+                     FROM people p \
+                     JOIN employments e ON e.person_id = p.id \
+                     JOIN institutions i ON i.id = e.institution_id \
+                     WHERE p.name = ? AND i.id IN ({marks}) AND i.active \
+                       AND EXISTS (SELECT 1 FROM holdings h WHERE h.person_id = p.id \
+                                   AND h.institution_id = i.id AND h.state <> 'released') \
+                     ORDER BY i.name, p.id LIMIT ?"
+                ),
+                values,
             )
             .await?;
         let mut matches = Vec::with_capacity(rows.len());

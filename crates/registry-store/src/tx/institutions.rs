@@ -1,7 +1,7 @@
 //! Institutions and accounts.
 
 use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
-use registry_core::ids::InstitutionId;
+use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::institution::{Institution, InstitutionDetails};
 use registry_core::ports::{
     Conflict, Duplicate, Entity as DomainEntity, SessionsToEnd, StoreError,
@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::StoreTx;
 use crate::convert::*;
-use crate::entity::{accounts, institutions, sessions};
+use crate::entity::{accounts, institutions, sessions, throttles};
 use crate::error::store_error;
 
 pub(super) async fn institution(
@@ -197,5 +197,29 @@ pub(super) async fn end_sessions(
         ),
     };
     delete.exec(&tx.tx).await.map_err(store_error)?;
+    Ok(())
+}
+
+/// Deletes the counters of a fill-in entry: its own (the ceiling) and those of each
+/// client address that tried it (`crate::sessions::fill_in_client_key`).
+pub(super) async fn forget_fill_in_attempts(
+    tx: &mut StoreTx,
+    person: PersonId,
+    institution: InstitutionId,
+) -> Result<(), StoreError> {
+    let per_client = crate::sessions::fill_in_client_key(person, institution, "");
+    throttles::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(
+                    throttles::Column::Key
+                        .eq(crate::sessions::fill_in_entry_key(person, institution)),
+                )
+                // The prefix is digits and punctuation that LIKE does not interpret.
+                .add(throttles::Column::Key.like(format!("{per_client}%"))),
+        )
+        .exec(&tx.tx)
+        .await
+        .map_err(store_error)?;
     Ok(())
 }

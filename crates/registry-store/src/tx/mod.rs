@@ -338,6 +338,14 @@ impl RegisterTx for StoreTx {
         institutions::end_sessions(self, which).await
     }
 
+    async fn forget_fill_in_attempts(
+        &mut self,
+        person: PersonId,
+        institution: InstitutionId,
+    ) -> Result<(), StoreError> {
+        institutions::forget_fill_in_attempts(self, person, institution).await
+    }
+
     async fn people_by_resident_ids(
         &mut self,
         ids: &[ResidentId],

@@ -197,8 +197,17 @@ async fn self_service_search_finds_people_by_name_and_institution(db: TestDb) {
     let store = &db.store;
     let r = seed(store).await;
     let today = date(TODAY);
+    // The list the search offers: the active institutions, in the order they were added.
+    let names = store.active_institution_names().await.unwrap();
+    assert_eq!(
+        names,
+        [
+            (r.a, "福建省特种设备鉴定评审中心".to_owned()),
+            (r.b, "上海市特种设备鉴定中心".to_owned())
+        ]
+    );
     let found = store
-        .self_service_search("张伟", "福建", today, 20)
+        .self_service_search("张伟", &[r.a], today, 20)
         .await
         .unwrap();
     let people: Vec<(PersonId, InstitutionId)> =
@@ -210,7 +219,7 @@ async fn self_service_search_finds_people_by_name_and_institution(db: TestDb) {
 
     // A person at two institutions is found through either.
     let shanghai = store
-        .self_service_search(" 张伟 ", "上海", today, 20)
+        .self_service_search(" 张伟 ", &[r.b], today, 20)
         .await
         .unwrap();
     assert_eq!(shanghai.len(), 1);
@@ -218,27 +227,27 @@ async fn self_service_search_finds_people_by_name_and_institution(db: TestDb) {
         (shanghai[0].person, shanghai[0].institution),
         (r.zhang, r.b)
     );
+    // Institutions of the same name are searched together.
     let both = store
-        .self_service_search("张伟", "特种设备", today, 20)
+        .self_service_search("张伟", &[r.a, r.b], today, 20)
         .await
         .unwrap();
     assert_eq!(both.len(), 3);
 
-    for (name, institution) in [
-        ("张", "福建"),
-        ("张伟", "北京"),
-        ("", "福建"),
-        ("张伟", ""),
-        ("张伟", "%"),
-        ("王强", "上海"),
+    for (name, institutions) in [
+        ("张", vec![r.a]),
+        ("张伟", vec![InstitutionId::new(999_999)]),
+        ("", vec![r.a]),
+        ("张伟", vec![]),
+        ("王强", vec![r.b]),
     ] {
         assert!(
             store
-                .self_service_search(name, institution, today, 20)
+                .self_service_search(name, &institutions, today, 20)
                 .await
                 .unwrap()
                 .is_empty(),
-            "{name} / {institution}"
+            "{name} / {institutions:?}"
         );
     }
 }
@@ -643,7 +652,47 @@ async fn counters_add_up_in_their_window_and_old_ones_are_purged(db: TestDb) {
     store.release_count("client:nobody").await.unwrap();
 }
 
+async fn an_entrys_fill_in_counters_are_forgotten_with_its_transaction(db: TestDb) {
+    use registry_core::ports::{Register, RegisterTx};
+    use registry_store::sessions::{fill_in_client_key, fill_in_entry_key};
+    let store = &db.store;
+    let now = date(TODAY).midnight().assume_utc() + time::Duration::hours(10);
+    let window = time::Duration::minutes(15);
+    let (p, i) = (PersonId::new(1), InstitutionId::new(2));
+    let other = InstitutionId::new(23);
+    let keys = [
+        fill_in_entry_key(p, i),
+        fill_in_client_key(p, i, "10.0.0.1"),
+        fill_in_client_key(p, i, "2001:db8::1"),
+        // Another entry whose key begins alike, and the client's own count: kept.
+        fill_in_entry_key(p, other),
+        fill_in_client_key(p, other, "10.0.0.1"),
+        "client:10.0.0.1".to_owned(),
+    ];
+    for key in &keys {
+        store.add_to_count(key, 3, now, window).await.unwrap();
+    }
+    let counts = || async {
+        let mut counts = Vec::new();
+        for key in &keys {
+            counts.push(store.failures(key, now, window).await.unwrap().count);
+        }
+        counts
+    };
+    // Dropped without a commit: nothing forgotten.
+    {
+        let mut tx = store.begin().await.unwrap();
+        tx.forget_fill_in_attempts(p, i).await.unwrap();
+    }
+    assert_eq!(counts().await, [3; 6]);
+    let mut tx = store.begin().await.unwrap();
+    tx.forget_fill_in_attempts(p, i).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(counts().await, [0, 0, 0, 3, 3, 3]);
+}
+
 on_both_engines!(
+    an_entrys_fill_in_counters_are_forgotten_with_its_transaction,
     counters_add_up_in_their_window_and_old_ones_are_purged,
     self_service_search_finds_people_by_name_and_institution,
     public_search_shows_registered_people_only,

@@ -28,7 +28,8 @@ use crate::templates::{
     AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, ItemView, PersonRow, Secret,
 };
 use registry_core::read::employment::{Holder, holder_of};
-use registry_core::usecases::EmployItems;
+use registry_core::read::pool::over_pool_age;
+use registry_core::usecases::{EmployItems, UseCaseError};
 use registry_store::queries::InstitutionPeopleQuery;
 use serde::Deserialize;
 
@@ -140,15 +141,23 @@ async fn find_person(
         return Ok(None);
     }
     let holdings = tx.holdings_of(person.id).await?;
+    // Named by name and whole ID number: the institution sees each qualified item and who
+    // holds it (one who knows the person's ID number may), and the age limit.
+    let over_age = over_pool_age(
+        person.resident_id.birth_date(),
+        &tx.cycles().await?,
+        state.today(),
+    );
     let items = tx
         .qualifications(person.id)
         .await?
         .iter()
         .map(|q| {
-            let (available, note) = match holder_of(&holdings, &q.item, institution) {
-                Holder::Nobody => (true, String::new()),
-                Holder::This => (false, "本机构已聘用".to_owned()),
-                Holder::Another => (false, "已由其他机构聘用".to_owned()),
+            let (available, note) = match (holder_of(&holdings, &q.item, institution), over_age) {
+                (Holder::Nobody, None) => (true, String::new()),
+                (Holder::Nobody, Some(limit)) => (false, format!("已满{limit}周岁，不能聘用")),
+                (Holder::This, _) => (false, "本机构已聘用".to_owned()),
+                (Holder::Another, _) => (false, "已由其他机构聘用".to_owned()),
             };
             AddableItem {
                 code: q.item.as_str().to_owned(),
@@ -258,6 +267,18 @@ async fn employ(
             },
         ),
         Ok(_) => redirect(&format!("/institution/people/{person}?notice=employed")),
+        // A person the institution may not see answers as nobody: the hint is the same
+        // for every id.
+        Err(e @ UseCaseError::NotFound(_)) => message_page(
+            layout(req),
+            status_of(&e),
+            "未能聘用",
+            &format!(
+                "{}：该人员可能已不在无聘用单位人员中，请重新查找。",
+                messages_of(&e).join("；")
+            ),
+            Some(("/institution/add", "返回")),
+        ),
         Err(e) => message_page(
             layout(req),
             status_of(&e),
@@ -284,6 +305,7 @@ pub(crate) fn notice(code: &str) -> Option<String> {
         "employed" => Some("已聘用；填报密码沿用本机构此前为该人员设置的密码。".to_owned()),
         "registered" => Some("注册成功。".to_owned()),
         "released" => Some("已退回。".to_owned()),
+        "unlocked" => Some("已解除该人员填报入口的锁定，该人员可以重新输入填报密码。".to_owned()),
         _ => None,
     }
 }

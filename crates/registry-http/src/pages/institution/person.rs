@@ -1,6 +1,7 @@
 //! A person as their institution sees them (the core's institution view and renewal
 //! outlook): registering items with every violation explained, releasing an item
-//! (退回人员), a new fill-in password, recording an on-site assessment.
+//! (退回人员), a new fill-in password, lifting the lockout of the fill-in entry, recording an
+//! on-site assessment.
 
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
@@ -21,7 +22,7 @@ use crate::pages::{Fields, institution_account, layout, redirect, state};
 use crate::secrets::new_password;
 use crate::templates::{HolderRow, InstitutionPerson, ItemView, RegistrableItem, Secret};
 
-use registry_core::usecases::{RegisterItems, ReleaseItem, SetFillInPassword};
+use registry_core::usecases::{RegisterItems, ReleaseItem, SetFillInPassword, UnlockFillInEntry};
 
 use serde::Deserialize;
 
@@ -229,6 +230,35 @@ pub(crate) async fn reset_fill_in_password(req: &Request, Path(id): Path<i64>) -
             Some(("/institution", "返回")),
         ),
     })
+}
+
+/// 解除填报锁定: forgets the counted attempts at the person's fill-in password (audited).
+#[handler]
+pub(crate) async fn unlock_entry(req: &Request, Path(id): Path<i64>) -> PageResult {
+    let (institution, account) = institution_account(req)?;
+    let state = state(req);
+    let person = PersonId::new(id);
+    let outcome = state
+        .run(
+            actor_of(&account),
+            &UnlockFillInEntry {
+                institution,
+                person,
+            },
+        )
+        .await;
+    let (status, errors, notice_text) = match outcome {
+        Ok(()) => (StatusCode::OK, vec![], notice("unlocked")),
+        Err(registry_core::usecases::UseCaseError::NotFound(_)) => return Ok(not_found(req)),
+        Err(e) => (status_of(&e), messages_of(&e), None),
+    };
+    Ok(
+        match person_page(req, institution, person, errors, notice_text).await {
+            Ok(Some(page)) => html(status, &page),
+            Ok(None) => not_found(req),
+            Err(e) => return Err(e.into()),
+        },
+    )
 }
 
 #[handler]
