@@ -310,4 +310,70 @@ mod tests {
             list.join("\n")
         );
     }
+
+    /// The `%field` of the log macros (`tracing::info!`, `warn!`, … and `info_span!`) in
+    /// `text`: each as (line, the field). A `%` writes a value raw, so a newline or an
+    /// escape sequence in it would start a forged line; `?` (or a plain `&str` field, which
+    /// tracing writes with `Debug`) escapes it.
+    fn displayed_log_fields(text: &str) -> Vec<(usize, String)> {
+        let mut found = Vec::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(start) = rest.find("tracing::") {
+            let call = &rest[start..];
+            let Some(open) = call.find('(') else { break };
+            let is_log = call[..open].ends_with('!');
+            let end = call.find(");").map_or(call.len(), |e| e + 2);
+            if is_log {
+                let body = &call[open..end];
+                let mut in_string = false;
+                let mut previous = ' ';
+                for (i, c) in body.char_indices() {
+                    if c == '"' && previous != '\\' {
+                        in_string = !in_string;
+                    }
+                    if c == '%' && !in_string {
+                        let line = text[..offset + start + open + i].lines().count();
+                        let field: String = body[i..]
+                            .chars()
+                            .take_while(|c| !matches!(c, ',' | ')'))
+                            .collect();
+                        found.push((line, field.trim().to_owned()));
+                    }
+                    previous = c;
+                }
+            }
+            offset += start + end;
+            rest = &rest[start + end..];
+        }
+        found
+    }
+
+    #[test]
+    fn displayed_log_fields_are_found_outside_strings_only() {
+        let text = "fn f() {\n    tracing::warn!(error = %e, \"50% done\");\n    tracing::info!(x = ?y, \"ok\");\n}";
+        assert_eq!(displayed_log_fields(text), vec![(2, "%e".to_owned())]);
+    }
+
+    /// Every value is logged escaped: no log line of the server, the batch jobs or the CLI
+    /// formats a field with `%` (a typed id is logged as its number: `person = id.get()`).
+    #[test]
+    fn no_log_line_writes_a_value_raw() {
+        let mut offenders = Vec::new();
+        for src in crate_sources() {
+            for (relative, text) in sources_under(&src) {
+                if relative == "tidy.rs" {
+                    continue;
+                }
+                for (line, field) in displayed_log_fields(&text) {
+                    offenders.push(format!("{}/{relative}:{line}: {field}", src.display()));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "log fields written raw (use `?value`):\n{}",
+            offenders.join("\n")
+        );
+    }
 }

@@ -488,11 +488,11 @@ fn serve(args: &ServeArgs) -> ExitCode {
                 every.tick().await;
                 let before = purge.clock.now() - time::Duration::hours(24);
                 if let Err(e) = purge.store.purge_sessions(before).await {
-                    tracing::warn!(error = %e, "could not purge old sessions");
+                    tracing::warn!(error = ?e, "could not purge old sessions");
                 }
                 // A calendar another instance or `registry load-calendar` loaded.
                 if let Err(e) = purge.reload_calendar().await {
-                    tracing::warn!(error = %e, "could not reload the working-day calendar");
+                    tracing::warn!(error = ?e, "could not reload the working-day calendar");
                 }
             }
         });

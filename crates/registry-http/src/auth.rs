@@ -56,7 +56,8 @@ pub(crate) struct Attempt {
 }
 
 /// Counts an attempt on `subject` from `client` and admits it, or says for how many
-/// minutes both are locked (`Err`).
+/// minutes it is locked (`Err`). The client is counted first: once its address is locked,
+/// nothing more is written for it, whatever subject it names.
 pub(crate) async fn admit(
     state: &AppState,
     subject: String,
@@ -66,15 +67,57 @@ pub(crate) async fn admit(
     let policy = state.config.lockout;
     let window = time::Duration::minutes(i64::from(policy.window_minutes));
     let client = format!("client:{client}");
-    let by_subject = state.store.add_to_count(&subject, 1, now, window).await?;
     let by_client = state.store.add_to_count(&client, 1, now, window).await?;
-    if by_subject.count > policy.per_subject {
-        return Ok(Err(minutes_until(by_subject.window_ends, now)));
-    }
     if by_client.count > policy.per_client {
         return Ok(Err(minutes_until(by_client.window_ends, now)));
     }
+    let by_subject = state.store.add_to_count(&subject, 1, now, window).await?;
+    if by_subject.count > policy.per_subject {
+        return Ok(Err(minutes_until(by_subject.window_ends, now)));
+    }
     Ok(Ok(Attempt { subject, client }))
+}
+
+/// The name a login offered, as it is counted and logged: a well-formed name as itself
+/// (at most 32 characters of `a-z 0-9 . _ -`), anything else only by its length. Nothing a
+/// stranger types reaches a counter's key or a log line unparsed.
+pub(crate) enum OfferedName {
+    /// A name that could be an account's (whether or not one has it).
+    WellFormed(Username),
+    /// Not a name any account can have.
+    Malformed {
+        /// Its length in bytes.
+        bytes: usize,
+    },
+}
+
+/// How the log shows it: a name quoted, a malformed one as its length only.
+impl std::fmt::Debug for OfferedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OfferedName::WellFormed(name) => write!(f, "{:?}", name.as_str()),
+            OfferedName::Malformed { bytes } => write!(f, "<malformed, {bytes} bytes>"),
+        }
+    }
+}
+
+impl OfferedName {
+    pub(crate) fn parse(input: &str) -> OfferedName {
+        match Username::parse(input) {
+            Ok(name) => OfferedName::WellFormed(name),
+            Err(_) => OfferedName::Malformed { bytes: input.len() },
+        }
+    }
+
+    /// The lockout's subject. A well-formed name is counted under itself, known or not
+    /// (an unknown name locking differently from a known one would tell a stranger which
+    /// accounts exist); malformed names share one bucket per client address.
+    fn subject(&self, client: &str) -> String {
+        match self {
+            OfferedName::WellFormed(name) => format!("login:{name}"),
+            OfferedName::Malformed { .. } => format!("login-malformed:{client}"),
+        }
+    }
 }
 
 impl Attempt {
@@ -102,17 +145,17 @@ pub(crate) async fn check_login(
     username: &str,
     password: String,
 ) -> Result<LoginOutcome, StoreError> {
-    let name = username.trim().to_ascii_lowercase();
-    let attempt = match admit(state, format!("login:{name}"), client).await? {
+    let name = OfferedName::parse(username);
+    let attempt = match admit(state, name.subject(client), client).await? {
         Ok(attempt) => attempt,
         Err(minutes) => {
-            tracing::warn!(target: "registry::security", username = %name, client, "login refused: locked");
+            tracing::warn!(target: "registry::security", username = ?name, client, "login refused: locked");
             return Ok(LoginOutcome::Locked(minutes));
         }
     };
-    let account = match Username::parse(&name) {
-        Ok(username) => state.store.account_by_username(&username).await?,
-        Err(_) => None,
+    let account = match &name {
+        OfferedName::WellFormed(username) => state.store.account_by_username(username).await?,
+        OfferedName::Malformed { .. } => None,
     };
     let verified = verify_password(
         password,
@@ -132,11 +175,11 @@ pub(crate) async fn check_login(
     match account {
         Some(account) if usable => {
             attempt.succeeded(state).await?;
-            tracing::info!(target: "registry::security", username = %name, client, "login succeeded");
+            tracing::info!(target: "registry::security", username = ?name, client, "login succeeded");
             Ok(LoginOutcome::Success(Box::new(account)))
         }
         _ => {
-            tracing::warn!(target: "registry::security", username = %name, client, "login failed");
+            tracing::warn!(target: "registry::security", username = ?name, client, "login failed");
             Ok(LoginOutcome::Wrong)
         }
     }
@@ -173,11 +216,11 @@ pub(crate) async fn set_own_password(
     repeat: Option<&str>,
 ) -> Result<Vec<String>, StoreError> {
     let mut errors = Vec::new();
-    let name = account.username.as_str().to_owned();
+    let name = &account.username;
     let attempt = match admit(state, format!("login:{name}"), client).await? {
         Ok(attempt) => attempt,
         Err(minutes) => {
-            tracing::warn!(target: "registry::security", username = %name, client, "password change refused: locked");
+            tracing::warn!(target: "registry::security", username = name.as_str(), client, "password change refused: locked");
             return Ok(vec![format!(
                 "当前密码错误次数过多，请 {minutes} 分钟后再试"
             )]);
@@ -187,7 +230,7 @@ pub(crate) async fn set_own_password(
     if verify_password(current, Some(account.password.as_str().to_owned())).await {
         attempt.succeeded(state).await?;
     } else {
-        tracing::warn!(target: "registry::security", username = %name, client, "password change: current password wrong");
+        tracing::warn!(target: "registry::security", username = name.as_str(), client, "password change: current password wrong");
         errors.push("当前密码不正确".to_owned());
     }
     if same {
@@ -384,10 +427,10 @@ pub(crate) async fn try_unlock(
                 now,
             )
             .await?;
-        tracing::info!(target: "registry::security", %person, %institution, client, "fill-in entry opened");
+        tracing::info!(target: "registry::security", person = person.get(), institution = institution.get(), client, "fill-in entry opened");
         Ok(UnlockOutcome::Opened(token))
     } else {
-        tracing::warn!(target: "registry::security", %person, %institution, client, "fill-in password wrong");
+        tracing::warn!(target: "registry::security", person = person.get(), institution = institution.get(), client, "fill-in password wrong");
         Ok(UnlockOutcome::Refused(Refusal::Wrong))
     }
 }

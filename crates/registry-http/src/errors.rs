@@ -76,7 +76,7 @@ pub(crate) fn html<T: Template>(status: StatusCode, page: &T) -> Response {
             .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
             .body(body),
         Err(e) => {
-            tracing::error!(error = %e, "a template failed to render");
+            tracing::error!(error = ?e, "a template failed to render");
             Response::builder()
                 .status(StatusCode::INTERNAL_SERVER_ERROR)
                 .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
@@ -143,7 +143,7 @@ pub(crate) fn forbidden_csrf(req: &Request) -> Response {
     );
     tracing::warn!(
         target: "registry::security",
-        method = %req.method(),
+        method = req.method().as_str(),
         path = req.uri().path(),
         client,
         "request refused: CSRF token missing or wrong"

@@ -242,7 +242,7 @@ pub(crate) async fn sessions<E: Endpoint>(next: E, mut req: Request) -> poem::Re
     }
     let client = client_address(&req, state.config.trusted_proxy);
     // Every line logged while the request runs names it.
-    let span = tracing::info_span!("request", %method, path);
+    let span = tracing::info_span!("request", method = method.as_str(), path);
     let response = next
         .call(req)
         .instrument(span)
@@ -253,7 +253,7 @@ pub(crate) async fn sessions<E: Endpoint>(next: E, mut req: Request) -> poem::Re
     if status == StatusCode::FORBIDDEN || (signed_in && status == StatusCode::NOT_FOUND) {
         tracing::warn!(
             target: "registry::security",
-            %method,
+            method = method.as_str(),
             path,
             client,
             account = account.as_deref().unwrap_or("-"),

@@ -109,7 +109,7 @@ pub(crate) async fn load(req: &Request, mut multipart: Multipart) -> PageResult 
         {
             Ok(loaded) => {
                 if let Err(e) = state.reload_calendar().await {
-                    tracing::error!(error = %e, "the calendar was loaded but could not be read back");
+                    tracing::error!(error = ?e, "the calendar was loaded but could not be read back");
                 }
                 let years = if loaded.years.start() == loaded.years.end() {
                     format!("{}年", loaded.years.start())

@@ -374,7 +374,7 @@ async fn pdf(
     match rendered {
         Ok(Ok(bytes)) => pdf_response(bytes, &file_name),
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "a PDF could not be made");
+            tracing::error!(error = ?e, "a PDF could not be made");
             message_page(
                 layout(req),
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -384,7 +384,7 @@ async fn pdf(
             )
         }
         Err(e) => {
-            tracing::error!(error = %e, "the PDF task failed");
+            tracing::error!(error = ?e, "the PDF task failed");
             message_page(
                 layout(req),
                 StatusCode::INTERNAL_SERVER_ERROR,

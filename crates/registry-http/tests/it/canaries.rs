@@ -2,48 +2,16 @@
 //! on a public page, in a public API answer, or in a log line (with the server's log
 //! filter, every event of the run captured).
 
-use std::sync::{Arc, Mutex};
-
 use poem::http::Method;
 
 use crate::support::*;
-
-/// Collects every log line of the process.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 /// The canary phone number: what `fill_in` saves for everyone.
 const PHONE: &str = "13500000000";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_id_numbers_and_phones_never_reach_public_pages_answers_or_logs() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            registry_http::LOG_FILTER,
-        ))
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber)
-        .expect("this test owns the process's log output (nextest runs each test alone)");
+    let logs = Captured::install();
 
     let server = Server::new().await;
     let a = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
@@ -170,7 +138,7 @@ async fn canary_id_numbers_and_phones_never_reach_public_pages_answers_or_logs()
         }
     }
 
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     assert!(
         logged.contains("registry::security"),
         "the log was captured: {logged}"

@@ -13,6 +13,7 @@ mod entries;
 mod exchange;
 mod flow;
 mod lockout;
+mod logs;
 mod movement;
 mod operations;
 mod renewals;
