@@ -149,9 +149,51 @@ fn is_common(lower: &str) -> bool {
     COMMON.contains(lower)
 }
 
+/// The longest run of one character a password may hold (`aaaa` is refused).
+const MAX_RUN: usize = 3;
+
+/// The longest stretch of a keyboard row or of the alphabet or digits, forwards or
+/// backwards, a password may hold (`qwert`, `12345`, `edcba` are refused).
+const MAX_SEQUENCE: usize = 4;
+
+/// The fewest different characters a password must have (`abababab12` is refused).
+const MIN_DISTINCT: usize = 5;
+
+/// The rows a guesser walks: the keyboard's, the alphabet and the digits.
+const SEQUENCES: [&str; 5] = [
+    "1234567890",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "abcdefghijklmnopqrstuvwxyz",
+];
+
+/// Whether a (lower-cased) password repeats one character more than [`MAX_RUN`] times in
+/// a row.
+fn has_long_run(lower: &str) -> bool {
+    let chars: Vec<char> = lower.chars().collect();
+    chars
+        .windows(MAX_RUN + 1)
+        .any(|w| w.iter().all(|c| *c == w[0]))
+}
+
+/// Whether a (lower-cased) password holds more than [`MAX_SEQUENCE`] characters of one of
+/// the [`SEQUENCES`], in order or reversed.
+fn has_sequence(lower: &str) -> bool {
+    let chars: Vec<char> = lower.chars().collect();
+    chars.windows(MAX_SEQUENCE + 1).any(|w| {
+        let forwards: String = w.iter().collect();
+        let backwards: String = w.iter().rev().collect();
+        SEQUENCES
+            .iter()
+            .any(|row| row.contains(&forwards) || row.contains(&backwards))
+    })
+}
+
 /// A new account password that meets the strength rule: 8–64 characters, letters and
 /// digits both present, not one of the most common passwords, not containing the login
-/// name.
+/// name, no character four times in a row, no keyboard or alphabet walk of five, at least
+/// five different characters.
 pub struct NewPassword(String);
 
 impl fmt::Debug for NewPassword {
@@ -195,6 +237,30 @@ impl NewPassword {
                 field,
                 label,
                 expected: "不能包含用户名",
+            });
+        }
+        if has_long_run(&lower) {
+            problems.push(Violation::BadFormat {
+                field,
+                label,
+                expected: "不能有同一字符连续出现4次或以上（如 aaaa、1111）",
+            });
+        }
+        if has_sequence(&lower) {
+            problems.push(Violation::BadFormat {
+                field,
+                label,
+                expected: "不能含有5位或以上的连续字母、数字或键盘顺序（如 12345、abcde、qwert）",
+            });
+        }
+        let mut distinct: Vec<char> = lower.chars().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < MIN_DISTINCT {
+            problems.push(Violation::BadFormat {
+                field,
+                label,
+                expected: "至少应包含5个不同的字符",
             });
         }
         if password.chars().any(char::is_control) {
@@ -320,7 +386,8 @@ mod tests {
             codes("abc"),
             [
                 "“新密码”格式不正确：长度应为8至64个字符",
-                "“新密码”格式不正确：应同时包含字母和数字"
+                "“新密码”格式不正确：应同时包含字母和数字",
+                "“新密码”格式不正确：至少应包含5个不同的字符"
             ]
         );
         assert_eq!(
@@ -333,16 +400,42 @@ mod tests {
         );
         assert_eq!(
             codes("88888888"),
-            ["“新密码”格式不正确：应同时包含字母和数字"]
+            [
+                "“新密码”格式不正确：应同时包含字母和数字",
+                "“新密码”格式不正确：不能有同一字符连续出现4次或以上（如 aaaa、1111）",
+                "“新密码”格式不正确：至少应包含5个不同的字符"
+            ]
         );
-        // The leaked-password list, whatever the case, and the office favourites.
-        for common in [
-            "1qaz2wsx",
-            "QWER1234",
-            "trustno1",
-            "Woaini1314",
-            "a123456789",
+        // Runs, walks and few characters, whatever the length.
+        assert_eq!(
+            codes("aaaaaaaaaaaa1"),
+            [
+                "“新密码”格式不正确：不能有同一字符连续出现4次或以上（如 aaaa、1111）",
+                "“新密码”格式不正确：至少应包含5个不同的字符"
+            ]
+        );
+        let walk = [
+            "“新密码”格式不正确：不能含有5位或以上的连续字母、数字或键盘顺序（如 12345、abcde、qwert）",
+        ];
+        for sequence in [
+            "Tz12345xy",
+            "Tz98765xy",
+            "qwertY2026",
+            "2026Lkjhg",
+            "Abcdef2026",
         ] {
+            assert_eq!(codes(sequence), walk, "{sequence}");
+        }
+        assert_eq!(
+            codes("abab1212ab"),
+            ["“新密码”格式不正确：至少应包含5个不同的字符"]
+        );
+        // Four of a walk, three of a kind: still a password.
+        for fine in ["Tz1234xy7", "Qwer2026kz", "Taaa2026", "Tezhong2026"] {
+            assert!(codes(fine).is_empty(), "{fine}");
+        }
+        // The leaked-password list, whatever the case, and the office favourites.
+        for common in ["1qaz2wsx", "QWER1234", "trustno1", "Woaini1314"] {
             assert_eq!(
                 codes(common),
                 ["“新密码”格式不正确：过于常见，请换一个"],

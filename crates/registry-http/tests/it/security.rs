@@ -516,6 +516,28 @@ async fn a_password_change_guesses_under_the_lockout_and_needs_a_new_password() 
         .await;
     assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(same.has("新密码不能与当前密码相同"), "{}", same.body);
+    // A run of one character or a keyboard walk is refused, with every reason at once.
+    let weak = jia
+        .api(
+            Method::PUT,
+            "/api/v1/account/password",
+            Some(change("Tezhong2026k", "aaaaaaaaaaaa1")),
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.has("连续出现4次"), "{}", weak.body);
+    assert!(weak.has("至少应包含5个不同的字符"), "{}", weak.body);
+    let page = jia
+        .post(
+            "/account/password",
+            &[
+                ("current", "Tezhong2026k"),
+                ("new_password", "Qwerty2026x"),
+                ("repeat", "Qwerty2026x"),
+            ],
+        )
+        .await;
+    assert!(page.has("键盘顺序"), "{}", page.body);
     // A borrowed session guessing the current password gets the login's five tries.
     for n in 0..5 {
         let wrong = jia
