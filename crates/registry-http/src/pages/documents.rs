@@ -6,6 +6,7 @@
 use super::{Fields, association_account, institution_account, layout, redirect, state};
 use crate::AppState;
 use crate::auth::actor_of;
+use crate::pages::notice::Notice;
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
 use poem::{Request, Response, handler};
@@ -184,11 +185,7 @@ async fn list_page(
         ])
         .unwrap_or_default()
     );
-    let notice = match query.notice.as_str() {
-        "" => None,
-        "replaced" => Some("已挂失：原证件作废，补发的新证件已列入待发放。".to_owned()),
-        n => Some(format!("已将 {n} 份证件标记为已寄出。")),
-    };
+    let notice = crate::pages::notice::from_query(&query.notice);
     let page = match kind {
         DocumentKind::Certificate => {
             let lists = state.store.pass_lists().await?;
@@ -314,7 +311,10 @@ async fn mark_mailed(req: &Request, kind: DocumentKind, body: &str) -> PageResul
         )
         .await;
     Ok(match outcome {
-        Ok(count) => redirect(&format!("{back}&notice={count}")),
+        Ok(count) => redirect(&format!(
+            "{back}&notice={}",
+            Notice::Mailed(u32::try_from(count).unwrap_or(u32::MAX)).code()
+        )),
         Err(e) => {
             let query: ListQuery = back
                 .split_once('?')
@@ -541,7 +541,7 @@ pub(crate) async fn association_replace(req: &Request, Path(id): Path<i64>) -> P
                 DocumentKind::Certificate => "/association/certificates",
                 DocumentKind::Card => "/association/cards",
             };
-            redirect(&format!("{path}?notice=replaced"))
+            redirect(&format!("{path}?notice={}", Notice::Replaced.code()))
         }
         Err(e) => message_page(
             layout(req),

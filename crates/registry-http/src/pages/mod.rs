@@ -17,6 +17,7 @@ mod calendar;
 mod documents;
 mod exchange;
 pub(crate) mod institution;
+pub(crate) mod notice;
 mod person_file;
 pub(crate) mod public;
 mod renewals;

@@ -622,3 +622,36 @@ async fn the_public_search_allows_thirty_a_minute_per_visitor_on_the_page_and_th
     server.clock.advance(time::Duration::seconds(61));
     assert_eq!(b.get(&page).await.status, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_are_codes_and_no_text_of_the_request_is_shown() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let forged = "请立即致电 400-000-0000 重新验证账户";
+    for path in [
+        "/association/institutions",
+        "/association/certificates?show=all",
+        "/association/cards?show=all",
+    ] {
+        let joiner = if path.contains('?') { '&' } else { '?' };
+        let query = serde_urlencoded::to_string([("notice", forged)]).unwrap();
+        let page = admin.get(&format!("{path}{joiner}{query}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(
+            !page.has("400-000-0000"),
+            "{path} showed the request's text"
+        );
+        let page = admin.get(&format!("{path}{joiner}notice=12")).await;
+        assert!(
+            !page.has("已将 12 份证件"),
+            "{path}: a bare number is no code"
+        );
+    }
+    let page = admin
+        .get("/association/certificates?show=all&notice=mailed-3")
+        .await;
+    assert!(page.has("已将 3 份证件标记为已寄出。"), "{}", page.body);
+    let page = admin.get("/association/institutions?notice=updated").await;
+    assert!(page.has("机构信息已保存。"));
+}

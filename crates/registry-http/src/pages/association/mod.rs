@@ -8,6 +8,7 @@ pub(crate) mod people;
 
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
+use crate::pages::notice::Notice;
 use crate::pages::{Fields, association_account, layout, redirect, state};
 use crate::templates::{
     AssociationExam, AssociationHome, AssociationInstitution, AssociationInstitutions,
@@ -79,10 +80,7 @@ pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>
             }
         })
         .collect();
-    let notice = match query.notice.as_str() {
-        "updated" => Some("机构信息已保存。".to_owned()),
-        _ => None,
-    };
+    let notice = crate::pages::notice::from_query(&query.notice);
     Ok(html(
         StatusCode::OK,
         &AssociationInstitutions {
@@ -271,7 +269,10 @@ pub(crate) async fn update_institution(
         )
         .await;
     Ok(match outcome {
-        Ok(_) => redirect("/association/institutions?notice=updated"),
+        Ok(_) => redirect(&format!(
+            "/association/institutions?notice={}",
+            Notice::InstitutionSaved.code()
+        )),
         Err(registry_core::usecases::UseCaseError::NotFound(_)) => missing_institution(req),
         Err(e) => {
             let username = match load_institution(req, InstitutionId::new(id)).await {

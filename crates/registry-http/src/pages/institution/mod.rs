@@ -9,6 +9,7 @@
 pub(crate) mod activity;
 pub(crate) mod person;
 
+use crate::pages::notice::Notice;
 use poem::http::StatusCode;
 use poem::web::Query;
 use poem::{Request, Response, handler};
@@ -266,7 +267,10 @@ async fn employ(
                 back: format!("/institution/people/{person}"),
             },
         ),
-        Ok(_) => redirect(&format!("/institution/people/{person}?notice=employed")),
+        Ok(_) => redirect(&format!(
+            "/institution/people/{person}?notice={}",
+            Notice::Employed.code()
+        )),
         // A person the institution may not see answers as nobody: the hint is the same
         // for every id.
         Err(e @ UseCaseError::NotFound(_)) => message_page(
@@ -297,17 +301,6 @@ pub(crate) async fn add(req: &Request, body: String) -> PageResult {
         return Ok(redirect("/institution/add"));
     };
     employ(req, institution, PersonId::new(person), fields.all("items")).await
-}
-
-/// Notices a redirect may ask for, by code (never free text from the request).
-pub(crate) fn notice(code: &str) -> Option<String> {
-    match code {
-        "employed" => Some("已聘用；填报密码沿用本机构此前为该人员设置的密码。".to_owned()),
-        "registered" => Some("注册成功。".to_owned()),
-        "released" => Some("已退回。".to_owned()),
-        "unlocked" => Some("已解除该人员填报入口的锁定，该人员可以重新输入填报密码。".to_owned()),
-        _ => None,
-    }
 }
 
 #[handler]

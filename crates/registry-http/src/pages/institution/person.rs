@@ -13,7 +13,7 @@ use registry_core::ports::StoreError;
 use registry_core::read::institution_view::institution_view;
 use registry_core::registration::Reference;
 
-use super::notice;
+use crate::pages::notice::{Notice, from_query};
 
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
@@ -153,7 +153,7 @@ pub(crate) async fn person_detail(
             institution,
             PersonId::new(id),
             vec![],
-            notice(&query.notice),
+            from_query(&query.notice),
         )
         .await
         {
@@ -181,7 +181,10 @@ pub(crate) async fn register(req: &Request, Path(id): Path<i64>, body: String) -
         )
         .await;
     Ok(match outcome {
-        Ok(_) => redirect(&format!("/institution/people/{id}?notice=registered")),
+        Ok(_) => redirect(&format!(
+            "/institution/people/{id}?notice={}",
+            Notice::Registered.code()
+        )),
         Err(e) => match person_page(req, institution, person, messages_of(&e), None).await {
             Ok(Some(page)) => html(status_of(&e), &page),
             Ok(None) => not_found(req),
@@ -248,7 +251,7 @@ pub(crate) async fn unlock_entry(req: &Request, Path(id): Path<i64>) -> PageResu
         )
         .await;
     let (status, errors, notice_text) = match outcome {
-        Ok(()) => (StatusCode::OK, vec![], notice("unlocked")),
+        Ok(()) => (StatusCode::OK, vec![], Some(Notice::Unlocked.text())),
         Err(registry_core::usecases::UseCaseError::NotFound(_)) => return Ok(not_found(req)),
         Err(e) => (status_of(&e), messages_of(&e), None),
     };
@@ -279,7 +282,15 @@ pub(crate) async fn release(req: &Request, Path(id): Path<i64>, body: String) ->
         )
         .await;
     Ok(match outcome {
-        Ok(()) => match person_page(req, institution, person, vec![], notice("released")).await {
+        Ok(()) => match person_page(
+            req,
+            institution,
+            person,
+            vec![],
+            Some(Notice::Released.text()),
+        )
+        .await
+        {
             Ok(Some(page)) => html(StatusCode::OK, &page),
             Ok(None) => redirect("/institution"),
             Err(e) => return Err(e.into()),
