@@ -174,7 +174,7 @@ fn has_long_run(lower: &str) -> bool {
     let chars: Vec<char> = lower.chars().collect();
     chars
         .windows(MAX_RUN + 1)
-        .any(|w| w.iter().all(|c| *c == w[0]))
+        .any(|w| w.first().is_some_and(|first| w.iter().all(|c| c == first)))
 }
 
 /// Whether a (lower-cased) password holds more than [`MAX_SEQUENCE`] characters of one of
