@@ -69,6 +69,19 @@ pub(crate) struct Message {
     pub(crate) link: Option<(String, String)>,
 }
 
+/// A page that asks before it discloses full ID numbers (a certificate's PDF): a GET shows
+/// it, its button POSTs, and only the POST writes the audit entry and prints.
+#[derive(Template)]
+#[template(path = "confirm_disclosure.html")]
+pub(crate) struct ConfirmDisclosure {
+    pub(crate) layout: Layout,
+    pub(crate) title: String,
+    pub(crate) message: String,
+    pub(crate) action: String,
+    pub(crate) button: String,
+    pub(crate) back: (String, String),
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub(crate) struct Login {
@@ -645,6 +658,8 @@ pub(crate) struct DocumentRow {
     pub(crate) blocked: Option<String>,
     pub(crate) pending: bool,
     pub(crate) pdf: Option<String>,
+    /// The PDF shows full ID numbers: it is printed by a POST, which is audited.
+    pub(crate) pdf_discloses: bool,
     pub(crate) replace_action: Option<String>,
 }
 
@@ -663,6 +678,8 @@ pub(crate) struct AssociationDocuments {
     pub(crate) filter_options: Vec<(String, String)>,
     pub(crate) show: String,
     pub(crate) batch_pdf: Option<String>,
+    /// The batch PDF shows full ID numbers: printed by a POST, which is audited.
+    pub(crate) batch_discloses: bool,
     pub(crate) batch_label: &'static str,
     pub(crate) documents: Vec<DocumentRow>,
     pub(crate) selectable: bool,

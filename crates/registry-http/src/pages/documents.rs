@@ -13,7 +13,7 @@ use poem::{Request, Response, handler};
 use registry_core::access::Account;
 use registry_core::cycle::Cycles;
 use registry_core::date::{format_date, parse_date};
-use registry_core::document::{Document, DocumentKind, print_refusal};
+use registry_core::document::{Document, DocumentKind};
 use registry_core::holiday_law::DeadlineCalendar;
 use registry_core::ids::{DocumentId, InstitutionId};
 use registry_core::ports::{RegisterTx, StoreError};
@@ -23,7 +23,9 @@ use serde::Deserialize;
 
 use crate::documents::{blocked, pdf_response, public_base, render};
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
-use crate::templates::{AssociationDocuments, DocumentRow, InstitutionDocuments};
+use crate::templates::{
+    AssociationDocuments, ConfirmDisclosure, DocumentRow, InstitutionDocuments,
+};
 
 /// The most editions one list or one batch PDF holds.
 const LIST_LIMIT: u64 = 1000;
@@ -65,7 +67,7 @@ fn row(
     let (person_link, pdf, replace_action) = match audience {
         Audience::Association => (
             Some(format!("/association/people/{}", d.details.person.get())),
-            print_refusal(d, today)
+            blocked(listing, today)
                 .is_none()
                 .then(|| format!("/association/documents/{}/pdf", d.id.get())),
             issued_valid.then(|| format!("/association/documents/{}/replace", d.id.get())),
@@ -117,6 +119,7 @@ fn row(
         },
         pending: d.is_pending(),
         pdf,
+        pdf_discloses: d.details.kind == DocumentKind::Certificate,
         replace_action,
     }
 }
@@ -218,6 +221,7 @@ async fn list_page(
                 batch_pdf: pass_list
                     .map(|d| format!("/association/certificates/pdf?pass_list={}", format_date(d))),
                 batch_label: "打印该名单待发放的全部证书（PDF）",
+                batch_discloses: true,
                 documents: rows,
                 selectable: true,
                 show_institution: false,
@@ -252,6 +256,7 @@ async fn list_page(
                 batch_pdf: institution
                     .map(|i| format!("/association/cards/pdf?institution={}", i.get())),
                 batch_label: "打印该机构待发放的全部注册信息卡（PDF）",
+                batch_discloses: false,
                 documents: rows,
                 selectable: true,
                 show_institution: true,
@@ -337,7 +342,8 @@ pub(crate) async fn cards_mailed(req: &Request, body: String) -> PageResult {
     mark_mailed(req, DocumentKind::Card, &body).await
 }
 
-/// Renders on a blocking thread: subsetting the font and laying out pages is CPU work.
+/// Renders on a blocking thread: subsetting the font and laying out pages is CPU work. A
+/// certificate is printed only for a POST ([`discloses`]), after its audit entry.
 async fn pdf(
     req: &Request,
     account: &Account,
@@ -396,6 +402,37 @@ async fn pdf(
     }
 }
 
+/// Whether this request may disclose full ID numbers: only a POST does (a GET changes
+/// nothing, and a certificate's printing writes an audit entry).
+fn discloses(req: &Request) -> bool {
+    req.method() == poem::http::Method::POST
+}
+
+/// The page a GET of a certificate's PDF gets: what printing discloses, and the button
+/// that POSTs to the same address.
+fn confirm_disclosure(req: &Request, what: &str) -> Response {
+    let action = match req.uri().query() {
+        Some(query) => format!("{}?{query}", req.uri().path()),
+        None => req.uri().path().to_owned(),
+    };
+    html(
+        StatusCode::OK,
+        &ConfirmDisclosure {
+            layout: layout(req),
+            title: "打印证书".to_owned(),
+            message: format!(
+                "{what}上印有持证人完整的身份证号码。打印将记入审计日志（何人、何时、打印了哪些人员的证书）。"
+            ),
+            action,
+            button: "确认打印（PDF）".to_owned(),
+            back: (
+                "/association/certificates".to_owned(),
+                "返回资格证书".to_owned(),
+            ),
+        },
+    )
+}
+
 fn not_printable(req: &Request, message: &str) -> Response {
     message_page(
         layout(req),
@@ -436,6 +473,14 @@ pub(crate) async fn document_pdf(req: &Request, Path(id): Path<i64>) -> PageResu
         return Ok(not_printable(req, &reason));
     }
     let kind = listing.document.details.kind;
+    if kind == DocumentKind::Certificate && !discloses(req) {
+        let what = format!(
+            "证书 {}（{}）",
+            listing.document.serial(),
+            listing.person.name.as_str()
+        );
+        return Ok(confirm_disclosure(req, &what));
+    }
     let name = format!("{}.pdf", listing.document.serial());
     Ok(pdf(req, &account, kind, vec![listing], name).await)
 }
@@ -471,6 +516,14 @@ pub(crate) async fn certificates_pdf(req: &Request, Query(query): Query<ListQuer
             req,
             "该名单没有可以发放的证书（均已寄出、已过有效期，或本人通讯地址不完整）。",
         ));
+    }
+    if !discloses(req) {
+        let what = format!(
+            "合格名单 {} 待发放的 {} 份证书",
+            format_date(day),
+            ready.len()
+        );
+        return Ok(confirm_disclosure(req, &what));
     }
     let name = format!("certificates-{}.pdf", format_date(day));
     Ok(pdf(req, &account, DocumentKind::Certificate, ready, name).await)

@@ -163,14 +163,14 @@ fn page_routes() -> Route {
         )
         .at(
             "/association/certificates/pdf",
-            get(documents::certificates_pdf),
+            get(documents::certificates_pdf).post(documents::certificates_pdf),
         )
         .at("/association/cards", get(documents::card_list))
         .at("/association/cards/mailed", post(documents::cards_mailed))
         .at("/association/cards/pdf", get(documents::cards_pdf))
         .at(
             "/association/documents/:id/pdf",
-            get(documents::document_pdf),
+            get(documents::document_pdf).post(documents::document_pdf),
         )
         .at(
             "/association/documents/:id/replace",

@@ -123,15 +123,10 @@ async fn certificates_are_listed_with_their_due_dates_and_printed() {
     assert!(row_of(&list, "吕评审").contains("应于 2025-02-05 前发放"));
     assert!(list.has("待发放 2 份，其中逾期 2 份"), "{}", list.body);
 
-    // Not while the address is incomplete: neither printed nor marked mailed.
-    let id = he
-        .split("/association/documents/")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    // Not while the address is incomplete: neither printed (no PDF button on its row, and
+    // its address refused) nor marked mailed.
+    assert!(!he.contains("/pdf"), "no PDF for a blocked row: {he}");
+    let id = checkbox_id(&he);
     let refused = admin.get(&format!("/association/documents/{id}/pdf")).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.has("资格证书无法寄出"), "{}", refused.body);
@@ -167,7 +162,51 @@ async fn certificates_are_listed_with_their_due_dates_and_printed() {
         number
     };
     assert!(number.starts_with("JP2026"), "{number}");
-    let pdf = admin.get(&format!("/association/documents/{id}/pdf")).await;
+    let pid: i64 = person.parse().unwrap();
+    let audited = |entries: Vec<registry_store::queries::association::AuditEntry>| {
+        entries
+            .iter()
+            .filter(|e| e.action == "person.disclose_id")
+            .count()
+    };
+    let before = audited(server.store.audit_of("person", pid).await.unwrap());
+    // A GET changes nothing: it asks, and its button POSTs; only the POST prints, audited.
+    for path in [
+        format!("/association/documents/{id}/pdf"),
+        "/association/certificates/pdf?pass_list=2024-09-20".to_owned(),
+    ] {
+        let asked = admin.get(&path).await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.has("完整的身份证号码"), "{}", asked.body);
+        assert!(
+            asked.has(&format!(
+                "method=\"post\" action=\"{}\"",
+                path.replace('&', "&amp;")
+            )),
+            "{}",
+            asked.body
+        );
+    }
+    assert_eq!(
+        audited(server.store.audit_of("person", pid).await.unwrap()),
+        before,
+        "a GET wrote no audit entry"
+    );
+    let list = admin.get("/association/certificates").await;
+    let row = row_of(&list, "何评审");
+    assert!(
+        row.contains(&format!(
+            "<form class=\"inline\" method=\"post\" action=\"/association/documents/{id}/pdf\""
+        )),
+        "the list prints a certificate by a POST: {row}"
+    );
+    let pdf = admin
+        .post(&format!("/association/documents/{id}/pdf"), &[])
+        .await;
+    assert_eq!(
+        audited(server.store.audit_of("person", pid).await.unwrap()),
+        before + 1
+    );
     let text = pdf_text(&pdf, "certificate.pdf");
     for wanted in [
         "鉴定评审人员资格证书",
@@ -183,7 +222,7 @@ async fn certificates_are_listed_with_their_due_dates_and_printed() {
 
     // The whole pass list in one PDF: only what can go out.
     let batch = admin
-        .get("/association/certificates/pdf?pass_list=2024-09-20")
+        .post("/association/certificates/pdf?pass_list=2024-09-20", &[])
         .await;
     let text = pdf_text(&batch, "pass-list-2024-09-20.pdf");
     assert!(
@@ -544,7 +583,9 @@ async fn an_expired_document_is_not_printed_and_none_of_its_items_verifies() {
     fill_in(&server, &person, jia_id, &password, sex).await;
     let list = admin.get("/association/certificates").await;
     let id = checkbox_id(&row_of(&list, "孙评审"));
-    let pdf = admin.get(&format!("/association/documents/{id}/pdf")).await;
+    let pdf = admin
+        .post(&format!("/association/documents/{id}/pdf"), &[])
+        .await;
     let code = code_in(&pdf_text(&pdf, "certificate-2028.pdf"));
     let mailed = admin
         .post(
@@ -569,8 +610,14 @@ async fn an_expired_document_is_not_printed_and_none_of_its_items_verifies() {
         "{}",
         valid.body
     );
-    let again = admin.get(&format!("/association/documents/{id}/pdf")).await;
+    let again = admin
+        .post(&format!("/association/documents/{id}/pdf"), &[])
+        .await;
     assert_eq!(again.status, StatusCode::OK, "a reprint while valid");
+    assert_eq!(
+        again.headers.get("content-type").unwrap(),
+        "application/pdf"
+    );
 
     // 2029-01-02.
     server.clock.advance(time::Duration::days(768));
