@@ -117,17 +117,67 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 /// The most a form body may be (larger uploads go elsewhere).
 const MAX_FORM: usize = 1 << 20;
 
+/// The CSRF token of a visitor with a session or an open fill-in entry: derived from the
+/// secret tokens of their cookies, so that it changes with every login, logout and entry,
+/// and nobody without those (HttpOnly) cookies can know it. None for an anonymous visitor.
+pub(crate) fn bound_token(session: Option<&str>, entry: Option<&str>) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    if session.is_none() && entry.is_none() {
+        return None;
+    }
+    let mut hash = Sha256::new();
+    hash.update(b"registry-csrf\0");
+    hash.update(session.unwrap_or_default().as_bytes());
+    hash.update(b"\0");
+    hash.update(entry.unwrap_or_default().as_bytes());
+    Some(hex::encode(hash.finalize()))
+}
+
+/// A session cookie's token as the request carries it (a token is 64 hex characters;
+/// anything else is no session).
+pub(crate) fn session_token(req: &Request, name: &str) -> Option<String> {
+    cookie(req, name).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// What a response does to a session cookie: `Some(Some(token))` sets it, `Some(None)`
+/// removes it, `None` leaves it.
+fn cookie_change(resp: &Response, name: &str) -> Option<Option<String>> {
+    let prefix = format!("{name}=");
+    resp.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.strip_prefix(prefix.as_str()))
+        .map(|rest| {
+            let value = rest.split(';').next().unwrap_or_default();
+            let removed = value.is_empty() || rest.contains("Max-Age=0");
+            (!removed).then(|| value.to_owned())
+        })
+        .next_back()
+}
+
 /// Refuses every unsafe request whose CSRF token (the `x-csrf-token` header, or the form
-/// field `csrf`) does not repeat the CSRF cookie; gives every visitor a CSRF cookie.
+/// field `csrf`) is not the visitor's, and keeps the visitor's token in the CSRF cookie.
+///
+/// A visitor with a session or an open entry has the token [`bound_token`] derives from
+/// them: a response that logs in, logs out, opens or closes an entry rotates it. An
+/// anonymous visitor (whose unsafe requests are a login, a fill-in password, a search) has a
+/// random one in the cookie, repeated by the form (double submit; the cookie is SameSite).
 pub(crate) async fn csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
     let state = req.data::<AppState>().cloned();
     let secure = state.as_ref().is_some_and(|s| s.config.secure_cookies);
-    let existing = cookie(&req, CSRF_COOKIE).filter(|t| t.len() == 64);
-    let token = match &existing {
+    let session = session_token(&req, SESSION_COOKIE);
+    let entry = session_token(&req, ENTRY_COOKIE);
+    let in_cookie = cookie(&req, CSRF_COOKIE);
+    let anonymous = in_cookie.clone().filter(|t| t.len() == 64);
+    let expected = bound_token(session.as_deref(), entry.as_deref()).or_else(|| anonymous.clone());
+    let fresh = || {
+        new_token()
+            .map_err(|e| poem::Error::from_string(e.to_string(), StatusCode::INTERNAL_SERVER_ERROR))
+    };
+    let token = match &expected {
         Some(token) => token.clone(),
-        None => new_token().map_err(|e| {
-            poem::Error::from_string(e.to_string(), StatusCode::INTERNAL_SERVER_ERROR)
-        })?,
+        None => fresh()?,
     };
     if is_unsafe(req.method()) {
         let mut offered = req.header(CSRF_HEADER).map(str::to_owned);
@@ -154,14 +204,27 @@ pub(crate) async fn csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result
             offered = form_field(&body, "csrf");
             req.set_body(Body::from(body));
         }
-        let valid = matches!((&existing, &offered), (Some(expected), Some(given)) if constant_time_eq(expected, given));
+        let valid = matches!((&expected, &offered), (Some(expected), Some(given)) if constant_time_eq(expected, given));
         if !valid {
             return Ok(crate::errors::forbidden_csrf(&req));
         }
     }
     req.extensions_mut().insert(Csrf(token.clone()));
     let mut resp = next.call(req).await?.into_response();
-    if existing.is_none() {
+    // A login, a logout, an entry opened or closed: the token rotates with the session.
+    let session_change = cookie_change(&resp, SESSION_COOKIE);
+    let entry_change = cookie_change(&resp, ENTRY_COOKIE);
+    let token = if session_change.is_some() || entry_change.is_some() {
+        let session = session_change.unwrap_or(session);
+        let entry = entry_change.unwrap_or(entry);
+        match bound_token(session.as_deref(), entry.as_deref()) {
+            Some(token) => token,
+            None => fresh()?,
+        }
+    } else {
+        token
+    };
+    if in_cookie.as_deref() != Some(token.as_str()) {
         set_cookie(&mut resp, CSRF_COOKIE, &token, None, secure);
     }
     Ok(resp)

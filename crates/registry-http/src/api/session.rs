@@ -25,6 +25,9 @@ struct SessionInfo {
     role: Option<String>,
     institution_id: Option<i64>,
     must_change_password: bool,
+    /// The token to send as `X-CSRF-Token` on every unsafe request. It is bound to the
+    /// session and changes at login, logout and when a fill-in entry opens: read it again
+    /// (GET /session) after each; the login's answer carries the new one.
     csrf_token: Option<String>,
 }
 
@@ -117,7 +120,11 @@ impl SessionApi {
                         Role::Association => None,
                     },
                     must_change_password: account.must_change_password,
-                    csrf_token: session_info(req).csrf_token,
+                    // The token rotates with the session: the new one, bound to it.
+                    csrf_token: crate::web::bound_token(
+                        Some(&token),
+                        crate::web::session_token(req, crate::web::ENTRY_COOKIE).as_deref(),
+                    ),
                 };
                 Ok(LoginResponse::Ok(
                     Json(info),

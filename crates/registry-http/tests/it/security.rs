@@ -655,3 +655,66 @@ async fn notices_are_codes_and_no_text_of_the_request_is_shown() {
     let page = admin.get("/association/institutions?notice=updated").await;
     assert!(page.has("机构信息已保存。"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csrf_token_is_bound_to_the_session_and_rotates_with_it() {
+    let server = Server::new().await;
+    let mut b = server.browser();
+    b.get("/login").await;
+    let anonymous = b.csrf();
+    assert_eq!(anonymous.len(), 64);
+    b.login("admin", ADMIN_PASSWORD).await;
+    let logged_in = b.csrf();
+    assert_ne!(logged_in, anonymous, "a login rotates the token");
+    let session = b.cookies["registry_session"].clone();
+
+    // With the session, a token the client chose (cookie and form alike) is refused: the
+    // token is the session's, not whatever the cookie says.
+    for chosen in [anonymous.clone(), "c".repeat(64)] {
+        b.cookies.insert("registry_csrf".into(), chosen.clone());
+        let body = format!("csrf={chosen}");
+        let refused = b.send_raw(Method::POST, "/logout", body.into_bytes()).await;
+        assert_eq!(refused, StatusCode::FORBIDDEN, "chosen token {chosen}");
+        assert_eq!(b.cookies["registry_session"], session, "still logged in");
+    }
+    // The page's forms carry the session's token, and the next response puts it back in the
+    // cookie.
+    let page = b.get("/association").await;
+    assert!(page.has(&format!("value=\"{logged_in}\"")), "{}", page.body);
+    assert_eq!(b.csrf(), logged_in);
+
+    // A logout rotates it again: the session's token is worth nothing afterwards.
+    let out = b.post("/logout", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = b.csrf();
+    assert_ne!(after, logged_in);
+    assert_ne!(after, anonymous);
+    b.cookies.insert("registry_csrf".into(), logged_in.clone());
+    let body = format!("csrf={logged_in}&username=admin&password={ADMIN_PASSWORD}");
+    let stale = b.send_raw(Method::POST, "/login", body.into_bytes()).await;
+    // Anonymous again: a double-submitted token is accepted, the old one as any other.
+    assert_eq!(stale, StatusCode::SEE_OTHER);
+
+    // The API's login answers with the new, bound token, and it works.
+    let mut api = server.browser();
+    let before = {
+        api.get("/api/v1/session").await;
+        api.csrf()
+    };
+    let login = api
+        .api(
+            Method::POST,
+            "/api/v1/session",
+            Some(serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    let token = login.json()["csrf_token"].as_str().unwrap().to_owned();
+    assert_ne!(token, before);
+    assert_eq!(api.csrf(), token, "the cookie carries the same token");
+    let session = api.api(Method::GET, "/api/v1/session", None).await;
+    assert_eq!(session.json()["csrf_token"], token.as_str());
+    let out = api.api(Method::DELETE, "/api/v1/session", None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_ne!(api.csrf(), token, "a logout rotates it");
+}

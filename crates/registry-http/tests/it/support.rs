@@ -351,6 +351,25 @@ impl Browser<'_> {
         .await
     }
 
+    /// Sends a form body as it is (its `csrf` field included or not) with the browser's
+    /// cookies as they are; returns the status.
+    pub(crate) async fn send_raw(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> StatusCode {
+        self.send(
+            method,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            Some(body),
+            &[],
+        )
+        .await
+        .status
+    }
+
     /// Posts an empty form carrying whatever CSRF cookie the browser has (forged or not)
     /// and the same value in the form; returns the status.
     pub(crate) async fn send_raw_post(&mut self, path: &str) -> StatusCode {
