@@ -413,7 +413,7 @@ pub(crate) async fn try_unlock(
         }
     };
     let hash = fill_in_hash(state, person, institution).await?;
-    if verify_password(password, hash).await {
+    if verify_password(crate::secrets::fill_in_typed(&password), hash).await {
         attempt.succeeded(state).await?;
         let token = new_token().map_err(|e| StoreError::Unexpected(e.to_string()))?;
         state

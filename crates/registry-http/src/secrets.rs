@@ -57,6 +57,35 @@ pub async fn new_password() -> Result<NewPassword, HashError> {
     Ok(NewPassword { shown, hash })
 }
 
+/// The groups a fill-in password is shown in (`7kq4m-9txab`): read out on the phone or
+/// copied from a slip, two groups of five are easier to keep than ten characters.
+const GROUP: usize = 5;
+
+/// A new fill-in password: a generated password (10 characters of the unambiguous
+/// alphabet, about 58 bits) shown in groups of five joined by `-`; the hash is of the
+/// characters alone, so the person may type it with or without the `-` (see
+/// [`fill_in_typed`]).
+pub async fn new_fill_in_password() -> Result<NewPassword, HashError> {
+    let plain = generate_password()?;
+    let hash = hash_password(plain.clone()).await?;
+    let shown = plain
+        .as_bytes()
+        .chunks(GROUP)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-");
+    Ok(NewPassword { shown, hash })
+}
+
+/// A fill-in password as typed, for verification: the grouping's `-` and any spaces
+/// (half or full width, or a full-width dash) left out. No generated password holds one.
+pub fn fill_in_typed(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | '－' | '—' | '–' | ' ' | '\u{3000}'))
+        .collect()
+}
+
 /// The operating system's random generator, for the verification keys of documents.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OsEntropy;
@@ -140,6 +169,25 @@ mod tests {
         assert_eq!(new_token().unwrap().len(), 64);
         assert_eq!(token_hash("x"), token_hash("x"));
         assert_ne!(token_hash("x"), "x");
+    }
+
+    #[tokio::test]
+    async fn fill_in_passwords_are_grouped_and_verify_with_or_without_the_dash() {
+        let secret = new_fill_in_password().await.unwrap();
+        let (first, second) = secret.shown.split_once('-').expect("two groups");
+        assert_eq!((first.len(), second.len()), (5, 5));
+        for typed in [
+            secret.shown.clone(),
+            format!("{first}{second}"),
+            format!("{first} {second}"),
+            format!(" {first}－{second}\u{3000}"),
+        ] {
+            assert!(
+                verify_password(fill_in_typed(&typed), Some(secret.hash.clone())).await,
+                "{typed}"
+            );
+        }
+        assert!(!verify_password(fill_in_typed(first), Some(secret.hash)).await);
     }
 
     #[tokio::test]

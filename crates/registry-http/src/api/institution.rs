@@ -22,7 +22,7 @@ use registry_core::usecases::{
 use registry_store::queries::InstitutionPeopleQuery;
 
 use super::wire::{Done, ItemOut, Secret, item_out};
-use super::{ApiError, ApiResult, Tag, error_body, institution, new_secret, state};
+use super::{ApiError, ApiResult, Tag, error_body, institution, new_fill_in_secret, state};
 
 #[derive(Object, Debug)]
 struct PersonOut {
@@ -204,7 +204,7 @@ impl InstitutionApi {
     async fn employ(&self, req: &Request, body: Json<EmployIn>) -> ApiResult<Json<Employed>> {
         let (institution, actor) = institution(req)?;
         let state = state(req)?;
-        let (password, hash) = new_secret().await?;
+        let (password, hash) = new_fill_in_secret().await?;
         let employed = state
             .run(
                 actor,
@@ -241,7 +241,7 @@ impl InstitutionApi {
     ) -> ApiResult<Json<Secret>> {
         let (institution, actor) = institution(req)?;
         let state = state(req)?;
-        let (password, hash) = new_secret().await?;
+        let (password, hash) = new_fill_in_secret().await?;
         let person = PersonId::new(id.0);
         state
             .run(

@@ -254,6 +254,14 @@ async fn new_secret() -> ApiResult<(String, String)> {
     Ok((secret.shown, secret.hash))
 }
 
+/// A new fill-in password, as shown once (grouped: `7kq4m-9txab`), and its hash.
+async fn new_fill_in_secret() -> ApiResult<(String, String)> {
+    let secret = crate::secrets::new_fill_in_password()
+        .await
+        .map_err(|e| ApiError::from(StoreError::Unexpected(e.to_string())))?;
+    Ok((secret.shown, secret.hash))
+}
+
 /// The operations of every part, in one service.
 type Parts = (
     SessionApi,

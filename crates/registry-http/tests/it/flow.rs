@@ -58,7 +58,9 @@ async fn the_registration_flow_of_the_source_document() {
     let fill_in = shown
         .between(SECRET.0, SECRET.1)
         .expect("the fill-in password is shown once");
-    assert_eq!(fill_in.len(), 10);
+    // Two groups of five, to read out on the phone.
+    assert_eq!(fill_in.len(), 11);
+    assert_eq!(fill_in.find('-'), Some(5));
     let people = fj.get("/institution").await;
     assert!(
         people.has("林建国") && people.has("待填报"),

@@ -167,7 +167,9 @@ async fn the_api_covers_sessions_institutions_releases_and_the_pool() {
             None,
         )
         .await;
-    assert_eq!(reset.json()["password"].as_str().unwrap().len(), 10);
+    let password = reset.json()["password"].as_str().unwrap().to_owned();
+    assert_eq!(password.len(), 11, "two groups of five: {password}");
+    assert_eq!(password.find('-'), Some(5));
     let detail = jia
         .api(
             Method::GET,

@@ -24,7 +24,7 @@ use crate::AppState;
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::pages::{Fields, institution_account, layout, redirect, state};
-use crate::secrets::new_password;
+use crate::secrets::new_fill_in_password;
 use crate::templates::{
     AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, ItemView, PersonRow, Secret,
 };
@@ -240,7 +240,7 @@ async fn employ(
 ) -> PageResult {
     let state = state(req);
     let (_, account) = institution_account(req)?;
-    let (password, hash) = match new_password().await {
+    let (password, hash) = match new_fill_in_password().await {
         Ok(secret) => (secret.shown, secret.hash),
         Err(e) => return Err(StoreError::Unexpected(e.to_string()).into()),
     };

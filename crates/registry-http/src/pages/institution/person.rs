@@ -19,7 +19,7 @@ use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::pages::person_file::{load_person, record_assessment, renewal_view};
 use crate::pages::{Fields, institution_account, layout, redirect, state};
-use crate::secrets::new_password;
+use crate::secrets::new_fill_in_password;
 use crate::templates::{HolderRow, InstitutionPerson, ItemView, RegistrableItem, Secret};
 
 use registry_core::usecases::{RegisterItems, ReleaseItem, SetFillInPassword, UnlockFillInEntry};
@@ -198,7 +198,7 @@ pub(crate) async fn reset_fill_in_password(req: &Request, Path(id): Path<i64>) -
     let (institution, account) = institution_account(req)?;
     let state = state(req);
     let person = PersonId::new(id);
-    let (password, hash) = match new_password().await {
+    let (password, hash) = match new_fill_in_password().await {
         Ok(secret) => (secret.shown, secret.hash),
         Err(e) => return Err(StoreError::Unexpected(e.to_string()).into()),
     };
