@@ -217,7 +217,8 @@ try {
   await me.getByRole('button', { name: '确定' }).click();
   expectText(await me.content(), '尚需填写', 'the edit page');
   await shot(me, 'fig4-edit-page');
-  await me.getByLabel('性别 *').selectOption(sex);
+  // 性别 is shown from the ID number, never asked.
+  expectText(await me.content(), `<dt>性别</dt><dd>${sex} <span`, 'the sex from the ID number');
   await me.getByLabel('学历 *').selectOption('大学本科');
   await me.getByLabel('技术职称 *').fill('高级工程师');
   await me.getByLabel('工作单位 *').fill('福州某锅炉厂');

@@ -151,6 +151,8 @@ pub(crate) struct SelfServiceEdit {
     pub(crate) name: String,
     pub(crate) institution_name: String,
     pub(crate) masked_id: String,
+    /// 男 or 女, from the ID number (never asked).
+    pub(crate) sex: &'static str,
     pub(crate) birth_date: String,
     pub(crate) items: Vec<ItemView>,
     pub(crate) form: DetailsForm,

@@ -531,8 +531,10 @@ impl AssessorDetails {
         let district = text(DetailField::District, &form.district);
         let street = text(DetailField::Street, &form.street);
 
+        // The sex is the ID number's (its 17th digit): never asked, always known. A form
+        // (an API client) that names one must agree with it.
         let sex = match form.sex.trim() {
-            "" => None,
+            "" => Some(id.sex()),
             typed => match Sex::parse(typed) {
                 Some(sex) if sex == id.sex() => Some(sex),
                 Some(_) => {
@@ -651,7 +653,9 @@ impl AssessorDetails {
             .into_iter()
             .filter(|field| match field {
                 DetailField::Name | DetailField::ResidentId => false,
-                DetailField::Sex => self.sex.is_none(),
+                // Known from the ID number (details saved before it was derived may hold
+                // none; the ID number still tells it).
+                DetailField::Sex => false,
                 DetailField::Education => self.education.is_none(),
                 DetailField::Title => self.title.is_none(),
                 DetailField::WorkUnit => self.work_unit.is_none(),
@@ -668,6 +672,12 @@ impl AssessorDetails {
     /// Whether every required field is filled.
     pub fn is_complete(&self) -> bool {
         self.missing().is_empty()
+    }
+
+    /// The sex as saved (since it is derived from the ID number, always present in
+    /// details saved through [`AssessorDetails::parse`]).
+    pub fn sex(&self) -> Option<Sex> {
+        self.sex
     }
 
     /// The mobile phone.

@@ -42,8 +42,10 @@ fn every_missing_field_is_listed() {
     let details = AssessorDetails::parse(&DetailsForm::default(), &id()).unwrap();
     assert_eq!(
         labels(&details.missing()),
-        "性别、学历、技术职称、工作单位、手机、通讯地址（省）、通讯地址（市）、详细地址、邮政编码"
+        "学历、技术职称、工作单位、手机、通讯地址（省）、通讯地址（市）、详细地址、邮政编码"
     );
+    // The sex is never asked: the ID number tells it.
+    assert_eq!(details.sex(), Some(id().sex()));
 }
 
 #[test]

@@ -97,7 +97,11 @@ fn the_source_documents_registration_flow() {
             },
         )
         .unwrap();
-    assert_eq!(saved.missing.len(), 8);
+    assert_eq!(
+        saved.missing.len(),
+        7,
+        "the sex is the ID number's, never missing"
+    );
     assert!(saved.items.iter().all(|(_, s)| *s == ItemState::Filling));
 
     // Registering now is refused, with the reason.

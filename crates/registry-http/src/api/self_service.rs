@@ -47,6 +47,8 @@ struct UnlockIn {
 #[derive(Object, Debug, Clone, Default)]
 #[oai(deny_unknown_fields)]
 struct DetailsBody {
+    /// 男 or 女: the ID number's, always (answered; when sent, it must agree with the ID
+    /// number, `details.sex_mismatch`). Need not be sent.
     #[oai(default)]
     sex: String,
     #[oai(default)]

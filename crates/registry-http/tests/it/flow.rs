@@ -240,7 +240,7 @@ async fn every_violation_is_explained_before_registering() {
         page.body
     );
     assert!(
-        page.has("人员基本信息未填报完整（缺少：性别、学历"),
+        page.has("人员基本信息未填报完整（缺少：学历"),
         "{}",
         page.body
     );
