@@ -30,7 +30,6 @@ pub(crate) struct ItemView {
     pub(crate) name: String,
     pub(crate) state_code: &'static str,
     pub(crate) state_label: &'static str,
-    pub(crate) registered: bool,
     pub(crate) valid_until: Option<String>,
 }
 
@@ -46,7 +45,6 @@ impl ItemView {
             name: catalogue.name_of(code).to_owned(),
             state_code: state.code(),
             state_label: state.label(),
-            registered: state == ItemState::Registered,
             valid_until: valid_until
                 .filter(|_| state == ItemState::Registered)
                 .map(registry_core::date::format_date),

@@ -221,3 +221,24 @@ async fn two_institutions_hiring_the_same_item_at_once() {
             .has("蒋评审")
     );
 }
+
+/// One look for one state (issue 20): every table that shows an item's state shows the
+/// same badge (templates/macros.html), the release table and the holders' history too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_table_shows_a_state_as_the_same_badge() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let id = resident_id(61, date(1976, 4, 4));
+    exam_result(&server, "钱评审", &id, &["QZ-ZZ", "DT-ZZ"], "2026-05-01").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let (person, _) = add(&mut jia, "钱评审", &id, &["QZ-ZZ", "DT-ZZ"]).await;
+    let page = jia.get(&format!("/institution/people/{person}")).await;
+    let badge = "<span class=\"state invited\" data-state=\"invited\">待填报</span>";
+    let release = page.between("退回人员</h2>", "</table>").unwrap();
+    assert!(release.contains(badge), "the release table: {release}");
+    let history = page.between("聘用记录</h2>", "</table>").unwrap();
+    assert!(history.contains(badge), "the holders' history: {history}");
+    let list = jia.get("/institution").await;
+    assert!(list.has(badge), "{}", list.body);
+}
