@@ -58,6 +58,14 @@ async fn healthz(state: poem::web::Data<&AppState>) -> Response {
 }
 
 const STYLE: &str = include_str!("../static/style.css");
+const PRINT: &str = include_str!("../static/print.js");
+
+fn print_script() -> Response {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/javascript; charset=utf-8")
+        .header(header::CACHE_CONTROL, "public, max-age=3600")
+        .body(PRINT)
+}
 
 fn stylesheet() -> Response {
     Response::builder()
@@ -75,6 +83,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .nest("/", pages::routes())
         .at("/healthz", get(healthz))
         .at("/static/style.css", get(make_sync(|_| stylesheet())))
+        .at("/static/print.js", get(make_sync(|_| print_script())))
         .nest("/api/v1", api)
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)

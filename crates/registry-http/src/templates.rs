@@ -80,6 +80,22 @@ pub(crate) struct ConfirmDisclosure {
     pub(crate) back: (String, String),
 }
 
+/// The fill-in password shown once, printable as a slip for the person.
+#[derive(Template)]
+#[template(path = "fill_in_slip.html")]
+pub(crate) struct FillInSlip {
+    pub(crate) layout: Layout,
+    pub(crate) title: String,
+    pub(crate) intro: String,
+    pub(crate) person_name: String,
+    pub(crate) institution_name: String,
+    pub(crate) password: String,
+    pub(crate) issued_on: String,
+    /// The self-service entry's address, to print.
+    pub(crate) self_service: String,
+    pub(crate) back: String,
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub(crate) struct Login {

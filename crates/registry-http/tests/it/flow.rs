@@ -8,8 +8,6 @@ fn query(pairs: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap()
 }
 
-const SECRET: (&str, &str) = ("<p class=\"secret\" id=\"secret\">", "</p>");
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_registration_flow_of_the_source_document() {
     let server = Server::new().await;
@@ -61,6 +59,20 @@ async fn the_registration_flow_of_the_source_document() {
     // Two groups of five, to read out on the phone.
     assert_eq!(fill_in.len(), 11);
     assert_eq!(fill_in.find('-'), Some(5));
+    // A slip to print and hand over: who, which institution, how to use it.
+    for wanted in [
+        "评审人员信息填报密码通知单",
+        "<dt>姓名</dt><dd>林建国</dd>",
+        "<dt>评审机构</dt><dd>福建省特种设备鉴定评审中心</dd>",
+        "/self-service</strong>",
+        "data-print",
+        "<script src=\"/static/print.js\" defer></script>",
+    ] {
+        assert!(shown.has(wanted), "{wanted}: {}", shown.body);
+    }
+    let script = fj.get("/static/print.js").await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(script.has("window.print()"));
     let people = fj.get("/institution").await;
     assert!(
         people.has("林建国") && people.has("待填报"),

@@ -86,9 +86,7 @@ async fn institutions_are_edited_disabled_and_reset() {
     let reset = admin
         .post(&format!("/association/institutions/{id}/password"), &[])
         .await;
-    let password = reset
-        .between("<p class=\"secret\" id=\"secret\">", "</p>")
-        .unwrap();
+    let password = reset.between(SECRET.0, SECRET.1).unwrap();
     assert_eq!(password.len(), 10);
     let api_reset = admin
         .api(
@@ -257,9 +255,7 @@ async fn leaving_the_entry_and_the_documentation() {
             &[("person", &person), ("items", "GD-AZ")],
         )
         .await;
-    let fill_in = shown
-        .between("<p class=\"secret\" id=\"secret\">", "</p>")
-        .unwrap();
+    let fill_in = shown.between(SECRET.0, SECRET.1).unwrap();
     let entry = format!("/self-service/{person}/{institution_id}");
     let mut me = server.browser();
     me.post(&entry, &[("password", &fill_in)]).await;

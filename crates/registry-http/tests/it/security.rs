@@ -158,9 +158,7 @@ async fn employed(server: &Server) -> (String, String, String, String) {
             &[("person", &person), ("items", "QZ-ZZ")],
         )
         .await;
-    let fill_in = shown
-        .between("<p class=\"secret\" id=\"secret\">", "</p>")
-        .unwrap();
+    let fill_in = shown.between(SECRET.0, SECRET.1).unwrap();
     (institution.to_string(), person, fill_in, id)
 }
 

@@ -428,7 +428,7 @@ pub(crate) async fn institution(
         .await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let initial = created
-        .between("<p class=\"secret\" id=\"secret\">", "</p>")
+        .between(SECRET.0, SECRET.1)
         .expect("the initial password is shown");
     let mut institution = server.browser();
     let first = institution.login(username, &initial).await;
@@ -498,7 +498,8 @@ pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap()
 }
 
-pub(crate) const SECRET: (&str, &str) = ("<p class=\"secret\" id=\"secret\">", "</p>");
+/// Around a password shown once (an account's or a fill-in slip's).
+pub(crate) const SECRET: (&str, &str) = ("id=\"secret\">", "</p>");
 
 /// Employs `name` (ID `id`) at the logged-in institution `b` for `items`; returns the
 /// person's id and the fill-in password.

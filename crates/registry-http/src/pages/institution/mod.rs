@@ -8,6 +8,7 @@
 
 pub(crate) mod activity;
 pub(crate) mod person;
+mod slip;
 
 use crate::pages::notice::Notice;
 use poem::http::StatusCode;
@@ -26,7 +27,7 @@ use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::pages::{Fields, institution_account, layout, redirect, state};
 use crate::secrets::new_fill_in_password;
 use crate::templates::{
-    AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, ItemView, PersonRow, Secret,
+    AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, ItemView, PersonRow,
 };
 use registry_core::read::employment::{Holder, holder_of};
 use registry_core::read::pool::over_pool_age;
@@ -256,17 +257,17 @@ async fn employ(
         )
         .await;
     Ok(match outcome {
-        Ok(employed) if employed.new_employment => html(
-            StatusCode::OK,
-            &Secret {
-                layout: layout(req),
-                title: "已聘用，请告知填报密码".to_owned(),
-                subject: format!("已聘用 {} 项评审项目。该人员的评审人员信息填报密码：", employed.items.len()),
-                secret: password,
-                note: "请将此密码告知该人员：在首页点击“评审人员信息填报”，输入姓名和本机构名称搜索，点击“人员基本信息”后输入此密码填报信息。".to_owned(),
-                back: format!("/institution/people/{person}"),
-            },
-        ),
+        Ok(employed) if employed.new_employment => {
+            let items = employed.items.len();
+            slip::slip_page(
+                req,
+                institution,
+                person,
+                password,
+                slip::Occasion::Employed(items),
+            )
+            .await?
+        }
         Ok(_) => redirect(&format!(
             "/institution/people/{person}?notice={}",
             Notice::Employed.code()

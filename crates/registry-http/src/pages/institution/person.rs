@@ -20,7 +20,7 @@ use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::pages::person_file::{load_person, record_assessment, renewal_view};
 use crate::pages::{Fields, institution_account, layout, redirect, state};
 use crate::secrets::new_fill_in_password;
-use crate::templates::{HolderRow, InstitutionPerson, ItemView, RegistrableItem, Secret};
+use crate::templates::{HolderRow, InstitutionPerson, ItemView, RegistrableItem};
 
 use registry_core::usecases::{RegisterItems, ReleaseItem, SetFillInPassword, UnlockFillInEntry};
 
@@ -213,17 +213,16 @@ pub(crate) async fn reset_fill_in_password(req: &Request, Path(id): Path<i64>) -
         )
         .await;
     Ok(match outcome {
-        Ok(()) => html(
-            StatusCode::OK,
-            &Secret {
-                layout: layout(req),
-                title: "新的填报密码".to_owned(),
-                subject: "该人员新的评审人员信息填报密码（原密码已失效）：".to_owned(),
-                secret: password,
-                note: "请将此密码告知该人员。".to_owned(),
-                back: format!("/institution/people/{id}"),
-            },
-        ),
+        Ok(()) => {
+            super::slip::slip_page(
+                req,
+                institution,
+                person,
+                password,
+                super::slip::Occasion::Renewed,
+            )
+            .await?
+        }
         Err(registry_core::usecases::UseCaseError::NotFound(_)) => not_found(req),
         Err(e) => message_page(
             layout(req),
