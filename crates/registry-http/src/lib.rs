@@ -27,6 +27,7 @@ mod client;
 pub mod demo;
 mod documents;
 mod errors;
+mod fallback;
 mod limiter;
 
 mod pages;
@@ -87,6 +88,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .nest("/api/v1", api)
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
+        .around(fallback::chinese_refusals)
         .around(web::sessions)
         .around(web::csrf)
         .around(web::security_headers)

@@ -716,3 +716,42 @@ async fn the_csrf_token_is_bound_to_the_session_and_rotates_with_it() {
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     assert_ne!(api.csrf(), token, "a logout rotates it");
 }
+
+/// Issue 20: what no route answers is answered in Chinese — a page with the site's header
+/// and a way home, or the API's error shape — never the framework's "not found".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_addresses_and_methods_answer_in_chinese() {
+    let server = Server::new().await;
+    let mut b = server.browser();
+    let missing = b.get("/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.has("没有这个页面") && missing.has("返回首页"),
+        "{}",
+        missing.body
+    );
+    assert!(
+        missing.has("特种设备鉴定评审人员管理系统"),
+        "the site's header"
+    );
+    assert!(!missing.body.to_lowercase().contains("not found"));
+    let method = b.post("/healthz", &[]).await;
+    assert_eq!(
+        method.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        method.body
+    );
+    assert!(method.has("不支持的操作"), "{}", method.body);
+    let api = b.api(Method::GET, "/api/v1/no-such-operation", None).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.json()["code"], "not_found.route");
+    b.login("admin", ADMIN_PASSWORD).await;
+    let malformed = b.get("/association/people/abc").await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert!(
+        malformed.has("请求有误") && malformed.has("返回工作台"),
+        "{}",
+        malformed.body
+    );
+}
