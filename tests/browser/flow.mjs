@@ -261,6 +261,10 @@ try {
   const release = inst.locator('form[action$="/release"][data-item="GL-ZZ"]');
   await release.locator('input[name=reason]').fill('人员调往上海市特种设备鉴定评审中心');
   await release.getByRole('button').click();
+  // Asked once more, naming the person and the item.
+  expectText(await inst.content(), '确定将 <strong>林建国</strong> 的评审项目', 'the confirmation');
+  await shot(inst, 'institution-a-confirms-release');
+  await inst.getByRole('button', { name: '确认退回' }).click();
   expectText(await inst.content(), '已退回', 'the release');
   await shot(inst, 'institution-a-released');
 

@@ -96,6 +96,19 @@ pub(crate) struct FillInSlip {
     pub(crate) back: String,
 }
 
+/// 退回人员, asked once more: the person, the item and the reason, what follows, and the
+/// button that releases.
+#[derive(Template)]
+#[template(path = "confirm_release.html")]
+pub(crate) struct ConfirmRelease {
+    pub(crate) layout: Layout,
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) item: String,
+    pub(crate) item_name: String,
+    pub(crate) reason: String,
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub(crate) struct Login {

@@ -41,7 +41,11 @@ async fn canary_id_numbers_and_phones_never_reach_public_pages_answers_or_logs()
         if release {
             jia.post(
                 &format!("/institution/people/{person}/release"),
-                &[("item", "RQ-ZZ"), ("reason", "合同到期")],
+                &[
+                    ("item", "RQ-ZZ"),
+                    ("reason", "合同到期"),
+                    ("confirm", "yes"),
+                ],
             )
             .await;
         }

@@ -368,7 +368,11 @@ async fn cards_verify_until_released_expired_or_replaced() {
     // An item released: the card no longer verifies, and says why.
     jia.post(
         &format!("/institution/people/{}/release", people[0]),
-        &[("item", "GL-ZZ"), ("reason", "不再从事锅炉制造评审")],
+        &[
+            ("item", "GL-ZZ"),
+            ("reason", "不再从事锅炉制造评审"),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     let released = public.get(&shi).await;

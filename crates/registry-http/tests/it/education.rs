@@ -313,7 +313,11 @@ async fn on_site_assessments_count_working_days_on_the_calendar_and_follow_the_p
         .await;
     jia.post(
         &format!("/institution/people/{person}/release"),
-        &[("item", "RQ-ZZ"), ("reason", "调往乙中心")],
+        &[
+            ("item", "RQ-ZZ"),
+            ("reason", "调往乙中心"),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     let mut yi = server.browser();

@@ -190,7 +190,13 @@ async fn an_open_entry_closes_when_the_person_is_released() {
     let entry = format!("/self-service/{person}/{jia_id}");
     let api_entry = format!("/api/v1/self-service/{person}/{jia_id}");
     let (mut page, mut api) = opened(&server, &entry, &api_entry, &fill_in).await;
-    let release = |item: &'static str| [("item", item), ("reason", "调往其他机构")];
+    let release = |item: &'static str| {
+        [
+            ("item", item),
+            ("reason", "调往其他机构"),
+            ("confirm", "yes"),
+        ]
+    };
 
     // One item released: 甲 still employs the person, the entry stays open.
     let released = jia
@@ -246,7 +252,7 @@ async fn another_institutions_person_answers_exactly_like_nobody() {
         (
             "POST",
             "/institution/people/{}/release",
-            vec![("item", "QZ-ZZ"), ("reason", "调出")],
+            vec![("item", "QZ-ZZ"), ("reason", "调出"), ("confirm", "yes")],
         ),
         ("POST", "/institution/people/{}/password", vec![]),
         ("POST", "/institution/people/{}/unlock", vec![]),
@@ -344,7 +350,7 @@ async fn another_institutions_holding_answers_like_an_item_nobody_holds() {
     // 甲 releases DT-ZZ and 乙 hires it: the person is at both.
     jia.post(
         &format!("/institution/people/{person}/release"),
-        &[("item", "DT-ZZ"), ("reason", "调出")],
+        &[("item", "DT-ZZ"), ("reason", "调出"), ("confirm", "yes")],
     )
     .await;
     institution(&server, 2, "乙鉴定评审中心", "yijg", "Tezhong2026y").await;
@@ -371,7 +377,10 @@ async fn another_institutions_holding_answers_like_an_item_nobody_holds() {
     }
     let release = format!("/institution/people/{person}/release");
     let a = yi
-        .post(&release, &[("item", "QZ-ZZ"), ("reason", "调出")])
+        .post(
+            &release,
+            &[("item", "QZ-ZZ"), ("reason", "调出"), ("confirm", "yes")],
+        )
         .await;
     let b = yi
         .post(&release, &[("item", "GL-ZZ"), ("reason", "调出")])
@@ -385,7 +394,7 @@ async fn a_pooled_person_shows_what_the_pool_shows_and_the_lookup_still_helps() 
     let (_, mut jia, person, _) = jia_employs(&server).await;
     jia.post(
         &format!("/institution/people/{person}/release"),
-        &[("item", "DT-ZZ"), ("reason", "调出")],
+        &[("item", "DT-ZZ"), ("reason", "调出"), ("confirm", "yes")],
     )
     .await;
     institution(&server, 2, "乙鉴定评审中心", "yijg", "Tezhong2026y").await;

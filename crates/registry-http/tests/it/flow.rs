@@ -330,13 +330,17 @@ async fn release_and_hire_from_the_pool() {
     let no_reason = jia
         .post(
             &format!("/institution/people/{person}/release"),
-            &[("item", "QZ-ZZ"), ("reason", " ")],
+            &[("item", "QZ-ZZ"), ("reason", " "), ("confirm", "yes")],
         )
         .await;
     assert!(no_reason.has("“退回原因”未填写"), "{}", no_reason.body);
     jia.post(
         &format!("/institution/people/{person}/release"),
-        &[("item", "QZ-ZZ"), ("reason", "合同到期")],
+        &[
+            ("item", "QZ-ZZ"),
+            ("reason", "合同到期"),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     let public_pool = server

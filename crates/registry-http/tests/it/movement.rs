@@ -30,7 +30,11 @@ async fn released_items_move_through_the_pool_with_their_history() {
     // A releases one item; it shows in the public pool; the person's other item stays.
     jia.post(
         &format!("/institution/people/{person}/release"),
-        &[("item", "GL-ZZ"), ("reason", "人员调往乙中心")],
+        &[
+            ("item", "GL-ZZ"),
+            ("reason", "人员调往乙中心"),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     let pool = server
@@ -82,7 +86,7 @@ async fn released_items_move_through_the_pool_with_their_history() {
     let refused = jia
         .post(
             &format!("/institution/people/{person}/release"),
-            &[("item", "GL-ZZ"), ("reason", "x")],
+            &[("item", "GL-ZZ"), ("reason", "x"), ("confirm", "yes")],
         )
         .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
@@ -241,4 +245,50 @@ async fn every_table_shows_a_state_as_the_same_badge() {
     assert!(history.contains(badge), "the holders' history: {history}");
     let list = jia.get("/institution").await;
     assert!(list.has(badge), "{}", list.body);
+}
+
+/// Issue 20: 退回人员 asks once more, naming the person and the item, and changes nothing
+/// until it is confirmed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_is_confirmed_before_it_happens() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let id = resident_id(62, date(1976, 5, 5));
+    exam_result(&server, "孔评审", &id, &["QZ-ZZ"], "2026-05-01").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let (person, _) = add(&mut jia, "孔评审", &id, &["QZ-ZZ"]).await;
+    let release = format!("/institution/people/{person}/release");
+    let asked = jia
+        .post(&release, &[("item", "QZ-ZZ"), ("reason", "合同到期")])
+        .await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked.has(
+            "确定将 <strong>孔评审</strong> 的评审项目“<strong>起重机械制造</strong>”退回吗？"
+        ),
+        "{}",
+        asked.body
+    );
+    assert!(asked.has("name=\"confirm\" value=\"yes\""));
+    let pool = jia.get("/pool?item=QZ-ZZ").await;
+    assert!(
+        !pool.has("孔评审"),
+        "nothing released before the confirmation"
+    );
+    let done = jia
+        .post(
+            &release,
+            &[
+                ("item", "QZ-ZZ"),
+                ("reason", "合同到期"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    // The only item: the person is no longer 甲's, and the list is where 甲 lands.
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location.as_deref(), Some("/institution"));
+    let pool = jia.get("/pool?item=QZ-ZZ").await;
+    assert!(pool.has("孔评审"), "{}", pool.body);
 }

@@ -20,7 +20,7 @@ use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::pages::person_file::{load_person, record_assessment, renewal_view};
 use crate::pages::{Fields, institution_account, layout, redirect, state};
 use crate::secrets::new_fill_in_password;
-use crate::templates::{HolderRow, InstitutionPerson, ItemView, RegistrableItem};
+use crate::templates::{ConfirmRelease, HolderRow, InstitutionPerson, ItemView, RegistrableItem};
 
 use registry_core::usecases::{RegisterItems, ReleaseItem, SetFillInPassword, UnlockFillInEntry};
 
@@ -269,6 +269,33 @@ pub(crate) async fn release(req: &Request, Path(id): Path<i64>, body: String) ->
     let state = state(req);
     let person = PersonId::new(id);
     let fields = Fields::parse(&body);
+    // A release is asked once more, naming the person and the item. Only an item the
+    // page offers to release is asked about; anything else (a reason left empty, an item
+    // not held here) goes straight to the use case, which refuses it and changes nothing.
+    let reason = fields.get("reason");
+    let item = fields.get("item");
+    if fields.get("confirm") != "yes" && !reason.trim().is_empty() {
+        let Some(page) = person_page(req, institution, person, vec![], None).await? else {
+            return Ok(not_found(req));
+        };
+        let offered = page
+            .items
+            .iter()
+            .find(|r| r.item.code == item.trim() && r.item.state_code != "released");
+        if let Some(offered) = offered {
+            return Ok(html(
+                StatusCode::OK,
+                &ConfirmRelease {
+                    layout: layout(req),
+                    id,
+                    name: page.name,
+                    item: offered.item.code.clone(),
+                    item_name: offered.item.name.clone(),
+                    reason: reason.trim().to_owned(),
+                },
+            ));
+        }
+    }
     let outcome = state
         .run(
             actor_of(&account),
