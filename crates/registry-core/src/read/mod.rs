@@ -14,6 +14,7 @@
 //!
 //! Adapters render what these functions return; they decide nothing themselves.
 
+pub mod audit;
 pub mod employment;
 pub mod institution_view;
 pub mod outlook;

@@ -237,7 +237,7 @@ async fn certificates_are_listed_with_their_due_dates_and_printed() {
         ))
         .await;
     assert_eq!(
-        log.body.matches("print.certificate").count(),
+        log.body.matches("用途：打印资格证书").count(),
         2,
         "the single certificate and the pass list: {}",
         log.body

@@ -174,7 +174,7 @@ async fn the_ceiling_holds_until_its_day_ends_or_the_institution_unlocks() {
     let mut admin = server.browser();
     admin.login("admin", ADMIN_PASSWORD).await;
     let log = admin.get(&format!("/association/people/{person}")).await;
-    assert!(log.has("employment.unlock_entry"), "{}", log.body);
+    assert!(log.has("<td>解除填报锁定 · "), "{}", log.body);
 
     // Locked again, 甲 lifts it through the API.
     reach_the_ceiling(addr, &path, "30").await;

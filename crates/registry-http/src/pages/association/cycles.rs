@@ -137,13 +137,15 @@ async fn cycle_page(
         Ok(()) => (StatusCode::OK, vec![]),
         Err(e) => (crate::errors::status_of(&e), messages_of(&e)),
     };
+    let names = crate::pages::institution_names(state(req)).await?;
+    let catalogue = &state(req).catalogue;
     let history = state(req)
         .store
         .audit_of(registry_core::ports::Entity::Cycle.code(), id)
         .await?
         .iter()
         .rev()
-        .map(crate::pages::audit_row)
+        .map(|e| crate::pages::audit_row(e, catalogue, &names))
         .collect();
     Ok(html(
         status,

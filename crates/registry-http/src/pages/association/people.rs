@@ -242,16 +242,18 @@ async fn file_page(
         .iter()
         .map(|(h, name)| (h.institution.get(), name.clone()))
         .collect();
+    let every_name = crate::pages::institution_names(state).await?;
     let audit = history
         .audit
         .iter()
         .rev()
-        .map(audit_row)
+        .map(|e| audit_row(e, &state.catalogue, &every_name))
         .filter(|row| {
             filter.is_empty()
-                || [&row.actor, &row.action, &row.before, &row.after, &row.at]
+                || [&row.actor, &row.action, &row.code, &row.at]
                     .iter()
                     .any(|f| f.contains(&filter))
+                || row.changes.iter().any(|c| c.contains(&filter))
         })
         .collect();
     let codes: Vec<_> = history
