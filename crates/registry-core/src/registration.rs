@@ -224,6 +224,7 @@ pub fn check_registration(
             return Err(vec![Violation::NotAwaitingRegistration {
                 item: name.to_owned(),
                 state: state.label(),
+                next_step: next_step_before_registration(state),
             }]);
         }
     };
@@ -237,4 +238,21 @@ pub fn check_registration(
         valid_from,
         valid_until: valid_until(cycle, facts.person.resident_id.birth_date()),
     })
+}
+
+/// What has to happen before an item in `state` can be registered, and who does it (said
+/// with every refusal of its registration).
+fn next_step_before_registration(state: ItemState) -> &'static str {
+    match state {
+        // Hired here, not yet confirmed through this institution's entry (also when the
+        // details were completed through another institution's).
+        ItemState::Invited => {
+            "下一步：须由本人使用本机构的填报密码进入“评审人员信息填报”，确认（或填写）基本信息；基本信息已完整的，确认一次即可。本人未收到或遗失密码时，可“重新生成填报密码”并打印通知单交给本人。"
+        }
+        ItemState::Filling => {
+            "下一步：请提醒本人使用填报密码补全基本信息（缺少的项目见本页“基本信息”），填写完整后即为“等待注册”。"
+        }
+        ItemState::Released => "下一步：该项已退回，须重新聘用后方可注册。",
+        ItemState::AwaitingRegistration | ItemState::Registered | ItemState::Expired => "",
+    }
 }

@@ -144,13 +144,15 @@ pub enum Violation {
         /// The missing fields, by label.
         missing: String,
     },
-    /// The item is not awaiting registration.
-    #[error("“{item}”当前状态为“{state}”，只有“等待注册”的评审项可以注册")]
+    /// The item is not awaiting registration; what comes next is said.
+    #[error("“{item}”当前状态为“{state}”，只有“等待注册”的评审项可以注册。{next_step}")]
     NotAwaitingRegistration {
         /// The item's name.
         item: String,
         /// The state's label.
         state: &'static str,
+        /// What has to happen before it can be registered, and who does it.
+        next_step: &'static str,
     },
     /// The item is registered and its renewal window has not opened.
     #[error("“{item}”已注册，有效期至 {valid_until}；可于 {window_opens} 起办理下一周期注册")]

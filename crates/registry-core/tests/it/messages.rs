@@ -87,6 +87,7 @@ fn examples() -> Vec<Violation> {
         Violation::NotAwaitingRegistration {
             item: "锅炉制造".into(),
             state: "信息填报中",
+            next_step: "下一步：请提醒本人使用填报密码补全基本信息。",
         },
         Violation::AlreadyRegistered {
             item: "锅炉制造".into(),

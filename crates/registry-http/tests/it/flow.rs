@@ -251,6 +251,13 @@ async fn every_violation_is_explained_before_registering() {
         "{}",
         page.body
     );
+    // And what happens next, with who does it (issue 20).
+    assert!(
+        page.has("下一步：须由本人使用本机构的填报密码进入“评审人员信息填报”")
+            && page.has("“重新生成填报密码”并打印通知单"),
+        "{}",
+        page.body
+    );
     assert!(
         page.has("人员基本信息未填报完整（缺少：学历"),
         "{}",
