@@ -583,6 +583,8 @@ impl Violation {
             Violation::SexMismatch { .. } => Some("sex"),
             Violation::ResidentId(_) => Some("resident_id"),
             Violation::CreditCode(_) => Some("credit_code"),
+            Violation::UnknownItem(_) | Violation::AssessmentItemNotHeld { .. } => Some("item"),
+            Violation::AssessmentInFuture(_) => Some("end"),
             _ => None,
         }
     }

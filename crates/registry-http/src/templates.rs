@@ -80,6 +80,16 @@ pub(crate) struct ConfirmDisclosure {
     pub(crate) back: (String, String),
 }
 
+/// The on-site assessment form as a person page shows it: after a refusal, what was typed,
+/// each error beside its field and all of them in a summary; after a success, the notice.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AssessmentFormView {
+    pub(crate) values: registry_core::assessment::AssessmentForm,
+    pub(crate) errors: Vec<String>,
+    pub(crate) field_errors: BTreeMap<&'static str, String>,
+    pub(crate) notice: Option<String>,
+}
+
 /// The fill-in password shown once, printable as a slip for the person.
 #[derive(Template)]
 #[template(path = "fill_in_slip.html")]
@@ -308,8 +318,7 @@ pub(crate) struct InstitutionPerson {
     pub(crate) assessments: Vec<AssessmentRow>,
     pub(crate) assessment_action: String,
     pub(crate) assessment_items: Vec<(String, String)>,
-    pub(crate) assessment_errors: Vec<String>,
-    pub(crate) assessment_notice: Option<String>,
+    pub(crate) assessment: AssessmentFormView,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
 }
@@ -527,8 +536,7 @@ pub(crate) struct AssociationPerson {
     pub(crate) assessments: Vec<AssessmentRow>,
     pub(crate) assessment_action: String,
     pub(crate) assessment_items: Vec<(String, String)>,
-    pub(crate) assessment_errors: Vec<String>,
-    pub(crate) assessment_notice: Option<String>,
+    pub(crate) assessment: AssessmentFormView,
     /// Every edition of the person's certificate and cards.
     pub(crate) documents: Vec<DocumentRow>,
     /// The outcome of a certificate renewal (换证) just asked for.

@@ -20,7 +20,7 @@ use super::Fields;
 use crate::AppState;
 
 use crate::errors::messages_of;
-use crate::templates::{AssessmentRow, RenewalRow, RenewalView};
+use crate::templates::{AssessmentFormView, AssessmentRow, RenewalRow, RenewalView};
 
 /// The on-site assessments of a person, as rows.
 pub(crate) fn assessment_rows(
@@ -131,14 +131,15 @@ pub(crate) fn assessment_form(fields: &Fields) -> AssessmentForm {
     }
 }
 
-/// Records an on-site assessment; the outcome for the page: a notice, or the errors.
+/// Records an on-site assessment; the form as the page shows it afterwards: the notice,
+/// or what was typed with every error (each beside its field too).
 pub(crate) async fn record_assessment(
     state: &AppState,
     actor: Actor,
     person: PersonId,
     institution: Option<InstitutionId>,
     body: &str,
-) -> Result<String, Vec<String>> {
+) -> AssessmentFormView {
     let form = assessment_form(&Fields::parse(body));
     match state
         .run(
@@ -146,12 +147,30 @@ pub(crate) async fn record_assessment(
             &RecordAssessment {
                 person,
                 institution,
-                form,
+                form: form.clone(),
             },
         )
         .await
     {
-        Ok((_, days)) => Ok(format!("已记录现场评审，计 {days} 个工作日。")),
-        Err(e) => Err(messages_of(&e)),
+        Ok((_, days)) => AssessmentFormView {
+            notice: Some(format!("已记录现场评审，计 {days} 个工作日。")),
+            ..AssessmentFormView::default()
+        },
+        Err(e) => {
+            let mut field_errors = std::collections::BTreeMap::new();
+            if let registry_core::usecases::UseCaseError::Rejected(violations) = &e {
+                for v in violations.as_slice() {
+                    if let Some(field) = v.field() {
+                        field_errors.entry(field).or_insert_with(|| v.to_string());
+                    }
+                }
+            }
+            AssessmentFormView {
+                values: form,
+                errors: messages_of(&e),
+                field_errors,
+                notice: None,
+            }
+        }
     }
 }

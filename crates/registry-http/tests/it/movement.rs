@@ -297,3 +297,53 @@ async fn a_release_is_confirmed_before_it_happens() {
     let pool = jia.get("/pool?item=QZ-ZZ").await;
     assert!(pool.has("孔评审"), "{}", pool.body);
 }
+
+/// Issue 20: a refused 记录现场评审 keeps what was typed, lands on the form (#assessment),
+/// and shows the error beside its field as well as at the top of the form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_assessment_keeps_what_was_typed_beside_its_error() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let id = resident_id(63, date(1976, 6, 6));
+    exam_result(&server, "严评审", &id, &["QZ-ZZ"], "2026-05-01").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let (person, _) = add(&mut jia, "严评审", &id, &["QZ-ZZ"]).await;
+    let action = format!("/institution/people/{person}/assessments");
+    let page = jia.get(&format!("/institution/people/{person}")).await;
+    assert!(
+        page.has(&format!(
+            "id=\"assessment\" method=\"post\" action=\"{action}#assessment\""
+        )),
+        "{}",
+        page.body
+    );
+    let refused = jia
+        .post(
+            &action,
+            &[
+                ("applicant_unit", "福州某起重机械厂"),
+                ("item", "QZ-ZZ"),
+                ("kind", "复审"),
+                ("start", "2026-12-01"),
+                ("end", "2026-12-03"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let form = refused.between("id=\"assessment\"", "</form>").unwrap();
+    for kept in [
+        "value=\"福州某起重机械厂\"",
+        "value=\"2026-12-01\"",
+        "value=\"2026-12-03\"",
+        "<option selected>复审</option>",
+    ] {
+        assert!(form.contains(kept), "{kept}: {form}");
+    }
+    assert!(form.contains("未能记录："), "the summary: {form}");
+    assert!(
+        form.contains("aria-invalid=\"true\" aria-describedby=\"end-error\"")
+            && form.contains("<div class=\"field-error\" id=\"end-error\">"),
+        "the error beside 结束日期: {form}"
+    );
+}

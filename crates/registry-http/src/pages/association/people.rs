@@ -12,7 +12,9 @@ use crate::auth::actor_of;
 use crate::errors::{PageError, PageResult, html, message_page, messages_of, status_of};
 use crate::pages::person_file::{load_person, record_assessment, renewal_view};
 use crate::pages::{Fields, association_account, audit_row, layout, state};
-use crate::templates::{AssociationPeople, AssociationPerson, HolderRow, PersonSummaryRow};
+use crate::templates::{
+    AssessmentFormView, AssociationPeople, AssociationPerson, HolderRow, PersonSummaryRow,
+};
 
 use serde::Deserialize;
 
@@ -101,42 +103,28 @@ pub(crate) async fn file_with_assessment_outcome(
     req: &Request,
     person: PersonId,
     filter: String,
-    outcome: Result<String, Vec<String>>,
+    outcome: AssessmentFormView,
 ) -> PageResult {
-    file_with_outcome(req, person, filter, FileForm::Assessment, outcome).await
+    let mut page = file_page(req, person, filter).await?;
+    let status = crate::errors::status_of_form(&outcome.errors);
+    page.assessment = outcome;
+    Ok(html(status, &page))
 }
 
-/// Which form of the person file an outcome belongs to.
-enum FileForm {
-    Assessment,
-    Certificate,
-}
-
-/// The person file with the outcome of one of its forms shown beside that form.
-async fn file_with_outcome(
+/// The person file with the outcome of 换证 shown beside its form.
+async fn file_with_certificate_outcome(
     req: &Request,
     person: PersonId,
     filter: String,
-    form: FileForm,
     outcome: Result<String, Vec<String>>,
 ) -> PageResult {
-    match file_page(req, person, filter).await {
-        Ok(mut page) => {
-            let (notice, errors) = match form {
-                FileForm::Assessment => (&mut page.assessment_notice, &mut page.assessment_errors),
-                FileForm::Certificate => {
-                    (&mut page.certificate_notice, &mut page.certificate_errors)
-                }
-            };
-            match outcome {
-                Ok(text) => *notice = Some(text),
-                Err(list) => *errors = list,
-            }
-            let status = crate::errors::status_of_form(errors);
-            Ok(html(status, &page))
-        }
-        Err(e) => Err(e),
+    let mut page = file_page(req, person, filter).await?;
+    match outcome {
+        Ok(text) => page.certificate_notice = Some(text),
+        Err(list) => page.certificate_errors = list,
     }
+    let status = crate::errors::status_of_form(&page.certificate_errors);
+    Ok(html(status, &page))
 }
 
 /// 换证: renews the person's qualification certificate for the next cycle (the core's
@@ -177,14 +165,7 @@ pub(crate) async fn renew_certificate(req: &Request, Path(id): Path<i64>) -> Pag
         }
         Err(e) => Err(messages_of(&e)),
     };
-    file_with_outcome(
-        req,
-        PersonId::new(id),
-        String::new(),
-        FileForm::Certificate,
-        outcome,
-    )
-    .await
+    file_with_certificate_outcome(req, PersonId::new(id), String::new(), outcome).await
 }
 
 /// A person's file, disclosing (and recording the disclosure of) the full ID number.
@@ -276,8 +257,7 @@ async fn file_page(
             .iter()
             .map(|c| (c.as_str().to_owned(), state.catalogue.name_of(c).to_owned()))
             .collect(),
-        assessment_errors: vec![],
-        assessment_notice: None,
+        assessment: AssessmentFormView::default(),
         certificate_errors: vec![],
         certificate_notice: None,
         layout: layout(req),

@@ -20,7 +20,9 @@ use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::pages::person_file::{load_person, record_assessment, renewal_view};
 use crate::pages::{Fields, institution_account, layout, redirect, state};
 use crate::secrets::new_fill_in_password;
-use crate::templates::{ConfirmRelease, HolderRow, InstitutionPerson, ItemView, RegistrableItem};
+use crate::templates::{
+    AssessmentFormView, ConfirmRelease, HolderRow, InstitutionPerson, ItemView, RegistrableItem,
+};
 
 use registry_core::usecases::{RegisterItems, ReleaseItem, SetFillInPassword, UnlockFillInEntry};
 
@@ -69,8 +71,7 @@ async fn person_page(
             .iter()
             .map(|c| (c.as_str().to_owned(), state.catalogue.name_of(c).to_owned()))
             .collect(),
-        assessment_errors: vec![],
-        assessment_notice: None,
+        assessment: AssessmentFormView::default(),
         layout: layout(req),
         id: person.get(),
         name: details.name.as_str().to_owned(),
@@ -107,21 +108,13 @@ pub(crate) async fn person_with_assessment_outcome(
     req: &Request,
     institution: InstitutionId,
     person: PersonId,
-    outcome: Result<String, Vec<String>>,
+    outcome: AssessmentFormView,
 ) -> PageResult {
     Ok(
         match person_page(req, institution, person, vec![], None).await {
             Ok(Some(mut page)) => {
-                let status = match outcome {
-                    Ok(notice) => {
-                        page.assessment_notice = Some(notice);
-                        StatusCode::OK
-                    }
-                    Err(errors) => {
-                        page.assessment_errors = errors;
-                        StatusCode::UNPROCESSABLE_ENTITY
-                    }
-                };
+                let status = crate::errors::status_of_form(&outcome.errors);
+                page.assessment = outcome;
                 html(status, &page)
             }
             Ok(None) => not_found(req),
