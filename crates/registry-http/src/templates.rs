@@ -721,9 +721,15 @@ pub(crate) struct ExchangeReport {
     pub(crate) title: &'static str,
     pub(crate) summary: String,
     pub(crate) advice: String,
+    /// The first problems (`registry_batch::import::SHOWN`).
     pub(crate) rows: Vec<ExchangeRow>,
-    /// The rows as JSON, posted back to download them.
-    pub(crate) carried: String,
+    /// How many problems are not shown.
+    pub(crate) more: usize,
+    /// How many problems there are.
+    pub(crate) total: usize,
+    /// Every problem as a CSV file, in a `data:` URL for the download link; empty when
+    /// there is none.
+    pub(crate) download: String,
 }
 
 #[derive(Template)]
