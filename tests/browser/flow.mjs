@@ -393,7 +393,7 @@ try {
   await shot(admin, 'association-import-report');
   const [report] = await Promise.all([
     admin.waitForEvent('download'),
-    admin.getByRole('button', { name: '下载错误报告（CSV）' }).click(),
+    admin.getByRole('link', { name: /^下载完整错误报告/ }).click(),
   ]);
   const reportPath = await report.path();
   const reportText = (await import('node:fs')).readFileSync(reportPath, 'utf8');

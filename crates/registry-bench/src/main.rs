@@ -22,6 +22,7 @@ mod crash;
 mod harness;
 mod import;
 mod load;
+mod memory;
 mod outage;
 mod register;
 mod storage;
@@ -93,6 +94,75 @@ async fn main() -> Result<()> {
         println!(
             "  crashes: {} imports killed: {} absent, {} complete, none half-written; integrity_check and foreign_key_check ok after every kill",
             outcome.rounds, outcome.imports_absent, outcome.imports_complete
+        );
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("--memory") {
+        let logins: u32 = std::env::args()
+            .nth(2)
+            .context("--memory LOGINS")?
+            .parse()?;
+        let dir = std::env::temp_dir().join(format!("registry-memory-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        println!(
+            "\n== memory proof: 400 MB bodies, a decompression bomb, {logins} logins of 1 MB; peak resident memory at most {} MiB",
+            memory::CEILING_KIB / 1024
+        );
+        let figures = memory::proof(&dir, logins).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        let figures = figures?;
+        println!(
+            "  memory: {} MiB resident once started",
+            figures.started_kib / 1024
+        );
+        for (step, kib) in &figures.peak_after {
+            println!(
+                "  memory: peak (VmHWM) after {step}: {:.1} MiB",
+                *kib as f64 / 1024.0
+            );
+        }
+        println!(
+            "  memory: the streamed 400 MB body: {:.1} MiB sent before the server answered 413 and closed",
+            figures.streamed_taken as f64 / 1_048_576.0
+        );
+        println!(
+            "  memory: the bomb: {:.2} MB uploaded, 1 GiB of shared strings when inflated; refused 422",
+            figures.bomb_bytes as f64 / 1_000_000.0
+        );
+        println!(
+            "  memory: the logins' statuses: {:?}",
+            figures.login_statuses
+        );
+        println!(
+            "  memory: /healthz asked {} times during the run, {} failed or slower than 2 s, slowest {} ms",
+            figures.health_checks,
+            figures.health_failures,
+            figures.slowest_health.as_millis()
+        );
+        let peak = figures
+            .peak_after
+            .iter()
+            .map(|(_, kib)| *kib)
+            .max()
+            .unwrap_or(0);
+        ensure!(
+            peak <= memory::CEILING_KIB,
+            "peak resident memory {:.1} MiB over the ceiling of {} MiB",
+            peak as f64 / 1024.0,
+            memory::CEILING_KIB / 1024
+        );
+        ensure!(
+            figures.health_failures == 0,
+            "/healthz failed {} times during the run",
+            figures.health_failures
+        );
+        ensure!(
+            figures
+                .login_statuses
+                .iter()
+                .all(|(status, _)| (200..500).contains(status)),
+            "a login was not answered as a refused login: {:?}",
+            figures.login_statuses
         );
         return Ok(());
     }
@@ -183,7 +253,7 @@ async fn main() -> Result<()> {
             "--no-load" => load_seconds = None,
             "--postgres" => postgres = Some(args.next().context("--postgres URL")?),
             other => bail!(
-                "unknown argument {other}; usage: registry-bench [--people N] [--queries N] [--postgres URL | --no-postgres] [--keep] [--import-rows N] [--import-only | --no-import] [--load-seconds N | --no-load]; or --crashes ROUNDS, --outage, --schemathesis EXAMPLES"
+                "unknown argument {other}; usage: registry-bench [--people N] [--queries N] [--postgres URL | --no-postgres] [--keep] [--import-rows N] [--import-only | --no-import] [--load-seconds N | --no-load]; or --crashes ROUNDS, --outage, --schemathesis EXAMPLES, --memory LOGINS"
             ),
         }
     }

@@ -265,6 +265,42 @@ struct ServeArgs {
         hide_env_values = true
     )]
     public_url: Option<String>,
+    /// The most a request body may be, in bytes, except on the routes that take a file
+    /// [default: 1048576, 1 MiB].
+    #[arg(
+        long,
+        value_name = "BYTES",
+        env = "REGISTRY_MAX_BODY",
+        hide_env_values = true
+    )]
+    max_body: Option<u64>,
+    /// The most a request to a route that takes a file (the import, the working-day
+    /// calendar) may be, in bytes [default: 33554432, 32 MiB].
+    #[arg(
+        long,
+        value_name = "BYTES",
+        env = "REGISTRY_MAX_UPLOAD",
+        hide_env_values = true
+    )]
+    max_upload: Option<u64>,
+    /// Seconds a connection has to send a request's headers (a new connection, or a
+    /// kept-alive one waiting for its next request) before it is closed [default: 10].
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "REGISTRY_HEADER_TIMEOUT",
+        hide_env_values = true
+    )]
+    header_timeout: Option<u64>,
+    /// Seconds a request may take from its headers to its answer, its body included,
+    /// before it is answered 503 and abandoned [default: 300].
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "REGISTRY_REQUEST_TIMEOUT",
+        hide_env_values = true
+    )]
+    request_timeout: Option<u64>,
     /// Load the demo register into an empty database before serving.
     #[arg(long)]
     demo: bool,
@@ -458,6 +494,21 @@ fn serve(args: &ServeArgs) -> ExitCode {
             .public_url
             .as_deref()
             .map(|u| u.trim_end_matches('/').to_owned()),
+        bodies: {
+            let default = registry_http::BodyLimits::default();
+            registry_http::BodyLimits {
+                form_bytes: args.max_body.unwrap_or(default.form_bytes),
+                upload_bytes: args.max_upload.unwrap_or(default.upload_bytes),
+            }
+        },
+        timeouts: {
+            let default = registry_http::Timeouts::default();
+            let seconds = std::time::Duration::from_secs;
+            registry_http::Timeouts {
+                header_read: args.header_timeout.map_or(default.header_read, seconds),
+                request: args.request_timeout.map_or(default.request, seconds),
+            }
+        },
         ..registry_http::Config::default()
     };
     runtime.block_on(async move {
@@ -497,14 +548,14 @@ fn serve(args: &ServeArgs) -> ExitCode {
             }
         });
         println!("特种设备鉴定评审人员管理系统：http://{bind}/  （数据库 {url}，Ctrl-C 停止）");
-        let server = poem::Server::new(poem::listener::TcpListener::bind(bind));
+        let listener = match tokio::net::TcpListener::bind(bind).await {
+            Ok(listener) => listener,
+            Err(e) => return fail(format!("cannot serve on {bind}: {e}"), FAILURE),
+        };
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match server
-            .run_with_graceful_shutdown(registry_http::app(state), shutdown, Some(std::time::Duration::from_secs(10)))
-            .await
-        {
+        match registry_http::serve(listener, state, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(format!("cannot serve on {bind}: {e}"), FAILURE),
         }

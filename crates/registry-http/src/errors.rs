@@ -98,7 +98,8 @@ pub(crate) fn json_error(
         .body(json!({ "code": code, "message": message, "violations": violations }).to_string())
 }
 
-fn bare_layout() -> Layout {
+/// The layout of a page shown to whoever asked, logged in or not.
+pub(crate) fn bare_layout() -> Layout {
     Layout {
         csrf: String::new(),
         user: None,

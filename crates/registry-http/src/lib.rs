@@ -6,9 +6,11 @@
 //! The server keeps no state of its own: sessions, failure counters and everything else
 //! live in the database, so several instances can serve behind a load balancer.
 //!
-//! Every request passes, outermost first: panic catching, security headers, the CSRF check
-//! (double-submit cookie, for every unsafe method), the session resolution (who is logged
-//! in, which assessor entry is open), then the route. Rules are the core's; this crate
+//! Every request passes, outermost first: panic catching, security headers, the body's
+//! limit (by route, before anything reads it: `limits`), the CSRF check
+//! (the token bound to the session, or a double-submit cookie for anonymous visitors, for
+//! every unsafe method), the session resolution (who is logged in, which assessor entry is
+//! open), the framework's refusals in Chinese (`fallback`), then the route. Rules are the core's; this crate
 //! parses requests into the core's forms, runs use cases, and renders their outcome.
 
 // Handlers return early with a finished response (`Result<_, Response>`); boxing every
@@ -29,13 +31,17 @@ mod documents;
 mod errors;
 mod fallback;
 mod limiter;
+mod limits;
 
 mod pages;
 pub mod secrets;
+mod serve;
 mod state;
 mod templates;
 mod web;
 
+pub use limits::{BodyLimits, Timeouts};
+pub use serve::{SHUTDOWN_GRACE, serve};
 pub use state::{AppState, Clock, Config, SystemClock};
 
 /// The issuer printed on documents and shown in the footer.
@@ -91,6 +97,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .around(fallback::chinese_refusals)
         .around(web::sessions)
         .around(web::csrf)
+        .around(limits::bodies)
         .around(web::security_headers)
         .with(CatchPanic::new())
         .data(state)

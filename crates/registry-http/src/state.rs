@@ -50,6 +50,11 @@ pub struct Config {
     /// The site's public address, without a trailing slash, for the verification
     /// addresses printed on documents; `None`: the address of the request.
     pub public_url: Option<String>,
+    /// How large a request body may be, by route.
+    pub bodies: crate::BodyLimits,
+    /// How long a connection may take to send its headers and a request to be answered
+    /// (applied by [`crate::serve`]).
+    pub timeouts: crate::Timeouts,
 }
 
 /// The official working-day calendar (on-site assessments count on it alone) and the

@@ -1,6 +1,9 @@
 //! The pages' view models, one per template in `templates/`. Askama checks every template
 //! against its struct at compile time and escapes every value.
 
+mod confirm;
+pub(crate) use confirm::{ConfirmDisclosure, ConfirmRelease, FillInSlip};
+
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -67,19 +70,6 @@ pub(crate) struct Message {
     pub(crate) link: Option<(String, String)>,
 }
 
-/// A page that asks before it discloses full ID numbers (a certificate's PDF): a GET shows
-/// it, its button POSTs, and only the POST writes the audit entry and prints.
-#[derive(Template)]
-#[template(path = "confirm_disclosure.html")]
-pub(crate) struct ConfirmDisclosure {
-    pub(crate) layout: Layout,
-    pub(crate) title: String,
-    pub(crate) message: String,
-    pub(crate) action: String,
-    pub(crate) button: String,
-    pub(crate) back: (String, String),
-}
-
 /// The on-site assessment form as a person page shows it: after a refusal, what was typed,
 /// each error beside its field and all of them in a summary; after a success, the notice.
 #[derive(Debug, Clone, Default)]
@@ -88,35 +78,6 @@ pub(crate) struct AssessmentFormView {
     pub(crate) errors: Vec<String>,
     pub(crate) field_errors: BTreeMap<&'static str, String>,
     pub(crate) notice: Option<String>,
-}
-
-/// The fill-in password shown once, printable as a slip for the person.
-#[derive(Template)]
-#[template(path = "fill_in_slip.html")]
-pub(crate) struct FillInSlip {
-    pub(crate) layout: Layout,
-    pub(crate) title: String,
-    pub(crate) intro: String,
-    pub(crate) person_name: String,
-    pub(crate) institution_name: String,
-    pub(crate) password: String,
-    pub(crate) issued_on: String,
-    /// The self-service entry's address, to print.
-    pub(crate) self_service: String,
-    pub(crate) back: String,
-}
-
-/// 退回人员, asked once more: the person, the item and the reason, what follows, and the
-/// button that releases.
-#[derive(Template)]
-#[template(path = "confirm_release.html")]
-pub(crate) struct ConfirmRelease {
-    pub(crate) layout: Layout,
-    pub(crate) id: i64,
-    pub(crate) name: String,
-    pub(crate) item: String,
-    pub(crate) item_name: String,
-    pub(crate) reason: String,
 }
 
 #[derive(Template)]
@@ -781,9 +742,15 @@ pub(crate) struct ExchangeReport {
     pub(crate) title: &'static str,
     pub(crate) summary: String,
     pub(crate) advice: String,
+    /// The first problems (`registry_batch::import::SHOWN`).
     pub(crate) rows: Vec<ExchangeRow>,
-    /// The rows as JSON, posted back to download them.
-    pub(crate) carried: String,
+    /// How many problems are not shown.
+    pub(crate) more: usize,
+    /// How many problems there are.
+    pub(crate) total: usize,
+    /// Every problem as a CSV file, in a `data:` URL for the download link; empty when
+    /// there is none.
+    pub(crate) download: String,
 }
 
 #[derive(Template)]

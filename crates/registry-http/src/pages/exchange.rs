@@ -1,16 +1,18 @@
 //! 数据导入导出: the association's page for bulk imports (the institution list, pass lists,
 //! attendance rosters) and exports (people, registrations, courses, attendance), the same
-//! jobs as `registry import` and `registry export`. The report of an import lists every
-//! refused row and can be downloaded as a file; the server keeps nothing between requests,
-//! so the download posts the report's rows back.
+//! jobs as `registry import` and `registry export`. The report of an import shows its first
+//! [`SHOWN`] problems and gives every problem as a CSV file; the server keeps nothing
+//! between requests, so the file travels in the page, once, as the download link's
+//! address (a `data:` URL).
 
 use poem::http::{StatusCode, header};
 use poem::web::Multipart;
 use poem::{Request, Response, handler};
 
+use base64::Engine;
 use registry_batch::export::{Request as ExportRequest, Table};
-use registry_batch::import::{ImportError, Kind, Options, PROBLEM_HEADER};
-use registry_batch::table::{Format, Source, write_table};
+use registry_batch::import::{ImportError, Kind, Options, SHOWN};
+use registry_batch::table::{Format, Source};
 use registry_core::ids::InstitutionId;
 
 use super::{Fields, association_account, layout, state};
@@ -18,9 +20,6 @@ use super::{Fields, association_account, layout, state};
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page};
 use crate::templates::{AssociationExchange, ExchangeReport, ExchangeRow};
-
-/// The most an uploaded table may be.
-const MAX_UPLOAD: usize = 32 << 20;
 
 async fn page(req: &Request, status: StatusCode, report: Option<ExchangeReport>) -> PageResult {
     let state = state(req);
@@ -77,14 +76,16 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> PageResul
             Ok(Some(field)) => match field.name() {
                 Some("file") => {
                     let name = field.file_name().unwrap_or("").to_owned();
+                    // The request's body is limited by its route (`limits`): over it,
+                    // reading fails and the request is answered 413 whatever is returned.
                     match field.bytes().await {
-                        Ok(bytes) if bytes.len() <= MAX_UPLOAD => file = Some((name, bytes)),
-                        _ => {
+                        Ok(bytes) => file = Some((name, bytes)),
+                        Err(_) => {
                             return Ok(back(
                                 req,
-                                StatusCode::PAYLOAD_TOO_LARGE,
+                                StatusCode::BAD_REQUEST,
                                 "文件无法读取",
-                                "文件过大（上限 32 MB）或已损坏。",
+                                "上传的文件未能完整读取，请重试。",
                             ));
                         }
                     }
@@ -149,9 +150,25 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> PageResul
             ));
         }
     };
-    let problems = report.problem_rows();
-    let carried = serde_json::to_string(&problems).unwrap_or_default();
-    let rows: Vec<ExchangeRow> = problems
+    let first = report.first_problems(SHOWN);
+    let download = if first.total == 0 {
+        String::new()
+    } else {
+        match report.problem_table(Format::Csv) {
+            Ok(csv) => format!(
+                "data:text/csv;charset=utf-8;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(csv)
+            ),
+            Err(e) => {
+                tracing::error!(error = ?e, "the error report could not be written");
+                String::new()
+            }
+        }
+    };
+    let more = first.more();
+    let total = first.total;
+    let rows: Vec<ExchangeRow> = first
+        .rows
         .into_iter()
         .map(|[line, name, _code, message]| ExchangeRow {
             line,
@@ -173,7 +190,9 @@ pub(crate) async fn upload(req: &Request, mut multipart: Multipart) -> PageResul
             "请按下列行号更正文件后重新导入，或选择“只导入无误的行”。".to_owned()
         },
         rows,
-        carried,
+        more,
+        total,
+        download,
     };
     page(req, status, Some(view)).await
 }
@@ -188,29 +207,6 @@ fn download(bytes: Vec<u8>, format: Format, file_name: &str) -> Response {
         )
         .header(header::CACHE_CONTROL, "no-store")
         .body(bytes)
-}
-
-#[handler]
-pub(crate) async fn error_report(req: &Request, body: String) -> PageResult {
-    let _ = association_account(req)?;
-    let fields = Fields::parse(&body);
-    let format = Format::parse(&fields.get("format")).unwrap_or(Format::Csv);
-    let rows: Vec<Vec<String>> = serde_json::from_str(&fields.get("rows")).unwrap_or_default();
-    Ok(
-        match write_table(format, "错误报告", &PROBLEM_HEADER, &rows) {
-            Ok(bytes) => download(
-                bytes,
-                format,
-                &format!("import-errors.{}", format.extension()),
-            ),
-            Err(e) => back(
-                req,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "无法生成文件",
-                &e.to_string(),
-            ),
-        },
-    )
 }
 
 #[handler]

@@ -186,7 +186,6 @@ fn page_routes() -> Route {
         )
         .at("/association/exchange", get(exchange::exchange_page))
         .at("/association/exchange/import", post(exchange::upload))
-        .at("/association/exchange/report", post(exchange::error_report))
         .at(
             "/association/exchange/export",
             post(exchange::download_table),

@@ -12,6 +12,7 @@ mod education;
 mod entries;
 mod exchange;
 mod flow;
+mod limits;
 mod lockout;
 mod logs;
 mod movement;

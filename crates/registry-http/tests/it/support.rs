@@ -184,7 +184,7 @@ pub(crate) struct Browser<'a> {
 }
 
 impl Browser<'_> {
-    fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
