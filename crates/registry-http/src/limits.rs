@@ -26,6 +26,35 @@ const MIB: u64 = 1 << 20;
 pub(crate) const UPLOAD_ROUTES: [&str; 2] =
     ["/association/exchange/import", "/association/calendar"];
 
+/// Whether `path` takes a password from anyone who asks (a login, a password change, a
+/// fill-in password): such a body is a few fields, and gets
+/// [`BodyLimits::credential_bytes`].
+pub(crate) fn is_credential_route(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    if matches!(
+        path,
+        "/login" | "/api/v1/session" | "/account/password" | "/api/v1/account/password"
+    ) {
+        return true;
+    }
+    let ids = |rest: &str, parts: usize| {
+        let segments: Vec<&str> = rest.split('/').collect();
+        segments.len() == parts
+            && segments
+                .iter()
+                .take(2)
+                .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+    };
+    // The assessor's entry: /self-service/{person}/{institution} (the page's unlock) and
+    // /api/v1/self-service/{person}/{institution}/unlock.
+    path.strip_prefix("/self-service/")
+        .is_some_and(|rest| ids(rest, 2))
+        || path
+            .strip_prefix("/api/v1/self-service/")
+            .and_then(|rest| rest.strip_suffix("/unlock"))
+            .is_some_and(|rest| ids(rest, 2))
+}
+
 /// How large a request body may be, by route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyLimits {
@@ -37,6 +66,11 @@ pub struct BodyLimits {
     /// association's account may use these routes; the limit still holds before the login
     /// is checked.
     pub upload_bytes: u64,
+    /// A request that offers a password to a route anyone may ask
+    /// ([`is_credential_route`]: a login, a password change, a fill-in password): a name
+    /// and a password or two, so a stranger's attempt costs the server next to nothing
+    /// (default 16 KiB; never more than `form_bytes`).
+    pub credential_bytes: u64,
 }
 
 impl Default for BodyLimits {
@@ -44,6 +78,7 @@ impl Default for BodyLimits {
         BodyLimits {
             form_bytes: MIB,
             upload_bytes: 32 * MIB,
+            credential_bytes: 16 * 1024,
         }
     }
 }
@@ -53,6 +88,8 @@ impl BodyLimits {
     pub fn for_path(&self, path: &str) -> u64 {
         if UPLOAD_ROUTES.contains(&path.trim_end_matches('/')) {
             self.upload_bytes
+        } else if is_credential_route(path) {
+            self.credential_bytes.min(self.form_bytes)
         } else {
             self.form_bytes
         }
@@ -86,6 +123,8 @@ impl Default for Timeouts {
 fn shown(limit: u64) -> String {
     if limit >= MIB && limit.is_multiple_of(MIB) {
         format!("{} MiB", limit / MIB)
+    } else if limit >= 1024 && limit.is_multiple_of(1024) {
+        format!("{} KiB", limit / 1024)
     } else {
         format!("{limit} 字节")
     }
@@ -188,15 +227,38 @@ mod tests {
         let limits = BodyLimits::default();
         assert_eq!(limits.for_path("/association/exchange/import"), 32 * MIB);
         assert_eq!(limits.for_path("/association/calendar"), 32 * MIB);
-        assert_eq!(limits.for_path("/login"), MIB);
-        assert_eq!(limits.for_path("/api/v1/session"), MIB);
         assert_eq!(limits.for_path("/association/exchange/report"), MIB);
+        assert_eq!(limits.for_path("/institution/add"), MIB);
+    }
+
+    #[test]
+    fn credential_routes_get_a_few_kib() {
+        let limits = BodyLimits::default();
+        for path in [
+            "/login",
+            "/api/v1/session",
+            "/account/password",
+            "/api/v1/account/password",
+            "/self-service/12/3",
+            "/api/v1/self-service/12/3/unlock",
+        ] {
+            assert_eq!(limits.for_path(path), 16 * 1024, "{path}");
+        }
+        for path in [
+            "/self-service/12/3/edit",
+            "/api/v1/self-service/12/3/details",
+            "/self-service/logout",
+            "/api/v1/self-service/search",
+        ] {
+            assert_eq!(limits.for_path(path), MIB, "{path}");
+        }
     }
 
     #[test]
     fn limits_are_shown_in_mib() {
         assert_eq!(shown(MIB), "1 MiB");
         assert_eq!(shown(32 * MIB), "32 MiB");
+        assert_eq!(shown(16 * 1024), "16 KiB");
         assert_eq!(shown(1000), "1000 字节");
     }
 }
