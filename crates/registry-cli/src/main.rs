@@ -462,6 +462,8 @@ fn serve(args: &ServeArgs) -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(registry_http::LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal: a log file or journal gets no escapes.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let url = match args.database.url() {
         Ok(url) => url,
@@ -499,6 +501,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
             registry_http::BodyLimits {
                 form_bytes: args.max_body.unwrap_or(default.form_bytes),
                 upload_bytes: args.max_upload.unwrap_or(default.upload_bytes),
+                credential_bytes: default.credential_bytes,
             }
         },
         timeouts: {
@@ -539,11 +542,11 @@ fn serve(args: &ServeArgs) -> ExitCode {
                 every.tick().await;
                 let before = purge.clock.now() - time::Duration::hours(24);
                 if let Err(e) = purge.store.purge_sessions(before).await {
-                    tracing::warn!(error = ?e, "could not purge old sessions");
+                    tracing::warn!(error = ?e, "未能清理过期会话");
                 }
                 // A calendar another instance or `registry load-calendar` loaded.
                 if let Err(e) = purge.reload_calendar().await {
-                    tracing::warn!(error = ?e, "could not reload the working-day calendar");
+                    tracing::warn!(error = ?e, "未能重新读取工作日历");
                 }
             }
         });

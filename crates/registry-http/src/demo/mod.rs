@@ -45,19 +45,79 @@ pub struct DemoLogins {
     pub overdue: Option<(String, String)>,
 }
 
+/// How many columns a text takes on a terminal: a CJK character (or a full-width form)
+/// takes two.
+fn columns(text: &str) -> usize {
+    text.chars()
+        .map(|c| {
+            let wide = matches!(c as u32,
+                0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+                | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F
+                | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
+            if wide { 2 } else { 1 }
+        })
+        .sum()
+}
+
+/// `text` padded with spaces to `width` terminal columns.
+fn padded(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(columns(text))))
+}
+
 impl fmt::Display for DemoLogins {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "演示数据已载入。注册周期：{}", self.cycles)?;
         writeln!(f, "登录账户：")?;
+        let role_width = self
+            .accounts
+            .iter()
+            .map(|a| columns(&a.2))
+            .max()
+            .unwrap_or(0);
+        let user_width = self
+            .accounts
+            .iter()
+            .map(|a| columns(&a.0))
+            .max()
+            .unwrap_or(0);
         for (user, password, role) in &self.accounts {
-            writeln!(f, "  {role:<24} 用户名 {user:<10} 密码 {password}")?;
+            writeln!(
+                f,
+                "  {}  用户名 {}  密码 {password}",
+                padded(role, role_width),
+                padded(user, user_width)
+            )?;
         }
         writeln!(
             f,
-            "评审人员信息填报（姓名 / 评审机构 / 填报密码  （今天的情况））："
+            "评审人员信息填报（姓名、评审机构、填报密码、今天的情况）："
         )?;
+        let name_width = self
+            .assessors
+            .iter()
+            .map(|a| columns(&a.0))
+            .max()
+            .unwrap_or(0);
+        let institution_width = self
+            .assessors
+            .iter()
+            .map(|a| columns(&a.1))
+            .max()
+            .unwrap_or(0);
+        let password_width = self
+            .assessors
+            .iter()
+            .map(|a| columns(&a.2))
+            .max()
+            .unwrap_or(0);
         for (name, institution, password, state) in &self.assessors {
-            writeln!(f, "  {name} / {institution} / {password}  （{state}）")?;
+            writeln!(
+                f,
+                "  {}  {}  {}  {state}",
+                padded(name, name_width),
+                padded(institution, institution_width),
+                padded(password, password_width)
+            )?;
         }
         if let Some((name, which)) = &self.overdue {
             writeln!(f, "逾期未发放的证件：{name} 的{which}")?;
@@ -442,4 +502,58 @@ pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError
 
 fn add_days(date: Date, days: i64) -> Date {
     date + time::Duration::days(days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_logins_table_lines_up_in_terminal_columns() {
+        assert_eq!(columns("admin"), 5);
+        assert_eq!(columns("促进会管理员"), 12);
+        assert_eq!(columns("机构 上海"), 9);
+        let logins = DemoLogins {
+            cycles: "2025—2028".into(),
+            accounts: vec![
+                ("admin".into(), "Cujinhui2026".into(), "促进会管理员".into()),
+                (
+                    "shjp".into(),
+                    "Shanghai2026".into(),
+                    "机构 上海市特种设备鉴定评审中心".into(),
+                ),
+            ],
+            assessors: vec![
+                (
+                    "王建国".into(),
+                    "福建省中心".into(),
+                    "Demo1000".into(),
+                    "已注册".into(),
+                ),
+                (
+                    "欧阳娜娜".into(),
+                    "上海市中心".into(),
+                    "Demo1001".into(),
+                    "待填报".into(),
+                ),
+            ],
+            overdue: None,
+        }
+        .to_string();
+        // Where each line's password starts, in columns: the same on every line of a table.
+        let at = |line: &str, marker: &str| columns(&line[..line.find(marker).unwrap()]);
+        let accounts: Vec<&str> = logins.lines().filter(|l| l.contains("密码 ")).collect();
+        assert_eq!(
+            at(accounts[0], "用户名"),
+            at(accounts[1], "用户名"),
+            "{logins}"
+        );
+        assert_eq!(at(accounts[0], "密码"), at(accounts[1], "密码"), "{logins}");
+        let people: Vec<&str> = logins.lines().filter(|l| l.contains("Demo100")).collect();
+        assert_eq!(
+            at(people[0], "Demo1000"),
+            at(people[1], "Demo1001"),
+            "{logins}"
+        );
+    }
 }
