@@ -156,10 +156,19 @@ pub(crate) struct SelfServiceEdit {
     pub(crate) form: DetailsForm,
     pub(crate) version: i64,
     pub(crate) missing: String,
+    /// The required fields still empty, by form name: marked beside each.
+    pub(crate) missing_fields: Vec<&'static str>,
     pub(crate) educations: Vec<&'static str>,
     pub(crate) errors: Vec<String>,
     pub(crate) field_errors: BTreeMap<&'static str, String>,
     pub(crate) saved: Option<String>,
+}
+
+impl SelfServiceEdit {
+    /// Whether the required field `name` is still empty (marked beside the field).
+    pub(crate) fn is_missing(&self, name: &str) -> bool {
+        self.missing_fields.contains(&name)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -186,6 +186,7 @@ struct EditContext {
     form: DetailsForm,
     version: i64,
     missing: String,
+    missing_fields: Vec<&'static str>,
 }
 
 async fn edit_context(state: &AppState, entry: Entry) -> Result<Option<EditContext>, StoreError> {
@@ -218,6 +219,12 @@ async fn edit_context(state: &AppState, entry: Entry) -> Result<Option<EditConte
         form: person.details.to_form(),
         version: person.version,
         missing: labels(&person.details.missing()),
+        missing_fields: person
+            .details
+            .missing()
+            .into_iter()
+            .map(|f| f.code())
+            .collect(),
     }))
 }
 
@@ -242,6 +249,7 @@ fn edit_page(
         form: ctx.form,
         version: ctx.version,
         missing: ctx.missing,
+        missing_fields: ctx.missing_fields,
         educations: Education::ALL.iter().map(|e| e.label()).collect(),
         errors,
         field_errors,

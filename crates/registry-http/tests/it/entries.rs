@@ -535,3 +535,40 @@ async fn the_self_service_search_runs_only_for_the_institution_named() {
         json!([{"id": jia_id, "name": "甲鉴定评审中心"}])
     );
 }
+
+/// Issue 20: the assessor's form says which required fields are still empty, beside each,
+/// and an emptied field is marked after the save that accepted it as 信息填报中.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_form_marks_each_required_field_still_empty() {
+    let server = Server::new().await;
+    let (jia_id, _jia, person, fill_in) = jia_employs(&server).await;
+    let entry = format!("/self-service/{person}/{jia_id}");
+    let api_entry = format!("/api/v1/self-service/{person}/{jia_id}");
+    let (mut page, _api) = opened(&server, &entry, &api_entry, &fill_in).await;
+    let form = page.get(&format!("{entry}/edit")).await;
+    let marked = |body: &str, field: &str| {
+        body.split(&format!("id=\"{field}\""))
+            .nth(1)
+            .and_then(|rest| rest.split("<label").next())
+            .is_some_and(|next| next.contains("尚未填写（必填）"))
+    };
+    // A save that leaves required fields empty is accepted (信息填报中), and each one is
+    // marked beside its field.
+    let saved = page
+        .post(
+            &format!("{entry}/edit"),
+            &[("version", &version_of(&form)), ("mobile", "")],
+        )
+        .await;
+    assert!(marked(&saved.body, "mobile"), "{}", saved.body);
+    assert!(marked(&saved.body, "education"), "{}", saved.body);
+    assert!(
+        !marked(&saved.body, "email"),
+        "an optional field is never marked"
+    );
+}
+
+fn version_of(page: &Page) -> String {
+    page.between("name=\"version\" value=\"", "\"")
+        .unwrap_or_default()
+}
