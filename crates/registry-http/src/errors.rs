@@ -219,6 +219,22 @@ pub(crate) fn status_of(e: &UseCaseError) -> StatusCode {
     }
 }
 
+/// The message of each violation that belongs to a form field, by the field's name (the
+/// first one per field): shown beside the field, as every message is in the summary.
+pub(crate) fn field_errors_of(
+    e: &UseCaseError,
+) -> std::collections::BTreeMap<&'static str, String> {
+    let mut fields = std::collections::BTreeMap::new();
+    if let UseCaseError::Rejected(violations) = e {
+        for v in violations.as_slice() {
+            if let Some(field) = v.field() {
+                fields.entry(field).or_insert_with(|| v.to_string());
+            }
+        }
+    }
+    fields
+}
+
 /// The messages of a use case's failure, one per violation; logs unexpected ones.
 pub(crate) fn messages_of(e: &UseCaseError) -> Vec<String> {
     match e {

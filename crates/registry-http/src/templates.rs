@@ -351,6 +351,8 @@ pub(crate) struct AssociationExam {
     pub(crate) form: ExamFormView,
     pub(crate) items: Vec<(String, String)>,
     pub(crate) errors: Vec<String>,
+    /// Each error beside its field too.
+    pub(crate) field_errors: BTreeMap<&'static str, String>,
     pub(crate) notice: Option<String>,
 }
 

@@ -156,21 +156,11 @@ pub(crate) async fn record_assessment(
             notice: Some(format!("已记录现场评审，计 {days} 个工作日。")),
             ..AssessmentFormView::default()
         },
-        Err(e) => {
-            let mut field_errors = std::collections::BTreeMap::new();
-            if let registry_core::usecases::UseCaseError::Rejected(violations) = &e {
-                for v in violations.as_slice() {
-                    if let Some(field) = v.field() {
-                        field_errors.entry(field).or_insert_with(|| v.to_string());
-                    }
-                }
-            }
-            AssessmentFormView {
-                values: form,
-                errors: messages_of(&e),
-                field_errors,
-                notice: None,
-            }
-        }
+        Err(e) => AssessmentFormView {
+            values: form,
+            errors: messages_of(&e),
+            field_errors: crate::errors::field_errors_of(&e),
+            notice: None,
+        },
     }
 }

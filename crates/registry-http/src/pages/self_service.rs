@@ -320,14 +320,7 @@ pub(crate) async fn save(
         }
         Err(e) => {
             let status = crate::errors::status_of(&e);
-            let mut field_errors = BTreeMap::new();
-            if let UseCaseError::Rejected(violations) = &e {
-                for v in violations.as_slice() {
-                    if let Some(field) = v.field() {
-                        field_errors.entry(field).or_insert_with(|| v.to_string());
-                    }
-                }
-            }
+            let field_errors = crate::errors::field_errors_of(&e);
             // What was typed stays, except after a conflict, which shows the current data.
             let stale = matches!(e, UseCaseError::Conflict(_));
             let ctx = if stale {

@@ -755,3 +755,43 @@ async fn unknown_addresses_and_methods_answer_in_chinese() {
         malformed.body
     );
 }
+
+/// Issue 20: 考核合格名单 keeps what was typed and shows each error beside its field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exam_form_shows_each_error_beside_its_field() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let refused = admin
+        .post(
+            "/association/exam-results",
+            &[
+                ("name", "郑评审"),
+                ("resident_id", "350102197001011234"),
+                ("exam_date", ""),
+                ("published_on", "2026-05-01"),
+                ("items", "RQ-ZZ"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.has("未保存，请更正"),
+        "the summary: {}",
+        refused.body
+    );
+    for field in ["resident_id", "exam_date"] {
+        assert!(
+            refused.has(&format!("aria-describedby=\"{field}-error\"")),
+            "{field}: {}",
+            refused.body
+        );
+    }
+    assert!(refused.has("value=\"郑评审\""), "kept: {}", refused.body);
+    assert!(refused.has("action=\"/association/exam-results#exam\""));
+}

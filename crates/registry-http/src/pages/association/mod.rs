@@ -8,6 +8,8 @@ pub(crate) mod people;
 
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
+use std::collections::BTreeMap;
+
 use crate::pages::notice::Notice;
 use crate::pages::{Fields, association_account, layout, redirect, state};
 use crate::templates::{
@@ -364,6 +366,7 @@ pub(crate) fn exam_form(req: &Request) -> PageResult {
             form: ExamFormView::default(),
             items: exam_items(req),
             errors: vec![],
+            field_errors: BTreeMap::new(),
             notice: None,
         },
     ))
@@ -403,6 +406,7 @@ pub(crate) async fn record_exam(req: &Request, body: String) -> PageResult {
                 form: ExamFormView::default(),
                 items: exam_items(req),
                 errors: vec![],
+                field_errors: BTreeMap::new(),
                 notice: Some(format!(
                     "已录入 {}：新增评审资格 {} 项{}。",
                     view.name.trim(),
@@ -422,6 +426,7 @@ pub(crate) async fn record_exam(req: &Request, body: String) -> PageResult {
                 form: view,
                 items: exam_items(req),
                 errors: messages_of(&e),
+                field_errors: crate::errors::field_errors_of(&e),
                 notice: None,
             },
         ),
