@@ -13,7 +13,9 @@ use anyhow::{Context as _, Result, ensure};
 use registry_store::DatabaseUrl;
 use registry_store::sessions::SessionSubject;
 
-use crate::harness::{CSRF, association_session, load_people, registry_binary, session, start};
+use crate::harness::{
+    CSRF, association_session, csrf_of, load_people, registry_binary, session, start,
+};
 
 /// One role's run.
 pub(crate) struct RoleRun {
@@ -67,7 +69,8 @@ pub(crate) async fn proof(dir: &Path, examples: u32) -> Result<Vec<RoleRun>> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let assessor = format!("registry_session={token}; registry_csrf={CSRF}");
+    let csrf = registry_http::secrets::session_csrf_token(&token);
+    let assessor = format!("registry_session={token}; registry_csrf={csrf}");
     drop(store);
 
     let (server, addr) = start(&registry, &url, &[])?;
@@ -93,7 +96,7 @@ pub(crate) async fn proof(dir: &Path, examples: u32) -> Result<Vec<RoleRun>> {
             .args(["--max-examples", &examples.to_string()])
             .args(["--seed", "20261127", "--no-color", "--workers", "2"])
             .args(["--header", &format!("Cookie: {cookie}")])
-            .args(["--header", &format!("X-CSRF-Token: {CSRF}")])
+            .args(["--header", &format!("X-CSRF-Token: {}", csrf_of(cookie))])
             .args(["--request-timeout", "10"]);
         if role != "anonymous" {
             command.args(["--exclude-method", "DELETE"]);

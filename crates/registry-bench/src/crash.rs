@@ -32,7 +32,7 @@ use registry_store::DatabaseUrl;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
 use crate::harness::{
-    CSRF, Server, association_session, load_people, registry_binary, request, session, start,
+    Server, association_session, csrf_of, load_people, registry_binary, request, session, start,
 };
 use crate::register::Rng;
 
@@ -165,7 +165,7 @@ fn burst(
                         &target.cookie,
                         &[
                             ("Content-Type", "application/x-www-form-urlencoded"),
-                            ("X-CSRF-Token", CSRF),
+                            ("X-CSRF-Token", &csrf_of(&target.cookie)),
                         ],
                         body.as_bytes(),
                     ) {
@@ -349,7 +349,7 @@ pub(crate) async fn proof(dir: &Path, rounds: u32) -> Result<Outcome> {
             request(
                 addr,
                 "POST",
-                &format!("/association/exchange/import?csrf={CSRF}"),
+                &format!("/association/exchange/import?csrf={}", csrf_of(&admin)),
                 &admin,
                 &[("Content-Type", &content_type)],
                 &body,

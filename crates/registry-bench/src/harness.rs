@@ -138,7 +138,18 @@ pub(crate) async fn session(store: &Store, username: &str) -> Result<String> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    Ok(format!("registry_session={token}; registry_csrf={CSRF}"))
+    let csrf = registry_http::secrets::session_csrf_token(&token);
+    Ok(format!("registry_session={token}; registry_csrf={csrf}"))
+}
+
+/// The CSRF token a cookie string carries (a minted session's is bound to the session;
+/// an anonymous visitor's is [`CSRF`]).
+pub(crate) fn csrf_of(cookie: &str) -> String {
+    cookie
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == "registry_csrf")
+        .map_or_else(|| CSRF.to_owned(), |(_, value)| value.to_owned())
 }
 
 /// Loads `people` into the register in one go (as the bench's bulk load does).

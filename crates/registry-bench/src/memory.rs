@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, ensure};
 use registry_store::DatabaseUrl;
 
-use crate::harness::{CSRF, association_session, registry_binary, request, start};
+use crate::harness::{CSRF, association_session, csrf_of, registry_binary, request, start};
 
 /// The most the server may hold at its peak: 256 MiB.
 pub(crate) const CEILING_KIB: u64 = 256 * 1024;
@@ -206,7 +206,7 @@ pub(crate) async fn proof(dir: &Path, logins: u32) -> Result<Figures> {
     let (status, _, text) = request(
         addr,
         "POST",
-        &format!("/association/exchange/import?csrf={CSRF}"),
+        &format!("/association/exchange/import?csrf={}", csrf_of(&admin)),
         &admin,
         &[("Content-Type", &content_type)],
         &body,

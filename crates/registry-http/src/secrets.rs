@@ -105,6 +105,13 @@ pub fn new_token() -> Result<String, HashError> {
     Ok(hex::encode(random_bytes::<32>()?))
 }
 
+/// The CSRF token of a session whose cookie carries `session_token`: what a client that
+/// holds the session (a browser's page, the API's `csrf_token`, a tool that minted the
+/// session) sends with every unsafe request. It changes with the session.
+pub fn session_csrf_token(session_token: &str) -> String {
+    crate::web::bound_token(Some(session_token), None).unwrap_or_default()
+}
+
 /// The hash under which a token is stored.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
