@@ -105,11 +105,26 @@ pub fn new_token() -> Result<String, HashError> {
     Ok(hex::encode(random_bytes::<32>()?))
 }
 
+/// The CSRF token of a visitor with a session or an open fill-in entry: derived from the
+/// secret tokens of their cookies, so that it changes with every login, logout and entry,
+/// and nobody without those (HttpOnly) cookies can know it. None for an anonymous visitor.
+pub(crate) fn bound_token(session: Option<&str>, entry: Option<&str>) -> Option<String> {
+    if session.is_none() && entry.is_none() {
+        return None;
+    }
+    let mut hash = Sha256::new();
+    hash.update(b"registry-csrf\0");
+    hash.update(session.unwrap_or_default().as_bytes());
+    hash.update(b"\0");
+    hash.update(entry.unwrap_or_default().as_bytes());
+    Some(hex::encode(hash.finalize()))
+}
+
 /// The CSRF token of a session whose cookie carries `session_token`: what a client that
 /// holds the session (a browser's page, the API's `csrf_token`, a tool that minted the
 /// session) sends with every unsafe request. It changes with the session.
 pub fn session_csrf_token(session_token: &str) -> String {
-    crate::web::bound_token(Some(session_token), None).unwrap_or_default()
+    bound_token(Some(session_token), None).unwrap_or_default()
 }
 
 /// The hash under which a token is stored.

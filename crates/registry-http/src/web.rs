@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use crate::AppState;
 use crate::client::client_address;
-use crate::secrets::{new_token, token_hash};
+use crate::secrets::{bound_token, new_token, token_hash};
 
 /// The cookie of a login.
 pub(crate) const SESSION_COOKIE: &str = "registry_session";
@@ -116,22 +116,6 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// The most a form body may be (larger uploads go elsewhere).
 const MAX_FORM: usize = 1 << 20;
-
-/// The CSRF token of a visitor with a session or an open fill-in entry: derived from the
-/// secret tokens of their cookies, so that it changes with every login, logout and entry,
-/// and nobody without those (HttpOnly) cookies can know it. None for an anonymous visitor.
-pub(crate) fn bound_token(session: Option<&str>, entry: Option<&str>) -> Option<String> {
-    use sha2::{Digest, Sha256};
-    if session.is_none() && entry.is_none() {
-        return None;
-    }
-    let mut hash = Sha256::new();
-    hash.update(b"registry-csrf\0");
-    hash.update(session.unwrap_or_default().as_bytes());
-    hash.update(b"\0");
-    hash.update(entry.unwrap_or_default().as_bytes());
-    Some(hex::encode(hash.finalize()))
-}
 
 /// A session cookie's token as the request carries it (a token is 64 hex characters;
 /// anything else is no session).

@@ -121,7 +121,7 @@ impl SessionApi {
                     },
                     must_change_password: account.must_change_password,
                     // The token rotates with the session: the new one, bound to it.
-                    csrf_token: crate::web::bound_token(
+                    csrf_token: crate::secrets::bound_token(
                         Some(&token),
                         crate::web::session_token(req, crate::web::ENTRY_COOKIE).as_deref(),
                     ),
