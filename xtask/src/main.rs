@@ -194,12 +194,21 @@ fn has_nextest() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// A cargo subcommand from crates.io (`cargo machete`, `cargo deny`), run through the
-/// `cargo` on PATH as `.ci/run` checks it: the toolchain's own binary in `$CARGO` need
-/// not see what `cargo install` put beside the rustup proxies.
+/// A cargo subcommand from crates.io (`cargo machete`, `cargo deny`), run as its own binary
+/// (`cargo-machete`, from `~/.cargo/bin` or PATH, where `cargo install` put it and where
+/// `.ci/run` checked it). Not as `cargo machete`: under `cargo run` (this task) the
+/// environment carries `CARGO_PKG_NAME` and the like, and cargo-machete then takes the
+/// subcommand's own name for a directory to analyse.
 fn external(subcommand: &str) -> Command {
-    let mut command = Command::new("cargo");
-    command.arg(subcommand).current_dir(root());
+    let binary = format!("cargo-{subcommand}");
+    // Where `cargo install` puts it (cargo looks there too), else whatever PATH finds.
+    let installed = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .map(|home| home.join("bin").join(&binary))
+        .filter(|path| path.is_file());
+    let mut command = Command::new(installed.map_or_else(|| binary.into(), |p| p.into_os_string()));
+    command.current_dir(root());
     command
 }
 
@@ -214,8 +223,8 @@ fn require(subcommand: &str, package: &str) -> Result<()> {
             String::from_utf8_lossy(&output.stderr)
         ),
         Err(error) => bail!(
-            "cargo xtask ci needs `cargo {subcommand}`, and `cargo` could not be started \
-             ({error}): cargo install --locked {package}"
+            "cargo xtask ci needs `cargo {subcommand}`, and `cargo-{subcommand}` could not be \
+             started ({error}): cargo install --locked {package}"
         ),
     }
 }
