@@ -203,7 +203,7 @@ fn external(subcommand: &str) -> Command {
     let binary = format!("cargo-{subcommand}");
     // Where `cargo install` puts it (cargo looks there too), else whatever PATH finds.
     let installed = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
+        .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
         .map(|home| home.join("bin").join(&binary))
         .filter(|path| path.is_file());
