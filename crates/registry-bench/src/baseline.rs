@@ -16,7 +16,7 @@ use time::Date;
 
 /// The rows the store writes, precomputed for the baseline.
 pub(crate) struct Rows {
-    people: Vec<[String; 8]>,
+    people: Vec<[String; 9]>,
     qualifications: Vec<[String; 4]>,
     employments: Vec<[String; 6]>,
     holdings: Vec<[Option<String>; 12]>,
@@ -64,6 +64,7 @@ pub(crate) fn rows(people: &[BulkPerson], key: &DataKey) -> Result<Rows> {
                 "F".into()
             },
             number,
+            registry_store::name_order::name_key(p.name.as_str()),
         ]);
         for q in &p.qualifications {
             rows.qualifications.push([
@@ -130,7 +131,7 @@ pub(crate) async fn baseline_sqlite(url: &DatabaseUrl, rows: &Rows) -> Result<Du
     let started = Instant::now();
     let mut tx = connection.begin().await?;
     for r in &rows.people {
-        sqlx::query("INSERT INTO people (id, name, id_hash, id_cipher, id_masked, birth_date, sex, registration_number, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)")
+        sqlx::query("INSERT INTO people (id, name, id_hash, id_cipher, id_masked, birth_date, sex, registration_number, version, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)")
             .bind(r[0].parse::<i64>()?)
             .bind(&r[1])
             .bind(&r[2])
@@ -139,6 +140,7 @@ pub(crate) async fn baseline_sqlite(url: &DatabaseUrl, rows: &Rows) -> Result<Du
             .bind(parse_date(&r[5])?)
             .bind(&r[6])
             .bind((!r[7].is_empty()).then_some(&r[7]))
+            .bind(&r[8])
             .execute(&mut *tx)
             .await?;
     }
@@ -211,11 +213,12 @@ pub(crate) async fn baseline_postgres(url: &str, rows: &Rows) -> Result<Duration
                 csv_field(Some(&r[6])),
                 csv_field((!r[7].is_empty()).then_some(r[7].as_str())),
                 "1".into(),
+                csv_field(Some(&r[8])),
             ]
             .join(",")
         })
         .collect();
-    copy(&mut tx, "COPY people (id, name, id_hash, id_cipher, id_masked, birth_date, sex, registration_number, version) FROM STDIN (FORMAT csv)", people).await?;
+    copy(&mut tx, "COPY people (id, name, id_hash, id_cipher, id_masked, birth_date, sex, registration_number, version, name_key) FROM STDIN (FORMAT csv)", people).await?;
     let lines = |table: &[Vec<Option<String>>]| -> Vec<String> {
         table
             .iter()

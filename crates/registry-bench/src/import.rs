@@ -248,8 +248,8 @@ fn baseline_rows(records: &[registry_core::csv::Record]) -> Result<Vec<Table>> {
     let key = DataKey::from_hex(KEY)?;
     let today = format_date(date(2026, 11, 26));
     let mut people = Table::new(
-        "INSERT INTO people (id, name, id_hash, id_cipher, id_masked, birth_date, sex, registration_number, version) VALUES ",
-        9,
+        "INSERT INTO people (id, name, id_hash, id_cipher, id_masked, birth_date, sex, registration_number, version, name_key) VALUES ",
+        10,
     );
     let mut qualifications = Table::new(
         "INSERT INTO qualifications (person_id, item_code, exam_date, published_on) VALUES ",
@@ -298,6 +298,7 @@ fn baseline_rows(records: &[registry_core::csv::Record]) -> Result<Vec<Table>> {
             Text(sex.into()),
             Text(number.clone()),
             Int(1),
+            Text(registry_store::name_order::name_key(name)),
         ]);
         let codes: Vec<&str> = codes.split('、').collect();
         for code in &codes {

@@ -2,7 +2,9 @@
 //! against its struct at compile time and escapes every value.
 
 mod confirm;
+pub(crate) mod pager;
 pub(crate) use confirm::{ConfirmDisclosure, ConfirmRelease, FillInSlip};
+pub(crate) use pager::{PageNumber, Pager};
 
 use std::collections::BTreeMap;
 
@@ -34,6 +36,8 @@ pub(crate) struct ItemView {
     pub(crate) state_code: &'static str,
     pub(crate) state_label: &'static str,
     pub(crate) valid_until: Option<String>,
+    /// The day it was released, on lists of released items.
+    pub(crate) released_on: Option<String>,
 }
 
 impl ItemView {
@@ -51,6 +55,7 @@ impl ItemView {
             valid_until: valid_until
                 .filter(|_| state == ItemState::Registered)
                 .map(registry_core::date::format_date),
+            released_on: None,
         }
     }
 }
@@ -189,9 +194,7 @@ pub(crate) struct InstitutionPeople {
     pub(crate) states: Vec<(&'static str, &'static str)>,
     pub(crate) filter_state: String,
     pub(crate) filter_name: String,
-    pub(crate) page: u64,
-    pub(crate) pages: u64,
-    pub(crate) total: u64,
+    pub(crate) pager: Pager,
 }
 
 #[derive(Debug, Clone)]
@@ -402,7 +405,7 @@ pub(crate) struct Pool {
     pub(crate) item: String,
     pub(crate) catalogue: Vec<(String, String)>,
     pub(crate) rows: Vec<PoolRow>,
-    pub(crate) next: Option<String>,
+    pub(crate) pager: Pager,
 }
 
 #[derive(Debug, Clone)]
@@ -581,6 +584,7 @@ pub(crate) struct AssociationCourses {
     pub(crate) form: CourseFormView,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
+    pub(crate) pager: Pager,
 }
 
 #[derive(Debug, Clone)]
@@ -639,6 +643,7 @@ pub(crate) struct InstitutionExpiring {
     pub(crate) from: String,
     pub(crate) until: String,
     pub(crate) rows: Vec<ExpiringRow>,
+    pub(crate) pager: Pager,
 }
 
 #[derive(Template)]
@@ -646,6 +651,7 @@ pub(crate) struct InstitutionExpiring {
 pub(crate) struct InstitutionAssessments {
     pub(crate) layout: Layout,
     pub(crate) rows: Vec<(String, AssessmentRow)>,
+    pub(crate) pager: Pager,
 }
 
 /// One edition of a certificate or card in a list.
@@ -692,6 +698,8 @@ pub(crate) struct AssociationDocuments {
     pub(crate) filter_value: String,
     pub(crate) filter_options: Vec<(String, String)>,
     pub(crate) show: String,
+    pub(crate) shows: Vec<(&'static str, &'static str)>,
+    pub(crate) pager: Pager,
     pub(crate) batch_pdf: Option<String>,
     /// The batch PDF shows full ID numbers: printed by a POST, which is audited.
     pub(crate) batch_discloses: bool,

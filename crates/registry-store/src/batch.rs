@@ -115,7 +115,7 @@ impl Store {
              FROM holdings h JOIN people p ON p.id = h.person_id \
              JOIN institutions i ON i.id = h.institution_id \
              WHERE h.state = 'registered' AND h.valid_until >= ? AND h.valid_until <= ? \
-             ORDER BY h.valid_until, i.name, p.name",
+             ORDER BY h.valid_until, i.name, p.name_key",
             vec![from.into(), until.into()],
         )
         .await?
@@ -184,7 +184,7 @@ impl Store {
         &self,
         institution: Option<InstitutionId>,
     ) -> Result<Vec<ExportPerson>, StoreError> {
-        let mut find = people::Entity::find().order_by_asc(people::Column::Name);
+        let mut find = people::Entity::find().order_by_asc(people::Column::NameKey);
         if let Some(institution) = institution {
             find = find.filter(Expr::cust_with_values(
                 "id IN (SELECT person_id FROM holdings \
@@ -255,7 +255,7 @@ impl Store {
             sql.push_str(" WHERE r.institution_id = ?");
             values.push(institution.get().into());
         }
-        sql.push_str(" ORDER BY r.registered_on DESC, p.name");
+        sql.push_str(" ORDER BY r.registered_on DESC, p.name_key");
         self.rows(&sql, values)
             .await?
             .iter()

@@ -300,6 +300,7 @@ impl Store {
                 people::ActiveModel {
                     id: Set(r.id),
                     name: Set(r.person.name.as_str().to_owned()),
+                    name_key: Set(crate::name_order::name_key(r.person.name.as_str())),
                     id_hash: Set(r.hash.clone()),
                     id_cipher: Set(r.cipher.clone()),
                     id_masked: Set(r.person.resident_id.masked()),

@@ -74,6 +74,8 @@ pub(crate) mod people {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub name: String,
+        /// The pinyin sort key of the name ([`crate::name_order`]).
+        pub name_key: String,
         pub id_hash: String,
         pub id_cipher: Vec<u8>,
         pub id_masked: String,

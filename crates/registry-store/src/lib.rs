@@ -39,6 +39,7 @@ mod generation;
 pub mod keys;
 pub mod maintenance;
 mod migration;
+pub mod name_order;
 pub mod queries;
 pub mod sessions;
 mod tx;

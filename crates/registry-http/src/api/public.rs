@@ -102,6 +102,9 @@ impl PublicApi {
         req: &Request,
         name: Query<Option<String>>,
         item: Query<Option<String>>,
+        /// The page (20 entries a page, in the pinyin order of the names), from 1.
+        #[oai(validator(minimum(value = "1"), maximum(value = "100000")))]
+        page: Query<Option<u64>>,
     ) -> ApiResult<Json<Vec<PoolEntryOut>>> {
         let state = state(req)?;
         public_rate_limit(req, state)?;
@@ -116,7 +119,7 @@ impl PublicApi {
                 .0
                 .as_deref()
                 .and_then(|c| ReviewItemCode::parse(c).ok()),
-            after: None,
+            offset: page.0.unwrap_or(1).saturating_sub(1).saturating_mul(20),
             limit: 20,
         };
         let entries = state

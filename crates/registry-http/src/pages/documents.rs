@@ -24,7 +24,7 @@ use serde::Deserialize;
 use crate::documents::{blocked, pdf_response, public_base, render};
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::templates::{
-    AssociationDocuments, ConfirmDisclosure, DocumentRow, InstitutionDocuments,
+    AssociationDocuments, ConfirmDisclosure, DocumentRow, InstitutionDocuments, PageNumber, Pager,
 };
 
 /// The most editions one list or one batch PDF holds.
@@ -134,7 +134,19 @@ pub(crate) struct ListQuery {
     show: String,
     #[serde(default)]
     notice: String,
+    #[serde(default)]
+    page: Option<u64>,
 }
+
+/// The states a list of editions is filtered by (`show=`), with their labels; the first is
+/// the default.
+const SHOW: [(&str, &str); 5] = [
+    ("pending", "待发放"),
+    ("overdue", "待发放且已逾期"),
+    ("mailed", "已寄出"),
+    ("void", "已作废"),
+    ("all", "全部"),
+];
 
 async fn list_page(
     req: &Request,
@@ -143,7 +155,12 @@ async fn list_page(
     errors: Vec<String>,
 ) -> PageResult {
     let state = state(req);
-    let pending_only = query.show != "all";
+    let show = SHOW
+        .iter()
+        .map(|(code, _)| *code)
+        .find(|code| *code == query.show)
+        .unwrap_or("pending");
+    let pending_only = matches!(show, "pending" | "overdue");
     let pass_list = parse_date(&query.pass_list).ok();
     let institution = query
         .institution
@@ -175,19 +192,35 @@ async fn list_page(
     } else {
         format!("共 {} 份", rows.len())
     };
+    let path = match kind {
+        DocumentKind::Certificate => "/association/certificates",
+        DocumentKind::Card => "/association/cards",
+    };
+    let params = [
+        ("pass_list", query.pass_list.as_str()),
+        ("institution", query.institution.as_str()),
+        ("show", show),
+    ];
     let back = format!(
-        "{}?{}",
-        match kind {
-            DocumentKind::Certificate => "/association/certificates",
-            DocumentKind::Card => "/association/cards",
-        },
-        serde_urlencoded::to_string([
-            ("pass_list", query.pass_list.as_str()),
-            ("institution", query.institution.as_str()),
-            ("show", query.show.as_str()),
-        ])
-        .unwrap_or_default()
+        "{path}?{}",
+        serde_urlencoded::to_string(params).unwrap_or_default()
     );
+    let rows: Vec<DocumentRow> = rows
+        .into_iter()
+        .filter(|r| match show {
+            "overdue" => r.overdue,
+            "mailed" | "void" => r.state_code == show,
+            _ => true,
+        })
+        .collect();
+    let pager = Pager::new(
+        path,
+        &params,
+        PageNumber::from_query(query.page),
+        rows.len() as u64,
+        "份",
+    );
+    let rows = pager.slice(rows);
     let notice = crate::pages::notice::from_query(&query.notice);
     let page = match kind {
         DocumentKind::Certificate => {
@@ -217,7 +250,9 @@ async fn list_page(
                 filter_name: "pass_list",
                 filter_value: query.pass_list.clone(),
                 filter_options: options,
-                show: if pending_only { "pending" } else { "all" }.to_owned(),
+                show: show.to_owned(),
+                shows: SHOW.to_vec(),
+                pager: pager.clone(),
                 batch_pdf: pass_list
                     .map(|d| format!("/association/certificates/pdf?pass_list={}", format_date(d))),
                 batch_label: "打印该名单待发放的全部证书（PDF）",
@@ -252,7 +287,9 @@ async fn list_page(
                 filter_name: "institution",
                 filter_value: query.institution.clone(),
                 filter_options: options,
-                show: if pending_only { "pending" } else { "all" }.to_owned(),
+                show: show.to_owned(),
+                shows: SHOW.to_vec(),
+                pager: pager.clone(),
                 batch_pdf: institution
                     .map(|i| format!("/association/cards/pdf?institution={}", i.get())),
                 batch_label: "打印该机构待发放的全部注册信息卡（PDF）",

@@ -5,7 +5,6 @@ use poem::http::StatusCode;
 use poem::web::Query;
 use poem::{Request, Response, handler};
 use registry_core::education::format_hours;
-use registry_core::ids::PersonId;
 use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::ResidentId;
 use registry_core::review_item::ReviewItemCode;
@@ -15,7 +14,9 @@ use serde::Deserialize;
 use super::{Fields, layout, state};
 use crate::client::client_address;
 use crate::errors::{PageResult, html};
-use crate::templates::{Home, Pool, PoolRow, PublicInstitutionView, PublicRow, PublicSearch};
+use crate::templates::{
+    Home, PageNumber, Pager, Pool, PoolRow, PublicInstitutionView, PublicRow, PublicSearch,
+};
 
 #[handler]
 pub(crate) fn home(req: &Request) -> Response {
@@ -169,9 +170,7 @@ pub(crate) struct PoolParams {
     #[serde(default)]
     pub(crate) item: String,
     #[serde(default)]
-    pub(crate) after_person: Option<i64>,
-    #[serde(default)]
-    pub(crate) after_item: Option<String>,
+    pub(crate) page: Option<u64>,
 }
 
 /// The pool page for the public (`hire` false) or an institution (`hire` true).
@@ -180,17 +179,10 @@ pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) ->
     let item = ReviewItemCode::parse(&params.item)
         .ok()
         .filter(|c| state.catalogue.get(c).is_some());
-    let after = match (
-        params.after_person,
-        params.after_item.as_deref().map(ReviewItemCode::parse),
-    ) {
-        (Some(p), Some(Ok(i))) => Some((PersonId::new(p), i)),
-        _ => None,
-    };
-    let query = PoolQuery {
+    let mut query = PoolQuery {
         name: Some(params.name.trim().to_owned()).filter(|n| !n.is_empty()),
         item: item.clone(),
-        after,
+        offset: 0,
         limit: PAGE,
     };
     let today = state.today();
@@ -199,21 +191,18 @@ pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) ->
         let cycles = state.store.begin_read().await?.cycles().await?;
         registry_core::read::pool::pool_age_limit(&cycles, today)
     };
+    let total = state.store.pool_total(&query, today, age_limit).await?;
+    let number = PageNumber::from_query(params.page);
+    query.offset = number.offset(total);
     let entries = state.store.pool_search(&query, today, age_limit).await?;
     let action = if hire { "/institution/pool" } else { "/pool" };
-    let next = (entries.len() as u64 == PAGE)
-        .then(|| entries.last())
-        .flatten()
-        .map(|last| {
-            let encoded = serde_urlencoded::to_string([
-                ("name", params.name.as_str()),
-                ("item", params.item.as_str()),
-                ("after_person", &last.person.get().to_string()),
-                ("after_item", last.item.as_str()),
-            ])
-            .unwrap_or_default();
-            format!("{action}?{encoded}")
-        });
+    let pager = Pager::new(
+        action,
+        &[("name", params.name.trim()), ("item", params.item.as_str())],
+        number,
+        total,
+        "条",
+    );
     let page = Pool {
         layout: layout(req),
         action,
@@ -236,14 +225,14 @@ pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) ->
                 qualified_on: registry_core::date::format_date(e.qualified_on),
             })
             .collect(),
-        next,
+        pager,
     };
     Ok(html(StatusCode::OK, &page))
 }
 
 #[handler]
 pub(crate) async fn pool(req: &Request, Query(params): Query<PoolParams>) -> PageResult {
-    if !params.name.trim().is_empty() || !params.item.is_empty() {
+    if !params.name.trim().is_empty() || !params.item.is_empty() || params.page.is_some() {
         rate_limit(req)?;
     }
     pool_page(req, &params, false).await

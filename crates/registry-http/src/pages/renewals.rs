@@ -20,7 +20,7 @@ use super::{Fields, association_account, institution_account, layout, state};
 use crate::AppState;
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, messages_of};
-use crate::templates::Layout;
+use crate::templates::{Layout, PageNumber, Pager};
 
 /// Rows a preview lists at most (the count says how many there are in all).
 const SHOWN: usize = 1000;
@@ -59,12 +59,49 @@ pub(crate) struct RenewalsPage {
     pub(crate) notice: Option<String>,
     /// (name, outcome) of a renewal just made.
     pub(crate) report: Vec<(String, String)>,
+    /// The rows shown: `eligible`, `blocked` or all (empty).
+    pub(crate) show: String,
+    pub(crate) pager: Pager,
 }
 
-#[derive(Debug, Deserialize)]
+impl RenewalsPage {
+    /// The rows of one page, of those that can (`eligible`) or cannot (`blocked`) be
+    /// renewed today, or all.
+    fn paged(mut self, path: &str, query: &CycleQuery) -> RenewalsPage {
+        let show = match query.show.as_str() {
+            "eligible" | "blocked" => query.show.as_str(),
+            _ => "",
+        };
+        let rows: Vec<RenewalRowView> = std::mem::take(&mut self.rows)
+            .into_iter()
+            .filter(|r| match show {
+                "eligible" => r.eligible,
+                "blocked" => !r.eligible,
+                _ => true,
+            })
+            .collect();
+        let cycle = query.cycle.map(|c| c.to_string()).unwrap_or_default();
+        self.pager = Pager::new(
+            path,
+            &[("cycle", &cycle), ("show", show)],
+            PageNumber::from_query(query.page),
+            rows.len() as u64,
+            "人",
+        );
+        self.rows = self.pager.slice(rows);
+        self.show = show.to_owned();
+        self
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct CycleQuery {
     #[serde(default)]
     cycle: Option<i64>,
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    page: Option<u64>,
 }
 
 /// The cycle whose certificates are due: the one asked for, else the one in force today,
@@ -179,6 +216,8 @@ fn page(
         errors,
         notice,
         report,
+        show: String::new(),
+        pager: Pager::new("", &[], PageNumber::from_query(None), 0, "人"),
     }
 }
 
@@ -192,7 +231,7 @@ pub(crate) async fn association_preview(
     let preview = load(state(req), &actor_of(&account), query.cycle, None).await?;
     Ok(html(
         StatusCode::OK,
-        &page(req, true, preview, vec![], None, vec![]),
+        &page(req, true, preview, vec![], None, vec![]).paged("/association/renewals", &query),
     ))
 }
 
@@ -216,7 +255,8 @@ pub(crate) async fn association_renew(req: &Request, body: String) -> PageResult
                 vec!["尚未设置注册周期".to_owned()],
                 None,
                 vec![],
-            ),
+            )
+            .paged("/association/renewals", &CycleQuery::default()),
         ));
     };
     let calendar = state.calendar();
@@ -256,17 +296,30 @@ pub(crate) async fn association_renew(req: &Request, body: String) -> PageResult
     ));
     Ok(html(
         StatusCode::OK,
-        &page(req, true, preview, vec![], notice, report),
+        &page(req, true, preview, vec![], notice, report).paged(
+            "/association/renewals",
+            &CycleQuery {
+                cycle: Some(cycle.id().get()),
+                ..CycleQuery::default()
+            },
+        ),
     ))
 }
 
 /// 换证预览: an institution's people whose certificates end with the cycle in force.
 #[handler]
-pub(crate) async fn institution_preview(req: &Request) -> PageResult {
+pub(crate) async fn institution_preview(
+    req: &Request,
+    Query(query): Query<CycleQuery>,
+) -> PageResult {
     let (institution, account) = institution_account(req)?;
     let preview = load(state(req), &actor_of(&account), None, Some(institution)).await?;
+    let query = CycleQuery {
+        cycle: None,
+        ..query
+    };
     Ok(html(
         StatusCode::OK,
-        &page(req, false, preview, vec![], None, vec![]),
+        &page(req, false, preview, vec![], None, vec![]).paged("/institution/renewals", &query),
     ))
 }

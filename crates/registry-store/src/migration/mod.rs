@@ -12,6 +12,7 @@ pub(crate) mod m20261127_000005_cycles_never_overlap;
 mod m20261128_000006_cycle_bindings;
 mod m20261130_000007_late_hours;
 mod m20261130_000010_cycle_version;
+mod m20261130_000011_name_key;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_cycle_bindings::Migration),
             Box::new(m20261130_000007_late_hours::Migration),
             Box::new(m20261130_000010_cycle_version::Migration),
+            Box::new(m20261130_000011_name_key::Migration),
         ]
     }
 }

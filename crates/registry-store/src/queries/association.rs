@@ -139,7 +139,7 @@ impl Store {
             PublicQuery::RegistrationNumber(n) => ("registration_number = ?", n.to_string().into()),
         };
         self.rows(
-            &format!("SELECT id, name, id_masked, registration_number FROM people WHERE {condition} ORDER BY id LIMIT ?"),
+            &format!("SELECT id, name, id_masked, registration_number FROM people WHERE {condition} ORDER BY name_key, id LIMIT ?"),
             vec![value, (page(limit) as i64).into()],
         )
         .await?

@@ -79,6 +79,19 @@ pub(crate) struct PublicCache {
     /// The registration cycles, which every answer needs: with their generation and until
     /// when they are fresh.
     cycles: Mutex<Option<(u64, Instant, Cycles)>>,
+    /// The pool's sizes (无聘用单位人员, by name and item), for its pager: counting the
+    /// whole pool on every look at its first page would cost a stranger nothing and the
+    /// database a scan.
+    pool_totals: Mutex<HashMap<PoolKey, (u64, Instant, u64)>>,
+}
+
+/// A pool search's filters, as the key of its size.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PoolKey {
+    pub(crate) name: Option<String>,
+    pub(crate) item: Option<String>,
+    pub(crate) today: Date,
+    pub(crate) age_limit: u32,
 }
 
 impl PublicCache {
@@ -88,6 +101,7 @@ impl PublicCache {
             generation,
             entries: Mutex::default(),
             cycles: Mutex::default(),
+            pool_totals: Mutex::default(),
         }
     }
 
@@ -139,6 +153,33 @@ impl PublicCache {
         }
         if let Ok(mut kept) = self.cycles.lock() {
             *kept = Some((generation, Instant::now() + TTL, cycles.clone()));
+        }
+    }
+
+    /// The pool's size for `key`, when counted since the last write and within [`TTL`].
+    pub(crate) fn pool_total(&self, key: &PoolKey) -> Option<u64> {
+        let current = self.generation();
+        let totals = self.pool_totals.lock().ok()?;
+        match totals.get(key) {
+            Some((generation, until, total))
+                if *generation == current && Instant::now() < *until =>
+            {
+                Some(*total)
+            }
+            _ => None,
+        }
+    }
+
+    /// Keeps the pool's size for `key`, counted from `generation`'s data.
+    pub(crate) fn put_pool_total(&self, key: PoolKey, generation: u64, total: u64) {
+        if generation != self.generation() {
+            return;
+        }
+        if let Ok(mut totals) = self.pool_totals.lock() {
+            if totals.len() >= CAPACITY {
+                totals.clear();
+            }
+            totals.insert(key, (generation, Instant::now() + TTL, total));
         }
     }
 

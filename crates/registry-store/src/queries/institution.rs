@@ -85,25 +85,45 @@ pub struct InstitutionItem {
     pub valid_until: Option<Date>,
     /// Held since.
     pub since: Date,
+    /// The day it was released (已退回).
+    pub released_on: Option<Date>,
 }
 
 impl Store {
-    /// The on-site assessments an institution recorded, latest first.
+    /// The on-site assessments an institution recorded, latest first, `limit` from
+    /// `offset`, and how many it recorded in all.
     pub async fn assessments_recorded_by(
         &self,
         institution: InstitutionId,
+        offset: u64,
         limit: u64,
-    ) -> Result<Vec<AssessmentListing>, StoreError> {
+    ) -> Result<(Vec<AssessmentListing>, u64), StoreError> {
         use crate::entity::assessments;
         use sea_orm::FromQueryResult;
+        let total: i64 = match self
+            .rows(
+                "SELECT COUNT(*) AS total FROM assessments WHERE recorded_by = ?",
+                vec![institution.get().into()],
+            )
+            .await?
+            .first()
+        {
+            Some(row) => get(row, "total")?,
+            None => 0,
+        };
         let rows = self
             .rows(
                 "SELECT a.*, p.name AS person_name FROM assessments a JOIN people p ON p.id = a.person_id \
-                 WHERE a.recorded_by = ? ORDER BY a.end_date DESC, a.id DESC LIMIT ?",
-                vec![institution.get().into(), (limit.clamp(1, 500) as i64).into()],
+                 WHERE a.recorded_by = ? ORDER BY a.end_date DESC, a.id DESC LIMIT ? OFFSET ?",
+                vec![
+                    institution.get().into(),
+                    (limit.clamp(1, 500) as i64).into(),
+                    i64::try_from(offset).unwrap_or(i64::MAX).into(),
+                ],
             )
             .await?;
-        rows.iter()
+        let listed = rows
+            .iter()
             .map(|r| {
                 let model = assessments::Model::from_query_result(r, "").map_err(store_error)?;
                 Ok(AssessmentListing {
@@ -111,7 +131,8 @@ impl Store {
                     name: get(r, "person_name")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((listed, u64::try_from(total).unwrap_or(0)))
     }
 
     /// An institution's registrations whose validity ends between `from` and `until`
@@ -125,7 +146,7 @@ impl Store {
         self.rows(
             "SELECT h.person_id, p.name, h.item_code, h.valid_until FROM holdings h JOIN people p ON p.id = h.person_id \
              WHERE h.institution_id = ? AND h.state = 'registered' AND h.valid_until >= ? AND h.valid_until <= ? \
-             ORDER BY h.valid_until, p.name",
+             ORDER BY h.valid_until, p.name_key",
             vec![institution.get().into(), from.into(), until.into()],
         )
         .await?
@@ -149,9 +170,20 @@ impl Store {
         query: &InstitutionPeopleQuery,
         today: Date,
     ) -> Result<(Vec<InstitutionPerson>, u64), StoreError> {
-        let mut filter = String::from("h.institution_id = ? AND h.state <> 'released'");
+        // 已退回 lists the people whose items this institution released (and who it has
+        // not hired again for that item); every other filter, the items it holds.
+        let released = query.state == Some(ItemState::Released);
+        let held = if released {
+            "h.institution_id = ? AND h.state = 'released' AND NOT EXISTS (SELECT 1 FROM \
+             holdings a WHERE a.person_id = h.person_id AND a.item_code = h.item_code \
+             AND a.institution_id = h.institution_id AND a.state <> 'released')"
+        } else {
+            "h.institution_id = ? AND h.state <> 'released'"
+        };
+        let mut filter = String::from(held);
         let mut values: Vec<Value> = vec![institution.get().into()];
         match query.state {
+            Some(ItemState::Released) => {}
             Some(ItemState::Registered) => {
                 filter.push_str(" AND h.state = 'registered' AND h.valid_until >= ?");
                 values.push(today.into());
@@ -193,7 +225,7 @@ impl Store {
                     "{mine} SELECT p.id, p.name, p.id_masked, p.registration_number, \
                      (SELECT COUNT(*) FROM mine) AS total \
                      FROM mine JOIN people p ON p.id = mine.person_id \
-                     ORDER BY p.name, p.id LIMIT ? OFFSET ?"
+                     ORDER BY p.name_key, p.id LIMIT ? OFFSET ?"
                 ),
                 page_values,
             )
@@ -224,8 +256,8 @@ impl Store {
         let holdings = self
             .rows(
                 &format!(
-                    "SELECT * FROM holdings WHERE institution_id = ? AND state <> 'released' \
-                     AND person_id IN ({}) ORDER BY person_id, item_code",
+                    "SELECT h.* FROM holdings h WHERE {held} \
+                     AND h.person_id IN ({}) ORDER BY h.person_id, h.item_code, h.id DESC",
                     vec!["?"; ids.len()].join(",")
                 ),
                 values,
@@ -246,12 +278,18 @@ impl Store {
                     items: holdings
                         .iter()
                         .filter(|h| h.person == id)
+                        // released more than once: the last release
+                        .filter({
+                            let mut seen = std::collections::HashSet::new();
+                            move |h| seen.insert(h.item.clone())
+                        })
                         .map(|h| InstitutionItem {
                             holding: h.id,
                             item: h.item.clone(),
                             state: h.state_on(today),
                             valid_until: h.registration.as_ref().map(|r| r.valid_until),
                             since: h.since,
+                            released_on: h.released_on,
                         })
                         .collect(),
                 })

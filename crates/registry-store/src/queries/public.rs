@@ -101,8 +101,8 @@ pub struct PoolQuery {
     pub name: Option<String>,
     /// One review item.
     pub item: Option<ReviewItemCode>,
-    /// Continue after this entry (keyset paging).
-    pub after: Option<(PersonId, ReviewItemCode)>,
+    /// The entries to skip (the page's first row).
+    pub offset: u64,
     /// The most entries.
     pub limit: u64,
 }
@@ -411,45 +411,23 @@ impl Store {
     }
 
     /// 无聘用单位人员: qualified items that no institution holds, of people who can still
-    /// be registered (under the registration age limit today), by name and/or item, in
-    /// pages ordered by person.
+    /// be registered (under the registration age limit today), by name and/or item, a page
+    /// at a time in the pinyin order of the names.
     pub async fn pool_search(
         &self,
         query: &PoolQuery,
         today: Date,
         age_limit: u32,
     ) -> Result<Vec<PoolEntry>, StoreError> {
-        let mut sql = String::from(
-            "SELECT q.person_id, p.name, q.item_code, q.exam_date \
-             FROM qualifications q JOIN people p ON p.id = q.person_id \
-             WHERE NOT EXISTS (SELECT 1 FROM holdings h WHERE h.person_id = q.person_id \
-                               AND h.item_code = q.item_code AND h.state <> 'released') \
-               AND p.birth_date > ?",
+        let (mut sql, mut values) = pool_condition(
+            "SELECT q.person_id, p.name, q.item_code, q.exam_date",
+            query,
+            today,
+            age_limit,
         );
-        let mut values: Vec<Value> = vec![birth_cutoff(today, age_limit).into()];
-        if let Some(name) = query
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
-            sql.push_str(" AND p.name = ?");
-            values.push(name.into());
-        }
-        if let Some(item) = &query.item {
-            sql.push_str(" AND q.item_code = ?");
-            values.push(item.as_str().into());
-        }
-        if let Some((person, item)) = &query.after {
-            sql.push_str(" AND (q.person_id > ? OR (q.person_id = ? AND q.item_code > ?))");
-            values.extend([
-                person.get().into(),
-                person.get().into(),
-                item.as_str().into(),
-            ]);
-        }
-        sql.push_str(" ORDER BY q.person_id, q.item_code LIMIT ?");
+        sql.push_str(" ORDER BY p.name_key, q.person_id, q.item_code LIMIT ? OFFSET ?");
         values.push((page(query.limit) as i64).into());
+        values.push(i64::try_from(query.offset).unwrap_or(i64::MAX).into());
         self.rows(&sql, values)
             .await?
             .iter()
@@ -463,4 +441,63 @@ impl Store {
             })
             .collect()
     }
+
+    /// How many entries [`Store::pool_search`] finds in all (for the pager), counted
+    /// again only after a write or [`cache::TTL`].
+    pub async fn pool_total(
+        &self,
+        query: &PoolQuery,
+        today: Date,
+        age_limit: u32,
+    ) -> Result<u64, StoreError> {
+        let key = cache::PoolKey {
+            name: query.name.as_deref().map(str::trim).map(str::to_owned),
+            item: query.item.as_ref().map(|i| i.as_str().to_owned()),
+            today,
+            age_limit,
+        };
+        if let Some(total) = self.public_cache().pool_total(&key) {
+            return Ok(total);
+        }
+        let generation = self.public_cache().generation();
+        let (sql, values) = pool_condition("SELECT COUNT(*) AS total", query, today, age_limit);
+        let total: i64 = match self.rows(&sql, values).await?.first() {
+            Some(row) => get(row, "total")?,
+            None => 0,
+        };
+        let total = u64::try_from(total).unwrap_or(0);
+        self.public_cache().put_pool_total(key, generation, total);
+        Ok(total)
+    }
+}
+
+/// The pool's query up to its order: `select` from the qualified items no institution
+/// holds, of people under the age limit, filtered by name and item.
+fn pool_condition(
+    select: &str,
+    query: &PoolQuery,
+    today: Date,
+    age_limit: u32,
+) -> (String, Vec<Value>) {
+    let mut sql = format!(
+        "{select} FROM qualifications q JOIN people p ON p.id = q.person_id \
+         WHERE NOT EXISTS (SELECT 1 FROM holdings h WHERE h.person_id = q.person_id \
+                           AND h.item_code = q.item_code AND h.state <> 'released') \
+           AND p.birth_date > ?"
+    );
+    let mut values: Vec<Value> = vec![birth_cutoff(today, age_limit).into()];
+    if let Some(name) = query
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        sql.push_str(" AND p.name = ?");
+        values.push(name.into());
+    }
+    if let Some(item) = &query.item {
+        sql.push_str(" AND q.item_code = ?");
+        values.push(item.as_str().into());
+    }
+    (sql, values)
 }

@@ -221,6 +221,7 @@ impl StoreTx {
             people_rows.push(people::ActiveModel {
                 id: Set(id),
                 name: Set(p.name.as_str().to_owned()),
+                name_key: Set(crate::name_order::name_key(p.name.as_str())),
                 id_hash: Set(self.key.hash(rid)),
                 id_cipher: Set(self.key.encrypt(rid).map_err(StoreError::Unexpected)?),
                 id_masked: Set(rid.masked()),

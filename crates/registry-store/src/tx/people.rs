@@ -71,6 +71,7 @@ pub(super) async fn insert_person(
     let row = people::ActiveModel {
         id: NotSet,
         name: Set(name.as_str().to_owned()),
+        name_key: Set(crate::name_order::name_key(name.as_str())),
         id_hash: Set(tx.key.hash(resident_id)),
         id_cipher: Set(tx.key.encrypt(resident_id).map_err(unexpected)?),
         id_masked: Set(resident_id.masked()),

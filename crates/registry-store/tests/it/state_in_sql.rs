@@ -301,7 +301,7 @@ async fn check_pool(store: &Store, round: u32, case: &[PoolPerson]) {
             &registry_store::queries::PoolQuery {
                 name: Some(name.clone()),
                 item: None,
-                after: None,
+                offset: 0,
                 limit: 100,
             },
             today,

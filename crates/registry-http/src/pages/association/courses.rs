@@ -2,7 +2,7 @@
 //! and reversals.
 
 use poem::http::StatusCode;
-use poem::web::Path;
+use poem::web::{Path, Query};
 use poem::{Request, handler};
 
 use registry_core::date::format_date;
@@ -14,7 +14,7 @@ use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page, messages_of};
 use crate::pages::{Fields, association_account, layout, redirect, state};
 use crate::templates::{
-    AssociationCourse, AssociationCourses, CourseFormView, CourseRow, EntryRow,
+    AssociationCourse, AssociationCourses, CourseFormView, CourseRow, EntryRow, PageNumber, Pager,
 };
 use registry_core::ports::RegisterTx;
 
@@ -35,10 +35,19 @@ async fn courses_page(
     form: CourseFormView,
     errors: Vec<String>,
     notice: Option<String>,
+    page: PageNumber,
 ) -> PageResult {
     let state = state(req);
     let courses = state.store.courses().await?;
-    let rows = courses
+    let pager = Pager::new(
+        "/association/courses",
+        &[],
+        page,
+        courses.len() as u64,
+        "个",
+    );
+    let rows = pager
+        .slice(courses)
         .into_iter()
         .map(|c| {
             let d = &c.course.details;
@@ -58,6 +67,7 @@ async fn courses_page(
         &AssociationCourses {
             layout: layout(req),
             courses: rows,
+            pager,
             catalogue: catalogue_choices(state),
             form,
             errors,
@@ -66,10 +76,23 @@ async fn courses_page(
     ))
 }
 
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    page: Option<u64>,
+}
+
 #[handler]
-pub(crate) async fn course_list(req: &Request) -> PageResult {
+pub(crate) async fn course_list(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
     let _ = association_account(req)?;
-    courses_page(req, CourseFormView::default(), vec![], None).await
+    courses_page(
+        req,
+        CourseFormView::default(),
+        vec![],
+        None,
+        PageNumber::from_query(query.page),
+    )
+    .await
 }
 
 #[handler]
@@ -104,10 +127,20 @@ pub(crate) async fn create_course(req: &Request, body: String) -> PageResult {
                 CourseFormView::default(),
                 vec![],
                 Some(format!("培训班已保存，编号 {id}。")),
+                PageNumber::from_query(None),
             )
             .await?
         }
-        Err(e) => courses_page(req, form, messages_of(&e), None).await?,
+        Err(e) => {
+            courses_page(
+                req,
+                form,
+                messages_of(&e),
+                None,
+                PageNumber::from_query(None),
+            )
+            .await?
+        }
     })
 }
 

@@ -3,7 +3,9 @@
 
 use poem::http::StatusCode;
 
+use poem::web::Query;
 use poem::{Request, handler};
+use serde::Deserialize;
 
 use registry_core::date::format_date;
 
@@ -16,10 +18,13 @@ use crate::pages::person_file::{assessment_rows, load_person};
 use crate::pages::{institution_account, layout, state};
 
 use crate::errors::{PageResult, html};
-use crate::templates::{ExpiringRow, InstitutionAssessments, InstitutionExpiring};
+use crate::templates::pager::PAGE_SIZE;
+use crate::templates::{
+    ExpiringRow, InstitutionAssessments, InstitutionExpiring, PageNumber, Pager,
+};
 
 #[handler]
-pub(crate) async fn expiring(req: &Request) -> PageResult {
+pub(crate) async fn expiring(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
     let (institution, _) = institution_account(req)?;
     let state = state(req);
     let today = state.today();
@@ -31,6 +36,14 @@ pub(crate) async fn expiring(req: &Request) -> PageResult {
         .await?
         .renewal_horizon(today);
     let list = state.store.expiring(institution, today, until).await?;
+    let pager = Pager::new(
+        "/institution/expiring",
+        &[],
+        PageNumber::from_query(query.page),
+        list.len() as u64,
+        "项",
+    );
+    let list = pager.slice(list);
     let mut rows = Vec::with_capacity(list.len());
     for e in list {
         // The item's next step and what it needs, from the core's outlook.
@@ -69,36 +82,48 @@ pub(crate) async fn expiring(req: &Request) -> PageResult {
             from: format_date(today),
             until: format_date(until),
             rows,
+            pager,
         },
     ))
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    page: Option<u64>,
+}
+
 #[handler]
-pub(crate) async fn assessment_list(req: &Request) -> PageResult {
+pub(crate) async fn assessment_list(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
     let (institution, _) = institution_account(req)?;
     let state = state(req);
-    Ok(
-        match state.store.assessments_recorded_by(institution, 200).await {
-            Ok(list) => {
-                let rows = list
-                    .into_iter()
-                    .map(|l| {
-                        let row = assessment_rows(state, std::slice::from_ref(&l.assessment))
-                            .into_iter()
-                            .next();
-                        (l.name, row)
-                    })
-                    .filter_map(|(name, row)| row.map(|r| (name, r)))
-                    .collect();
-                html(
-                    StatusCode::OK,
-                    &InstitutionAssessments {
-                        layout: layout(req),
-                        rows,
-                    },
-                )
-            }
-            Err(e) => return Err(e.into()),
+    let page = PageNumber::from_query(query.page);
+    let offset = (page.get() - 1).saturating_mul(PAGE_SIZE);
+    let (mut list, total) = state
+        .store
+        .assessments_recorded_by(institution, offset, PAGE_SIZE)
+        .await?;
+    if list.is_empty() && total > 0 && offset > 0 {
+        (list, _) = state
+            .store
+            .assessments_recorded_by(institution, page.offset(total), PAGE_SIZE)
+            .await?;
+    }
+    let rows = list
+        .into_iter()
+        .filter_map(|l| {
+            assessment_rows(state, std::slice::from_ref(&l.assessment))
+                .into_iter()
+                .next()
+                .map(|row| (l.name, row))
+        })
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        &InstitutionAssessments {
+            layout: layout(req),
+            rows,
+            pager: Pager::new("/institution/assessments", &[], page, total, "次"),
         },
-    )
+    ))
 }

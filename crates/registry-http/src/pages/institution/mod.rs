@@ -26,8 +26,10 @@ use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::pages::{Fields, institution_account, layout, redirect, state};
 use crate::secrets::new_fill_in_password;
+use crate::templates::pager::PAGE_SIZE;
 use crate::templates::{
-    AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, ItemView, PersonRow,
+    AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, ItemView, PageNumber, Pager,
+    PersonRow,
 };
 use registry_core::read::employment::{Holder, holder_of};
 use registry_core::read::pool::over_pool_age;
@@ -54,25 +56,31 @@ pub(crate) struct PeopleQuery {
     page: Option<u64>,
 }
 
-const PAGE: u64 = 20;
-
 #[handler]
 pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> PageResult {
     let (institution, _) = institution_account(req)?;
     let state = state(req);
-    let filter = ItemState::from_code(&query.state).filter(|s| *s != ItemState::Released);
-    let page = query.page.unwrap_or(1).max(1);
-    let q = InstitutionPeopleQuery {
+    let filter = ItemState::from_code(&query.state);
+    let page = PageNumber::from_query(query.page);
+    let today = state.today();
+    let mut q = InstitutionPeopleQuery {
         state: filter,
         name: Some(query.name.clone()),
-        offset: (page - 1) * PAGE,
-        limit: PAGE,
+        offset: (page.get() - 1).saturating_mul(PAGE_SIZE),
+        limit: PAGE_SIZE,
     };
-    let today = state.today();
-    let (people, total) = state
+    let (mut people, mut total) = state
         .store
         .institution_people(institution, &q, today)
         .await?;
+    if people.is_empty() && q.offset > 0 && total > 0 {
+        // a page past the last: the last
+        q.offset = page.offset(total);
+        (people, total) = state
+            .store
+            .institution_people(institution, &q, today)
+            .await?;
+    }
     let name = institution_name(state, institution).await?;
     let rows = people
         .into_iter()
@@ -87,26 +95,31 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
             items: p
                 .items
                 .iter()
-                .map(|i| ItemView::new(&state.catalogue, &i.item, i.state, i.valid_until))
+                .map(|i| ItemView {
+                    released_on: i.released_on.map(registry_core::date::format_date),
+                    ..ItemView::new(&state.catalogue, &i.item, i.state, i.valid_until)
+                })
                 .collect(),
         })
         .collect();
+    let filter_state = filter.map(|s| s.code().to_owned()).unwrap_or_default();
+    let pager = Pager::new(
+        "/institution",
+        &[("state", &filter_state), ("name", &query.name)],
+        page,
+        total,
+        "人",
+    );
     Ok(html(
         StatusCode::OK,
         &InstitutionPeople {
             layout: layout(req),
             institution_name: name,
             rows,
-            states: STATES
-                .iter()
-                .filter(|s| **s != ItemState::Released)
-                .map(|s| (s.code(), s.label()))
-                .collect(),
-            filter_state: filter.map(|s| s.code().to_owned()).unwrap_or_default(),
+            states: STATES.iter().map(|s| (s.code(), s.label())).collect(),
+            filter_state,
             filter_name: query.name,
-            page,
-            pages: total.div_ceil(PAGE).max(1),
-            total,
+            pager,
         },
     ))
 }
