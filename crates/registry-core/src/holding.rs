@@ -68,6 +68,12 @@ pub enum ItemEvent {
     Release,
     /// The registration's validity ended.
     Expire,
+    /// The institution takes back its release of the same day (撤销退回): the item returns
+    /// to the state it would have had.
+    UndoRelease {
+        /// The state it returns to.
+        restored: ItemState,
+    },
 }
 
 impl ItemEvent {
@@ -78,6 +84,7 @@ impl ItemEvent {
             ItemEvent::Register => "注册",
             ItemEvent::Release => "退回",
             ItemEvent::Expire => "到期",
+            ItemEvent::UndoRelease { .. } => "撤销退回",
         }
     }
 }
@@ -178,6 +185,7 @@ impl ItemState {
             (S::AwaitingRegistration | S::Expired | S::Registered, E::Register) => S::Registered,
             (S::Registered, E::Expire) => S::Expired,
             (s, E::Release) if s.is_active() => S::Released,
+            (S::Released, E::UndoRelease { restored }) if restored.is_active() => restored,
             (from, event) => return Err(IllegalTransition { from, event }),
         };
         Ok(next)

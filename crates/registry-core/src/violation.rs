@@ -257,6 +257,22 @@ pub enum Violation {
         limit: u32,
     },
 
+    /// A release is undone only on the day it was made.
+    #[error(
+        "“{item}”于 {released_on} 退回，只能在退回当天撤销；如仍需聘用，请在“添加人员”中重新聘用"
+    )]
+    ReleaseUndoTooLate {
+        /// The item's name.
+        item: String,
+        /// The day of the release.
+        released_on: String,
+    },
+    /// A release is not undone once someone hired the item again.
+    #[error("“{item}”退回后已被重新聘用，不能撤销退回")]
+    ReleaseUndoTaken {
+        /// The item's name.
+        item: String,
+    },
     /// Another institution holds the item.
     #[error("“{item}”已由其他机构聘用，须由原机构“退回人员”后方可聘用")]
     HeldByAnother {
@@ -520,6 +536,8 @@ impl Violation {
             Violation::ItemNotCovered { .. } => "education.item_not_covered",
             Violation::CertificateRenewalAgeLimit { .. } => "certificate.renewal_age_limit",
             Violation::HeldByAnother { .. } => "holding.held_by_another",
+            Violation::ReleaseUndoTooLate { .. } => "holding.release_undo_too_late",
+            Violation::ReleaseUndoTaken { .. } => "holding.release_undo_taken",
             Violation::AlreadyHeld { .. } => "holding.already_held",
             Violation::NotInPool { .. } => "holding.not_in_pool",
             Violation::EntryClosed => "employment.entry_closed",

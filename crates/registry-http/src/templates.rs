@@ -195,6 +195,8 @@ pub(crate) struct InstitutionPeople {
     pub(crate) filter_state: String,
     pub(crate) filter_name: String,
     pub(crate) pager: Pager,
+    pub(crate) notice: Option<String>,
+    pub(crate) today: String,
 }
 
 #[derive(Debug, Clone)]
@@ -293,6 +295,8 @@ pub(crate) struct InstitutionPerson {
     pub(crate) assessment_items: Vec<(String, String)>,
     pub(crate) assessment: AssessmentFormView,
     pub(crate) errors: Vec<String>,
+    /// Items released today that the institution may still take back: (code, name).
+    pub(crate) undoable: Vec<(String, String)>,
     pub(crate) notice: Option<String>,
 }
 

@@ -31,6 +31,7 @@ pub fn action_label(action: &str) -> Option<&'static str> {
         "holding.expire" => "注册到期",
         "holding.register" => "注册",
         "holding.release" => "退回",
+        "holding.undo_release" => "撤销退回",
         "holding.state" => "状态变更",
         "institution.create" => "创建机构",
         "institution.update" => "修改机构信息",

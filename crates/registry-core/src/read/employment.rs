@@ -24,6 +24,33 @@ use crate::ports::{RegisterTx, StoreError};
 use crate::qualification::Qualification;
 use crate::read::pool::in_pool;
 
+/// The releases `institution` may still take back (撤销退回): its last holding of an item,
+/// released on `today`, of an item nobody holds again since.
+pub fn undoable_releases(
+    holdings: &[Holding],
+    institution: InstitutionId,
+    today: Date,
+) -> Vec<&Holding> {
+    let mut out: Vec<&Holding> = Vec::new();
+    for h in holdings.iter().filter(|h| h.institution == institution) {
+        let last = holdings
+            .iter()
+            .filter(|o| o.institution == institution && o.item == h.item)
+            .max_by_key(|o| o.id);
+        let taken = holdings
+            .iter()
+            .any(|o| o.item == h.item && o.state.is_active());
+        if last == Some(h)
+            && h.state == crate::holding::ItemState::Released
+            && h.released_on == Some(today)
+            && !taken
+        {
+            out.push(h);
+        }
+    }
+    out
+}
+
 /// The holdings of `institution` that are active (every state but released).
 pub fn held_at(holdings: &[Holding], institution: InstitutionId) -> impl Iterator<Item = &Holding> {
     holdings

@@ -296,3 +296,91 @@ impl UseCase for ReleaseItem {
         Ok(())
     }
 }
+
+/// 撤销退回: the institution takes back a release it made today, when nobody has hired the
+/// item since. The item returns to the state it would have had: registered (or expired)
+/// with its registration, else as far as the person got through the institution's entry.
+#[derive(Debug, Clone)]
+pub struct UndoRelease {
+    /// The institution, from the session.
+    pub institution: InstitutionId,
+    /// The person.
+    pub person: PersonId,
+    /// The item's code.
+    pub item: String,
+}
+
+impl UseCase for UndoRelease {
+    /// The item and the state it returned to.
+    type Output = (ReviewItemCode, ItemState);
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<(ReviewItemCode, ItemState), UseCaseError> {
+        let item = ReviewItemCode::parse(&self.item)
+            .map_err(|_| UseCaseError::NotFound(Entity::Holding))?;
+        let holdings = tx.holdings_of(self.person).await?;
+        // Only the institution's own last release of the item; another institution's
+        // person answers as one that does not exist.
+        let mut holding = holdings
+            .iter()
+            .filter(|h| h.institution == self.institution && h.item == item)
+            .max_by_key(|h| h.id)
+            .filter(|h| h.state == ItemState::Released)
+            .cloned()
+            .ok_or(UseCaseError::NotFound(Entity::Holding))?;
+        let name = ctx.catalogue.name_of(&item).to_owned();
+        if holdings
+            .iter()
+            .any(|h| h.item == item && h.state.is_active())
+        {
+            return Err(Violation::ReleaseUndoTaken { item: name }.into());
+        }
+        match holding.released_on {
+            Some(day) if day == ctx.today() => {}
+            day => {
+                return Err(Violation::ReleaseUndoTooLate {
+                    item: name,
+                    released_on: day.map(format_date).unwrap_or_default(),
+                }
+                .into());
+            }
+        }
+        let restored = match (
+            &holding.registration,
+            tx.employment(self.person, self.institution).await?,
+        ) {
+            (Some(_), _) => ItemState::Registered,
+            (None, Some(employment)) => ItemState::initial(employment.progress),
+            (None, None) => ItemState::Invited,
+        };
+        let before = holding_snapshot(&holding);
+        holding
+            .apply(ItemEvent::UndoRelease { restored })
+            .map_err(Violation::from)?;
+        holding.released_on = None;
+        holding.release_reason = None;
+        // The database's one-active-holding index stops a hire that raced this undo.
+        tx.update_holding(&holding).await.map_err(|e| match e {
+            StoreError::Conflict(Conflict::ItemHeld { .. }) => {
+                UseCaseError::from(Violation::ReleaseUndoTaken {
+                    item: ctx.catalogue.name_of(&item).to_owned(),
+                })
+            }
+            other => other.into(),
+        })?;
+        tx.audit(&ctx.audit(
+            "holding.undo_release",
+            Entity::Holding,
+            holding.id.get(),
+            Some(self.person),
+            Some(before),
+            Some(holding_snapshot(&holding)),
+        ))
+        .await?;
+        super::documents::refresh_card(ctx, tx, self.person, self.institution).await?;
+        Ok((item, holding.state_on(ctx.today())))
+    }
+}

@@ -54,7 +54,9 @@ pub use education::{
     CreateCourse, ImportAttendance, ImportReport, RecordAttendance, ReverseAttendance, RowOutcome,
     RowReport,
 };
-pub use holdings::{EmployItems, Employed, ReleaseItem, SetFillInPassword, UnlockFillInEntry};
+pub use holdings::{
+    EmployItems, Employed, ReleaseItem, SetFillInPassword, UndoRelease, UnlockFillInEntry,
+};
 pub use institutions::{
     CreateAssociationAccount, CreateInstitution, SetAccountPassword, UpdateInstitution,
 };

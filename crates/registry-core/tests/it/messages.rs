@@ -230,6 +230,13 @@ fn examples() -> Vec<Violation> {
         },
         Violation::EntryClosed,
         Violation::InstitutionNotIdentified { min: 4 },
+        Violation::ReleaseUndoTooLate {
+            item: "电梯制造".into(),
+            released_on: "2026-11-26".into(),
+        },
+        Violation::ReleaseUndoTaken {
+            item: "电梯制造".into(),
+        },
     ]
 }
 
@@ -306,10 +313,12 @@ fn variant(v: &Violation) -> usize {
         Violation::EntryClosed => 68,
         Violation::InstitutionNotIdentified { .. } => 69,
         Violation::DocumentEnded { .. } => 70,
+        Violation::ReleaseUndoTooLate { .. } => 71,
+        Violation::ReleaseUndoTaken { .. } => 72,
     }
 }
 
-const VARIANTS: usize = 71;
+const VARIANTS: usize = 73;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

@@ -9,7 +9,8 @@ use registry_core::ports::{Conflict, Entity, Register, RegisterTx};
 use registry_core::qualification::ExamResultForm;
 use registry_core::usecases::{
     CreateCourse, EmployItems, RecordAssessment, RecordAttendance, RecordExamResult, RegisterItems,
-    ReleaseItem, ReverseAttendance, SaveDetails, SetFillInPassword, UseCaseError, execute,
+    ReleaseItem, ReverseAttendance, SaveDetails, SetFillInPassword, UndoRelease, UseCaseError,
+    execute,
 };
 
 use crate::support::{World, block_on, complete_form, date};
@@ -809,4 +810,73 @@ fn the_sweep_ends_registrations_at_the_end_of_the_cycle() {
     assert_eq!(ended.len(), 1);
     assert_eq!(ended[0].valid_until, date("2028-12-31"));
     assert_eq!(ended[0].reason, "注册周期结束");
+}
+
+fn undo(
+    world: &World,
+    institution: InstitutionId,
+    person: PersonId,
+    item: &str,
+) -> Result<ItemState, UseCaseError> {
+    world
+        .as_institution(
+            institution,
+            UndoRelease {
+                institution,
+                person,
+                item: item.into(),
+            },
+        )
+        .map(|(_, state)| state)
+}
+
+#[test]
+fn a_release_is_undone_the_same_day_by_its_institution_unless_the_item_was_hired_again() {
+    let mut world = World::new();
+    let a = world.institution();
+    let b = world.institution();
+    let person = world.person("1975-03-03", &["QZ-ZZ", "QZ-AX"], "2025-05-01");
+    world.employ(a, person, &["QZ-ZZ", "QZ-AX"]).unwrap();
+    world.fill_in(person, a);
+    register(&world, a, person, &["QZ-ZZ"]).unwrap();
+
+    // Nothing released: nothing to undo.
+    assert_eq!(
+        undo(&world, a, person, "QZ-ZZ"),
+        Err(UseCaseError::NotFound(Entity::Holding))
+    );
+    // A registered item comes back registered; an item awaiting registration comes back
+    // awaiting it (the person's details through A are complete).
+    release(&world, a, person, "QZ-ZZ", "误操作").unwrap();
+    release(&world, a, person, "QZ-AX", "误操作").unwrap();
+    // Another institution cannot undo A's release.
+    assert_eq!(
+        undo(&world, b, person, "QZ-ZZ"),
+        Err(UseCaseError::NotFound(Entity::Holding))
+    );
+    assert_eq!(undo(&world, a, person, "QZ-ZZ"), Ok(ItemState::Registered));
+    assert_eq!(
+        undo(&world, a, person, "QZ-AX"),
+        Ok(ItemState::AwaitingRegistration)
+    );
+    // Undone once, there is no release left to undo.
+    assert_eq!(
+        undo(&world, a, person, "QZ-ZZ"),
+        Err(UseCaseError::NotFound(Entity::Holding))
+    );
+
+    // Released again and hired by B from the pool: A cannot take it back.
+    release(&world, a, person, "QZ-AX", "人员调动").unwrap();
+    world.employ(b, person, &["QZ-AX"]).unwrap();
+    assert_eq!(
+        codes(undo(&world, a, person, "QZ-AX").unwrap_err()),
+        ["holding.release_undo_taken"]
+    );
+
+    // The next day it is too late, and the message says what to do instead.
+    release(&world, a, person, "QZ-ZZ", "人员调动").unwrap();
+    world.today = world.today.next_day().unwrap();
+    let late = undo(&world, a, person, "QZ-ZZ").unwrap_err();
+    assert_eq!(codes(late.clone()), ["holding.release_undo_too_late"]);
+    assert!(late.to_string().contains("重新聘用"), "{late}");
 }

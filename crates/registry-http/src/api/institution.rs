@@ -17,7 +17,7 @@ use registry_core::read::institution_view::institution_view;
 use registry_core::read::record::PersonRecord;
 use registry_core::registration::Reference;
 use registry_core::usecases::{
-    EmployItems, RegisterItems, ReleaseItem, SetFillInPassword, UnlockFillInEntry,
+    EmployItems, RegisterItems, ReleaseItem, SetFillInPassword, UndoRelease, UnlockFillInEntry,
 };
 use registry_store::queries::InstitutionPeopleQuery;
 
@@ -97,6 +97,13 @@ struct RegisteredOut {
 struct ReleaseIn {
     item: String,
     reason: String,
+}
+
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct UndoReleaseIn {
+    /// The item released today.
+    item: String,
 }
 
 /// The institution's operations (tag 鉴定评审机构).
@@ -343,5 +350,33 @@ impl InstitutionApi {
             )
             .await?;
         Ok(Done::NoContent)
+    }
+
+    /// 撤销退回: takes back a release this institution made today, when nobody has hired
+    /// the item since; answers the item in the state it returned to.
+    #[oai(
+        path = "/institution/people/:id/releases/undo",
+        method = "post",
+        tag = "Tag::Institution"
+    )]
+    async fn undo_release(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<UndoReleaseIn>,
+    ) -> ApiResult<Json<ItemOut>> {
+        let (institution, actor) = institution(req)?;
+        let state = state(req)?;
+        let (code, restored) = state
+            .run(
+                actor,
+                &UndoRelease {
+                    institution,
+                    person: PersonId::new(id.0),
+                    item: body.item.clone(),
+                },
+            )
+            .await?;
+        Ok(Json(item_out(state, &code, restored, None)))
     }
 }

@@ -79,6 +79,10 @@ fn page_routes() -> Route {
             "/institution/people/:id/release",
             post(institution::person::release),
         )
+        .at(
+            "/institution/people/:id/undo-release",
+            post(institution::person::undo_release),
+        )
         .at("/association", get(association::home))
         .at("/association/institutions", get(association::institutions))
         .at(

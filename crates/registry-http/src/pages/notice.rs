@@ -14,6 +14,8 @@ pub(crate) enum Notice {
     Registered,
     /// An institution released a person's items.
     Released,
+    /// An institution took back a release of the same day.
+    ReleaseUndone,
     /// An institution lifted the lock of a person's fill-in entry.
     Unlocked,
     /// A lost document was replaced.
@@ -30,6 +32,7 @@ impl Notice {
             Notice::Employed => "employed".to_owned(),
             Notice::Registered => "registered".to_owned(),
             Notice::Released => "released".to_owned(),
+            Notice::ReleaseUndone => "release-undone".to_owned(),
             Notice::Unlocked => "unlocked".to_owned(),
             Notice::Replaced => "replaced".to_owned(),
             Notice::Mailed(count) => format!("mailed-{count}"),
@@ -43,6 +46,7 @@ impl Notice {
             "employed" => Notice::Employed,
             "registered" => Notice::Registered,
             "released" => Notice::Released,
+            "release-undone" => Notice::ReleaseUndone,
             "unlocked" => Notice::Unlocked,
             "replaced" => Notice::Replaced,
             other => Notice::Mailed(other.strip_prefix("mailed-")?.parse().ok()?),
@@ -55,7 +59,10 @@ impl Notice {
             Notice::InstitutionSaved => "机构信息已保存。".to_owned(),
             Notice::Employed => "已聘用；填报密码沿用本机构此前为该人员设置的密码。".to_owned(),
             Notice::Registered => "注册成功。".to_owned(),
-            Notice::Released => "已退回。".to_owned(),
+            Notice::Released => {
+                "已退回。当天发现退回有误的，可以“撤销退回”（其他机构聘用该项目之前）。".to_owned()
+            }
+            Notice::ReleaseUndone => "已撤销退回，该评审项目恢复为退回前的状态。".to_owned(),
             Notice::Unlocked => {
                 "已解除该人员填报入口的锁定，该人员可以重新输入填报密码。".to_owned()
             }
@@ -81,6 +88,7 @@ mod tests {
             Notice::Employed,
             Notice::Registered,
             Notice::Released,
+            Notice::ReleaseUndone,
             Notice::Unlocked,
             Notice::Replaced,
             Notice::Mailed(12),

@@ -138,6 +138,12 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             // Held, but no reason given: refused by the rules.
             Some(json!({"item": "QZ-ZZ", "reason": ""})),
         ),
+        "POST /institution/people/{id}/releases/undo" => (
+            Method::POST,
+            format!("/api/v1/institution/people/{person}/releases/undo"),
+            // Held, never released: no release to take back.
+            Some(json!({"item": "QZ-ZZ"})),
+        ),
         "GET /self-service/search" => (
             Method::GET,
             format!(
@@ -247,6 +253,7 @@ fn expected(op: &str) -> Option<[S; 6]> {
         "POST /institution/people/{id}/password" => [u, u, u, OK, NOT_FOUND, f],
         "POST /institution/people/{id}/registrations" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],
         "POST /institution/people/{id}/releases" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],
+        "POST /institution/people/{id}/releases/undo" => [u, u, u, NOT_FOUND, NOT_FOUND, f],
         "GET /self-service/search" => [OK; 6],
         // A wrong fill-in password: refused the same for everyone.
         "POST /self-service/{person}/{institution}/unlock" => [u; 6],

@@ -291,11 +291,37 @@ async fn a_release_is_confirmed_before_it_happens() {
             ],
         )
         .await;
-    // The only item: the person is no longer 甲's, and the list is where 甲 lands.
+    // The only item: the person is no longer 甲's, and 甲 lands on its released people,
+    // where the release of today can be taken back.
     assert_eq!(done.status, StatusCode::SEE_OTHER);
-    assert_eq!(done.location.as_deref(), Some("/institution"));
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/institution?state=released&notice=released")
+    );
     let pool = jia.get("/pool?item=QZ-ZZ").await;
     assert!(pool.has("孔评审"), "{}", pool.body);
+    let released = jia.get("/institution?state=released&notice=released").await;
+    assert!(released.has("孔评审") && released.has("已退回"), "{}", released.body);
+    assert!(released.has("撤销退回"), "{}", released.body);
+    // 撤销退回: the item is 甲's again, out of the pool, back to its state before.
+    let undo = jia
+        .post(
+            &release.replace("/release", "/undo-release"),
+            &[("item", "QZ-ZZ")],
+        )
+        .await;
+    assert_eq!(undo.status, StatusCode::SEE_OTHER, "{}", undo.body);
+    let back = jia.get(undo.location.as_deref().unwrap()).await;
+    assert!(back.has("已撤销退回"), "{}", back.body);
+    assert!(!jia.get("/pool?item=QZ-ZZ").await.has("孔评审"));
+    // Undone once: nothing left to take back.
+    let again = jia
+        .post(
+            &release.replace("/release", "/undo-release"),
+            &[("item", "QZ-ZZ")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
 /// Issue 20: a refused 记录现场评审 keeps what was typed, lands on the form (#assessment),

@@ -54,6 +54,8 @@ pub(crate) struct PeopleQuery {
     name: String,
     #[serde(default)]
     page: Option<u64>,
+    #[serde(default)]
+    notice: String,
 }
 
 #[handler]
@@ -120,6 +122,8 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
             filter_state,
             filter_name: query.name,
             pager,
+            notice: crate::pages::notice::from_query(&query.notice),
+            today: registry_core::date::format_date(today),
         },
     ))
 }

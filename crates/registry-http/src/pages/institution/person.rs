@@ -10,6 +10,7 @@ use registry_core::holding::FillInPasswordHash;
 use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::person::labels;
 use registry_core::ports::StoreError;
+use registry_core::read::employment::undoable_releases;
 use registry_core::read::institution_view::institution_view;
 use registry_core::registration::Reference;
 
@@ -24,7 +25,9 @@ use crate::templates::{
     AssessmentFormView, ConfirmRelease, HolderRow, InstitutionPerson, ItemView, RegistrableItem,
 };
 
-use registry_core::usecases::{RegisterItems, ReleaseItem, SetFillInPassword, UnlockFillInEntry};
+use registry_core::usecases::{
+    RegisterItems, ReleaseItem, SetFillInPassword, UndoRelease, UnlockFillInEntry,
+};
 
 use serde::Deserialize;
 
@@ -98,6 +101,15 @@ async fn person_page(
             })
             .collect(),
         holders,
+        undoable: undoable_releases(&record.holdings, institution, today)
+            .iter()
+            .map(|h| {
+                (
+                    h.item.as_str().to_owned(),
+                    state.catalogue.name_of(&h.item).to_owned(),
+                )
+            })
+            .collect(),
         errors,
         notice: notice_text,
     }))
@@ -311,7 +323,12 @@ pub(crate) async fn release(req: &Request, Path(id): Path<i64>, body: String) ->
         .await
         {
             Ok(Some(page)) => html(StatusCode::OK, &page),
-            Ok(None) => redirect("/institution"),
+            // The last item released: the person is no longer this institution's, and its
+            // list of released people offers to take the release back.
+            Ok(None) => redirect(&format!(
+                "/institution?state=released&notice={}",
+                Notice::Released.code()
+            )),
             Err(e) => return Err(e.into()),
         },
         Err(registry_core::usecases::UseCaseError::NotFound(_)) => not_found(req),
@@ -319,6 +336,43 @@ pub(crate) async fn release(req: &Request, Path(id): Path<i64>, body: String) ->
             Ok(Some(page)) => html(status_of(&e), &page),
             Ok(None) => not_found(req),
             Err(e) => return Err(e.into()),
+        },
+    })
+}
+
+/// 撤销退回: takes back a release of today (the core decides whether it still can, and
+/// says why not).
+#[handler]
+pub(crate) async fn undo_release(req: &Request, Path(id): Path<i64>, body: String) -> PageResult {
+    let (institution, account) = institution_account(req)?;
+    let state = state(req);
+    let person = PersonId::new(id);
+    let fields = Fields::parse(&body);
+    let outcome = state
+        .run(
+            actor_of(&account),
+            &UndoRelease {
+                institution,
+                person,
+                item: fields.get("item"),
+            },
+        )
+        .await;
+    Ok(match outcome {
+        Ok(_) => redirect(&format!(
+            "/institution/people/{id}?notice={}",
+            Notice::ReleaseUndone.code()
+        )),
+        Err(registry_core::usecases::UseCaseError::NotFound(_)) => not_found(req),
+        Err(e) => match person_page(req, institution, person, messages_of(&e), None).await? {
+            Some(page) => html(status_of(&e), &page),
+            None => message_page(
+                layout(req),
+                status_of(&e),
+                "未能撤销退回",
+                &messages_of(&e).join("；"),
+                Some(("/institution?state=released", "返回已退回人员")),
+            ),
         },
     })
 }
