@@ -163,6 +163,9 @@ pub(crate) struct SelfServiceEdit {
     pub(crate) missing: String,
     /// The required fields still empty, by form name: marked beside each.
     pub(crate) missing_fields: Vec<&'static str>,
+    /// The complete details as they are, when this institution's items still wait for the
+    /// person to confirm them: (field, value), sent back by the one-click confirmation.
+    pub(crate) confirm: Vec<(&'static str, String)>,
     pub(crate) educations: Vec<&'static str>,
     pub(crate) errors: Vec<String>,
     pub(crate) field_errors: BTreeMap<&'static str, String>,

@@ -21,8 +21,9 @@ use poem::http::StatusCode;
 use poem::web::{Path, Query};
 use poem::{Request, Response, handler};
 
+use registry_core::holding::ItemState;
 use registry_core::ids::{InstitutionId, PersonId};
-use registry_core::person::{DetailsForm, Education, labels};
+use registry_core::person::{DetailField, DetailsForm, Education, labels};
 use registry_core::ports::{Actor, RegisterTx, StoreError};
 use registry_core::usecases::{SaveDetails, UseCaseError};
 
@@ -187,6 +188,7 @@ struct EditContext {
     version: i64,
     missing: String,
     missing_fields: Vec<&'static str>,
+    confirm: Vec<(&'static str, String)>,
 }
 
 async fn edit_context(state: &AppState, entry: Entry) -> Result<Option<EditContext>, StoreError> {
@@ -209,14 +211,31 @@ async fn edit_context(state: &AppState, entry: Entry) -> Result<Option<EditConte
             )
         })
         .collect();
+    // Complete details not yet confirmed through this institution (its items wait for
+    // the person): one click confirms them as they are.
+    let unconfirmed = items.iter().any(|i| {
+        i.state_code == ItemState::Invited.code() || i.state_code == ItemState::Filling.code()
+    });
+    let form = person.details.to_form();
+    let confirm = if unconfirmed && person.details.missing().is_empty() {
+        DetailField::FILLED_IN
+            .iter()
+            // as the form sends them: the sex comes from the ID number, never from a form
+            .filter(|f| **f != DetailField::Sex)
+            .map(|f| (f.code(), form.field(*f).to_owned()))
+            .collect()
+    } else {
+        vec![]
+    };
     Ok(Some(EditContext {
+        confirm,
         name: person.name.as_str().to_owned(),
         institution_name: institution.details.name.as_str().to_owned(),
         masked_id: person.resident_id.masked(),
         sex: person.resident_id.sex().label(),
         birth_date: registry_core::date::format_date(person.resident_id.birth_date()),
         items,
-        form: person.details.to_form(),
+        form,
         version: person.version,
         missing: labels(&person.details.missing()),
         missing_fields: person
@@ -250,6 +269,7 @@ fn edit_page(
         version: ctx.version,
         missing: ctx.missing,
         missing_fields: ctx.missing_fields,
+        confirm: ctx.confirm,
         educations: Education::ALL.iter().map(|e| e.label()).collect(),
         errors,
         field_errors,

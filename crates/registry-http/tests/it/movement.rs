@@ -55,7 +55,40 @@ async fn released_items_move_through_the_pool_with_their_history() {
     let b_password = hired
         .between(SECRET.0, SECRET.1)
         .expect("a new employment has its own password");
-    fill_in(&server, &person, b, &b_password, sex).await;
+    // B's page says what happens next: the person confirms once through B's entry.
+    let waiting = yi.get(&format!("/institution/people/{person}")).await;
+    assert!(waiting.has("待填报"), "{}", waiting.body);
+    // Their details are complete: through B's entry, one click confirms them unchanged.
+    let entry = format!("/self-service/{person}/{b}");
+    let mut me = server.browser();
+    me.post(&entry, &[("password", &b_password)]).await;
+    let edit = me.get(&format!("{entry}/edit")).await;
+    assert!(edit.has("信息无变化，确认提交"), "{}", edit.body);
+    let confirm = edit
+        .between("id=\"confirm\">", "</form>")
+        .expect("the one-click confirmation");
+    let fields: Vec<(String, String)> = confirm
+        .split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split_once("value=\"")?.1.split_once('"')?.0;
+            Some((name.to_owned(), value.replace("&#x2F;", "/")))
+        })
+        .filter(|(name, _)| name != "csrf")
+        .collect();
+    assert!(
+        fields
+            .iter()
+            .any(|(n, v)| n == "mobile" && v == "13500000000")
+    );
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let confirmed = me.post(&format!("{entry}/edit"), &pairs).await;
+    assert!(confirmed.has("等待注册"), "{}", confirmed.body);
+    assert!(!confirmed.has("信息无变化，确认提交"), "confirmed once");
     let registered = yi
         .post(
             &format!("/institution/people/{person}/register"),
@@ -301,7 +334,11 @@ async fn a_release_is_confirmed_before_it_happens() {
     let pool = jia.get("/pool?item=QZ-ZZ").await;
     assert!(pool.has("孔评审"), "{}", pool.body);
     let released = jia.get("/institution?state=released&notice=released").await;
-    assert!(released.has("孔评审") && released.has("已退回"), "{}", released.body);
+    assert!(
+        released.has("孔评审") && released.has("已退回"),
+        "{}",
+        released.body
+    );
     assert!(released.has("撤销退回"), "{}", released.body);
     // 撤销退回: the item is 甲's again, out of the pool, back to its state before.
     let undo = jia
