@@ -478,6 +478,10 @@ pub(crate) struct AssociationPeople {
     pub(crate) searched: bool,
     pub(crate) error: Option<String>,
     pub(crate) results: Vec<PersonSummaryRow>,
+    /// Without a search: every person, a page at a time, by registration in force today
+    /// (`yes`, `no`, or all).
+    pub(crate) registered: String,
+    pub(crate) pager: Option<Pager>,
 }
 
 #[derive(Debug, Clone)]

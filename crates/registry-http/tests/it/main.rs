@@ -13,6 +13,7 @@ mod entries;
 mod exchange;
 mod flow;
 mod limits;
+mod lists;
 mod lockout;
 mod logs;
 mod movement;

@@ -3,6 +3,7 @@
 //! record.
 
 use std::collections::BTreeMap;
+use time::Date;
 
 use registry_core::holding::{Holding, RegistrationRecord};
 use registry_core::ids::{CourseId, PersonId};
@@ -153,6 +154,59 @@ impl Store {
             })
         })
         .collect()
+    }
+
+    /// Every person of the register in the pinyin order of their names, `limit` from
+    /// `offset`, with how many there are in all: of those with a registration in force
+    /// today (`Some(true)`), without one (`Some(false)`), or all.
+    pub async fn people_page(
+        &self,
+        registered: Option<bool>,
+        today: Date,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<PersonSummary>, u64), StoreError> {
+        let in_force = "EXISTS (SELECT 1 FROM registrations r \
+             JOIN holdings h ON h.id = r.holding_id AND h.state = 'registered' \
+             WHERE r.person_id = people.id AND r.valid_from <= ? AND r.valid_until >= ?)";
+        let (condition, mut values): (String, Vec<Value>) = match registered {
+            None => ("1 = 1".to_owned(), vec![]),
+            Some(true) => (in_force.to_owned(), vec![today.into(), today.into()]),
+            Some(false) => (format!("NOT {in_force}"), vec![today.into(), today.into()]),
+        };
+        let total: i64 = match self
+            .rows(
+                &format!("SELECT COUNT(*) AS total FROM people WHERE {condition}"),
+                values.clone(),
+            )
+            .await?
+            .first()
+        {
+            Some(row) => get(row, "total")?,
+            None => 0,
+        };
+        values.push((page(limit) as i64).into());
+        values.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
+        let people = self
+            .rows(
+                &format!(
+                    "SELECT id, name, id_masked, registration_number FROM people \
+                     WHERE {condition} ORDER BY name_key, id LIMIT ? OFFSET ?"
+                ),
+                values,
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(PersonSummary {
+                    person: PersonId::new(get(row, "id")?),
+                    name: get(row, "name")?,
+                    masked_id: get(row, "id_masked")?,
+                    registration_number: number(get(row, "registration_number")?)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((people, u64::try_from(total).unwrap_or(0)))
     }
 
     /// Every training course, latest first, with its number of attendees.

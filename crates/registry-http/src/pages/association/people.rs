@@ -12,34 +12,62 @@ use crate::auth::actor_of;
 use crate::errors::{PageError, PageResult, html, message_page, messages_of, status_of};
 use crate::pages::person_file::{load_person, record_assessment, renewal_view};
 use crate::pages::{Fields, association_account, audit_row, layout, state};
+use crate::templates::pager::PAGE_SIZE;
 use crate::templates::{
-    AssessmentFormView, AssociationPeople, AssociationPerson, HolderRow, PersonSummaryRow,
+    AssessmentFormView, AssociationPeople, AssociationPerson, HolderRow, PageNumber, Pager,
+    PersonSummaryRow,
 };
 
 use serde::Deserialize;
 
-/// 人员档案's search from a link (by name or registration number; by ID number only from
-/// the form).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PeopleQuery {
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    registered: String,
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+/// 人员档案: every person a page at a time, or a search from a link (by name or
+/// registration number; by ID number only from the form).
 #[handler]
-pub(crate) async fn people(
-    req: &Request,
-    Query(query): Query<crate::pages::public::SearchQuery>,
-) -> PageResult {
-    people_page(req, &query.by, &query.q, false).await
+pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> PageResult {
+    people_page(req, &query, false).await
 }
 
 /// 人员档案's search from its form.
 #[handler]
 pub(crate) async fn people_form(req: &Request, body: String) -> PageResult {
     let fields = Fields::parse(&body);
-    people_page(req, &fields.get("by"), &fields.get("q"), true).await
+    let query = PeopleQuery {
+        by: fields.get("by"),
+        q: fields.get("q"),
+        ..PeopleQuery::default()
+    };
+    people_page(req, &query, true).await
 }
 
-async fn people_page(req: &Request, by: &str, q: &str, from_form: bool) -> PageResult {
+fn summary_row(p: registry_store::queries::PersonSummary) -> PersonSummaryRow {
+    PersonSummaryRow {
+        id: p.person.get(),
+        name: p.name,
+        masked_id: p.masked_id,
+        number: p
+            .registration_number
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+async fn people_page(req: &Request, query: &PeopleQuery, from_form: bool) -> PageResult {
     let _ = association_account(req)?;
     let state = state(req);
-    let q = q.trim().to_owned();
-    let by = crate::pages::public::search_kind(by).to_owned();
+    let q = query.q.trim().to_owned();
+    let by = crate::pages::public::search_kind(&query.by).to_owned();
     let mut page = AssociationPeople {
         layout: layout(req),
         by: by.clone(),
@@ -47,8 +75,39 @@ async fn people_page(req: &Request, by: &str, q: &str, from_form: bool) -> PageR
         searched: false,
         error: None,
         results: vec![],
+        registered: String::new(),
+        pager: None,
     };
     if q.is_empty() {
+        let registered = match query.registered.as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        };
+        let number = PageNumber::from_query(query.page);
+        let today = state.today();
+        let offset = (number.get() - 1).saturating_mul(PAGE_SIZE);
+        let (mut listed, total) = state
+            .store
+            .people_page(registered, today, offset, PAGE_SIZE)
+            .await?;
+        if listed.is_empty() && offset > 0 && total > 0 {
+            (listed, _) = state
+                .store
+                .people_page(registered, today, number.offset(total), PAGE_SIZE)
+                .await?;
+        }
+        page.registered = registered
+            .map(|r| if r { "yes" } else { "no" }.to_owned())
+            .unwrap_or_default();
+        page.pager = Some(Pager::new(
+            "/association/people",
+            &[("registered", &page.registered)],
+            number,
+            total,
+            "人",
+        ));
+        page.results = listed.into_iter().map(summary_row).collect();
         return Ok(html(StatusCode::OK, &page));
     }
     let parsed = if by == "id" && !from_form {
@@ -59,24 +118,11 @@ async fn people_page(req: &Request, by: &str, q: &str, from_form: bool) -> PageR
     };
     match parsed {
         Err(message) => page.error = Some(message),
-        Ok(query) => match state.store.find_people(&query, 50).await {
-            Ok(found) => {
-                page.searched = true;
-                page.results = found
-                    .into_iter()
-                    .map(|p| PersonSummaryRow {
-                        id: p.person.get(),
-                        name: p.name,
-                        masked_id: p.masked_id,
-                        number: p
-                            .registration_number
-                            .map(|n| n.to_string())
-                            .unwrap_or_default(),
-                    })
-                    .collect();
-            }
-            Err(e) => return Err(e.into()),
-        },
+        Ok(query) => {
+            let found = state.store.find_people(&query, 50).await?;
+            page.searched = true;
+            page.results = found.into_iter().map(summary_row).collect();
+        }
     }
     Ok(html(StatusCode::OK, &page))
 }
