@@ -20,7 +20,7 @@
 
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { WIDE, assertAccessible, look, mistake } from './checks.mjs';
 
 const [base, accountsJson, out, overdueName] = process.argv.slice(2);
 if (!base || !accountsJson || !out || !overdueName) {
@@ -30,13 +30,8 @@ if (!base || !accountsJson || !out || !overdueName) {
 const accounts = JSON.parse(accountsJson);
 mkdirSync(out, { recursive: true });
 
-let step = 0;
-async function shot(page, name) {
-  step += 1;
-  const file = join(out, `${String(step).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  console.log(`  ✔ ${file}`);
-}
+// Every page the walk stops at: screenshots at 1366 px and 390 px, axe-core at both.
+const shot = (page, name) => look(page, out, name);
 
 function expectText(text, wanted, what) {
   if (!text.includes(wanted)) {
@@ -105,7 +100,9 @@ const browser = await chromium.launch({
   ],
 });
 
-const viewport = { width: 1366, height: 768 };
+const viewport = WIDE;
+// bypassCSP: axe-core is injected as an inline script, which the pages' CSP forbids.
+const contextOptions = { viewport, locale: 'zh-CN', bypassCSP: true };
 const id = residentId('35010219700520011');
 const sex = Number(id[16]) % 2 === 1 ? '男' : '女';
 const institutionName = '浙江省特种设备鉴定评审中心';
@@ -113,7 +110,7 @@ const institutionPassword = 'Tezhong2026zj';
 
 try {
   // The association.
-  const admin = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  const admin = await (await browser.newContext(contextOptions)).newPage();
   await admin.goto(base);
   await shot(admin, 'home');
   await admin.getByRole('link', { name: /^机构登录/ }).first().click();
@@ -170,7 +167,7 @@ try {
   await shot(admin, 'association-exam-result');
 
   // The institution.
-  const inst = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  const inst = await (await browser.newContext(contextOptions)).newPage();
   await inst.goto(`${base}/login`);
   await inst.getByLabel('用户名').fill('zjjp');
   await inst.getByLabel('密码').fill(initial);
@@ -194,7 +191,7 @@ try {
   await shot(inst, 'institution-people-invited');
 
   // The assessor, figures 1–6.
-  const me = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  const me = await (await browser.newContext(contextOptions)).newPage();
   await me.goto(base);
   await me.getByRole('link', { name: /^评审人员信息填报/ }).click();
   await shot(me, 'fig1-query-page');
@@ -247,7 +244,7 @@ try {
   await shot(inst, 'institution-people-registered');
 
   // The public search finds the registered person.
-  const pub = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  const pub = await (await browser.newContext(contextOptions)).newPage();
   await pub.goto(`${base}/search?by=name&q=${encodeURIComponent('林建国')}`);
   expectText(await pub.content(), institutionName, 'the public search');
   await shot(pub, 'public-search');
@@ -274,7 +271,7 @@ try {
 
   // Institution B is the demo's 上海 institution, with the password the demo printed.
   const otherName = '上海市特种设备鉴定评审中心';
-  const b = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
+  const b = await (await browser.newContext(contextOptions)).newPage();
   await b.goto(`${base}/login`);
   await b.getByLabel('用户名').fill('shjp');
   await b.getByLabel('密码').fill(accounts.shjp);
@@ -294,7 +291,9 @@ try {
   await me.getByRole('link', { name: '人员基本信息' }).click();
   await me.getByLabel('填报密码').fill(otherFillIn);
   await me.getByRole('button', { name: '确定' }).click();
-  await me.getByRole('button', { name: '确定' }).click();
+  // The details are complete: one click confirms them through B's entry.
+  await shot(me, 'assessor-one-click-confirmation');
+  await me.getByRole('button', { name: '信息无变化，确认提交' }).click();
   expectText(await me.content(), '状态已变为“等待注册”', 'confirming the details through B');
   await shot(me, 'assessor-confirms-through-b');
 
@@ -420,6 +419,181 @@ try {
     throw new Error('a full ID number in a masked export');
   }
   console.log('imports with their error report and masked exports passed in Chromium');
+
+  // Issue 20: the clerk's mistakes. Every form sent with a bad value keeps what was typed
+  // and shows its error where the page lands.
+  const badId = id.slice(0, 17) + (id[17] === '0' ? '1' : '0');
+  await admin.goto(`${base}/association/exam-results`);
+  await mistake(admin, {
+    what: '考核合格名单, a wrong check digit',
+    fill: async () => {
+      await admin.getByLabel('姓名 *').fill('钱错号');
+      await admin.getByLabel('身份证号 *').fill(badId);
+      await admin.getByLabel('考核日期 *').fill(examDate);
+      await admin.getByLabel('合格名单公布日期 *').fill(published);
+      await admin.locator('input[name=items][value=DT-ZZ]').check();
+    },
+    submit: () => admin.getByRole('button', { name: '录入' }).click(),
+    kept: { '#name': '钱错号', '#resident_id': badId, '#exam_date': examDate },
+    error: '校验码',
+  });
+  await shot(admin, 'mistake-exam-result');
+
+  await admin.goto(`${base}/association/institutions/new`);
+  await mistake(admin, {
+    what: '新建机构, a wrong credit code',
+    fill: async () => {
+      await admin.getByLabel('机构名称 *').fill('江苏省特种设备鉴定评审中心');
+      await admin.getByLabel('机构编号 *').fill('TS-JP-034');
+      await admin.getByLabel('统一社会信用代码 *').fill('12330100MB0001230X');
+      await admin.getByLabel('登录用户名 *').fill('jsjp');
+    },
+    submit: () => admin.getByRole('button', { name: '保存' }).click(),
+    kept: { '#name': '江苏省特种设备鉴定评审中心', '#credit_code': '12330100MB0001230X' },
+    error: '统一社会信用代码',
+  });
+  await shot(admin, 'mistake-institution');
+
+  await admin.goto(`${base}/association/courses`);
+  await mistake(admin, {
+    what: '培训班, the end before the start',
+    fill: async () => {
+      await admin.getByLabel('培训班名称 *').fill('日期填反的培训班');
+      await admin.getByLabel('开始日期 *').fill(today);
+      await admin.getByLabel('结束日期 *').fill(daysFrom(today, -3));
+      await admin.getByLabel('计入课时 *').fill('8');
+      await admin.locator('input[name=items][value=RQ-ZZ]').check();
+    },
+    submit: () => admin.getByRole('button', { name: '保存' }).click(),
+    kept: { '#name': '日期填反的培训班', '#start': today, '#hours': '8' },
+    error: '结束日期',
+  });
+  await shot(admin, 'mistake-course');
+
+  await inst.goto(`${base}/institution`);
+  await inst.getByRole('link', { name: '管理', exact: true }).click();
+  await mistake(inst, {
+    what: '记录现场评审, the end before the start',
+    fill: async () => {
+      await inst.getByLabel('申请单位 *').fill('宁波某锅炉有限公司');
+      await inst.locator('#item').selectOption('RQ-ZZ');
+      await inst.getByLabel('类型 *').selectOption('首次');
+      await inst.getByLabel('开始日期 *').fill('2024-10-09');
+      await inst.getByLabel('结束日期 *').fill('2024-09-27');
+    },
+    submit: () => inst.getByRole('button', { name: '记录', exact: true }).click(),
+    kept: { '#applicant_unit': '宁波某锅炉有限公司', '#start': '2024-10-09', '#end': '2024-09-27' },
+    error: '结束日期',
+  });
+  await shot(inst, 'mistake-assessment');
+
+  await inst.goto(`${base}/institution/add`);
+  await mistake(inst, {
+    what: '添加人员, a wrong check digit',
+    fill: async () => {
+      await inst.getByLabel('姓名').fill('林建国');
+      await inst.getByLabel('身份证号').fill(badId);
+    },
+    submit: () => inst.getByRole('button', { name: '查找' }).click(),
+    kept: { 'input[name=name]': '林建国', 'input[name=resident_id]': badId },
+    error: '校验码',
+  });
+
+  await me.goto(`${base}/self-service`);
+  await me.getByLabel('姓名').fill('林建国');
+  await me.getByLabel('评审机构').fill(institutionName);
+  await me.getByRole('button', { name: '搜索' }).click();
+  await me.getByRole('link', { name: '人员基本信息' }).click();
+  await me.getByLabel('填报密码').fill(fillIn);
+  await me.getByRole('button', { name: '确定' }).click();
+  await mistake(me, {
+    what: '人员基本信息, a mobile number too short and the postcode emptied',
+    fill: async () => {
+      await me.getByLabel('手机 *').fill('1391234');
+      await me.getByLabel('邮政编码 *').fill('');
+      await me.getByLabel('技术职称 *').fill('正高级工程师');
+    },
+    submit: () => me.locator('form.stack').getByRole('button', { name: '确定' }).click(),
+    kept: { '#mobile': '1391234', '#title': '正高级工程师' },
+    error: '手机',
+  });
+  await shot(me, 'mistake-self-service');
+
+  const stranger = await (await browser.newContext(contextOptions)).newPage();
+  await stranger.goto(`${base}/login`);
+  await mistake(stranger, {
+    what: '登录, a wrong password',
+    fill: async () => {
+      await stranger.getByLabel('用户名').fill('zjjp');
+      await stranger.getByLabel('密码').fill('not-the-password');
+    },
+    submit: () => stranger.getByRole('button', { name: '登录' }).click(),
+    kept: { '#username': 'zjjp' },
+    error: '用户名或密码',
+  });
+  await shot(stranger, 'mistake-login');
+  console.log("the clerk's mistakes passed in Chromium");
+
+  // Every page of each role, logged out and in, at both widths (screenshots and axe).
+  for (const [path, name] of [
+    ['/', 'tour-home'],
+    ['/search', 'tour-search'],
+    ['/pool', 'tour-pool'],
+    ['/verify', 'tour-verify'],
+    ['/self-service', 'tour-self-service'],
+    ['/login', 'tour-login'],
+    ['/no-such-page', 'tour-not-found'],
+  ]) {
+    await stranger.goto(`${base}${path}`);
+    await shot(stranger, name);
+  }
+  await inst.goto(`${base}/institution`);
+  const instPerson = await inst.getByRole('link', { name: '管理', exact: true }).first().getAttribute('href');
+  for (const [path, name] of [
+    ['/institution', 'tour-institution-people'],
+    ['/institution?state=released', 'tour-institution-released'],
+    [instPerson, 'tour-institution-person'],
+    ['/institution/add', 'tour-institution-add'],
+    ['/institution/pool', 'tour-institution-pool'],
+    ['/institution/expiring', 'tour-institution-expiring'],
+    ['/institution/renewals', 'tour-institution-renewals'],
+    ['/institution/assessments', 'tour-institution-assessments'],
+    ['/institution/documents', 'tour-institution-documents'],
+    ['/account/password', 'tour-institution-password'],
+  ]) {
+    await inst.goto(`${base}${path}`);
+    await shot(inst, name);
+  }
+  await admin.goto(`${base}/association/people?by=name&q=${encodeURIComponent('林建国')}`);
+  const adminPerson = await admin.getByRole('link', { name: '档案' }).first().getAttribute('href');
+  await admin.goto(`${base}/association/cycles`);
+  const cyclePage = await admin.locator('a[href^="/association/cycles/"]').first().getAttribute('href');
+  await admin.goto(`${base}/association/courses`);
+  const coursePage = await admin.getByRole('link', { name: '课时记录' }).first().getAttribute('href');
+  await admin.goto(`${base}/association/institutions`);
+  const institutionPage = await admin.locator('a[href^="/association/institutions/"]:not([href$="/new"])').first().getAttribute('href');
+  for (const [path, name] of [
+    ['/association', 'tour-association-home'],
+    ['/association/institutions', 'tour-association-institutions'],
+    [institutionPage, 'tour-association-institution'],
+    ['/association/institutions/new', 'tour-association-new-institution'],
+    ['/association/people', 'tour-association-people'],
+    [adminPerson, 'tour-association-person'],
+    ['/association/exam-results', 'tour-association-exam-results'],
+    ['/association/cycles', 'tour-association-cycles'],
+    [cyclePage, 'tour-association-cycle'],
+    ['/association/calendar', 'tour-association-calendar'],
+    ['/association/courses', 'tour-association-courses'],
+    [coursePage, 'tour-association-course'],
+    ['/association/certificates?show=all', 'tour-association-certificates'],
+    ['/association/cards?show=all', 'tour-association-cards'],
+    ['/association/renewals', 'tour-association-renewals'],
+    ['/association/exchange', 'tour-association-exchange'],
+  ]) {
+    await admin.goto(`${base}${path}`);
+    await shot(admin, name);
+  }
+  assertAccessible();
 } finally {
   await browser.close();
 }

@@ -357,7 +357,9 @@ fn browser() -> Result<()> {
     let root = root();
     let chromium = chromium()?;
     let tests = root.join("tests/browser");
-    if !tests.join("node_modules/playwright-core").exists() {
+    if !tests.join("node_modules/playwright-core").exists()
+        || !tests.join("node_modules/axe-core").exists()
+    {
         let mut npm = Command::new("npm");
         npm.args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&tests);

@@ -602,7 +602,9 @@ impl Violation {
             Violation::ResidentId(_) => Some("resident_id"),
             Violation::CreditCode(_) => Some("credit_code"),
             Violation::UnknownItem(_) | Violation::AssessmentItemNotHeld { .. } => Some("item"),
-            Violation::AssessmentInFuture(_) => Some("end"),
+            Violation::AssessmentInFuture(_)
+            | Violation::CourseDates { .. }
+            | Violation::CycleDates { .. } => Some("end"),
             _ => None,
         }
     }

@@ -343,6 +343,8 @@ pub(crate) struct AssociationInstitution {
     pub(crate) active: bool,
     pub(crate) version: i64,
     pub(crate) errors: Vec<String>,
+    /// Each field's error, shown beside it.
+    pub(crate) field_errors: BTreeMap<&'static str, String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -584,6 +586,8 @@ pub(crate) struct CourseFormView {
     pub(crate) end: String,
     pub(crate) hours: String,
     pub(crate) items: Vec<String>,
+    /// Each field's error, shown beside it.
+    pub(crate) errors: BTreeMap<&'static str, String>,
 }
 
 #[derive(Template)]

@@ -579,7 +579,7 @@ async fn a_roster_with_bad_rows_imports_nothing_and_reports_every_bad_row() {
         ))
         .await;
     assert!(
-        public.has("未查询到注册成功的人员") && !public.has("<td>蒋评审</td>"),
+        public.has("未查询到注册成功的人员") && !public.has("蒋评审</td>"),
         "{}",
         public.body
     );
@@ -708,7 +708,7 @@ async fn an_institution_sees_what_expires_within_three_months() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.has("2026-11-26 至 2027-02-26"), "{}", page.body);
     let row = page
-        .between("<td>秦评审</td>", "</tr>")
+        .between("<td class=\"name\">秦评审</td>", "</tr>")
         .expect("the expiring registration");
     assert!(row.contains("2027-01-19"), "{row}");
     assert!(

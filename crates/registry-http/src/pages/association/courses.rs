@@ -105,6 +105,7 @@ pub(crate) async fn create_course(req: &Request, body: String) -> PageResult {
         end: fields.get("end"),
         hours: fields.get("hours"),
         items: fields.all("items"),
+        ..CourseFormView::default()
     };
     let outcome = state(req)
         .run(
@@ -134,7 +135,10 @@ pub(crate) async fn create_course(req: &Request, body: String) -> PageResult {
         Err(e) => {
             courses_page(
                 req,
-                form,
+                CourseFormView {
+                    errors: crate::errors::field_errors_of(&e),
+                    ..form
+                },
                 messages_of(&e),
                 None,
                 PageNumber::from_query(None),

@@ -118,6 +118,7 @@ pub(crate) fn new_institution_form(req: &Request) -> PageResult {
             active: true,
             version: 0,
             errors: vec![],
+            field_errors: BTreeMap::new(),
         },
     ))
 }
@@ -174,6 +175,7 @@ pub(crate) async fn create_institution(req: &Request, body: String) -> PageResul
                 active: true,
                 version: 0,
                 errors: messages_of(&e),
+                field_errors: crate::errors::field_errors_of(&e),
             },
         ),
     })
@@ -240,6 +242,7 @@ pub(crate) async fn edit_institution_form(req: &Request, Path(id): Path<i64>) ->
                 active,
                 version,
                 errors: vec![],
+                field_errors: BTreeMap::new(),
             },
         ),
         Ok(None) => missing_institution(req),
@@ -293,6 +296,7 @@ pub(crate) async fn update_institution(
                     active,
                     version,
                     errors: messages_of(&e),
+                    field_errors: crate::errors::field_errors_of(&e),
                 },
             )
         }
