@@ -223,6 +223,79 @@ async fn people_and_qualifications(file: &Path) -> Result<(i64, i64)> {
     Ok((people, qualifications))
 }
 
+/// Gives every person of the crash register the certificate their pass list made (one
+/// edition listing every item they passed, from its publication day, not yet mailed), as
+/// a real register holds: the bulk loader writes none, and without a certificate in force
+/// listing the item the registration gate refuses every registration of the bursts.
+async fn certify(url: &DatabaseUrl) -> Result<()> {
+    use registry_core::document::{CODE_BYTES, TOKEN_BYTES, VerificationCode, VerificationToken};
+    let db = Database::connect(url.to_string()).await?;
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT person_id, item_code, published_on FROM qualifications \
+             ORDER BY person_id, item_code",
+        ))
+        .await?;
+    let mut editions: Vec<(i64, String, Vec<String>)> = Vec::new();
+    for row in &rows {
+        let person: i64 = row.try_get("", "person_id")?;
+        let item: String = row.try_get("", "item_code")?;
+        let published: String = row.try_get("", "published_on")?;
+        match editions.last_mut() {
+            Some((p, _, items)) if *p == person => items.push(item),
+            _ => editions.push((person, published, vec![item])),
+        }
+    }
+    let mut rng = Rng(0x5EED_CE27_1F1C_A7E5);
+    let mut bytes = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.next() as u8).collect() };
+    db.execute_unprepared("BEGIN").await?;
+    for (person, published, items) in &editions {
+        let token = VerificationToken::from_entropy(
+            bytes(TOKEN_BYTES)
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("token bytes"))?,
+        );
+        let code = VerificationCode::from_entropy(
+            bytes(CODE_BYTES)
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("code bytes"))?,
+        );
+        let inserted = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO documents (kind, person_id, token, code, created_on, pass_list, version) \
+                 VALUES ('certificate', ?, ?, ?, ?, ?, 0) RETURNING id",
+                [
+                    (*person).into(),
+                    token.as_str().into(),
+                    code.as_str().into(),
+                    published.as_str().into(),
+                    published.as_str().into(),
+                ],
+            ))
+            .await?
+            .context("the new edition's id")?;
+        let document: i64 = inserted.try_get("", "id")?;
+        for (position, item) in items.iter().enumerate() {
+            db.execute_raw(Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO document_items (document_id, item_code, position) VALUES (?, ?, ?)",
+                [
+                    document.into(),
+                    item.as_str().into(),
+                    i64::try_from(position)?.into(),
+                ],
+            ))
+            .await?;
+        }
+    }
+    db.execute_unprepared("COMMIT").await?;
+    db.close().await?;
+    Ok(())
+}
+
 /// Runs the crash proof in `dir`: `rounds` registration bursts and `rounds` imports, each
 /// killed with SIGKILL.
 pub(crate) async fn proof(dir: &Path, rounds: u32) -> Result<Outcome> {
@@ -288,6 +361,7 @@ pub(crate) async fn proof(dir: &Path, rounds: u32) -> Result<Outcome> {
         })
         .collect();
     drop(store);
+    certify(&url).await?;
     let since_regs;
     let since_audits;
     {
