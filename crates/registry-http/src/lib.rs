@@ -25,6 +25,7 @@ use registry_core::ports::Actor;
 
 mod api;
 mod auth;
+mod charts;
 mod client;
 pub mod demo;
 mod documents;

@@ -303,16 +303,6 @@ pub(crate) struct InstitutionPerson {
     pub(crate) notice: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "association_home.html")]
-pub(crate) struct AssociationHome {
-    pub(crate) layout: Layout,
-    pub(crate) institutions: usize,
-    /// The core's reminder that a year of the working-day calendar is missing
-    /// (`holiday_law::missing_calendar`).
-    pub(crate) calendar_warning: Option<String>,
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct InstitutionRow {
     pub(crate) id: i64,

@@ -10,11 +10,15 @@
 //! - [`outlook`]: for each of a person's items, what holds today and the next step (register
 //!   now, renew the certificate for the next cycle, …) with every reason it is blocked, and
 //!   the person's hours and working days;
-//! - [`pool`]: who may be found in the pool (无聘用单位人员).
+//! - [`pool`]: who may be found in the pool (无聘用单位人员);
+//! - [`dashboard`]: the workspaces' figures — coverage of each item at each institution
+//!   today and in 3, 6 and 12 months, registrations ending soon, the age profile, the
+//!   registrations in force month by month.
 //!
 //! Adapters render what these functions return; they decide nothing themselves.
 
 pub mod audit;
+pub mod dashboard;
 pub mod employment;
 pub mod institution_view;
 pub mod outlook;

@@ -83,7 +83,11 @@ fn page_routes() -> Route {
             "/institution/people/:id/undo-release",
             post(institution::person::undo_release),
         )
-        .at("/association", get(association::home))
+        .at("/association", get(association::dashboard::home))
+        .at(
+            "/association/expiring",
+            get(association::dashboard::expiring),
+        )
         .at("/association/institutions", get(association::institutions))
         .at(
             "/association/institutions/new",

@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod canaries;
 mod cycles;
+mod dashboard;
 mod deadlines;
 mod demo;
 mod documents;

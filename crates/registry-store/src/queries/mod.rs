@@ -31,6 +31,7 @@ use crate::{Engine, Store};
 
 pub mod association;
 pub(crate) mod cache;
+pub mod dashboard;
 pub mod institution;
 pub mod public;
 

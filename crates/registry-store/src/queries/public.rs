@@ -473,7 +473,7 @@ impl Store {
 
 /// The pool's query up to its order: `select` from the qualified items no institution
 /// holds, of people under the age limit, filtered by name and item.
-fn pool_condition(
+pub(crate) fn pool_condition(
     select: &str,
     query: &PoolQuery,
     today: Date,

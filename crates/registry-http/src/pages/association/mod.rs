@@ -4,6 +4,7 @@
 
 pub(crate) mod courses;
 pub(crate) mod cycles;
+pub(crate) mod dashboard;
 pub(crate) mod people;
 
 use crate::auth::actor_of;
@@ -13,14 +14,13 @@ use std::collections::BTreeMap;
 use crate::pages::notice::Notice;
 use crate::pages::{Fields, association_account, layout, redirect, state};
 use crate::templates::{
-    AssociationExam, AssociationHome, AssociationInstitution, AssociationInstitutions,
-    ExamFormView, InstitutionRow, Secret,
+    AssociationExam, AssociationInstitution, AssociationInstitutions, ExamFormView, InstitutionRow,
+    Secret,
 };
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
 use poem::{Request, Response, handler};
 use registry_core::access::{AccountId, PasswordHash};
-use registry_core::holiday_law::missing_calendar;
 use registry_core::ids::InstitutionId;
 use registry_core::institution::InstitutionForm;
 use registry_core::ports::{RegisterTx, StoreError};
@@ -29,25 +29,6 @@ use registry_core::usecases::{
     CreateInstitution, RecordExamResult, SetAccountPassword, UpdateInstitution,
 };
 use serde::Deserialize;
-
-#[handler]
-pub(crate) async fn home(req: &Request) -> PageResult {
-    let _ = association_account(req)?;
-    let state = state(req);
-    let calendar_warning =
-        missing_calendar(state.today(), state.calendar().years()).map(|w| w.message());
-    Ok(match state.store.institutions().await {
-        Ok(list) => html(
-            StatusCode::OK,
-            &AssociationHome {
-                layout: layout(req),
-                institutions: list.len(),
-                calendar_warning,
-            },
-        ),
-        Err(e) => return Err(e.into()),
-    })
-}
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct NoticeQuery {

@@ -1,0 +1,145 @@
+//! 促进会工作台 (issue 19): each figure equals a count the test makes itself from what it
+//! built, and each leads to the list behind it; the charts are SVG carrying their numbers.
+
+use poem::http::StatusCode;
+
+use crate::support::*;
+
+/// The number shown before `label` in the group titled `group`.
+fn figure(page: &Page, group: &str, label: &str) -> u64 {
+    let section = page
+        .between(&format!(">{group}</h2>"), "</section>")
+        .unwrap_or_else(|| panic!("no group {group}"));
+    let before = section
+        .split(&format!("<span class=\"label\">{label}</span>"))
+        .next()
+        .unwrap_or_else(|| panic!("no figure {label} in {group}"));
+    let value = before
+        .rsplit("<span class=\"value\">")
+        .next()
+        .and_then(|v| v.split('<').next())
+        .unwrap_or_else(|| panic!("no value of {label}"));
+    value
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{label}: {value}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
+    let server = Server::new().await;
+    let a = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    // Three people pass in April (their certificates are overdue by now: 20 working days).
+    let young = resident_id(201, date(1980, 3, 3));
+    let old = resident_id(202, date(1962, 6, 1));
+    let pooled = resident_id(203, date(1982, 4, 4));
+    exam_result(&server, "甲一", &young, &["RQ-ZZ", "GL-ZZ"], "2026-04-01").await;
+    exam_result(&server, "甲二", &old, &["GL-ZZ"], "2026-04-01").await;
+    exam_result(&server, "甲三", &pooled, &["DT-ZZ"], "2026-04-01").await;
+    let sex = |id: &str| {
+        registry_core::resident_id::ResidentId::parse_canonical(id)
+            .unwrap()
+            .sex()
+            .label()
+    };
+    // 甲一: both items registered; 甲二: GL-ZZ registered; 甲三 in the pool. Every
+    // registration ends with the cycle, on 2028-12-31.
+    for (name, id, items) in [
+        ("甲一", &young, vec!["RQ-ZZ", "GL-ZZ"]),
+        ("甲二", &old, vec!["GL-ZZ"]),
+    ] {
+        let (person, password) = add(&mut jia, name, id, &items).await;
+        fill_in(&server, &person, a, &password, sex(id)).await;
+        let mut fields = vec![];
+        for item in &items {
+            fields.push(("items", *item));
+        }
+        let done = jia
+            .post(&format!("/institution/people/{person}/register"), &fields)
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    }
+
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let home = admin.get("/association").await;
+    assert_eq!(home.status, StatusCode::OK);
+    // Certificates: one per person of the pass lists, all overdue; no card is due yet
+    // (three registrations, two people at one institution: two cards, issued now).
+    assert_eq!(figure(&home, "资格证书", "待发放"), 3);
+    assert_eq!(figure(&home, "资格证书", "已逾期"), 3);
+    assert!(home.has("最早一份已逾期"), "{}", home.body);
+    assert_eq!(figure(&home, "注册信息卡", "待发放"), 2);
+    assert_eq!(figure(&home, "注册信息卡", "已逾期"), 0);
+    // Items by state: three registered, nothing else held.
+    assert_eq!(figure(&home, "评审项目状态（各机构合计）", "已注册"), 3);
+    assert_eq!(figure(&home, "评审项目状态（各机构合计）", "待填报"), 0);
+    // Nothing ends within 12 months of 2026-11-26.
+    let ending = "注册即将到期（注册周期结束或年满70周岁）";
+    for months in ["1 个月内", "3 个月内", "12 个月内"] {
+        assert_eq!(figure(&home, ending, months), 0);
+    }
+    // The pool: 甲三's DT-ZZ.
+    assert_eq!(figure(&home, "无聘用单位人员（按评审项目）", "合计"), 1);
+    assert!(home.has("href=\"/pool?item=DT-ZZ\""));
+    // GL-ZZ at 甲 keeps 甲一 after 甲二 leaves: not running out; each registered item is
+    // in the per-item table with today's count.
+    assert!(
+        home.has("12 个月内没有机构评审项目将无人注册"),
+        "{}",
+        home.body
+    );
+    let per_item = home.between("各评审项目的注册人员", "</table>").unwrap();
+    assert!(
+        per_item.contains("<td>锅炉制造</td><td>2</td><td>2</td><td>2</td><td>2</td>"),
+        "{per_item}"
+    );
+    // The charts are SVG with their numbers, and their tables.
+    assert_eq!(home.body.matches("<svg class=\"chart\"").count(), 2);
+    assert!(home.has("role=\"img\""));
+    let ages = home.between("id=\"ages\"", "</svg>").unwrap();
+    assert!(
+        ages.contains("60–64 岁：1") && ages.contains("45–49 岁：1"),
+        "{ages}"
+    );
+    let months = home.between("id=\"in-force\"", "</svg>").unwrap();
+    assert!(
+        months.contains("26-11：3") && months.contains("26-05：0"),
+        "{months}"
+    );
+
+    // The figures lead to their lists.
+    let overdue = admin.get("/association/certificates?show=overdue").await;
+    assert!(overdue.has("甲一") && overdue.has("甲二") && overdue.has("甲三"));
+    let pool = admin.get("/pool?item=DT-ZZ").await;
+    assert!(pool.has("甲三"));
+
+    // Two years on, six weeks before the cycle ends: all three registrations end within 3
+    // months, and 甲 is about to have nobody left for both items.
+    server.clock.advance(time::Duration::days(720));
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let home = admin.get("/association").await;
+    assert!(home.has("2028-11-15"), "{}", home.body);
+    assert_eq!(figure(&home, ending, "1 个月内"), 0);
+    assert_eq!(figure(&home, ending, "3 个月内"), 3);
+    assert_eq!(figure(&home, ending, "12 个月内"), 3);
+    let running_out = home
+        .between("即将无评审人员的机构评审项目", "</table>")
+        .unwrap();
+    assert!(
+        running_out.contains("<td>甲鉴定评审中心</td><td>锅炉制造</td><td>2</td><td>0</td>")
+            && running_out.contains("<td>压力容器制造</td><td>1</td><td>0</td>")
+            && running_out.contains("3 个月内"),
+        "{running_out}"
+    );
+    let soon = admin.get("/association/expiring?months=3").await;
+    assert!(
+        soon.has("共 3 项") && soon.has("2028-12-31"),
+        "{}",
+        soon.body
+    );
+    assert!(soon.has("甲一") && soon.has("甲二") && !soon.has("甲三"));
+}
