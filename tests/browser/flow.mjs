@@ -559,6 +559,7 @@ try {
     ['/institution/renewals', 'tour-institution-renewals'],
     ['/institution/assessments', 'tour-institution-assessments'],
     ['/institution/documents', 'tour-institution-documents'],
+    ['/institution/matrix', 'tour-institution-matrix'],
     ['/account/password', 'tour-institution-password'],
   ]) {
     await inst.goto(`${base}${path}`);
@@ -589,6 +590,7 @@ try {
     ['/association/cards?show=all', 'tour-association-cards'],
     ['/association/renewals', 'tour-association-renewals'],
     ['/association/exchange', 'tour-association-exchange'],
+    ['/association/expiring?months=12', 'tour-association-expiring'],
   ]) {
     await admin.goto(`${base}${path}`);
     await shot(admin, name);

@@ -2,6 +2,7 @@
 //! against its struct at compile time and escapes every value.
 
 mod confirm;
+pub(crate) mod figures;
 pub(crate) mod pager;
 pub(crate) use confirm::{ConfirmDisclosure, ConfirmRelease, FillInSlip};
 pub(crate) use pager::{PageNumber, Pager};
@@ -200,6 +201,8 @@ pub(crate) struct InstitutionPeople {
     pub(crate) pager: Pager,
     pub(crate) notice: Option<String>,
     pub(crate) today: String,
+    /// What to act on, on the unfiltered first page.
+    pub(crate) lead: Option<figures::Workspace>,
 }
 
 #[derive(Debug, Clone)]

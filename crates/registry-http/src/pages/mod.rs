@@ -58,6 +58,7 @@ fn page_routes() -> Route {
         )
         .at("/institution/add/find", post(institution::find))
         .at("/institution/pool", get(institution::pool))
+        .at("/institution/matrix", get(institution::workspace::matrix))
         .at("/institution/pool/hire", post(institution::hire))
         .at(
             "/institution/people/:id",

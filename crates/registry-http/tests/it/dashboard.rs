@@ -143,3 +143,66 @@ async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
     );
     assert!(soon.has("甲一") && soon.has("甲二") && !soon.has("甲三"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_institution_leads_with_what_it_must_act_on() {
+    let server = Server::new().await;
+    let a = institution(&server, 1, "乙鉴定评审中心", "yijg", "Fangan2026z").await;
+    let mut yi = server.browser();
+    yi.login("yijg", "Fangan2026z").await;
+    let ids = [
+        resident_id(211, date(1979, 1, 1)),
+        resident_id(212, date(1978, 2, 2)),
+        resident_id(213, date(1977, 3, 3)),
+    ];
+    let names = ["乙一", "乙二", "乙三"];
+    for (name, id) in names.iter().zip(&ids) {
+        exam_result(&server, name, id, &["QP-ZZ", "QP-CZ"], "2026-04-01").await;
+    }
+    let sex = |id: &str| {
+        registry_core::resident_id::ResidentId::parse_canonical(id)
+            .unwrap()
+            .sex()
+            .label()
+    };
+    // 乙一 registered in both items; 乙二 filled in (等待注册 ×2); 乙三 invited (待填报 ×1).
+    let (one, password) = add(&mut yi, "乙一", &ids[0], &["QP-ZZ", "QP-CZ"]).await;
+    fill_in(&server, &one, a, &password, sex(&ids[0])).await;
+    yi.post(
+        &format!("/institution/people/{one}/register"),
+        &[("items", "QP-ZZ"), ("items", "QP-CZ")],
+    )
+    .await;
+    let (two, password) = add(&mut yi, "乙二", &ids[1], &["QP-ZZ", "QP-CZ"]).await;
+    fill_in(&server, &two, a, &password, sex(&ids[1])).await;
+    add(&mut yi, "乙三", &ids[2], &["QP-ZZ"]).await;
+
+    let page = yi.get("/institution").await;
+    assert_eq!(figure(&page, "待办", "等待注册"), 2);
+    assert_eq!(figure(&page, "待办", "待填报"), 1);
+    assert_eq!(figure(&page, "待办", "信息填报中"), 0);
+    assert_eq!(figure(&page, "待办", "已过期"), 0);
+    assert_eq!(figure(&page, "待办", "3 个月内到期"), 0);
+    // One card for 乙一's two items, waiting to be mailed.
+    assert_eq!(figure(&page, "待办", "待寄达的注册信息卡"), 1);
+    assert!(page.has("href=\"/institution?state=awaiting_registration\""));
+    let coverage = page
+        .between("本机构评审项目的注册人员", "</table>")
+        .unwrap();
+    assert!(
+        coverage.contains("<td>1</td><td>1</td><td>1</td><td>1</td>"),
+        "{coverage}"
+    );
+    // Filtered or paged, the list shows no lead.
+    assert!(!yi.get("/institution?state=invited").await.has(">待办</h2>"));
+
+    let matrix = yi.get("/institution/matrix").await;
+    assert!(matrix.has("共 3 人"), "{}", matrix.body);
+    let row = matrix.between("乙三</a></td>", "</tr>").unwrap();
+    assert!(
+        row.contains("待填报") && row.matches("<td>").count() == 2,
+        "{row}"
+    );
+    let row = matrix.between("乙一</a></td>", "</tr>").unwrap();
+    assert_eq!(row.matches("已注册").count(), 2, "{row}");
+}

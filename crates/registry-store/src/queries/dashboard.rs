@@ -223,6 +223,38 @@ impl Store {
         Ok((listed, count(total)))
     }
 
+    /// The review items an institution holds of anybody (its matrix's columns).
+    pub async fn institution_items(
+        &self,
+        institution: InstitutionId,
+    ) -> Result<Vec<ReviewItemCode>, StoreError> {
+        self.rows(
+            "SELECT DISTINCT item_code FROM holdings WHERE institution_id = ? \
+             AND state <> 'released' ORDER BY item_code",
+            vec![institution.get().into()],
+        )
+        .await?
+        .iter()
+        .map(|row| item(&get::<String>(row, "item_code")?))
+        .collect()
+    }
+
+    /// How many registration cards of an institution's people wait to be issued (neither
+    /// mailed nor void).
+    pub async fn pending_cards(&self, institution: InstitutionId) -> Result<u64, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT COUNT(*) AS total FROM documents WHERE kind = 'card' \
+                 AND institution_id = ? AND mailed_on IS NULL AND voided_on IS NULL",
+                vec![institution.get().into()],
+            )
+            .await?;
+        match rows.first() {
+            Some(row) => Ok(count(get(row, "total")?)),
+            None => Ok(0),
+        }
+    }
+
     /// How many editions of each kind were marked mailed on or after `since`.
     pub async fn mailed_since(&self, since: Date) -> Result<Vec<(DocumentKind, u64)>, StoreError> {
         self.rows(

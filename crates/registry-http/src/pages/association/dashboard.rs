@@ -31,48 +31,9 @@ use crate::AppState;
 use crate::charts::{Bar, Chart, bar_chart};
 use crate::errors::{PageResult, html};
 use crate::pages::{association_account, layout, state};
+use crate::templates::figures::{CoverageView, Figure, FigureGroup, coverage_views};
 use crate::templates::pager::PAGE_SIZE;
 use crate::templates::{Layout, PageNumber, Pager};
-
-/// One figure: its words, its number, and the list behind it.
-#[derive(Debug, Clone)]
-pub(crate) struct Figure {
-    pub(crate) label: String,
-    pub(crate) value: String,
-    pub(crate) href: Option<String>,
-    /// Shown in the warning colour (overdue, an item about to lose its assessors).
-    pub(crate) alert: bool,
-    pub(crate) note: Option<String>,
-}
-
-impl Figure {
-    fn new(label: impl Into<String>, value: u64, href: impl Into<String>) -> Figure {
-        Figure {
-            label: label.into(),
-            value: value.to_string(),
-            href: Some(href.into()),
-            alert: false,
-            note: None,
-        }
-    }
-}
-
-/// A group of figures under one heading.
-#[derive(Debug, Clone)]
-pub(crate) struct FigureGroup {
-    pub(crate) title: &'static str,
-    pub(crate) figures: Vec<Figure>,
-}
-
-/// A row of the coverage tables, in words.
-#[derive(Debug, Clone)]
-pub(crate) struct CoverageView {
-    pub(crate) institution: String,
-    pub(crate) item: String,
-    pub(crate) counts: [u32; 4],
-    /// "6 个月内" when nobody is left by then.
-    pub(crate) runs_out: Option<String>,
-}
 
 #[derive(Template)]
 #[template(path = "association_home.html")]
@@ -131,21 +92,6 @@ async fn queue(
         overdue,
         oldest.map(|d| (today - d).whole_days()),
     ))
-}
-
-fn views(
-    rows: &[CoverageRow],
-    names: &BTreeMap<InstitutionId, String>,
-    state: &AppState,
-) -> Vec<CoverageView> {
-    rows.iter()
-        .map(|r| CoverageView {
-            institution: names.get(&r.institution).cloned().unwrap_or_default(),
-            item: state.catalogue.name_of(&r.item).to_owned(),
-            counts: r.counts,
-            runs_out: r.runs_out_within().map(|m| format!("{m} 个月内")),
-        })
-        .collect()
 }
 
 #[handler]
@@ -348,8 +294,8 @@ pub(crate) async fn home(req: &Request) -> PageResult {
             today: format_date(today),
             groups,
             horizons,
-            running_out: views(&running_out, &names, state),
-            per_item: views(&per_item, &names, state),
+            running_out: coverage_views(&running_out, &names, &state.catalogue),
+            per_item: coverage_views(&per_item, &names, &state.catalogue),
             charts,
         },
     ))

@@ -9,6 +9,7 @@
 pub(crate) mod activity;
 pub(crate) mod person;
 mod slip;
+pub(crate) mod workspace;
 
 use crate::pages::notice::Notice;
 use poem::http::StatusCode;
@@ -105,6 +106,12 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
         })
         .collect();
     let filter_state = filter.map(|s| s.code().to_owned()).unwrap_or_default();
+    // The workspace leads with what to act on, above the whole list's first page.
+    let lead = if filter.is_none() && query.name.trim().is_empty() && page.get() == 1 {
+        Some(workspace::workspace(state, institution).await?)
+    } else {
+        None
+    };
     let pager = Pager::new(
         "/institution",
         &[("state", &filter_state), ("name", &query.name)],
@@ -124,6 +131,7 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
             pager,
             notice: crate::pages::notice::from_query(&query.notice),
             today: registry_core::date::format_date(today),
+            lead,
         },
     ))
 }
