@@ -136,6 +136,8 @@ pub(crate) struct ListQuery {
     notice: String,
     #[serde(default)]
     page: Option<u64>,
+    #[serde(default)]
+    format: String,
 }
 
 /// The states a list of editions is filtered by (`show=`), with their labels; the first is
@@ -213,13 +215,55 @@ async fn list_page(
             _ => true,
         })
         .collect();
+    if let Some(format) = crate::pages::export::requested(&query.format) {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                let mut due = format!("应于 {} 前发放", r.due);
+                if r.due_estimate.is_some() {
+                    due.insert_str(0, "预计");
+                }
+                if r.overdue {
+                    due.push_str("（已逾期）");
+                }
+                vec![
+                    r.serial.clone(),
+                    r.name.clone(),
+                    r.institution.clone(),
+                    r.items.clone(),
+                    r.basis.clone(),
+                    due,
+                    r.state.to_owned(),
+                ]
+            })
+            .collect();
+        return crate::pages::export::respond(
+            format,
+            match kind {
+                DocumentKind::Certificate => "certificates",
+                DocumentKind::Card => "cards",
+            },
+            state.today(),
+            &[
+                "编号",
+                "姓名",
+                "机构",
+                "评审项目",
+                "生成",
+                "应发日期",
+                "状态",
+            ],
+            &cells,
+        );
+    }
     let pager = Pager::new(
         path,
         &params,
         PageNumber::from_query(query.page),
         rows.len() as u64,
         "份",
-    );
+    )
+    .exported();
     let rows = pager.slice(rows);
     let notice = crate::pages::notice::from_query(&query.notice);
     let page = match kind {

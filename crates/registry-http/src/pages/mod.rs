@@ -16,6 +16,7 @@ pub(crate) mod auth;
 mod calendar;
 mod documents;
 mod exchange;
+pub(crate) mod export;
 pub(crate) mod institution;
 pub(crate) mod notice;
 mod person_file;

@@ -65,6 +65,49 @@ pub(crate) struct RenewalsPage {
 }
 
 impl RenewalsPage {
+    /// The list as a file, when the address asks for one: the rows the page would show
+    /// (with its filter), every page.
+    fn export(&self, query: &CycleQuery, today: time::Date) -> Option<PageResult> {
+        let format = crate::pages::export::requested(&query.format)?;
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .filter(|r| match query.show.as_str() {
+                "eligible" => r.eligible,
+                "blocked" => !r.eligible,
+                _ => true,
+            })
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.masked_id.clone(),
+                    r.number.clone(),
+                    r.items.clone(),
+                    r.dropped.join("；"),
+                    if r.eligible {
+                        "可以换证".to_owned()
+                    } else {
+                        r.reasons.join("；")
+                    },
+                ]
+            })
+            .collect();
+        Some(crate::pages::export::respond(
+            format,
+            "renewals",
+            today,
+            &[
+                "姓名",
+                "身份证号",
+                "注册号",
+                "换证后列入",
+                "不列入的项目",
+                "能否换证",
+            ],
+            &rows,
+        ))
+    }
+
     /// The rows of one page, of those that can (`eligible`) or cannot (`blocked`) be
     /// renewed today, or all.
     fn paged(mut self, path: &str, query: &CycleQuery) -> RenewalsPage {
@@ -88,6 +131,7 @@ impl RenewalsPage {
             rows.len() as u64,
             "人",
         );
+        self.pager = self.pager.clone().exported();
         self.rows = self.pager.slice(rows);
         self.show = show.to_owned();
         self
@@ -102,6 +146,8 @@ pub(crate) struct CycleQuery {
     show: String,
     #[serde(default)]
     page: Option<u64>,
+    #[serde(default)]
+    format: String,
 }
 
 /// The cycle whose certificates are due: the one asked for, else the one in force today,
@@ -229,9 +275,13 @@ pub(crate) async fn association_preview(
 ) -> PageResult {
     let account = association_account(req)?;
     let preview = load(state(req), &actor_of(&account), query.cycle, None).await?;
+    let full = page(req, true, preview, vec![], None, vec![]);
+    if let Some(file) = full.export(&query, state(req).today()) {
+        return file;
+    }
     Ok(html(
         StatusCode::OK,
-        &page(req, true, preview, vec![], None, vec![]).paged("/association/renewals", &query),
+        &full.paged("/association/renewals", &query),
     ))
 }
 
@@ -318,8 +368,12 @@ pub(crate) async fn institution_preview(
         cycle: None,
         ..query
     };
+    let full = page(req, false, preview, vec![], None, vec![]);
+    if let Some(file) = full.export(&query, state(req).today()) {
+        return file;
+    }
     Ok(html(
         StatusCode::OK,
-        &page(req, false, preview, vec![], None, vec![]).paged("/institution/renewals", &query),
+        &full.paged("/institution/renewals", &query),
     ))
 }

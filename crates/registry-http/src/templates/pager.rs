@@ -51,6 +51,10 @@ pub(crate) struct Pager {
     pub(crate) next: Option<String>,
     /// What the rows are counted in (人, 条, 门 …).
     pub(crate) unit: &'static str,
+    /// The whole list as .xlsx and as CSV (the same filters), where the list offers it.
+    pub(crate) exports: Option<(String, String)>,
+    /// The list's address with its filters, without the page.
+    base: String,
 }
 
 impl Pager {
@@ -87,7 +91,20 @@ impl Pager {
             previous: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),
             unit,
+            exports: None,
+            base: link(1),
         }
+    }
+
+    /// The same pager, offering the whole list as a file (`format=xlsx` / `format=csv`
+    /// added to the list's address).
+    pub(crate) fn exported(mut self) -> Pager {
+        let joiner = if self.base.contains('?') { '&' } else { '?' };
+        self.exports = Some((
+            format!("{}{joiner}format=xlsx", self.base),
+            format!("{}{joiner}format=csv", self.base),
+        ));
+        self
     }
 
     /// The rows of this page out of a list the page computed whole.

@@ -142,6 +142,42 @@ async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
         soon.body
     );
     assert!(soon.has("甲一") && soon.has("甲二") && !soon.has("甲三"));
+
+    // Each list exports what it shows: the same rows and columns, every page.
+    assert!(
+        soon.has("href=\"/association/expiring?months=3&#38;format=xlsx\""),
+        "{}",
+        soon.body
+    );
+    let file = admin.get("/association/expiring?months=3&format=csv").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(
+        file.headers
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("expiring-2028-11-15.csv")
+    );
+    assert!(
+        file.body.contains("姓名,机构,评审项目,有效期至"),
+        "{}",
+        file.body
+    );
+    assert_eq!(file.body.matches("2028-12-31").count(), 3);
+    let xlsx = admin
+        .get("/association/expiring?months=3&format=xlsx")
+        .await;
+    assert!(xlsx.bytes.starts_with(b"PK"));
+    let certificates = admin
+        .get("/association/certificates?show=overdue&format=csv")
+        .await;
+    assert_eq!(
+        certificates.body.matches("（已逾期）").count(),
+        3,
+        "{}",
+        certificates.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,6 +231,24 @@ async fn an_institution_leads_with_what_it_must_act_on() {
     );
     // Filtered or paged, the list shows no lead.
     assert!(!yi.get("/institution?state=invited").await.has(">待办</h2>"));
+
+    // The list as a file: masked ID numbers, as on the screen.
+    let file = yi.get("/institution?format=csv").await;
+    assert!(
+        file.body.contains("姓名,身份证号,注册号,评审项目及状态"),
+        "{}",
+        file.body
+    );
+    assert!(file.body.contains("乙一") && file.body.contains("乙三"));
+    assert!(
+        !file.body.contains(ids[0].as_str()),
+        "a full ID number in the export"
+    );
+    assert!(
+        file.body.contains("已注册（有效期至 2028-12-31）"),
+        "{}",
+        file.body
+    );
 
     let matrix = yi.get("/institution/matrix").await;
     assert!(matrix.has("共 3 人"), "{}", matrix.body);

@@ -329,6 +329,8 @@ pub(crate) struct ExpiringQuery {
     months: Option<u32>,
     #[serde(default)]
     page: Option<u64>,
+    #[serde(default)]
+    format: String,
 }
 
 /// 注册即将到期: every institution's registrations ending within 1, 3 or 12 months.
@@ -342,6 +344,36 @@ pub(crate) async fn expiring(req: &Request, Query(query): Query<ExpiringQuery>) 
         .filter(|m| ENDING_MONTHS.contains(m))
         .unwrap_or(3);
     let until = ending_window_end(today, months);
+    if let Some(format) = crate::pages::export::requested(&query.format) {
+        let mut rows = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (listed, total) = state
+                .store
+                .expiring_everywhere(today, until, offset, registry_store::queries::MAX_PAGE)
+                .await?;
+            let done = listed.is_empty();
+            rows.extend(listed.into_iter().map(|(e, institution)| {
+                vec![
+                    e.name,
+                    institution,
+                    state.catalogue.name_of(&e.item).to_owned(),
+                    format_date(e.valid_until),
+                ]
+            }));
+            offset += registry_store::queries::MAX_PAGE;
+            if done || offset >= total || offset >= crate::pages::export::MAX_ROWS {
+                break;
+            }
+        }
+        return crate::pages::export::respond(
+            format,
+            "expiring",
+            today,
+            &["姓名", "机构", "评审项目", "有效期至"],
+            &rows,
+        );
+    }
     let number = PageNumber::from_query(query.page);
     let offset = (number.get() - 1).saturating_mul(PAGE_SIZE);
     let (mut listed, total) = state
@@ -379,7 +411,8 @@ pub(crate) async fn expiring(req: &Request, Query(query): Query<ExpiringQuery>) 
                 number,
                 total,
                 "项",
-            ),
+            )
+            .exported(),
         },
     ))
 }

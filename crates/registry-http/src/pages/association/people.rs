@@ -30,6 +30,8 @@ pub(crate) struct PeopleQuery {
     registered: String,
     #[serde(default)]
     page: Option<u64>,
+    #[serde(default)]
+    format: String,
 }
 
 /// 人员档案: every person a page at a time, or a search from a link (by name or
@@ -84,8 +86,36 @@ async fn people_page(req: &Request, query: &PeopleQuery, from_form: bool) -> Pag
             "no" => Some(false),
             _ => None,
         };
-        let number = PageNumber::from_query(query.page);
         let today = state.today();
+        if let Some(format) = crate::pages::export::requested(&query.format) {
+            let mut rows = Vec::new();
+            let mut offset = 0;
+            loop {
+                let (listed, total) = state
+                    .store
+                    .people_page(registered, today, offset, registry_store::queries::MAX_PAGE)
+                    .await?;
+                let done = listed.is_empty();
+                rows.extend(
+                    listed
+                        .into_iter()
+                        .map(summary_row)
+                        .map(|p| vec![p.name, p.masked_id, p.number]),
+                );
+                offset += registry_store::queries::MAX_PAGE;
+                if done || offset >= total || offset >= crate::pages::export::MAX_ROWS {
+                    break;
+                }
+            }
+            return crate::pages::export::respond(
+                format,
+                "people",
+                today,
+                &["姓名", "身份证号", "注册号"],
+                &rows,
+            );
+        }
+        let number = PageNumber::from_query(query.page);
         let offset = (number.get() - 1).saturating_mul(PAGE_SIZE);
         let (mut listed, total) = state
             .store
@@ -100,13 +130,16 @@ async fn people_page(req: &Request, query: &PeopleQuery, from_form: bool) -> Pag
         page.registered = registered
             .map(|r| if r { "yes" } else { "no" }.to_owned())
             .unwrap_or_default();
-        page.pager = Some(Pager::new(
-            "/association/people",
-            &[("registered", &page.registered)],
-            number,
-            total,
-            "人",
-        ));
+        page.pager = Some(
+            Pager::new(
+                "/association/people",
+                &[("registered", &page.registered)],
+                number,
+                total,
+                "人",
+            )
+            .exported(),
+        );
         page.results = listed.into_iter().map(summary_row).collect();
         return Ok(html(StatusCode::OK, &page));
     }

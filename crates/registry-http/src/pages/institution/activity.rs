@@ -36,14 +36,20 @@ pub(crate) async fn expiring(req: &Request, Query(query): Query<ListQuery>) -> P
         .await?
         .renewal_horizon(today);
     let list = state.store.expiring(institution, today, until).await?;
+    let export = crate::pages::export::requested(&query.format);
     let pager = Pager::new(
         "/institution/expiring",
         &[],
         PageNumber::from_query(query.page),
         list.len() as u64,
         "项",
-    );
-    let list = pager.slice(list);
+    )
+    .exported();
+    let list = if export.is_some() {
+        list
+    } else {
+        pager.slice(list)
+    };
     let mut rows = Vec::with_capacity(list.len());
     for e in list {
         // The item's next step and what it needs, from the core's outlook.
@@ -75,6 +81,30 @@ pub(crate) async fn expiring(req: &Request, Query(query): Query<ListQuery>) -> P
             problems,
         });
     }
+    if let Some(format) = export {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.item.clone(),
+                    r.until.clone(),
+                    if r.problems.is_empty() {
+                        "可以换证".to_owned()
+                    } else {
+                        r.problems.join("；")
+                    },
+                ]
+            })
+            .collect();
+        return crate::pages::export::respond(
+            format,
+            "expiring",
+            today,
+            &["姓名", "评审项目", "有效期至", "下一周期能否换证"],
+            &cells,
+        );
+    }
     Ok(html(
         StatusCode::OK,
         &InstitutionExpiring {
@@ -91,6 +121,8 @@ pub(crate) async fn expiring(req: &Request, Query(query): Query<ListQuery>) -> P
 pub(crate) struct ListQuery {
     #[serde(default)]
     page: Option<u64>,
+    #[serde(default)]
+    format: String,
 }
 
 #[handler]

@@ -57,6 +57,20 @@ pub(crate) struct PeopleQuery {
     page: Option<u64>,
     #[serde(default)]
     notice: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// An item of a list row as a spreadsheet cell: `压力容器制造 已注册（有效期至 2028-12-31）`.
+fn item_cell(i: &ItemView) -> String {
+    let mut cell = format!("{} {}", i.name, i.state_label);
+    if let Some(v) = &i.valid_until {
+        cell.push_str(&format!("（有效期至 {v}）"));
+    }
+    if let Some(r) = &i.released_on {
+        cell.push_str(&format!("（退回于 {r}）"));
+    }
+    cell
 }
 
 #[handler]
@@ -72,6 +86,50 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
         offset: (page.get() - 1).saturating_mul(PAGE_SIZE),
         limit: PAGE_SIZE,
     };
+    if let Some(format) = crate::pages::export::requested(&query.format) {
+        // The whole list with its filters, page after page of the store's.
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        q.offset = 0;
+        q.limit = registry_store::queries::MAX_PAGE;
+        loop {
+            let (people, total) = state
+                .store
+                .institution_people(institution, &q, today)
+                .await?;
+            let done = people.is_empty();
+            for p in people {
+                let items: Vec<String> = p
+                    .items
+                    .iter()
+                    .map(|i| {
+                        item_cell(&ItemView {
+                            released_on: i.released_on.map(registry_core::date::format_date),
+                            ..ItemView::new(&state.catalogue, &i.item, i.state, i.valid_until)
+                        })
+                    })
+                    .collect();
+                rows.push(vec![
+                    p.name,
+                    p.masked_id,
+                    p.registration_number
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                    items.join("；"),
+                ]);
+            }
+            q.offset += q.limit;
+            if done || q.offset >= total || q.offset >= crate::pages::export::MAX_ROWS {
+                break;
+            }
+        }
+        return crate::pages::export::respond(
+            format,
+            "institution-people",
+            today,
+            &["姓名", "身份证号", "注册号", "评审项目及状态"],
+            &rows,
+        );
+    }
     let (mut people, mut total) = state
         .store
         .institution_people(institution, &q, today)
@@ -118,7 +176,8 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
         page,
         total,
         "人",
-    );
+    )
+    .exported();
     Ok(html(
         StatusCode::OK,
         &InstitutionPeople {
