@@ -31,6 +31,7 @@ pub mod demo;
 mod documents;
 mod errors;
 mod fallback;
+mod kept;
 mod limiter;
 mod limits;
 

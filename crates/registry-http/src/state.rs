@@ -93,6 +93,16 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The public search's visitors on this instance (see `limiter`).
     searches: Arc<limiter::SearchLimiter>,
+    /// 促进会工作台's figures of a day, kept per write generation (see `kept`).
+    pub(crate) dashboard:
+        Arc<crate::kept::Kept<time::Date, crate::templates::figures::DashboardFigures>>,
+    /// Each institution's workspace lead of a day, kept per write generation.
+    pub(crate) workspaces: Arc<
+        crate::kept::Kept<
+            (registry_core::ids::InstitutionId, time::Date),
+            crate::templates::figures::Workspace,
+        >,
+    >,
 }
 
 impl std::fmt::Debug for AppState {
@@ -125,6 +135,8 @@ impl AppState {
             config: Arc::new(config),
             clock,
             searches: Arc::default(),
+            dashboard: Arc::default(),
+            workspaces: Arc::default(),
         })
     }
 

@@ -174,6 +174,13 @@ impl Store {
         &self.public
     }
 
+    /// The generation of the data this process sees: it moves on with every write
+    /// transaction of this process (when it begins and when it ends) and every bulk load.
+    /// A copy of the data kept in memory is current while the generation is unchanged.
+    pub fn generation(&self) -> u64 {
+        self.generation.current()
+    }
+
     /// The engine.
     pub fn engine(&self) -> Engine {
         self.engine

@@ -80,3 +80,22 @@ pub(crate) struct Workspace {
     pub(crate) coverage: Vec<CoverageView>,
     pub(crate) courses: Vec<UpcomingCourse>,
 }
+
+/// 促进会工作台's figures, computed once per write generation (see `kept`).
+#[derive(Debug, Clone)]
+pub(crate) struct DashboardFigures {
+    pub(crate) institutions: usize,
+    /// The core's reminder that a year of the working-day calendar is missing
+    /// (`holiday_law::missing_calendar`).
+    pub(crate) calendar_warning: Option<String>,
+    pub(crate) calendar_years: String,
+    pub(crate) today: String,
+    pub(crate) groups: Vec<FigureGroup>,
+    /// The days of the coverage columns.
+    pub(crate) horizons: [String; 4],
+    /// (institution, item) pairs about to have nobody registered.
+    pub(crate) running_out: Vec<CoverageView>,
+    /// Per item, all institutions together.
+    pub(crate) per_item: Vec<CoverageView>,
+    pub(crate) charts: Vec<crate::charts::Chart>,
+}

@@ -28,10 +28,10 @@ use serde::Deserialize;
 use time::Date;
 
 use crate::AppState;
-use crate::charts::{Bar, Chart, bar_chart};
+use crate::charts::{Bar, bar_chart};
 use crate::errors::{PageResult, html};
 use crate::pages::{association_account, layout, state};
-use crate::templates::figures::{CoverageView, Figure, FigureGroup, coverage_views};
+use crate::templates::figures::{DashboardFigures, Figure, FigureGroup, coverage_views};
 use crate::templates::pager::PAGE_SIZE;
 use crate::templates::{Layout, PageNumber, Pager};
 
@@ -39,20 +39,7 @@ use crate::templates::{Layout, PageNumber, Pager};
 #[template(path = "association_home.html")]
 pub(crate) struct AssociationHome {
     pub(crate) layout: Layout,
-    pub(crate) institutions: usize,
-    /// The core's reminder that a year of the working-day calendar is missing
-    /// (`holiday_law::missing_calendar`).
-    pub(crate) calendar_warning: Option<String>,
-    pub(crate) calendar_years: String,
-    pub(crate) today: String,
-    pub(crate) groups: Vec<FigureGroup>,
-    /// The days of the coverage columns.
-    pub(crate) horizons: [String; 4],
-    /// (institution, item) pairs about to have nobody registered.
-    pub(crate) running_out: Vec<CoverageView>,
-    /// Per item, all institutions together.
-    pub(crate) per_item: Vec<CoverageView>,
-    pub(crate) charts: Vec<Chart>,
+    pub(crate) f: DashboardFigures,
 }
 
 /// The editions of a kind waiting to be issued: (waiting, due within 7 days, overdue,
@@ -99,6 +86,26 @@ pub(crate) async fn home(req: &Request) -> PageResult {
     let _ = association_account(req)?;
     let state = state(req);
     let today = state.today();
+    let generation = state.store.generation();
+    let f = match state.dashboard.get(&today, generation) {
+        Some(f) => f,
+        None => {
+            let f = figures(state, today).await?;
+            state.dashboard.put(today, generation, f.clone());
+            f
+        }
+    };
+    Ok(html(
+        StatusCode::OK,
+        &AssociationHome {
+            layout: layout(req),
+            f,
+        },
+    ))
+}
+
+/// Every figure of the dashboard, read from the register as it is.
+async fn figures(state: &AppState, today: Date) -> Result<DashboardFigures, StoreError> {
     let cycles = state.store.begin_read().await?.cycles().await?;
     let policy = cycles.policy_at(today).clone();
     let institutions = state.store.institutions().await?;
@@ -284,21 +291,17 @@ pub(crate) async fn home(req: &Request) -> PageResult {
     let horizons = registry_core::read::dashboard::horizons(today).map(format_date);
     let years = state.calendar().years();
     let calendar_years = format!("{}—{} 年", years.start(), years.end());
-    Ok(html(
-        StatusCode::OK,
-        &AssociationHome {
-            layout: layout(req),
-            institutions: institutions.len(),
-            calendar_warning: missing_calendar(today, years).map(|w| w.message()),
-            calendar_years,
-            today: format_date(today),
-            groups,
-            horizons,
-            running_out: coverage_views(&running_out, &names, &state.catalogue),
-            per_item: coverage_views(&per_item, &names, &state.catalogue),
-            charts,
-        },
-    ))
+    Ok(DashboardFigures {
+        institutions: institutions.len(),
+        calendar_warning: missing_calendar(today, years).map(|w| w.message()),
+        calendar_years,
+        today: format_date(today),
+        groups,
+        horizons,
+        running_out: coverage_views(&running_out, &names, &state.catalogue),
+        per_item: coverage_views(&per_item, &names, &state.catalogue),
+        charts,
+    })
 }
 
 /// A registration of the association's "ending soon" list.

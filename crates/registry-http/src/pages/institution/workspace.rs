@@ -29,11 +29,28 @@ use crate::templates::{Layout, PageNumber, Pager};
 /// The most upcoming courses listed.
 const COURSES: usize = 5;
 
+/// The lead of an institution's workspace today, kept per write generation (`kept`).
 pub(crate) async fn workspace(
     state: &AppState,
     institution: InstitutionId,
 ) -> Result<Workspace, StoreError> {
     let today = state.today();
+    let generation = state.store.generation();
+    if let Some(kept) = state.workspaces.get(&(institution, today), generation) {
+        return Ok(kept);
+    }
+    let lead = compute(state, institution, today).await?;
+    state
+        .workspaces
+        .put((institution, today), generation, lead.clone());
+    Ok(lead)
+}
+
+async fn compute(
+    state: &AppState,
+    institution: InstitutionId,
+    today: time::Date,
+) -> Result<Workspace, StoreError> {
     let states: BTreeMap<&str, u64> = state
         .store
         .holding_states(Some(institution), today)
