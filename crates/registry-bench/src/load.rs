@@ -74,10 +74,20 @@ fn millis(text: &str) -> Option<f64> {
 }
 
 fn wrk(url: &str, seconds: u32, cookie: Option<&str>, script: Option<&Path>) -> Result<Figures> {
+    wrk_with(64, url, seconds, cookie, script)
+}
+
+fn wrk_with(
+    connections: u32,
+    url: &str,
+    seconds: u32,
+    cookie: Option<&str>,
+    script: Option<&Path>,
+) -> Result<Figures> {
     let mut command = Command::new("wrk");
     command.args([
         "-t2",
-        "-c64",
+        &format!("-c{connections}"),
         &format!("-d{seconds}s"),
         "--latency",
         "--timeout",
@@ -179,8 +189,13 @@ pub(crate) async fn bench(
     seconds: u32,
     dir: &Path,
 ) -> Result<(f64, f64, u64, f64)> {
-    // An institution's session, minted in the database as a login would.
+    // An institution's session, minted in the database as a login would, and the
+    // association's.
     let cookie = crate::harness::session(store, "inst1").await?;
+    let catalogue =
+        registry_core::fixtures::review_items().map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    let calendar = registry_core::fixtures::calendar().map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    let admin = crate::harness::association_session(store, &catalogue, &calendar).await?;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -235,6 +250,11 @@ pub(crate) async fn bench(
     let after_public = mib(&child.0);
     let warm_workspace = wrk(&workspace_url, WARM_UP, Some(&cookie), None)?;
     let workspace = wrk(&workspace_url, seconds, Some(&cookie), None)?;
+    // Issue 19: 8 users at once on the association's dashboard and on the workspace.
+    let dashboard_url = format!("{base}/association");
+    let _ = wrk_with(8, &dashboard_url, WARM_UP, Some(&admin), None)?;
+    let dashboard8 = wrk_with(8, &dashboard_url, seconds, Some(&admin), None)?;
+    let workspace8 = wrk_with(8, &workspace_url, seconds, Some(&cookie), None)?;
     let peak = mib(&child.0);
     drop(child);
 
@@ -249,6 +269,8 @@ pub(crate) async fn bench(
         ("/healthz (baseline)", &health),
         ("public search (人员查询)", &public),
         ("institution workspace", &workspace),
+        ("dashboard, 8 connections", &dashboard8),
+        ("workspace, 8 connections", &workspace8),
     ] {
         println!(
             "  {:<34} {:>9.0} {:>9.2} {:>9.2} {:>8} {:>8} {:>7.2}",
@@ -268,6 +290,17 @@ pub(crate) async fn bench(
         cold_public.p99_ms,
         warm_workspace.p99_ms,
         warm_health.errors + cold_public.errors + warm_workspace.errors
+    );
+    let met = |ok: bool| if ok { "met" } else { "NOT MET" };
+    println!(
+        "  goals of issue 19: dashboard p99 {:.1} ms at 8 users (< 50: {}); workspace p99 {:.1} ms at 8 users (< 50: {}); workspace {:.2}× /healthz at 64 connections (≥ 0.3: {}); errors {}",
+        dashboard8.p99_ms,
+        met(dashboard8.p99_ms < 50.0),
+        workspace8.p99_ms,
+        met(workspace8.p99_ms < 50.0),
+        workspace.rps / health.rps,
+        met(workspace.rps / health.rps >= 0.3),
+        dashboard8.errors + workspace8.errors
     );
     println!(
         "  server peak resident memory: {peak:.1} MiB ({label}; {after_health:.1} after /healthz, {after_public:.1} after the public search)"
