@@ -291,7 +291,14 @@ async fn main() -> Result<()> {
         load_seconds,
     )
     .await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if keep {
+        println!(
+            "kept: the SQLite register {} (and the PostgreSQL database registry_bench_ours)",
+            dir.join("ours.sqlite3").display()
+        );
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let (sqlite_ratio, sqlite_timings) = sqlite?;
     let import_ratio = import_ratio.transpose()?;
     if let Some(admin) = postgres {

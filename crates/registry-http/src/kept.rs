@@ -1,50 +1,118 @@
 //! Figures kept between requests: the workspaces' figures read the whole register (or an
 //! institution's part of it), so each is computed once and kept under the store's write
-//! generation (`Store::generation`): any write of this instance makes it stale at once,
-//! so this instance never shows figures older than its own last write; writes of other
-//! instances (or of a `registry import` beside the server) show within [`TTL`].
+//! generation (`Store::generation`). Any write of this instance makes it stale at once:
+//! this instance never shows figures older than its own last write. Writes of other
+//! instances (or of a `registry import` beside the server) show within [`TTL`]: past it,
+//! one request computes the figures again while the others are still shown the kept ones.
+//! One computation at a time: requests that find nothing wait for the one computing.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// How long kept figures are shown at most without being computed again.
+/// How long kept figures are shown without being computed again.
 pub(crate) const TTL: Duration = Duration::from_secs(5);
 /// The most entries kept (one per institution and day): when full, it is emptied.
 const CAPACITY: usize = 4_096;
 
+struct Entry<V> {
+    generation: u64,
+    at: Instant,
+    /// One request is computing it again.
+    refreshing: bool,
+    value: V,
+}
+
 /// Values computed from the register, each with the generation it was computed from.
 pub(crate) struct Kept<K, V> {
-    entries: Mutex<HashMap<K, (u64, Instant, V)>>,
+    entries: Mutex<HashMap<K, Entry<V>>>,
+    computing: tokio::sync::Mutex<()>,
 }
 
 impl<K, V> Default for Kept<K, V> {
     fn default() -> Self {
         Kept {
             entries: Mutex::new(HashMap::new()),
+            computing: tokio::sync::Mutex::new(()),
         }
     }
 }
 
-impl<K: Eq + Hash, V: Clone> Kept<K, V> {
-    /// The value for `key`, when computed from `generation`'s data within [`TTL`].
-    pub(crate) fn get(&self, key: &K, generation: u64) -> Option<V> {
-        let entries = self.entries.lock().ok()?;
-        match entries.get(key) {
-            Some((g, at, value)) if *g == generation && at.elapsed() < TTL => Some(value.clone()),
-            _ => None,
+/// What is kept for a key.
+enum Lookup<V> {
+    /// Current: show it.
+    Fresh(V),
+    /// Of the current generation but past [`TTL`]: this caller computes it again.
+    Stale,
+    /// Nothing of the current generation.
+    Miss,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> Kept<K, V> {
+    fn lookup(&self, key: &K, generation: u64) -> Lookup<V> {
+        let Ok(mut entries) = self.entries.lock() else {
+            return Lookup::Miss;
+        };
+        match entries.get_mut(key) {
+            Some(e) if e.generation == generation => {
+                if e.at.elapsed() < TTL || e.refreshing {
+                    Lookup::Fresh(e.value.clone())
+                } else {
+                    e.refreshing = true;
+                    Lookup::Stale
+                }
+            }
+            _ => Lookup::Miss,
         }
     }
 
-    /// Keeps `value`, computed from the data of `generation` (read before computing it).
-    pub(crate) fn put(&self, key: K, generation: u64, value: V) {
+    fn put(&self, key: K, generation: u64, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
-            entries.insert(key, (generation, Instant::now(), value));
+            entries.insert(
+                key,
+                Entry {
+                    generation,
+                    at: Instant::now(),
+                    refreshing: false,
+                    value,
+                },
+            );
         }
+    }
+
+    /// The value for `key` of the data of `generation` (read before calling): kept, or
+    /// computed by `compute` (once, whoever else asks meanwhile) and kept.
+    pub(crate) async fn get_or_compute<E, F, Fut>(
+        &self,
+        key: K,
+        generation: u64,
+        compute: F,
+    ) -> Result<V, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        match self.lookup(&key, generation) {
+            Lookup::Fresh(value) => return Ok(value),
+            Lookup::Stale => {
+                let value = compute().await?;
+                self.put(key, generation, value.clone());
+                return Ok(value);
+            }
+            Lookup::Miss => {}
+        }
+        let _one = self.computing.lock().await;
+        if let Lookup::Fresh(value) = self.lookup(&key, generation) {
+            return Ok(value);
+        }
+        let value = compute().await?;
+        self.put(key, generation, value.clone());
+        Ok(value)
     }
 }
 
@@ -52,12 +120,15 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
 mod tests {
     use super::Kept;
 
-    #[test]
-    fn a_value_is_kept_under_its_generation_only() {
+    #[tokio::test]
+    async fn a_value_is_kept_under_its_generation_only() {
         let kept: Kept<u8, &str> = Kept::default();
-        kept.put(1, 7, "figures");
-        assert_eq!(kept.get(&1, 7), Some("figures"));
-        assert_eq!(kept.get(&1, 8), None, "a write since: computed again");
-        assert_eq!(kept.get(&2, 7), None);
+        let first: Result<_, ()> = kept.get_or_compute(1, 7, || async { Ok("figures") }).await;
+        assert_eq!(first, Ok("figures"));
+        let again: Result<_, ()> = kept.get_or_compute(1, 7, || async { Ok("computed again") }).await;
+        assert_eq!(again, Ok("figures"), "kept");
+        let after_a_write: Result<_, ()> =
+            kept.get_or_compute(1, 8, || async { Ok("after the write") }).await;
+        assert_eq!(after_a_write, Ok("after the write"));
     }
 }

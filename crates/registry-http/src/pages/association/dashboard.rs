@@ -87,14 +87,10 @@ pub(crate) async fn home(req: &Request) -> PageResult {
     let state = state(req);
     let today = state.today();
     let generation = state.store.generation();
-    let f = match state.dashboard.get(&today, generation) {
-        Some(f) => f,
-        None => {
-            let f = figures(state, today).await?;
-            state.dashboard.put(today, generation, f.clone());
-            f
-        }
-    };
+    let f = state
+        .dashboard
+        .get_or_compute(today, generation, || figures(state, today))
+        .await?;
     Ok(html(
         StatusCode::OK,
         &AssociationHome {

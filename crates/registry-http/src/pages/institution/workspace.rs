@@ -36,14 +36,12 @@ pub(crate) async fn workspace(
 ) -> Result<Workspace, StoreError> {
     let today = state.today();
     let generation = state.store.generation();
-    if let Some(kept) = state.workspaces.get(&(institution, today), generation) {
-        return Ok(kept);
-    }
-    let lead = compute(state, institution, today).await?;
     state
         .workspaces
-        .put((institution, today), generation, lead.clone());
-    Ok(lead)
+        .get_or_compute((institution, today), generation, || {
+            compute(state, institution, today)
+        })
+        .await
 }
 
 async fn compute(
