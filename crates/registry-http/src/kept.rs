@@ -125,10 +125,13 @@ mod tests {
         let kept: Kept<u8, &str> = Kept::default();
         let first: Result<_, ()> = kept.get_or_compute(1, 7, || async { Ok("figures") }).await;
         assert_eq!(first, Ok("figures"));
-        let again: Result<_, ()> = kept.get_or_compute(1, 7, || async { Ok("computed again") }).await;
+        let again: Result<_, ()> = kept
+            .get_or_compute(1, 7, || async { Ok("computed again") })
+            .await;
         assert_eq!(again, Ok("figures"), "kept");
-        let after_a_write: Result<_, ()> =
-            kept.get_or_compute(1, 8, || async { Ok("after the write") }).await;
+        let after_a_write: Result<_, ()> = kept
+            .get_or_compute(1, 8, || async { Ok("after the write") })
+            .await;
         assert_eq!(after_a_write, Ok("after the write"));
     }
 }

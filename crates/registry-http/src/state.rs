@@ -76,6 +76,18 @@ impl Calendars {
     }
 }
 
+/// A page of 本机构人员: the institution, the state filter, the name filter, the first
+/// row, the day.
+pub(crate) type InstitutionPageKey = (
+    registry_core::ids::InstitutionId,
+    Option<registry_core::holding::ItemState>,
+    String,
+    u64,
+    time::Date,
+);
+/// Its people and how many match in all.
+pub(crate) type InstitutionPage = (Vec<registry_store::queries::InstitutionPerson>, u64);
+
 /// What every request may use.
 #[derive(Clone)]
 pub struct AppState {
@@ -96,6 +108,8 @@ pub struct AppState {
     /// 促进会工作台's figures of a day, kept per write generation (see `kept`).
     pub(crate) dashboard:
         Arc<crate::kept::Kept<time::Date, crate::templates::figures::DashboardFigures>>,
+    /// Pages of 本机构人员, kept per write generation (see `kept`).
+    pub(crate) institution_pages: Arc<crate::kept::Kept<InstitutionPageKey, InstitutionPage>>,
     /// Each institution's workspace lead of a day, kept per write generation.
     pub(crate) workspaces: Arc<
         crate::kept::Kept<
@@ -136,6 +150,7 @@ impl AppState {
             clock,
             searches: Arc::default(),
             dashboard: Arc::default(),
+            institution_pages: Arc::default(),
             workspaces: Arc::default(),
         })
     }

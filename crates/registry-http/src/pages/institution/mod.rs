@@ -130,17 +130,11 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
             &rows,
         );
     }
-    let (mut people, mut total) = state
-        .store
-        .institution_people(institution, &q, today)
-        .await?;
+    let (mut people, mut total) = people_page(state, institution, &q, today).await?;
     if people.is_empty() && q.offset > 0 && total > 0 {
         // a page past the last: the last
         q.offset = page.offset(total);
-        (people, total) = state
-            .store
-            .institution_people(institution, &q, today)
-            .await?;
+        (people, total) = people_page(state, institution, &q, today).await?;
     }
     let name = institution_name(state, institution).await?;
     let rows = people
@@ -193,6 +187,30 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
             lead,
         },
     ))
+}
+
+/// A page of the institution's people, kept per write generation: a workspace that many
+/// of its staff reload reads the database once per write.
+async fn people_page(
+    state: &AppState,
+    institution: InstitutionId,
+    q: &InstitutionPeopleQuery,
+    today: time::Date,
+) -> Result<crate::state::InstitutionPage, StoreError> {
+    let key = (
+        institution,
+        q.state,
+        q.name.clone().unwrap_or_default().trim().to_owned(),
+        q.offset,
+        today,
+    );
+    let generation = state.store.generation();
+    state
+        .institution_pages
+        .get_or_compute(key, generation, || {
+            state.store.institution_people(institution, q, today)
+        })
+        .await
 }
 
 async fn institution_name(state: &AppState, id: InstitutionId) -> Result<String, StoreError> {
