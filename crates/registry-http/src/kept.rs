@@ -68,6 +68,12 @@ impl<K: Eq + Hash + Clone, V: Clone> Kept<K, V> {
         }
     }
 
+    fn forget(&self, key: &K) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(key);
+        }
+    }
+
     fn put(&self, key: K, generation: u64, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= CAPACITY {
@@ -82,6 +88,47 @@ impl<K: Eq + Hash + Clone, V: Clone> Kept<K, V> {
                     value,
                 },
             );
+        }
+    }
+
+    /// As [`Kept::get_or_compute`], except that a value of the current generation past
+    /// [`TTL`] is shown while a task computes it again in the background: no request waits
+    /// for figures that only other instances' writes could have changed.
+    pub(crate) async fn get_or_refresh<E, F, Fut>(
+        self: &std::sync::Arc<Self>,
+        key: K,
+        generation: u64,
+        compute: F,
+    ) -> Result<V, E>
+    where
+        K: Send + 'static,
+        V: Send + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+    {
+        let stale = match self.entries.lock() {
+            Ok(entries) => entries
+                .get(&key)
+                .filter(|e| e.generation == generation)
+                .map(|e| e.value.clone()),
+            Err(_) => None,
+        };
+        match (self.lookup(&key, generation), stale) {
+            (Lookup::Fresh(value), _) => Ok(value),
+            (Lookup::Stale, Some(value)) => {
+                let kept = std::sync::Arc::clone(self);
+                let refresh = compute();
+                tokio::spawn(async move {
+                    match refresh.await {
+                        Ok(fresh) => kept.put(key, generation, fresh),
+                        // the next request computes it itself
+                        Err(_) => kept.forget(&key),
+                    }
+                });
+                Ok(value)
+            }
+            _ => self.get_or_compute(key, generation, compute).await,
         }
     }
 

@@ -805,7 +805,104 @@ async fn names_come_in_pinyin_order_and_in_pages(db: TestDb) {
     assert!(!people.iter().any(|p| p.name == "赵六"));
 }
 
+async fn the_figures_count_what_the_register_holds(db: TestDb) {
+    let store = &db.store;
+    let r = seed(store).await;
+    let today = date(TODAY);
+    let states = |list: Vec<(ItemState, u64)>| {
+        let mut list: Vec<(&str, u64)> = list.into_iter().map(|(s, n)| (s.code(), n)).collect();
+        list.sort();
+        list
+    };
+    // 张伟 registered at both institutions, the other 张伟 invited at A, 王强 released at B.
+    assert_eq!(
+        states(store.holding_states(None, today).await.unwrap()),
+        [("invited", 1), ("registered", 2), ("released", 1)]
+    );
+    assert_eq!(
+        states(store.holding_states(Some(r.a), today).await.unwrap()),
+        [("invited", 1), ("registered", 1)]
+    );
+    // Both registrations end with the cycle; the registered person counted once.
+    let ends = store.registration_ends(None, today).await.unwrap();
+    assert_eq!(ends, [date("2028-12-31"), date("2028-12-31")]);
+    assert_eq!(
+        store
+            .registration_ends(Some(r.b), today)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.registered_births(None, today).await.unwrap(),
+        [date("1970-05-20")]
+    );
+    let mut spans: Vec<(InstitutionId, String)> = store
+        .registration_spans(None, today)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.institution, s.item.as_str().to_owned()))
+        .collect();
+    spans.sort();
+    assert_eq!(
+        spans,
+        [(r.a, "RQ-ZZ".to_owned()), (r.b, "GL-ZZ".to_owned())]
+    );
+    // The pool: the other 张伟's DT-AX, 李娜's QP-CZ, 王强's released QZ-AX (the old
+    // expert, 70 today, is not in it).
+    let mut pool: Vec<(String, u64)> = store
+        .pool_sizes(today, 70)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(i, n)| (i.as_str().to_owned(), n))
+        .collect();
+    pool.sort();
+    assert_eq!(
+        pool,
+        [
+            ("DT-AX".to_owned(), 1),
+            ("QP-CZ".to_owned(), 1),
+            ("QZ-AX".to_owned(), 1)
+        ]
+    );
+    let items: Vec<String> = store
+        .institution_items(r.a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.as_str().to_owned())
+        .collect();
+    assert_eq!(items, ["DT-ZZ", "RQ-ZZ"]);
+    // A card per registered institution, none mailed.
+    assert_eq!(store.pending_cards(r.a).await.unwrap(), 1);
+    assert_eq!(store.pending_cards(r.b).await.unwrap(), 1);
+    assert!(
+        store
+            .mailed_since(date("2026-11-01"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Ending by the cycle's end: both, in the pinyin order of the names, with the
+    // institution.
+    let (listed, total) = store
+        .expiring_everywhere(today, date("2028-12-31"), 0, 20)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    assert!(listed.iter().all(|(e, _)| e.person == r.zhang));
+    let (none, total) = store
+        .expiring_everywhere(today, date("2027-11-30"), 0, 20)
+        .await
+        .unwrap();
+    assert!(none.is_empty() && total == 0);
+}
+
 on_both_engines!(
+    the_figures_count_what_the_register_holds,
     names_come_in_pinyin_order_and_in_pages,
     an_entrys_fill_in_counters_are_forgotten_with_its_transaction,
     counters_add_up_in_their_window_and_old_ones_are_purged,

@@ -87,9 +87,13 @@ pub(crate) async fn home(req: &Request) -> PageResult {
     let state = state(req);
     let today = state.today();
     let generation = state.store.generation();
+    let shared = state.clone();
     let f = state
         .dashboard
-        .get_or_compute(today, generation, || figures(state, today))
+        .get_or_refresh(today, generation, move || {
+            let state = shared.clone();
+            async move { figures(&state, today).await }
+        })
         .await?;
     Ok(html(
         StatusCode::OK,
