@@ -12,8 +12,10 @@ pub(crate) struct Bar {
     pub(crate) label: String,
     /// Its height.
     pub(crate) value: u32,
-    /// Drawn in the warning colour (past an age limit, after today, late …).
+    /// Drawn in the warning colour (past an age limit, after today …).
     pub(crate) marked: bool,
+    /// The part of the value drawn in the warning colour on top (late, …).
+    pub(crate) marked_part: u32,
 }
 
 /// A chart and the numbers it draws.
@@ -88,6 +90,15 @@ pub(crate) fn bar_chart(
             escape(&bar.label),
             bar.value
         );
+        if bar.marked_part > 0 {
+            let part = bar.marked_part.min(bar.value) * plot / max;
+            let _ = write!(
+                svg,
+                r##"<rect x="{x}" y="{y}" width="{bar_width}" height="{part}" fill="#b45309"><title>{}：其中 {}</title></rect>"##,
+                escape(&bar.label),
+                bar.marked_part
+            );
+        }
         let centre = x + bar_width / 2;
         let _ = write!(
             svg,
@@ -130,11 +141,13 @@ mod tests {
                     label: "60–64 岁".into(),
                     value: 12,
                     marked: false,
+                    marked_part: 0,
                 },
                 Bar {
                     label: "65–69 岁".into(),
                     value: 3,
                     marked: true,
+                    marked_part: 0,
                 },
             ],
         );

@@ -66,6 +66,22 @@ pub struct PassList {
 }
 
 impl Store {
+    /// Every edition of `kind` marked mailed on or after `since`, with its items.
+    pub async fn documents_mailed_since(
+        &self,
+        kind: DocumentKind,
+        since: Date,
+    ) -> Result<Vec<Document>, StoreError> {
+        let rows = documents::Entity::find()
+            .filter(documents::Column::Kind.eq(kind.code()))
+            .filter(documents::Column::MailedOn.gte(since))
+            .all(self.db())
+            .await
+            .map_err(store_error)?;
+        let tx = self.begin_read().await?;
+        tx.documents_with_items(rows).await
+    }
+
     /// The editions matching `filter`, with their person and institution.
     pub async fn documents(
         &self,

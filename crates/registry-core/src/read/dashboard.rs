@@ -204,6 +204,28 @@ pub fn in_force_on(spans: &[Span], days: &[Date]) -> Vec<u32> {
         .collect()
 }
 
+/// Editions mailed in each month starting on `months[i]` (up to the next one, the last
+/// up to its month's end): how many on or before their due day, how many after. An
+/// edition whose due day cannot be counted yet counts as on time.
+pub fn mailed_on_time(mailed: &[(Date, Option<Date>)], months: &[Date]) -> Vec<(u32, u32)> {
+    months
+        .iter()
+        .map(|start| {
+            let end = add_months(*start, 1);
+            let mut on_time = 0;
+            let mut late = 0;
+            for (on, due) in mailed.iter().filter(|(on, _)| start <= on && *on < end) {
+                if due.is_some_and(|d| *on > d) {
+                    late += 1;
+                } else {
+                    on_time += 1;
+                }
+            }
+            (on_time, late)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +316,18 @@ mod tests {
         assert!(shown.contains(&("65–69 岁", 2, true)));
         assert_eq!(shown.last(), Some(&("70 岁及以上", 0, true)));
         assert_eq!(bands.iter().map(|b| b.count).sum::<u32>(), 4);
+    }
+
+    #[test]
+    fn editions_mailed_on_time_or_late_by_month() {
+        let months = [date!(2026 - 10 - 01), date!(2026 - 11 - 01)];
+        let mailed = [
+            (date!(2026 - 10 - 05), Some(date!(2026 - 10 - 05))), // on its due day
+            (date!(2026 - 10 - 31), Some(date!(2026 - 10 - 20))), // late
+            (date!(2026 - 11 - 02), None),                        // no due day yet
+            (date!(2026 - 09 - 30), Some(date!(2026 - 09 - 01))), // before the months
+        ];
+        assert_eq!(mailed_on_time(&mailed, &months), [(1, 1), (1, 0)]);
     }
 
     #[test]

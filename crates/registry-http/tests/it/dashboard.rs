@@ -97,7 +97,7 @@ async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
         "{per_item}"
     );
     // The charts are SVG with their numbers, and their tables.
-    assert_eq!(home.body.matches("<svg class=\"chart\"").count(), 2);
+    assert_eq!(home.body.matches("<svg class=\"chart\"").count(), 3);
     assert!(home.has("role=\"img\""));
     let ages = home.between("id=\"ages\"", "</svg>").unwrap();
     assert!(
@@ -118,6 +118,37 @@ async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
 
     // Two years on, six weeks before the cycle ends: all three registrations end within 3
     // months, and 甲 is about to have nobody left for both items.
+    // 甲一's and 甲二's certificates mailed today, seven months after their deadline: the
+    // chart of certificates mailed shows them this month, both late.
+    let list = admin.get("/association/certificates").await;
+    let ids: Vec<String> = list
+        .body
+        .split("name=\"documents\" value=\"")
+        .skip(1)
+        .filter(|rest| !rest.split('>').next().unwrap_or("").contains("disabled"))
+        .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 2, "甲三 has no address: {}", list.body);
+    let mut fields: Vec<(&str, &str)> = ids.iter().map(|id| ("documents", id.as_str())).collect();
+    fields.extend([
+        ("on", "2026-11-26"),
+        ("tracking", "SF200"),
+        ("back", "/association/certificates"),
+    ]);
+    let mailed = admin
+        .post("/association/certificates/mailed", &fields)
+        .await;
+    assert_eq!(mailed.status, StatusCode::SEE_OTHER, "{}", mailed.body);
+    let home = admin.get("/association").await;
+    assert_eq!(home.body.matches("<svg class=\"chart\"").count(), 3);
+    let issued = home.between("id=\"issued\"", "</svg>").unwrap();
+    assert!(
+        issued.contains("26-11：2") && issued.contains("26-11：其中 2"),
+        "{issued}"
+    );
+    assert_eq!(figure(&home, "资格证书", "本月已寄出"), 2);
+    assert_eq!(figure(&home, "资格证书", "已逾期"), 1);
+
     server.clock.advance(time::Duration::days(720));
     let mut admin = server.browser();
     admin.login("admin", ADMIN_PASSWORD).await;
@@ -143,7 +174,8 @@ async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
     );
     assert!(soon.has("甲一") && soon.has("甲二") && !soon.has("甲三"));
 
-    // Each list exports what it shows: the same rows and columns, every page.
+    // Each list exports what it shows: the same rows and columns, every page (甲三's
+    // certificate is the one still overdue).
     assert!(
         soon.has("href=\"/association/expiring?months=3&#38;format=xlsx\""),
         "{}",
@@ -174,7 +206,7 @@ async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
         .await;
     assert_eq!(
         certificates.body.matches("（已逾期）").count(),
-        3,
+        1,
         "{}",
         certificates.body
     );

@@ -20,7 +20,7 @@ use registry_core::ids::InstitutionId;
 use registry_core::ports::{RegisterTx, StoreError};
 use registry_core::read::dashboard::{
     CoverageRow, ENDING_MONTHS, age_profile, coverage, ending_window_end, ending_within,
-    in_force_on, month_points,
+    in_force_on, mailed_on_time, month_points,
 };
 use registry_core::read::pool::pool_age_limit;
 use registry_store::documents::DocumentFilter;
@@ -255,6 +255,7 @@ async fn figures(state: &AppState, today: Date) -> Result<DashboardFigures, Stor
             label: format!("{}-{:02}", m.year() % 100, u8::from(m.month())),
             value: n,
             marked: *m > today,
+            marked_part: 0,
         })
         .collect();
     let births = state.store.registered_births(None, today).await?;
@@ -264,12 +265,49 @@ async fn figures(state: &AppState, today: Date) -> Result<DashboardFigures, Stor
         policy.certificate_renewal_age_limit,
         policy.registration_age_limit,
     );
+    // Certificates mailed in the last 12 months, on time or late against their deadline.
+    let deadlines = state.deadlines();
+    let past: Vec<Date> = months
+        .iter()
+        .copied()
+        .filter(|m| *m <= today)
+        .map(|m| m.replace_day(1).unwrap_or(m))
+        .collect();
+    let mailed: Vec<(Date, Option<Date>)> = state
+        .store
+        .documents_mailed_since(
+            DocumentKind::Certificate,
+            past.first().copied().unwrap_or(today),
+        )
+        .await?
+        .iter()
+        .filter_map(|d| {
+            let on = d.mailed.as_ref()?.on;
+            Some((on, d.due_on(&deadlines, &cycles).map(|due| due.date())))
+        })
+        .collect();
+    let issued_bars = past
+        .iter()
+        .zip(mailed_on_time(&mailed, &past))
+        .map(|(m, (on_time, late))| Bar {
+            label: format!("{}-{:02}", m.year() % 100, u8::from(m.month())),
+            value: on_time + late,
+            marked: false,
+            marked_part: late,
+        })
+        .collect();
     let charts = vec![
         bar_chart(
             "in-force",
             "有效的注册（评审项目人次：过去12个月每月1日、今天、今后12个月每月1日）",
             Some("今后各月：如无人续期的预计数"),
             month_bars,
+        ),
+        bar_chart(
+            "issued",
+            "每月寄出的资格证书（过去12个月及本月）",
+            Some("其中超过发放期限寄出的"),
+            issued_bars,
         ),
         bar_chart(
             "ages",
@@ -283,6 +321,7 @@ async fn figures(state: &AppState, today: Date) -> Result<DashboardFigures, Stor
                     label: b.label.clone(),
                     value: b.count,
                     marked: b.past_renewal_limit,
+                    marked_part: 0,
                 })
                 .collect(),
         ),
