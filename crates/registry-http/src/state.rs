@@ -110,6 +110,8 @@ pub struct AppState {
         Arc<crate::kept::Kept<time::Date, crate::templates::figures::DashboardFigures>>,
     /// Pages of 本机构人员, kept per write generation (see `kept`).
     pub(crate) institution_pages: Arc<crate::kept::Kept<InstitutionPageKey, InstitutionPage>>,
+    /// Institutions' names, kept per write generation.
+    pub(crate) institution_names: Arc<crate::kept::Kept<registry_core::ids::InstitutionId, String>>,
     /// Each institution's workspace lead of a day, kept per write generation.
     pub(crate) workspaces: Arc<
         crate::kept::Kept<
@@ -151,6 +153,7 @@ impl AppState {
             searches: Arc::default(),
             dashboard: Arc::default(),
             institution_pages: Arc::default(),
+            institution_names: Arc::default(),
             workspaces: Arc::default(),
         })
     }

@@ -213,13 +213,20 @@ async fn people_page(
         .await
 }
 
+/// The institution's name (kept per write generation: it heads every page of its list).
 async fn institution_name(state: &AppState, id: InstitutionId) -> Result<String, StoreError> {
-    let mut tx = state.store.begin_read().await?;
-    Ok(tx
-        .institution(id)
-        .await?
-        .map(|i| i.details.name.as_str().to_owned())
-        .unwrap_or_default())
+    let generation = state.store.generation();
+    state
+        .institution_names
+        .get_or_compute(id, generation, || async move {
+            let mut tx = state.store.begin_read().await?;
+            Ok(tx
+                .institution(id)
+                .await?
+                .map(|i| i.details.name.as_str().to_owned())
+                .unwrap_or_default())
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize)]
