@@ -334,15 +334,19 @@ async fn resolve_account(
         state.store.delete_session(&hash).await?;
         return Ok(Visitor::Anonymous);
     }
-    let Some(account) = state.store.account(id).await? else {
-        return Ok(Visitor::Anonymous);
-    };
-    let institution_active = match account.role {
-        Role::Association => true,
-        Role::Institution(institution) => {
-            let mut tx = state.store.begin_read().await?;
-            tx.institution(institution).await?.is_some_and(|i| i.active)
-        }
+    // The account and its institution, current on every request, in one read.
+    let (account, institution_active) = {
+        let mut tx = state.store.begin_read().await?;
+        let Some(account) = tx.account(id).await? else {
+            return Ok(Visitor::Anonymous);
+        };
+        let active = match account.role {
+            Role::Association => true,
+            Role::Institution(institution) => {
+                tx.institution(institution).await?.is_some_and(|i| i.active)
+            }
+        };
+        (account, active)
     };
     if !account.active || !institution_active {
         state.store.delete_session(&hash).await?;
