@@ -197,6 +197,12 @@ async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
         file.body
     );
     assert_eq!(file.body.matches("2028-12-31").count(), 3);
+    let courses = admin.get("/association/courses?format=csv").await;
+    assert!(
+        courses
+            .body
+            .contains("编号,培训班名称,日期,覆盖的评审项目,计入课时,参加人数")
+    );
     let xlsx = admin
         .get("/association/expiring?months=3&format=xlsx")
         .await;
@@ -291,4 +297,22 @@ async fn an_institution_leads_with_what_it_must_act_on() {
     );
     let row = matrix.between("乙一</a></td>", "</tr>").unwrap();
     assert_eq!(row.matches("已注册").count(), 2, "{row}");
+    // The matrix as a file: a column per item, a row per person.
+    let file = yi.get("/institution/matrix?format=csv").await;
+    assert!(
+        file.body.contains("姓名,气瓶制造,气瓶充装"),
+        "{}",
+        file.body
+    );
+    assert!(
+        file.body.contains("乙一,已注册,已注册") && file.body.contains("乙三,待填报,"),
+        "{}",
+        file.body
+    );
+    assert!(
+        yi.get("/institution/assessments?format=xlsx")
+            .await
+            .bytes
+            .starts_with(b"PK")
+    );
 }

@@ -36,6 +36,7 @@ async fn courses_page(
     errors: Vec<String>,
     notice: Option<String>,
     page: PageNumber,
+    export: Option<registry_batch::table::Format>,
 ) -> PageResult {
     let state = state(req);
     let courses = state.store.courses().await?;
@@ -45,9 +46,14 @@ async fn courses_page(
         page,
         courses.len() as u64,
         "个",
-    );
-    let rows = pager
-        .slice(courses)
+    )
+    .exported();
+    let courses = if export.is_some() {
+        courses
+    } else {
+        pager.slice(courses)
+    };
+    let rows: Vec<CourseRow> = courses
         .into_iter()
         .map(|c| {
             let d = &c.course.details;
@@ -61,6 +67,35 @@ async fn courses_page(
             }
         })
         .collect();
+    if let Some(format) = export {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.to_string(),
+                    c.name.clone(),
+                    c.dates.clone(),
+                    c.items.clone(),
+                    c.hours.clone(),
+                    c.attendees.to_string(),
+                ]
+            })
+            .collect();
+        return crate::pages::export::respond(
+            format,
+            "courses",
+            state.today(),
+            &[
+                "编号",
+                "培训班名称",
+                "日期",
+                "覆盖的评审项目",
+                "计入课时",
+                "参加人数",
+            ],
+            &cells,
+        );
+    }
     let status = crate::errors::status_of_form(&errors);
     Ok(html(
         status,
@@ -80,6 +115,8 @@ async fn courses_page(
 pub(crate) struct ListQuery {
     #[serde(default)]
     page: Option<u64>,
+    #[serde(default)]
+    format: String,
 }
 
 #[handler]
@@ -91,6 +128,7 @@ pub(crate) async fn course_list(req: &Request, Query(query): Query<ListQuery>) -
         vec![],
         None,
         PageNumber::from_query(query.page),
+        crate::pages::export::requested(&query.format),
     )
     .await
 }
@@ -129,6 +167,7 @@ pub(crate) async fn create_course(req: &Request, body: String) -> PageResult {
                 vec![],
                 Some(format!("培训班已保存，编号 {id}。")),
                 PageNumber::from_query(None),
+                None,
             )
             .await?
         }
@@ -142,6 +181,7 @@ pub(crate) async fn create_course(req: &Request, body: String) -> PageResult {
                 messages_of(&e),
                 None,
                 PageNumber::from_query(None),
+                None,
             )
             .await?
         }

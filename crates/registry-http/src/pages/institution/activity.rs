@@ -129,6 +129,52 @@ pub(crate) struct ListQuery {
 pub(crate) async fn assessment_list(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
     let (institution, _) = institution_account(req)?;
     let state = state(req);
+    if let Some(format) = crate::pages::export::requested(&query.format) {
+        let mut cells = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (list, total) = state
+                .store
+                .assessments_recorded_by(institution, offset, 500)
+                .await?;
+            let done = list.is_empty();
+            for l in list {
+                if let Some(r) = assessment_rows(state, std::slice::from_ref(&l.assessment))
+                    .into_iter()
+                    .next()
+                {
+                    cells.push(vec![
+                        l.name,
+                        r.unit,
+                        r.item,
+                        r.start,
+                        r.end,
+                        r.kind.to_owned(),
+                        r.days.to_string(),
+                    ]);
+                }
+            }
+            offset += 500;
+            if done || offset >= total || offset >= crate::pages::export::MAX_ROWS {
+                break;
+            }
+        }
+        return crate::pages::export::respond(
+            format,
+            "assessments",
+            state.today(),
+            &[
+                "姓名",
+                "申请单位",
+                "评审项目",
+                "开始日期",
+                "结束日期",
+                "类型",
+                "工作日",
+            ],
+            &cells,
+        );
+    }
     let page = PageNumber::from_query(query.page);
     let offset = (page.get() - 1).saturating_mul(PAGE_SIZE);
     let (mut list, total) = state
@@ -155,7 +201,7 @@ pub(crate) async fn assessment_list(req: &Request, Query(query): Query<ListQuery
         &InstitutionAssessments {
             layout: layout(req),
             rows,
-            pager: Pager::new("/institution/assessments", &[], page, total, "次"),
+            pager: Pager::new("/institution/assessments", &[], page, total, "次").exported(),
         },
     ))
 }

@@ -171,6 +171,8 @@ pub(crate) struct InstitutionMatrix {
 pub(crate) struct MatrixQuery {
     #[serde(default)]
     page: Option<u64>,
+    #[serde(default)]
+    format: String,
 }
 
 /// 人员 × 评审项目: the institution's people (20 a page, in pinyin order) against the
@@ -189,6 +191,42 @@ pub(crate) async fn matrix(req: &Request, Query(query): Query<MatrixQuery>) -> P
             .position(|i| i.code() == c)
             .unwrap_or(usize::MAX)
     });
+    if let Some(format) = crate::pages::export::requested(&query.format) {
+        let mut cells = Vec::new();
+        let mut q = InstitutionPeopleQuery {
+            limit: registry_store::queries::MAX_PAGE,
+            ..InstitutionPeopleQuery::default()
+        };
+        loop {
+            let (people, total) = state
+                .store
+                .institution_people(institution, &q, today)
+                .await?;
+            let done = people.is_empty();
+            for p in people {
+                let mut row = vec![p.name.clone()];
+                row.extend(columns.iter().map(|c| {
+                    p.items
+                        .iter()
+                        .find(|i| &i.item == c)
+                        .map(|i| i.state.label().to_owned())
+                        .unwrap_or_default()
+                }));
+                cells.push(row);
+            }
+            q.offset += q.limit;
+            if done || q.offset >= total || q.offset >= crate::pages::export::MAX_ROWS {
+                break;
+            }
+        }
+        let names: Vec<String> = columns
+            .iter()
+            .map(|c| catalogue.name_of(c).to_owned())
+            .collect();
+        let mut header = vec!["姓名"];
+        header.extend(names.iter().map(String::as_str));
+        return crate::pages::export::respond(format, "matrix", today, &header, &cells);
+    }
     let number = PageNumber::from_query(query.page);
     let mut q = InstitutionPeopleQuery {
         offset: (number.get() - 1).saturating_mul(PAGE_SIZE),
@@ -231,7 +269,7 @@ pub(crate) async fn matrix(req: &Request, Query(query): Query<MatrixQuery>) -> P
                 .map(|c| catalogue.name_of(c).to_owned())
                 .collect(),
             rows,
-            pager: Pager::new("/institution/matrix", &[], number, total, "人"),
+            pager: Pager::new("/institution/matrix", &[], number, total, "人").exported(),
         },
     ))
 }
