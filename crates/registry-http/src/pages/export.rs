@@ -6,6 +6,10 @@ use poem::Response;
 use poem::http::{StatusCode, header};
 use registry_batch::table::{Format, write_table};
 
+use std::future::Future;
+
+use registry_core::ports::StoreError;
+
 use crate::errors::PageResult;
 
 /// The most rows one export holds.
@@ -20,6 +24,26 @@ pub(crate) fn requested(format: &str) -> Option<Format> {
     }
 }
 
+/// Every row of a paged list, up to [`MAX_ROWS`]: `fetch(offset)` answers a page from
+/// `offset` and the list's total; pages of `step` rows are asked for until the total.
+pub(crate) async fn every_page<T, F, Fut>(step: u64, mut fetch: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, u64), StoreError>>,
+{
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (page, total) = fetch(offset).await?;
+        let done = page.is_empty();
+        rows.extend(page);
+        offset += step;
+        if done || offset >= total || offset >= MAX_ROWS {
+            return Ok(rows);
+        }
+    }
+}
+
 /// The list as a file named `name-YYYY-MM-DD.ext`.
 pub(crate) fn respond(
     format: Format,
@@ -28,9 +52,8 @@ pub(crate) fn respond(
     header: &[&str],
     rows: &[Vec<String>],
 ) -> PageResult {
-    let bytes = write_table(format, name, header, rows).map_err(|e| {
-        crate::errors::PageError::from(registry_core::ports::StoreError::Unexpected(e.to_string()))
-    })?;
+    let bytes = write_table(format, name, header, rows)
+        .map_err(|e| crate::errors::PageError::from(StoreError::Unexpected(e.to_string())))?;
     let file_name = format!(
         "{name}-{}.{}",
         registry_core::date::format_date(today),

@@ -145,14 +145,7 @@ impl Store {
         )
         .await?
         .iter()
-        .map(|row| {
-            Ok(PersonSummary {
-                person: PersonId::new(get(row, "id")?),
-                name: get(row, "name")?,
-                masked_id: get(row, "id_masked")?,
-                registration_number: number(get(row, "registration_number")?)?,
-            })
-        })
+        .map(summary_row)
         .collect()
     }
 
@@ -197,14 +190,7 @@ impl Store {
             )
             .await?
             .iter()
-            .map(|row| {
-                Ok(PersonSummary {
-                    person: PersonId::new(get(row, "id")?),
-                    name: get(row, "name")?,
-                    masked_id: get(row, "id_masked")?,
-                    registration_number: number(get(row, "registration_number")?)?,
-                })
-            })
+            .map(summary_row)
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((people, u64::try_from(total).unwrap_or(0)))
     }
@@ -354,5 +340,15 @@ fn audit_entry(row: &QueryResult) -> Result<AuditEntry, StoreError> {
         entity_id: get(row, "entity_id")?,
         before: get(row, "before")?,
         after: get(row, "after")?,
+    })
+}
+
+/// A person's summary from a row of `id, name, id_masked, registration_number`.
+fn summary_row(row: &QueryResult) -> Result<PersonSummary, StoreError> {
+    Ok(PersonSummary {
+        person: PersonId::new(get(row, "id")?),
+        name: get(row, "name")?,
+        masked_id: get(row, "id_masked")?,
+        registration_number: number(get(row, "registration_number")?)?,
     })
 }

@@ -24,6 +24,7 @@ use registry_core::read::dashboard::{
 };
 use registry_core::read::pool::pool_age_limit;
 use registry_store::documents::DocumentFilter;
+use registry_store::queries::MAX_PAGE;
 use serde::Deserialize;
 use time::Date;
 
@@ -387,27 +388,22 @@ pub(crate) async fn expiring(req: &Request, Query(query): Query<ExpiringQuery>) 
         .unwrap_or(3);
     let until = ending_window_end(today, months);
     if let Some(format) = crate::pages::export::requested(&query.format) {
-        let mut rows = Vec::new();
-        let mut offset = 0;
-        loop {
-            let (listed, total) = state
+        let rows: Vec<Vec<String>> = crate::pages::export::every_page(MAX_PAGE, |offset| {
+            state
                 .store
-                .expiring_everywhere(today, until, offset, registry_store::queries::MAX_PAGE)
-                .await?;
-            let done = listed.is_empty();
-            rows.extend(listed.into_iter().map(|(e, institution)| {
-                vec![
-                    e.name,
-                    institution,
-                    state.catalogue.name_of(&e.item).to_owned(),
-                    format_date(e.valid_until),
-                ]
-            }));
-            offset += registry_store::queries::MAX_PAGE;
-            if done || offset >= total || offset >= crate::pages::export::MAX_ROWS {
-                break;
-            }
-        }
+                .expiring_everywhere(today, until, offset, MAX_PAGE)
+        })
+        .await?
+        .into_iter()
+        .map(|(e, institution)| {
+            vec![
+                e.name,
+                institution,
+                state.catalogue.name_of(&e.item).to_owned(),
+                format_date(e.valid_until),
+            ]
+        })
+        .collect();
         return crate::pages::export::respond(
             format,
             "expiring",

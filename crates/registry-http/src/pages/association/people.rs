@@ -17,6 +17,7 @@ use crate::templates::{
     AssessmentFormView, AssociationPeople, AssociationPerson, HolderRow, PageNumber, Pager,
     PersonSummaryRow,
 };
+use registry_store::queries::MAX_PAGE;
 
 use serde::Deserialize;
 
@@ -88,25 +89,14 @@ async fn people_page(req: &Request, query: &PeopleQuery, from_form: bool) -> Pag
         };
         let today = state.today();
         if let Some(format) = crate::pages::export::requested(&query.format) {
-            let mut rows = Vec::new();
-            let mut offset = 0;
-            loop {
-                let (listed, total) = state
-                    .store
-                    .people_page(registered, today, offset, registry_store::queries::MAX_PAGE)
-                    .await?;
-                let done = listed.is_empty();
-                rows.extend(
-                    listed
-                        .into_iter()
-                        .map(summary_row)
-                        .map(|p| vec![p.name, p.masked_id, p.number]),
-                );
-                offset += registry_store::queries::MAX_PAGE;
-                if done || offset >= total || offset >= crate::pages::export::MAX_ROWS {
-                    break;
-                }
-            }
+            let rows: Vec<Vec<String>> = crate::pages::export::every_page(MAX_PAGE, |offset| {
+                state.store.people_page(registered, today, offset, MAX_PAGE)
+            })
+            .await?
+            .into_iter()
+            .map(summary_row)
+            .map(|p| vec![p.name, p.masked_id, p.number])
+            .collect();
             return crate::pages::export::respond(
                 format,
                 "people",

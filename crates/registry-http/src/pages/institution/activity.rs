@@ -130,35 +130,29 @@ pub(crate) async fn assessment_list(req: &Request, Query(query): Query<ListQuery
     let (institution, _) = institution_account(req)?;
     let state = state(req);
     if let Some(format) = crate::pages::export::requested(&query.format) {
-        let mut cells = Vec::new();
-        let mut offset = 0;
-        loop {
-            let (list, total) = state
+        let listed = crate::pages::export::every_page(500, |offset| {
+            state
                 .store
                 .assessments_recorded_by(institution, offset, 500)
-                .await?;
-            let done = list.is_empty();
-            for l in list {
-                if let Some(r) = assessment_rows(state, std::slice::from_ref(&l.assessment))
+        })
+        .await?;
+        let cells: Vec<Vec<String>> = listed
+            .into_iter()
+            .filter_map(|l| {
+                let r = assessment_rows(state, std::slice::from_ref(&l.assessment))
                     .into_iter()
-                    .next()
-                {
-                    cells.push(vec![
-                        l.name,
-                        r.unit,
-                        r.item,
-                        r.start,
-                        r.end,
-                        r.kind.to_owned(),
-                        r.days.to_string(),
-                    ]);
-                }
-            }
-            offset += 500;
-            if done || offset >= total || offset >= crate::pages::export::MAX_ROWS {
-                break;
-            }
-        }
+                    .next()?;
+                Some(vec![
+                    l.name,
+                    r.unit,
+                    r.item,
+                    r.start,
+                    r.end,
+                    r.kind.to_owned(),
+                    r.days.to_string(),
+                ])
+            })
+            .collect();
         return crate::pages::export::respond(
             format,
             "assessments",

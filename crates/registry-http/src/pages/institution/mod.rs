@@ -35,7 +35,7 @@ use crate::templates::{
 use registry_core::read::employment::{Holder, holder_of};
 use registry_core::read::pool::over_pool_age;
 use registry_core::usecases::{EmployItems, UseCaseError};
-use registry_store::queries::InstitutionPeopleQuery;
+use registry_store::queries::{InstitutionPeopleQuery, MAX_PAGE};
 use serde::Deserialize;
 
 const STATES: [ItemState; 6] = [
@@ -88,16 +88,23 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
     };
     if let Some(format) = crate::pages::export::requested(&query.format) {
         // The whole list with its filters, page after page of the store's.
-        let mut rows: Vec<Vec<String>> = Vec::new();
-        q.offset = 0;
-        q.limit = registry_store::queries::MAX_PAGE;
-        loop {
-            let (people, total) = state
-                .store
-                .institution_people(institution, &q, today)
-                .await?;
-            let done = people.is_empty();
-            for p in people {
+        let people = crate::pages::export::every_page(MAX_PAGE, |offset| {
+            let page = InstitutionPeopleQuery {
+                offset,
+                limit: MAX_PAGE,
+                ..q.clone()
+            };
+            async move {
+                state
+                    .store
+                    .institution_people(institution, &page, today)
+                    .await
+            }
+        })
+        .await?;
+        let rows: Vec<Vec<String>> = people
+            .into_iter()
+            .map(|p| {
                 let items: Vec<String> = p
                     .items
                     .iter()
@@ -108,20 +115,16 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
                         })
                     })
                     .collect();
-                rows.push(vec![
+                vec![
                     p.name,
                     p.masked_id,
                     p.registration_number
                         .map(|n| n.to_string())
                         .unwrap_or_default(),
                     items.join("；"),
-                ]);
-            }
-            q.offset += q.limit;
-            if done || q.offset >= total || q.offset >= crate::pages::export::MAX_ROWS {
-                break;
-            }
-        }
+                ]
+            })
+            .collect();
         return crate::pages::export::respond(
             format,
             "institution-people",

@@ -16,7 +16,7 @@ use askama::Template;
 use poem::http::StatusCode;
 use poem::web::Query;
 use poem::{Request, handler};
-use registry_store::queries::InstitutionPeopleQuery;
+use registry_store::queries::{InstitutionPeopleQuery, MAX_PAGE};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -192,18 +192,23 @@ pub(crate) async fn matrix(req: &Request, Query(query): Query<MatrixQuery>) -> P
             .unwrap_or(usize::MAX)
     });
     if let Some(format) = crate::pages::export::requested(&query.format) {
-        let mut cells = Vec::new();
-        let mut q = InstitutionPeopleQuery {
-            limit: registry_store::queries::MAX_PAGE,
-            ..InstitutionPeopleQuery::default()
-        };
-        loop {
-            let (people, total) = state
-                .store
-                .institution_people(institution, &q, today)
-                .await?;
-            let done = people.is_empty();
-            for p in people {
+        let people = crate::pages::export::every_page(MAX_PAGE, |offset| {
+            let page = InstitutionPeopleQuery {
+                offset,
+                limit: MAX_PAGE,
+                ..InstitutionPeopleQuery::default()
+            };
+            async move {
+                state
+                    .store
+                    .institution_people(institution, &page, today)
+                    .await
+            }
+        })
+        .await?;
+        let cells: Vec<Vec<String>> = people
+            .into_iter()
+            .map(|p| {
                 let mut row = vec![p.name.clone()];
                 row.extend(columns.iter().map(|c| {
                     p.items
@@ -212,13 +217,9 @@ pub(crate) async fn matrix(req: &Request, Query(query): Query<MatrixQuery>) -> P
                         .map(|i| i.state.label().to_owned())
                         .unwrap_or_default()
                 }));
-                cells.push(row);
-            }
-            q.offset += q.limit;
-            if done || q.offset >= total || q.offset >= crate::pages::export::MAX_ROWS {
-                break;
-            }
-        }
+                row
+            })
+            .collect();
         let names: Vec<String> = columns
             .iter()
             .map(|c| catalogue.name_of(c).to_owned())
