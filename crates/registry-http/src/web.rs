@@ -8,7 +8,7 @@ use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use registry_core::access::{Account, Role};
 use registry_core::ids::{InstitutionId, PersonId};
-use registry_core::ports::{RegisterTx, StoreError};
+use registry_core::ports::StoreError;
 use registry_core::read::employment::open_entry;
 use registry_store::sessions::SessionSubject;
 use time::OffsetDateTime;
@@ -321,32 +321,27 @@ async fn resolve_account(
         return Ok(Visitor::Anonymous);
     };
     let hash = token_hash(&token);
-    let Some(session) = state.store.session(&hash).await? else {
+    // The session, its account and the account's institution, current on every request,
+    // in one statement.
+    let Some(signed_in) = state.store.signed_in(&hash).await? else {
         return Ok(Visitor::Anonymous);
     };
+    let session = signed_in.session;
     let policy = state.config.sessions;
     let idle = time::Duration::minutes(i64::from(policy.idle_minutes));
     let absolute = time::Duration::minutes(i64::from(policy.absolute_minutes));
-    let SessionSubject::Account(id) = session.subject else {
+    let (SessionSubject::Account(_), Some((account, institution_active))) =
+        (session.subject, signed_in.account)
+    else {
         return Ok(Visitor::Anonymous);
     };
     if session.last_seen_at + idle < now || session.created_at + absolute < now {
         state.store.delete_session(&hash).await?;
         return Ok(Visitor::Anonymous);
     }
-    // The account and its institution, current on every request, in one read.
-    let (account, institution_active) = {
-        let mut tx = state.store.begin_read().await?;
-        let Some(account) = tx.account(id).await? else {
-            return Ok(Visitor::Anonymous);
-        };
-        let active = match account.role {
-            Role::Association => true,
-            Role::Institution(institution) => {
-                tx.institution(institution).await?.is_some_and(|i| i.active)
-            }
-        };
-        (account, active)
+    let institution_active = match account.role {
+        Role::Association => true,
+        Role::Institution(_) => institution_active == Some(true),
     };
     if !account.active || !institution_active {
         state.store.delete_session(&hash).await?;

@@ -675,6 +675,55 @@ async fn duplicate_institutions_are_refused(db: TestDb) {
     );
 }
 
+/// A signed-in request reads its session, the account and the institution's `active` in
+/// one statement: each as stored, on both engines.
+async fn a_session_is_read_with_its_account_and_institution(db: TestDb) {
+    use registry_store::sessions::SessionSubject;
+    let store = &db.store;
+    let institution = institution(store, 1, "甲鉴定评审中心").await;
+    let mut tx = store.begin_read().await.unwrap();
+    let account = tx.account_of_institution(institution).await.unwrap().unwrap();
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let chief = tx
+        .insert_account(
+            &registry_core::access::Username::parse("chief").unwrap(),
+            registry_core::access::Role::Association,
+            &registry_core::access::PasswordHash::new("$argon2id$test".into()),
+            false,
+        )
+        .await
+        .unwrap();
+    let admin = tx.account(chief).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    store
+        .create_session("one", SessionSubject::Account(account.id), now)
+        .await
+        .unwrap();
+    let found = store.signed_in("one").await.unwrap().unwrap();
+    assert_eq!(found.session.subject, SessionSubject::Account(account.id));
+    assert_eq!(found.account, Some((account.clone(), Some(true))));
+    assert_eq!(store.signed_in("none").await.unwrap(), None);
+
+    // The institution stopped: the same session now reads it inactive.
+    let mut tx = store.begin().await.unwrap();
+    let mut stopped = tx.institution(institution).await.unwrap().unwrap();
+    stopped.active = false;
+    tx.update_institution(&stopped).await.unwrap();
+    tx.commit().await.unwrap();
+    let found = store.signed_in("one").await.unwrap().unwrap();
+    assert_eq!(found.account, Some((account, Some(false))));
+
+    // The association's account has no institution.
+    store
+        .create_session("two", SessionSubject::Account(admin.id), now)
+        .await
+        .unwrap();
+    let found = store.signed_in("two").await.unwrap().unwrap();
+    assert_eq!(found.account, Some((admin, None)));
+}
+
 on_both_engines!(
     migrations_are_idempotent_and_load_the_reference_data,
     the_registration_flow_round_trips,
@@ -689,4 +738,5 @@ on_both_engines!(
     duplicate_institutions_are_refused,
     registration_cycles_never_overlap,
     the_calendar_loads_whole_years,
+    a_session_is_read_with_its_account_and_institution,
 );
