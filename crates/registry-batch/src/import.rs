@@ -21,6 +21,8 @@ use registry_core::exchange::{
 
 use registry_core::ports::{Register, RegisterTx, StoreError};
 
+use registry_core::read::runs::{Job, RunOutcome};
+use registry_core::usecases::RecordRun;
 use registry_core::usecases::{
     CreateInstitution, ImportAttendance, MAX_ATTEMPTS, RecordPassList, RowOutcome, RowReport,
     UseCase, UseCaseError,
@@ -287,10 +289,47 @@ pub async fn import(
         Kind::Attendance => attendance(setting, source, options, progress).await,
     };
     progress.finish();
-    report.map(|r| Report {
+    let report = report.map(|r| Report {
         dry_run: options.dry_run,
         ..r
-    })
+    });
+    if !options.dry_run {
+        setting.record_run(run_of(kind, &report)).await;
+    }
+    report
+}
+
+/// The record of an import's run: done (the good rows written), refused (bad rows stopped
+/// the file), or failed (and why).
+fn run_of(kind: Kind, report: &Result<Report, ImportError>) -> RecordRun {
+    let job = match kind {
+        Kind::Institutions => Job::ImportInstitutions,
+        Kind::Qualifications => Job::ImportQualifications,
+        Kind::Attendance => Job::ImportAttendance,
+    };
+    match report {
+        Ok(r) => RecordRun {
+            job,
+            outcome: if r.written || r.rejected.is_empty() {
+                RunOutcome::Done
+            } else {
+                RunOutcome::Refused
+            },
+            counts: vec![
+                ("rows", r.rows),
+                ("new", if r.written { r.new } else { 0 }),
+                ("unchanged", r.unchanged),
+                ("rejected", r.rejected.len() as u64),
+            ],
+            message: None,
+        },
+        Err(e) => RecordRun {
+            job,
+            outcome: RunOutcome::Failed,
+            counts: vec![],
+            message: Some(e.to_string()),
+        },
+    }
 }
 
 /// The first non-blank record and the rest.

@@ -56,6 +56,15 @@ impl Setting<'_> {
     pub fn today(&self) -> time::Date {
         registry_core::date::china_today(self.now)
     }
+
+    /// Records a run of a job in the audit log (the core's `RecordRun`). A run that could
+    /// not be recorded (the database is what failed) is logged, and its own outcome stands.
+    pub(crate) async fn record_run(&self, run: registry_core::usecases::RecordRun) {
+        let job = run.job.code();
+        if let Err(e) = registry_core::usecases::execute(self.store, &self.context(), &run).await {
+            tracing::warn!(job, error = ?e, "the run of a batch job could not be recorded");
+        }
+    }
 }
 
 /// How a long job reports how far it got. The command line draws a bar on a terminal and

@@ -17,7 +17,8 @@ use registry_core::holding::ended_registrations;
 use registry_core::holiday_law::{Deadline, MissingCalendar, missing_calendar};
 use registry_core::ids::PersonId;
 use registry_core::ports::{Entity, RegisterTx};
-use registry_core::usecases::{ExpireRegistrations, Expired, UseCaseError, execute};
+use registry_core::read::runs::{Job, RunOutcome};
+use registry_core::usecases::{ExpireRegistrations, Expired, RecordRun, UseCaseError, execute};
 use registry_store::batch::RenewalDue;
 use registry_store::documents::{DocumentFilter, DocumentListing};
 use time::Date;
@@ -56,6 +57,35 @@ pub struct SweepReport {
 
 /// Runs the sweep as of `setting.now`'s day.
 pub async fn sweep(
+    setting: &Setting<'_>,
+    mode: Mode,
+    progress: &mut dyn Progress,
+) -> Result<SweepReport, UseCaseError> {
+    let report = run(setting, mode, progress).await;
+    if mode == Mode::Write {
+        let run = match &report {
+            Ok(r) => RecordRun {
+                job: Job::Sweep,
+                outcome: RunOutcome::Done,
+                counts: vec![
+                    ("expired", r.expired.len() as u64),
+                    ("overdue", r.overdue.len() as u64),
+                ],
+                message: None,
+            },
+            Err(e) => RecordRun {
+                job: Job::Sweep,
+                outcome: RunOutcome::Failed,
+                counts: vec![],
+                message: Some(e.to_string()),
+            },
+        };
+        setting.record_run(run).await;
+    }
+    report
+}
+
+async fn run(
     setting: &Setting<'_>,
     mode: Mode,
     progress: &mut dyn Progress,

@@ -116,6 +116,14 @@ fn counts(dir: &Dir) -> Vec<(String, i64)> {
     })
 }
 
+/// The rows of every table but the audit log, which records each run (`run.import`).
+fn register(dir: &Dir) -> Vec<(String, i64)> {
+    counts(dir)
+        .into_iter()
+        .filter(|(t, _)| t != "audit_log")
+        .collect()
+}
+
 fn count(dir: &Dir, table: &str) -> i64 {
     counts(dir)
         .into_iter()
@@ -216,7 +224,8 @@ fn pass_lists_in_every_format_and_encoding_are_checked_before_anything_is_writte
             );
         }
         assert_eq!(count(&dir, "people"), 0, "{name}");
-        assert_eq!(count(&dir, "audit_log"), 0, "{name}");
+        // Only the refused run is recorded.
+        assert_eq!(count(&dir, "audit_log"), 1, "{name}");
 
         // A dry run of the good rows writes nothing either.
         let dry = registry(
@@ -244,8 +253,9 @@ fn pass_lists_in_every_format_and_encoding_are_checked_before_anything_is_writte
         assert_eq!(count(&dir, "qualifications"), 4, "{name}");
         assert_eq!(count(&dir, "documents"), 3, "{name}: one certificate each");
 
-        // The same file again changes nothing.
-        let before = counts(&dir);
+        // The same file again changes nothing; the run itself is recorded.
+        let before = register(&dir);
+        let audit = count(&dir, "audit_log");
         let again = registry(
             &dir,
             &["import", "qualifications", file, "--good-rows-only"],
@@ -256,9 +266,14 @@ fn pass_lists_in_every_format_and_encoding_are_checked_before_anything_is_writte
             text(&again)
         );
         assert_eq!(
-            counts(&dir),
+            register(&dir),
             before,
             "{name}: a second import changed the register"
+        );
+        assert_eq!(
+            count(&dir, "audit_log"),
+            audit + 1,
+            "{name}: one run recorded"
         );
     }
 }
@@ -275,7 +290,7 @@ fn a_clean_pass_list_imports_with_status_0_and_a_second_time_changes_nothing() {
     let done = registry(&dir, &["import", "qualifications", file]);
     assert_eq!(status(&done), 0, "{}", text(&done));
     assert!(text(&done).contains("共3行，新增3行，已有0行，有误0行；已写入"));
-    let before = counts(&dir);
+    let before = register(&dir);
     let again = registry(&dir, &["import", "qualifications", file]);
     assert_eq!(status(&again), 0, "{}", text(&again));
     assert!(
@@ -283,7 +298,7 @@ fn a_clean_pass_list_imports_with_status_0_and_a_second_time_changes_nothing() {
         "{}",
         text(&again)
     );
-    assert_eq!(counts(&dir), before);
+    assert_eq!(register(&dir), before);
 
     // A later pass list adds an item to a person already in the register.
     let later = csv(&[vec![
@@ -358,7 +373,7 @@ fn the_institution_list_is_checked_against_itself_and_the_register() {
     assert_eq!(status(&done), 0, "{}", text(&done));
     assert_eq!(count(&dir, "institutions"), 2);
     assert_eq!(count(&dir, "accounts"), 2);
-    let before = counts(&dir);
+    let before = register(&dir);
     let again = registry(&dir, &["import", "institutions", file.to_str().unwrap()]);
     assert_eq!(status(&again), 0, "{}", text(&again));
     assert!(
@@ -366,7 +381,7 @@ fn the_institution_list_is_checked_against_itself_and_the_register() {
         "{}",
         text(&again)
     );
-    assert_eq!(counts(&dir), before);
+    assert_eq!(register(&dir), before);
 
     // The same number with another credit code is someone else's.
     let clash = format!("{header}\nJP-002,另一家机构,,TS-JP-002,{},,\n", code(4));

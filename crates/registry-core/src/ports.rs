@@ -63,6 +63,8 @@ pub enum Entity {
     Export,
     /// The working-day calendar.
     Calendar,
+    /// A run of a batch job (an import, a sweep).
+    Run,
 }
 
 impl Entity {
@@ -82,6 +84,7 @@ impl Entity {
             Entity::Document => "document",
             Entity::Export => "export",
             Entity::Calendar => "calendar",
+            Entity::Run => "run",
         }
     }
 
@@ -101,6 +104,7 @@ impl Entity {
             Entity::Document => "证件",
             Entity::Export => "导出",
             Entity::Calendar => "工作日历",
+            Entity::Run => "批处理",
         }
     }
 }

@@ -5,8 +5,13 @@
 //! instances (or of a `registry import` beside the server) show within [`TTL`]: past it,
 //! one request computes the figures again while the others are still shown the kept ones.
 //! One computation at a time: requests that find nothing wait for the one computing.
+//!
+//! Figures too costly for a request to wait for (the 换证 of a whole cycle reads every
+//! due person's record) are kept across generations instead
+//! ([`Kept::latest_or_refresh`]): a request is shown the latest ones, said to be current
+//! or not, while one background task counts them again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Mutex;
@@ -29,6 +34,8 @@ struct Entry<V> {
 pub(crate) struct Kept<K, V> {
     entries: Mutex<HashMap<K, Entry<V>>>,
     computing: tokio::sync::Mutex<()>,
+    /// The keys a background task of [`Kept::latest_or_refresh`] is computing.
+    inflight: Mutex<HashSet<K>>,
 }
 
 impl<K, V> Default for Kept<K, V> {
@@ -36,8 +43,20 @@ impl<K, V> Default for Kept<K, V> {
         Kept {
             entries: Mutex::new(HashMap::new()),
             computing: tokio::sync::Mutex::new(()),
+            inflight: Mutex::new(HashSet::new()),
         }
     }
+}
+
+/// What [`Kept::latest_or_refresh`] has to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Latest<V> {
+    /// Of the current generation.
+    Current(V),
+    /// Of an earlier generation (or past [`TTL`]): being counted again.
+    Earlier(V),
+    /// Nothing yet: being counted.
+    Counting,
 }
 
 /// What is kept for a key.
@@ -88,6 +107,54 @@ impl<K: Eq + Hash + Clone, V: Clone> Kept<K, V> {
                     value,
                 },
             );
+        }
+    }
+
+    /// The latest value kept for `key`, whatever its generation; unless it is of
+    /// `generation` and younger than [`TTL`], one background task (never two for a key)
+    /// computes it again from the data of `generation` and keeps it.
+    pub(crate) fn latest_or_refresh<E, F, Fut>(
+        self: &std::sync::Arc<Self>,
+        key: K,
+        generation: u64,
+        compute: F,
+    ) -> Latest<V>
+    where
+        K: Send + 'static,
+        V: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+    {
+        let latest = match self.entries.lock() {
+            Ok(entries) => entries.get(&key).map(|e| {
+                let current = e.generation == generation && e.at.elapsed() < TTL;
+                (e.value.clone(), current)
+            }),
+            Err(_) => None,
+        };
+        if let Some((value, true)) = latest {
+            return Latest::Current(value);
+        }
+        let start = match self.inflight.lock() {
+            Ok(mut inflight) => inflight.insert(key.clone()),
+            Err(_) => false,
+        };
+        if start {
+            let kept = std::sync::Arc::clone(self);
+            let refresh = compute();
+            tokio::spawn(async move {
+                if let Ok(fresh) = refresh.await {
+                    kept.put(key.clone(), generation, fresh);
+                }
+                if let Ok(mut inflight) = kept.inflight.lock() {
+                    inflight.remove(&key);
+                }
+            });
+        }
+        match latest {
+            Some((value, _)) => Latest::Earlier(value),
+            None => Latest::Counting,
         }
     }
 
@@ -180,5 +247,31 @@ mod tests {
             .get_or_compute(1, 8, || async { Ok("after the write") })
             .await;
         assert_eq!(after_a_write, Ok("after the write"));
+    }
+
+    #[tokio::test]
+    async fn the_latest_value_is_shown_while_one_task_counts_again() {
+        use super::Latest;
+        let kept: std::sync::Arc<Kept<u8, &str>> = std::sync::Arc::default();
+        let first = kept.latest_or_refresh(1, 7, || async { Ok::<_, ()>("counted at 7") });
+        assert_eq!(first, Latest::Counting);
+        // A second request meanwhile starts no second count.
+        let again = kept.latest_or_refresh(1, 7, || async { Err::<&str, ()>(()) });
+        assert_eq!(again, Latest::Counting);
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+            if kept.latest_or_refresh(1, 7, || async { Err::<&str, ()>(()) })
+                == Latest::Current("counted at 7")
+            {
+                break;
+            }
+        }
+        assert_eq!(
+            kept.latest_or_refresh(1, 7, || async { Err::<&str, ()>(()) }),
+            Latest::Current("counted at 7")
+        );
+        // After a write: the earlier figures while they are counted again.
+        let after = kept.latest_or_refresh(1, 8, || async { Ok::<_, ()>("counted at 8") });
+        assert_eq!(after, Latest::Earlier("counted at 7"));
     }
 }

@@ -9,6 +9,7 @@ use registry_core::access::{FillInLockout, LockoutPolicy, SessionPolicy};
 use registry_core::calendar::WorkCalendar;
 use registry_core::holiday_law::DeadlineCalendar;
 use registry_core::ports::{Actor, StoreError};
+use registry_core::read::queues::RenewalFigures;
 use registry_core::review_item::ReviewItemCatalogue;
 use registry_core::usecases::{Context, UseCase, UseCaseError, execute};
 use registry_core::violation::Violation;
@@ -112,6 +113,9 @@ pub struct AppState {
     pub(crate) institution_pages: Arc<crate::kept::Kept<InstitutionPageKey, InstitutionPage>>,
     /// Institutions' names, kept per write generation.
     pub(crate) institution_names: Arc<crate::kept::Kept<registry_core::ids::InstitutionId, String>>,
+    /// The 换证 figures of a cycle (all, or one institution's people) of a day, counted in
+    /// the background and kept across generations (`Kept::latest_or_refresh`).
+    pub(crate) renewal_counts: Arc<crate::kept::Kept<RenewalKey, RenewalFigures>>,
     /// Each institution's workspace lead of a day, kept per write generation.
     pub(crate) workspaces: Arc<
         crate::kept::Kept<
@@ -120,6 +124,13 @@ pub struct AppState {
         >,
     >,
 }
+
+/// Whose 换证 figures (all, or one institution's people), of which cycle, on which day.
+pub(crate) type RenewalKey = (
+    Option<registry_core::ids::InstitutionId>,
+    registry_core::ids::CycleId,
+    time::Date,
+);
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -155,6 +166,7 @@ impl AppState {
             institution_pages: Arc::default(),
             institution_names: Arc::default(),
             workspaces: Arc::default(),
+            renewal_counts: Arc::default(),
         })
     }
 
@@ -271,7 +283,7 @@ impl AppState {
 
     /// Where a batch job (an import, an export, a cycle's 换证) runs for `actor`, now, on
     /// `calendar` (the caller holds the instance's calendar for the job's length).
-    pub(crate) fn batch<'a>(
+    pub fn batch<'a>(
         &'a self,
         actor: &'a Actor,
         calendar: &'a WorkCalendar,

@@ -203,6 +203,8 @@ pub(crate) struct InstitutionPeople {
     pub(crate) today: String,
     /// What to act on, on the unfiltered first page.
     pub(crate) lead: Option<figures::Workspace>,
+    /// 换证 of the institution's people for the cycle in force (counted apart).
+    pub(crate) renewal: Option<figures::FigureGroup>,
 }
 
 #[derive(Debug, Clone)]
@@ -477,6 +479,8 @@ pub(crate) struct AssociationPeople {
     /// (`yes`, `no`, or all).
     pub(crate) registered: String,
     pub(crate) pager: Option<Pager>,
+    /// The search's results as a file (.xlsx, .csv): not for a search by ID number.
+    pub(crate) search_exports: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

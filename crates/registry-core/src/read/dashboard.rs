@@ -16,7 +16,7 @@ use time::Date;
 
 use crate::date::{add_months, full_years};
 use crate::ids::{InstitutionId, PersonId};
-use crate::review_item::ReviewItemCode;
+use crate::review_item::{ReviewItemCatalogue, ReviewItemCode};
 
 /// The months ahead of each forecast column after today.
 pub const HORIZON_MONTHS: [u32; 3] = [3, 6, 12];
@@ -108,6 +108,43 @@ pub fn coverage(spans: &[Span], today: Date) -> Vec<CoverageRow> {
         })
         .filter(|row| row.counts.iter().any(|c| *c > 0))
         .collect()
+}
+
+/// The registered assessors of one item, every institution together, today and at each
+/// horizon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemCoverage {
+    /// The review item.
+    pub item: ReviewItemCode,
+    /// People registered on each day of [`horizons`].
+    pub counts: [u32; 4],
+}
+
+/// The coverage rows summed per item, in the catalogue's order (an item is held at one
+/// institution at a time, so a person counts once per item).
+pub fn per_item(rows: &[CoverageRow], catalogue: &ReviewItemCatalogue) -> Vec<ItemCoverage> {
+    let mut totals: BTreeMap<&ReviewItemCode, [u32; 4]> = BTreeMap::new();
+    for row in rows {
+        let total = totals.entry(&row.item).or_default();
+        for (t, c) in total.iter_mut().zip(row.counts) {
+            *t = t.saturating_add(c);
+        }
+    }
+    let mut out: Vec<ItemCoverage> = totals
+        .into_iter()
+        .map(|(item, counts)| ItemCoverage {
+            item: item.clone(),
+            counts,
+        })
+        .collect();
+    out.sort_by_key(|c| {
+        catalogue
+            .items()
+            .iter()
+            .position(|i| i.code() == &c.item)
+            .unwrap_or(usize::MAX)
+    });
+    out
 }
 
 /// The months of the "ending soon" figures.
@@ -202,6 +239,37 @@ pub fn in_force_on(spans: &[Span], days: &[Date]) -> Vec<u32> {
             u32::try_from(spans.iter().filter(|s| s.covers(*day)).count()).unwrap_or(u32::MAX)
         })
         .collect()
+}
+
+/// The registrations in force on each day, per item (every item with one on some day), in
+/// the catalogue's order.
+pub fn in_force_by_item(
+    spans: &[Span],
+    days: &[Date],
+    catalogue: &ReviewItemCatalogue,
+) -> Vec<(ReviewItemCode, Vec<u32>)> {
+    let mut per: BTreeMap<&ReviewItemCode, Vec<u32>> = BTreeMap::new();
+    for span in spans {
+        let counts = per.entry(&span.item).or_insert_with(|| vec![0; days.len()]);
+        for (count, day) in counts.iter_mut().zip(days) {
+            if span.covers(*day) {
+                *count = count.saturating_add(1);
+            }
+        }
+    }
+    let mut out: Vec<(ReviewItemCode, Vec<u32>)> = per
+        .into_iter()
+        .filter(|(_, counts)| counts.iter().any(|c| *c > 0))
+        .map(|(item, counts)| (item.clone(), counts))
+        .collect();
+    out.sort_by_key(|(item, _)| {
+        catalogue
+            .items()
+            .iter()
+            .position(|i| i.code() == item)
+            .unwrap_or(usize::MAX)
+    });
+    out
 }
 
 /// Editions mailed in each month starting on `months[i]` (up to the next one, the last
@@ -348,5 +416,39 @@ mod tests {
             span(1, "GL-ZZ", 1, date!(2026 - 09 - 01), date!(2028 - 12 - 31)),
         ];
         assert_eq!(in_force_on(&spans, &months), [1, 2, 1, 1]);
+        let catalogue = crate::fixtures::review_items().unwrap();
+        let by_item = in_force_by_item(&spans, &months, &catalogue);
+        assert_eq!(by_item.len(), 2);
+        let total: Vec<u32> = (0..months.len())
+            .map(|m| by_item.iter().map(|(_, c)| c[m]).sum())
+            .collect();
+        assert_eq!(total, in_force_on(&spans, &months), "the items add up");
+    }
+
+    #[test]
+    fn per_item_sums_the_institutions() {
+        let today = date!(2026 - 11 - 30);
+        let spans = [
+            span(1, "RQ-ZZ", 1, date!(2025 - 01 - 01), date!(2028 - 12 - 31)),
+            span(2, "RQ-ZZ", 2, date!(2025 - 01 - 01), date!(2027 - 01 - 19)),
+            span(2, "GL-ZZ", 3, date!(2025 - 01 - 01), date!(2027 - 05 - 29)),
+        ];
+        let catalogue = crate::fixtures::review_items().unwrap();
+        let rows = per_item(&coverage(&spans, today), &catalogue);
+        let shown: Vec<(&str, [u32; 4])> =
+            rows.iter().map(|r| (r.item.as_str(), r.counts)).collect();
+        assert!(shown.contains(&("RQ-ZZ", [2, 1, 1, 1])));
+        assert!(shown.contains(&("GL-ZZ", [1, 1, 0, 0])));
+        let positions: Vec<usize> = rows
+            .iter()
+            .map(|r| {
+                catalogue
+                    .items()
+                    .iter()
+                    .position(|i| i.code() == &r.item)
+                    .unwrap()
+            })
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "catalogue order");
     }
 }

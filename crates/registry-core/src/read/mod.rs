@@ -13,7 +13,10 @@
 //! - [`pool`]: who may be found in the pool (无聘用单位人员);
 //! - [`dashboard`]: the workspaces' figures — coverage of each item at each institution
 //!   today and in 3, 6 and 12 months, registrations ending soon, the age profile, the
-//!   registrations in force month by month.
+//!   registrations in force month by month (all together and per item);
+//! - [`queues`]: what the association must act on — the issue queues of certificates and
+//!   cards, the 换证 of a cycle counted by reason;
+//! - [`runs`]: the runs of batch jobs (imports, sweeps) with their outcome.
 //!
 //! Adapters render what these functions return; they decide nothing themselves.
 
@@ -23,4 +26,6 @@ pub mod employment;
 pub mod institution_view;
 pub mod outlook;
 pub mod pool;
+pub mod queues;
 pub mod record;
+pub mod runs;

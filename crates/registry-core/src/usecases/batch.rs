@@ -1,11 +1,13 @@
 //! The use cases of batch jobs: the nightly sweep that ends registrations whose validity
-//! has ended, and the record of an export that disclosed full ID numbers.
+//! has ended, the record of an export that disclosed full ID numbers, and the record of
+//! each run of a batch job (an import, a sweep) with its outcome.
 
 use super::{Context, UseCaseError, existing_person, holding_snapshot};
 use crate::date::format_date;
 use crate::holding::{EndedRegistration, ItemEvent, ended_registrations};
 use crate::ids::{InstitutionId, PersonId};
 use crate::ports::{Entity, RegisterTx, Snapshot};
+use crate::read::runs::{Job, RunOutcome};
 use crate::review_item::ReviewItemCode;
 use crate::violation::Violation;
 
@@ -127,6 +129,40 @@ impl super::UseCase for DiscloseExport {
             ),
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// Records one run of a batch job (not a dry run: that changes nothing), with its outcome,
+/// its counts and, when it failed, why: the association's workspace lists the runs, and the
+/// audit log says who started each.
+#[derive(Debug, Clone)]
+pub struct RecordRun {
+    /// The job.
+    pub job: Job,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// Its counts, by field (`rows`, `new`, `rejected`, `expired`, …).
+    pub counts: Vec<(&'static str, u64)>,
+    /// Why it failed or was refused, in words.
+    pub message: Option<String>,
+}
+
+impl super::UseCase for RecordRun {
+    type Output = ();
+
+    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        let mut after = Snapshot::default()
+            .with("job", self.job.code())
+            .with("outcome", self.outcome.code());
+        for (field, count) in &self.counts {
+            after = after.with(field, count);
+        }
+        if let Some(message) = &self.message {
+            after = after.with("message", crate::read::runs::clip(message));
+        }
+        tx.audit(&ctx.audit(self.job.action(), Entity::Run, 0, None, None, Some(after)))
+            .await?;
         Ok(())
     }
 }

@@ -44,7 +44,7 @@ mod people;
 mod registration;
 
 pub use assessments::RecordAssessment;
-pub use batch::{DiscloseExport, ExpireRegistrations, Expired};
+pub use batch::{DiscloseExport, ExpireRegistrations, Expired, RecordRun};
 pub use calendar::{CalendarLoaded, CycleTarget, DefineCycle, LoadCalendar};
 pub use documents::{
     CertificateRenewed, MarkMailed, RenewCertificate, ReplaceDocument, certificate_edition,

@@ -90,6 +90,14 @@ fn page_routes() -> Route {
             "/association/expiring",
             get(association::dashboard::expiring),
         )
+        .at(
+            "/association/coverage",
+            get(association::dashboard::coverage),
+        )
+        .at(
+            "/association/in-force",
+            get(association::dashboard::in_force),
+        )
         .at("/association/institutions", get(association::institutions))
         .at(
             "/association/institutions/new",
@@ -386,18 +394,32 @@ pub(crate) fn audit_row(
         })
         .collect();
     AuditRow {
-        at: e
-            .at
-            .to_offset(registry_core::date::CHINA_STANDARD_TIME)
-            .format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute]:[second]"
-            ))
-            .unwrap_or_default(),
+        at: china_time(e.at),
         actor: actor_text(&e.actor, |id| names.get(&id).cloned()),
         action,
         code: e.action.clone(),
         changes,
     }
+}
+
+/// A moment as China's clocks show it (`2026-11-30 09:15:02`).
+pub(crate) fn china_time(at: time::OffsetDateTime) -> String {
+    at.to_offset(registry_core::date::CHINA_STANDARD_TIME)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default()
+}
+
+/// An audit snapshot's fields, each value as text.
+pub(crate) fn snapshot_fields(json: Option<&str>) -> std::collections::BTreeMap<String, String> {
+    snapshot(json)
+        .into_iter()
+        .map(|(k, v)| {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            (k, text)
+        })
+        .collect()
 }
 
 /// An audit snapshot (a JSON object), or nothing.

@@ -171,6 +171,9 @@ pub(crate) struct PoolParams {
     pub(crate) item: String,
     #[serde(default)]
     pub(crate) page: Option<u64>,
+    /// `xlsx` or `csv`: the list as a file (an institution's only).
+    #[serde(default)]
+    pub(crate) format: String,
 }
 
 /// The pool page for the public (`hire` false) or an institution (`hire` true).
@@ -192,6 +195,37 @@ pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) ->
         registry_core::read::pool::pool_age_limit(&cycles, today)
     };
     let total = state.store.pool_total(&query, today, age_limit).await?;
+    if hire && let Some(format) = crate::pages::export::requested(&params.format) {
+        let step = registry_store::queries::MAX_PAGE;
+        let rows: Vec<Vec<String>> = crate::pages::export::every_page(step, |offset| {
+            let page = PoolQuery {
+                offset,
+                limit: step,
+                ..query.clone()
+            };
+            async move {
+                let listed = state.store.pool_search(&page, today, age_limit).await?;
+                Ok((listed, total))
+            }
+        })
+        .await?
+        .into_iter()
+        .map(|e| {
+            vec![
+                e.name,
+                state.catalogue.name_of(&e.item).to_owned(),
+                registry_core::date::format_date(e.qualified_on),
+            ]
+        })
+        .collect();
+        return crate::pages::export::respond(
+            format,
+            "pool",
+            today,
+            &["姓名", "评审项目", "取得资格日期"],
+            &rows,
+        );
+    }
     let number = PageNumber::from_query(params.page);
     query.offset = number.offset(total);
     let entries = state.store.pool_search(&query, today, age_limit).await?;
@@ -203,6 +237,7 @@ pub(crate) async fn pool_page(req: &Request, params: &PoolParams, hire: bool) ->
         total,
         "条",
     );
+    let pager = if hire { pager.exported() } else { pager };
     let page = Pool {
         layout: layout(req),
         action,

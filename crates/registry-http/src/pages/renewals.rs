@@ -2,7 +2,8 @@
 //! cycle (who can be renewed, with the items renewed and left off; who cannot, and why) and
 //! its renewal of every one that can, one person at a time, with the report; an
 //! institution's preview of its own people. Both render `registry_batch::renewals`, which
-//! renders the core's `renewal_plan`.
+//! renders the core's `renewal_plan`. The workspaces' 换证 figures (who can renew and who
+//! cannot, by reason: the core's `read::queues::renewal_figures`) are counted here too.
 
 use askama::Template;
 use poem::http::StatusCode;
@@ -11,15 +12,20 @@ use poem::{Request, handler};
 use registry_batch::Silent;
 use registry_batch::renewals::{DueRenewal, preview, renew_cycle};
 use registry_core::cycle::{Cycles, RegistrationCycle};
+use registry_core::date::format_date;
 use registry_core::ids::{CycleId, InstitutionId};
 use registry_core::policy::Policy;
-use registry_core::ports::RegisterTx;
+use registry_core::ports::{Actor, RegisterTx, StoreError};
+use registry_core::read::queues::{RenewalFigures, renewal_figures};
 use serde::Deserialize;
+use time::Date;
 
 use super::{Fields, association_account, institution_account, layout, state};
 use crate::AppState;
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, messages_of};
+use crate::kept::Latest;
+use crate::templates::figures::{Figure, FigureGroup};
 use crate::templates::{Layout, PageNumber, Pager};
 
 /// Rows a preview lists at most (the count says how many there are in all).
@@ -67,7 +73,7 @@ pub(crate) struct RenewalsPage {
 impl RenewalsPage {
     /// The list as a file, when the address asks for one: the rows the page would show
     /// (with its filter), every page.
-    fn export(&self, query: &CycleQuery, today: time::Date) -> Option<PageResult> {
+    fn export(&self, query: &CycleQuery, today: Date) -> Option<PageResult> {
         let format = crate::pages::export::requested(&query.format)?;
         let rows: Vec<Vec<String>> = self
             .rows
@@ -150,17 +156,15 @@ pub(crate) struct CycleQuery {
     format: String,
 }
 
-/// The cycle whose certificates are due: the one asked for, else the one in force today,
-/// else the first that has not ended.
-fn due_cycle(cycles: &Cycles, asked: Option<i64>, today: time::Date) -> Option<RegistrationCycle> {
+/// The cycle whose certificates are due: the one asked for, else [`renewal_cycle`].
+fn due_cycle(cycles: &Cycles, asked: Option<i64>, today: Date) -> Option<RegistrationCycle> {
     asked
         .and_then(|id| cycles.get(CycleId::new(id)))
-        .or_else(|| cycles.at(today))
-        .or_else(|| cycles.as_slice().iter().find(|c| c.end() >= today))
         .cloned()
+        .or_else(|| renewal_cycle(cycles, today))
 }
 
-fn row_view(state: &AppState, due: &DueRenewal, today: time::Date) -> RenewalRowView {
+fn row_view(state: &AppState, due: &DueRenewal, today: Date) -> RenewalRowView {
     let names = |items: &[registry_core::review_item::ReviewItemCode]| {
         items
             .iter()
@@ -202,7 +206,7 @@ struct Preview {
 
 async fn load(
     state: &AppState,
-    actor: &registry_core::ports::Actor,
+    actor: &Actor,
     asked: Option<i64>,
     employed_by: Option<InstitutionId>,
 ) -> Result<Preview, crate::errors::PageError> {
@@ -326,12 +330,12 @@ pub(crate) async fn association_renew(req: &Request, body: String) -> PageResult
                 Ok(r) if r.dropped.is_empty() => format!(
                     "已换证：{}，有效期至 {}",
                     names(&r.items),
-                    registry_core::date::format_date(r.valid_until)
+                    format_date(r.valid_until)
                 ),
                 Ok(r) => format!(
                     "已换证：{}，有效期至 {}；未列入：{}",
                     names(&r.items),
-                    registry_core::date::format_date(r.valid_until),
+                    format_date(r.valid_until),
                     names(&r.dropped)
                 ),
                 Err(e) => format!("未换证：{}", messages_of(e).join("；")),
@@ -376,4 +380,93 @@ pub(crate) async fn institution_preview(
         StatusCode::OK,
         &full.paged("/institution/renewals", &query),
     ))
+}
+
+/// The cycle whose certificates are renewed next: the one in force today, else the first
+/// that has not ended.
+pub(crate) fn renewal_cycle(cycles: &Cycles, today: Date) -> Option<RegistrationCycle> {
+    cycles
+        .at(today)
+        .or_else(|| cycles.as_slice().iter().find(|c| c.end() >= today))
+        .cloned()
+}
+
+/// The 换证 figures of `cycle` (of the people `employed_by` an institution, or all): the
+/// latest counted, while one background task counts them again after a write.
+pub(crate) fn renewal_counts(
+    state: &AppState,
+    employed_by: Option<InstitutionId>,
+    cycle: &RegistrationCycle,
+) -> Latest<RenewalFigures> {
+    let today = state.today();
+    let generation = state.store.generation();
+    let key: (Option<InstitutionId>, CycleId, Date) = (employed_by, cycle.id(), today);
+    let shared = state.clone();
+    let cycle = cycle.clone();
+    state
+        .renewal_counts
+        .latest_or_refresh(key, generation, move || async move {
+            let actor = Actor::System {
+                job: "dashboard".into(),
+            };
+            let calendar = shared.calendar();
+            let (due, _) = preview(
+                &shared.batch(&actor, &calendar),
+                &cycle,
+                employed_by,
+                usize::MAX,
+            )
+            .await?;
+            Ok::<_, StoreError>(renewal_figures(due.iter().map(|d| &d.plan), today))
+        })
+}
+
+/// The 换证 figures as a group of figures, each a link to the filtered preview at `path`.
+pub(crate) fn renewal_group(
+    counted: Latest<RenewalFigures>,
+    cycle: &RegistrationCycle,
+    path: &str,
+) -> FigureGroup {
+    let (figures, state) = match counted {
+        Latest::Current(f) => (Some(f), None),
+        Latest::Earlier(f) => (Some(f), Some("正在按最新数据重新统计")),
+        Latest::Counting => (None, Some("正在统计，请稍后刷新")),
+    };
+    let Some(f) = figures else {
+        return FigureGroup {
+            title: "换证",
+            figures: vec![Figure {
+                value: "…".into(),
+                note: state.map(str::to_owned),
+                ..Figure::new(format!("{} 到期的资格证书", cycle.name()), 0, path)
+            }],
+        };
+    };
+    let window = match f.opens {
+        Some(opens) if f.window_open => format!("换证窗口已于 {} 开放", format_date(opens)),
+        Some(opens) => format!("换证窗口 {} 起开放", format_date(opens)),
+        None => "没有可换证的资格证书".to_owned(),
+    };
+    let mut figures = vec![
+        Figure {
+            note: Some(match state {
+                Some(s) => format!("{window}；{s}"),
+                None => window,
+            }),
+            ..Figure::new(format!("{} 到期的资格证书", cycle.name()), f.due, path)
+        },
+        Figure::new("符合换证条件", f.eligible, format!("{path}?show=eligible")),
+        Figure {
+            alert: f.window_open && f.blocked > 0,
+            ..Figure::new("暂不能换证", f.blocked, format!("{path}?show=blocked"))
+        },
+    ];
+    figures.extend(f.reasons.iter().map(|r| Figure {
+        note: Some("暂不能换证的原因".into()),
+        ..Figure::new(r.label.clone(), r.people, format!("{path}?show=blocked"))
+    }));
+    FigureGroup {
+        title: "换证",
+        figures,
+    }
 }

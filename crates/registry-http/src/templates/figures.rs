@@ -79,6 +79,8 @@ pub(crate) struct Workspace {
     pub(crate) horizons: [String; 4],
     pub(crate) coverage: Vec<CoverageView>,
     pub(crate) courses: Vec<UpcomingCourse>,
+    /// The cycle whose certificates are renewed next (its 换证 is counted apart).
+    pub(crate) renewal_cycle: Option<registry_core::cycle::RegistrationCycle>,
 }
 
 /// 促进会工作台's figures, computed once per write generation (see `kept`).
@@ -95,7 +97,39 @@ pub(crate) struct DashboardFigures {
     pub(crate) horizons: [String; 4],
     /// (institution, item) pairs about to have nobody registered.
     pub(crate) running_out: Vec<CoverageView>,
+    /// Every (institution, item) pair with somebody registered today or ahead.
+    pub(crate) coverage: Vec<CoverageView>,
     /// Per item, all institutions together.
     pub(crate) per_item: Vec<CoverageView>,
+    /// The months of the series (`25-11` … `27-11`).
+    pub(crate) months: Vec<String>,
+    /// The first month of the series after today (a forecast from there on).
+    pub(crate) future_from: usize,
+    /// The registrations in force on each month of the series, per item.
+    pub(crate) per_item_series: Vec<ItemSeries>,
     pub(crate) charts: Vec<crate::charts::Chart>,
+    /// The batch runs of the last 30 days, the latest first.
+    pub(crate) runs: Vec<RunView>,
+    /// The cycle whose certificates are renewed next (its 换证 is counted apart).
+    pub(crate) renewal_cycle: Option<registry_core::cycle::RegistrationCycle>,
+}
+
+/// The registrations in force of one item month by month.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemSeries {
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) counts: Vec<u32>,
+}
+
+/// A batch run as listed.
+#[derive(Debug, Clone)]
+pub(crate) struct RunView {
+    pub(crate) at: String,
+    pub(crate) job: &'static str,
+    pub(crate) actor: String,
+    pub(crate) outcome: &'static str,
+    /// It did what it was asked.
+    pub(crate) ok: bool,
+    pub(crate) summary: String,
 }

@@ -5,26 +5,6 @@ use poem::http::StatusCode;
 
 use crate::support::*;
 
-/// The number shown before `label` in the group titled `group`.
-fn figure(page: &Page, group: &str, label: &str) -> u64 {
-    let section = page
-        .between(&format!(">{group}</h2>"), "</section>")
-        .unwrap_or_else(|| panic!("no group {group}"));
-    let before = section
-        .split(&format!("<span class=\"label\">{label}</span>"))
-        .next()
-        .unwrap_or_else(|| panic!("no figure {label} in {group}"));
-    let value = before
-        .rsplit("<span class=\"value\">")
-        .next()
-        .and_then(|v| v.split('<').next())
-        .unwrap_or_else(|| panic!("no value of {label}"));
-    value
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("{label}: {value}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
     let server = Server::new().await;
@@ -166,6 +146,56 @@ async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
             && running_out.contains("3 个月内"),
         "{running_out}"
     );
+    // 覆盖情况 lists every pair; filtered to those running out, and as a file.
+    let all = admin.get("/association/coverage").await;
+    assert!(all.has("共 2 项"), "{}", all.body);
+    let short = admin.get("/association/coverage?show=running_out").await;
+    assert!(
+        short.has("class=\"alert-row\"") && short.has("共 2 项"),
+        "{}",
+        short.body
+    );
+    let file = admin
+        .get("/association/coverage?item=GL-ZZ&format=csv")
+        .await;
+    assert!(
+        file.body.contains("机构,评审项目,今天（2028-11-15）"),
+        "{}",
+        file.body
+    );
+    assert!(
+        file.body
+            .contains("甲鉴定评审中心,锅炉制造,2,0,0,0,3 个月内"),
+        "{}",
+        file.body
+    );
+    assert!(!file.body.contains("压力容器制造"), "{}", file.body);
+    // 各评审项目有效注册: one item's chart, every item's table, and the table as a file.
+    let series = admin.get("/association/in-force?item=GL-ZZ").await;
+    assert_eq!(series.body.matches("<svg class=\"chart\"").count(), 1);
+    assert!(series.has("锅炉制造：有效的注册"), "{}", series.body);
+    let row = series.between("class=\"chosen\">", "</tr>").unwrap();
+    assert!(
+        row.contains("锅炉制造") && row.contains("<td>2</td>"),
+        "{row}"
+    );
+    let file = admin.get("/association/in-force?format=csv").await;
+    assert!(
+        file.body.starts_with("\u{feff}评审项目,27-11") || file.body.starts_with("评审项目,27-11"),
+        "{}",
+        file.body
+    );
+    assert_eq!(file.body.lines().count(), 3, "{}", file.body);
+    // 人员档案's search results as a file.
+    let found = admin
+        .get("/association/people?by=name&q=甲一&format=csv")
+        .await;
+    assert!(found.body.contains("姓名,身份证号,注册号") && found.body.contains("甲一"));
+    assert!(
+        !found.body.contains(&young),
+        "a full ID number in the export"
+    );
+
     let soon = admin.get("/association/expiring?months=3").await;
     assert!(
         soon.has("共 3 项") && soon.has("2028-12-31"),
@@ -308,6 +338,13 @@ async fn an_institution_leads_with_what_it_must_act_on() {
         file.body.contains("乙一,已注册,已注册") && file.body.contains("乙三,待填报,"),
         "{}",
         file.body
+    );
+    // The pool as the institution sees it, as a file.
+    let pool = yi.get("/institution/pool?format=csv").await;
+    assert!(
+        pool.body.contains("姓名,评审项目,取得资格日期"),
+        "{}",
+        pool.body
     );
     assert!(
         yi.get("/institution/assessments?format=xlsx")

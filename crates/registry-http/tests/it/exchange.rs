@@ -198,6 +198,51 @@ async fn the_association_imports_pass_lists_and_downloads_the_error_report() {
     let logged = server.store.audit_of("export", 0).await.unwrap();
     assert_eq!(logged.len(), 1, "{logged:?}");
     assert!(format!("{logged:?}").contains("association:admin"));
+
+    // 促进会工作台 lists the runs of the last 30 days with their outcome, the latest
+    // first: the refused file, the import and the one that found everything there (the
+    // dry run wrote nothing, and is not a run); then a sweep.
+    let runs = |page: &Page| {
+        page.between("近 30 日的批量导入与注册到期处理", "</table>")
+            .expect("the runs")
+    };
+    let home = admin.get("/association").await;
+    let listed = runs(&home);
+    assert_eq!(listed.matches("导入考核合格名单").count(), 3, "{listed}");
+    assert_eq!(listed.matches("未导入（有错误行）").count(), 1, "{listed}");
+    assert_eq!(listed.matches(">完成<").count(), 2, "{listed}");
+    assert!(
+        listed.contains("新增 2 行") && listed.contains("促进会（admin）"),
+        "{listed}"
+    );
+    assert!(
+        listed.find("已有 2 行") < listed.find("新增 2 行"),
+        "the latest first: {listed}"
+    );
+    let actor = registry_core::ports::Actor::System {
+        job: "sweep".into(),
+    };
+    let calendar = server.state.calendar();
+    let swept = registry_batch::sweep::sweep(
+        &server.state.batch(&actor, &calendar),
+        Mode::Write,
+        &mut registry_batch::Silent,
+    )
+    .await
+    .unwrap();
+    let home = admin.get("/association").await;
+    let listed = runs(&home);
+    assert!(
+        listed.contains("注册到期处理")
+            && listed.contains("系统（每日处理）")
+            && listed.contains(&format!("注册到期 {} 项", swept.expired.len())),
+        "{listed}"
+    );
+    // Thirty days on, none of them is listed.
+    server.clock.advance(time::Duration::days(31));
+    let mut later = server.browser();
+    later.login("admin", ADMIN_PASSWORD).await;
+    assert!(runs(&later.get("/association").await).contains("近 30 日没有批量导入或注册到期处理"));
 }
 
 #[tokio::test]

@@ -247,9 +247,14 @@ async fn the_association_renews_a_whole_cycle_with_a_report() {
     .await;
     trained(&server, &old, "2026-06-10", &["RQ-ZZ"], "32").await;
 
-    // Before the window: everyone is listed, nobody can be renewed yet.
+    // Before the window: everyone is listed, nobody can be renewed yet; the workspace
+    // counts who will be able to when it opens.
     let mut admin = server.browser();
     admin.login("admin", ADMIN_PASSWORD).await;
+    let home = counted(&mut admin, "/association").await;
+    assert!(home.has("换证窗口 2028-10-01 起开放"), "{}", home.body);
+    assert_eq!(figure(&home, "换证", "符合换证条件"), 1);
+    assert_eq!(figure(&home, "换证", "暂不能换证"), 2);
     let early = admin.get("/association/renewals").await;
     assert!(
         early.has("结束时到期的资格证书 <strong>3</strong> 份：今天可以换证 <strong>0</strong> 人"),
@@ -291,6 +296,21 @@ async fn the_association_renews_a_whole_cycle_with_a_report() {
         "{}",
         row(&preview, "孙年长")
     );
+    // 促进会工作台 counts the same over the whole cycle: three due, one eligible, two
+    // blocked, one for each reason; and 甲's workspace the same of its own people.
+    let home = counted(&mut admin, "/association").await;
+    assert!(home.has("换证窗口已于 2028-10-01 开放"), "{}", home.body);
+    assert_eq!(figure(&home, "换证", "2025—2028 到期的资格证书"), 3);
+    assert_eq!(figure(&home, "换证", "符合换证条件"), 1);
+    assert_eq!(figure(&home, "换证", "暂不能换证"), 2);
+    assert_eq!(figure(&home, "换证", "继续教育课时不足"), 1);
+    assert_eq!(figure(&home, "换证", "已到换证年龄上限"), 1);
+    assert!(home.has("href=\"/association/renewals?show=blocked\""));
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let workspace = counted(&mut jia, "/institution").await;
+    assert_eq!(figure(&workspace, "换证", "符合换证条件"), 1);
+    assert_eq!(figure(&workspace, "换证", "继续教育课时不足"), 1);
     // The API's preview says the same.
     let api = admin
         .api(Method::GET, "/api/v1/association/renewals", None)

@@ -605,3 +605,36 @@ impl Captured {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
+
+/// The number shown before `label` in the group titled `group`.
+pub(crate) fn figure(page: &Page, group: &str, label: &str) -> u64 {
+    let section = page
+        .between(&format!(">{group}</h2>"), "</section>")
+        .unwrap_or_else(|| panic!("no group {group}"));
+    let before = section
+        .split(&format!("<span class=\"label\">{label}</span>"))
+        .next()
+        .unwrap_or_else(|| panic!("no figure {label} in {group}"));
+    let value = before
+        .rsplit("<span class=\"value\">")
+        .next()
+        .and_then(|v| v.split('<').next())
+        .unwrap_or_else(|| panic!("no value of {label}"));
+    value
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{label}: {value}"))
+}
+
+/// The page at `path` once the figures counted in the background (换证) are counted from
+/// the register as it is now.
+pub(crate) async fn counted(browser: &mut Browser<'_>, path: &str) -> Page {
+    for _ in 0..200 {
+        let page = browser.get(path).await;
+        if !page.has("正在统计") && !page.has("正在按最新数据重新统计") {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{path}: the figures were never counted");
+}

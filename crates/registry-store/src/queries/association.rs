@@ -331,7 +331,7 @@ impl Store {
     }
 }
 
-fn audit_entry(row: &QueryResult) -> Result<AuditEntry, StoreError> {
+pub(super) fn audit_entry(row: &QueryResult) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
         at: get(row, "at")?,
         actor: get(row, "actor")?,

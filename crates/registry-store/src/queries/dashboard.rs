@@ -2,7 +2,7 @@
 //! decides what they mean), for the whole register or one institution: registration
 //! periods, the last days of the registrations in force, the registered people's birth
 //! dates, holdings by state today, the pool's size per item, the editions mailed since a
-//! day.
+//! day, the runs of batch jobs.
 
 use registry_core::document::DocumentKind;
 use registry_core::holding::ItemState;
@@ -270,5 +270,30 @@ impl Store {
             Ok((kind, count(get(row, "total")?)))
         })
         .collect()
+    }
+
+    /// The runs of batch jobs recorded at or after `since` (the audit log's `run` entries,
+    /// found by its entity index), the latest first, at most `limit`.
+    pub async fn runs_since(
+        &self,
+        since: time::OffsetDateTime,
+        limit: u64,
+    ) -> Result<Vec<super::association::AuditEntry>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT at, actor, action, entity, entity_id, before, after FROM audit_log \
+                 WHERE entity = 'run' ORDER BY id DESC LIMIT ?",
+                vec![i64::try_from(limit).unwrap_or(i64::MAX).into()],
+            )
+            .await?;
+        let mut runs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let entry = super::association::audit_entry(row)?;
+            if entry.at < since {
+                break;
+            }
+            runs.push(entry);
+        }
+        Ok(runs)
     }
 }

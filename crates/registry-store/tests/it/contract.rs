@@ -682,7 +682,11 @@ async fn a_session_is_read_with_its_account_and_institution(db: TestDb) {
     let store = &db.store;
     let institution = institution(store, 1, "甲鉴定评审中心").await;
     let mut tx = store.begin_read().await.unwrap();
-    let account = tx.account_of_institution(institution).await.unwrap().unwrap();
+    let account = tx
+        .account_of_institution(institution)
+        .await
+        .unwrap()
+        .unwrap();
     drop(tx);
     let mut tx = store.begin().await.unwrap();
     let chief = tx
@@ -724,6 +728,50 @@ async fn a_session_is_read_with_its_account_and_institution(db: TestDb) {
     assert_eq!(found.account, Some((admin, None)));
 }
 
+/// The runs of batch jobs read back from the audit log, the latest first, from a moment on.
+async fn runs_are_read_back_from_a_moment_on(db: TestDb) {
+    use registry_core::read::runs::{Job, RunOutcome};
+    use registry_core::usecases::RecordRun;
+    let store = &db.store;
+    for (day, job, outcome) in [
+        ("2026-10-01", Job::ImportQualifications, RunOutcome::Refused),
+        ("2026-11-20", Job::ImportAttendance, RunOutcome::Done),
+        ("2026-11-26", Job::Sweep, RunOutcome::Failed),
+    ] {
+        run(
+            store,
+            date(day),
+            admin(),
+            RecordRun {
+                job,
+                outcome,
+                counts: vec![("rows", 3)],
+                message: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let runs = store.runs_since(at(date("2026-10-27")), 10).await.unwrap();
+    let actions: Vec<&str> = runs.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["run.sweep", "run.import"]);
+    assert!(
+        runs[1]
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("import.attendance")
+    );
+    assert_eq!(
+        store
+            .runs_since(at(date("2026-10-27")), 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 on_both_engines!(
     migrations_are_idempotent_and_load_the_reference_data,
     the_registration_flow_round_trips,
@@ -739,4 +787,5 @@ on_both_engines!(
     registration_cycles_never_overlap,
     the_calendar_loads_whole_years,
     a_session_is_read_with_its_account_and_institution,
+    runs_are_read_back_from_a_moment_on,
 );

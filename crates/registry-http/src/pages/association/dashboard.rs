@@ -1,38 +1,27 @@
-//! 促进会工作台: what needs doing today and what is coming, each figure a link to the list
-//! behind it — certificates and cards to issue (due this week, overdue, mailed this
-//! month), items by state, registrations ending within 1, 3 and 12 months, the pool per
-//! item, the items that are about to lose their last assessor at an institution, the
-//! registrations per item today and in 3, 6 and 12 months, and two charts (registrations
-//! in force month by month, the age profile against the policy's limits). The core's
-//! `read::dashboard` decides every figure; this module only renders them.
-
-use std::collections::BTreeMap;
+//! 促进会工作台 and the lists behind its tables: what needs doing today and what is coming,
+//! each figure a link to the list behind it (the figures themselves are read and decided
+//! in [`super::figures`]); 覆盖情况, every item at every institution today and in 3, 6 and
+//! 12 months if nobody renews; 各评审项目有效注册, the registrations in force month by
+//! month of one item with its chart; and 注册即将到期, every institution's registrations
+//! ending within 1, 3 or 12 months.
 
 use askama::Template;
 use poem::http::StatusCode;
 use poem::web::Query;
 use poem::{Request, handler};
 use registry_core::date::format_date;
-use registry_core::document::DocumentKind;
-use registry_core::holding::ItemState;
-use registry_core::holiday_law::missing_calendar;
-use registry_core::ids::InstitutionId;
-use registry_core::ports::{RegisterTx, StoreError};
-use registry_core::read::dashboard::{
-    CoverageRow, ENDING_MONTHS, age_profile, coverage, ending_window_end, ending_within,
-    in_force_on, mailed_on_time, month_points,
-};
-use registry_core::read::pool::pool_age_limit;
-use registry_store::documents::DocumentFilter;
+use registry_core::ports::StoreError;
+use registry_core::read::dashboard::{ENDING_MONTHS, ending_window_end};
 use registry_store::queries::MAX_PAGE;
 use serde::Deserialize;
-use time::Date;
 
+use super::figures::figures;
 use crate::AppState;
-use crate::charts::{Bar, bar_chart};
+use crate::charts::{Bar, Chart, bar_chart};
 use crate::errors::{PageResult, html};
+use crate::pages::renewals::{renewal_counts, renewal_group};
 use crate::pages::{association_account, layout, state};
-use crate::templates::figures::{DashboardFigures, Figure, FigureGroup, coverage_views};
+use crate::templates::figures::{CoverageView, DashboardFigures, FigureGroup, ItemSeries};
 use crate::templates::pager::PAGE_SIZE;
 use crate::templates::{Layout, PageNumber, Pager};
 
@@ -41,307 +30,239 @@ use crate::templates::{Layout, PageNumber, Pager};
 pub(crate) struct AssociationHome {
     pub(crate) layout: Layout,
     pub(crate) f: DashboardFigures,
+    /// 换证 of the cycle in force, counted apart (none without a cycle).
+    pub(crate) renewal: Option<FigureGroup>,
 }
 
-/// The editions of a kind waiting to be issued: (waiting, due within 7 days, overdue,
-/// days the oldest overdue one is late).
-async fn queue(
-    state: &AppState,
-    kind: DocumentKind,
-    cycles: &registry_core::cycle::Cycles,
-    today: Date,
-) -> Result<(u64, u64, u64, Option<i64>), StoreError> {
-    let listings = state
-        .store
-        .documents(&DocumentFilter {
-            kind: Some(kind),
-            pending_only: true,
-            limit: 100_000,
-            ..DocumentFilter::default()
+/// The dashboard's figures of today, kept per write generation.
+async fn kept_figures(state: &AppState) -> Result<DashboardFigures, StoreError> {
+    let today = state.today();
+    let generation = state.store.generation();
+    let shared = state.clone();
+    state
+        .dashboard
+        .get_or_refresh(today, generation, move || {
+            let state = shared.clone();
+            async move { figures(&state, today).await }
         })
-        .await?;
-    let deadlines = state.deadlines();
-    let week = today + time::Duration::days(6);
-    let (mut due_week, mut overdue, mut oldest) = (0, 0, None::<Date>);
-    for l in &listings {
-        let due = l.document.due_on(&deadlines, cycles);
-        if l.document.is_overdue(due.as_ref(), today) {
-            overdue += 1;
-            if let Some(d) = &due {
-                oldest = Some(oldest.map_or(d.date(), |o: Date| o.min(d.date())));
-            }
-        } else if due.as_ref().is_some_and(|d| d.date() <= week) {
-            due_week += 1;
-        }
-    }
-    Ok((
-        listings.len() as u64,
-        due_week,
-        overdue,
-        oldest.map(|d| (today - d).whole_days()),
-    ))
+        .await
 }
 
 #[handler]
 pub(crate) async fn home(req: &Request) -> PageResult {
     let _ = association_account(req)?;
     let state = state(req);
-    let today = state.today();
-    let generation = state.store.generation();
-    let shared = state.clone();
-    let f = state
-        .dashboard
-        .get_or_refresh(today, generation, move || {
-            let state = shared.clone();
-            async move { figures(&state, today).await }
-        })
-        .await?;
+    let f = kept_figures(state).await?;
+    let renewal = f.renewal_cycle.as_ref().map(|cycle| {
+        renewal_group(
+            renewal_counts(state, None, cycle),
+            cycle,
+            "/association/renewals",
+        )
+    });
     Ok(html(
         StatusCode::OK,
         &AssociationHome {
             layout: layout(req),
             f,
+            renewal,
         },
     ))
 }
 
-/// Every figure of the dashboard, read from the register as it is.
-async fn figures(state: &AppState, today: Date) -> Result<DashboardFigures, StoreError> {
-    let cycles = state.store.begin_read().await?.cycles().await?;
-    let policy = cycles.policy_at(today).clone();
-    let institutions = state.store.institutions().await?;
-    let names: BTreeMap<InstitutionId, String> = institutions
+#[derive(Template)]
+#[template(path = "association_coverage.html")]
+pub(crate) struct AssociationCoverage {
+    pub(crate) layout: Layout,
+    pub(crate) horizons: [String; 4],
+    pub(crate) items: Vec<(String, String)>,
+    pub(crate) item: String,
+    pub(crate) running_out_only: bool,
+    pub(crate) running_out: usize,
+    pub(crate) rows: Vec<CoverageView>,
+    pub(crate) pager: Pager,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CoverageQuery {
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    page: Option<u64>,
+    #[serde(default)]
+    format: String,
+}
+
+/// 覆盖情况: every (institution, item) pair with somebody registered today or at one of
+/// the horizons, with the horizon at which nobody is left; by item, or only the pairs
+/// about to have nobody.
+#[handler]
+pub(crate) async fn coverage(req: &Request, Query(query): Query<CoverageQuery>) -> PageResult {
+    let _ = association_account(req)?;
+    let state = state(req);
+    let f = kept_figures(state).await?;
+    let item_name = registry_core::review_item::ReviewItemCode::parse(query.item.trim())
+        .ok()
+        .map(|c| state.catalogue.name_of(&c).to_owned());
+    let running_out_only = query.show == "running_out";
+    let rows: Vec<CoverageView> = f
+        .coverage
         .iter()
-        .map(|i| {
-            (
-                i.institution.id,
-                i.institution.details.name.as_str().to_owned(),
-            )
-        })
-        .collect();
-
-    let mut groups = Vec::new();
-    // Certificates and cards to issue.
-    let month_start = today.replace_day(1).unwrap_or(today);
-    let mailed: BTreeMap<&str, u64> = state
-        .store
-        .mailed_since(month_start)
-        .await?
-        .into_iter()
-        .map(|(k, n)| (k.code(), n))
-        .collect();
-    for (kind, title, path) in [
-        (
-            DocumentKind::Certificate,
-            "资格证书",
-            "/association/certificates",
-        ),
-        (DocumentKind::Card, "注册信息卡", "/association/cards"),
-    ] {
-        let (pending, week, overdue, oldest) = queue(state, kind, &cycles, today).await?;
-        groups.push(FigureGroup {
-            title,
-            figures: vec![
-                Figure::new("待发放", pending, path),
-                Figure::new("7日内应发", week, path),
-                Figure {
-                    alert: overdue > 0,
-                    note: oldest.map(|days| format!("最早一份已逾期 {days} 天")),
-                    ..Figure::new("已逾期", overdue, format!("{path}?show=overdue"))
-                },
-                Figure::new(
-                    "本月已寄出",
-                    mailed.get(kind.code()).copied().unwrap_or(0),
-                    format!("{path}?show=mailed"),
-                ),
-            ],
-        });
-    }
-
-    // Items by state today.
-    let states: BTreeMap<&str, u64> = state
-        .store
-        .holding_states(None, today)
-        .await?
-        .into_iter()
-        .map(|(s, n)| (s.code(), n))
-        .collect();
-    groups.push(FigureGroup {
-        title: "评审项目状态（各机构合计）",
-        figures: [
-            ItemState::Invited,
-            ItemState::Filling,
-            ItemState::AwaitingRegistration,
-            ItemState::Registered,
-            ItemState::Expired,
-            ItemState::Released,
-        ]
-        .iter()
-        .map(|s| Figure {
-            href: None,
-            ..Figure::new(s.label(), states.get(s.code()).copied().unwrap_or(0), "")
-        })
-        .collect(),
-    });
-
-    // Registrations ending soon.
-    let ends = state.store.registration_ends(None, today).await?;
-    let ending = ending_within(&ends, today);
-    groups.push(FigureGroup {
-        title: "注册即将到期（注册周期结束或年满70周岁）",
-        figures: ENDING_MONTHS
-            .iter()
-            .zip(ending)
-            .map(|(months, n)| {
-                Figure::new(
-                    format!("{months} 个月内"),
-                    u64::from(n),
-                    format!("/association/expiring?months={months}"),
-                )
-            })
-            .collect(),
-    });
-
-    // The pool per item.
-    let pool = state
-        .store
-        .pool_sizes(today, pool_age_limit(&cycles, today))
-        .await?;
-    let pool_total: u64 = pool.iter().map(|(_, n)| n).sum();
-    let mut pool_figures = vec![Figure::new("合计", pool_total, "/pool")];
-    pool_figures.extend(pool.iter().map(|(item, n)| {
-        Figure::new(
-            state.catalogue.name_of(item),
-            *n,
-            format!("/pool?item={}", item.as_str()),
-        )
-    }));
-    groups.push(FigureGroup {
-        title: "无聘用单位人员（按评审项目）",
-        figures: pool_figures,
-    });
-
-    // Coverage today and ahead, and the registrations in force month by month.
-    let months = month_points(today, 12, 12);
-    let spans = state.store.registration_spans(None, months[0]).await?;
-    let rows = coverage(&spans, today);
-    let running_out: Vec<CoverageRow> = rows
-        .iter()
-        .filter(|r| r.runs_out_within().is_some())
+        .filter(|r| item_name.as_ref().is_none_or(|name| &r.item == name))
+        .filter(|r| !running_out_only || r.runs_out.is_some())
         .cloned()
         .collect();
-    let mut per_item: BTreeMap<usize, CoverageRow> = BTreeMap::new();
-    for r in &rows {
-        let position = state
-            .catalogue
-            .items()
+    if let Some(format) = crate::pages::export::requested(&query.format) {
+        let header = [
+            "机构".to_owned(),
+            "评审项目".to_owned(),
+            format!("今天（{}）", f.horizons[0]),
+            f.horizons[1].clone(),
+            f.horizons[2].clone(),
+            f.horizons[3].clone(),
+            "无人注册".to_owned(),
+        ];
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let cells: Vec<Vec<String>> = rows
             .iter()
-            .position(|i| i.code() == &r.item)
-            .unwrap_or(usize::MAX);
-        let total = per_item.entry(position).or_insert_with(|| CoverageRow {
-            institution: r.institution,
-            item: r.item.clone(),
-            counts: [0; 4],
-        });
-        for (t, c) in total.counts.iter_mut().zip(r.counts) {
-            *t += c;
-        }
+            .map(|r| {
+                let mut row = vec![r.institution.clone(), r.item.clone()];
+                row.extend(r.counts.iter().map(u32::to_string));
+                row.push(r.runs_out.clone().unwrap_or_default());
+                row
+            })
+            .collect();
+        return crate::pages::export::respond(format, "coverage", state.today(), &header, &cells);
     }
-    let per_item: Vec<CoverageRow> = per_item.into_values().collect();
-    let in_force = in_force_on(&spans, &months);
-    let month_bars = months
+    let show = if running_out_only { "running_out" } else { "" };
+    let item = if item_name.is_some() {
+        query.item.trim().to_owned()
+    } else {
+        String::new()
+    };
+    let pager = Pager::new(
+        "/association/coverage",
+        &[("item", &item), ("show", show)],
+        PageNumber::from_query(query.page),
+        rows.len() as u64,
+        "项",
+    )
+    .exported();
+    Ok(html(
+        StatusCode::OK,
+        &AssociationCoverage {
+            layout: layout(req),
+            horizons: f.horizons.clone(),
+            items: state
+                .catalogue
+                .items()
+                .iter()
+                .map(|i| (i.code().as_str().to_owned(), i.name().to_owned()))
+                .collect(),
+            item,
+            running_out_only,
+            running_out: f.running_out.len(),
+            rows: pager.slice(rows),
+            pager,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "association_in_force.html")]
+pub(crate) struct AssociationInForce {
+    pub(crate) layout: Layout,
+    pub(crate) items: Vec<(String, String)>,
+    pub(crate) item: String,
+    pub(crate) chart: Chart,
+    pub(crate) months: Vec<String>,
+    pub(crate) future_from: usize,
+    pub(crate) series: Vec<ItemSeries>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct InForceQuery {
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// 各评审项目有效注册: the registrations in force of each item on the first of each month
+/// of the last and next 12 months (ahead: if nobody renews), as a table of every item and
+/// the chart of one.
+#[handler]
+pub(crate) async fn in_force(req: &Request, Query(query): Query<InForceQuery>) -> PageResult {
+    let _ = association_account(req)?;
+    let state = state(req);
+    let f = kept_figures(state).await?;
+    if let Some(format) = crate::pages::export::requested(&query.format) {
+        let mut header = vec!["评审项目"];
+        header.extend(f.months.iter().map(String::as_str));
+        let cells: Vec<Vec<String>> = f
+            .per_item_series
+            .iter()
+            .map(|s| {
+                let mut row = vec![s.name.clone()];
+                row.extend(s.counts.iter().map(u32::to_string));
+                row
+            })
+            .collect();
+        return crate::pages::export::respond(format, "in-force", state.today(), &header, &cells);
+    }
+    let chosen = f
+        .per_item_series
         .iter()
-        .zip(in_force)
-        .map(|(m, n)| Bar {
-            label: format!("{}-{:02}", m.year() % 100, u8::from(m.month())),
-            value: n,
-            marked: *m > today,
-            marked_part: 0,
-        })
-        .collect();
-    let births = state.store.registered_births(None, today).await?;
-    let ages = age_profile(
-        &births,
-        today,
-        policy.certificate_renewal_age_limit,
-        policy.registration_age_limit,
+        .find(|s| s.code == query.item.trim())
+        .or_else(|| f.per_item_series.first());
+    let item = chosen.map(|s| s.code.clone()).unwrap_or_default();
+    let title = chosen.map_or_else(
+        || "有效的注册".to_owned(),
+        |s| {
+            format!(
+                "{}：有效的注册（每月1日；今后各月为如无人续期的预计数）",
+                s.name
+            )
+        },
     );
-    // Certificates mailed in the last 12 months, on time or late against their deadline.
-    let deadlines = state.deadlines();
-    let past: Vec<Date> = months
-        .iter()
-        .copied()
-        .filter(|m| *m <= today)
-        .map(|m| m.replace_day(1).unwrap_or(m))
-        .collect();
-    let mailed: Vec<(Date, Option<Date>)> = state
-        .store
-        .documents_mailed_since(
-            DocumentKind::Certificate,
-            past.first().copied().unwrap_or(today),
-        )
-        .await?
-        .iter()
-        .filter_map(|d| {
-            let on = d.mailed.as_ref()?.on;
-            Some((on, d.due_on(&deadlines, &cycles).map(|due| due.date())))
-        })
-        .collect();
-    let issued_bars = past
-        .iter()
-        .zip(mailed_on_time(&mailed, &past))
-        .map(|(m, (on_time, late))| Bar {
-            label: format!("{}-{:02}", m.year() % 100, u8::from(m.month())),
-            value: on_time + late,
-            marked: false,
-            marked_part: late,
-        })
-        .collect();
-    let charts = vec![
-        bar_chart(
-            "in-force",
-            "有效的注册（评审项目人次：过去12个月每月1日、今天、今后12个月每月1日）",
-            Some("今后各月：如无人续期的预计数"),
-            month_bars,
-        ),
-        bar_chart(
-            "issued",
-            "每月寄出的资格证书（过去12个月及本月）",
-            Some("其中超过发放期限寄出的"),
-            issued_bars,
-        ),
-        bar_chart(
-            "ages",
-            "已注册评审人员年龄分布（今天）",
-            Some(&format!(
-                "已到换证年龄上限（{} 周岁）",
-                policy.certificate_renewal_age_limit
-            )),
-            ages.iter()
-                .map(|b| Bar {
-                    label: b.label.clone(),
-                    value: b.count,
-                    marked: b.past_renewal_limit,
+    let bars = chosen
+        .map(|s| {
+            s.counts
+                .iter()
+                .zip(&f.months)
+                .enumerate()
+                .map(|(i, (n, month))| Bar {
+                    label: month.clone(),
+                    value: *n,
+                    marked: i >= f.future_from,
                     marked_part: 0,
                 })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(html(
+        StatusCode::OK,
+        &AssociationInForce {
+            layout: layout(req),
+            items: f
+                .per_item_series
+                .iter()
+                .map(|s| (s.code.clone(), s.name.clone()))
                 .collect(),
-        ),
-    ];
-
-    let horizons = registry_core::read::dashboard::horizons(today).map(format_date);
-    let years = state.calendar().years();
-    let calendar_years = format!("{}—{} 年", years.start(), years.end());
-    Ok(DashboardFigures {
-        institutions: institutions.len(),
-        calendar_warning: missing_calendar(today, years).map(|w| w.message()),
-        calendar_years,
-        today: format_date(today),
-        groups,
-        horizons,
-        running_out: coverage_views(&running_out, &names, &state.catalogue),
-        per_item: coverage_views(&per_item, &names, &state.catalogue),
-        charts,
-    })
+            item,
+            chart: bar_chart(
+                "item-in-force",
+                &title,
+                Some("今后各月：如无人续期的预计数"),
+                bars,
+            ),
+            months: f.months.clone(),
+            future_from: f.future_from,
+            series: f.per_item_series.clone(),
+        },
+    ))
 }
 
 /// A registration of the association's "ending soon" list.

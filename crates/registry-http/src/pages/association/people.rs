@@ -80,6 +80,7 @@ async fn people_page(req: &Request, query: &PeopleQuery, from_form: bool) -> Pag
         results: vec![],
         registered: String::new(),
         pager: None,
+        search_exports: None,
     };
     if q.is_empty() {
         let registered = match query.registered.as_str() {
@@ -141,10 +142,37 @@ async fn people_page(req: &Request, query: &PeopleQuery, from_form: bool) -> Pag
     };
     match parsed {
         Err(message) => page.error = Some(message),
-        Ok(query) => {
-            let found = state.store.find_people(&query, 50).await?;
+        Ok(parsed) => {
+            let found = state.store.find_people(&parsed, 50).await?;
+            if let Some(format) = crate::pages::export::requested(&query.format) {
+                let rows: Vec<Vec<String>> = found
+                    .into_iter()
+                    .map(summary_row)
+                    .map(|p| vec![p.name, p.masked_id, p.number])
+                    .collect();
+                return crate::pages::export::respond(
+                    format,
+                    "people-search",
+                    state.today(),
+                    &["姓名", "身份证号", "注册号"],
+                    &rows,
+                );
+            }
             page.searched = true;
             page.results = found.into_iter().map(summary_row).collect();
+            // An ID number never goes into an address: its search is not offered as a file.
+            if by != "id" {
+                let link = |format: &str| {
+                    let query = serde_urlencoded::to_string([
+                        ("by", by.as_str()),
+                        ("q", q.as_str()),
+                        ("format", format),
+                    ])
+                    .unwrap_or_default();
+                    format!("/association/people?{query}")
+                };
+                page.search_exports = Some((link("xlsx"), link("csv")));
+            }
         }
     }
     Ok(html(StatusCode::OK, &page))

@@ -162,11 +162,15 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
         .collect();
     let filter_state = filter.map(|s| s.code().to_owned()).unwrap_or_default();
     // The workspace leads with what to act on, above the whole list's first page.
-    let lead = if filter.is_none() && query.name.trim().is_empty() && page.get() == 1 {
+    let first = filter.is_none() && query.name.trim().is_empty() && page.get() == 1;
+    let lead = if first {
         Some(workspace::workspace(state, institution).await?)
     } else {
         None
     };
+    let renewal = lead
+        .as_ref()
+        .and_then(|w| workspace::renewal(state, institution, w));
     let pager = Pager::new(
         "/institution",
         &[("state", &filter_state), ("name", &query.name)],
@@ -188,6 +192,7 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
             notice: crate::pages::notice::from_query(&query.notice),
             today: registry_core::date::format_date(today),
             lead,
+            renewal,
         },
     ))
 }

@@ -123,7 +123,12 @@ async fn compute(
         .collect::<Vec<_>>();
     let mut courses = courses;
     courses.sort_by_key(|c| c.details.start);
+    let cycles = {
+        use registry_core::ports::RegisterTx;
+        state.store.begin_read().await?.cycles().await?
+    };
     Ok(Workspace {
+        renewal_cycle: crate::pages::renewals::renewal_cycle(&cycles, today),
         todo,
         horizons: horizons(today).map(format_date),
         coverage: coverage_views(&rows, &names, &state.catalogue),
@@ -147,6 +152,25 @@ async fn compute(
                 hours: registry_core::education::format_hours(c.details.hours.get()),
             })
             .collect(),
+    })
+}
+
+/// 换证 of the institution's people for the cycle in force (`lead.renewal_cycle`): who
+/// can renew and who cannot, by reason (continuing-education hours short, items not
+/// covered, …), each a link to the filtered 换证预览. Counted in the background and kept
+/// across generations.
+pub(crate) fn renewal(
+    state: &AppState,
+    institution: InstitutionId,
+    lead: &Workspace,
+) -> Option<FigureGroup> {
+    use crate::pages::renewals::{renewal_counts, renewal_group};
+    lead.renewal_cycle.as_ref().map(|cycle| {
+        renewal_group(
+            renewal_counts(state, Some(institution), cycle),
+            cycle,
+            "/institution/renewals",
+        )
     })
 }
 
