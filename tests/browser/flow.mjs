@@ -591,6 +591,8 @@ try {
     ['/association/renewals', 'tour-association-renewals'],
     ['/association/exchange', 'tour-association-exchange'],
     ['/association/expiring?months=12', 'tour-association-expiring'],
+    ['/association/coverage', 'tour-association-coverage'],
+    ['/association/in-force', 'tour-association-in-force'],
   ]) {
     await admin.goto(`${base}${path}`);
     await shot(admin, name);
