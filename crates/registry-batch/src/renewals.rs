@@ -9,6 +9,7 @@ use registry_core::cycle::RegistrationCycle;
 use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::person::PersonName;
 use registry_core::ports::StoreError;
+use registry_core::read::queues::{RenewalFigures, RenewalTally};
 use registry_core::read::record::PersonRecord;
 use registry_core::registration::Reference;
 use registry_core::registration_number::RegistrationNumber;
@@ -57,6 +58,45 @@ pub async fn preview(
     employed_by: Option<InstitutionId>,
     limit: usize,
 ) -> Result<(Vec<DueRenewal>, usize), StoreError> {
+    let mut rows = Vec::new();
+    let total = each_due(setting, cycle, employed_by, limit, |record, plan| {
+        rows.push(DueRenewal {
+            person: record.person.id,
+            name: record.person.name.clone(),
+            masked_id: record.person.resident_id.masked(),
+            number: record.person.registration_number,
+            plan,
+        });
+    })
+    .await?;
+    Ok((rows, total))
+}
+
+/// The 换证 figures of `cycle` (the core's `RenewalTally`) over every certificate that
+/// ends with it (of the people `employed_by` an institution, when given), one person's
+/// record in memory at a time.
+pub async fn figures(
+    setting: &Setting<'_>,
+    cycle: &RegistrationCycle,
+    employed_by: Option<InstitutionId>,
+) -> Result<RenewalFigures, StoreError> {
+    let mut tally = RenewalTally::new(setting.today());
+    each_due(setting, cycle, employed_by, usize::MAX, |_, plan| {
+        tally.add(&plan);
+    })
+    .await?;
+    Ok(tally.finish())
+}
+
+/// Calls `each` with the record and the renewal plan of the first `limit` people whose
+/// certificates end with `cycle`, read in one transaction; returns how many there are.
+async fn each_due(
+    setting: &Setting<'_>,
+    cycle: &RegistrationCycle,
+    employed_by: Option<InstitutionId>,
+    limit: usize,
+    mut each: impl FnMut(&PersonRecord, Result<RenewalPlan, Violation>),
+) -> Result<usize, StoreError> {
     let mut tx = setting.store.begin_read().await?;
     let cycles = {
         use registry_core::ports::RegisterTx;
@@ -71,20 +111,14 @@ pub async fn preview(
         catalogue: setting.catalogue,
         cycles: &cycles,
     };
-    let mut rows = Vec::with_capacity(total.min(limit));
     for person in people.into_iter().take(limit) {
         let Some(record) = PersonRecord::load(&mut tx, person).await? else {
             continue;
         };
-        rows.push(DueRenewal {
-            person,
-            name: record.person.name.clone(),
-            masked_id: record.person.resident_id.masked(),
-            number: record.person.registration_number,
-            plan: renewal_plan(record.facts(), reference, setting.today()),
-        });
+        let plan = renewal_plan(record.facts(), reference, setting.today());
+        each(&record, plan);
     }
-    Ok((rows, total))
+    Ok(total)
 }
 
 /// What renewing a cycle did for one person.

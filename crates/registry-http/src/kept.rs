@@ -53,7 +53,7 @@ impl<K, V> Default for Kept<K, V> {
 pub(crate) enum Latest<V> {
     /// Of the current generation.
     Current(V),
-    /// Of an earlier generation (or past [`TTL`]): being counted again.
+    /// Of an earlier generation (or older than asked): being counted again.
     Earlier(V),
     /// Nothing yet: being counted.
     Counting,
@@ -111,12 +111,13 @@ impl<K: Eq + Hash + Clone, V: Clone> Kept<K, V> {
     }
 
     /// The latest value kept for `key`, whatever its generation; unless it is of
-    /// `generation` and younger than [`TTL`], one background task (never two for a key)
+    /// `generation` and younger than `ttl`, one background task (never two for a key)
     /// computes it again from the data of `generation` and keeps it.
     pub(crate) fn latest_or_refresh<E, F, Fut>(
         self: &std::sync::Arc<Self>,
         key: K,
         generation: u64,
+        ttl: Duration,
         compute: F,
     ) -> Latest<V>
     where
@@ -128,7 +129,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Kept<K, V> {
     {
         let latest = match self.entries.lock() {
             Ok(entries) => entries.get(&key).map(|e| {
-                let current = e.generation == generation && e.at.elapsed() < TTL;
+                let current = e.generation == generation && e.at.elapsed() < ttl;
                 (e.value.clone(), current)
             }),
             Err(_) => None,
@@ -251,27 +252,27 @@ mod tests {
 
     #[tokio::test]
     async fn the_latest_value_is_shown_while_one_task_counts_again() {
-        use super::Latest;
+        use super::{Latest, TTL};
         let kept: std::sync::Arc<Kept<u8, &str>> = std::sync::Arc::default();
-        let first = kept.latest_or_refresh(1, 7, || async { Ok::<_, ()>("counted at 7") });
+        let first = kept.latest_or_refresh(1, 7, TTL, || async { Ok::<_, ()>("counted at 7") });
         assert_eq!(first, Latest::Counting);
         // A second request meanwhile starts no second count.
-        let again = kept.latest_or_refresh(1, 7, || async { Err::<&str, ()>(()) });
+        let again = kept.latest_or_refresh(1, 7, TTL, || async { Err::<&str, ()>(()) });
         assert_eq!(again, Latest::Counting);
         for _ in 0..100 {
             tokio::task::yield_now().await;
-            if kept.latest_or_refresh(1, 7, || async { Err::<&str, ()>(()) })
+            if kept.latest_or_refresh(1, 7, TTL, || async { Err::<&str, ()>(()) })
                 == Latest::Current("counted at 7")
             {
                 break;
             }
         }
         assert_eq!(
-            kept.latest_or_refresh(1, 7, || async { Err::<&str, ()>(()) }),
+            kept.latest_or_refresh(1, 7, TTL, || async { Err::<&str, ()>(()) }),
             Latest::Current("counted at 7")
         );
         // After a write: the earlier figures while they are counted again.
-        let after = kept.latest_or_refresh(1, 8, || async { Ok::<_, ()>("counted at 8") });
+        let after = kept.latest_or_refresh(1, 8, TTL, || async { Ok::<_, ()>("counted at 8") });
         assert_eq!(after, Latest::Earlier("counted at 7"));
     }
 }

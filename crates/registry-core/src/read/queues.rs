@@ -100,14 +100,40 @@ pub fn renewal_figures<'a>(
     plans: impl IntoIterator<Item = &'a Result<RenewalPlan, Violation>>,
     today: Date,
 ) -> RenewalFigures {
-    let mut figures = RenewalFigures::default();
-    let mut reasons: BTreeMap<&'static str, (String, u64)> = BTreeMap::new();
+    let mut tally = RenewalTally::new(today);
     for plan in plans {
+        tally.add(plan);
+    }
+    tally.finish()
+}
+
+/// [`renewal_figures`] one plan at a time, so that a whole register's plans need not be
+/// held at once.
+#[derive(Debug, Clone)]
+pub struct RenewalTally {
+    today: Date,
+    figures: RenewalFigures,
+    reasons: BTreeMap<&'static str, (String, u64)>,
+}
+
+impl RenewalTally {
+    /// Nothing counted yet, as of `today`.
+    pub fn new(today: Date) -> RenewalTally {
+        RenewalTally {
+            today,
+            figures: RenewalFigures::default(),
+            reasons: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one certificate's plan (or why it has none).
+    pub fn add(&mut self, plan: &Result<RenewalPlan, Violation>) {
+        let figures = &mut self.figures;
         figures.due += 1;
         let obstacles = match plan {
             Ok(plan) => {
                 figures.opens = Some(figures.opens.map_or(plan.opens, |o| o.min(plan.opens)));
-                plan.obstacles(today)
+                plan.obstacles(self.today)
             }
             Err(reason) => vec![reason.clone()],
         };
@@ -117,7 +143,7 @@ pub fn renewal_figures<'a>(
             .collect();
         if blocking.is_empty() {
             figures.eligible += 1;
-            continue;
+            return;
         }
         figures.blocked += 1;
         let mut seen: Vec<&'static str> = Vec::new();
@@ -126,24 +152,30 @@ pub fn renewal_figures<'a>(
                 continue;
             }
             seen.push(reason.code());
-            reasons
+            self.reasons
                 .entry(reason.code())
                 .or_insert_with(|| (blocked_label(reason), 0))
                 .1 += 1;
         }
     }
-    figures.window_open = figures.opens.is_some_and(|o| o <= today);
-    let mut reasons: Vec<BlockedBy> = reasons
-        .into_iter()
-        .map(|(code, (label, people))| BlockedBy {
-            code,
-            label,
-            people,
-        })
-        .collect();
-    reasons.sort_by(|a, b| b.people.cmp(&a.people).then(a.code.cmp(b.code)));
-    figures.reasons = reasons;
-    figures
+
+    /// The figures counted.
+    pub fn finish(self) -> RenewalFigures {
+        let mut figures = self.figures;
+        figures.window_open = figures.opens.is_some_and(|o| o <= self.today);
+        let mut reasons: Vec<BlockedBy> = self
+            .reasons
+            .into_iter()
+            .map(|(code, (label, people))| BlockedBy {
+                code,
+                label,
+                people,
+            })
+            .collect();
+        reasons.sort_by(|a, b| b.people.cmp(&a.people).then(a.code.cmp(b.code)));
+        figures.reasons = reasons;
+        figures
+    }
 }
 
 #[cfg(test)]

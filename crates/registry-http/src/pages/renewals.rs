@@ -15,8 +15,8 @@ use registry_core::cycle::{Cycles, RegistrationCycle};
 use registry_core::date::format_date;
 use registry_core::ids::{CycleId, InstitutionId};
 use registry_core::policy::Policy;
-use registry_core::ports::{Actor, RegisterTx, StoreError};
-use registry_core::read::queues::{RenewalFigures, renewal_figures};
+use registry_core::ports::{Actor, RegisterTx};
+use registry_core::read::queues::RenewalFigures;
 use serde::Deserialize;
 use time::Date;
 
@@ -391,6 +391,11 @@ pub(crate) fn renewal_cycle(cycles: &Cycles, today: Date) -> Option<Registration
         .cloned()
 }
 
+/// How long counted 换证 figures are shown without being counted again while this instance
+/// writes nothing (other instances' writes show within it): counting reads every due
+/// person's record.
+const RENEWAL_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The 换证 figures of `cycle` (of the people `employed_by` an institution, or all): the
 /// latest counted, while one background task counts them again after a write.
 pub(crate) fn renewal_counts(
@@ -405,19 +410,13 @@ pub(crate) fn renewal_counts(
     let cycle = cycle.clone();
     state
         .renewal_counts
-        .latest_or_refresh(key, generation, move || async move {
+        .latest_or_refresh(key, generation, RENEWAL_TTL, move || async move {
             let actor = Actor::System {
                 job: "dashboard".into(),
             };
             let calendar = shared.calendar();
-            let (due, _) = preview(
-                &shared.batch(&actor, &calendar),
-                &cycle,
-                employed_by,
-                usize::MAX,
-            )
-            .await?;
-            Ok::<_, StoreError>(renewal_figures(due.iter().map(|d| &d.plan), today))
+            registry_batch::renewals::figures(&shared.batch(&actor, &calendar), &cycle, employed_by)
+                .await
         })
 }
 
