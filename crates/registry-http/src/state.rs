@@ -108,7 +108,7 @@ pub struct AppState {
     searches: Arc<limiter::SearchLimiter>,
     /// 促进会工作台's figures of a day, kept per write generation (see `kept`).
     pub(crate) dashboard:
-        Arc<crate::kept::Kept<time::Date, crate::templates::figures::DashboardFigures>>,
+        Arc<crate::kept::Kept<time::Date, Arc<crate::templates::figures::DashboardFigures>>>,
     /// Pages of 本机构人员, kept per write generation (see `kept`).
     pub(crate) institution_pages: Arc<crate::kept::Kept<InstitutionPageKey, InstitutionPage>>,
     /// Institutions' names, kept per write generation.

@@ -406,18 +406,22 @@ pub(crate) fn renewal_counts(
     let today = state.today();
     let generation = state.store.generation();
     let key: (Option<InstitutionId>, CycleId, Date) = (employed_by, cycle.id(), today);
-    let shared = state.clone();
-    let cycle = cycle.clone();
-    state
-        .renewal_counts
-        .latest_or_refresh(key, generation, RENEWAL_TTL, move || async move {
+    // Copied only when a count starts.
+    let count = || {
+        let shared = state.clone();
+        let cycle = cycle.clone();
+        async move {
             let actor = Actor::System {
                 job: "dashboard".into(),
             };
             let calendar = shared.calendar();
             registry_batch::renewals::figures(&shared.batch(&actor, &calendar), &cycle, employed_by)
                 .await
-        })
+        }
+    };
+    state
+        .renewal_counts
+        .latest_or_refresh(key, generation, RENEWAL_TTL, count)
 }
 
 /// The 换证 figures as a group of figures, each a link to the filtered preview at `path`.

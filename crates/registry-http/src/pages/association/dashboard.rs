@@ -29,13 +29,14 @@ use crate::templates::{Layout, PageNumber, Pager};
 #[template(path = "association_home.html")]
 pub(crate) struct AssociationHome {
     pub(crate) layout: Layout,
-    pub(crate) f: DashboardFigures,
+    pub(crate) f: std::sync::Arc<DashboardFigures>,
     /// 换证 of the cycle in force, counted apart (none without a cycle).
     pub(crate) renewal: Option<FigureGroup>,
 }
 
 /// The dashboard's figures of today, kept per write generation.
-async fn kept_figures(state: &AppState) -> Result<DashboardFigures, StoreError> {
+/// (Shared, not copied: the full coverage table is large.)
+async fn kept_figures(state: &AppState) -> Result<std::sync::Arc<DashboardFigures>, StoreError> {
     let today = state.today();
     let generation = state.store.generation();
     let shared = state.clone();
@@ -43,7 +44,7 @@ async fn kept_figures(state: &AppState) -> Result<DashboardFigures, StoreError> 
         .dashboard
         .get_or_refresh(today, generation, move || {
             let state = shared.clone();
-            async move { figures(&state, today).await }
+            async move { figures(&state, today).await.map(std::sync::Arc::new) }
         })
         .await
 }
