@@ -69,6 +69,16 @@ async fn institutions_are_edited_disabled_and_reset() {
         .await;
     let list = admin.get("/association/institutions").await;
     assert!(list.has("已停用"));
+    // The list as a file, with the same columns.
+    let file = admin.get("/association/institutions?format=csv").await;
+    assert!(
+        file.body
+            .contains("机构编号,机构名称,统一社会信用代码,资质编号,登录用户名,状态")
+            && file.body.contains("甲鉴定评审中心（新）")
+            && file.body.contains("已停用"),
+        "{}",
+        file.body
+    );
     assert_eq!(
         jia.get("/institution").await.location.as_deref(),
         Some("/login")

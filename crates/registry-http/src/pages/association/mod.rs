@@ -35,6 +35,9 @@ use serde::Deserialize;
 pub(crate) struct NoticeQuery {
     #[serde(default)]
     notice: String,
+    /// `xlsx` or `csv`: the list as a file.
+    #[serde(default)]
+    format: String,
 }
 
 #[handler]
@@ -42,7 +45,7 @@ pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>
     let _ = association_account(req)?;
     let list = state(req).store.institutions().await?;
     let text = |t: &Option<registry_core::text::Text>| t.as_ref().map(|t| t.as_str().to_owned());
-    let rows = list
+    let rows: Vec<InstitutionRow> = list
         .into_iter()
         .map(|l| {
             let d = &l.institution.details;
@@ -64,6 +67,35 @@ pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>
             }
         })
         .collect();
+    if let Some(format) = crate::pages::export::requested(&query.format) {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|i: &InstitutionRow| {
+                vec![
+                    i.number.clone(),
+                    i.name.clone(),
+                    i.credit_code.clone(),
+                    i.qualification_numbers.clone(),
+                    i.username.clone(),
+                    if i.active { "启用" } else { "已停用" }.to_owned(),
+                ]
+            })
+            .collect();
+        return crate::pages::export::respond(
+            format,
+            "institutions",
+            state(req).today(),
+            &[
+                "机构编号",
+                "机构名称",
+                "统一社会信用代码",
+                "资质编号",
+                "登录用户名",
+                "状态",
+            ],
+            &cells,
+        );
+    }
     let notice = crate::pages::notice::from_query(&query.notice);
     Ok(html(
         StatusCode::OK,
