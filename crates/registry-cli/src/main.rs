@@ -7,6 +7,7 @@
 //! usage error, a malformed date or a date outside the calendar; 3 an import with refused
 //! rows or an unreadable file (nothing written unless --good-rows-only).
 
+mod audit;
 mod jobs;
 
 use std::path::{Path, PathBuf};
@@ -203,6 +204,12 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The audit log: `verify` walks its hash chain and names the first row edited,
+    /// deleted or inserted in the database (exit 1), or says it holds (exit 0).
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Writes a consistent copy of a SQLite register to FILE while it is in use, and
     /// checks it. For PostgreSQL use pg_dump (docs/OPERATIONS.md).
     Backup {
@@ -218,6 +225,17 @@ enum Command {
         database: DatabaseArg,
         /// The backup file.
         file: PathBuf,
+    },
+}
+
+/// What `registry audit` does.
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walks the audit log's hash chain from its first row; exit 1 naming the first
+    /// broken row.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArg,
     },
 }
 
@@ -384,6 +402,9 @@ fn main() -> ExitCode {
             as_of,
             dry_run,
         } => jobs::sweep(&job, as_of.as_deref(), dry_run),
+        Command::Audit {
+            action: AuditCommand::Verify { database },
+        } => audit::verify(&database),
         Command::Backup { database, file } => jobs::backup(&database, &file),
         Command::Restore { database, file } => jobs::restore(&database, &file),
     }

@@ -300,6 +300,34 @@ fn a_clean_pass_list_imports_with_status_0_and_a_second_time_changes_nothing() {
     );
     assert_eq!(register(&dir), before);
 
+    // Every row of the imports is linked into the audit chain; one edited in the database
+    // is named by `registry audit verify` (exit 1).
+    let verified = registry(&dir, &["audit", "verify"]);
+    assert_eq!(status(&verified), 0, "{}", text(&verified));
+    assert!(
+        text(&verified).contains("操作日志链完整"),
+        "{}",
+        text(&verified)
+    );
+    runtime().block_on(async {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let connection = Database::connect(dir.url()).await.unwrap();
+        connection
+            .execute_raw(Statement::from_string(
+                connection.get_database_backend(),
+                "UPDATE audit_log SET after = '{}' WHERE chain_seq = 2",
+            ))
+            .await
+            .unwrap();
+    });
+    let broken = registry(&dir, &["audit", "verify"]);
+    assert_eq!(status(&broken), 1, "{}", text(&broken));
+    assert!(
+        text(&broken).contains("在第 2 条记录处断开"),
+        "{}",
+        text(&broken)
+    );
+
     // A later pass list adds an item to a person already in the register.
     let later = csv(&[vec![
         "张三".into(),

@@ -189,6 +189,7 @@ fn help_is_complete() {
         &["check-credit-code", "--help"][..],
         &["import", "--help"][..],
         &["sweep", "--help"][..],
+        &["audit", "verify", "--help"][..],
     ] {
         let output = registry(args);
         assert!(output.status.success(), "{args:?}");

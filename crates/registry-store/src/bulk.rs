@@ -568,30 +568,47 @@ impl Store {
         )
         .await?;
 
-        let json = |s: &Option<registry_core::ports::Snapshot>| {
-            s.as_ref().map(|s| {
-                let map: serde_json::Map<String, serde_json::Value> =
-                    s.0.iter()
-                        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
-                        .collect();
-                serde_json::Value::Object(map).to_string()
-            })
+        // The load's audit row, linked into the audit chain (see `audit_chain`).
+        let head: (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM audit_chain WHERE id = 1 FOR UPDATE")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(sqlx_error)?;
+        let mut head = crate::audit_chain::ChainHead {
+            seq: head.0,
+            hash: head.1,
+        };
+        let mut rows = [crate::convert::audit_row(audit)];
+        crate::convert::link_rows(&mut head, &mut rows)?;
+        let [row] = rows;
+        let text = |v: sea_orm::ActiveValue<Option<String>>| match v {
+            Set(s) | sea_orm::ActiveValue::Unchanged(s) => s,
+            sea_orm::ActiveValue::NotSet => None,
         };
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, entity, entity_id, person_id, before, after) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO audit_log (at, actor, action, entity, entity_id, person_id, before, after, \
+             chain_seq, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(audit.at)
+        .bind(crate::audit_chain::stored_moment(audit.at))
         .bind(audit.actor.describe())
         .bind(audit.action)
         .bind(audit.entity.code())
         .bind(audit.entity_id)
         .bind(audit.person.map(registry_core::ids::PersonId::get))
-        .bind(json(&audit.before))
-        .bind(json(&audit.after))
+        .bind(text(row.before))
+        .bind(text(row.after))
+        .bind(head.seq)
+        .bind(text(row.prev_hash))
+        .bind(head.hash.clone())
         .execute(&mut *tx)
         .await
         .map_err(sqlx_error)?;
+        sqlx::query("UPDATE audit_chain SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(head.seq)
+            .bind(&head.hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(sqlx_error)?;
         tx.commit().await.map_err(sqlx_error)?;
         Ok(report_of(&plan))
     }

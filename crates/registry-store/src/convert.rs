@@ -431,7 +431,7 @@ pub(crate) fn audit_row(record: &AuditRecord) -> audit_log::ActiveModel {
     };
     audit_log::ActiveModel {
         id: NotSet,
-        at: Set(record.at.to_offset(time::UtcOffset::UTC)),
+        at: Set(crate::audit_chain::stored_moment(record.at)),
         actor: Set(record.actor.describe()),
         action: Set(record.action.to_owned()),
         entity: Set(record.entity.code().to_owned()),
@@ -439,5 +439,55 @@ pub(crate) fn audit_row(record: &AuditRecord) -> audit_log::ActiveModel {
         person_id: Set(record.person.map(PersonId::get)),
         before: Set(json(&record.before)),
         after: Set(json(&record.after)),
+        chain_seq: NotSet,
+        prev_hash: NotSet,
+        hash: NotSet,
     }
+}
+
+/// Links audit rows after the chain's `head` (`audit_chain`), moving the head on.
+pub(crate) fn link_rows(
+    head: &mut crate::audit_chain::ChainHead,
+    rows: &mut [audit_log::ActiveModel],
+) -> Result<(), StoreError> {
+    use crate::audit_chain::{ChainDigest, DIGEST, Linked, content};
+    use sea_orm::ActiveValue::{self, Unchanged};
+    let value = |v: &ActiveValue<Option<String>>| match v {
+        Set(s) | Unchanged(s) => s.clone(),
+        NotSet => None,
+    };
+    for row in rows {
+        let (Set(at), Set(actor), Set(action)) = (&row.at, &row.actor, &row.action) else {
+            return Err(unexpected(
+                "an audit row without its moment, actor or action",
+            ));
+        };
+        let (Set(entity), Set(entity_id), Set(person_id)) =
+            (&row.entity, &row.entity_id, &row.person_id)
+        else {
+            return Err(unexpected("an audit row without its entity"));
+        };
+        let seq = head.seq + 1;
+        let (before, after) = (value(&row.before), value(&row.after));
+        let hash = DIGEST.link(
+            &head.hash,
+            &content(&Linked {
+                seq,
+                at: *at,
+                actor,
+                action,
+                entity,
+                entity_id: *entity_id,
+                person_id: *person_id,
+                before: before.as_deref(),
+                after: after.as_deref(),
+            }),
+        );
+        row.chain_seq = Set(Some(seq));
+        row.prev_hash = Set(Some(head.hash.clone()));
+        row.hash = Set(Some(hash.clone()));
+        head.seq = seq;
+        head.hash = hash;
+    }
+    Ok(())
 }

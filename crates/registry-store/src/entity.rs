@@ -355,6 +355,9 @@ pub(crate) mod audit_log {
         pub person_id: Option<i64>,
         pub before: Option<String>,
         pub after: Option<String>,
+        pub chain_seq: Option<i64>,
+        pub prev_hash: Option<String>,
+        pub hash: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

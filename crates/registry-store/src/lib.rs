@@ -28,6 +28,7 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
+pub mod audit_chain;
 pub mod batch;
 pub mod bulk;
 mod convert;

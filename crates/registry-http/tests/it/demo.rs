@@ -64,6 +64,10 @@ async fn person_page(b: &mut Browser<'_>, name: &str) -> Page {
 }
 
 async fn check(server: &Server, logins: &DemoLogins) {
+    // Every audit row of the demo is linked into the audit chain.
+    let chain = server.store.verify_audit_chain().await.unwrap();
+    assert_eq!(chain.broken, None, "{chain:?}");
+    assert!(chain.rows > 0);
     let mut admin = server.browser();
     admin.login("admin", password_of(logins, "admin")).await;
 

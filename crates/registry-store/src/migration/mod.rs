@@ -13,6 +13,7 @@ mod m20261128_000006_cycle_bindings;
 mod m20261130_000007_late_hours;
 mod m20261130_000010_cycle_version;
 mod m20261130_000011_name_key;
+mod m20261130_000012_audit_chain;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_late_hours::Migration),
             Box::new(m20261130_000010_cycle_version::Migration),
             Box::new(m20261130_000011_name_key::Migration),
+            Box::new(m20261130_000012_audit_chain::Migration),
         ]
     }
 }

@@ -366,10 +366,14 @@ impl RegisterTx for StoreTx {
     }
 
     async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
-        audit_log::Entity::insert(audit_row(record))
+        let mut head = crate::audit_chain::head(&self.tx, self.engine).await?;
+        let mut rows = [audit_row(record)];
+        crate::convert::link_rows(&mut head, &mut rows)?;
+        let [row] = rows;
+        audit_log::Entity::insert(row)
             .exec_without_returning(&self.tx)
             .await
             .map_err(store_error)?;
-        Ok(())
+        crate::audit_chain::advance(&self.tx, self.engine, &head).await
     }
 }

@@ -314,12 +314,17 @@ impl StoreTx {
 
 /// Appends many audit records in multi-row INSERTs.
 pub(crate) async fn audit_all(tx: &StoreTx, records: &[AuditRecord]) -> Result<(), StoreError> {
-    let rows: Vec<audit_log::ActiveModel> = records.iter().map(audit_row).collect();
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut head = crate::audit_chain::head(&tx.tx, tx.engine).await?;
+    let mut rows: Vec<audit_log::ActiveModel> = records.iter().map(audit_row).collect();
+    crate::convert::link_rows(&mut head, &mut rows)?;
     for chunk in shaped_chunks(&rows, CHUNK) {
         audit_log::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&tx.tx)
             .await
             .map_err(store_error)?;
     }
-    Ok(())
+    crate::audit_chain::advance(&tx.tx, tx.engine, &head).await
 }

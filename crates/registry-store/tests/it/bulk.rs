@@ -98,6 +98,10 @@ async fn a_bulk_load_writes_everything_with_numbers(db: TestDb) {
         bulk_person(4, "丁", Some(registered("2025-06-01"))),
     ];
     let report = store.bulk_load(&batch, &audit()).await.unwrap();
+    // The load's audit row is linked into the audit chain.
+    let chain = store.verify_audit_chain().await.unwrap();
+    assert_eq!(chain.broken, None, "{chain:?}");
+    assert!(chain.rows >= 1);
     assert_eq!(
         (
             report.people,

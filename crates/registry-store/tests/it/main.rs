@@ -2,6 +2,7 @@
 //! `REGISTRY_TEST_DATABASE_URL` is set at build time). Every test gets its own database and
 //! runs the real migrations.
 
+mod audit_chain;
 mod bulk;
 mod concurrency;
 mod contract;
