@@ -9,6 +9,7 @@
 
 mod audit;
 mod jobs;
+mod upkeep;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -208,7 +209,7 @@ enum Command {
     /// deleted or inserted in the database (exit 1), or says it holds (exit 0).
     Audit {
         #[command(subcommand)]
-        action: AuditCommand,
+        action: audit::AuditCommand,
     },
     /// Writes a consistent copy of a SQLite register to FILE while it is in use, and
     /// checks it. For PostgreSQL use pg_dump (docs/OPERATIONS.md).
@@ -225,17 +226,6 @@ enum Command {
         database: DatabaseArg,
         /// The backup file.
         file: PathBuf,
-    },
-}
-
-/// What `registry audit` does.
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Walks the audit log's hash chain from its first row; exit 1 naming the first
-    /// broken row.
-    Verify {
-        #[command(flatten)]
-        database: DatabaseArg,
     },
 }
 
@@ -403,8 +393,17 @@ fn main() -> ExitCode {
             dry_run,
         } => jobs::sweep(&job, as_of.as_deref(), dry_run),
         Command::Audit {
-            action: AuditCommand::Verify { database },
+            action: audit::AuditCommand::Verify { database },
         } => audit::verify(&database),
+        Command::Audit {
+            action:
+                audit::AuditCommand::Purge {
+                    database,
+                    before,
+                    archive,
+                    retention_days,
+                },
+        } => audit::purge(&database, &before, &archive, retention_days),
         Command::Backup { database, file } => jobs::backup(&database, &file),
         Command::Restore { database, file } => jobs::restore(&database, &file),
     }
@@ -556,21 +555,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
                 Err(e) => return fail(e, FAILURE),
             }
         }
-        let purge = state.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-            loop {
-                every.tick().await;
-                let before = purge.clock.now() - time::Duration::hours(24);
-                if let Err(e) = purge.store.purge_sessions(before).await {
-                    tracing::warn!(error = ?e, "未能清理过期会话");
-                }
-                // A calendar another instance or `registry load-calendar` loaded.
-                if let Err(e) = purge.reload_calendar().await {
-                    tracing::warn!(error = ?e, "未能重新读取工作日历");
-                }
-            }
-        });
+        upkeep::spawn(state.clone());
         println!("特种设备鉴定评审人员管理系统：http://{bind}/  （数据库 {url}，Ctrl-C 停止）");
         let listener = match tokio::net::TcpListener::bind(bind).await {
             Ok(listener) => listener,

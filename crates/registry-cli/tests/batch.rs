@@ -320,6 +320,66 @@ fn a_clean_pass_list_imports_with_status_0_and_a_second_time_changes_nothing() {
             .await
             .unwrap();
     });
+    // Rows younger than the retention period are never purged (exit 2, no archive).
+    let archive = dir.file("audit-archive.jsonl");
+    let today = registry_core::date::china_today(time::OffsetDateTime::now_utc());
+    let recent = registry_core::date::format_date(today - time::Duration::days(179));
+    let refused = registry(
+        &dir,
+        &[
+            "audit",
+            "purge",
+            "--before",
+            &recent,
+            "--archive",
+            archive.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status(&refused), 2, "{}", text(&refused));
+    assert!(
+        text(&refused).contains("尚未保存满 180 天"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!archive.exists());
+    let shorter = registry(
+        &dir,
+        &[
+            "audit",
+            "purge",
+            "--before",
+            "2020-01-01",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--retention-days",
+            "30",
+        ],
+    );
+    assert_eq!(status(&shorter), 2, "{}", text(&shorter));
+    assert!(
+        text(&shorter).contains("至少保存 180 天"),
+        "{}",
+        text(&shorter)
+    );
+    // Nothing written that long ago: nothing to purge.
+    let old = registry(
+        &dir,
+        &[
+            "audit",
+            "purge",
+            "--before",
+            "2020-01-01",
+            "--archive",
+            archive.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status(&old), 0, "{}", text(&old));
+    assert!(
+        text(&old).contains("没有可清理的操作日志"),
+        "{}",
+        text(&old)
+    );
+
     let broken = registry(&dir, &["audit", "verify"]);
     assert_eq!(status(&broken), 1, "{}", text(&broken));
     assert!(

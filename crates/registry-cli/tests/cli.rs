@@ -190,6 +190,7 @@ fn help_is_complete() {
         &["import", "--help"][..],
         &["sweep", "--help"][..],
         &["audit", "verify", "--help"][..],
+        &["audit", "purge", "--help"][..],
     ] {
         let output = registry(args);
         assert!(output.status.success(), "{args:?}");
@@ -235,4 +236,49 @@ fn migrate_reports_a_bad_database_without_its_password() {
         stderr(&unreachable)
     );
     assert!(!stderr(&unreachable).contains("s3cret"));
+}
+
+#[test]
+fn serve_writes_the_audit_chains_anchor_to_its_log() {
+    use std::io::BufRead as _;
+    let dir = std::env::temp_dir().join(format!("registry-cli-anchor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("registry.sqlite3").display()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_registry"))
+        .args(["serve", "--database", &url, "--bind", "127.0.0.1:0"])
+        .env_remove("REGISTRY_DATA_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut anchor = None;
+    while anchor.is_none() && std::time::Instant::now() < deadline {
+        if let Ok(line) = lines.recv_timeout(std::time::Duration::from_millis(200))
+            && line.contains("操作日志链锚点")
+        {
+            anchor = Some(line);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let anchor = anchor.expect("no anchor in the log within 30 s");
+    assert!(
+        anchor.contains("date=") && anchor.contains("seq=") && anchor.contains("hash="),
+        "{anchor}"
+    );
 }

@@ -65,6 +65,7 @@ pub mod registration;
 pub mod registration_number;
 pub mod renewal;
 pub mod resident_id;
+pub mod retention;
 pub mod review_item;
 pub mod text;
 pub mod usecases;

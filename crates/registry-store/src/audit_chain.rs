@@ -14,6 +14,9 @@
 //! snapshots as stored.
 //!
 //! [`Store::verify_audit_chain`] walks the chain in order and names the first broken row.
+//! Rows past the retention period (the core's `retention`) leave through
+//! [`Store::purge_audit_prefix`] only, as a prefix of the chain and after the caller archived
+//! them ([`Store::audit_prefix_before`]); the chain then starts after the last row purged.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 use sha2::{Digest, Sha256};
@@ -134,9 +137,17 @@ pub(crate) async fn head<C: ConnectionTrait>(
     connection: &C,
     engine: Engine,
 ) -> Result<ChainHead, StoreError> {
+    read_head(connection, engine, true).await
+}
+
+async fn read_head<C: ConnectionTrait>(
+    connection: &C,
+    engine: Engine,
+    locked: bool,
+) -> Result<ChainHead, StoreError> {
     let lock = match engine {
-        Engine::Postgres => " FOR UPDATE",
-        Engine::Sqlite => "",
+        Engine::Postgres if locked => " FOR UPDATE",
+        _ => "",
     };
     let row = connection
         .query_one_raw(statement(
@@ -190,6 +201,8 @@ pub struct ChainReport {
     pub rows: u64,
     /// The head as recorded.
     pub head: ChainHead,
+    /// Where the chain starts: the last row purged (archived), or place 0 and [`GENESIS`].
+    pub base: ChainHead,
     /// The first break, if any.
     pub broken: Option<ChainBreak>,
 }
@@ -252,27 +265,40 @@ fn row_break(
 }
 
 impl Store {
+    /// The head of the audit chain as recorded: what a daily anchor writes down.
+    pub async fn audit_head(&self) -> Result<ChainHead, StoreError> {
+        read_head(self.db(), self.engine(), false).await
+    }
+
     /// Walks the audit chain in order from its first row and names the first broken row: a
     /// row edited (its content no longer gives its hash), deleted (a place missing) or
     /// inserted (a place repeated or a previous hash that does not match), or a head that
     /// is not the last row's.
     pub async fn verify_audit_chain(&self) -> Result<ChainReport, StoreError> {
         let engine = self.engine();
-        let recorded = {
+        let (recorded, base) = {
             let db = self.db();
             let row = db
                 .query_one_raw(statement(
                     engine,
-                    "SELECT seq, hash FROM audit_chain WHERE id = 1",
+                    "SELECT seq, hash, base_seq, base_hash FROM audit_chain WHERE id = 1",
                     vec![],
                 ))
                 .await
                 .map_err(store_error)?
                 .ok_or_else(|| StoreError::Unexpected("the audit chain has no head".into()))?;
-            ChainHead {
-                seq: row.try_get("", "seq").map_err(store_error)?,
-                hash: row.try_get("", "hash").map_err(store_error)?,
-            }
+            let get_i = |c: &str| row.try_get::<i64>("", c).map_err(store_error);
+            let get_s = |c: &str| row.try_get::<String>("", c).map_err(store_error);
+            (
+                ChainHead {
+                    seq: get_i("seq")?,
+                    hash: get_s("hash")?,
+                },
+                ChainHead {
+                    seq: get_i("base_seq")?,
+                    hash: get_s("base_hash")?,
+                },
+            )
         };
         let unchained = self
             .rows(
@@ -289,10 +315,11 @@ impl Store {
             digest: DIGEST.name(),
             rows: 0,
             head: recorded.clone(),
+            base: base.clone(),
             broken: None,
         };
-        let mut running = GENESIS.to_owned();
-        let mut expected = 1;
+        let mut running = base.hash.clone();
+        let mut expected = base.seq + 1;
         loop {
             let rows = self
                 .rows(
@@ -334,6 +361,148 @@ impl Store {
             });
         }
         Ok(report)
+    }
+}
+
+/// A row of the audit log as archived before a purge: every column, its links included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedRow {
+    /// The row's id.
+    pub id: i64,
+    /// Its place in the chain.
+    pub seq: i64,
+    /// The hash of the row before it.
+    pub prev_hash: String,
+    /// Its hash.
+    pub hash: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// The kind of record.
+    pub entity: String,
+    /// Its id.
+    pub entity_id: i64,
+    /// The person concerned.
+    pub person_id: Option<i64>,
+    /// The record before, as JSON.
+    pub before: Option<String>,
+    /// The record after, as JSON.
+    pub after: Option<String>,
+}
+
+impl Store {
+    /// The rows at the start of the chain (after its base) written before `before`, in
+    /// order, stopping at the first row that is not (at most `limit`): what a purge before
+    /// `before` may remove, to be archived first.
+    pub async fn audit_prefix_before(
+        &self,
+        before: OffsetDateTime,
+        limit: u64,
+    ) -> Result<Vec<ArchivedRow>, StoreError> {
+        let base: i64 = self
+            .rows("SELECT base_seq FROM audit_chain WHERE id = 1", vec![])
+            .await?
+            .first()
+            .map(|r| r.try_get("", "base_seq"))
+            .transpose()
+            .map_err(store_error)?
+            .unwrap_or(0);
+        let rows = self
+            .rows(
+                "SELECT id, chain_seq, prev_hash, hash, at, actor, action, entity, entity_id, \
+                 person_id, before, after FROM audit_log WHERE chain_seq > ? \
+                 ORDER BY chain_seq LIMIT ?",
+                vec![base.into(), i64::try_from(limit).unwrap_or(i64::MAX).into()],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let at: OffsetDateTime = row.try_get("", "at").map_err(store_error)?;
+            if at >= before {
+                break;
+            }
+            let text = |c: &str| -> Result<Option<String>, StoreError> {
+                row.try_get("", c).map_err(store_error)
+            };
+            out.push(ArchivedRow {
+                id: row.try_get("", "id").map_err(store_error)?,
+                seq: row
+                    .try_get::<Option<i64>>("", "chain_seq")
+                    .map_err(store_error)?
+                    .unwrap_or(0),
+                prev_hash: text("prev_hash")?.unwrap_or_default(),
+                hash: text("hash")?.unwrap_or_default(),
+                at,
+                actor: text("actor")?.unwrap_or_default(),
+                action: text("action")?.unwrap_or_default(),
+                entity: text("entity")?.unwrap_or_default(),
+                entity_id: row.try_get("", "entity_id").map_err(store_error)?,
+                person_id: row.try_get("", "person_id").map_err(store_error)?,
+                before: text("before")?,
+                after: text("after")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Removes the chain's rows up to place `through` (archived by the caller), every one
+    /// written before `before`, in one transaction, and makes the chain start after the
+    /// last of them. Refused (nothing removed) when a row up to `through` is not older than
+    /// `before`, or `through` is not in the chain.
+    pub async fn purge_audit_prefix(
+        &self,
+        through: i64,
+        before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        use registry_core::ports::Register;
+        let tx = self.begin().await?;
+        let engine = self.engine();
+        let head = head(&tx.tx, engine).await?;
+        let last = tx
+            .tx
+            .query_one_raw(statement(
+                engine,
+                "SELECT hash, (SELECT MAX(at) FROM audit_log a WHERE a.chain_seq <= ?) AS latest, \
+                 (SELECT COUNT(*) FROM audit_log a WHERE a.chain_seq <= ?) AS n \
+                 FROM audit_log WHERE chain_seq = ?",
+                vec![through.into(), through.into(), through.into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        let Some(last) = last.filter(|_| through <= head.seq) else {
+            return Err(StoreError::Unexpected(format!(
+                "place {through} is not in the audit chain"
+            )));
+        };
+        let latest: Option<OffsetDateTime> = last.try_get("", "latest").map_err(store_error)?;
+        if latest.is_some_and(|l| l >= before) {
+            return Err(StoreError::Unexpected(format!(
+                "a row up to place {through} is not older than the purge's limit"
+            )));
+        }
+        let hash: Option<String> = last.try_get("", "hash").map_err(store_error)?;
+        let removed: i64 = last.try_get("", "n").map_err(store_error)?;
+        tx.tx
+            .execute_raw(statement(
+                engine,
+                "DELETE FROM audit_log WHERE chain_seq <= ?",
+                vec![through.into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        tx.tx
+            .execute_raw(statement(
+                engine,
+                "UPDATE audit_chain SET base_seq = ?, base_hash = ? WHERE id = 1",
+                vec![through.into(), hash.unwrap_or_default().into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        registry_core::ports::RegisterTx::commit(tx).await?;
+        Ok(u64::try_from(removed).unwrap_or(0))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The audit log as a chain (see [`crate::audit_chain`]): each row's place, the previous
-//! row's hash and its own; the chain's head in `audit_chain`; the rows already in the log
-//! linked in the order they were written (their ids).
+//! row's hash and its own; the chain's head (and, after a purge, its base) in
+//! `audit_chain`; the rows already in the log linked in the order they were written (their
+//! ids).
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sea_orm_migration::prelude::*;
@@ -19,10 +20,12 @@ impl MigrationTrait for Migration {
             db.execute_unprepared(&format!("ALTER TABLE audit_log ADD COLUMN {column}"))
                 .await?;
         }
-        db.execute_unprepared(
+        // `base_seq`/`base_hash`: the last row purged (archived) — the chain starts after it.
+        db.execute_unprepared(&format!(
             "CREATE TABLE audit_chain (id INTEGER PRIMARY KEY CHECK (id = 1), \
-             seq BIGINT NOT NULL, hash TEXT NOT NULL)",
-        )
+             seq BIGINT NOT NULL, hash TEXT NOT NULL, \
+             base_seq BIGINT NOT NULL DEFAULT 0, base_hash TEXT NOT NULL DEFAULT '{GENESIS}')"
+        ))
         .await?;
         let rows = db
             .query_all_raw(Statement::from_string(

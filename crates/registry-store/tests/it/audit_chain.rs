@@ -75,7 +75,45 @@ async fn a_row_inserted_outside_the_chain_is_found(db: TestDb) {
     assert!(broken.reason.contains("不在链中"), "{broken:?}");
 }
 
+async fn a_purge_removes_an_archived_prefix_and_the_chain_holds(db: TestDb) {
+    let store = &db.store;
+    cycles(store).await;
+    institution(store, 1, "甲鉴定评审中心").await;
+    let all = store.verify_audit_chain().await.unwrap().rows;
+    let now = at(date(TODAY));
+    // Written at 10:00 on TODAY: nothing is older than 09:00.
+    assert!(
+        store
+            .audit_prefix_before(now - time::Duration::hours(1), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A purge reaching a row that is not old enough is refused, and removes nothing.
+    assert!(store.purge_audit_prefix(2, now).await.is_err());
+    assert_eq!(store.verify_audit_chain().await.unwrap().rows, all);
+    // Everything before tomorrow: archived, then removed; the chain starts after it.
+    let tomorrow = now + time::Duration::days(1);
+    let archived = store.audit_prefix_before(tomorrow, 100).await.unwrap();
+    assert_eq!(archived.len() as u64, all);
+    assert_eq!(archived[0].seq, 1);
+    assert_eq!(archived[0].prev_hash, registry_store::audit_chain::GENESIS);
+    let last = archived.last().unwrap();
+    let removed = store.purge_audit_prefix(last.seq, tomorrow).await.unwrap();
+    assert_eq!(removed, all);
+    let report = store.verify_audit_chain().await.unwrap();
+    assert_eq!(report.broken, None, "{report:?}");
+    assert_eq!((report.rows, report.base.seq), (0, last.seq));
+    assert_eq!(report.base.hash, last.hash);
+    // New rows link after the purged ones.
+    person(store, &resident_id(1, "1980-01-01"), "张三", &["RQ-ZZ"]).await;
+    let report = store.verify_audit_chain().await.unwrap();
+    assert_eq!(report.broken, None, "{report:?}");
+    assert!(report.rows > 0 && report.head.seq > last.seq);
+}
+
 on_both_engines!(
+    a_purge_removes_an_archived_prefix_and_the_chain_holds,
     a_row_changed_in_the_database_breaks_the_chain_there,
     a_row_deleted_or_the_last_rows_cut_are_found,
     a_row_inserted_outside_the_chain_is_found,
