@@ -593,6 +593,7 @@ try {
     ['/association/expiring?months=12', 'tour-association-expiring'],
     ['/association/coverage', 'tour-association-coverage'],
     ['/association/in-force', 'tour-association-in-force'],
+    ['/association/audit', 'tour-association-audit'],
   ]) {
     await admin.goto(`${base}${path}`);
     await shot(admin, name);

@@ -116,6 +116,8 @@ pub struct AppState {
     /// The 换证 figures of a cycle (all, or one institution's people) of a day, counted in
     /// the background and kept across generations (`Kept::latest_or_refresh`).
     pub(crate) renewal_counts: Arc<crate::kept::Kept<RenewalKey, RenewalFigures>>,
+    /// The latest walk of the audit chain, walked again in the background.
+    pub(crate) audit_chain: Arc<crate::kept::Kept<(), registry_store::audit_chain::ChainReport>>,
     /// Each institution's workspace lead of a day, kept per write generation.
     pub(crate) workspaces: Arc<
         crate::kept::Kept<
@@ -167,6 +169,7 @@ impl AppState {
             institution_names: Arc::default(),
             workspaces: Arc::default(),
             renewal_counts: Arc::default(),
+            audit_chain: Arc::default(),
         })
     }
 

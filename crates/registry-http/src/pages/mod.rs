@@ -90,6 +90,7 @@ fn page_routes() -> Route {
             "/association/expiring",
             get(association::dashboard::expiring),
         )
+        .at("/association/audit", get(association::audit::audit))
         .at(
             "/association/coverage",
             get(association::dashboard::coverage),

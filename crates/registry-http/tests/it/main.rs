@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod audit_log;
 mod canaries;
 mod cycles;
 mod dashboard;

@@ -316,6 +316,49 @@ impl Store {
         }))
     }
 
+    /// A page of the whole audit log, the latest first (by place in the chain), with how
+    /// many rows it has; `action`, when given, keeps the rows of that action (`holding.register`)
+    /// or of its kind (`holding.`).
+    pub async fn audit_page(
+        &self,
+        action: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<AuditEntry>, u64), StoreError> {
+        let (filter, mut values): (&str, Vec<Value>) = match action {
+            Some(a) if a.ends_with('.') => (" WHERE action LIKE ?", vec![format!("{a}%").into()]),
+            Some(a) => (" WHERE action = ?", vec![a.to_owned().into()]),
+            None => ("", vec![]),
+        };
+        let total: i64 = self
+            .rows(
+                &format!("SELECT COUNT(*) AS n FROM audit_log{filter}"),
+                values.clone(),
+            )
+            .await?
+            .first()
+            .map(|r| r.try_get("", "n"))
+            .transpose()
+            .map_err(store_error)?
+            .unwrap_or(0);
+        values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+        values.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT at, actor, action, entity, entity_id, before, after FROM audit_log{filter} \
+                     ORDER BY chain_seq DESC, id DESC LIMIT ? OFFSET ?"
+                ),
+                values,
+            )
+            .await?;
+        let entries = rows
+            .iter()
+            .map(audit_entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((entries, u64::try_from(total).unwrap_or(0)))
+    }
+
     /// The audit log entries about one record (`entity` is the core's entity code, such
     /// as `cycle`), oldest first: the history of edits shown beside the record.
     pub async fn audit_of(&self, entity: &str, id: i64) -> Result<Vec<AuditEntry>, StoreError> {
@@ -331,7 +374,7 @@ impl Store {
     }
 }
 
-pub(super) fn audit_entry(row: &QueryResult) -> Result<AuditEntry, StoreError> {
+pub(crate) fn audit_entry(row: &QueryResult) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
         at: get(row, "at")?,
         actor: get(row, "actor")?,

@@ -2,6 +2,7 @@
 //! disabled, password reset) and exam results (考核合格名单); people's files (people.rs),
 //! registration cycles (cycles.rs), courses and attendance (courses.rs).
 
+pub(crate) mod audit;
 pub(crate) mod courses;
 pub(crate) mod cycles;
 pub(crate) mod dashboard;
