@@ -32,6 +32,10 @@ pub(crate) struct JobArgs {
         hide_env_values = true
     )]
     data_key_file: Option<PathBuf>,
+    /// When another runner (a server's schedule, another command) is running the same job:
+    /// wait for it to finish (at most 6 hours) instead of exiting 0 without running.
+    #[arg(long)]
+    wait: bool,
 }
 
 /// Progress on standard error: a bar redrawn in place on a terminal; otherwise one line
@@ -147,16 +151,22 @@ fn with_register<F>(args: &JobArgs, job: &str, now: OffsetDateTime, run: F) -> E
 where
     F: AsyncFnOnce(&Setting<'_>) -> ExitCode,
 {
-    open_register(args, job, now, Schema::Migrate, run)
+    open_register(args, job, now, Schema::Migrate, false, run)
 }
 
+/// How long `--wait` waits for another runner of the job.
+const WAIT: Duration = Duration::from_secs(6 * 3600);
+
 /// Opens the register (applying pending migrations, unless `schema` says the job writes
-/// nothing) and runs `job` with a setting.
+/// nothing) and runs `job` with a setting; an `exclusive` job holds its lock in the
+/// database while it runs (`registry_store::job_lock`): when another runner holds it, the
+/// job says so and exits 0, or waits for it with `--wait`.
 fn open_register<F>(
     args: &JobArgs,
     job: &str,
     now: OffsetDateTime,
     schema: Schema,
+    exclusive: bool,
     run: F,
 ) -> ExitCode
 where
@@ -213,6 +223,26 @@ where
             (Ok(catalogue), Ok(calendar)) => (catalogue, calendar),
             (Err(e), _) | (_, Err(e)) => return fail(format!("{e:?}"), FAILURE),
         };
+        let lock = if exclusive {
+            let taken = if args.wait {
+                store.lock_job(job, Duration::from_secs(1), WAIT).await
+            } else {
+                store.try_lock_job(job).await
+            };
+            match taken {
+                Ok(Some(lock)) => Some(lock),
+                Ok(None) => {
+                    println!(
+                        "另一个 {job} 任务正在运行（其他服务器实例或命令），本次未运行；\
+                         加 --wait 可等待其完成后运行。"
+                    );
+                    return ExitCode::SUCCESS;
+                }
+                Err(e) => return fail(e, FAILURE),
+            }
+        } else {
+            None
+        };
         let actor = actor(job);
         let setting = Setting {
             store: &store,
@@ -222,7 +252,13 @@ where
             actor: &actor,
             now,
         };
-        run(&setting).await
+        let status = run(&setting).await;
+        if let Some(lock) = lock
+            && let Err(e) = lock.release().await
+        {
+            eprintln!("未能释放 {job} 任务锁（租约到期后自动释放）：{e}");
+        }
+        status
     })
 }
 
@@ -322,11 +358,23 @@ pub(crate) fn import(args: &JobArgs, kind: &str, file: &Path, how: ImportOptions
         good_rows_only: how.good_rows_only,
     };
     let report_file = how.report;
-    with_register(args, "import", OffsetDateTime::now_utc(), async |setting| {
-        let mut progress = Console::new();
-        let report =
-            match registry_batch::import::import(setting, kind, &source, options, &mut progress)
-                .await
+    let now = OffsetDateTime::now_utc();
+    open_register(
+        args,
+        "import",
+        now,
+        Schema::Migrate,
+        !how.dry_run,
+        async |setting| {
+            let mut progress = Console::new();
+            let report = match registry_batch::import::import(
+                setting,
+                kind,
+                &source,
+                options,
+                &mut progress,
+            )
+            .await
             {
                 Ok(report) => report,
                 Err(e @ (ImportError::Read(_) | ImportError::Header(_))) => {
@@ -336,35 +384,38 @@ pub(crate) fn import(args: &JobArgs, kind: &str, file: &Path, how: ImportOptions
                     return fail(format!("导入失败，未写入任何数据：{e} ({e:?})"), FAILURE);
                 }
             };
-        for line in report.first_problem_lines(SHOWN) {
-            println!("{line}");
-        }
-        let more = report.rejected.len().saturating_sub(SHOWN);
-        if more > 0 {
-            match report_file {
-                Some(out) => println!("……另有{more}行有误，见错误报告 {}", out.display()),
-                None => println!("……另有{more}行有误未列出；用 --report FILE 保存完整的错误报告"),
+            for line in report.first_problem_lines(SHOWN) {
+                println!("{line}");
             }
-        }
-        println!("{}", report.summary());
-        if let Some(out) = report_file {
-            let format = Format::of(&out.to_string_lossy(), &[]);
-            match report.problem_table(format) {
-                Ok(bytes) => {
-                    if let Err(e) = std::fs::write(out, bytes) {
-                        return fail(format!("cannot write {}: {e}", out.display()), FAILURE);
+            let more = report.rejected.len().saturating_sub(SHOWN);
+            if more > 0 {
+                match report_file {
+                    Some(out) => println!("……另有{more}行有误，见错误报告 {}", out.display()),
+                    None => {
+                        println!("……另有{more}行有误未列出；用 --report FILE 保存完整的错误报告");
                     }
-                    println!("错误报告：{}", out.display());
                 }
-                Err(e) => return fail(e, FAILURE),
             }
-        }
-        if report.rejected.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(REJECTED)
-        }
-    })
+            println!("{}", report.summary());
+            if let Some(out) = report_file {
+                let format = Format::of(&out.to_string_lossy(), &[]);
+                match report.problem_table(format) {
+                    Ok(bytes) => {
+                        if let Err(e) = std::fs::write(out, bytes) {
+                            return fail(format!("cannot write {}: {e}", out.display()), FAILURE);
+                        }
+                        println!("错误报告：{}", out.display());
+                    }
+                    Err(e) => return fail(e, FAILURE),
+                }
+            }
+            if report.rejected.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(REJECTED)
+            }
+        },
+    )
 }
 
 /// `registry export TABLE`.
@@ -466,7 +517,7 @@ pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>, dry_run: bool) -> ExitC
     } else {
         (Mode::Write, Schema::Migrate)
     };
-    open_register(args, "sweep", now, schema, async |setting| {
+    open_register(args, "sweep", now, schema, !dry_run, async |setting| {
         let mut progress = Console::new();
         let report = match registry_batch::sweep::sweep(setting, mode, &mut progress).await {
             Ok(report) => report,

@@ -636,7 +636,17 @@ fn an_import_killed_while_writing_leaves_the_register_as_it_was() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(counts(&dir), before, "a killed import left rows behind");
+    // The killed run's lock row stays until its lease ends (registry_store::job_lock):
+    // the only row it leaves.
+    let without_locks = |c: Vec<(String, i64)>| -> Vec<(String, i64)> {
+        c.into_iter().filter(|(t, _)| t != "job_locks").collect()
+    };
+    assert_eq!(
+        without_locks(counts(&dir)),
+        without_locks(before),
+        "a killed import left rows behind"
+    );
+    assert!(count(&dir, "job_locks") <= 1);
     runtime().block_on(async {
         registry_store::maintenance::check_sqlite_file(&dir.file("registry.sqlite3"))
             .await
@@ -803,6 +813,52 @@ fn the_sweep_runs_on_an_empty_register_and_takes_a_date() {
     assert!(!text(&out).contains("工作日历尚未载入"), "{}", text(&out));
     let bad = registry(&dir, &["sweep", "--as-of", "2026-13-01"]);
     assert_eq!(status(&bad), 2, "{}", text(&bad));
+
+    // One runner at a time: while another holds the sweep's lock (a server's schedule, a
+    // second command), the sweep says so, runs nothing and exits 0; once it is released,
+    // the sweep runs. Each run that ran is recorded.
+    let runs = |dir: &Dir| {
+        runtime().block_on(async {
+            let store = Store::connect(
+                &DatabaseUrl::parse(&dir.url()).unwrap(),
+                DataKey::from_hex(KEY).unwrap(),
+            )
+            .await
+            .unwrap();
+            store
+                .runs_since(time::OffsetDateTime::UNIX_EPOCH, 100)
+                .await
+                .unwrap()
+                .len()
+        })
+    };
+    let before = runs(&dir);
+    let holder = runtime();
+    let store = holder.block_on(async {
+        Store::connect(
+            &DatabaseUrl::parse(&dir.url()).unwrap(),
+            DataKey::from_hex(KEY).unwrap(),
+        )
+        .await
+        .unwrap()
+    });
+    let lock = holder
+        .block_on(store.try_lock_job("sweep"))
+        .unwrap()
+        .expect("free");
+    let busy = registry(&dir, &["sweep"]);
+    assert_eq!(status(&busy), 0, "{}", text(&busy));
+    assert!(
+        text(&busy).contains("正在运行") && !text(&busy).contains("注册巡检"),
+        "{}",
+        text(&busy)
+    );
+    assert_eq!(runs(&dir), before, "nothing ran");
+    holder.block_on(lock.release()).unwrap();
+    let ran = registry(&dir, &["sweep", "--wait"]);
+    assert_eq!(status(&ran), 0, "{}", text(&ran));
+    assert!(text(&ran).contains("注册巡检"), "{}", text(&ran));
+    assert_eq!(runs(&dir), before + 1);
 }
 
 /// Records an exam result as the association would on `day` (the command line only ever

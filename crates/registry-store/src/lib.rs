@@ -36,6 +36,7 @@ pub mod documents;
 mod entity;
 mod error;
 mod generation;
+pub mod job_lock;
 
 pub mod keys;
 pub mod maintenance;

@@ -14,6 +14,7 @@ mod m20261130_000007_late_hours;
 mod m20261130_000010_cycle_version;
 mod m20261130_000011_name_key;
 mod m20261130_000012_audit_chain;
+mod m20261130_000013_job_locks;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_cycle_version::Migration),
             Box::new(m20261130_000011_name_key::Migration),
             Box::new(m20261130_000012_audit_chain::Migration),
+            Box::new(m20261130_000013_job_locks::Migration),
         ]
     }
 }
