@@ -555,14 +555,36 @@ fn serve(args: &ServeArgs) -> ExitCode {
                 Err(e) => return fail(e, FAILURE),
             }
         }
+        // Ctrl-C, or SIGTERM (systemd, a rolling restart): stop accepting, let the
+        // requests under way finish (at most `SHUTDOWN_GRACE`), exit 0. The handler is in
+        // place before anything else runs.
+        #[cfg(unix)]
+        let term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         upkeep::spawn(state.clone());
         println!("特种设备鉴定评审人员管理系统：http://{bind}/  （数据库 {url}，Ctrl-C 停止）");
         let listener = match tokio::net::TcpListener::bind(bind).await {
             Ok(listener) => listener,
             Err(e) => return fail(format!("cannot serve on {bind}: {e}"), FAILURE),
         };
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+        let shutdown = async move {
+            #[cfg(unix)]
+            match term {
+                Some(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                None => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+            tracing::info!("正在停止：不再接受新连接，等待处理中的请求完成");
         };
         match registry_http::serve(listener, state, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,

@@ -239,7 +239,7 @@ fn migrate_reports_a_bad_database_without_its_password() {
 }
 
 #[test]
-fn serve_writes_the_audit_chains_anchor_to_its_log() {
+fn serve_writes_the_audit_chains_anchor_to_its_log_and_stops_on_sigterm() {
     use std::io::BufRead as _;
     let dir = std::env::temp_dir().join(format!("registry-cli-anchor-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -273,9 +273,29 @@ fn serve_writes_the_audit_chains_anchor_to_its_log() {
             anchor = Some(line);
         }
     }
+    // SIGTERM (systemd, a rolling restart) stops it cleanly: exit 0 within its grace.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let exited = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        exited.is_some_and(|s| s.success()),
+        "SIGTERM did not stop the server cleanly: {exited:?}"
+    );
     let anchor = anchor.expect("no anchor in the log within 30 s");
     assert!(
         anchor.contains("date=") && anchor.contains("seq=") && anchor.contains("hash="),
