@@ -1,12 +1,42 @@
-//! The upkeep `registry serve` runs every hour: sessions past their life purged, a
-//! working-day calendar loaded by another instance (or `registry load-calendar`) read, and
-//! once a day the audit chain's anchor written to the log.
+//! The upkeep `registry serve` runs every hour: sessions past their life purged, and once a
+//! day the audit chain's anchor written to the log; and every second, after another
+//! process's write (the store's generation moved on), a working-day calendar that another
+//! instance (or `registry load-calendar`) loaded is read.
 
 use registry_core::date::format_date;
 use registry_http::AppState;
 
-/// Starts the hourly upkeep of `state` (its first round at once).
+/// How often the calendar's version is looked at (when something was written).
+const CALENDAR_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Starts the upkeep of `state` (its first round at once).
 pub(crate) fn spawn(state: AppState) {
+    let watched = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(CALENDAR_CHECK);
+        let (mut generation, mut version) = (None, None);
+        loop {
+            every.tick().await;
+            let now = watched.store.generation();
+            if generation == Some(now) {
+                continue;
+            }
+            generation = Some(now);
+            match watched.store.calendar_version().await {
+                Ok(v) if version != Some(v) => {
+                    if version.is_some()
+                        && let Err(e) = watched.reload_calendar().await
+                    {
+                        tracing::warn!(error = ?e, "未能重新读取工作日历");
+                        continue;
+                    }
+                    version = Some(v);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "未能读取工作日历版本"),
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         let mut anchored = None;
@@ -34,7 +64,7 @@ pub(crate) fn spawn(state: AppState) {
             if let Err(e) = state.store.purge_sessions(before).await {
                 tracing::warn!(error = ?e, "未能清理过期会话");
             }
-            // A calendar another instance or `registry load-calendar` loaded.
+            // Also hourly, whatever the version says.
             if let Err(e) = state.reload_calendar().await {
                 tracing::warn!(error = ?e, "未能重新读取工作日历");
             }

@@ -2,8 +2,10 @@
 //! institution's part of it), so each is computed once and kept under the store's write
 //! generation (`Store::generation`). Any write of this instance makes it stale at once:
 //! this instance never shows figures older than its own last write. Writes of other
-//! instances (or of a `registry import` beside the server) show within [`TTL`]: past it,
-//! one request computes the figures again while the others are still shown the kept ones.
+//! instances (or of a `registry import` beside the server) move the generation on too,
+//! within about a quarter of a second (the store watches the audit chain's head); and past
+//! [`TTL`] one request computes the figures again while the others are still shown the
+//! kept ones.
 //! One computation at a time: requests that find nothing wait for the one computing.
 //!
 //! Figures too costly for a request to wait for (the 换证 of a whole cycle reads every

@@ -3,9 +3,56 @@
 //! a bulk load when it is done. A copy of the data kept in memory (the public search's
 //! answers, the cycles) is served only under the generation read before it was computed,
 //! so this process never serves what it has itself changed since.
+//!
+//! Other processes' writes (another instance, a `registry import` beside the server) are
+//! seen through the audit chain's head (`audit_chain.seq`), which every audited write moves
+//! on in its own transaction: [`watch`] reads it every [`POLL`] and moves the generation on
+//! when it changed, so that every copy in memory is fresh within about that long of
+//! another process's commit.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+/// How often the audit chain's head is read for other processes' writes.
+pub(crate) const POLL: Duration = Duration::from_millis(250);
+
+/// Moves `generation` on whenever the audit chain's head changes, until the store is gone.
+pub(crate) fn watch(generation: &Arc<Generation>, db: DatabaseConnection) {
+    let generation: Weak<Generation> = Arc::downgrade(generation);
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        let mut every = tokio::time::interval(POLL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seen: Option<i64> = None;
+        loop {
+            every.tick().await;
+            let Some(generation) = generation.upgrade() else {
+                return;
+            };
+            let backend = db.get_database_backend();
+            let head = db
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT seq FROM audit_chain WHERE id = 1",
+                ))
+                .await
+                .ok()
+                .flatten()
+                .and_then(|row| row.try_get::<i64>("", "seq").ok());
+            if let Some(head) = head {
+                if seen.is_some_and(|s| s != head) {
+                    generation.changed();
+                }
+                seen = Some(head);
+            }
+        }
+    });
+}
 
 /// The counter.
 #[derive(Debug, Default)]

@@ -139,8 +139,10 @@ impl Store {
         settings: &Settings,
     ) -> Result<Store, SetupError> {
         let generation = Arc::new(generation::Generation::default());
+        let db = connection(url, settings).await?;
+        generation::watch(&generation, db.clone());
         Ok(Store {
-            db: connection(url, settings).await?,
+            db,
             key: Arc::new(key),
             engine: url.engine(),
             writers: Arc::new(tokio::sync::Mutex::new(())),
@@ -228,6 +230,23 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         WorkCalendar::from_entries(entries)
             .map_err(|p| StoreError::Unexpected(format!("stored calendar: {p:?}")))
+    }
+
+    /// The version of the working-day calendar: the place in the audit chain of its last
+    /// load (`calendar.load`, found by the audit log's entity index), 0 for none. It moves
+    /// on exactly when some process loads a year.
+    pub async fn calendar_version(&self) -> Result<i64, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT MAX(chain_seq) AS version FROM audit_log WHERE entity = 'calendar'",
+                vec![],
+            )
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.try_get::<Option<i64>>("", "version").ok())
+            .flatten()
+            .unwrap_or(0))
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

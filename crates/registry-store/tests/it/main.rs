@@ -9,6 +9,7 @@ mod contract;
 mod crash;
 mod cycles;
 mod documents;
+mod instances;
 mod job_lock;
 mod queries;
 mod state_in_sql;
