@@ -36,6 +36,7 @@ mod limiter;
 mod limits;
 
 mod pages;
+mod queries;
 pub mod secrets;
 mod serve;
 mod state;

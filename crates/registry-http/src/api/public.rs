@@ -10,10 +10,8 @@ use poem_openapi::{Object, OpenApi};
 use registry_core::education::format_hours;
 use registry_core::ports::RegisterTx;
 use registry_core::read::pool::pool_age_limit;
-use registry_core::registration_number::RegistrationNumber;
-use registry_core::resident_id::ResidentId;
 use registry_core::review_item::ReviewItemCode;
-use registry_store::queries::{PoolQuery, PublicQuery};
+use registry_store::queries::PoolQuery;
 
 use super::{ApiError, ApiResult, Tag, error_body, public_rate_limit, state};
 
@@ -148,26 +146,8 @@ async fn public_people_answer(
     q: &str,
 ) -> ApiResult<Json<Vec<PublicPersonOut>>> {
     let state = state(req)?;
-    let text = q.trim();
-    let query = match by {
-        "name" if !text.is_empty() && text.chars().count() <= 30 => {
-            PublicQuery::Name(text.to_owned())
-        }
-        "id" => PublicQuery::ResidentId(ResidentId::parse(text, state.today()).map_err(|e| {
-            ApiError::Unprocessable(error_body("query.resident_id", e.to_string()))
-        })?),
-        "number" => {
-            PublicQuery::RegistrationNumber(RegistrationNumber::parse(text).map_err(|e| {
-                ApiError::Unprocessable(error_body("query.registration_number", e.to_string()))
-            })?)
-        }
-        _ => {
-            return Err(ApiError::Unprocessable(error_body(
-                "query.invalid",
-                "请按姓名、身份证号或注册号查询（by = name、id 或 number）",
-            )));
-        }
-    };
+    let query = crate::queries::people_query(by, q, state.today())
+        .map_err(|refused| ApiError::Unprocessable(error_body(refused.code, refused.message)))?;
     public_rate_limit(req, state)?;
     let found = state
         .store

@@ -5,8 +5,6 @@ use poem::http::StatusCode;
 use poem::web::Query;
 use poem::{Request, Response, handler};
 use registry_core::education::format_hours;
-use registry_core::registration_number::RegistrationNumber;
-use registry_core::resident_id::ResidentId;
 use registry_core::review_item::ReviewItemCode;
 use registry_store::queries::{PoolQuery, PublicQuery};
 use serde::Deserialize;
@@ -69,19 +67,10 @@ pub(crate) fn search_kind(by: &str) -> &'static str {
     }
 }
 
-/// A search of the people by `by` (name, id or number) for `q`: the one parser of the
-/// public search and the association's.
+/// A search of the people by `by` (name, id or number) for `q`: the one parser of every
+/// search of people (`crate::queries::people_query`), its refusal as the page says it.
 pub(crate) fn people_query(by: &str, q: &str, today: time::Date) -> Result<PublicQuery, String> {
-    match by {
-        "id" => ResidentId::parse(q, today)
-            .map(PublicQuery::ResidentId)
-            .map_err(|e| e.to_string()),
-        "number" => RegistrationNumber::parse(q)
-            .map(PublicQuery::RegistrationNumber)
-            .map_err(|e| e.to_string()),
-        _ if q.chars().count() > 30 => Err("姓名过长".to_owned()),
-        _ => Ok(PublicQuery::Name(q.to_owned())),
-    }
+    crate::queries::people_query(by, q, today).map_err(|refused| refused.message)
 }
 
 /// 人员查询 from a link (`?by=name&q=…`, `?by=number&q=…`); by ID number only from the form.
