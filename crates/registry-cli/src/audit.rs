@@ -14,10 +14,9 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use registry_core::date::{CHINA_STANDARD_TIME, china_today, parse_date};
 use registry_core::retention::check_purge;
-use registry_store::Store;
 use time::OffsetDateTime;
 
-use crate::{DatabaseArg, FAILURE, USAGE, fail, runtime};
+use crate::{DatabaseArg, FAILURE, USAGE, fail};
 
 /// What `registry audit` does.
 #[derive(Debug, Subcommand)]
@@ -51,10 +50,6 @@ const PURGE_ROWS: u64 = 1_000_000;
 
 /// `registry audit purge`.
 pub(crate) fn purge(database: &DatabaseArg, before: &str, archive: &Path, days: u32) -> ExitCode {
-    let url = match database.url() {
-        Ok(url) => url,
-        Err(message) => return fail(message, USAGE),
-    };
     let Ok(day) = parse_date(before) else {
         return fail(format!("日期“{before}”无效，应为 YYYY-MM-DD"), USAGE);
     };
@@ -62,15 +57,7 @@ pub(crate) fn purge(database: &DatabaseArg, before: &str, archive: &Path, days: 
     if let Err(refused) = check_purge(china_today(now), day, days) {
         return fail(refused, USAGE);
     }
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(message) => return fail(message, FAILURE),
-    };
-    runtime.block_on(async move {
-        let store = match Store::connect(&url, registry_store::DataKey::from_bytes([0; 32])).await {
-            Ok(store) => store,
-            Err(e) => return fail(e, FAILURE),
-        };
+    crate::jobs::without_key(database, async |store, _| {
         // Midnight in China starting `day`.
         let limit = day.midnight().assume_offset(CHINA_STANDARD_TIME);
         let rows = match store.audit_prefix_before(limit, PURGE_ROWS).await {
@@ -82,7 +69,10 @@ pub(crate) fn purge(database: &DatabaseArg, before: &str, archive: &Path, days: 
             return ExitCode::SUCCESS;
         };
         if let Err(e) = write_archive(archive, &rows) {
-            return fail(format!("未能写入归档文件 {}：{e}", archive.display()), FAILURE);
+            return fail(
+                format!("未能写入归档文件 {}：{e}", archive.display()),
+                FAILURE,
+            );
         }
         match store.purge_audit_prefix(last.seq, limit).await {
             Ok(removed) => {
@@ -134,20 +124,8 @@ fn write_archive(
 
 /// `registry audit verify`.
 pub(crate) fn verify(database: &DatabaseArg) -> ExitCode {
-    let url = match database.url() {
-        Ok(url) => url,
-        Err(message) => return fail(message, USAGE),
-    };
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(message) => return fail(message, FAILURE),
-    };
-    runtime.block_on(async move {
-        // The chain holds no ID number in clear: any key opens the store for it.
-        let store = match Store::connect(&url, registry_store::DataKey::from_bytes([0; 32])).await {
-            Ok(store) => store,
-            Err(e) => return fail(e, FAILURE),
-        };
+    // The chain holds no ID number in clear: any key opens the store for it.
+    crate::jobs::without_key(database, async |store, _| {
         let report = match store.verify_audit_chain().await {
             Ok(report) => report,
             Err(e) => return fail(e, FAILURE),

@@ -606,8 +606,12 @@ fn print_counts(counts: &[(String, i64)]) {
     }
 }
 
-/// `registry backup FILE`.
-pub(crate) fn backup(database: &DatabaseArg, file: &Path) -> ExitCode {
+/// Runs `job` on the register at `database` opened without its data key: for what reads no
+/// ID number (a backup, the audit chain), any key opens the store.
+pub(crate) fn without_key<F>(database: &DatabaseArg, job: F) -> ExitCode
+where
+    F: AsyncFnOnce(Store, DatabaseUrl) -> ExitCode,
+{
     let url = match database.url() {
         Ok(url) => url,
         Err(message) => return fail(message, USAGE),
@@ -617,12 +621,18 @@ pub(crate) fn backup(database: &DatabaseArg, file: &Path) -> ExitCode {
         Err(message) => return fail(message, FAILURE),
     };
     runtime.block_on(async move {
-        // Backing up reads no ID number: any key opens the store for it.
-        let store = match Store::connect(&url, registry_store::DataKey::from_bytes([0; 32])).await {
-            Ok(store) => store,
-            Err(e) => return fail(e, FAILURE),
-        };
-        match registry_batch::backup::backup(&store, file).await {
+        match Store::connect(&url, registry_store::DataKey::from_bytes([0; 32])).await {
+            Ok(store) => job(store, url).await,
+            Err(e) => fail(e, FAILURE),
+        }
+    })
+}
+
+/// `registry backup FILE`.
+pub(crate) fn backup(database: &DatabaseArg, file: &Path) -> ExitCode {
+    without_key(
+        database,
+        async |store, url| match registry_batch::backup::backup(&store, file).await {
             Ok(counts) => {
                 println!("已备份 {url} 到 {}（完整性检查通过）：", file.display());
                 print_counts(&counts);
@@ -630,8 +640,8 @@ pub(crate) fn backup(database: &DatabaseArg, file: &Path) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => fail(e, FAILURE),
-        }
-    })
+        },
+    )
 }
 
 /// `registry restore FILE`.

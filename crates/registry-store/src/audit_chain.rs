@@ -18,7 +18,7 @@
 //! [`Store::purge_audit_prefix`] only, as a prefix of the chain and after the caller archived
 //! them ([`Store::audit_prefix_before`]); the chain then starts after the last row purged.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, QueryResult};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -113,24 +113,7 @@ pub struct ChainHead {
     pub hash: String,
 }
 
-fn statement(engine: Engine, sql: &str, values: Vec<Value>) -> Statement {
-    match engine {
-        Engine::Sqlite => Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values),
-        Engine::Postgres => {
-            let mut numbered = String::with_capacity(sql.len() + 8);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    numbered.push_str(&format!("${n}"));
-                } else {
-                    numbered.push(c);
-                }
-            }
-            Statement::from_sql_and_values(DatabaseBackend::Postgres, numbered, values)
-        }
-    }
-}
+use crate::sql::statement_for as statement;
 
 /// Reads the head in a write transaction, locked on PostgreSQL until it commits.
 pub(crate) async fn head<C: ConnectionTrait>(

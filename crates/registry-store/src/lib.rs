@@ -44,6 +44,7 @@ mod migration;
 pub mod name_order;
 pub mod queries;
 pub mod sessions;
+mod sql;
 mod tx;
 pub mod url;
 

@@ -22,12 +22,12 @@ use registry_core::registration_number::RegistrationNumber;
 
 use registry_core::review_item::ReviewItemCode;
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
 
 use crate::convert::holding_from_row;
 
+use crate::Store;
 use crate::error::store_error;
-use crate::{Engine, Store};
 
 pub mod association;
 pub(crate) mod cache;
@@ -67,22 +67,7 @@ fn page(limit: u64) -> u64 {
 impl Store {
     /// A statement from SQL written with `?` placeholders, numbered for PostgreSQL.
     fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
-        match self.engine() {
-            Engine::Sqlite => Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values),
-            Engine::Postgres => {
-                let mut numbered = String::with_capacity(sql.len() + 16);
-                let mut n = 0;
-                for c in sql.chars() {
-                    if c == '?' {
-                        n += 1;
-                        numbered.push_str(&format!("${n}"));
-                    } else {
-                        numbered.push(c);
-                    }
-                }
-                Statement::from_sql_and_values(DatabaseBackend::Postgres, numbered, values)
-            }
-        }
+        crate::sql::statement_for(self.engine(), sql, values)
     }
 
     pub(crate) async fn rows(

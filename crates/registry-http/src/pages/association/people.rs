@@ -66,6 +66,21 @@ fn summary_row(p: registry_store::queries::PersonSummary) -> PersonSummaryRow {
     }
 }
 
+/// People as a file: the columns of the list, ID numbers masked.
+fn people_file(
+    format: registry_batch::table::Format,
+    name: &str,
+    today: time::Date,
+    listed: Vec<registry_store::queries::PersonSummary>,
+) -> PageResult {
+    let rows: Vec<Vec<String>> = listed
+        .into_iter()
+        .map(summary_row)
+        .map(|p| vec![p.name, p.masked_id, p.number])
+        .collect();
+    crate::pages::export::respond(format, name, today, &["姓名", "身份证号", "注册号"], &rows)
+}
+
 async fn people_page(req: &Request, query: &PeopleQuery, from_form: bool) -> PageResult {
     let _ = association_account(req)?;
     let state = state(req);
@@ -90,21 +105,11 @@ async fn people_page(req: &Request, query: &PeopleQuery, from_form: bool) -> Pag
         };
         let today = state.today();
         if let Some(format) = crate::pages::export::requested(&query.format) {
-            let rows: Vec<Vec<String>> = crate::pages::export::every_page(MAX_PAGE, |offset| {
+            let everyone = crate::pages::export::every_page(MAX_PAGE, |offset| {
                 state.store.people_page(registered, today, offset, MAX_PAGE)
             })
-            .await?
-            .into_iter()
-            .map(summary_row)
-            .map(|p| vec![p.name, p.masked_id, p.number])
-            .collect();
-            return crate::pages::export::respond(
-                format,
-                "people",
-                today,
-                &["姓名", "身份证号", "注册号"],
-                &rows,
-            );
+            .await?;
+            return people_file(format, "people", today, everyone);
         }
         let number = PageNumber::from_query(query.page);
         let offset = (number.get() - 1).saturating_mul(PAGE_SIZE);
@@ -145,18 +150,7 @@ async fn people_page(req: &Request, query: &PeopleQuery, from_form: bool) -> Pag
         Ok(parsed) => {
             let found = state.store.find_people(&parsed, 50).await?;
             if let Some(format) = crate::pages::export::requested(&query.format) {
-                let rows: Vec<Vec<String>> = found
-                    .into_iter()
-                    .map(summary_row)
-                    .map(|p| vec![p.name, p.masked_id, p.number])
-                    .collect();
-                return crate::pages::export::respond(
-                    format,
-                    "people-search",
-                    state.today(),
-                    &["姓名", "身份证号", "注册号"],
-                    &rows,
-                );
+                return people_file(format, "people-search", state.today(), found);
             }
             page.searched = true;
             page.results = found.into_iter().map(summary_row).collect();
