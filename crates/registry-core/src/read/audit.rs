@@ -103,7 +103,15 @@ pub fn field_label(field: &str) -> Option<&'static str> {
         "valid_from" => "有效期起",
         "valid_until" => "有效期至",
         "working_days" => "工作日数",
-        _ => return None,
+        "certificate" => "资格证书",
+        "mailed" => "寄出",
+        // A person's details: the form's own labels.
+        _ => {
+            return crate::person::DetailField::ALL
+                .iter()
+                .find(|f| f.code() == field)
+                .map(|f| f.label());
+        }
     })
 }
 
@@ -194,6 +202,9 @@ mod tests {
         assert_eq!(action_label("holding.employ"), Some("聘用"));
         assert_eq!(action_label("something.new"), None);
         assert_eq!(field_label("state"), Some("状态"));
+        assert_eq!(field_label("mobile"), Some("手机"));
+        assert_eq!(field_label("work_unit"), Some("工作单位"));
+        assert_eq!(field_label("no_such_field"), None);
         assert_eq!(value_text("state", "invited", &catalogue), "待填报");
         assert_eq!(value_text("item", "RQ-ZZ", &catalogue), "压力容器制造");
         assert_eq!(value_text("active", "false", &catalogue), "否");
