@@ -450,6 +450,15 @@ pub(crate) fn renewal_group(
         Some(opens) => format!("换证窗口 {} 起开放", format_date(opens)),
         None => "没有可换证的资格证书".to_owned(),
     };
+    // The preview's filters are of today (the window included): before the window opens
+    // the figures lead to the whole preview, which says who will be able to renew.
+    let filtered = |show: &str| {
+        if f.window_open {
+            format!("{path}?show={show}")
+        } else {
+            path.to_owned()
+        }
+    };
     let mut figures = vec![
         Figure {
             note: Some(match state {
@@ -458,15 +467,15 @@ pub(crate) fn renewal_group(
             }),
             ..Figure::new(format!("{} 到期的资格证书", cycle.name()), f.due, path)
         },
-        Figure::new("符合换证条件", f.eligible, format!("{path}?show=eligible")),
+        Figure::new("符合换证条件", f.eligible, filtered("eligible")),
         Figure {
             alert: f.window_open && f.blocked > 0,
-            ..Figure::new("暂不能换证", f.blocked, format!("{path}?show=blocked"))
+            ..Figure::new("暂不能换证", f.blocked, filtered("blocked"))
         },
     ];
     figures.extend(f.reasons.iter().map(|r| Figure {
         note: Some("暂不能换证的原因".into()),
-        ..Figure::new(r.label.clone(), r.people, format!("{path}?show=blocked"))
+        ..Figure::new(r.label.clone(), r.people, filtered("blocked"))
     }));
     FigureGroup {
         title: "换证",

@@ -255,6 +255,8 @@ async fn the_association_renews_a_whole_cycle_with_a_report() {
     assert!(home.has("换证窗口 2028-10-01 起开放"), "{}", home.body);
     assert_eq!(figure(&home, "换证", "符合换证条件"), 1);
     assert_eq!(figure(&home, "换证", "暂不能换证"), 2);
+    // The preview's filters are of today: before the window the figures lead to all of it.
+    assert!(!home.has("href=\"/association/renewals?show=eligible\""));
     let early = admin.get("/association/renewals").await;
     assert!(
         early.has("结束时到期的资格证书 <strong>3</strong> 份：今天可以换证 <strong>0</strong> 人"),
@@ -306,6 +308,7 @@ async fn the_association_renews_a_whole_cycle_with_a_report() {
     assert_eq!(figure(&home, "换证", "继续教育课时不足"), 1);
     assert_eq!(figure(&home, "换证", "已到换证年龄上限"), 1);
     assert!(home.has("href=\"/association/renewals?show=blocked\""));
+    assert!(home.has("href=\"/association/renewals?show=eligible\""));
     let mut jia = server.browser();
     jia.login(JIA.0, JIA.1).await;
     let workspace = counted(&mut jia, "/institution").await;
