@@ -41,6 +41,7 @@ pub mod secrets;
 mod serve;
 mod state;
 mod templates;
+mod verification;
 mod web;
 
 pub use limits::{BodyLimits, Timeouts};

@@ -1,7 +1,7 @@
 //! The public's operations (公示区): the search of registered people (by name or
 //! registration number in the address, by ID number only in a body) and the pool
-//! (无聘用单位人员). Never an ID number, phone or address in an answer; every search counts
-//! against the visitor's limit.
+//! (无聘用单位人员), and 证件核验 of a document by its code. Never an ID number, phone or
+//! address in an answer; every search and lookup counts against the visitor's limit.
 
 use poem::Request;
 use poem_openapi::param::Query;
@@ -57,11 +57,108 @@ struct PoolEntryOut {
     qualified_on: String,
 }
 
+/// Why a document is not valid today.
+#[derive(Object, Debug)]
+struct DocumentFindingOut {
+    /// Stable: `not_issued`, `void`, `expired`, `item_released`, `item_expired`,
+    /// `item_not_registered`, `not_qualified`.
+    code: String,
+    message: String,
+}
+
+/// An item a document lists, with its state today.
+#[derive(Object, Debug)]
+struct DocumentItemOut {
+    code: String,
+    name: String,
+    valid: bool,
+    valid_until: Option<String>,
+}
+
+/// A document as checked now: valid today or not and why, the items it lists. Never an ID
+/// number, phone or address.
+#[derive(Object, Debug)]
+struct DocumentCheckOut {
+    valid: bool,
+    /// `certificate` or `card`.
+    kind: String,
+    kind_name: String,
+    serial: String,
+    name: String,
+    registration_number: Option<String>,
+    /// The institution a card is of.
+    institution: Option<String>,
+    valid_until: Option<String>,
+    findings: Vec<DocumentFindingOut>,
+    items: Vec<DocumentItemOut>,
+    /// When it was checked (China Standard Time, RFC 3339).
+    checked_at: String,
+}
+
 /// The public's operations (tag 公示区).
 pub(crate) struct PublicApi;
 
 #[OpenApi]
 impl PublicApi {
+    /// 证件核验 (public): a certificate or registration card by the verification code
+    /// printed on it (10 letters and digits): valid today or not, why, and each item it
+    /// lists with its state — as the verification page says it. Every lookup is logged and
+    /// counts against the visitor's limit; an unknown code answers `not_found.document`.
+    #[oai(path = "/public/documents/:code", method = "get", tag = "Tag::Public")]
+    async fn public_document(
+        &self,
+        req: &Request,
+        code: poem_openapi::param::Path<String>,
+    ) -> ApiResult<Json<DocumentCheckOut>> {
+        use crate::verification::{Lookup, check};
+        use registry_core::document::VerificationCode;
+        let state = state(req)?;
+        public_rate_limit(req, state)?;
+        let client = crate::client::client_address(req, state.config.trusted_proxy);
+        let lookup = VerificationCode::parse(code.0.trim()).map(Lookup::Code);
+        let Some(checked) = check(state, lookup, "code", &client).await? else {
+            return Err(ApiError::NotFound(error_body(
+                "not_found.document",
+                "未找到该证件：请核对核验码（10位字母和数字）；仍未找到的，该证件不是本系统签发的",
+            )));
+        };
+        let document = &checked.document;
+        let date = registry_core::date::format_date;
+        Ok(Json(DocumentCheckOut {
+            valid: checked.findings.is_empty(),
+            kind: document.details.kind.code().to_owned(),
+            kind_name: document.details.kind.label().to_owned(),
+            serial: document.serial(),
+            name: checked.name.clone(),
+            registration_number: checked.number.clone(),
+            institution: checked.institution.clone(),
+            valid_until: document.details.valid_until.map(date),
+            findings: checked
+                .findings
+                .iter()
+                .map(|f| DocumentFindingOut {
+                    code: f.code().to_owned(),
+                    message: f.describe(&state.catalogue),
+                })
+                .collect(),
+            items: checked
+                .items
+                .iter()
+                .map(|i| DocumentItemOut {
+                    code: i.item.as_str().to_owned(),
+                    name: state.catalogue.name_of(&i.item).to_owned(),
+                    valid: i.valid,
+                    valid_until: i.valid_until.map(date),
+                })
+                .collect(),
+            checked_at: checked
+                .checked_at
+                .to_offset(registry_core::date::CHINA_STANDARD_TIME)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        }))
+    }
+
     /// 人员查询 (public): registered people by name (`by=name`) or registration number
     /// (`by=number`). By ID number only with `POST /public/people/search`: an ID number
     /// in an address is refused (`query.resident_id_in_address`), since addresses are kept

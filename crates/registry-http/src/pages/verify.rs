@@ -8,23 +8,18 @@ use poem::{Request, handler};
 
 use super::{layout, state};
 use registry_core::date::format_date;
-use registry_core::document::{VerificationCode, VerificationToken, verify};
-use registry_core::ports::{RegisterTx, StoreError};
+use registry_core::document::{VerificationCode, VerificationToken};
 use serde::Deserialize;
 
 use crate::client::client_address;
 use crate::errors::{PageResult, html};
 use crate::templates::{VerifyPage, VerifyResult};
+use crate::verification::{Lookup, check};
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct VerifyQuery {
     #[serde(default)]
     code: String,
-}
-
-enum Lookup {
-    Token(VerificationToken),
-    Code(VerificationCode),
 }
 
 async fn verification(
@@ -38,39 +33,7 @@ async fn verification(
     }
     let state = state(req);
     let client = client_address(req, state.config.trusted_proxy);
-    let now = state.clock.now();
-    let found = async {
-        let mut tx = state.store.begin_read().await?;
-        let document = match &lookup {
-            Some(Lookup::Token(t)) => tx.document_by_token(t).await?,
-            Some(Lookup::Code(c)) => tx.document_by_code(c).await?,
-            None => None,
-        };
-        let Some(document) = document else {
-            return Ok::<_, StoreError>(None);
-        };
-        let person = tx.person(document.details.person).await?;
-        let holdings = tx.holdings_of(document.details.person).await?;
-        let qualifications = tx.qualifications(document.details.person).await?;
-        let institution = match document.details.institution {
-            Some(id) => tx
-                .institution(id)
-                .await?
-                .map(|i| i.details.name.as_str().to_owned()),
-            None => None,
-        };
-        Ok(person.map(|p| (document, p, holdings, qualifications, institution)))
-    }
-    .await;
-    let found = found?;
-    let Some((document, person, holdings, qualifications, institution)) = found else {
-        if let Err(e) = state
-            .store
-            .log_verification(now, None, kind, "unknown", &client)
-            .await
-        {
-            return Err(e.into());
-        }
+    let Some(checked) = check(state, lookup, kind, &client).await? else {
         return Ok(html(
             StatusCode::NOT_FOUND,
             &VerifyPage {
@@ -84,46 +47,32 @@ async fn verification(
             },
         ));
     };
-    let today = state.today();
-    let (findings, items) = verify(&document, &holdings, &qualifications, today);
-    let valid = findings.is_empty();
-    let outcome = if valid {
-        "valid"
-    } else {
-        findings.first().map_or("invalid", |f| f.code())
-    };
-    if let Err(e) = state
-        .store
-        .log_verification(now, Some(document.id), kind, outcome, &client)
-        .await
-    {
-        return Err(e.into());
-    }
+    let document = &checked.document;
     let result = VerifyResult {
-        valid,
-        findings: findings
+        valid: checked.findings.is_empty(),
+        findings: checked
+            .findings
             .iter()
             .map(|f| f.describe(&state.catalogue))
             .collect(),
         kind: document.details.kind.label(),
         serial: document.serial(),
-        name: person.name.as_str().to_owned(),
-        number: person
-            .registration_number
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        institution,
+        name: checked.name.clone(),
+        number: checked.number.clone().unwrap_or_default(),
+        institution: checked.institution.clone(),
         valid_until: document
             .details
             .valid_until
             .map_or_else(|| "—".to_owned(), format_date),
-        checked_at: now
+        checked_at: checked
+            .checked_at
             .to_offset(registry_core::date::CHINA_STANDARD_TIME)
             .format(time::macros::format_description!(
                 "[year]-[month]-[day] [hour]:[minute]"
             ))
             .unwrap_or_default(),
-        items: items
+        items: checked
+            .items
             .iter()
             .map(|i| {
                 (

@@ -191,6 +191,12 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             Some(json!({"by": "name", "q": "孙评审"})),
         ),
         "GET /public/pool" => (Method::GET, "/api/v1/public/pool".into(), None),
+        // A well-formed code no document has: the lookup is open to everyone.
+        "GET /public/documents/{code}" => (
+            Method::GET,
+            "/api/v1/public/documents/ABCDEFGH23".into(),
+            None,
+        ),
         "GET /association/people/{id}/outlook" => (
             Method::GET,
             format!("/api/v1/association/people/{}/outlook", w.p),
@@ -263,6 +269,7 @@ fn expected(op: &str) -> Option<[S; 6]> {
         "GET /public/people" => [OK; 6],
         "POST /public/people/search" => [OK; 6],
         "GET /public/pool" => [OK; 6],
+        "GET /public/documents/{code}" => [NOT_FOUND; 6],
         "GET /association/people/{id}/outlook" => [u, u, u, f, f, OK],
         "GET /institution/people/{id}/outlook" => [u, u, u, OK, NOT_FOUND, f],
         "GET /association/renewals" => [u, u, u, f, f, OK],

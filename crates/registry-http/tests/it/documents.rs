@@ -381,6 +381,38 @@ async fn cards_verify_until_released_expired_or_replaced() {
         "{}",
         released.body
     );
+    // The API says the same, by the same code, with stable codes and no ID number.
+    let api = public
+        .api(
+            poem::http::Method::GET,
+            &format!("/api/v1/public/documents/{}", codes[0]),
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let answer = api.json();
+    assert_eq!(answer["valid"], false);
+    assert_eq!(answer["kind"], "card");
+    assert_eq!(answer["name"], "施评审");
+    assert_eq!(answer["institution"], "甲鉴定评审中心");
+    assert_eq!(answer["findings"][0]["code"], "item_released");
+    let items = answer["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["code"] == "GL-ZZ" && i["valid"] == false),
+        "{answer}"
+    );
+    assert!(!api.body.contains("resident_id") && !api.body.contains("身份证"));
+    let unknown = public
+        .api(
+            poem::http::Method::GET,
+            "/api/v1/public/documents/ABCDEFGH23",
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.json()["code"], "not_found.document");
     // A new card with what remains waits to be issued.
     let cards = admin
         .get(&format!("/association/cards?institution={jia_id}"))
@@ -478,8 +510,9 @@ async fn cards_verify_until_released_expired_or_replaced() {
         .verifications_of(DocumentId::new(second))
         .await
         .unwrap();
-    // 施: valid, released, expired; 张: void. The unknown look-ups name no document.
-    assert_eq!((a, b), (3, 1));
+    // 施: valid, released (the page and the API), expired; 张: void. The unknown look-ups
+    // name no document.
+    assert_eq!((a, b), (4, 1));
 }
 
 /// The `value` of the selection checkbox in a list's row.
