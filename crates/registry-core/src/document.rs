@@ -561,13 +561,7 @@ pub fn in_catalogue_order(
     items: impl Iterator<Item = ReviewItemCode>,
 ) -> Vec<ReviewItemCode> {
     let mut items: Vec<ReviewItemCode> = items.collect();
-    let position = |code: &ReviewItemCode| {
-        catalogue
-            .items()
-            .iter()
-            .position(|i| i.code() == code)
-            .unwrap_or(usize::MAX)
-    };
+    let position = |code: &ReviewItemCode| catalogue.position(code);
     items.sort_by(|a, b| position(a).cmp(&position(b)).then_with(|| a.cmp(b)));
     items.dedup();
     items

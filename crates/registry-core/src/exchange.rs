@@ -219,12 +219,7 @@ fn name_key(name: &str) -> u64 {
 }
 
 fn item_key(catalogue: &ReviewItemCatalogue, item: &ReviewItemCode) -> u16 {
-    catalogue
-        .items()
-        .iter()
-        .position(|i| i.code() == item)
-        .and_then(|p| u16::try_from(p).ok())
-        .unwrap_or(u16::MAX)
+    u16::try_from(catalogue.position(item)).unwrap_or(u16::MAX)
 }
 
 fn line_key(line: usize) -> u32 {

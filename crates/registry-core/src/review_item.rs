@@ -240,6 +240,12 @@ impl ReviewItemCatalogue {
         self.by_code.get(code).and_then(|&i| self.items.get(i))
     }
 
+    /// The item's place in the catalogue's order; `usize::MAX` for a code it does not hold
+    /// (after every known item).
+    pub fn position(&self, code: &ReviewItemCode) -> usize {
+        self.by_code.get(code).copied().unwrap_or(usize::MAX)
+    }
+
     /// The Chinese name of the item with this code, or the code itself if it is unknown.
     pub fn name_of<'a>(&'a self, code: &'a ReviewItemCode) -> &'a str {
         self.get(code).map_or(code.as_str(), ReviewItem::name)

@@ -137,13 +137,7 @@ pub fn per_item(rows: &[CoverageRow], catalogue: &ReviewItemCatalogue) -> Vec<It
             counts,
         })
         .collect();
-    out.sort_by_key(|c| {
-        catalogue
-            .items()
-            .iter()
-            .position(|i| i.code() == &c.item)
-            .unwrap_or(usize::MAX)
-    });
+    out.sort_by_key(|c| catalogue.position(&c.item));
     out
 }
 
@@ -262,13 +256,7 @@ pub fn in_force_by_item(
         .filter(|(_, counts)| counts.iter().any(|c| *c > 0))
         .map(|(item, counts)| (item.clone(), counts))
         .collect();
-    out.sort_by_key(|(item, _)| {
-        catalogue
-            .items()
-            .iter()
-            .position(|i| i.code() == item)
-            .unwrap_or(usize::MAX)
-    });
+    out.sort_by_key(|(item, _)| catalogue.position(item));
     out
 }
 

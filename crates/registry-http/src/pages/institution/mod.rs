@@ -87,21 +87,7 @@ pub(crate) async fn people(req: &Request, Query(query): Query<PeopleQuery>) -> P
         limit: PAGE_SIZE,
     };
     if let Some(format) = crate::pages::export::requested(&query.format) {
-        // The whole list with its filters, page after page of the store's.
-        let people = crate::pages::export::every_page(MAX_PAGE, |offset| {
-            let page = InstitutionPeopleQuery {
-                offset,
-                limit: MAX_PAGE,
-                ..q.clone()
-            };
-            async move {
-                state
-                    .store
-                    .institution_people(institution, &page, today)
-                    .await
-            }
-        })
-        .await?;
+        let people = every_person(state, institution, &q, today).await?;
         let rows: Vec<Vec<String>> = people
             .into_iter()
             .map(|p| {
@@ -219,6 +205,29 @@ async fn people_page(
             state.store.institution_people(institution, q, today)
         })
         .await
+}
+
+/// The whole list with the filters of `q`, page after page of the store's (for a file).
+pub(crate) async fn every_person(
+    state: &AppState,
+    institution: InstitutionId,
+    q: &InstitutionPeopleQuery,
+    today: time::Date,
+) -> Result<Vec<registry_store::queries::InstitutionPerson>, StoreError> {
+    crate::pages::export::every_page(MAX_PAGE, |offset| {
+        let page = InstitutionPeopleQuery {
+            offset,
+            limit: MAX_PAGE,
+            ..q.clone()
+        };
+        async move {
+            state
+                .store
+                .institution_people(institution, &page, today)
+                .await
+        }
+    })
+    .await
 }
 
 /// The institution's name (kept per write generation: it heads every page of its list).

@@ -16,7 +16,7 @@ use askama::Template;
 use poem::http::StatusCode;
 use poem::web::Query;
 use poem::{Request, handler};
-use registry_store::queries::{InstitutionPeopleQuery, MAX_PAGE};
+use registry_store::queries::InstitutionPeopleQuery;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -208,27 +208,14 @@ pub(crate) async fn matrix(req: &Request, Query(query): Query<MatrixQuery>) -> P
     let today = state.today();
     let mut columns = state.store.institution_items(institution).await?;
     let catalogue = &state.catalogue;
-    columns.sort_by_key(|c| {
-        catalogue
-            .items()
-            .iter()
-            .position(|i| i.code() == c)
-            .unwrap_or(usize::MAX)
-    });
+    columns.sort_by_key(|c| catalogue.position(c));
     if let Some(format) = crate::pages::export::requested(&query.format) {
-        let people = crate::pages::export::every_page(MAX_PAGE, |offset| {
-            let page = InstitutionPeopleQuery {
-                offset,
-                limit: MAX_PAGE,
-                ..InstitutionPeopleQuery::default()
-            };
-            async move {
-                state
-                    .store
-                    .institution_people(institution, &page, today)
-                    .await
-            }
-        })
+        let people = super::every_person(
+            state,
+            institution,
+            &InstitutionPeopleQuery::default(),
+            today,
+        )
         .await?;
         let cells: Vec<Vec<String>> = people
             .into_iter()
