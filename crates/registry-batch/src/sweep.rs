@@ -12,12 +12,13 @@
 //! reads the rest as a sweep does. Due dates are counted on the calendar of deadlines, so
 //! one that runs into a year not loaded yet is an estimate and says so.
 
+use registry_core::date::china_today;
 use registry_core::document::DocumentKind;
 use registry_core::holding::ended_registrations;
 use registry_core::holiday_law::{Deadline, MissingCalendar, missing_calendar};
 use registry_core::ids::PersonId;
 use registry_core::ports::{Entity, RegisterTx};
-use registry_core::read::runs::{Job, RunOutcome};
+use registry_core::read::runs::{Job, Run, RunOutcome, done_on};
 use registry_core::usecases::{ExpireRegistrations, Expired, RecordRun, UseCaseError, execute};
 use registry_store::batch::RenewalDue;
 use registry_store::documents::{DocumentFilter, DocumentListing};
@@ -53,6 +54,27 @@ pub struct SweepReport {
     /// Certificates and cards still to be issued after their due date, with it (an
     /// estimate when it runs into a year whose calendar is not loaded).
     pub overdue: Vec<(DocumentListing, Deadline)>,
+}
+
+/// Whether the day of `setting.now` was already swept (a sweep of it done, by any runner:
+/// another machine's timer, a command): the core's `read::runs::done_on` over the runs of
+/// the last two days.
+pub async fn already_swept(
+    setting: &Setting<'_>,
+) -> Result<bool, registry_core::ports::StoreError> {
+    let day = china_today(setting.now);
+    let since = setting.now - time::Duration::days(2);
+    let runs = setting.store.runs_since(since, 200).await?;
+    Ok(done_on(
+        runs.iter().filter_map(|entry| {
+            Some((
+                china_today(entry.at),
+                Run::from_fields(&entry.after_fields())?,
+            ))
+        }),
+        Job::Sweep,
+        day,
+    ))
 }
 
 /// Runs the sweep as of `setting.now`'s day.

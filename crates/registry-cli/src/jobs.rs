@@ -486,7 +486,7 @@ pub(crate) fn export(
 }
 
 /// `registry sweep [--as-of DATE] [--dry-run]`.
-pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>, dry_run: bool) -> ExitCode {
+pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>, dry_run: bool, again: bool) -> ExitCode {
     use registry_batch::sweep::Mode;
     let now = OffsetDateTime::now_utc();
     let today = registry_core::date::china_today(now);
@@ -518,6 +518,19 @@ pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>, dry_run: bool) -> ExitC
         (Mode::Write, Schema::Migrate)
     };
     open_register(args, "sweep", now, schema, !dry_run, async |setting| {
+        if mode == Mode::Write && !again {
+            match registry_batch::sweep::already_swept(setting).await {
+                Ok(true) => {
+                    println!(
+                        "{} 的巡检已完成（其他服务器实例或命令），本次未运行；加 --again 可再次运行。",
+                        format_date(registry_core::date::china_today(setting.now))
+                    );
+                    return ExitCode::SUCCESS;
+                }
+                Ok(false) => {}
+                Err(e) => return fail(format!("{e:?}"), FAILURE),
+            }
+        }
         let mut progress = Console::new();
         let report = match registry_batch::sweep::sweep(setting, mode, &mut progress).await {
             Ok(report) => report,

@@ -204,6 +204,10 @@ enum Command {
         /// renewals due, the overdue documents) and write nothing at all. Any --as-of.
         #[arg(long)]
         dry_run: bool,
+        /// Sweep even when the day was already swept (by another machine's timer or a
+        /// command): without it, a second sweep of a day says so and exits 0.
+        #[arg(long)]
+        again: bool,
     },
     /// The audit log: `verify` walks its hash chain and names the first row edited,
     /// deleted or inserted in the database (exit 1), or says it holds (exit 0).
@@ -391,7 +395,8 @@ fn main() -> ExitCode {
             job,
             as_of,
             dry_run,
-        } => jobs::sweep(&job, as_of.as_deref(), dry_run),
+            again,
+        } => jobs::sweep(&job, as_of.as_deref(), dry_run, again),
         Command::Audit {
             action: audit::AuditCommand::Verify { database },
         } => audit::verify(&database),

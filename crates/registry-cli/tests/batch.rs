@@ -859,6 +859,21 @@ fn the_sweep_runs_on_an_empty_register_and_takes_a_date() {
     assert_eq!(status(&ran), 0, "{}", text(&ran));
     assert!(text(&ran).contains("注册巡检"), "{}", text(&ran));
     assert_eq!(runs(&dir), before + 1);
+
+    // A day is swept once: the next runner (another machine's timer, seconds later) says
+    // the day is done and runs nothing; --again sweeps it all the same.
+    let second = registry(&dir, &["sweep"]);
+    assert_eq!(status(&second), 0, "{}", text(&second));
+    assert!(
+        text(&second).contains("的巡检已完成") && !text(&second).contains("注册巡检"),
+        "{}",
+        text(&second)
+    );
+    assert_eq!(runs(&dir), before + 1, "nothing ran");
+    let again = registry(&dir, &["sweep", "--again"]);
+    assert_eq!(status(&again), 0, "{}", text(&again));
+    assert!(text(&again).contains("注册巡检"), "{}", text(&again));
+    assert_eq!(runs(&dir), before + 2);
 }
 
 /// Records an exam result as the association would on `day` (the command line only ever

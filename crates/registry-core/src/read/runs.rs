@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use time::Date;
+
 /// The longest message kept with a run (a failure's reason), in characters.
 pub const MESSAGE_CHARS: usize = 300;
 
@@ -145,6 +147,15 @@ impl Run {
     }
 }
 
+/// Whether `job` was done (not refused, not failed) on `day`, among `runs` (each with the
+/// day it ran for in China). The sweep asks it before running: a sweep of a day already
+/// swept finds nothing new to end, so the scheduled runners of several machines (each
+/// started by its own timer, seconds apart) sweep a day once and the others stand aside.
+pub fn done_on(runs: impl IntoIterator<Item = (Date, Run)>, job: Job, day: Date) -> bool {
+    runs.into_iter()
+        .any(|(on, run)| on == day && run.job == job && run.outcome == RunOutcome::Done)
+}
+
 /// A message cut to [`MESSAGE_CHARS`] characters (with an ellipsis when cut).
 pub fn clip(message: &str) -> String {
     if message.chars().count() <= MESSAGE_CHARS {
@@ -197,5 +208,48 @@ mod tests {
         let long = "错".repeat(MESSAGE_CHARS + 5);
         assert_eq!(clip(&long).chars().count(), MESSAGE_CHARS + 1);
         assert_eq!(clip("短"), "短");
+    }
+
+    #[test]
+    fn a_day_is_swept_once_a_sweep_of_it_is_done() {
+        let day = crate::date::parse_date("2026-11-30").unwrap_or(Date::MIN);
+        let sweep = |outcome| Run {
+            job: Job::Sweep,
+            outcome,
+            summary: String::new(),
+        };
+        let before = day.previous_day().unwrap_or(Date::MIN);
+        assert!(!done_on([], Job::Sweep, day));
+        // The day before, a failed sweep, or another job's run do not count.
+        assert!(!done_on(
+            [(before, sweep(RunOutcome::Done))],
+            Job::Sweep,
+            day
+        ));
+        assert!(!done_on(
+            [(day, sweep(RunOutcome::Failed))],
+            Job::Sweep,
+            day
+        ));
+        assert!(!done_on(
+            [(
+                day,
+                Run {
+                    job: Job::ImportQualifications,
+                    outcome: RunOutcome::Done,
+                    summary: String::new()
+                }
+            )],
+            Job::Sweep,
+            day
+        ));
+        assert!(done_on(
+            [
+                (day, sweep(RunOutcome::Failed)),
+                (day, sweep(RunOutcome::Done))
+            ],
+            Job::Sweep,
+            day
+        ));
     }
 }

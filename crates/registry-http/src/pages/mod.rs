@@ -412,17 +412,6 @@ pub(crate) fn china_time(at: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// An audit snapshot's fields, each value as text.
-pub(crate) fn snapshot_fields(json: Option<&str>) -> std::collections::BTreeMap<String, String> {
-    snapshot(json)
-        .into_iter()
-        .map(|(k, v)| {
-            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            (k, text)
-        })
-        .collect()
-}
-
 /// An audit snapshot (a JSON object), or nothing.
 fn snapshot(json: Option<&str>) -> serde_json::Map<String, serde_json::Value> {
     json.and_then(|text| serde_json::from_str(text).ok())

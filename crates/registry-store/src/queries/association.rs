@@ -75,6 +75,28 @@ pub struct AuditEntry {
     pub after: Option<String>,
 }
 
+impl AuditEntry {
+    /// The fields of the record after, each value as text (none when there is no record
+    /// or it is not a JSON object).
+    pub fn after_fields(&self) -> BTreeMap<String, String> {
+        snapshot_fields(self.after.as_deref())
+    }
+}
+
+/// An audit snapshot's fields (a JSON object), each value as text.
+pub fn snapshot_fields(json: Option<&str>) -> BTreeMap<String, String> {
+    json.and_then(|text| {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).ok()
+    })
+    .unwrap_or_default()
+    .into_iter()
+    .map(|(k, v)| {
+        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        (k, text)
+    })
+    .collect()
+}
+
 /// Everything the register knows about one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonHistory {

@@ -333,7 +333,7 @@ fn run_view(
     entry: &registry_store::queries::AuditEntry,
     names: &BTreeMap<InstitutionId, String>,
 ) -> Option<RunView> {
-    let run = Run::from_fields(&crate::pages::snapshot_fields(entry.after.as_deref()))?;
+    let run = Run::from_fields(&entry.after_fields())?;
     Some(RunView {
         at: crate::pages::china_time(entry.at),
         job: run.job.label(),
