@@ -49,7 +49,7 @@ const TASKS: [(&str, &str, &str); 5] = [
     ),
     (
         "proof",
-        " [--quick]",
+        " [--quick | --scale]",
         "the long checks (release build; installs wrk from Debian and Schemathesis
           from PyPI into target/proof/venv when missing; the log in target/proof/):
           - Schemathesis against /api/openapi.json for every role: 0 server errors;
@@ -62,7 +62,13 @@ const TASKS: [(&str, &str, &str); 5] = [
           - memory: registry serve sent a 400 MB login (streamed and declared), a
             decompression bomb upload and 1,000 logins of 1 MB stays under 256 MiB
             of peak resident memory (VmHWM) and answers /healthz throughout.
-          --quick: fewer examples, rounds and seconds (the memory check is the same)",
+          --quick: fewer examples, rounds and seconds (the memory check is the same)
+          --scale: instead, three registry serve instances over one PostgreSQL with
+            100,000 people behind nginx (installed from Debian when missing) configured
+            from deploy/: the lockout and the search limit across instances, a release
+            and a calendar year seen by another instance within 1 s, one sweep of three
+            started at once, a rolling restart and a SIGKILL under load, and the public
+            search's throughput over 1, 2 and 3 instances",
     ),
     (
         "festivals",
@@ -105,6 +111,8 @@ enum Task {
     Bench(Vec<String>),
     Proof {
         quick: bool,
+        /// The scale proof (several instances behind nginx) instead of the others.
+        scale: bool,
     },
     Festivals,
 }
@@ -139,9 +147,15 @@ fn parse(args: &[String]) -> Result<Task> {
         "ci" => takes_no(&[]).map(|()| Task::Ci),
         "browser" => takes_no(&[]).map(|()| Task::Browser),
         "bench" => Ok(Task::Bench(args)),
-        "proof" => takes_no(&["--quick"]).map(|()| Task::Proof {
-            quick: args.iter().any(|a| a == "--quick"),
-        }),
+        "proof" => {
+            takes_no(&["--quick", "--scale"])?;
+            let quick = args.iter().any(|a| a == "--quick");
+            let scale = args.iter().any(|a| a == "--scale");
+            if quick && scale {
+                bail!("cargo xtask proof: --quick or --scale, not both\n\n{own_usage}");
+            }
+            Ok(Task::Proof { quick, scale })
+        }
         "festivals" => takes_no(&[]).map(|()| Task::Festivals),
         _ => bail!("no task {task}\n\n{}", usage()),
     }
@@ -157,7 +171,8 @@ fn main() -> Result<()> {
         Task::Ci => ci(),
         Task::Browser => browser(),
         Task::Bench(args) => bench(args),
-        Task::Proof { quick } => proof(quick),
+        Task::Proof { scale: true, .. } => scale_proof(),
+        Task::Proof { quick, .. } => proof(quick),
         Task::Festivals => festivals::write(),
     }
 }
@@ -421,18 +436,53 @@ fn bench(args: Vec<String>) -> Result<()> {
     run(storage)
 }
 
-/// `wrk` from Debian, installed when missing and allowed.
-fn ensure_wrk() -> Result<()> {
-    if Command::new("wrk").arg("--version").output().is_ok() {
+/// A program from Debian's package, installed when missing and allowed.
+fn ensure_debian(program: &str, version_flag: &str, package: &str) -> Result<()> {
+    if Command::new(program).arg(version_flag).output().is_ok() {
         return Ok(());
     }
-    println!("wrk is missing: apt-get install -y wrk");
+    println!("{program} is missing: apt-get install -y {package}");
     let mut update = Command::new("apt-get");
     update.args(["update", "-qq"]);
     run(update)?;
     let mut install = Command::new("apt-get");
-    install.args(["install", "-y", "-qq", "wrk"]);
-    run(install).context("cannot install wrk (Debian: apt-get install -y wrk)")
+    install.args(["install", "-y", "-qq", package]);
+    run(install)
+        .with_context(|| format!("cannot install {program} (Debian: apt-get install -y {package})"))
+}
+
+/// `wrk` from Debian.
+fn ensure_wrk() -> Result<()> {
+    ensure_debian("wrk", "--version", "wrk")
+}
+
+/// `cargo xtask proof --scale`: the release build, nginx and wrk, then the scale proof.
+fn scale_proof() -> Result<()> {
+    let root = root();
+    ensure_wrk()?;
+    ensure_debian("nginx", "-v", "nginx-light")?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "registry-cli",
+        "-p",
+        "registry-bench",
+    ]);
+    run(build)?;
+    let mut command = Command::new(root.join("target/release/registry-bench"));
+    command.args(["--scale", "100000"]).current_dir(&root);
+    println!("\n$ registry-bench --scale 100000");
+    let status = command.status().context("cannot run the scale proof")?;
+    if status.success() {
+        println!(
+            "\nproof --scale: every check passed; the figures are printed above (record them in docs/QUALITY.md)"
+        );
+        Ok(())
+    } else {
+        bail!("proof --scale: failed")
+    }
 }
 
 /// Schemathesis from PyPI in a virtual environment of its own under target/proof.
@@ -570,11 +620,24 @@ mod tests {
         );
         assert_eq!(
             parse(&args(&["proof"])).ok(),
-            Some(Task::Proof { quick: false })
+            Some(Task::Proof {
+                quick: false,
+                scale: false
+            })
         );
         assert_eq!(
             parse(&args(&["proof", "--", "--quick"])).ok(),
-            Some(Task::Proof { quick: true })
+            Some(Task::Proof {
+                quick: true,
+                scale: false
+            })
+        );
+        assert_eq!(
+            parse(&args(&["proof", "--scale"])).ok(),
+            Some(Task::Proof {
+                quick: false,
+                scale: true
+            })
         );
         // A mistyped task or argument runs nothing.
         for wrong in [
@@ -584,6 +647,7 @@ mod tests {
             &["ci", "--fast"],
             &["browser", "x"],
             &["proof", "--quik"],
+            &["proof", "--quick", "--scale"],
         ] {
             assert!(parse(&args(wrong)).is_err(), "{wrong:?}");
         }

@@ -50,10 +50,22 @@ pub(crate) fn start(
     url: &DatabaseUrl,
     env: &[(&str, &str)],
 ) -> Result<(Server, SocketAddr)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let addr = free_address()?;
+    Ok((start_on(registry, url, env, addr)?, addr))
+}
+
+/// A loopback address with a port nobody listens on.
+pub(crate) fn free_address() -> Result<SocketAddr> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+/// Starts `registry serve` on `addr` and waits until it answers `/healthz`.
+pub(crate) fn start_on(
+    registry: &Path,
+    url: &DatabaseUrl,
+    env: &[(&str, &str)],
+    addr: SocketAddr,
+) -> Result<Server> {
     let child = Command::new(registry)
         .args(["serve", "--database", &url.to_string(), "--bind"])
         .arg(addr.to_string())
@@ -68,7 +80,7 @@ pub(crate) fn start(
     let started = Instant::now();
     loop {
         if let Ok((200, ..)) = request(addr, "GET", "/healthz", "", &[], b"") {
-            return Ok((server, addr));
+            return Ok(server);
         }
         ensure!(
             started.elapsed() < Duration::from_secs(30),

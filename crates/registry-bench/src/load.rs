@@ -52,12 +52,12 @@ pub(crate) async fn serve(url: &str, addr: &str) -> Result<()> {
 const WARM_UP: u32 = 3;
 
 /// One run of `wrk`.
-struct Figures {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
-    requests: u64,
+pub(crate) struct Figures {
+    pub(crate) rps: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) errors: u64,
+    pub(crate) requests: u64,
 }
 
 fn millis(text: &str) -> Option<f64> {
@@ -77,7 +77,7 @@ fn wrk(url: &str, seconds: u32, cookie: Option<&str>, script: Option<&Path>) -> 
     wrk_with(64, url, seconds, cookie, script)
 }
 
-fn wrk_with(
+pub(crate) fn wrk_with(
     connections: u32,
     url: &str,
     seconds: u32,
@@ -143,6 +143,31 @@ fn wrk_with(
         errors: non_2xx + socket,
         requests,
     })
+}
+
+/// A `wrk` script: each request another visitor (a random forwarded address) looking for
+/// one of `names` on the public search page, picked at random.
+pub(crate) fn visitors_script(dir: &Path, names: &[String]) -> Result<std::path::PathBuf> {
+    let encoded: Vec<String> = names
+        .iter()
+        .map(|name| {
+            format!(
+                "\"{}\"",
+                name.bytes()
+                    .map(|b| format!("%{b:02X}"))
+                    .collect::<String>()
+            )
+        })
+        .collect();
+    let script = dir.join("visitors.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "names = {{{}}}\nrequest = function()\n  local ip = \"10.\" .. math.random(0, 255) .. \".\" .. math.random(0, 255) .. \".\" .. math.random(1, 254)\n  return wrk.format(nil, \"/search?by=name&q=\" .. names[math.random(#names)], {{ [\"X-Forwarded-For\"] = ip }})\nend\n",
+            encoded.join(",")
+        ),
+    )?;
+    Ok(script)
 }
 
 fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
@@ -216,27 +241,7 @@ pub(crate) async fn bench(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    // Each request another visitor (a random forwarded address) looking for one of the
-    // registered people's names, picked at random.
-    let encoded: Vec<String> = names
-        .iter()
-        .map(|name| {
-            format!(
-                "\"{}\"",
-                name.bytes()
-                    .map(|b| format!("%{b:02X}"))
-                    .collect::<String>()
-            )
-        })
-        .collect();
-    let script = dir.join("visitors.lua");
-    std::fs::write(
-        &script,
-        format!(
-            "names = {{{}}}\nrequest = function()\n  local ip = \"10.\" .. math.random(0, 255) .. \".\" .. math.random(0, 255) .. \".\" .. math.random(1, 254)\n  return wrk.format(nil, \"/search?by=name&q=\" .. names[math.random(#names)], {{ [\"X-Forwarded-For\"] = ip }})\nend\n",
-            encoded.join(",")
-        ),
-    )?;
+    let script = visitors_script(dir, names)?;
     let base = format!("http://{addr}");
     let search = format!("{base}/search");
     let mib = |child: &Child| peak_kib(child) as f64 / 1024.0;

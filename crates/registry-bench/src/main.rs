@@ -17,6 +17,7 @@
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
 mod api_fuzz;
+mod balancer;
 mod baseline;
 mod crash;
 mod harness;
@@ -25,6 +26,9 @@ mod load;
 mod memory;
 mod outage;
 mod register;
+mod scale;
+mod scale_client;
+mod scale_load;
 mod storage;
 
 use crate::storage::{engine, ms, percentile};
@@ -207,6 +211,24 @@ async fn main() -> Result<()> {
         );
         return Ok(());
     }
+    if std::env::args().nth(1).as_deref() == Some("--scale") {
+        let people: usize = std::env::args().nth(2).context("--scale PEOPLE")?.parse()?;
+        let admin = std::env::var("REGISTRY_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        println!(
+            "\n== scale proof: 3 instances of registry serve behind nginx over one PostgreSQL, {people} people"
+        );
+        let url = postgres_database(&admin, "registry_proof_scale").await?;
+        let dir = std::env::temp_dir().join(format!("registry-scale-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let outcome = scale::proof(&url, people, &dir).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        let connection = Database::connect(&admin).await?;
+        connection
+            .execute_unprepared("DROP DATABASE IF EXISTS registry_proof_scale WITH (FORCE)")
+            .await?;
+        return outcome;
+    }
     if std::env::args().nth(1).as_deref() == Some("--outage") {
         let admin = std::env::var("REGISTRY_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -261,7 +283,7 @@ async fn main() -> Result<()> {
             "--no-load" => load_seconds = None,
             "--postgres" => postgres = Some(args.next().context("--postgres URL")?),
             other => bail!(
-                "unknown argument {other}; usage: registry-bench [--people N] [--queries N] [--postgres URL | --no-postgres] [--keep] [--import-rows N] [--import-only | --no-import] [--load-seconds N | --no-load]; or --crashes ROUNDS, --outage, --schemathesis EXAMPLES, --memory LOGINS"
+                "unknown argument {other}; usage: registry-bench [--people N] [--queries N] [--postgres URL | --no-postgres] [--keep] [--import-rows N] [--import-only | --no-import] [--load-seconds N | --no-load]; or --crashes ROUNDS, --outage, --scale PEOPLE, --schemathesis EXAMPLES, --memory LOGINS"
             ),
         }
     }

@@ -1,13 +1,15 @@
 //! The upkeep `registry serve` runs every hour: sessions past their life purged, and once a
-//! day the audit chain's anchor written to the log; and every second, after another
+//! day the audit chain's anchor written to the log; and every 200 ms, after another
 //! process's write (the store's generation moved on), a working-day calendar that another
 //! instance (or `registry load-calendar`) loaded is read.
 
 use registry_core::date::format_date;
 use registry_http::AppState;
 
-/// How often the calendar's version is looked at (when something was written).
-const CALENDAR_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often the calendar's version is looked at (only when something was written since:
+/// one indexed read). With the store's own watch (250 ms), a year loaded on another
+/// instance is used here within half a second.
+const CALENDAR_CHECK: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Starts the upkeep of `state` (its first round at once).
 pub(crate) fn spawn(state: AppState) {
