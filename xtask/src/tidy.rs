@@ -211,6 +211,66 @@ mod tests {
         report
     }
 
+    /// The audit actions `text` writes: the `x.y` literals between each `ctx.audit(` and
+    /// its entity (an `if` may choose between two).
+    fn audit_actions(text: &str) -> Vec<String> {
+        let mut actions = Vec::new();
+        for call in text.split("ctx.audit(").skip(1) {
+            let head = call.split("Entity::").next().unwrap_or("");
+            for literal in head.split('"').skip(1).step_by(2) {
+                let parts: Vec<&str> = literal.split('.').collect();
+                if parts.len() == 2
+                    && parts.iter().all(|p| {
+                        !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    })
+                {
+                    actions.push(literal.to_owned());
+                }
+            }
+        }
+        actions
+    }
+
+    #[test]
+    fn audit_actions_are_found_in_their_calls() {
+        let text = "tx.audit(&ctx.audit(\n if a { \"account.reset_password\" } else { \"account.change_password\" },\n Entity::Account, 1, None, None, Some(Snapshot::default().with(\"x.y\", 1))))";
+        assert_eq!(
+            audit_actions(text),
+            vec!["account.reset_password", "account.change_password"]
+        );
+    }
+
+    /// 操作日志 shows every action in words: each one the core writes has its label in
+    /// `read::audit::action_label` (a raw code like `account.change_password` on the page
+    /// is a defect).
+    #[test]
+    fn every_audit_action_has_words() {
+        let core = root().join("crates/registry-core/src");
+        let labels = std::fs::read_to_string(core.join("read/audit.rs")).unwrap_or_default();
+        let mut files = Vec::new();
+        rust_files(&core, &mut files);
+        let mut missing = Vec::new();
+        let mut found = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            for action in audit_actions(&text) {
+                found += 1;
+                if !labels.contains(&format!("\"{action}\" =>")) {
+                    missing.push(format!("{}: {action}", file.display()));
+                }
+            }
+        }
+        assert!(
+            found > 20,
+            "only {found} audit actions found: the scan is broken"
+        );
+        assert!(
+            missing.is_empty(),
+            "audit actions without words in read::audit::action_label:\n{}",
+            missing.join("\n")
+        );
+    }
+
     #[test]
     fn the_circles_report_names_the_crate_files_and_lines() {
         let files = vec![

@@ -602,6 +602,10 @@ impl Violation {
             Violation::ResidentId(_) => Some("resident_id"),
             Violation::CreditCode(_) => Some("credit_code"),
             Violation::UnknownItem(_) | Violation::AssessmentItemNotHeld { .. } => Some("item"),
+            Violation::NoItems => Some("items"),
+            Violation::ExamDateInFuture(_) | Violation::ExamAgeLimit { .. } => Some("exam_date"),
+            Violation::PublicationDate { .. } => Some("published_on"),
+            Violation::NameMismatch { .. } => Some("name"),
             Violation::AssessmentInFuture(_)
             | Violation::CourseDates { .. }
             | Violation::CycleDates { .. } => Some("end"),

@@ -622,6 +622,8 @@ pub(crate) struct AssociationCourse {
     pub(crate) entries: Vec<EntryRow>,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
+    /// What was typed in 记录课时 (kept after a refusal): the person, the hours.
+    pub(crate) typed: (String, String),
 }
 
 #[derive(Template)]

@@ -432,6 +432,21 @@ pub struct DetailsForm {
 }
 
 impl DetailsForm {
+    /// The required fields left blank as typed: the same fields as
+    /// [`AssessorDetails::missing`] of what was saved, so that a form refused for another
+    /// reason still marks each required field the person emptied.
+    pub fn missing(&self) -> Vec<DetailField> {
+        DetailField::REQUIRED
+            .into_iter()
+            .filter(|field| {
+                !matches!(
+                    field,
+                    DetailField::Name | DetailField::ResidentId | DetailField::Sex
+                ) && self.field(*field).trim().is_empty()
+            })
+            .collect()
+    }
+
     /// The text of one field as typed (empty for the name and the ID number, which the
     /// form does not hold).
     pub fn field(&self, field: DetailField) -> &str {

@@ -11,7 +11,9 @@ use crate::review_item::{ReviewItemCatalogue, ReviewItemCode};
 /// not know (an entry written by a later one), which is then shown as it is.
 pub fn action_label(action: &str) -> Option<&'static str> {
     Some(match action {
+        "account.change_password" => "修改登录密码",
         "account.create" => "创建账户",
+        "account.reset_password" => "重置登录密码",
         "assessment.record" => "记录现场评审",
         "attendance.import" => "导入培训出勤",
         "attendance.record" => "记录培训出勤",

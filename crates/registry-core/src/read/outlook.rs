@@ -174,7 +174,9 @@ impl ItemOutlook {
                 format!("“{name}”下一周期须先换证：{}", self.renewal.describe(today))
             }
             NextStep::CompleteDetails => {
-                format!("“{name}”待评审人员通过本机构的填报入口填报完整信息")
+                format!(
+                    "“{name}”待评审人员通过本机构的填报入口填报基本信息（此前已填报完整的，确认一次即可）"
+                )
             }
             NextStep::Employ => format!("“{name}”无聘用单位，可由评审机构聘用"),
             NextStep::Blocked => format!("“{name}”暂不能注册"),

@@ -57,7 +57,7 @@ impl Notice {
     pub(crate) fn text(self) -> String {
         match self {
             Notice::InstitutionSaved => "机构信息已保存。".to_owned(),
-            Notice::Employed => "已聘用；填报密码沿用本机构此前为该人员设置的密码。".to_owned(),
+            Notice::Employed => "已聘用；填报密码沿用本机构此前为该人员设置的密码。新聘用的评审项目须本人用该密码确认信息后变为“等待注册”；密码遗失的，可在本页“重新生成填报密码”并打印通知单交给本人。".to_owned(),
             Notice::Registered => "注册成功。".to_owned(),
             Notice::Released => {
                 "已退回。当天发现退回有误的，可以“撤销退回”（其他机构聘用该项目之前）。".to_owned()

@@ -346,7 +346,11 @@ pub(crate) async fn save(
             let ctx = if stale {
                 ctx
             } else {
+                // The required fields marked are those left blank as typed.
+                let missing = form.missing();
                 EditContext {
+                    missing: labels(&missing),
+                    missing_fields: missing.into_iter().map(|f| f.code()).collect(),
                     form,
                     version,
                     ..ctx

@@ -194,6 +194,13 @@ async fn thirty_two_hours_from_two_courses_renew_the_items_they_cover() {
         "{}",
         over.body
     );
+    // What was typed stays, and the error stands in the form the page lands on.
+    let form = over
+        .between("id=\"attendance\"", "</form>")
+        .expect("the attendance form");
+    assert!(form.contains("不能再记录1课时"), "{form}");
+    assert!(form.contains(&format!("value=\"{id}\"")), "{form}");
+    assert!(form.contains("value=\"1\""), "{form}");
 
     // A wrong entry is corrected by a reversing entry, which stays in the history.
     let course_b = admin.get(&format!("/association/courses/{b}")).await;

@@ -566,6 +566,27 @@ async fn the_form_marks_each_required_field_still_empty() {
         !marked(&saved.body, "email"),
         "an optional field is never marked"
     );
+    // A save refused for another reason (a malformed mobile number) marks the required
+    // fields left blank as typed, not as last saved: the postcode emptied now is marked,
+    // the mobile number typed now is not.
+    let refused = page
+        .post(
+            &format!("{entry}/edit"),
+            &[
+                ("version", &version_of(&saved)),
+                ("mobile", "123"),
+                ("postcode", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(marked(&refused.body, "postcode"), "{}", refused.body);
+    assert!(!marked(&refused.body, "mobile"), "{}", refused.body);
 }
 
 fn version_of(page: &Page) -> String {

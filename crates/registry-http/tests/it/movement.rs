@@ -55,6 +55,13 @@ async fn released_items_move_through_the_pool_with_their_history() {
     let b_password = hired
         .between(SECRET.0, SECRET.1)
         .expect("a new employment has its own password");
+    // The slip says what happens next: the person confirms once through B's entry, one
+    // click when nothing changed.
+    assert!(
+        hired.has("须由本人用本机构的填报密码确认一次") && hired.has("信息无变化，确认提交"),
+        "{}",
+        hired.body
+    );
     // B's page says what happens next: the person confirms once through B's entry.
     let waiting = yi.get(&format!("/institution/people/{person}")).await;
     assert!(waiting.has("待填报"), "{}", waiting.body);

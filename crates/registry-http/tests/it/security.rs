@@ -794,4 +794,36 @@ async fn the_exam_form_shows_each_error_beside_its_field() {
     }
     assert!(refused.has("value=\"郑评审\""), "kept: {}", refused.body);
     assert!(refused.has("action=\"/association/exam-results#exam\""));
+    // The summary is inside the form the page lands on (#exam), not above a tall page.
+    let form = refused
+        .between("id=\"exam\"", "</form>")
+        .expect("the exam form");
+    assert!(form.contains("未保存，请更正"), "{form}");
+
+    // The exam's own rules stand beside their fields too: no item ticked, an exam in the
+    // future, a publication before the exam.
+    let refused = admin
+        .post(
+            "/association/exam-results",
+            &[
+                ("name", "郑评审"),
+                ("resident_id", "350102197001011234"),
+                ("exam_date", "2099-01-01"),
+                ("published_on", "2026-05-01"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    for field in ["items", "exam_date"] {
+        assert!(
+            refused.has(&format!("id=\"{field}-error\"")),
+            "{field}: {}",
+            refused.body
+        );
+    }
 }

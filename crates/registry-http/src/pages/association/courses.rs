@@ -193,6 +193,7 @@ async fn course_page(
     id: i64,
     errors: Vec<String>,
     notice: Option<String>,
+    typed: (String, String),
 ) -> PageResult {
     let state = state(req);
     let course = {
@@ -237,6 +238,7 @@ async fn course_page(
                 .collect(),
             errors,
             notice,
+            typed,
         },
     ))
 }
@@ -244,7 +246,7 @@ async fn course_page(
 #[handler]
 pub(crate) async fn course_detail(req: &Request, Path(id): Path<i64>) -> PageResult {
     let _ = association_account(req)?;
-    course_page(req, id, vec![], None).await
+    course_page(req, id, vec![], None, Default::default()).await
 }
 
 #[handler]
@@ -256,9 +258,10 @@ pub(crate) async fn record_attendance(
     let account = association_account(req)?;
     let state = state(req);
     let fields = Fields::parse(&body);
+    let typed = (fields.get("person"), fields.get("hours"));
     let person = match PersonRef::parse(&fields.get("person"), state.today()) {
         Ok(person) => person,
-        Err(v) => return course_page(req, id, vec![v.to_string()], None).await,
+        Err(v) => return course_page(req, id, vec![v.to_string()], None, typed).await,
     };
     let query = match &person {
         PersonRef::ResidentId(r) => PublicQuery::ResidentId(r.clone()),
@@ -271,6 +274,7 @@ pub(crate) async fn record_attendance(
             id,
             vec![format!("未找到{}对应的人员", person.describe())],
             None,
+            typed,
         )
         .await;
     };
@@ -291,10 +295,11 @@ pub(crate) async fn record_attendance(
                 id,
                 vec![],
                 Some(format!("已为 {} 记录课时。", found.name)),
+                Default::default(),
             )
             .await?
         }
-        Err(e) => course_page(req, id, messages_of(&e), None).await?,
+        Err(e) => course_page(req, id, messages_of(&e), None, typed).await?,
     })
 }
 
@@ -334,10 +339,13 @@ pub(crate) async fn reverse_attendance(req: &Request, Path(entry): Path<i64>) ->
                     course.get(),
                     vec![],
                     Some("已冲销该课时记录。".to_owned()),
+                    Default::default(),
                 )
                 .await?
             }
-            Err(e) => course_page(req, course.get(), messages_of(&e), None).await?,
+            Err(e) => {
+                course_page(req, course.get(), messages_of(&e), None, Default::default()).await?
+            }
         },
     )
 }
