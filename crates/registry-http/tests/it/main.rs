@@ -14,6 +14,7 @@ mod education;
 mod entries;
 mod exchange;
 mod flow;
+mod instances;
 mod limits;
 mod lists;
 mod lockout;

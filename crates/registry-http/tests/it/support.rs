@@ -125,6 +125,28 @@ impl Server {
         }
     }
 
+    /// A second instance over the same database, as behind a load balancer: its own
+    /// store (connections, the public search's answers kept in memory, the watch of the
+    /// audit chain's head), the same clock.
+    pub(crate) async fn beside(&self) -> Server {
+        let url = DatabaseUrl::sqlite_file_url(&self.dir.join("registry.sqlite3"));
+        let store = Store::connect(&url, DataKey::from_hex(&"ab".repeat(32)).unwrap())
+            .await
+            .unwrap();
+        let state = AppState::load(store, Config::default(), Arc::new(self.clock.clone()))
+            .await
+            .unwrap();
+        let client = TestClient::new(registry_http::app(state.clone()).map_to_response().boxed());
+        Server {
+            clock: self.clock.clone(),
+            store: state.store.clone(),
+            state,
+            client,
+            // The first instance removes the directory.
+            dir: self.dir.join("beside"),
+        }
+    }
+
     /// A new browser (its own cookies).
     pub(crate) fn browser(&self) -> Browser<'_> {
         Browser {
