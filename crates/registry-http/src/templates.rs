@@ -672,6 +672,8 @@ pub(crate) struct InstitutionAssessments {
 #[derive(Debug, Clone)]
 pub(crate) struct DocumentRow {
     pub(crate) id: i64,
+    /// Ticked in the mailing form (kept after a refusal).
+    pub(crate) ticked: bool,
     pub(crate) serial: String,
     pub(crate) name: String,
     pub(crate) person_link: Option<String>,
@@ -721,7 +723,9 @@ pub(crate) struct AssociationDocuments {
     pub(crate) documents: Vec<DocumentRow>,
     pub(crate) selectable: bool,
     pub(crate) show_institution: bool,
-    pub(crate) today: String,
+    /// The mailing form's day (today, or what was typed) and tracking number.
+    pub(crate) on: String,
+    pub(crate) tracking: String,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
 }

@@ -84,6 +84,7 @@ fn row(
         (None, None) => ("待发放", "pending"),
     };
     DocumentRow {
+        ticked: false,
         id: d.id.get(),
         serial: d.serial(),
         name: listing.person.name.as_str().to_owned(),
@@ -150,11 +151,21 @@ const SHOW: [(&str, &str); 5] = [
     ("all", "全部"),
 ];
 
+/// What was typed in the mailing form (kept after a refusal): the day, the tracking
+/// number, the documents ticked.
+#[derive(Default)]
+struct Mailing {
+    on: Option<String>,
+    tracking: String,
+    ticked: Vec<i64>,
+}
+
 async fn list_page(
     req: &Request,
     kind: DocumentKind,
     query: &ListQuery,
     errors: Vec<String>,
+    typed: Mailing,
 ) -> PageResult {
     let state = state(req);
     let show = SHOW
@@ -264,7 +275,12 @@ async fn list_page(
         "份",
     )
     .exported();
-    let rows = pager.slice(rows);
+    let mut rows = pager.slice(rows);
+    for r in &mut rows {
+        r.ticked = typed.ticked.contains(&r.id);
+    }
+    let on = typed.on.unwrap_or_else(|| format_date(state.today()));
+    let tracking = typed.tracking;
     let notice = crate::pages::notice::from_query(&query.notice);
     let page = match kind {
         DocumentKind::Certificate => {
@@ -304,7 +320,8 @@ async fn list_page(
                 documents: rows,
                 selectable: true,
                 show_institution: false,
-                today: format_date(state.today()),
+                on: on.clone(),
+                tracking: tracking.clone(),
                 errors,
                 notice,
             }
@@ -341,7 +358,8 @@ async fn list_page(
                 documents: rows,
                 selectable: true,
                 show_institution: true,
-                today: format_date(state.today()),
+                on: on.clone(),
+                tracking: tracking.clone(),
                 errors,
                 notice,
             }
@@ -358,23 +376,31 @@ async fn list_page(
 #[handler]
 pub(crate) async fn certificate_list(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
     let _ = association_account(req)?;
-    list_page(req, DocumentKind::Certificate, &query, vec![]).await
+    list_page(
+        req,
+        DocumentKind::Certificate,
+        &query,
+        vec![],
+        Mailing::default(),
+    )
+    .await
 }
 
 #[handler]
 pub(crate) async fn card_list(req: &Request, Query(query): Query<ListQuery>) -> PageResult {
     let _ = association_account(req)?;
-    list_page(req, DocumentKind::Card, &query, vec![]).await
+    list_page(req, DocumentKind::Card, &query, vec![], Mailing::default()).await
 }
 
 async fn mark_mailed(req: &Request, kind: DocumentKind, body: &str) -> PageResult {
     let account = association_account(req)?;
     let fields = Fields::parse(body);
-    let documents = fields
+    let ticked: Vec<i64> = fields
         .all("documents")
         .iter()
-        .filter_map(|id| id.parse().ok().map(DocumentId::new))
+        .filter_map(|id| id.parse().ok())
         .collect();
+    let documents = ticked.iter().copied().map(DocumentId::new).collect();
     let back = fields.get("back");
     let back = if back.starts_with("/association/certificates?")
         || back.starts_with("/association/cards?")
@@ -406,7 +432,12 @@ async fn mark_mailed(req: &Request, kind: DocumentKind, body: &str) -> PageResul
                 .split_once('?')
                 .and_then(|(_, q)| serde_urlencoded::from_str(q).ok())
                 .unwrap_or_default();
-            let mut page = list_page(req, kind, &query, messages_of(&e)).await?;
+            let typed = Mailing {
+                on: Some(fields.get("on")),
+                tracking: fields.get("tracking"),
+                ticked,
+            };
+            let mut page = list_page(req, kind, &query, messages_of(&e), typed).await?;
             page.set_status(status_of(&e));
             page
         }

@@ -143,6 +143,24 @@ async fn certificates_are_listed_with_their_due_dates_and_printed() {
         .await;
     assert_eq!(not_mailed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(not_mailed.has("何评审 的通讯地址"), "{}", not_mailed.body);
+    // What was typed stays (the day, the tracking number, the row ticked), and the error
+    // stands in the form the page lands on.
+    let form = not_mailed
+        .between("<form id=\"mailed\"", "</form>")
+        .expect("the mailing form");
+    assert!(
+        form.contains("action=\"/association/certificates/mailed#mailed\""),
+        "{form}"
+    );
+    assert!(form.contains("何评审 的通讯地址"), "{form}");
+    assert!(form.contains("value=\"SF100\""), "{form}");
+    assert!(form.contains("value=\"2026-11-26\""), "{form}");
+    assert!(
+        not_mailed.has(&format!("value=\"{id}\" aria-label="))
+            && not_mailed.has(" checked disabled>"),
+        "{}",
+        not_mailed.body
+    );
 
     // Once the person has filled in their address, the certificate prints with the name,
     // the registration number and every item, in Chinese.
