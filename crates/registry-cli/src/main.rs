@@ -424,7 +424,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .map_err(|e| format!("无法启动异步运行时：{e}"))
 }
 
 /// The data key: REGISTRY_DATA_KEY, --data-key-file, or (SQLite only) `registry.key` beside
@@ -450,20 +450,20 @@ fn data_key(
     };
     if !file.exists() && data_key_file.is_none() {
         let hex = registry_store::DataKey::generate_hex()
-            .map_err(|e| format!("cannot generate a data key: {e}"))?;
+            .map_err(|e| format!("无法生成数据密钥：{e}"))?;
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                .map_err(|e| format!("无法创建目录 {}：{e}", dir.display()))?;
         }
         write_private(&file, &hex)
-            .map_err(|e| format!("cannot write the data key {}: {e}", file.display()))?;
+            .map_err(|e| format!("无法写入数据密钥 {}：{e}", file.display()))?;
         eprintln!(
-            "registry: created the data key {} — back it up apart from the database: without it the ID numbers cannot be read",
+            "registry: 已生成数据密钥 {}：请与数据库分开备份，没有它就无法读取身份证号",
             file.display()
         );
     }
     let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("cannot read the data key {}: {e}", file.display()))?;
+        .map_err(|e| format!("无法读取数据密钥 {}：{e}", file.display()))?;
     registry_store::DataKey::from_hex(&text).map_err(|e| format!("{}: {e}", file.display()))
 }
 
@@ -570,7 +570,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
         println!("特种设备鉴定评审人员管理系统：http://{bind}/  （数据库 {url}，Ctrl-C 停止）");
         let listener = match tokio::net::TcpListener::bind(bind).await {
             Ok(listener) => listener,
-            Err(e) => return fail(format!("cannot serve on {bind}: {e}"), FAILURE),
+            Err(e) => return fail(format!("无法在 {bind} 上提供服务：{e}"), FAILURE),
         };
         let shutdown = async move {
             #[cfg(unix)]
@@ -593,7 +593,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
         };
         match registry_http::serve(listener, state, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(format!("cannot serve on {bind}: {e}"), FAILURE),
+            Err(e) => fail(format!("无法在 {bind} 上提供服务：{e}"), FAILURE),
         }
     })
 }
@@ -676,7 +676,7 @@ fn fail(message: impl std::fmt::Display, status: u8) -> ExitCode {
 fn load_calendar(file: Option<&Path>) -> Result<WorkCalendar, String> {
     let text = match file {
         Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the calendar {}: {e}", path.display()))?,
+            .map_err(|e| format!("无法读取日历文件 {}：{e}", path.display()))?,
         None => registry_core::fixtures::CALENDAR_CSV.to_owned(),
     };
     WorkCalendar::parse_csv(&text).map_err(|problems| {

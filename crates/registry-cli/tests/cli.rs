@@ -82,7 +82,7 @@ fn workdays_refuses_bad_and_uncovered_dates_with_status_2() {
         "2024-01-02",
     ]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(stderr(&missing).contains("cannot read the calendar"));
+    assert!(stderr(&missing).contains("无法读取日历文件"));
 }
 
 #[test]

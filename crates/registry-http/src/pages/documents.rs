@@ -464,6 +464,12 @@ async fn pdf(
     file_name: String,
 ) -> Response {
     let state = state(req).clone();
+    // Where a refusal leads back to: the list the PDF was asked from.
+    let back = match (&account.role, kind) {
+        (registry_core::access::Role::Institution(_), _) => ("/institution/documents", "返回证件"),
+        (_, DocumentKind::Certificate) => ("/association/certificates", "返回资格证书"),
+        (_, DocumentKind::Card) => ("/association/cards", "返回注册信息卡"),
+    };
     // A certificate shows the full ID number: its printing is logged first, or nothing is
     // printed.
     if kind == DocumentKind::Certificate {
@@ -482,7 +488,7 @@ async fn pdf(
                 status_of(&e),
                 "无法生成 PDF",
                 &messages_of(&e).join("；"),
-                None,
+                Some(back),
             );
         }
     }
@@ -497,8 +503,8 @@ async fn pdf(
                 layout(req),
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "无法生成 PDF",
-                "无法生成 PDF，请稍后重试。",
-                None,
+                "无法生成 PDF，请稍后重试；仍然失败的，请联系系统管理员（服务器日志记有原因）。",
+                Some(back),
             )
         }
         Err(e) => {
@@ -507,8 +513,8 @@ async fn pdf(
                 layout(req),
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "无法生成 PDF",
-                "无法生成 PDF，请稍后重试。",
-                None,
+                "无法生成 PDF，请稍后重试；仍然失败的，请联系系统管理员（服务器日志记有原因）。",
+                Some(back),
             )
         }
     }

@@ -60,6 +60,17 @@ async fn the_association_reads_the_whole_log_and_the_state_of_its_chain() {
         file.body
     );
     assert_eq!(file.body.lines().count() as u64, rows + 1, "{}", file.body);
+    // No raw action code (`account.change_password`): the institution's first password
+    // change reads as words like every other action.
+    assert!(file.body.contains("修改登录密码"), "{}", file.body);
+    for line in file.body.lines().skip(1) {
+        let action = line.split(',').nth(2).unwrap_or_default();
+        let raw = action.contains('.')
+            && action
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+        assert!(!raw, "a raw action code: {line}");
+    }
     // Not for an institution.
     let mut jia = server.browser();
     jia.login("jia", "Tezhong2026k").await;

@@ -278,7 +278,7 @@ async fn file_page(
                 layout(req),
                 StatusCode::NOT_FOUND,
                 "未找到",
-                "未找到该人员。",
+                "未找到该人员：可能地址有误，请在人员档案中按姓名、身份证号或注册号查找。",
                 Some(("/association/people", "返回人员档案")),
             )
             .into());
@@ -303,7 +303,7 @@ async fn file_page(
                 status_of(&e),
                 "无法显示",
                 &messages_of(&e).join("；"),
-                None,
+                Some(("/association/people", "返回人员档案")),
             )
             .into());
         }

@@ -140,7 +140,7 @@ fn not_found(req: &Request) -> Response {
         layout(req),
         StatusCode::NOT_FOUND,
         "未找到",
-        "未找到该人员。",
+        "未找到该人员：该人员不是本机构人员，或地址有误。请在本机构人员中查找；新聘人员请用“添加人员”。",
         Some(("/institution", "返回本机构人员")),
     )
 }
