@@ -325,6 +325,11 @@ pub(crate) struct AssociationInstitutions {
     pub(crate) layout: Layout,
     pub(crate) rows: Vec<InstitutionRow>,
     pub(crate) notice: Option<String>,
+    pub(crate) pager: Pager,
+    /// The filters: a part of the name, number or login name; the state shown.
+    pub(crate) q: String,
+    pub(crate) state: &'static str,
+    pub(crate) states: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]

@@ -69,6 +69,30 @@ async fn institutions_are_edited_disabled_and_reset() {
         .await;
     let list = admin.get("/association/institutions").await;
     assert!(list.has("已停用"));
+    assert!(list.has("共 1 个机构"), "the pager's total: {}", list.body);
+    // Filters: by state, by a part of the name; the export follows them.
+    let active = admin.get("/association/institutions?state=active").await;
+    assert!(
+        !active.has("甲鉴定评审中心（新）") && active.has("没有符合条件的机构"),
+        "{}",
+        active.body
+    );
+    let inactive = admin
+        .get(&format!(
+            "/association/institutions?{}",
+            query(&[("state", "inactive"), ("q", "甲鉴定")])
+        ))
+        .await;
+    assert!(inactive.has("甲鉴定评审中心（新）"), "{}", inactive.body);
+    assert!(
+        inactive.has("state=inactive") && inactive.has("format=csv"),
+        "the export keeps the filters: {}",
+        inactive.body
+    );
+    let none = admin
+        .get("/association/institutions?state=active&format=csv")
+        .await;
+    assert!(!none.body.contains("甲鉴定评审中心（新）"), "{}", none.body);
     // The list as a file, with the same columns.
     let file = admin.get("/association/institutions?format=csv").await;
     assert!(

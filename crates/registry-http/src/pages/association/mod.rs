@@ -32,19 +32,40 @@ use registry_core::usecases::{
 };
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct NoticeQuery {
+/// 机构管理's filters: a part of the name or number, the state, the page.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct InstitutionsQuery {
     #[serde(default)]
     notice: String,
-    /// `xlsx` or `csv`: the list as a file.
+    /// `xlsx` or `csv`: the list (as filtered) as a file.
     #[serde(default)]
     format: String,
+    /// A part of the name, the institution's number or the login name.
+    #[serde(default)]
+    q: String,
+    /// `active`, `inactive`, or empty for every institution.
+    #[serde(default)]
+    state: String,
+    page: Option<u64>,
 }
 
+/// 机构管理's states: (code, words).
+const INSTITUTION_STATES: [(&str, &str); 3] =
+    [("", "全部"), ("active", "启用"), ("inactive", "已停用")];
+
 #[handler]
-pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>) -> PageResult {
+pub(crate) async fn institutions(
+    req: &Request,
+    Query(query): Query<InstitutionsQuery>,
+) -> PageResult {
     let _ = association_account(req)?;
     let list = state(req).store.institutions().await?;
+    let wanted = query.q.trim().to_owned();
+    let shown = INSTITUTION_STATES
+        .iter()
+        .map(|(code, _)| *code)
+        .find(|code| *code == query.state)
+        .unwrap_or("");
     let text = |t: &Option<registry_core::text::Text>| t.as_ref().map(|t| t.as_str().to_owned());
     let rows: Vec<InstitutionRow> = list
         .into_iter()
@@ -66,6 +87,17 @@ pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>
                 username: l.username.unwrap_or_default(),
                 active: l.institution.active,
             }
+        })
+        .filter(|i| match shown {
+            "active" => i.active,
+            "inactive" => !i.active,
+            _ => true,
+        })
+        .filter(|i| {
+            wanted.is_empty()
+                || i.name.contains(&wanted)
+                || i.number.contains(&wanted)
+                || i.username.contains(&wanted)
         })
         .collect();
     if let Some(format) = crate::pages::export::requested(&query.format) {
@@ -97,6 +129,15 @@ pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>
             &cells,
         );
     }
+    let pager = crate::templates::Pager::new(
+        "/association/institutions",
+        &[("q", wanted.as_str()), ("state", shown)],
+        crate::templates::PageNumber::from_query(query.page),
+        rows.len() as u64,
+        "个机构",
+    )
+    .exported();
+    let rows = pager.slice(rows);
     let notice = crate::pages::notice::from_query(&query.notice);
     Ok(html(
         StatusCode::OK,
@@ -104,6 +145,10 @@ pub(crate) async fn institutions(req: &Request, Query(query): Query<NoticeQuery>
             layout: layout(req),
             rows,
             notice,
+            pager,
+            q: wanted,
+            state: shown,
+            states: INSTITUTION_STATES.to_vec(),
         },
     ))
 }
