@@ -739,8 +739,13 @@ pub(crate) struct AssociationDocuments {
 #[template(path = "institution_documents.html")]
 pub(crate) struct InstitutionDocuments {
     pub(crate) layout: Layout,
-    pub(crate) cards: Vec<DocumentRow>,
-    pub(crate) certificates: Vec<DocumentRow>,
+    /// The two lists: (shown now, heading, address).
+    pub(crate) kinds: Vec<(bool, &'static str, String)>,
+    pub(crate) kind: &'static str,
+    pub(crate) show: &'static str,
+    pub(crate) shows: Vec<(&'static str, &'static str)>,
+    pub(crate) documents: Vec<DocumentRow>,
+    pub(crate) pager: Pager,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,
 }

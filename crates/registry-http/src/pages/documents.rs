@@ -1,9 +1,9 @@
 //! Certificates and cards: the association's lists of what is to be issued (with due
 //! dates, overdue ones marked, and why a certificate cannot go out yet), printing one or a
-//! batch as PDF, marking editions as mailed, replacing lost ones; the institution's view
-//! of its people's documents.
+//! batch as PDF, marking editions as mailed, replacing lost ones. The institution's view
+//! of its people's documents is `institution::documents`, with the rows made here.
 
-use super::{Fields, association_account, institution_account, layout, redirect, state};
+use super::{Fields, association_account, layout, redirect, state};
 use crate::AppState;
 use crate::auth::actor_of;
 use crate::pages::notice::Notice;
@@ -23,27 +23,25 @@ use serde::Deserialize;
 
 use crate::documents::{blocked, pdf_response, public_base, render};
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
-use crate::templates::{
-    AssociationDocuments, ConfirmDisclosure, DocumentRow, InstitutionDocuments, PageNumber, Pager,
-};
+use crate::templates::{AssociationDocuments, ConfirmDisclosure, DocumentRow, PageNumber, Pager};
 
 /// The most editions one list or one batch PDF holds.
-const LIST_LIMIT: u64 = 1000;
+pub(crate) const LIST_LIMIT: u64 = 1000;
 
-async fn cycles(state: &AppState) -> Result<Cycles, StoreError> {
+pub(crate) async fn cycles(state: &AppState) -> Result<Cycles, StoreError> {
     state.store.begin_read().await?.cycles().await
 }
 
 /// Where a row's links lead, by audience.
 #[derive(Clone, Copy)]
-enum Audience {
+pub(crate) enum Audience {
     Association,
     Institution,
 }
 
 /// The deadline of each row counts on `deadlines`, taken once per page so that a page
 /// never mixes a calendar with the one loaded after it.
-fn row(
+pub(crate) fn row(
     state: &AppState,
     (cycles, deadlines): (&Cycles, &DeadlineCalendar),
     listing: &DocumentListing,
@@ -721,93 +719,6 @@ pub(crate) async fn association_replace(req: &Request, Path(id): Path<i64>) -> P
             &messages_of(&e).join("；"),
             Some(("/association/certificates", "返回资格证书")),
         ),
-    })
-}
-
-async fn institution_page(
-    req: &Request,
-    institution: InstitutionId,
-    errors: Vec<String>,
-    notice: Option<String>,
-) -> PageResult {
-    let state = state(req);
-    let cards = state
-        .store
-        .documents(&DocumentFilter {
-            kind: Some(DocumentKind::Card),
-            institution: Some(institution),
-            limit: LIST_LIMIT,
-            ..DocumentFilter::default()
-        })
-        .await;
-    let certificates = state
-        .store
-        .documents(&DocumentFilter {
-            kind: Some(DocumentKind::Certificate),
-            employed_by: Some(institution),
-            limit: LIST_LIMIT,
-            ..DocumentFilter::default()
-        })
-        .await;
-    let (cards, certificates, cycles) = match (cards, certificates, cycles(state).await) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(e.into()),
-    };
-    let audience = Audience::Institution;
-    let deadlines = state.deadlines();
-    let basis = (&cycles, &*deadlines);
-    let status = crate::errors::status_of_form(&errors);
-    Ok(html(
-        status,
-        &InstitutionDocuments {
-            layout: layout(req),
-            cards: cards
-                .iter()
-                .map(|l| row(state, basis, l, audience))
-                .collect(),
-            certificates: certificates
-                .iter()
-                .map(|l| row(state, basis, l, audience))
-                .collect(),
-            errors,
-            notice,
-        },
-    ))
-}
-
-#[handler]
-pub(crate) async fn institution_documents(req: &Request) -> PageResult {
-    let (institution, _) = institution_account(req)?;
-    institution_page(req, institution, vec![], None).await
-}
-
-#[handler]
-pub(crate) async fn institution_replace(req: &Request, Path(id): Path<i64>) -> PageResult {
-    let (institution, account) = institution_account(req)?;
-    let outcome = state(req)
-        .run(
-            actor_of(&account),
-            &ReplaceDocument {
-                document: DocumentId::new(id),
-                institution: Some(institution),
-            },
-        )
-        .await;
-    Ok(match outcome {
-        Ok(_) => {
-            institution_page(
-                req,
-                institution,
-                vec![],
-                Some("已挂失：原证件立即作废，促进会将补发新证件。".to_owned()),
-            )
-            .await?
-        }
-        Err(e) => {
-            let mut page = institution_page(req, institution, messages_of(&e), None).await?;
-            page.set_status(status_of(&e));
-            page
-        }
     })
 }
 

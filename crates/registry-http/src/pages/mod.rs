@@ -197,11 +197,11 @@ fn page_routes() -> Route {
         )
         .at(
             "/institution/documents",
-            get(documents::institution_documents),
+            get(institution::documents::institution_documents),
         )
         .at(
             "/institution/documents/:id/replace",
-            post(documents::institution_replace),
+            post(institution::documents::institution_replace),
         )
         .at("/association/exchange", get(exchange::exchange_page))
         .at("/association/exchange/import", post(exchange::upload))

@@ -454,6 +454,25 @@ async fn cards_verify_until_released_expired_or_replaced() {
         .to_owned();
     let replaced = jia.post(&action, &[]).await;
     assert!(replaced.has("已挂失"), "{}", replaced.body);
+    // The institution's list by state: the lost card among the void ones, its replacement
+    // among those to be issued; the certificates are the other list.
+    let void = jia.get("/institution/documents?kind=cards&show=void").await;
+    assert!(row_of(&void, "张评审").contains("已作废"), "{}", void.body);
+    let pending = jia
+        .get("/institution/documents?kind=cards&show=pending")
+        .await;
+    assert!(
+        row_of(&pending, "张评审").contains("待发放"),
+        "{}",
+        pending.body
+    );
+    assert!(!pending.has("已作废</span>"), "{}", pending.body);
+    let certificates = jia.get("/institution/documents?kind=certificates").await;
+    assert!(
+        certificates.has("<h2>本机构人员的资格证书</h2>") && certificates.has("共 "),
+        "{}",
+        certificates.body
+    );
     let void = public.get(&zhang).await;
     assert!(
         void.has("✗ 无效") && void.has("已挂失补发"),
