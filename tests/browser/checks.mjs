@@ -5,7 +5,8 @@
 //   violation is collected with its page and width; `assertAccessible()` fails the run
 //   with all of them at the end.
 // - `narrowHeaderFits(page)`: at 390 px the header's links never stack one character per
-//   line and nothing is wider than the screen but a table that scrolls.
+//   line, no person's name (`td.name`) breaks over two lines, and nothing is wider than
+//   the screen but a table that scrolls.
 // - `mistake(page, …)`: a form submitted with a bad value keeps what was typed, and its
 //   error is on screen where the page lands (no scrolling needed to see it).
 
@@ -48,6 +49,15 @@ export async function narrowHeaderFits(page, where) {
       const lineHeight = parseFloat(getComputedStyle(a).lineHeight) || 20;
       if (r.width > 0 && r.height > lineHeight * 1.8 && a.textContent.trim().length > 1) {
         out.push(`header link “${a.textContent.trim()}” wraps (${Math.round(r.width)}×${Math.round(r.height)})`);
+      }
+    }
+    // A person's name stays on one line: its text's line boxes share one top.
+    for (const cell of document.querySelectorAll('td.name')) {
+      const range = document.createRange();
+      range.selectNodeContents(cell);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (tops.size > 1) {
+        out.push(`the name “${cell.textContent.trim()}” wraps over ${tops.size} lines`);
       }
     }
     const width = document.documentElement.scrollWidth;
