@@ -629,6 +629,7 @@ pub(crate) struct AssociationCourse {
     pub(crate) notice: Option<String>,
     /// What was typed in 记录课时 (kept after a refusal): the person, the hours.
     pub(crate) typed: (String, String),
+    pub(crate) pager: Pager,
 }
 
 #[derive(Template)]

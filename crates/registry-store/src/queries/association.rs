@@ -263,7 +263,7 @@ impl Store {
                         p.name, p.id_masked, \
                         EXISTS (SELECT 1 FROM attendance r WHERE r.reverses_id = a.id) AS reversed \
                  FROM attendance a JOIN people p ON p.id = a.person_id \
-                 WHERE a.course_id = ? ORDER BY a.id",
+                 WHERE a.course_id = ? ORDER BY p.name_key, a.person_id, a.id",
                 vec![course.get().into()],
             )
             .await?;

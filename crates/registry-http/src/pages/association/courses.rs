@@ -194,6 +194,7 @@ async fn course_page(
     errors: Vec<String>,
     notice: Option<String>,
     typed: (String, String),
+    page: PageNumber,
 ) -> PageResult {
     let state = state(req);
     let course = {
@@ -212,7 +213,16 @@ async fn course_page(
             Err(e) => return Err(e.into()),
         }
     };
+    // In the pinyin order of the names, a person's reversals beside their entries.
     let entries = state.store.course_attendance(CourseId::new(id)).await?;
+    let pager = Pager::new(
+        &format!("/association/courses/{id}"),
+        &[],
+        page,
+        entries.len() as u64,
+        "条记录",
+    );
+    let entries = pager.slice(entries);
     let d = &course.details;
     let status = crate::errors::status_of_form(&errors);
     Ok(html(
@@ -239,14 +249,33 @@ async fn course_page(
             errors,
             notice,
             typed,
+            pager,
         },
     ))
 }
 
 #[handler]
-pub(crate) async fn course_detail(req: &Request, Path(id): Path<i64>) -> PageResult {
+pub(crate) async fn course_detail(
+    req: &Request,
+    Path(id): Path<i64>,
+    Query(query): Query<PageQuery>,
+) -> PageResult {
     let _ = association_account(req)?;
-    course_page(req, id, vec![], None, Default::default()).await
+    course_page(
+        req,
+        id,
+        vec![],
+        None,
+        Default::default(),
+        PageNumber::from_query(query.page),
+    )
+    .await
+}
+
+/// A list's page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct PageQuery {
+    page: Option<u64>,
 }
 
 #[handler]
@@ -261,7 +290,17 @@ pub(crate) async fn record_attendance(
     let typed = (fields.get("person"), fields.get("hours"));
     let person = match PersonRef::parse(&fields.get("person"), state.today()) {
         Ok(person) => person,
-        Err(v) => return course_page(req, id, vec![v.to_string()], None, typed).await,
+        Err(v) => {
+            return course_page(
+                req,
+                id,
+                vec![v.to_string()],
+                None,
+                typed,
+                PageNumber::from_query(None),
+            )
+            .await;
+        }
     };
     let query = match &person {
         PersonRef::ResidentId(r) => PublicQuery::ResidentId(r.clone()),
@@ -275,6 +314,7 @@ pub(crate) async fn record_attendance(
             vec![format!("未找到{}对应的人员", person.describe())],
             None,
             typed,
+            PageNumber::from_query(None),
         )
         .await;
     };
@@ -296,10 +336,21 @@ pub(crate) async fn record_attendance(
                 vec![],
                 Some(format!("已为 {} 记录课时。", found.name)),
                 Default::default(),
+                PageNumber::from_query(None),
             )
             .await?
         }
-        Err(e) => course_page(req, id, messages_of(&e), None, typed).await?,
+        Err(e) => {
+            course_page(
+                req,
+                id,
+                messages_of(&e),
+                None,
+                typed,
+                PageNumber::from_query(None),
+            )
+            .await?
+        }
     })
 }
 
@@ -340,11 +391,20 @@ pub(crate) async fn reverse_attendance(req: &Request, Path(entry): Path<i64>) ->
                     vec![],
                     Some("已冲销该课时记录。".to_owned()),
                     Default::default(),
+                    PageNumber::from_query(None),
                 )
                 .await?
             }
             Err(e) => {
-                course_page(req, course.get(), messages_of(&e), None, Default::default()).await?
+                course_page(
+                    req,
+                    course.get(),
+                    messages_of(&e),
+                    None,
+                    Default::default(),
+                    PageNumber::from_query(None),
+                )
+                .await?
             }
         },
     )
