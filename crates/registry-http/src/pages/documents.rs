@@ -111,7 +111,11 @@ pub(crate) fn row(
         void: d
             .voided
             .map(|v| format!("{} 作废：{}", format_date(v.on), v.reason.label())),
-        blocked: if d.is_pending() {
+        // Why it cannot be issued (a pending edition), or, on the association's lists,
+        // why a mailed one has no PDF any more (expired, …): no row loses its link unsaid.
+        blocked: if d.is_pending()
+            || (matches!(audience, Audience::Association) && d.voided.is_none())
+        {
             blocked(listing, today)
         } else {
             None

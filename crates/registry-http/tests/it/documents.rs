@@ -518,6 +518,17 @@ async fn cards_verify_until_released_expired_or_replaced() {
         "{}",
         cards.body
     );
+    // The mailed card that expired has no PDF any more, and says why.
+    let mailed = admin
+        .get(&format!(
+            "/association/cards?institution={jia_id}&show=mailed"
+        ))
+        .await;
+    let row = row_of(&mailed, "施评审");
+    assert!(
+        row.contains("届满，不能打印") && !row.contains("/pdf"),
+        "{row}"
+    );
     let sheet = admin
         .get(&format!("/association/cards/pdf?institution={jia_id}"))
         .await;
