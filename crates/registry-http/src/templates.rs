@@ -460,6 +460,8 @@ pub(crate) struct AssociationCycles {
     /// The new cycle's form, as typed (only its name, dates and hours are shown).
     pub(crate) form: CycleForm,
     pub(crate) errors: Vec<String>,
+    /// Each error beside its field, by the field's name.
+    pub(crate) field_errors: BTreeMap<&'static str, String>,
     pub(crate) notice: Option<String>,
 }
 
@@ -643,6 +645,8 @@ pub(crate) struct AssociationCycle {
     /// The form as shown or typed (the core's, raw text).
     pub(crate) form: CycleForm,
     pub(crate) errors: Vec<String>,
+    /// Each error beside its field, by the field's name.
+    pub(crate) field_errors: BTreeMap<&'static str, String>,
     /// The cycle's edits, newest first.
     pub(crate) history: Vec<AuditRow>,
 }

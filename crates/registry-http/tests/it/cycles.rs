@@ -64,6 +64,22 @@ async fn the_cycle_page_lists_what_a_change_of_dates_would_affect() {
     admin.login("admin", ADMIN_PASSWORD).await;
     let path = format!("/association/cycles/{id}");
 
+    // A malformed number stands beside its field, and what was typed stays.
+    let typo = admin.post(&path, &fields("2028-12-31", "四十")).await;
+    assert_eq!(
+        typo.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        typo.body
+    );
+    assert!(
+        typo.has("aria-describedby=\"hours_required-error\"")
+            && typo.has("id=\"hours_required-error\"")
+            && typo.has("value=\"四十\""),
+        "{}",
+        typo.body
+    );
+
     let refused = admin.post(&path, &fields("2028-06-30", "40")).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let errors = refused

@@ -23,9 +23,13 @@ use crate::templates::{AssociationCycle, AssociationCycles, CycleRow};
 async fn cycles_page(
     req: &Request,
     form: CycleForm,
-    errors: Vec<String>,
+    refusal: Option<&UseCaseError>,
     notice: Option<String>,
 ) -> PageResult {
+    let errors = refusal.map(messages_of).unwrap_or_default();
+    let field_errors = refusal
+        .map(crate::errors::field_errors_of)
+        .unwrap_or_default();
     let defined = {
         let mut tx = state(req).store.begin_read().await?;
         tx.cycles().await?
@@ -53,6 +57,7 @@ async fn cycles_page(
             cycles: rows,
             form,
             errors,
+            field_errors,
             notice,
         },
     ))
@@ -61,13 +66,7 @@ async fn cycles_page(
 #[handler]
 pub(crate) async fn cycles_list(req: &Request) -> PageResult {
     let _ = association_account(req)?;
-    cycles_page(
-        req,
-        CycleForm::with_policy(&Policy::default()),
-        vec![],
-        None,
-    )
-    .await
+    cycles_page(req, CycleForm::with_policy(&Policy::default()), None, None).await
 }
 
 /// The command of a cycle form, or the form's problems as the use case's refusal.
@@ -98,9 +97,9 @@ pub(crate) async fn define_cycle(req: &Request, body: String) -> PageResult {
                 hours_required: form.hours_required,
                 ..CycleForm::with_policy(&Policy::default())
             };
-            cycles_page(req, empty, vec![], Some(notice)).await
+            cycles_page(req, empty, None, Some(notice)).await
         }
-        Err(e) => cycles_page(req, form, messages_of(&e), None).await,
+        Err(e) => cycles_page(req, form, Some(&e), None).await,
     }
 }
 
@@ -133,9 +132,13 @@ async fn cycle_page(
     form: CycleForm,
     outcome: Result<(), UseCaseError>,
 ) -> PageResult {
-    let (status, errors) = match outcome {
-        Ok(()) => (StatusCode::OK, vec![]),
-        Err(e) => (crate::errors::status_of(&e), messages_of(&e)),
+    let (status, errors, field_errors) = match outcome {
+        Ok(()) => (StatusCode::OK, vec![], Default::default()),
+        Err(e) => (
+            crate::errors::status_of(&e),
+            messages_of(&e),
+            crate::errors::field_errors_of(&e),
+        ),
     };
     let names = crate::pages::institution_names(state(req)).await?;
     let catalogue = &state(req).catalogue;
@@ -159,6 +162,7 @@ async fn cycle_page(
             version,
             form,
             errors,
+            field_errors,
             history,
         },
     ))
