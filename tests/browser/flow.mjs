@@ -519,6 +519,47 @@ try {
   });
   await shot(me, 'mistake-self-service');
 
+  await admin.goto(`${base}/association/cycles`);
+  await mistake(admin, {
+    what: '新增注册周期, hours that are not a number',
+    fill: async () => {
+      await admin.getByLabel('周期名称 *').fill('2041—2044');
+      await admin.getByLabel('开始日期 *').fill('2041-01-01');
+      await admin.getByLabel('结束日期 *').fill('2044-12-31');
+      await admin.getByLabel('继续教育课时要求 *').fill('四十');
+    },
+    submit: () => admin.getByRole('button', { name: '保存' }).click(),
+    kept: { '#name': '2041—2044', '#start': '2041-01-01', '#hours': '四十' },
+    error: '格式不正确',
+  });
+  await shot(admin, 'mistake-cycle');
+
+  await admin.goto(`${base}/association/courses`);
+  await admin.getByRole('link', { name: '课时记录' }).first().click();
+  await mistake(admin, {
+    what: '记录课时, a wrong check digit',
+    fill: async () => {
+      await admin.locator('input[name=person]').fill(badId);
+      await admin.locator('input[name=hours]').fill('8');
+    },
+    submit: () => admin.getByRole('button', { name: '记录课时' }).click(),
+    kept: { 'input[name=person]': badId, 'input[name=hours]': '8' },
+    error: '校验码',
+  });
+  await shot(admin, 'mistake-attendance');
+
+  await admin.goto(`${base}/association/certificates?show=pending`);
+  await mistake(admin, {
+    what: '标记已寄出, nothing ticked',
+    fill: async () => {
+      await admin.locator('input[name=tracking]').fill('SF1234567890');
+    },
+    submit: () => admin.getByRole('button', { name: '将选中的证件标记为已寄出' }).click(),
+    kept: { 'input[name=tracking]': 'SF1234567890' },
+    error: '请至少选择一个证件',
+  });
+  await shot(admin, 'mistake-mailed');
+
   const stranger = await (await browser.newContext(contextOptions)).newPage();
   await stranger.goto(`${base}/login`);
   await mistake(stranger, {
@@ -559,6 +600,8 @@ try {
     ['/institution/renewals', 'tour-institution-renewals'],
     ['/institution/assessments', 'tour-institution-assessments'],
     ['/institution/documents', 'tour-institution-documents'],
+    ['/institution/documents?kind=certificates', 'tour-institution-certificates'],
+    ['/institution/no-such-page', 'tour-institution-not-found'],
     ['/institution/matrix', 'tour-institution-matrix'],
     ['/account/password', 'tour-institution-password'],
   ]) {
