@@ -186,6 +186,22 @@ try {
   await inst.getByRole('button', { name: '聘用并生成填报密码' }).click();
   const fillIn = (await inst.locator('#secret').textContent()).trim();
   await shot(inst, 'institution-fill-in-password');
+  // Printed, the page is the slip alone: the password, the person, how to use it; no
+  // header, navigation or buttons.
+  await inst.emulateMedia({ media: 'print' });
+  const printed = await inst.evaluate(() => {
+    const shown = (selector) =>
+      [...document.querySelectorAll(selector)].some((el) => el.getClientRects().length > 0);
+    return {
+      slip: shown('.slip #secret'),
+      chrome: shown('header') || shown('nav') || shown('button') || shown('h1'),
+    };
+  });
+  if (!printed.slip || printed.chrome) {
+    throw new Error(`the printed slip: ${JSON.stringify(printed)}`);
+  }
+  await inst.screenshot({ path: `${out}/institution-fill-in-slip-print.png`, fullPage: true });
+  await inst.emulateMedia({ media: 'screen' });
   await inst.goto(`${base}/institution`);
   expectText(await inst.content(), '待填报', 'the new person awaits filling in');
   await shot(inst, 'institution-people-invited');
