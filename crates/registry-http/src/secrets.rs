@@ -21,23 +21,35 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], HashError> {
     Ok(bytes)
 }
 
-/// A new random password from the unambiguous alphabet (fill-in passwords, initial account
-/// passwords). Shown once; only its hash is stored.
-fn generate_password() -> Result<String, HashError> {
+/// The alphabet of fill-in passwords, read out on the phone: lower case only (no "capital
+/// K"), without the look-alikes i, l, o, 0 and 1.
+const FILL_IN_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+/// Length of a fill-in password: 12 characters of 31, about 59 bits (as strong as a
+/// generated account password).
+const FILL_IN_LENGTH: usize = 12;
+
+/// A new random password of `length` characters from `alphabet`. Shown once; only its
+/// hash is stored.
+fn generate(alphabet: &[u8], length: usize) -> Result<String, HashError> {
     // Rejection sampling keeps every character equally likely.
-    let mut out = String::with_capacity(GENERATED_LENGTH);
-    while out.len() < GENERATED_LENGTH {
+    let mut out = String::with_capacity(length);
+    while out.len() < length {
         for byte in random_bytes::<32>()? {
-            let limit = 256 - 256 % ALPHABET.len();
+            let limit = 256 - 256 % alphabet.len();
             if (byte as usize) < limit
-                && out.len() < GENERATED_LENGTH
-                && let Some(&c) = ALPHABET.get(byte as usize % ALPHABET.len())
+                && out.len() < length
+                && let Some(&c) = alphabet.get(byte as usize % alphabet.len())
             {
                 out.push(c as char);
             }
         }
     }
     Ok(out)
+}
+
+/// A new initial or reset account password from the unambiguous alphabet.
+fn generate_password() -> Result<String, HashError> {
+    generate(ALPHABET, GENERATED_LENGTH)
 }
 
 /// A generated password and its hash: the password is shown once, only the hash is kept.
@@ -57,16 +69,16 @@ pub async fn new_password() -> Result<NewPassword, HashError> {
     Ok(NewPassword { shown, hash })
 }
 
-/// The groups a fill-in password is shown in (`7kq4m-9txab`): read out on the phone or
-/// copied from a slip, two groups of five are easier to keep than ten characters.
-const GROUP: usize = 5;
+/// The groups a fill-in password is shown in (`7kq4-m9tx-a2bd`): read out on the phone or
+/// copied from a slip, three groups of four are easier to keep than twelve characters.
+const GROUP: usize = 4;
 
-/// A new fill-in password: a generated password (10 characters of the unambiguous
-/// alphabet, about 58 bits) shown in groups of five joined by `-`; the hash is of the
-/// characters alone, so the person may type it with or without the `-` (see
+/// A new fill-in password: 12 characters of the lower-case unambiguous alphabet (about 59
+/// bits) shown in groups of four joined by `-`; the hash is of the characters alone, so
+/// the person may type it with or without the `-`, and in capitals (see
 /// [`fill_in_typed`]).
 pub async fn new_fill_in_password() -> Result<NewPassword, HashError> {
-    let plain = generate_password()?;
+    let plain = generate(FILL_IN_ALPHABET, FILL_IN_LENGTH)?;
     let hash = hash_password(plain.clone()).await?;
     let shown = plain
         .as_bytes()
@@ -78,12 +90,19 @@ pub async fn new_fill_in_password() -> Result<NewPassword, HashError> {
 }
 
 /// A fill-in password as typed, for verification: the grouping's `-` and any spaces
-/// (half or full width, or a full-width dash) left out. No generated password holds one.
+/// (half or full width, or a full-width dash) left out; a password of today's length in
+/// lower case, since it has no capitals (one given before they were lower case, 10
+/// characters of both cases, is taken as typed).
 pub fn fill_in_typed(typed: &str) -> String {
-    typed
+    let plain: String = typed
         .chars()
         .filter(|c| !matches!(c, '-' | '－' | '—' | '–' | ' ' | '\u{3000}'))
-        .collect()
+        .collect();
+    if plain.chars().count() == FILL_IN_LENGTH {
+        plain.to_ascii_lowercase()
+    } else {
+        plain
+    }
 }
 
 /// The operating system's random generator, for the verification keys of documents.
@@ -196,13 +215,26 @@ mod tests {
     #[tokio::test]
     async fn fill_in_passwords_are_grouped_and_verify_with_or_without_the_dash() {
         let secret = new_fill_in_password().await.unwrap();
-        let (first, second) = secret.shown.split_once('-').expect("two groups");
-        assert_eq!((first.len(), second.len()), (5, 5));
+        let groups: Vec<&str> = secret.shown.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [4, 4, 4]
+        );
+        assert!(
+            secret
+                .shown
+                .bytes()
+                .all(|c| c == b'-' || FILL_IN_ALPHABET.contains(&c)),
+            "lower case, no look-alikes: {}",
+            secret.shown
+        );
+        let (first, second) = (groups[0], format!("{}{}", groups[1], groups[2]));
         for typed in [
             secret.shown.clone(),
             format!("{first}{second}"),
             format!("{first} {second}"),
             format!(" {first}－{second}\u{3000}"),
+            secret.shown.to_ascii_uppercase(),
         ] {
             assert!(
                 verify_password(fill_in_typed(&typed), Some(secret.hash.clone())).await,
@@ -210,6 +242,8 @@ mod tests {
             );
         }
         assert!(!verify_password(fill_in_typed(first), Some(secret.hash)).await);
+        // A password given before (10 characters, both cases) is taken as typed.
+        assert_eq!(fill_in_typed("7kQ4m-9TxAb"), "7kQ4m9TxAb");
     }
 
     #[tokio::test]

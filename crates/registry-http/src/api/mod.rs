@@ -254,7 +254,7 @@ async fn new_secret() -> ApiResult<(String, String)> {
     Ok((secret.shown, secret.hash))
 }
 
-/// A new fill-in password, as shown once (grouped: `7kq4m-9txab`), and its hash.
+/// A new fill-in password, as shown once (grouped: `7kq4-m9tx-a2bd`), and its hash.
 async fn new_fill_in_secret() -> ApiResult<(String, String)> {
     let secret = crate::secrets::new_fill_in_password()
         .await

@@ -56,9 +56,16 @@ async fn the_registration_flow_of_the_source_document() {
     let fill_in = shown
         .between(SECRET.0, SECRET.1)
         .expect("the fill-in password is shown once");
-    // Two groups of five, to read out on the phone.
-    assert_eq!(fill_in.len(), 11);
-    assert_eq!(fill_in.find('-'), Some(5));
+    // Three groups of four in lower case, to read out on the phone.
+    assert_eq!(fill_in.len(), 14);
+    assert_eq!(
+        fill_in
+            .match_indices('-')
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>(),
+        [4, 9]
+    );
+    assert_eq!(fill_in, fill_in.to_lowercase());
     // A slip to print and hand over: who, which institution, how to use it.
     for wanted in [
         "评审人员信息填报密码通知单",

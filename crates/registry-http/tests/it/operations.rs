@@ -200,8 +200,8 @@ async fn the_api_covers_sessions_institutions_releases_and_the_pool() {
         )
         .await;
     let password = reset.json()["password"].as_str().unwrap().to_owned();
-    assert_eq!(password.len(), 11, "two groups of five: {password}");
-    assert_eq!(password.find('-'), Some(5));
+    assert_eq!(password.len(), 14, "three groups of four: {password}");
+    assert_eq!(password.find('-'), Some(4));
     let detail = jia
         .api(
             Method::GET,
