@@ -26,6 +26,15 @@ async fn the_registration_flow_of_the_source_document() {
     // 1–3. The institution logs in, adds the person, and gets the fill-in password.
     let mut fj = server.browser();
     fj.login("fjjp", "Fujian2026x").await;
+    // Signed in, the header keeps the public entries beside the institution's own.
+    let home = fj.get("/institution").await;
+    for entry in [
+        "<a href=\"/search\">人员查询</a>",
+        "<a href=\"/pool\">无聘用单位人员</a>",
+        "<a href=\"/verify\">证件核验</a>",
+    ] {
+        assert!(home.has(entry), "{entry}: {}", home.body);
+    }
     let found = fj
         .post(
             "/institution/add/find",
