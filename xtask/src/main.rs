@@ -456,11 +456,8 @@ fn ensure_wrk() -> Result<()> {
     ensure_debian("wrk", "--version", "wrk")
 }
 
-/// `cargo xtask proof --scale`: the release build, nginx and wrk, then the scale proof.
-fn scale_proof() -> Result<()> {
-    let root = root();
-    ensure_wrk()?;
-    ensure_debian("nginx", "-v", "nginx-light")?;
+/// The release build of `registry` and `registry-bench` the proofs run.
+fn build_proof_binaries() -> Result<()> {
     let mut build = cargo();
     build.args([
         "build",
@@ -470,7 +467,15 @@ fn scale_proof() -> Result<()> {
         "-p",
         "registry-bench",
     ]);
-    run(build)?;
+    run(build)
+}
+
+/// `cargo xtask proof --scale`: the release build, nginx and wrk, then the scale proof.
+fn scale_proof() -> Result<()> {
+    let root = root();
+    ensure_wrk()?;
+    ensure_debian("nginx", "-v", "nginx-light")?;
+    build_proof_binaries()?;
     let mut command = Command::new(root.join("target/release/registry-bench"));
     command.args(["--scale", "100000"]).current_dir(&root);
     println!("\n$ registry-bench --scale 100000");
@@ -507,16 +512,7 @@ fn proof(quick: bool) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     ensure_wrk()?;
     let schemathesis = ensure_schemathesis(&dir)?;
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "-p",
-        "registry-cli",
-        "-p",
-        "registry-bench",
-    ]);
-    run(build)?;
+    build_proof_binaries()?;
     let bench = root.join("target/release/registry-bench");
     let (examples, rounds, seconds) = if quick {
         ("20", "3", "3")

@@ -189,14 +189,20 @@ pub(crate) fn start_nginx(
     );
     let file = dir.join("nginx.conf");
     std::fs::write(&file, config)?;
-    let check = Command::new("nginx")
+    // Its own prefix, error log and configuration: nothing of the machine's nginx.
+    let nginx = || {
+        let mut command = Command::new("nginx");
+        command
+            .arg("-p")
+            .arg(dir)
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .arg("-c")
+            .arg(&file);
+        command
+    };
+    let check = nginx()
         .arg("-t")
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .arg("-c")
-        .arg(&file)
         .output()
         .context("nginx (Debian: apt-get install -y nginx-light)")?;
     if !check.status.success() {
@@ -205,13 +211,7 @@ pub(crate) fn start_nginx(
             String::from_utf8_lossy(&check.stderr)
         );
     }
-    let child = Command::new("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .arg("-c")
-        .arg(&file)
+    let child = nginx()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

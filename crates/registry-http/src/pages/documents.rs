@@ -153,6 +153,17 @@ const SHOW: [(&str, &str); 5] = [
     ("all", "全部"),
 ];
 
+/// Whether a row is among those a list's `show` filter asks for (`pending`, `overdue`,
+/// `mailed`, `void`; anything else: every row).
+pub(crate) fn shown(row: &DocumentRow, show: &str) -> bool {
+    match show {
+        "pending" => row.pending,
+        "overdue" => row.overdue,
+        "mailed" | "void" => row.state_code == show,
+        _ => true,
+    }
+}
+
 /// What was typed in the mailing form (kept after a refusal): the day, the tracking
 /// number, the documents ticked.
 #[derive(Default)]
@@ -220,14 +231,7 @@ async fn list_page(
         "{path}?{}",
         serde_urlencoded::to_string(params).unwrap_or_default()
     );
-    let rows: Vec<DocumentRow> = rows
-        .into_iter()
-        .filter(|r| match show {
-            "overdue" => r.overdue,
-            "mailed" | "void" => r.state_code == show,
-            _ => true,
-        })
-        .collect();
+    let rows: Vec<DocumentRow> = rows.into_iter().filter(|r| shown(r, show)).collect();
     if let Some(format) = crate::pages::export::requested(&query.format) {
         let cells: Vec<Vec<String>> = rows
             .iter()

@@ -11,7 +11,7 @@ use registry_store::documents::DocumentFilter;
 
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, messages_of, status_of};
-use crate::pages::documents::{Audience, LIST_LIMIT, cycles, row};
+use crate::pages::documents::{Audience, LIST_LIMIT, cycles, row, shown};
 use crate::pages::{institution_account, layout, state};
 use crate::templates::{DocumentRow, InstitutionDocuments, PageNumber, Pager};
 use serde::Deserialize;
@@ -84,11 +84,7 @@ async fn institution_page(
     let rows: Vec<DocumentRow> = listings
         .iter()
         .map(|l| row(state, basis, l, Audience::Institution))
-        .filter(|r| match show {
-            "pending" => r.pending,
-            "mailed" | "void" => r.state_code == show,
-            _ => true,
-        })
+        .filter(|r| shown(r, show))
         .collect();
     let pager = Pager::new(
         "/institution/documents",
