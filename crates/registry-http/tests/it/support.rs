@@ -38,7 +38,63 @@ pub(crate) struct Server {
     /// The application's state (to serve it over TCP too).
     pub(crate) state: AppState,
     pub(crate) client: TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>,
+    /// The database, and the directory removed with the server (none: not this one's).
+    url: DatabaseUrl,
     dir: std::path::PathBuf,
+}
+
+/// A PostgreSQL database of a test's own on the server `REGISTRY_TEST_DATABASE_URL` names
+/// (as `.ci/run` sets it), dropped with it.
+pub(crate) struct PgDatabase {
+    admin: String,
+    name: String,
+    pub(crate) url: DatabaseUrl,
+}
+
+impl PgDatabase {
+    /// A new empty database; none when no PostgreSQL server is named.
+    pub(crate) async fn create() -> Option<PgDatabase> {
+        use sea_orm::ConnectionTrait;
+        let admin = std::env::var("REGISTRY_TEST_DATABASE_URL").ok()?;
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "registry_http_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let connection = sea_orm::Database::connect(&admin).await.unwrap();
+        connection
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        connection.close().await.unwrap();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let url = DatabaseUrl::parse(&format!("{base}/{name}")).unwrap();
+        Some(PgDatabase { admin, name, url })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Dropping a database needs a connection of its own, on a runtime of its own:
+        // Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            use sea_orm::ConnectionTrait;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(connection) = sea_orm::Database::connect(&admin).await {
+                    let _ = connection
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 impl Drop for Server {
@@ -63,6 +119,18 @@ impl Server {
     /// The same, with a configuration of its own.
     pub(crate) async fn with_config(config: Config) -> Server {
         let server = Server::empty(config, date(2026, 11, 26)).await;
+        Server::set_up(server).await
+    }
+
+    /// The same over the PostgreSQL database `url` (empty).
+    pub(crate) async fn on_postgres(url: &DatabaseUrl) -> Server {
+        let dir = std::env::temp_dir().join("registry-http-test-not-a-directory");
+        let server = Server::over(url.clone(), dir, Config::default(), date(2026, 11, 26)).await;
+        Server::set_up(server).await
+    }
+
+    /// The 2025—2028 cycle and the association's account `admin`.
+    async fn set_up(server: Server) -> Server {
         let state = &server.state;
         let admin = Actor::Association {
             account: "setup".into(),
@@ -104,6 +172,17 @@ impl Server {
             N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let url = DatabaseUrl::sqlite_file_url(&dir.join("registry.sqlite3"));
+        Server::over(url, dir, config, today).await
+    }
+
+    /// A server on `today` at 10:00 in China over the empty database `url`; `dir` is
+    /// removed with it.
+    async fn over(
+        url: DatabaseUrl,
+        dir: std::path::PathBuf,
+        config: Config,
+        today: Date,
+    ) -> Server {
         let store = Store::connect(&url, DataKey::from_hex(&"ab".repeat(32)).unwrap())
             .await
             .unwrap();
@@ -121,6 +200,7 @@ impl Server {
             store: state.store.clone(),
             state,
             client,
+            url,
             dir,
         }
     }
@@ -129,7 +209,7 @@ impl Server {
     /// store (connections, the public search's answers kept in memory, the watch of the
     /// audit chain's head), the same clock.
     pub(crate) async fn beside(&self) -> Server {
-        let url = DatabaseUrl::sqlite_file_url(&self.dir.join("registry.sqlite3"));
+        let url = self.url.clone();
         let store = Store::connect(&url, DataKey::from_hex(&"ab".repeat(32)).unwrap())
             .await
             .unwrap();
@@ -142,6 +222,7 @@ impl Server {
             store: state.store.clone(),
             state,
             client,
+            url,
             // The first instance removes the directory.
             dir: self.dir.join("beside"),
         }
