@@ -134,6 +134,16 @@ impl DetailField {
         DetailField::Postcode,
     ];
 
+    /// Whether the person is asked for this required field: not the name and the ID number
+    /// (the association records them with the exam result), nor the sex (known from the ID
+    /// number). [`AssessorDetails::missing`] and [`DetailsForm::missing`] both ask it.
+    pub fn asked_when_required(self) -> bool {
+        !matches!(
+            self,
+            DetailField::Name | DetailField::ResidentId | DetailField::Sex
+        )
+    }
+
     /// The fields a person fills in themselves, in the order of the form: every field but
     /// the name and the ID number, which come from the pass list. Pages, the API's body,
     /// storage and the audit log all go through this list.
@@ -438,12 +448,7 @@ impl DetailsForm {
     pub fn missing(&self) -> Vec<DetailField> {
         DetailField::REQUIRED
             .into_iter()
-            .filter(|field| {
-                !matches!(
-                    field,
-                    DetailField::Name | DetailField::ResidentId | DetailField::Sex
-                ) && self.field(*field).trim().is_empty()
-            })
+            .filter(|field| field.asked_when_required() && self.field(*field).trim().is_empty())
             .collect()
     }
 
@@ -661,16 +666,13 @@ impl AssessorDetails {
         }
     }
 
-    /// The required fields still empty (name and ID number are always present: the
-    /// association records them with the exam result).
+    /// The required fields still empty (the sex, even when details saved before it was
+    /// derived hold none, is told by the ID number; see [`DetailField::asked_when_required`]).
     pub fn missing(&self) -> Vec<DetailField> {
         DetailField::REQUIRED
             .into_iter()
+            .filter(|field| field.asked_when_required())
             .filter(|field| match field {
-                DetailField::Name | DetailField::ResidentId => false,
-                // Known from the ID number (details saved before it was derived may hold
-                // none; the ID number still tells it).
-                DetailField::Sex => false,
                 DetailField::Education => self.education.is_none(),
                 DetailField::Title => self.title.is_none(),
                 DetailField::WorkUnit => self.work_unit.is_none(),
