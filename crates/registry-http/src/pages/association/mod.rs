@@ -60,7 +60,9 @@ pub(crate) async fn institutions(
 ) -> PageResult {
     let _ = association_account(req)?;
     let list = state(req).store.institutions().await?;
-    let wanted = query.q.trim().to_owned();
+    // A name is at most 50 characters (the form's maxlength): a longer text is cut
+    // before any comparison.
+    let wanted: String = query.q.trim().chars().take(50).collect();
     let shown = INSTITUTION_STATES
         .iter()
         .map(|(code, _)| *code)
