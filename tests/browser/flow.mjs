@@ -652,10 +652,22 @@ try {
     ['/association/expiring?months=12', 'tour-association-expiring'],
     ['/association/coverage', 'tour-association-coverage'],
     ['/association/in-force', 'tour-association-in-force'],
-    ['/association/audit', 'tour-association-audit'],
   ]) {
     await admin.goto(`${base}${path}`);
     await shot(admin, name);
+  }
+  // Issue 22, 三员分立: the security and audit administrators each land on their own work.
+  for (const [user, heading, name] of [
+    ['anquan', '账户管理', 'tour-association-accounts'],
+    ['shenji', '操作日志', 'tour-association-audit'],
+  ]) {
+    const page = await (await browser.newContext(contextOptions)).newPage();
+    await page.goto(`${base}/login`);
+    await page.getByLabel('用户名').fill(user);
+    await page.getByLabel('密码').fill(accounts[user]);
+    await page.getByRole('button', { name: '登录' }).click();
+    expectText(await page.content(), `<h1>${heading}`, `${user} lands on ${heading}`);
+    await shot(page, name);
   }
   // Issue 19: the dashboard's figures lead to the lists behind them; a chart.
   for (const [group, label, landing] of [

@@ -197,6 +197,7 @@ pub(crate) async fn association_session(
         calendar,
         CreateAssociationAccount {
             username: "proofadmin".into(),
+            duty: registry_core::access::Duty::System,
             password: PasswordHash::new("$argon2id$proof".into()),
             must_change_password: false,
         },

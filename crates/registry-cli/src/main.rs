@@ -7,6 +7,7 @@
 //! usage error, a malformed date or a date outside the calendar; 3 an import with refused
 //! rows or an unreadable file (nothing written unless --good-rows-only).
 
+mod accounts;
 mod audit;
 mod jobs;
 mod upkeep;
@@ -41,9 +42,10 @@ enum Command {
     /// migrations. With --demo, an empty database first receives a demo register and the
     /// demo logins are printed.
     Serve(ServeArgs),
-    /// Creates an administrator account of the association (促进会) with a generated
-    /// password, printed once; it must be changed at the first login. This is how a new
-    /// register gets its first administrator.
+    /// Creates an administrator account of the association (促进会) with one of the three
+    /// separated duties (三员分立) and a generated password, printed once; it must be
+    /// changed at the first login. This is how a new register gets its first
+    /// administrators: one of each duty.
     CreateAdmin {
         #[command(flatten)]
         database: DatabaseArg,
@@ -57,6 +59,10 @@ enum Command {
         data_key_file: Option<PathBuf>,
         /// The login name (3–32 of a–z, 0–9, . _ -, starting with a letter).
         username: String,
+        /// The duty: `system` (系统管理员: the register's daily work), `security` (安全管理员:
+        /// accounts, roles, lockouts) or `audit` (审计管理员: reads the audit log).
+        #[arg(long, value_name = "DUTY", value_parser = ["system", "security", "audit"])]
+        role: String,
     },
     /// Applies the database migrations (creating the SQLite file if missing) and loads the
     /// review-item catalogue and the working-day calendar on the first run. Running it
@@ -344,7 +350,13 @@ fn main() -> ExitCode {
             database,
             data_key_file,
             username,
-        } => create_admin(&database, data_key_file.as_deref(), &username),
+            role,
+        } => match registry_core::access::Duty::parse(&role) {
+            Some(duty) => {
+                accounts::create_admin(&database, data_key_file.as_deref(), &username, duty)
+            }
+            None => fail(format!("未知的角色 {role}"), USAGE),
+        },
         Command::Migrate { database } => migrate(&database),
         Command::Workdays {
             add,
@@ -560,6 +572,19 @@ fn serve(args: &ServeArgs) -> ExitCode {
                 Err(e) => return fail(e, FAILURE),
             }
         }
+        // 三员分立: say which administrators are missing and how to create them.
+        match registry_http::vacant_duties(&state).await {
+            Ok(vacant) => {
+                for duty in vacant {
+                    println!(
+                        "尚无启用的{}：在服务器上运行 registry create-admin 用户名 --role {} 创建。",
+                        duty.label(),
+                        duty.code()
+                    );
+                }
+            }
+            Err(e) => return fail(e, FAILURE),
+        }
         // Ctrl-C, or SIGTERM (systemd, a rolling restart): stop accepting, let the
         // requests under way finish (at most `SHUTDOWN_GRACE`), exit 0. The handler is in
         // place before anything else runs.
@@ -594,51 +619,6 @@ fn serve(args: &ServeArgs) -> ExitCode {
         match registry_http::serve(listener, state, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(format!("无法在 {bind} 上提供服务：{e}"), FAILURE),
-        }
-    })
-}
-
-fn create_admin(database: &DatabaseArg, data_key_file: Option<&Path>, username: &str) -> ExitCode {
-    let url = match database.url() {
-        Ok(url) => url,
-        Err(message) => return fail(message, USAGE),
-    };
-    let key = match data_key(data_key_file, &url) {
-        Ok(key) => key,
-        Err(message) => return fail(message, USAGE),
-    };
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(message) => return fail(message, FAILURE),
-    };
-    runtime.block_on(async move {
-        let store = match registry_store::Store::connect(&url, key).await {
-            Ok(store) => store,
-            Err(e) => return fail(e, FAILURE),
-        };
-        if let Err(e) = store.migrate().await {
-            return fail(e, FAILURE);
-        }
-        let state = match registry_http::AppState::load(
-            store,
-            registry_http::Config::default(),
-            std::sync::Arc::new(registry_http::SystemClock),
-        )
-        .await
-        {
-            Ok(state) => state,
-            Err(message) => return fail(message, FAILURE),
-        };
-        match registry_http::create_admin(&state, username).await {
-            Ok(password) => {
-                println!(
-                    "已创建促进会管理员账户 {}，初始密码：{password}",
-                    username.trim().to_ascii_lowercase()
-                );
-                println!("该密码只显示这一次；首次登录时须修改。");
-                ExitCode::SUCCESS
-            }
-            Err(message) => fail(message, 1),
         }
     })
 }

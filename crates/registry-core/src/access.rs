@@ -83,10 +83,104 @@ impl fmt::Debug for Username {
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
-    /// An administrator of the association (促进会).
-    Association,
+    /// An administrator of the association (促进会), with one of the three separated duties.
+    Association(Duty),
     /// The account of one institution.
     Institution(InstitutionId),
+}
+
+impl Role {
+    /// Whether the account may do this work of the association. An institution's account
+    /// does none of it (its own workspace is its institution's).
+    pub fn may(self, work: Work) -> bool {
+        matches!(self, Role::Association(duty) if duty.work() == work)
+    }
+
+    /// The administrator's duty, for an association account.
+    pub fn duty(self) -> Option<Duty> {
+        match self {
+            Role::Association(duty) => Some(duty),
+            Role::Institution(_) => None,
+        }
+    }
+}
+
+/// The three separated administrators of the association (三员分立, GB/T 22239-2019
+/// 8.1.4.2 / 8.1.10): no one account both runs the register, grants access and reads the
+/// trail of what was done. Each duty does exactly one [`Work`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Duty {
+    /// 系统管理员: the daily work of the register — institutions, exam results, cycles,
+    /// the calendar, courses, imports and exports, certificates and cards.
+    System,
+    /// 安全管理员: accounts — the administrators and their duties, institutions' logins,
+    /// password resets, lifting lockouts, the password and lockout policy.
+    Security,
+    /// 审计管理员: reads and exports the audit log and the state of its chain; changes
+    /// nothing.
+    Audit,
+}
+
+impl Duty {
+    /// Every duty, in the order the pages list them.
+    pub const ALL: [Duty; 3] = [Duty::System, Duty::Security, Duty::Audit];
+
+    /// The stored and command-line code: `system`, `security`, `audit`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Duty::System => "system",
+            Duty::Security => "security",
+            Duty::Audit => "audit",
+        }
+    }
+
+    /// Parses [`Duty::code`].
+    pub fn parse(code: &str) -> Option<Duty> {
+        Duty::ALL.into_iter().find(|d| d.code() == code.trim())
+    }
+
+    /// The name the pages show.
+    pub fn label(self) -> &'static str {
+        match self {
+            Duty::System => "系统管理员",
+            Duty::Security => "安全管理员",
+            Duty::Audit => "审计管理员",
+        }
+    }
+
+    /// The one work this duty does.
+    pub fn work(self) -> Work {
+        match self {
+            Duty::System => Work::Register,
+            Duty::Security => Work::Accounts,
+            Duty::Audit => Work::AuditTrail,
+        }
+    }
+}
+
+/// The duties no active account holds: the separation needs one administrator of each, so
+/// the pages and `registry serve` name what is missing.
+pub fn vacant_duties<'a>(accounts: impl IntoIterator<Item = &'a Account> + Clone) -> Vec<Duty> {
+    Duty::ALL
+        .into_iter()
+        .filter(|duty| {
+            !accounts
+                .clone()
+                .into_iter()
+                .any(|a| a.active && a.role == Role::Association(*duty))
+        })
+        .collect()
+}
+
+/// The association's work, split among the [`Duty`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Work {
+    /// The register itself: everything the association records, decides and issues.
+    Register,
+    /// Who may log in, with which duty, and the lifting of lockouts.
+    Accounts,
+    /// Reading and exporting the audit log.
+    AuditTrail,
 }
 
 /// The hash of an account password (a PHC string, `$argon2id$…`).
@@ -287,6 +381,29 @@ pub struct LockoutPolicy {
     pub window_minutes: u32,
 }
 
+impl LockoutPolicy {
+    /// Whether a window of failures that began at `since` is still current at `now`.
+    pub fn counts(&self, since: time::OffsetDateTime, now: time::OffsetDateTime) -> bool {
+        self.lock_ends(since) > now
+    }
+
+    /// When a window of failures that began at `since` ends, and its lock with it.
+    pub fn lock_ends(&self, since: time::OffsetDateTime) -> time::OffsetDateTime {
+        since + time::Duration::minutes(i64::from(self.window_minutes))
+    }
+
+    /// Whether `failures` counted against one account's name since `since` keep it from
+    /// logging in at `now` (the next attempt would be refused unchecked).
+    pub fn locks_subject(
+        &self,
+        failures: u32,
+        since: time::OffsetDateTime,
+        now: time::OffsetDateTime,
+    ) -> bool {
+        failures >= self.per_subject && self.counts(since, now)
+    }
+}
+
 impl Default for LockoutPolicy {
     /// 5 failures per account or person and 30 per client address in 15 minutes (GB/T
     /// 22239 practice: lock after 5 failures for 10–30 minutes; never a permanent lock
@@ -361,6 +478,22 @@ impl Default for SessionPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_duty_does_one_work_and_institutions_none() {
+        for duty in Duty::ALL {
+            assert_eq!(Duty::parse(duty.code()), Some(duty));
+            let role = Role::Association(duty);
+            let works = [Work::Register, Work::Accounts, Work::AuditTrail];
+            let allowed: Vec<Work> = works.into_iter().filter(|w| role.may(*w)).collect();
+            assert_eq!(allowed, [duty.work()], "{duty:?}");
+        }
+        let institution = Role::Institution(InstitutionId::new(1));
+        for work in [Work::Register, Work::Accounts, Work::AuditTrail] {
+            assert!(!institution.may(work));
+        }
+        assert_eq!(Duty::parse("root"), None);
+    }
 
     #[test]
     fn usernames() {

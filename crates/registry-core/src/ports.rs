@@ -666,8 +666,8 @@ pub trait RegisterTx: Send {
         must_change_password: bool,
     ) -> impl Future<Output = Result<AccountId, StoreError>> + Send;
 
-    /// Replaces an account's password, active flag and must-change flag if its version is
-    /// `account.version`; returns the new version.
+    /// Replaces an account's role (an administrator's duty), password, active flag and
+    /// must-change flag if its version is `account.version`; returns the new version.
     fn update_account(
         &mut self,
         account: &Account,
@@ -679,6 +679,13 @@ pub trait RegisterTx: Send {
     fn end_sessions(
         &mut self,
         which: SessionsToEnd<'_>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Forgets, in this transaction, the failed logins counted against this login name (its
+    /// lockout lifts at once). Failures counted per client address stay.
+    fn forget_login_attempts(
+        &mut self,
+        username: &Username,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Forgets, in this transaction, every counted attempt at the fill-in password of a

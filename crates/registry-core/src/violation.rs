@@ -495,6 +495,19 @@ pub enum Violation {
         /// The value.
         value: String,
     },
+    /// An administrator acting on their own account's duty, state or password through the
+    /// security administrator's work (三员分立: no one grants themselves access).
+    #[error("不能更改自己账户的角色、状态或重置自己的密码")]
+    OwnAccount,
+    /// The account is not one of the association's administrators.
+    #[error("该账户不是促进会的管理员账户")]
+    NotAnAdministrator,
+    /// A password used before.
+    #[error("新密码不能与最近{remembered}次使用过的密码相同")]
+    PasswordReused {
+        /// How many earlier passwords are remembered.
+        remembered: u32,
+    },
 }
 
 impl Violation {
@@ -574,6 +587,9 @@ impl Violation {
             Violation::NameDiffersInFile { .. } => "import.name_differs",
             Violation::RepeatsRow { .. } => "import.repeats_row",
             Violation::AlreadyInRegister { .. } => "import.already_in_register",
+            Violation::OwnAccount => "account.own",
+            Violation::NotAnAdministrator => "account.not_administrator",
+            Violation::PasswordReused { .. } => "password.reused",
         }
     }
 
@@ -606,6 +622,7 @@ impl Violation {
             Violation::ExamDateInFuture(_) | Violation::ExamAgeLimit { .. } => Some("exam_date"),
             Violation::PublicationDate { .. } => Some("published_on"),
             Violation::NameMismatch { .. } => Some("name"),
+            Violation::PasswordReused { .. } => Some("new_password"),
             Violation::AssessmentInFuture(_)
             | Violation::CourseDates { .. }
             | Violation::CycleDates { .. } => Some("end"),

@@ -34,7 +34,7 @@ use crate::secrets::{hash_password, new_token, token_hash, verify_password};
 /// Who acts, for the audit log, when an account acts.
 pub(crate) fn actor_of(account: &Account) -> Actor {
     match account.role {
-        Role::Association => Actor::Association {
+        Role::Association(_) => Actor::Association {
             account: account.username.as_str().to_owned(),
         },
         Role::Institution(id) => Actor::Institution {
@@ -114,7 +114,7 @@ impl OfferedName {
     /// accounts exist); malformed names share one bucket per client address.
     fn subject(&self, client: &str) -> String {
         match self {
-            OfferedName::WellFormed(name) => format!("login:{name}"),
+            OfferedName::WellFormed(name) => registry_store::sessions::login_key(name),
             OfferedName::Malformed { .. } => format!("login-malformed:{client}"),
         }
     }
@@ -164,7 +164,7 @@ pub(crate) async fn check_login(
     .await;
     let usable = match &account {
         Some(account) if verified && account.active => match account.role {
-            Role::Association => true,
+            Role::Association(_) => true,
             Role::Institution(id) => {
                 let mut tx = state.store.begin_read().await?;
                 tx.institution(id).await?.is_some_and(|i| i.active)
@@ -217,7 +217,7 @@ pub(crate) async fn set_own_password(
 ) -> Result<Vec<String>, StoreError> {
     let mut errors = Vec::new();
     let name = &account.username;
-    let attempt = match admit(state, format!("login:{name}"), client).await? {
+    let attempt = match admit(state, registry_store::sessions::login_key(name), client).await? {
         Ok(attempt) => attempt,
         Err(minutes) => {
             tracing::warn!(target: "registry::security", username = name.as_str(), client, "password change refused: locked");

@@ -107,9 +107,13 @@ pub fn app(state: AppState) -> impl Endpoint {
         .data(state)
 }
 
-/// Creates an association administrator with a generated password, which is returned
-/// (to be shown once) and must be changed at the first login.
-pub async fn create_admin(state: &AppState, username: &str) -> Result<String, String> {
+/// Creates an association administrator with one duty and a generated password, which is
+/// returned (to be shown once) and must be changed at the first login.
+pub async fn create_admin(
+    state: &AppState,
+    username: &str,
+    duty: registry_core::access::Duty,
+) -> Result<String, String> {
     let secrets::NewPassword {
         shown: password,
         hash,
@@ -121,6 +125,7 @@ pub async fn create_admin(state: &AppState, username: &str) -> Result<String, St
             },
             &registry_core::usecases::CreateAssociationAccount {
                 username: username.to_owned(),
+                duty,
                 password: registry_core::access::PasswordHash::new(hash),
                 must_change_password: true,
             },
@@ -128,6 +133,16 @@ pub async fn create_admin(state: &AppState, username: &str) -> Result<String, St
         .await
         .map(|_| password)
         .map_err(|e| e.to_string())
+}
+
+/// The administrators' duties that no active account holds (三员分立 needs all three).
+pub async fn vacant_duties(
+    state: &AppState,
+) -> Result<Vec<registry_core::access::Duty>, registry_core::ports::StoreError> {
+    let listed = state.store.accounts().await?;
+    Ok(registry_core::access::vacant_duties(
+        listed.iter().map(|l| &l.account),
+    ))
 }
 
 /// The OpenAPI document, for the snapshot test and for publishing.

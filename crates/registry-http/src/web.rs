@@ -85,13 +85,6 @@ impl Visitor {
             Visitor::Anonymous => None,
         }
     }
-
-    pub(crate) fn institution(&self) -> Option<InstitutionId> {
-        match self.account()?.role {
-            Role::Institution(id) => Some(id),
-            Role::Association => None,
-        }
-    }
 }
 
 /// An assessor's unlocked fill-in entry: this person, through this institution, which was
@@ -340,7 +333,7 @@ async fn resolve_account(
         return Ok(Visitor::Anonymous);
     }
     let institution_active = match account.role {
-        Role::Association => true,
+        Role::Association(_) => true,
         Role::Institution(_) => institution_active == Some(true),
     };
     if !account.active || !institution_active {

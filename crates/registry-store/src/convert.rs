@@ -1,7 +1,7 @@
 //! Rows to the core's types and back: every conversion between a table's row and a domain
 //! value, in one place. A row that breaks a rule of its type is `StoreError::Unexpected`.
 
-use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
+use registry_core::access::{Account, AccountId, Duty, PasswordHash, Role, Username};
 use registry_core::assessment::{AssessmentDetails, AssessmentKind, OnSiteAssessment};
 use registry_core::cycle::{Cycles, RegistrationCycle};
 use registry_core::document::{
@@ -358,7 +358,18 @@ pub(crate) fn assessment_from_row(row: assessments::Model) -> Result<OnSiteAsses
 
 pub(crate) fn account_from_row(row: accounts::Model) -> Result<Account, StoreError> {
     let role = match (row.role.as_str(), row.institution_id) {
-        ("association", None) => Role::Association,
+        // An administrator written before the duties were separated (or by an instance of
+        // that time during a rolling upgrade) is the system administrator.
+        ("association", None) => Role::Association(
+            row.duty
+                .as_deref()
+                .map(|code| {
+                    Duty::parse(code)
+                        .ok_or_else(|| unexpected(format!("account {} has duty {code}", row.id)))
+                })
+                .transpose()?
+                .unwrap_or(Duty::System),
+        ),
         ("institution", Some(id)) => Role::Institution(InstitutionId::new(id)),
         (role, _) => return Err(unexpected(format!("account {} has role {role}", row.id))),
     };

@@ -376,6 +376,7 @@ pub(crate) mod accounts {
         pub id: i64,
         pub username: String,
         pub role: String,
+        pub duty: Option<String>,
         pub institution_id: Option<i64>,
         pub password_hash: String,
         pub active: bool,

@@ -54,6 +54,12 @@ pub struct Failures {
     pub window_ends: OffsetDateTime,
 }
 
+/// The key of the counter of the failed logins under a well-formed login name, known or
+/// not.
+pub fn login_key(username: &Username) -> String {
+    format!("login:{username}")
+}
+
 /// The key of the counter of every attempt at the fill-in password of a person's entry
 /// through an institution, from any client: the entry's ceiling.
 pub fn fill_in_entry_key(person: PersonId, institution: InstitutionId) -> String {
@@ -140,7 +146,7 @@ impl Store {
         let sql = "SELECT s.token_hash AS s_token_hash, s.account_id AS s_account_id, \
                    s.person_id AS s_person_id, s.institution_id AS s_institution_id, \
                    s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
-                   a.id AS a_id, a.username AS a_username, a.role AS a_role, \
+                   a.id AS a_id, a.username AS a_username, a.role AS a_role, a.duty AS a_duty, \
                    a.institution_id AS a_institution_id, a.password_hash AS a_password_hash, \
                    a.active AS a_active, a.must_change_password AS a_must_change_password, \
                    a.version AS a_version, i.active AS i_active \

@@ -603,6 +603,7 @@ impl RegisterTx for MemoryTx {
             .get_mut(&account.id)
             .filter(|a| a.version == account.version)
             .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Account)))?;
+        stored.role = account.role;
         stored.password = account.password.clone();
         stored.active = account.active;
         stored.must_change_password = account.must_change_password;
@@ -694,6 +695,13 @@ impl RegisterTx for MemoryTx {
 
     async fn end_sessions(&mut self, which: SessionsToEnd<'_>) -> Result<(), StoreError> {
         self.write()?.ended_sessions.push(format!("{which:?}"));
+        Ok(())
+    }
+
+    async fn forget_login_attempts(&mut self, username: &Username) -> Result<(), StoreError> {
+        self.write()?
+            .ended_sessions
+            .push(format!("LoginAttempts {{ username: {username} }}"));
         Ok(())
     }
 

@@ -14,6 +14,8 @@ pub fn action_label(action: &str) -> Option<&'static str> {
         "account.change_password" => "修改登录密码",
         "account.create" => "创建账户",
         "account.reset_password" => "重置登录密码",
+        "account.unlock" => "解除登录锁定",
+        "account.update" => "修改管理员角色或状态",
         "assessment.record" => "记录现场评审",
         "attendance.import" => "导入培训出勤",
         "attendance.record" => "记录培训出勤",

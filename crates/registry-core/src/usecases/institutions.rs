@@ -1,11 +1,11 @@
-//! The use cases of institutions and accounts: adding and editing an institution with its
-//! one login account, the association's administrators, and passwords.
+//! The use cases of institutions: adding and editing an institution with its one login
+//! account (the accounts' own use cases: `accounts.rs`).
 
 use super::{Context, UseCase, UseCaseError, institution_snapshot};
-use crate::access::{Account, AccountId, PasswordHash, Role, Username};
+use crate::access::{AccountId, PasswordHash, Role, Username};
 use crate::ids::InstitutionId;
 use crate::institution::{Institution, InstitutionDetails, InstitutionForm};
-use crate::ports::{Entity, RegisterTx, SessionsToEnd, Snapshot};
+use crate::ports::{Entity, RegisterTx, SessionsToEnd};
 use crate::violation::Violations;
 
 /// Adds an institution with its one login account (an institution holding both a
@@ -55,106 +55,6 @@ impl UseCase for CreateInstitution {
         ))
         .await?;
         Ok((id, account))
-    }
-}
-
-/// Adds an administrator account of the association (set-up and demo).
-#[derive(Debug, Clone)]
-pub struct CreateAssociationAccount {
-    /// The login name, as typed.
-    pub username: String,
-    /// The password's hash.
-    pub password: PasswordHash,
-    /// Whether the password must be changed at the first login.
-    pub must_change_password: bool,
-}
-
-impl UseCase for CreateAssociationAccount {
-    type Output = AccountId;
-
-    async fn run<T: RegisterTx>(
-        &self,
-        ctx: &Context<'_>,
-        tx: &mut T,
-    ) -> Result<AccountId, UseCaseError> {
-        let username = Username::parse(&self.username)?;
-        let id = tx
-            .insert_account(
-                &username,
-                Role::Association,
-                &self.password,
-                self.must_change_password,
-            )
-            .await?;
-        tx.audit(
-            &ctx.audit(
-                "account.create",
-                Entity::Account,
-                id.get(),
-                None,
-                None,
-                Some(
-                    Snapshot::default()
-                        .with("username", &username)
-                        .with("role", "association"),
-                ),
-            ),
-        )
-        .await?;
-        Ok(id)
-    }
-}
-
-/// Sets an account's password: the holder changing their own (the edge verified the old
-/// password and checked the new one with [`crate::access::NewPassword::parse`]), or the
-/// association resetting an institution's (`must_change_password` then set, so that the
-/// generated password is not kept).
-#[derive(Debug, Clone)]
-pub struct SetAccountPassword {
-    /// The account.
-    pub account: AccountId,
-    /// The new password's hash.
-    pub password: PasswordHash,
-    /// Whether it must be changed at the next login.
-    pub must_change_password: bool,
-    /// The token hash of the session that changes its own password, which stays open;
-    /// every other session of the account ends.
-    pub keep_session: Option<String>,
-}
-
-impl UseCase for SetAccountPassword {
-    type Output = ();
-
-    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
-        let account = tx
-            .account(self.account)
-            .await?
-            .ok_or(UseCaseError::NotFound(Entity::Account))?;
-        tx.update_account(&Account {
-            password: self.password.clone(),
-            must_change_password: self.must_change_password,
-            ..account.clone()
-        })
-        .await?;
-        tx.audit(&ctx.audit(
-            if self.must_change_password {
-                "account.reset_password"
-            } else {
-                "account.change_password"
-            },
-            Entity::Account,
-            account.id.get(),
-            None,
-            None,
-            Some(Snapshot::default().with("username", &account.username)),
-        ))
-        .await?;
-        tx.end_sessions(SessionsToEnd::Account {
-            account: account.id,
-            keep: self.keep_session.as_deref(),
-        })
-        .await?;
-        Ok(())
     }
 }
 

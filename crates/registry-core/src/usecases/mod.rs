@@ -32,6 +32,7 @@ use crate::review_item::{ReviewItemCatalogue, ReviewItemCode};
 use crate::text::{Text, TextProblem};
 use crate::violation::{Violation, Violations};
 
+mod accounts;
 mod assessments;
 mod batch;
 mod calendar;
@@ -43,6 +44,9 @@ mod pass_list;
 mod people;
 mod registration;
 
+pub use accounts::{
+    ChangeAdministrator, CreateAssociationAccount, SetAccountPassword, UnlockLogin,
+};
 pub use assessments::RecordAssessment;
 pub use batch::{DiscloseExport, ExpireRegistrations, Expired, RecordRun};
 pub use calendar::{CalendarLoaded, CycleTarget, DefineCycle, LoadCalendar};
@@ -57,9 +61,7 @@ pub use education::{
 pub use holdings::{
     EmployItems, Employed, ReleaseItem, SetFillInPassword, UndoRelease, UnlockFillInEntry,
 };
-pub use institutions::{
-    CreateAssociationAccount, CreateInstitution, SetAccountPassword, UpdateInstitution,
-};
+pub use institutions::{CreateInstitution, UpdateInstitution};
 pub use pass_list::{PassListRecorded, RecordPassList};
 pub use people::{
     DetailsSaved, DiscloseForPrinting, DiscloseResidentId, ExamRecorded, RecordExamResult,

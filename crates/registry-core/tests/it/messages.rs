@@ -237,6 +237,9 @@ fn examples() -> Vec<Violation> {
         Violation::ReleaseUndoTaken {
             item: "电梯制造".into(),
         },
+        Violation::OwnAccount,
+        Violation::NotAnAdministrator,
+        Violation::PasswordReused { remembered: 5 },
     ]
 }
 
@@ -315,10 +318,13 @@ fn variant(v: &Violation) -> usize {
         Violation::DocumentEnded { .. } => 70,
         Violation::ReleaseUndoTooLate { .. } => 71,
         Violation::ReleaseUndoTaken { .. } => 72,
+        Violation::OwnAccount => 73,
+        Violation::NotAnAdministrator => 74,
+        Violation::PasswordReused { .. } => 75,
     }
 }
 
-const VARIANTS: usize = 73;
+const VARIANTS: usize = 76;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

@@ -21,7 +21,7 @@ use registry_core::usecases::{
 };
 
 use super::wire::Secret;
-use super::{ApiError, ApiResult, Tag, association, error_body, new_secret, state};
+use super::{ApiError, ApiResult, Tag, association, error_body, new_secret, security, state};
 
 #[derive(Object, Debug)]
 struct InstitutionOut {
@@ -322,7 +322,8 @@ impl AssociationApi {
         Ok(Json(Version { version }))
     }
 
-    /// Resets an institution's login password (returned once; must be changed).
+    /// Resets an institution's login password (returned once; must be changed): the
+    /// security administrator's work.
     #[oai(
         path = "/institutions/:id/password",
         method = "post",
@@ -333,7 +334,7 @@ impl AssociationApi {
         req: &Request,
         id: Path<i64>,
     ) -> ApiResult<Json<Secret>> {
-        let actor = association(req)?;
+        let actor = security(req)?;
         let state = state(req)?;
         let account = {
             let mut tx = state.store.begin_read().await?;

@@ -28,7 +28,7 @@ mod wire;
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApiService, Tags};
-use registry_core::access::Role;
+use registry_core::access::{Role, Work};
 use registry_core::ids::InstitutionId;
 use registry_core::ports::{Actor, StoreError};
 use registry_core::usecases::UseCaseError;
@@ -209,12 +209,22 @@ fn institution(req: &Request) -> ApiResult<(InstitutionId, Actor)> {
     }
     match account.role {
         Role::Institution(id) => Ok((id, crate::auth::actor_of(account))),
-        Role::Association => Err(forbidden()),
+        Role::Association(_) => Err(forbidden()),
     }
 }
 
-/// The logged-in association account.
+/// The logged-in system administrator of the association (the register's daily work).
 fn association(req: &Request) -> ApiResult<Actor> {
+    administrator(req, Work::Register)
+}
+
+/// The logged-in security administrator of the association (accounts).
+fn security(req: &Request) -> ApiResult<Actor> {
+    administrator(req, Work::Accounts)
+}
+
+/// The logged-in administrator whose duty does `work`.
+fn administrator(req: &Request, work: Work) -> ApiResult<Actor> {
     let v = visitor(req);
     let account = v.account().ok_or_else(unauthorized)?;
     if account.must_change_password {
@@ -223,7 +233,7 @@ fn association(req: &Request) -> ApiResult<Actor> {
             "请先修改初始密码",
         )));
     }
-    if account.role != Role::Association {
+    if !account.role.may(work) {
         return Err(forbidden());
     }
     Ok(crate::auth::actor_of(account))

@@ -4,8 +4,7 @@
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use registry_core::access::Role;
-use registry_core::ids::InstitutionId;
+use registry_core::access::{Account, Role};
 
 use super::wire::{CookieDone, Done};
 use super::{
@@ -23,6 +22,9 @@ struct SessionInfo {
     username: Option<String>,
     /// `association` or `institution`.
     role: Option<String>,
+    /// An association account's duty (三员分立): `system` (the register's work),
+    /// `security` (accounts) or `audit` (the audit log).
+    duty: Option<String>,
     institution_id: Option<i64>,
     must_change_password: bool,
     /// The token to send as `X-CSRF-Token` on every unsafe request. It is bound to the
@@ -58,6 +60,28 @@ struct PasswordChange {
 /// The session's operations (tag 登录与账户).
 pub(crate) struct SessionApi;
 
+/// What a logged-in account is, with the CSRF token to use.
+fn account_info(account: &Account, csrf_token: Option<String>) -> SessionInfo {
+    SessionInfo {
+        authenticated: true,
+        username: Some(account.username.as_str().to_owned()),
+        role: Some(
+            match account.role {
+                Role::Association(_) => "association",
+                Role::Institution(_) => "institution",
+            }
+            .to_owned(),
+        ),
+        duty: account.role.duty().map(|d| d.code().to_owned()),
+        institution_id: match account.role {
+            Role::Institution(id) => Some(id.get()),
+            Role::Association(_) => None,
+        },
+        must_change_password: account.must_change_password,
+        csrf_token,
+    }
+}
+
 /// Who sent the request, with the CSRF token of the request or its cookie.
 fn session_info(req: &Request) -> SessionInfo {
     let v = visitor(req);
@@ -66,21 +90,12 @@ fn session_info(req: &Request) -> SessionInfo {
         .map(|c| c.0.clone())
         .or_else(|| cookie(req, CSRF_COOKIE));
     match v.account() {
-        Some(a) => SessionInfo {
-            authenticated: true,
-            username: Some(a.username.as_str().to_owned()),
-            role: Some(match a.role {
-                Role::Association => "association".to_owned(),
-                Role::Institution(_) => "institution".to_owned(),
-            }),
-            institution_id: v.institution().map(InstitutionId::get),
-            must_change_password: a.must_change_password,
-            csrf_token: csrf,
-        },
+        Some(a) => account_info(a, csrf),
         None => SessionInfo {
             authenticated: false,
             username: None,
             role: None,
+            duty: None,
             institution_id: None,
             must_change_password: false,
             csrf_token: csrf,
@@ -104,28 +119,12 @@ impl SessionApi {
         match check_login(state, &client, &body.username, body.password.clone()).await? {
             LoginOutcome::Success(account) => {
                 let token = start_session(state, &account).await?;
-                let info = SessionInfo {
-                    authenticated: true,
-                    username: Some(account.username.as_str().to_owned()),
-                    role: Some(
-                        if account.role == Role::Association {
-                            "association"
-                        } else {
-                            "institution"
-                        }
-                        .to_owned(),
-                    ),
-                    institution_id: match account.role {
-                        Role::Institution(id) => Some(id.get()),
-                        Role::Association => None,
-                    },
-                    must_change_password: account.must_change_password,
-                    // The token rotates with the session: the new one, bound to it.
-                    csrf_token: crate::secrets::bound_token(
-                        Some(&token),
-                        crate::web::session_token(req, crate::web::ENTRY_COOKIE).as_deref(),
-                    ),
-                };
+                // The token rotates with the session: the new one, bound to it.
+                let csrf = crate::secrets::bound_token(
+                    Some(&token),
+                    crate::web::session_token(req, crate::web::ENTRY_COOKIE).as_deref(),
+                );
+                let info = account_info(&account, csrf);
                 Ok(LoginResponse::Ok(
                     Json(info),
                     cookie_header(state, SESSION_COOKIE, &token, false),

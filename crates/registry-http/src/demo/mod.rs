@@ -13,7 +13,7 @@ mod timeline;
 
 use std::fmt;
 
-use registry_core::access::PasswordHash;
+use registry_core::access::{Duty, PasswordHash};
 use registry_core::credit_code::CreditCode;
 use registry_core::date::{CHINA_STANDARD_TIME, format_date};
 use registry_core::document::DocumentKind;
@@ -347,19 +347,29 @@ pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError
     // Set up a month before the previous cycle starts.
     let set_up = add_days(tl.previous.start, -30);
 
-    let admin_password = "Cujinhui2026";
-    l.run(
-        set_up,
-        admin(),
-        CreateAssociationAccount {
-            username: "admin".into(),
-            password: PasswordHash::new(l.hash(admin_password).await?),
-            must_change_password: false,
-        },
-    )
-    .await?;
-    out.accounts
-        .push(("admin".into(), admin_password.into(), "促进会管理员".into()));
+    // The three separated administrators (三员分立).
+    for (username, password, duty) in [
+        ("admin", "Cujinhui2026", Duty::System),
+        ("anquan", "Baomi2026kz", Duty::Security),
+        ("shenji", "Chayue2026sj", Duty::Audit),
+    ] {
+        l.run(
+            set_up,
+            admin(),
+            CreateAssociationAccount {
+                username: username.into(),
+                duty,
+                password: PasswordHash::new(l.hash(password).await?),
+                must_change_password: false,
+            },
+        )
+        .await?;
+        out.accounts.push((
+            username.into(),
+            password.into(),
+            format!("促进会{}", duty.label()),
+        ));
+    }
 
     // The previous cycle allowed 换证 up to 70 (a transitional rule of the demo's, on the
     // 注册周期 page): that is how a person renewed at 67 for the current cycle reaches

@@ -8,7 +8,7 @@
 
 use poem::http::StatusCode;
 use poem::{Request, Response, handler};
-use registry_core::access::{Account, Role};
+use registry_core::access::Account;
 
 use super::{Fields, layout, redirect, state, visitor};
 use crate::auth::{LoginOutcome, check_login, set_own_password, start_session};
@@ -25,10 +25,7 @@ fn home_of(account: &Account) -> &'static str {
     if account.must_change_password {
         return "/account/password";
     }
-    match account.role {
-        Role::Association => "/association",
-        Role::Institution(_) => "/institution",
-    }
+    crate::pages::home_of_role(account.role)
 }
 
 #[handler]

@@ -3,7 +3,7 @@
 
 use poem::http::{StatusCode, header};
 use poem::{Endpoint, EndpointExt, Request, Response, Route, get, post};
-use registry_core::access::{Account, Role};
+use registry_core::access::{Account, Duty, Role, Work};
 use registry_core::ids::InstitutionId;
 
 use crate::AppState;
@@ -109,8 +109,20 @@ fn page_routes() -> Route {
             get(association::edit_institution_form).post(association::update_institution),
         )
         .at(
-            "/association/institutions/:id/password",
-            post(association::reset_institution_password),
+            "/association/accounts",
+            get(association::accounts::accounts).post(association::accounts::create_admin),
+        )
+        .at(
+            "/association/accounts/:id",
+            post(association::accounts::change_admin),
+        )
+        .at(
+            "/association/accounts/:id/password",
+            post(association::accounts::reset_password),
+        )
+        .at(
+            "/association/accounts/:id/unlock",
+            post(association::accounts::unlock),
         )
         .at(
             "/association/people",
@@ -236,10 +248,11 @@ pub(crate) fn layout(req: &Request) -> Layout {
     let csrf = req.data::<Csrf>().map(|c| c.0.clone()).unwrap_or_default();
     match visitor(req).account() {
         Some(account) => {
-            let (role, home) = match account.role {
-                Role::Association => ("促进会", "/association"),
-                Role::Institution(_) => ("机构", "/institution"),
+            let role = match account.role {
+                Role::Association(duty) => duty.label(),
+                Role::Institution(_) => "机构",
             };
+            let home = home_of_role(account.role);
             Layout {
                 csrf,
                 user: Some(account.username.as_str().to_owned()),
@@ -277,8 +290,8 @@ fn account_for(req: &Request, wanted: fn(&Role) -> bool) -> Result<Account, Resp
             layout(req),
             StatusCode::FORBIDDEN,
             "无权访问",
-            "当前账户无权访问该页面。",
-            Some(("/", "返回首页")),
+            "当前账户无权访问该页面（促进会的系统管理、安全管理和审计分别由三个管理员账户负责）。",
+            Some((home_of_role(account.role), "返回工作台")),
         ));
     }
     Ok(account)
@@ -289,13 +302,33 @@ pub(crate) fn institution_account(req: &Request) -> Result<(InstitutionId, Accou
     let account = account_for(req, |r| matches!(r, Role::Institution(_)))?;
     match account.role {
         Role::Institution(id) => Ok((id, account)),
-        Role::Association => Err(redirect("/association")),
+        Role::Association(_) => Err(redirect(home_of_role(account.role))),
     }
 }
 
-/// The logged-in association account.
+/// Where an account's pages begin: each administrator's duty has its own workspace.
+pub(crate) fn home_of_role(role: Role) -> &'static str {
+    match role {
+        Role::Association(Duty::System) => "/association",
+        Role::Association(Duty::Security) => "/association/accounts",
+        Role::Association(Duty::Audit) => "/association/audit",
+        Role::Institution(_) => "/institution",
+    }
+}
+
+/// The logged-in system administrator of the association: the register's daily work.
 pub(crate) fn association_account(req: &Request) -> Result<Account, Response> {
-    account_for(req, |r| *r == Role::Association)
+    account_for(req, |r| r.may(Work::Register))
+}
+
+/// The logged-in security administrator: accounts and lockouts.
+pub(crate) fn security_account(req: &Request) -> Result<Account, Response> {
+    account_for(req, |r| r.may(Work::Accounts))
+}
+
+/// The logged-in audit administrator: the audit log.
+pub(crate) fn audit_account(req: &Request) -> Result<Account, Response> {
+    account_for(req, |r| r.may(Work::AuditTrail))
 }
 
 /// A URL-encoded form body, with repeated fields (check boxes) kept.

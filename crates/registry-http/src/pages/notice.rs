@@ -22,6 +22,10 @@ pub(crate) enum Notice {
     Replaced,
     /// This many documents were marked mailed.
     Mailed(u32),
+    /// The security administrator changed an administrator's duty or state.
+    AccountSaved,
+    /// The security administrator lifted a login's lockout.
+    LoginUnlocked,
 }
 
 impl Notice {
@@ -36,6 +40,8 @@ impl Notice {
             Notice::Unlocked => "unlocked".to_owned(),
             Notice::Replaced => "replaced".to_owned(),
             Notice::Mailed(count) => format!("mailed-{count}"),
+            Notice::AccountSaved => "account-saved".to_owned(),
+            Notice::LoginUnlocked => "login-unlocked".to_owned(),
         }
     }
 
@@ -49,6 +55,8 @@ impl Notice {
             "release-undone" => Notice::ReleaseUndone,
             "unlocked" => Notice::Unlocked,
             "replaced" => Notice::Replaced,
+            "account-saved" => Notice::AccountSaved,
+            "login-unlocked" => Notice::LoginUnlocked,
             other => Notice::Mailed(other.strip_prefix("mailed-")?.parse().ok()?),
         })
     }
@@ -68,6 +76,8 @@ impl Notice {
             }
             Notice::Replaced => "已挂失：原证件作废，补发的新证件已列入待发放。".to_owned(),
             Notice::Mailed(count) => format!("已将 {count} 份证件标记为已寄出。"),
+            Notice::AccountSaved => "账户已保存；角色的变更在该管理员下次操作时生效，停用的账户已退出登录。".to_owned(),
+            Notice::LoginUnlocked => "已解除该账户的登录锁定。".to_owned(),
         }
     }
 }
@@ -92,6 +102,8 @@ mod tests {
             Notice::Unlocked,
             Notice::Replaced,
             Notice::Mailed(12),
+            Notice::AccountSaved,
+            Notice::LoginUnlocked,
         ] {
             assert_eq!(Notice::parse(&notice.code()), Some(notice));
         }

@@ -4,7 +4,8 @@
 //!
 //! Roles: anonymous; an assessor who unlocked their entry with the fill-in password (on
 //! their own entry, and on another person's); an institution on its own data and on
-//! another institution's; the association. Requests are well-formed and aimed so that an
+//! another institution's; the association's three separated administrators (system,
+//! security, audit). Requests are well-formed and aimed so that an
 //! allowed role gets past access control without changing what the next rows need: an
 //! allowed but unsound request (a wrong current password, a stale version, an item the
 //! person does not hold) shows access was granted and the rule then applied.
@@ -12,6 +13,7 @@
 use std::collections::BTreeSet;
 
 use poem::http::{Method, StatusCode};
+use registry_core::access::Duty;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -23,16 +25,20 @@ enum Role {
     AssessorOther,
     InstitutionOwn,
     InstitutionOther,
-    Association,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
 }
 
-const ROLES: [Role; 6] = [
+const ROLES: [Role; 8] = [
     Role::Anonymous,
     Role::Assessor,
     Role::AssessorOther,
     Role::InstitutionOwn,
     Role::InstitutionOther,
-    Role::Association,
+    Role::SystemAdmin,
+    Role::SecurityAdmin,
+    Role::AuditAdmin,
 ];
 
 /// The ids a request is aimed at.
@@ -232,51 +238,63 @@ const CONFLICT: S = S::CONFLICT;
 
 /// The expected status of each operation for each role, in the order of [`ROLES`]:
 /// anonymous, assessor, assessor on another's entry, institution on its own data,
-/// institution on another's, association.
-fn expected(op: &str) -> Option<[S; 6]> {
+/// institution on another's, system, security and audit administrators.
+fn expected(op: &str) -> Option<[S; 8]> {
     let u = UNAUTHORIZED;
     let f = FORBIDDEN;
     Some(match op {
-        "GET /session" => [OK; 6],
+        "GET /session" => [OK; 8],
         // A wrong login is refused the same for everyone.
-        "POST /session" => [u; 6],
-        "PUT /account/password" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, UNPROCESSABLE],
-        "GET /institutions" => [u, u, u, f, f, OK],
-        "POST /institutions" => [u, u, u, f, f, UNPROCESSABLE],
-        "PUT /institutions/{id}" => [u, u, u, f, f, UNPROCESSABLE],
-        "POST /institutions/{id}/password" => [u, u, u, f, f, OK],
-        "POST /exam-results" => [u, u, u, f, f, UNPROCESSABLE],
-        "GET /association/cycles" => [u, u, u, f, f, OK],
-        "PUT /association/cycles/{id}" => [u, u, u, f, f, UNPROCESSABLE],
-        "GET /institution/people" => [u, u, u, OK, OK, f],
+        "POST /session" => [u; 8],
+        "PUT /account/password" => [
+            u,
+            u,
+            u,
+            UNPROCESSABLE,
+            UNPROCESSABLE,
+            UNPROCESSABLE,
+            UNPROCESSABLE,
+            UNPROCESSABLE,
+        ],
+        "GET /institutions" => [u, u, u, f, f, OK, f, f],
+        "POST /institutions" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        "PUT /institutions/{id}" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        // Resetting a password is the security administrator's.
+        "POST /institutions/{id}/password" => [u, u, u, f, f, f, OK, f],
+        "POST /exam-results" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        "GET /association/cycles" => [u, u, u, f, f, OK, f, f],
+        "PUT /association/cycles/{id}" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        "GET /institution/people" => [u, u, u, OK, OK, f, f, f],
         // Another institution's person is not found (no hint that they exist).
-        "GET /institution/people/{id}" => [u, u, u, OK, NOT_FOUND, f],
+        "GET /institution/people/{id}" => [u, u, u, OK, NOT_FOUND, f, f, f],
         // Another institution's person, not in the pool: as if nobody (no word of what
         // they hold or passed).
-        "POST /institution/people" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],
-        "POST /institution/people/{id}/unlock" => [u, u, u, NO_CONTENT, NOT_FOUND, f],
-        "GET /self-service/institutions" => [OK; 6],
-        "POST /institution/people/{id}/password" => [u, u, u, OK, NOT_FOUND, f],
-        "POST /institution/people/{id}/registrations" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],
-        "POST /institution/people/{id}/releases" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f],
-        "POST /institution/people/{id}/releases/undo" => [u, u, u, NOT_FOUND, NOT_FOUND, f],
-        "GET /self-service/search" => [OK; 6],
+        "POST /institution/people" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f, f, f],
+        "POST /institution/people/{id}/unlock" => [u, u, u, NO_CONTENT, NOT_FOUND, f, f, f],
+        "GET /self-service/institutions" => [OK; 8],
+        "POST /institution/people/{id}/password" => [u, u, u, OK, NOT_FOUND, f, f, f],
+        "POST /institution/people/{id}/registrations" => {
+            [u, u, u, UNPROCESSABLE, NOT_FOUND, f, f, f]
+        }
+        "POST /institution/people/{id}/releases" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f, f, f],
+        "POST /institution/people/{id}/releases/undo" => [u, u, u, NOT_FOUND, NOT_FOUND, f, f, f],
+        "GET /self-service/search" => [OK; 8],
         // A wrong fill-in password: refused the same for everyone.
-        "POST /self-service/{person}/{institution}/unlock" => [u; 6],
+        "POST /self-service/{person}/{institution}/unlock" => [u; 8],
         // Only the assessor's own unlocked entry.
-        "GET /self-service/{person}/{institution}/details" => [u, OK, u, u, u, u],
-        "PUT /self-service/{person}/{institution}/details" => [u, CONFLICT, u, u, u, u],
-        "GET /public/people" => [OK; 6],
-        "POST /public/people/search" => [OK; 6],
-        "GET /public/pool" => [OK; 6],
-        "GET /public/documents/{code}" => [NOT_FOUND; 6],
-        "GET /association/people/{id}/outlook" => [u, u, u, f, f, OK],
-        "GET /institution/people/{id}/outlook" => [u, u, u, OK, NOT_FOUND, f],
-        "GET /association/renewals" => [u, u, u, f, f, OK],
-        "POST /association/renewals" => [u, u, u, f, f, OK],
-        "GET /institution/renewals" => [u, u, u, OK, OK, f],
+        "GET /self-service/{person}/{institution}/details" => [u, OK, u, u, u, u, u, u],
+        "PUT /self-service/{person}/{institution}/details" => [u, CONFLICT, u, u, u, u, u, u],
+        "GET /public/people" => [OK; 8],
+        "POST /public/people/search" => [OK; 8],
+        "GET /public/pool" => [OK; 8],
+        "GET /public/documents/{code}" => [NOT_FOUND; 8],
+        "GET /association/people/{id}/outlook" => [u, u, u, f, f, OK, f, f],
+        "GET /institution/people/{id}/outlook" => [u, u, u, OK, NOT_FOUND, f, f, f],
+        "GET /association/renewals" => [u, u, u, f, f, OK, f, f],
+        "POST /association/renewals" => [u, u, u, f, f, OK, f, f],
+        "GET /institution/renewals" => [u, u, u, OK, OK, f, f, f],
         // Ending a session is always allowed (tried last).
-        "DELETE /session" => [NO_CONTENT; 6],
+        "DELETE /session" => [NO_CONTENT; 8],
         _ => return None,
     })
 }
@@ -307,7 +325,15 @@ fn every_operation_has_a_row_in_the_matrix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_gets_the_expected_status_from_every_operation() {
-    let server = Server::new().await;
+    // Eight roles from one address try one wrong fill-in password each.
+    let server = Server::with_config(registry_http::Config {
+        fill_in: registry_core::access::FillInLockout {
+            per_client: 10,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
     let a = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
     let b = institution(&server, 2, "乙鉴定评审中心", "yizx", "Tezhong2026y").await;
     let c = institution(&server, 3, "丙鉴定评审中心", "bingzx", "Tezhong2026b").await;
@@ -345,6 +371,8 @@ async fn every_role_gets_the_expected_status_from_every_operation() {
     institution_other.login("jia", "Tezhong2026k").await;
     let mut admin = server.browser();
     admin.login("admin", ADMIN_PASSWORD).await;
+    let mut security = server.administrator(Duty::Security, "anquan").await;
+    let mut audit = server.administrator(Duty::Audit, "shenji").await;
 
     let mut ops = operations();
     // A new fill-in password closes the assessor's entry, and ending sessions ends them:
@@ -361,6 +389,9 @@ async fn every_role_gets_the_expected_status_from_every_operation() {
             wrong.push(format!("{op}: no row"));
             continue;
         };
+        // Eight roles from one address: a minute between operations keeps the public
+        // searches under their limit.
+        server.clock.advance(time::Duration::minutes(1));
         for (role, want) in ROLES.iter().zip(want) {
             let browser = match role {
                 Role::Anonymous => &mut anonymous,
@@ -368,7 +399,9 @@ async fn every_role_gets_the_expected_status_from_every_operation() {
                 Role::AssessorOther => &mut assessor_other,
                 Role::InstitutionOwn => &mut jia,
                 Role::InstitutionOther => &mut institution_other,
-                Role::Association => &mut admin,
+                Role::SystemAdmin => &mut admin,
+                Role::SecurityAdmin => &mut security,
+                Role::AuditAdmin => &mut audit,
             };
             let (method, path, body) = request(op, *role, &world);
             let got = browser.api(method, &path, body).await;
@@ -388,4 +421,112 @@ async fn every_role_gets_the_expected_status_from_every_operation() {
         wrong.join("\n")
     );
     assert_eq!(seen.len(), ops.len());
+}
+
+/// Every page of the association and of institutions, as `(method, path)`, read from the
+/// route table itself (`src/pages/mod.rs`): a new page is in this test the day it is
+/// routed. Path parameters become `1`.
+fn pages() -> Vec<(Method, String)> {
+    let source = include_str!("../../src/pages/mod.rs");
+    let mut out = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find(".at(") {
+        rest = &rest[at + 4..];
+        let Some(open) = rest.find('"') else { break };
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('"') else { break };
+        let path = &after[..close];
+        let handlers = &after[close..after.find(".at(").unwrap_or(after.len())];
+        if !(path.starts_with("/association") || path.starts_with("/institution")) {
+            continue;
+        }
+        let path: String = path
+            .split('/')
+            .map(|part| if part.starts_with(':') { "1" } else { part })
+            .collect::<Vec<_>>()
+            .join("/");
+        if handlers.contains("get(") {
+            out.push((Method::GET, path.clone()));
+        }
+        if handlers.contains("post(") {
+            out.push((Method::POST, path));
+        }
+    }
+    out
+}
+
+/// Whose work a page is: the security administrator's accounts, the audit
+/// administrator's log, an institution's workspace, or else the system administrator's
+/// daily work.
+fn owner(path: &str) -> Role {
+    if path.starts_with("/association/accounts") {
+        Role::SecurityAdmin
+    } else if path.starts_with("/association/audit") {
+        Role::AuditAdmin
+    } else if path.starts_with("/institution") {
+        Role::InstitutionOwn
+    } else {
+        Role::SystemAdmin
+    }
+}
+
+/// 三员分立 on every page: each administrator and an institution get only their own
+/// pages; anyone else is refused before anything is read or written (a POST with no
+/// fields, which the owner's handler would refuse or could act on, is only sent by the
+/// others). Anonymous visitors are sent to the login page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_is_kept_to_the_duty_it_belongs_to() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let mut anonymous = server.browser();
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let mut security = server.administrator(Duty::Security, "anquan").await;
+    let mut audit = server.administrator(Duty::Audit, "shenji").await;
+    let pages = pages();
+    assert!(pages.len() > 60, "{}", pages.len());
+    assert!(pages.contains(&(Method::GET, "/association/accounts".to_owned())));
+    let mut wrong = Vec::new();
+    for (method, path) in &pages {
+        let owner = owner(path);
+        for (role, browser) in [
+            (Role::Anonymous, &mut anonymous),
+            (Role::InstitutionOwn, &mut jia),
+            (Role::SystemAdmin, &mut admin),
+            (Role::SecurityAdmin, &mut security),
+            (Role::AuditAdmin, &mut audit),
+        ] {
+            if role == owner && *method == Method::POST {
+                continue;
+            }
+            let page = if *method == Method::GET {
+                browser.get(path).await
+            } else {
+                browser.post(path, &[]).await
+            };
+            // An upload's body is refused (415, not a form) before anyone is asked for.
+            let unread = page.status == S::UNSUPPORTED_MEDIA_TYPE && *method == Method::POST;
+            let fine = match role {
+                _ if unread && role != owner => true,
+                Role::Anonymous => page.location.as_deref() == Some("/login"),
+                _ if role == owner => {
+                    page.status != S::FORBIDDEN && page.location.as_deref() != Some("/login")
+                }
+                _ => page.status == S::FORBIDDEN,
+            };
+            if !fine {
+                wrong.push(format!(
+                    "{method} {path} as {role:?}: {} {:?}",
+                    page.status, page.location
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "pages outside their duty:\n{}",
+        wrong.join("\n")
+    );
 }

@@ -30,8 +30,16 @@ async fn the_association_reads_the_whole_log_and_the_state_of_its_chain() {
         "2026-04-01",
     )
     .await;
-    let mut admin = server.browser();
-    admin.login("admin", ADMIN_PASSWORD).await;
+    // 三员分立: the system administrator does not read the log; the audit administrator
+    // does.
+    let mut system = server.browser();
+    system.login("admin", ADMIN_PASSWORD).await;
+    for path in ["/association/audit", "/association/audit?format=csv"] {
+        assert_eq!(system.get(path).await.status, StatusCode::FORBIDDEN);
+    }
+    let mut admin = server
+        .administrator(registry_core::access::Duty::Audit, "shenji")
+        .await;
     let page = walked(&mut admin, "/association/audit").await;
     assert_eq!(page.status, StatusCode::OK);
     let rows = server.store.verify_audit_chain().await.unwrap().rows;

@@ -10,6 +10,7 @@ mod dashboard;
 mod deadlines;
 mod demo;
 mod documents;
+mod duties;
 mod education;
 mod entries;
 mod exchange;

@@ -116,13 +116,32 @@ async fn institutions_are_edited_disabled_and_reset() {
         .await;
     assert!(refused.has("用户名或密码错误"));
 
-    // A password reset is shown once and must be changed.
-    let reset = admin
-        .post(&format!("/association/institutions/{id}/password"), &[])
+    // A password reset is shown once and must be changed: the security administrator's
+    // work (三员分立), on 账户管理; the system administrator is refused.
+    let account = server
+        .store
+        .account_by_username(&registry_core::access::Username::parse("jia").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let path = format!("/association/accounts/{account}/password");
+    assert_eq!(admin.post(&path, &[]).await.status, StatusCode::FORBIDDEN);
+    let mut security = server
+        .administrator(registry_core::access::Duty::Security, "anquan")
         .await;
+    let reset = security.post(&path, &[]).await;
     let password = reset.between(SECRET.0, SECRET.1).unwrap();
-    assert_eq!(password.len(), 10);
-    let api_reset = admin
+    assert_eq!(password.len(), 10, "{password}");
+    let refused = admin
+        .api(
+            Method::POST,
+            &format!("/api/v1/institutions/{id}/password"),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let api_reset = security
         .api(
             Method::POST,
             &format!("/api/v1/institutions/{id}/password"),

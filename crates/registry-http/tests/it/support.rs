@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use poem::EndpointExt;
 use poem::http::{Method, StatusCode};
 use poem::test::TestClient;
-use registry_core::access::PasswordHash;
+use registry_core::access::{Duty, PasswordHash};
 use registry_core::date::CHINA_STANDARD_TIME;
 use registry_core::policy::Policy;
 use registry_core::ports::Actor;
@@ -155,6 +155,7 @@ impl Server {
             admin,
             CreateAssociationAccount {
                 username: "admin".into(),
+                duty: Duty::System,
                 password: PasswordHash::new(hash),
                 must_change_password: false,
             },
@@ -234,6 +235,29 @@ impl Server {
             server: self,
             cookies: BTreeMap::new(),
         }
+    }
+    /// A new administrator of the association with this duty (password
+    /// [`ADMIN_PASSWORD`]), logged in.
+    pub(crate) async fn administrator(&self, duty: Duty, username: &str) -> Browser<'_> {
+        let hash = registry_http::secrets::hash_password(ADMIN_PASSWORD.into())
+            .await
+            .unwrap();
+        state_run(
+            &self.state,
+            Actor::Association {
+                account: "setup".into(),
+            },
+            CreateAssociationAccount {
+                username: username.into(),
+                duty,
+                password: PasswordHash::new(hash),
+                must_change_password: false,
+            },
+        )
+        .await;
+        let mut browser = self.browser();
+        browser.login(username, ADMIN_PASSWORD).await;
+        browser
     }
 }
 

@@ -29,12 +29,14 @@ use crate::convert::holding_from_row;
 use crate::Store;
 use crate::error::store_error;
 
+pub mod accounts;
 pub mod association;
 pub(crate) mod cache;
 pub mod dashboard;
 pub mod institution;
 pub mod public;
 
+pub use accounts::*;
 pub use association::*;
 pub use institution::*;
 pub use public::*;

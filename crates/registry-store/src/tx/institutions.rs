@@ -117,14 +117,12 @@ pub(super) async fn insert_account(
     password: &PasswordHash,
     must_change_password: bool,
 ) -> Result<AccountId, StoreError> {
-    let (role, institution) = match role {
-        Role::Association => ("association", None),
-        Role::Institution(id) => ("institution", Some(id.get())),
-    };
+    let (role_code, institution) = role_columns(role);
     let inserted = accounts::Entity::insert(accounts::ActiveModel {
         id: NotSet,
         username: Set(username.as_str().to_owned()),
-        role: Set(role.to_owned()),
+        role: Set(role_code.to_owned()),
+        duty: Set(role.duty().map(|d| d.code().to_owned())),
         institution_id: Set(institution),
         password_hash: Set(password.as_str().to_owned()),
         active: Set(true),
@@ -137,8 +135,23 @@ pub(super) async fn insert_account(
     Ok(AccountId::new(inserted.last_insert_id))
 }
 
+/// The stored role and institution of a role (the duty is its own column).
+fn role_columns(role: Role) -> (&'static str, Option<i64>) {
+    match role {
+        Role::Association(_) => ("association", None),
+        Role::Institution(id) => ("institution", Some(id.get())),
+    }
+}
+
 pub(super) async fn update_account(tx: &mut StoreTx, account: &Account) -> Result<i64, StoreError> {
+    let (role, institution) = role_columns(account.role);
     let result = accounts::Entity::update_many()
+        .col_expr(accounts::Column::Role, Expr::value(role))
+        .col_expr(accounts::Column::InstitutionId, Expr::value(institution))
+        .col_expr(
+            accounts::Column::Duty,
+            Expr::value(account.role.duty().map(|d| d.code())),
+        )
         .col_expr(
             accounts::Column::PasswordHash,
             Expr::value(account.password.as_str()),
@@ -202,6 +215,18 @@ pub(super) async fn end_sessions(
 
 /// Deletes the counters of a fill-in entry: its own (the ceiling) and those of each
 /// client address that tried it (`crate::sessions::fill_in_client_key`).
+pub(super) async fn forget_login_attempts(
+    tx: &mut StoreTx,
+    username: &Username,
+) -> Result<(), StoreError> {
+    throttles::Entity::delete_many()
+        .filter(throttles::Column::Key.eq(crate::sessions::login_key(username)))
+        .exec(&tx.tx)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
 pub(super) async fn forget_fill_in_attempts(
     tx: &mut StoreTx,
     person: PersonId,

@@ -338,6 +338,10 @@ impl RegisterTx for StoreTx {
         institutions::end_sessions(self, which).await
     }
 
+    async fn forget_login_attempts(&mut self, username: &Username) -> Result<(), StoreError> {
+        institutions::forget_login_attempts(self, username).await
+    }
+
     async fn forget_fill_in_attempts(
         &mut self,
         person: PersonId,

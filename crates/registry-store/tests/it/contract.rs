@@ -692,7 +692,7 @@ async fn a_session_is_read_with_its_account_and_institution(db: TestDb) {
     let chief = tx
         .insert_account(
             &registry_core::access::Username::parse("chief").unwrap(),
-            registry_core::access::Role::Association,
+            registry_core::access::Role::Association(registry_core::access::Duty::Audit),
             &registry_core::access::PasswordHash::new("$argon2id$test".into()),
             false,
         )
@@ -725,7 +725,47 @@ async fn a_session_is_read_with_its_account_and_institution(db: TestDb) {
         .await
         .unwrap();
     let found = store.signed_in("two").await.unwrap().unwrap();
-    assert_eq!(found.account, Some((admin, None)));
+    assert_eq!(found.account, Some((admin.clone(), None)));
+    assert_eq!(
+        admin.role,
+        registry_core::access::Role::Association(registry_core::access::Duty::Audit)
+    );
+
+    // The duty changes with the account's version; the listing shows it, with the failed
+    // logins counted against the name until they are forgotten.
+    let mut tx = store.begin().await.unwrap();
+    let moved = registry_core::access::Account {
+        role: registry_core::access::Role::Association(registry_core::access::Duty::Security),
+        ..admin.clone()
+    };
+    let version = tx.update_account(&moved).await.unwrap();
+    assert!(tx.update_account(&moved).await.is_err(), "a stale version");
+    tx.commit().await.unwrap();
+    let key = registry_store::sessions::login_key(&admin.username);
+    let window = time::Duration::minutes(15);
+    for _ in 0..3 {
+        store.record_failure(&key, now, window).await.unwrap();
+    }
+    let listed = store.accounts().await.unwrap();
+    let chief_row = listed.first().unwrap();
+    assert_eq!(
+        (chief_row.account.role, chief_row.account.version),
+        (moved.role, version)
+    );
+    assert_eq!(chief_row.failures.map(|f| f.0), Some(3));
+    assert_eq!(chief_row.institution, None);
+    let institution_row = listed.get(1).unwrap();
+    assert_eq!(
+        institution_row.institution.as_ref().map(|i| (i.0, i.2)),
+        Some((institution, false))
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.forget_login_attempts(&admin.username).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.accounts().await.unwrap().first().unwrap().failures,
+        None
+    );
 }
 
 /// The runs of batch jobs read back from the audit log, the latest first, from a moment on.

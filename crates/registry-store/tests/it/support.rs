@@ -465,6 +465,7 @@ mod faulty {
         write!(insert_document(document: &registry_core::document::NewDocument) -> registry_core::ids::DocumentId);
         write!(update_document(document: &registry_core::document::Document) -> i64);
         write!(end_sessions(which: registry_core::ports::SessionsToEnd<'_>) -> ());
+        write!(forget_login_attempts(username: &Username) -> ());
         write!(forget_fill_in_attempts(person: PersonId, institution: InstitutionId) -> ());
         write!(audit(record: &AuditRecord) -> ());
         write!(audit_all(records: &[AuditRecord]) -> ());

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::errors::{PageResult, html};
 use crate::kept::Latest;
-use crate::pages::{association_account, audit_row, institution_names, layout, state};
+use crate::pages::{audit_account, audit_row, institution_names, layout, state};
 use crate::templates::pager::PAGE_SIZE;
 use crate::templates::{AuditRow, Layout, PageNumber, Pager};
 
@@ -106,7 +106,7 @@ fn chain_state(state: &AppState) -> (String, Option<bool>) {
 
 #[handler]
 pub(crate) async fn audit(req: &Request, Query(query): Query<AuditQuery>) -> PageResult {
-    let _ = association_account(req)?;
+    let _ = audit_account(req)?;
     let state = state(req);
     let kinds: Vec<(String, &'static str)> = KINDS
         .iter()

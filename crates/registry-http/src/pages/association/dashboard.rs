@@ -32,6 +32,8 @@ pub(crate) struct AssociationHome {
     pub(crate) f: std::sync::Arc<DashboardFigures>,
     /// 换证 of the cycle in force, counted apart (none without a cycle).
     pub(crate) renewal: Option<FigureGroup>,
+    /// The administrators' duties nobody holds (三员分立), with their codes.
+    pub(crate) vacant: Vec<(&'static str, &'static str)>,
 }
 
 /// The dashboard's figures of today, kept per write generation.
@@ -61,12 +63,18 @@ pub(crate) async fn home(req: &Request) -> PageResult {
             "/association/renewals",
         )
     });
+    let vacant = crate::vacant_duties(state)
+        .await?
+        .into_iter()
+        .map(|d| (d.label(), d.code()))
+        .collect();
     Ok(html(
         StatusCode::OK,
         &AssociationHome {
             layout: layout(req),
             f,
             renewal,
+            vacant,
         },
     ))
 }

@@ -1,7 +1,8 @@
 //! The association's pages: institutions with their one login account (created, edited,
-//! disabled, password reset) and exam results (考核合格名单); people's files (people.rs),
+//! disabled; its password reset is the security administrator's, accounts.rs) and exam results (考核合格名单); people's files (people.rs),
 //! registration cycles (cycles.rs), courses and attendance (courses.rs).
 
+pub(crate) mod accounts;
 pub(crate) mod audit;
 pub(crate) mod courses;
 pub(crate) mod cycles;
@@ -27,9 +28,7 @@ use registry_core::ids::InstitutionId;
 use registry_core::institution::InstitutionForm;
 use registry_core::ports::{RegisterTx, StoreError};
 use registry_core::qualification::ExamResultForm;
-use registry_core::usecases::{
-    CreateInstitution, RecordExamResult, SetAccountPassword, UpdateInstitution,
-};
+use registry_core::usecases::{CreateInstitution, RecordExamResult, UpdateInstitution};
 use serde::Deserialize;
 
 /// 机构管理's filters: a part of the name or number, the state, the page.
@@ -363,49 +362,6 @@ pub(crate) async fn update_institution(
             )
         }
     })
-}
-
-#[handler]
-pub(crate) async fn reset_institution_password(req: &Request, Path(id): Path<i64>) -> PageResult {
-    let account = association_account(req)?;
-    let state = state(req);
-    let (username, target) = match load_institution(req, InstitutionId::new(id)).await {
-        Ok(Some((_, username, _, _, Some(target)))) => (username, target),
-        Ok(_) => return Ok(missing_institution(req)),
-        Err(e) => return Err(e.into()),
-    };
-    let (password, hash) = new_password().await?;
-    let outcome = state
-        .run(
-            actor_of(&account),
-            &SetAccountPassword {
-                account: target,
-                password: hash,
-                must_change_password: true,
-                keep_session: None,
-            },
-        )
-        .await;
-    if let Err(e) = outcome {
-        return Ok(message_page(
-            layout(req),
-            status_of(&e),
-            "未能重置",
-            &messages_of(&e).join("；"),
-            Some(("/association/institutions", "返回")),
-        ));
-    }
-    Ok(html(
-        StatusCode::OK,
-        &Secret {
-            layout: layout(req),
-            title: "登录密码已重置".to_owned(),
-            subject: format!("用户名 {username} 的新密码（该机构原有登录均已退出）："),
-            secret: password,
-            note: "请告知该机构；登录后须立即修改密码。".to_owned(),
-            back: format!("/association/institutions/{id}"),
-        },
-    ))
 }
 
 fn exam_items(req: &Request) -> Vec<(String, String)> {

@@ -1,0 +1,249 @@
+//! 三员分立 (issue 22): the security administrator's 账户管理 — administrators with their
+//! duties, institutions' logins, resets and lockouts — and what no administrator may do to
+//! their own account.
+
+use poem::http::StatusCode;
+use registry_core::access::{Duty, Username};
+
+use crate::support::*;
+
+async fn account_id(server: &Server, name: &str) -> i64 {
+    server
+        .store
+        .account_by_username(&Username::parse(name).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .get()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_security_administrator_keeps_the_accounts_and_nobody_changes_their_own() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let mut security = server.administrator(Duty::Security, "anquan").await;
+
+    // Only the system administrator exists besides: the audit duty is vacant and said so.
+    let page = security.get("/association/accounts").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.has("尚无启用的审计管理员"), "{}", page.body);
+    assert!(
+        page.has("甲鉴定评审中心") && page.has("jia"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.has("同一账户 15 分钟内失败 5 次即锁定"),
+        "{}",
+        page.body
+    );
+
+    // A new audit administrator: the password is shown once and must be changed.
+    let created = security
+        .post(
+            "/association/accounts",
+            &[("username", "Shenji"), ("duty", "audit")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert!(
+        created.has("审计管理员“shenji”的初始密码"),
+        "{}",
+        created.body
+    );
+    let password = created.between(SECRET.0, SECRET.1).unwrap();
+    let page = security.get("/association/accounts").await;
+    assert!(!page.has("尚无启用的"), "{}", page.body);
+    // A name taken, and no duty chosen: refused, with what was typed kept.
+    let taken = security
+        .post(
+            "/association/accounts",
+            &[("username", "jia"), ("duty", "system")],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    let no_duty = security
+        .post(
+            "/association/accounts",
+            &[("username", "xinren"), ("duty", "root")],
+        )
+        .await;
+    assert_eq!(no_duty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_duty.has("请选择管理员的角色") && no_duty.has("value=\"xinren\""));
+
+    // The new administrator logs in to their own workspace: the audit log.
+    let mut shenji = server.browser();
+    let login = shenji
+        .post("/login", &[("username", "shenji"), ("password", &password)])
+        .await;
+    assert_eq!(login.location.as_deref(), Some("/account/password"));
+    shenji
+        .post(
+            "/account/password",
+            &[
+                ("current", &password),
+                ("new_password", "Chayue2026zz"),
+                ("repeat", "Chayue2026zz"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        shenji.get("/association/audit").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        shenji.get("/association").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Moved to the system duty: the session ends, and the next login is the register's.
+    let id = account_id(&server, "shenji").await;
+    let version = server
+        .store
+        .account(registry_core::access::AccountId::new(id))
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    let moved = security
+        .post(
+            &format!("/association/accounts/{id}"),
+            &[
+                ("duty", "system"),
+                ("active", "1"),
+                ("version", &version.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        moved.location.as_deref(),
+        Some("/association/accounts?notice=account-saved")
+    );
+    assert_eq!(
+        shenji.get("/association/audit").await.location.as_deref(),
+        Some("/login")
+    );
+    shenji.login("shenji", "Chayue2026zz").await;
+    assert_eq!(shenji.get("/association").await.status, StatusCode::OK);
+    assert_eq!(
+        shenji.get("/association/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The same form again: a stale version.
+    let stale = security
+        .post(
+            &format!("/association/accounts/{id}"),
+            &[
+                ("duty", "audit"),
+                ("active", "1"),
+                ("version", &version.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+
+    // Nobody changes, resets or unlocks their own account: not offered, and refused.
+    let own = account_id(&server, "anquan").await;
+    let page = security.get("/association/accounts").await;
+    assert!(page.has("本人的账户由其他安全管理员办理"), "{}", page.body);
+    assert!(!page.has(&format!("/association/accounts/{own}\"")));
+    for path in [
+        format!("/association/accounts/{own}"),
+        format!("/association/accounts/{own}/password"),
+        format!("/association/accounts/{own}/unlock"),
+    ] {
+        let refused = security
+            .post(
+                &path,
+                &[("duty", "system"), ("active", "1"), ("version", "1")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(refused.has("不能更改自己账户的角色、状态或重置自己的密码"));
+    }
+    // An institution's account is not an administrator's to change.
+    let jia = account_id(&server, "jia").await;
+    let refused = security
+        .post(
+            &format!("/association/accounts/{jia}"),
+            &[("duty", "system"), ("active", "1"), ("version", "1")],
+        )
+        .await;
+    assert!(
+        refused.has("该账户不是促进会的管理员账户"),
+        "{}",
+        refused.body
+    );
+
+    // An institution locked out by wrong passwords: shown, and lifted.
+    let mut stranger = server.browser();
+    for _ in 0..5 {
+        stranger
+            .post(
+                "/login",
+                &[("username", "jia"), ("password", "Wrong2026xx")],
+            )
+            .await;
+    }
+    let locked = stranger
+        .post(
+            "/login",
+            &[("username", "jia"), ("password", "Tezhong2026k")],
+        )
+        .await;
+    assert!(locked.has("分钟后再试"), "{}", locked.body);
+    let page = security.get("/association/accounts?q=甲鉴定").await;
+    assert!(page.has("已锁定（约 15 分钟后自动解除）"), "{}", page.body);
+    let unlocked = security
+        .post(&format!("/association/accounts/{jia}/unlock"), &[])
+        .await;
+    assert_eq!(
+        unlocked.location.as_deref(),
+        Some("/association/accounts?notice=login-unlocked")
+    );
+    let mut back = server.browser();
+    back.login("jia", "Tezhong2026k").await;
+    assert!(!security.get("/association/accounts").await.has("已锁定"));
+
+    // Disabled: the session ends and the login is refused.
+    let version = server
+        .store
+        .account(registry_core::access::AccountId::new(id))
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    security
+        .post(
+            &format!("/association/accounts/{id}"),
+            &[("duty", "system"), ("version", &version.to_string())],
+        )
+        .await;
+    assert_eq!(
+        shenji.get("/association").await.location.as_deref(),
+        Some("/login")
+    );
+    let refused = server
+        .browser()
+        .post(
+            "/login",
+            &[("username", "shenji"), ("password", "Chayue2026zz")],
+        )
+        .await;
+    assert!(refused.has("用户名或密码错误"));
+
+    // Every step is in the audit log, in words, for the audit administrator.
+    let mut audit = server.administrator(Duty::Audit, "chayue").await;
+    let log = audit.get("/association/audit?kind=account.").await;
+    for words in ["创建账户", "修改管理员角色或状态", "解除登录锁定"] {
+        assert!(log.has(words), "{words}: {}", log.body);
+    }
+    // The system administrator sees none of this page.
+    let mut system = server.browser();
+    system.login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(
+        system.get("/association/accounts").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
