@@ -688,6 +688,41 @@ try {
   await shot(admin, 'dashboard-chart');
   console.log('the dashboard and its figures passed in Chromium');
 
+  // Issue 22: an idle login is warned before it ends, and what was typed comes back after
+  // the next login. The page's clock runs ahead; the server's idle logout is stood in
+  // for by dropping the cookies.
+  {
+    const context = await browser.newContext(contextOptions);
+    const idlePage = await context.newPage();
+    await idlePage.clock.install();
+    await idlePage.goto(`${base}/login?next=${encodeURIComponent('/institution/add')}`);
+    await idlePage.getByLabel('用户名').fill('shjp');
+    await idlePage.getByLabel('密码').fill(accounts.shjp);
+    await idlePage.getByRole('button', { name: '登录' }).click();
+    expectText(await idlePage.content(), '身份证号', 'the login returns to the page asked for');
+    await idlePage.getByLabel('姓名').fill('周未完');
+    await idlePage.clock.fastForward('25:30');
+    await idlePage.getByRole('alertdialog').waitFor();
+    expectText(await idlePage.content(), '将于约', 'the warning before the idle logout');
+    await shot(idlePage, 'idle-warning');
+    await idlePage.getByRole('button', { name: '继续使用' }).click();
+    await idlePage.getByRole('alertdialog').waitFor({ state: 'detached' });
+    await idlePage.clock.fastForward('30:00');
+    await idlePage.getByRole('alert').filter({ hasText: '已自动退出登录' }).waitFor();
+    await context.clearCookies();
+    await idlePage.getByRole('link', { name: '重新登录' }).click();
+    await idlePage.getByLabel('用户名').fill('shjp');
+    await idlePage.getByLabel('密码').fill(accounts.shjp);
+    await idlePage.getByRole('button', { name: '登录' }).click();
+    await idlePage.getByText('已恢复退出登录前本页填写的内容').waitFor();
+    if ((await idlePage.getByLabel('姓名').inputValue()) !== '周未完') {
+      throw new Error('the name typed before the idle logout was not restored');
+    }
+    await shot(idlePage, 'idle-restored');
+    await context.close();
+    console.log('the idle warning and the kept form passed in Chromium');
+  }
+
   assertAccessible();
 } finally {
   await browser.close();

@@ -319,6 +319,16 @@ struct ServeArgs {
         hide_env_values = true
     )]
     request_timeout: Option<u64>,
+    /// A login unused for this many minutes ends (the page warns 5 minutes before).
+    /// Default 30.
+    #[arg(long, value_name = "MINUTES", env = "REGISTRY_IDLE_MINUTES", value_parser = clap::value_parser!(u32).range(5..=480))]
+    idle_minutes: Option<u32>,
+    /// A login ends this many hours after it began, used or not. Default 12.
+    #[arg(long, value_name = "HOURS", env = "REGISTRY_SESSION_HOURS", value_parser = clap::value_parser!(u32).range(1..=24))]
+    session_hours: Option<u32>,
+    /// Days an account password lasts before it must be changed; 0: for ever. Default 90.
+    #[arg(long, value_name = "DAYS", env = "REGISTRY_PASSWORD_DAYS", value_parser = clap::value_parser!(u32).range(0..=3650))]
+    password_days: Option<u32>,
     /// Load the demo register into an empty database before serving.
     #[arg(long)]
     demo: bool,
@@ -548,6 +558,22 @@ fn serve(args: &ServeArgs) -> ExitCode {
                 header_read: args.header_timeout.map_or(default.header_read, seconds),
                 request: args.request_timeout.map_or(default.request, seconds),
             }
+        },
+        sessions: {
+            let default = registry_core::access::SessionPolicy::default();
+            registry_core::access::SessionPolicy {
+                idle_minutes: args.idle_minutes.unwrap_or(default.idle_minutes),
+                absolute_minutes: args
+                    .session_hours
+                    .map_or(default.absolute_minutes, |h| h * 60),
+                ..default
+            }
+        },
+        passwords: registry_core::access::PasswordPolicy {
+            max_age_days: args
+                .password_days
+                .unwrap_or(registry_core::access::PasswordPolicy::default().max_age_days),
+            ..registry_core::access::PasswordPolicy::default()
         },
         ..registry_http::Config::default()
     };

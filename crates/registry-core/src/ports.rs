@@ -657,17 +657,29 @@ pub trait RegisterTx: Send {
         institution: InstitutionId,
     ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
 
-    /// Adds an active account. MUST return `Duplicate(Username)` if the name is taken.
+    /// Adds an active account whose password was set on `changed_on`. MUST return
+    /// `Duplicate(Username)` if the name is taken.
     fn insert_account(
         &mut self,
         username: &Username,
         role: Role,
         password: &PasswordHash,
         must_change_password: bool,
+        changed_on: time::Date,
     ) -> impl Future<Output = Result<AccountId, StoreError>> + Send;
 
-    /// Replaces an account's role (an administrator's duty), password, active flag and
-    /// must-change flag if its version is `account.version`; returns the new version.
+    /// Keeps a password an account no longer uses (replaced at `replaced_at`), so that a
+    /// new one can be checked against the latest ([`crate::access::PasswordPolicy`]).
+    fn remember_password(
+        &mut self,
+        account: AccountId,
+        password: &PasswordHash,
+        replaced_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces an account's role (an administrator's duty), password with its date, active
+    /// flag and must-change flag if its version is `account.version`; returns the new
+    /// version.
     fn update_account(
         &mut self,
         account: &Account,

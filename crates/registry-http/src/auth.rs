@@ -239,6 +239,25 @@ pub(crate) async fn set_own_password(
     if let Err(v) = NewPassword::parse(new, &account.username) {
         errors.extend(v.as_slice().iter().map(ToString::to_string));
     }
+    // Not one of the latest passwords (the current one is checked above).
+    let policy = state.config.passwords;
+    if !same && policy.remembered > 1 {
+        let earlier = state
+            .store
+            .earlier_passwords(account.id, policy.remembered - 1)
+            .await?;
+        for hash in earlier {
+            if verify_password(new.to_owned(), Some(hash.as_str().to_owned())).await {
+                errors.push(
+                    registry_core::violation::Violation::PasswordReused {
+                        remembered: policy.remembered,
+                    }
+                    .to_string(),
+                );
+                break;
+            }
+        }
+    }
     if repeat.is_some_and(|r| r != new) {
         errors.push("两次输入的新密码不一致".to_owned());
     }

@@ -105,6 +105,8 @@ pub(crate) fn bare_layout() -> Layout {
         user: None,
         role: "",
         home: "/",
+        password_notice: None,
+        idle_seconds: None,
     }
 }
 

@@ -70,12 +70,13 @@ async fn healthz(state: poem::web::Data<&AppState>) -> Response {
 
 const STYLE: &str = include_str!("../static/style.css");
 const PRINT: &str = include_str!("../static/print.js");
+const SESSION: &str = include_str!("../static/session.js");
 
-fn print_script() -> Response {
+fn script(body: &'static str) -> Response {
     Response::builder()
         .header(header::CONTENT_TYPE, "text/javascript; charset=utf-8")
         .header(header::CACHE_CONTROL, "public, max-age=3600")
-        .body(PRINT)
+        .body(body)
 }
 
 fn stylesheet() -> Response {
@@ -94,7 +95,8 @@ pub fn app(state: AppState) -> impl Endpoint {
         .nest("/", pages::routes())
         .at("/healthz", get(healthz))
         .at("/static/style.css", get(make_sync(|_| stylesheet())))
-        .at("/static/print.js", get(make_sync(|_| print_script())))
+        .at("/static/print.js", get(make_sync(|_| script(PRINT))))
+        .at("/static/session.js", get(make_sync(|_| script(SESSION))))
         .nest("/api/v1", api)
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)

@@ -29,6 +29,11 @@ pub(crate) struct Layout {
     pub(crate) role: &'static str,
     /// The role's start page.
     pub(crate) home: &'static str,
+    /// "Your password expires on …", in the last days before it does.
+    pub(crate) password_notice: Option<String>,
+    /// For a logged-in account: seconds unused after which its session ends (the page
+    /// warns before, and keeps what was typed, `static/session.js`).
+    pub(crate) idle_seconds: Option<u32>,
 }
 
 /// One item with its state, as lists show it.
@@ -94,13 +99,16 @@ pub(crate) struct Login {
     pub(crate) layout: Layout,
     pub(crate) username: String,
     pub(crate) error: Option<String>,
+    /// The page to return to after the login (a path of this site), if any.
+    pub(crate) next: String,
 }
 
 #[derive(Template)]
 #[template(path = "password.html")]
 pub(crate) struct Password {
     pub(crate) layout: Layout,
-    pub(crate) forced: bool,
+    /// Why a new password is needed before anything else.
+    pub(crate) forced: Option<String>,
     pub(crate) done: bool,
     pub(crate) errors: Vec<String>,
 }

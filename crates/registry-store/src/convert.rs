@@ -380,6 +380,7 @@ pub(crate) fn account_from_row(row: accounts::Model) -> Result<Account, StoreErr
         password: PasswordHash::new(row.password_hash),
         active: row.active,
         must_change_password: row.must_change_password,
+        password_changed_on: row.password_changed_on,
         version: row.version,
     })
 }

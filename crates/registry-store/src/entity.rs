@@ -381,6 +381,7 @@ pub(crate) mod accounts {
         pub password_hash: String,
         pub active: bool,
         pub must_change_password: bool,
+        pub password_changed_on: Option<time::Date>,
         pub version: i64,
     }
 
@@ -495,6 +496,26 @@ pub(crate) mod verifications {
         pub lookup: String,
         pub outcome: String,
         pub client: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod password_history {
+    use sea_orm::entity::prelude::*;
+    use time::OffsetDateTime;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "password_history")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        pub password_hash: String,
+        pub replaced_at: OffsetDateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -149,6 +149,7 @@ impl Store {
                    a.id AS a_id, a.username AS a_username, a.role AS a_role, a.duty AS a_duty, \
                    a.institution_id AS a_institution_id, a.password_hash AS a_password_hash, \
                    a.active AS a_active, a.must_change_password AS a_must_change_password, \
+                   a.password_changed_on AS a_password_changed_on, \
                    a.version AS a_version, i.active AS i_active \
                    FROM sessions s \
                    LEFT JOIN accounts a ON a.id = s.account_id \

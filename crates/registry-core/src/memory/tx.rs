@@ -575,6 +575,7 @@ impl RegisterTx for MemoryTx {
         role: Role,
         password: &PasswordHash,
         must_change_password: bool,
+        changed_on: time::Date,
     ) -> Result<AccountId, StoreError> {
         let state = self.write()?;
         if state.accounts.values().any(|a| &a.username == username) {
@@ -590,6 +591,7 @@ impl RegisterTx for MemoryTx {
                 password: password.clone(),
                 active: true,
                 must_change_password,
+                password_changed_on: Some(changed_on),
                 version: 1,
             },
         );
@@ -607,6 +609,7 @@ impl RegisterTx for MemoryTx {
         stored.password = account.password.clone();
         stored.active = account.active;
         stored.must_change_password = account.must_change_password;
+        stored.password_changed_on = account.password_changed_on;
         stored.version += 1;
         Ok(stored.version)
     }
@@ -695,6 +698,18 @@ impl RegisterTx for MemoryTx {
 
     async fn end_sessions(&mut self, which: SessionsToEnd<'_>) -> Result<(), StoreError> {
         self.write()?.ended_sessions.push(format!("{which:?}"));
+        Ok(())
+    }
+
+    async fn remember_password(
+        &mut self,
+        account: AccountId,
+        _password: &PasswordHash,
+        _replaced_at: time::OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.write()?
+            .ended_sessions
+            .push(format!("PasswordRemembered {{ account: {account} }}"));
         Ok(())
     }
 

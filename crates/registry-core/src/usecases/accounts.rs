@@ -56,6 +56,7 @@ impl UseCase for CreateAssociationAccount {
                 Role::Association(self.duty),
                 &self.password,
                 self.must_change_password,
+                ctx.today(),
             )
             .await?;
         tx.audit(
@@ -110,9 +111,12 @@ impl UseCase for SetAccountPassword {
         tx.update_account(&Account {
             password: self.password.clone(),
             must_change_password: self.must_change_password,
+            password_changed_on: Some(ctx.today()),
             ..account.clone()
         })
         .await?;
+        tx.remember_password(account.id, &account.password, ctx.now)
+            .await?;
         tx.audit(&ctx.audit(
             if self.must_change_password {
                 "account.reset_password"

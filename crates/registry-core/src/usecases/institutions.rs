@@ -42,7 +42,13 @@ impl UseCase for CreateInstitution {
         };
         let id = tx.insert_institution(&details).await?;
         let account = tx
-            .insert_account(&username, Role::Institution(id), &self.password, true)
+            .insert_account(
+                &username,
+                Role::Institution(id),
+                &self.password,
+                true,
+                ctx.today(),
+            )
             .await?;
         let after = institution_snapshot(&details, true).with("username", &username);
         tx.audit(&ctx.audit(

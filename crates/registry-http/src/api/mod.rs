@@ -201,15 +201,25 @@ fn forbidden() -> ApiError {
 fn institution(req: &Request) -> ApiResult<(InstitutionId, Actor)> {
     let v = visitor(req);
     let account = v.account().ok_or_else(unauthorized)?;
-    if account.must_change_password {
-        return Err(ApiError::Forbidden(error_body(
-            "password.must_change",
-            "请先修改初始密码",
-        )));
-    }
+    password_current(req, account)?;
     match account.role {
         Role::Institution(id) => Ok((id, crate::auth::actor_of(account))),
         Role::Association(_) => Err(forbidden()),
+    }
+}
+
+/// Refuses an account that must change its password first: generated or reset by someone
+/// else (`password.must_change`), or expired (`password.expired`).
+fn password_current(req: &Request, account: &registry_core::access::Account) -> ApiResult<()> {
+    let state = state(req)?;
+    match account.password_change_due(state.today(), &state.config.passwords) {
+        None => Ok(()),
+        Some(registry_core::access::PasswordDue::SetBySomeoneElse) => Err(ApiError::Forbidden(
+            error_body("password.must_change", "请先修改初始密码"),
+        )),
+        Some(registry_core::access::PasswordDue::Expired { .. }) => Err(ApiError::Forbidden(
+            error_body("password.expired", "登录密码已到期，请先修改密码"),
+        )),
     }
 }
 
@@ -227,12 +237,7 @@ fn security(req: &Request) -> ApiResult<Actor> {
 fn administrator(req: &Request, work: Work) -> ApiResult<Actor> {
     let v = visitor(req);
     let account = v.account().ok_or_else(unauthorized)?;
-    if account.must_change_password {
-        return Err(ApiError::Forbidden(error_body(
-            "password.must_change",
-            "请先修改初始密码",
-        )));
-    }
+    password_current(req, account)?;
     if !account.role.may(work) {
         return Err(forbidden());
     }

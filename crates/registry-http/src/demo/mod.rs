@@ -507,6 +507,29 @@ pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError
         current_courses,
     };
     people::load(&l, &world, &mut out).await?;
+
+    // As in a register in use, every account has set its (published) password within the
+    // password policy's period: today, by its holder.
+    for (username, password, _) in &out.accounts {
+        let account = {
+            let name = registry_core::access::Username::parse(username)
+                .map_err(|e| DemoError::Failed(e.to_string()))?;
+            let mut tx = state.store.begin_read().await?;
+            tx.account_by_username(&name).await?
+        }
+        .ok_or_else(|| DemoError::Failed(format!("no account {username}")))?;
+        l.run(
+            today,
+            crate::auth::actor_of(&account),
+            SetAccountPassword {
+                account: account.id,
+                password: PasswordHash::new(l.hash(password).await?),
+                must_change_password: false,
+                keep_session: None,
+            },
+        )
+        .await?;
+    }
     Ok(out)
 }
 

@@ -7,8 +7,10 @@
 //! verification as a known one. Every attempt is logged (target `registry::security`).
 
 use poem::http::StatusCode;
+use poem::web::Query;
 use poem::{Request, Response, handler};
-use registry_core::access::Account;
+use registry_core::access::{Account, PasswordDue};
+use registry_core::date::format_date;
 
 use super::{Fields, layout, redirect, state, visitor};
 use crate::auth::{LoginOutcome, check_login, set_own_password, start_session};
@@ -21,17 +23,56 @@ use crate::web::{SESSION_COOKIE, Visitor, set_cookie};
 
 const WRONG: &str = "用户名或密码错误";
 
-fn home_of(account: &Account) -> &'static str {
-    if account.must_change_password {
+fn home_of(state: &crate::AppState, account: &Account) -> &'static str {
+    if account
+        .password_change_due(state.today(), &state.config.passwords)
+        .is_some()
+    {
         return "/account/password";
     }
     crate::pages::home_of_role(account.role)
 }
 
+/// Why the password page asks for a new password before anything else, if it does.
+fn forced_because(state: &crate::AppState, account: &Account) -> Option<String> {
+    let policy = &state.config.passwords;
+    Some(match account.password_change_due(state.today(), policy)? {
+        PasswordDue::SetBySomeoneElse => {
+            "首次登录或密码已由管理员重置，请先设置新密码。".to_owned()
+        }
+        PasswordDue::Expired { since } => format!(
+            "登录密码已于 {} 到期（每 {} 天须更换一次），请先设置新密码。",
+            format_date(since),
+            policy.max_age_days
+        ),
+    })
+}
+
+/// The page a login returns to: a path of the workspaces of this site (never another
+/// site's address: `//host`, `/\host` or a scheme are refused), at most 200 characters.
+fn safe_next(next: &str) -> Option<&str> {
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    let ours = ["/association", "/institution", "/account/"]
+        .iter()
+        .any(|p| path == p.trim_end_matches('/') || path.starts_with(p));
+    (ours
+        && next.len() <= 200
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control))
+    .then_some(next)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
 #[handler]
-pub(crate) fn login_form(req: &Request) -> Response {
+pub(crate) fn login_form(req: &Request, Query(query): Query<LoginQuery>) -> Response {
     if let Some(account) = visitor(req).account() {
-        return redirect(home_of(account));
+        return redirect(home_of(state(req), account));
     }
     html(
         StatusCode::OK,
@@ -39,6 +80,7 @@ pub(crate) fn login_form(req: &Request) -> Response {
             layout: layout(req),
             username: String::new(),
             error: None,
+            next: safe_next(&query.next).unwrap_or_default().to_owned(),
         },
     )
 }
@@ -48,12 +90,19 @@ pub(crate) async fn login(req: &Request, body: String) -> PageResult {
     let state = state(req);
     let fields = Fields::parse(&body);
     let username = fields.get("username");
+    let next = fields.get("next");
     let client = client_address(req, state.config.trusted_proxy);
     let outcome = check_login(state, &client, &username, fields.get("password")).await?;
     let error = match outcome {
         LoginOutcome::Success(account) => {
             let token = start_session(state, &account).await?;
-            let mut resp = redirect(home_of(&account));
+            // Back to the page an idle logout left, unless the password comes first.
+            let home = home_of(state, &account);
+            let to = match safe_next(&next) {
+                Some(next) if home == crate::pages::home_of_role(account.role) => next,
+                _ => home,
+            };
+            let mut resp = redirect(to);
             set_cookie(
                 &mut resp,
                 SESSION_COOKIE,
@@ -72,6 +121,7 @@ pub(crate) async fn login(req: &Request, body: String) -> PageResult {
             layout: layout(req),
             username,
             error: Some(error),
+            next: safe_next(&next).unwrap_or_default().to_owned(),
         },
     ))
 }
@@ -102,7 +152,7 @@ pub(crate) fn password_form(req: &Request) -> Response {
         StatusCode::OK,
         &Password {
             layout: layout(req),
-            forced: account.must_change_password,
+            forced: forced_because(state(req), &account),
             done: false,
             errors: vec![],
         },
@@ -138,7 +188,11 @@ pub(crate) async fn change_password(req: &Request, body: String) -> PageResult {
         },
         &Password {
             layout: layout(req),
-            forced: account.must_change_password && !done,
+            forced: if done {
+                None
+            } else {
+                forced_because(state, &account)
+            },
             done,
             errors,
         },

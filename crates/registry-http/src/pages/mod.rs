@@ -3,7 +3,7 @@
 
 use poem::http::{StatusCode, header};
 use poem::{Endpoint, EndpointExt, Request, Response, Route, get, post};
-use registry_core::access::{Account, Duty, Role, Work};
+use registry_core::access::{Account, Duty, PasswordAge, Role, Work};
 use registry_core::ids::InstitutionId;
 
 use crate::AppState;
@@ -253,11 +253,23 @@ pub(crate) fn layout(req: &Request) -> Layout {
                 Role::Institution(_) => "机构",
             };
             let home = home_of_role(account.role);
+            let state = state(req);
+            let password_notice = account.password_changed_on.and_then(|on| {
+                match state.config.passwords.age(on, state.today()) {
+                    PasswordAge::ExpiresSoon { on, days } => Some(format!(
+                        "您的登录密码将于 {} 到期（还有 {days} 天），到期后须先修改密码才能继续使用。",
+                        registry_core::date::format_date(on)
+                    )),
+                    PasswordAge::Fresh | PasswordAge::Expired { .. } => None,
+                }
+            });
             Layout {
                 csrf,
                 user: Some(account.username.as_str().to_owned()),
                 role,
                 home,
+                password_notice,
+                idle_seconds: Some(state.config.sessions.idle_minutes.saturating_mul(60)),
             }
         }
         None => Layout {
@@ -265,6 +277,8 @@ pub(crate) fn layout(req: &Request) -> Layout {
             user: None,
             role: "",
             home: "/",
+            password_notice: None,
+            idle_seconds: None,
         },
     }
 }
@@ -282,7 +296,11 @@ fn account_for(req: &Request, wanted: fn(&Role) -> bool) -> Result<Account, Resp
     let Some(account) = visitor(req).account().cloned() else {
         return Err(redirect("/login"));
     };
-    if account.must_change_password {
+    let state = state(req);
+    if account
+        .password_change_due(state.today(), &state.config.passwords)
+        .is_some()
+    {
         return Err(redirect("/account/password"));
     }
     if !wanted(&account.role) {

@@ -22,6 +22,7 @@ mod lockout;
 mod logs;
 mod movement;
 mod operations;
+mod passwords;
 mod renewals;
 mod security;
 mod support;

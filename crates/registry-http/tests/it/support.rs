@@ -105,6 +105,19 @@ impl Drop for Server {
 
 pub(crate) const ADMIN_PASSWORD: &str = "Cujinhui2026";
 
+/// The configuration of the tests' servers: the defaults, except that passwords do not
+/// expire (tests move the clock by months and years; `passwords.rs` tests the expiry with
+/// the default policy).
+pub(crate) fn test_config() -> Config {
+    Config {
+        passwords: registry_core::access::PasswordPolicy {
+            max_age_days: 0,
+            ..Default::default()
+        },
+        ..Config::default()
+    }
+}
+
 pub(crate) fn date(y: i32, m: u8, d: u8) -> Date {
     Date::from_calendar_date(y, Month::try_from(m).unwrap(), d).unwrap()
 }
@@ -113,7 +126,7 @@ impl Server {
     /// A server on 2026-11-26 10:00 in China, with the 2025—2028 cycle and the
     /// association's account `admin`.
     pub(crate) async fn new() -> Server {
-        Server::with_config(Config::default()).await
+        Server::with_config(test_config()).await
     }
 
     /// The same, with a configuration of its own.

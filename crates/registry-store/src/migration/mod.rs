@@ -16,6 +16,7 @@ mod m20261130_000011_name_key;
 mod m20261130_000012_audit_chain;
 mod m20261130_000013_job_locks;
 mod m20261201_000014_duties;
+mod m20261201_000015_password_policy;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_audit_chain::Migration),
             Box::new(m20261130_000013_job_locks::Migration),
             Box::new(m20261201_000014_duties::Migration),
+            Box::new(m20261201_000015_password_policy::Migration),
         ]
     }
 }

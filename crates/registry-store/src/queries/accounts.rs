@@ -23,12 +23,34 @@ pub struct AccountListing {
 }
 
 impl Store {
+    /// The hashes of the `n` passwords an account used last before its current one, the
+    /// latest first.
+    pub async fn earlier_passwords(
+        &self,
+        account: registry_core::access::AccountId,
+        n: u32,
+    ) -> Result<Vec<registry_core::access::PasswordHash>, StoreError> {
+        use crate::entity::password_history;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        Ok(password_history::Entity::find()
+            .filter(password_history::Column::AccountId.eq(account.get()))
+            .order_by_desc(password_history::Column::Id)
+            .limit(u64::from(n))
+            .all(self.db())
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|row| registry_core::access::PasswordHash::new(row.password_hash))
+            .collect())
+    }
+
     /// Every account: the administrators first, then institutions' by their number.
     pub async fn accounts(&self) -> Result<Vec<AccountListing>, StoreError> {
         let sql = "SELECT a.id AS a_id, a.username AS a_username, a.role AS a_role, \
                    a.duty AS a_duty, a.institution_id AS a_institution_id, \
                    a.password_hash AS a_password_hash, a.active AS a_active, \
                    a.must_change_password AS a_must_change_password, a.version AS a_version, \
+                   a.password_changed_on AS a_password_changed_on, \
                    i.name AS i_name, i.active AS i_active, \
                    t.failures AS t_failures, t.window_start AS t_window_start \
                    FROM accounts a \

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::StoreTx;
 use crate::convert::*;
-use crate::entity::{accounts, institutions, sessions, throttles};
+use crate::entity::{accounts, institutions, password_history, sessions, throttles};
 use crate::error::store_error;
 
 pub(super) async fn institution(
@@ -116,6 +116,7 @@ pub(super) async fn insert_account(
     role: Role,
     password: &PasswordHash,
     must_change_password: bool,
+    changed_on: time::Date,
 ) -> Result<AccountId, StoreError> {
     let (role_code, institution) = role_columns(role);
     let inserted = accounts::Entity::insert(accounts::ActiveModel {
@@ -127,6 +128,7 @@ pub(super) async fn insert_account(
         password_hash: Set(password.as_str().to_owned()),
         active: Set(true),
         must_change_password: Set(must_change_password),
+        password_changed_on: Set(Some(changed_on)),
         version: Set(1),
     })
     .exec(&tx.tx)
@@ -160,6 +162,10 @@ pub(super) async fn update_account(tx: &mut StoreTx, account: &Account) -> Resul
         .col_expr(
             accounts::Column::MustChangePassword,
             Expr::value(account.must_change_password),
+        )
+        .col_expr(
+            accounts::Column::PasswordChangedOn,
+            Expr::value(account.password_changed_on),
         )
         .col_expr(
             accounts::Column::Version,
@@ -215,6 +221,24 @@ pub(super) async fn end_sessions(
 
 /// Deletes the counters of a fill-in entry: its own (the ceiling) and those of each
 /// client address that tried it (`crate::sessions::fill_in_client_key`).
+pub(super) async fn remember_password(
+    tx: &mut StoreTx,
+    account: AccountId,
+    password: &PasswordHash,
+    replaced_at: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    password_history::Entity::insert(password_history::ActiveModel {
+        id: NotSet,
+        account_id: Set(account.get()),
+        password_hash: Set(password.as_str().to_owned()),
+        replaced_at: Set(replaced_at),
+    })
+    .exec(&tx.tx)
+    .await
+    .map_err(store_error)?;
+    Ok(())
+}
+
 pub(super) async fn forget_login_attempts(
     tx: &mut StoreTx,
     username: &Username,

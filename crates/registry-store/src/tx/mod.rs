@@ -26,7 +26,7 @@ use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::ResidentId;
 use registry_core::text::Text;
 use sea_orm::{DatabaseTransaction, EntityTrait};
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 use crate::convert::audit_row;
 use crate::entity::audit_log;
@@ -296,8 +296,17 @@ impl RegisterTx for StoreTx {
         role: Role,
         password: &PasswordHash,
         must_change_password: bool,
+        changed_on: Date,
     ) -> Result<AccountId, StoreError> {
-        institutions::insert_account(self, username, role, password, must_change_password).await
+        institutions::insert_account(
+            self,
+            username,
+            role,
+            password,
+            must_change_password,
+            changed_on,
+        )
+        .await
     }
 
     async fn update_account(&mut self, account: &Account) -> Result<i64, StoreError> {
@@ -336,6 +345,15 @@ impl RegisterTx for StoreTx {
 
     async fn end_sessions(&mut self, which: SessionsToEnd<'_>) -> Result<(), StoreError> {
         institutions::end_sessions(self, which).await
+    }
+
+    async fn remember_password(
+        &mut self,
+        account: AccountId,
+        password: &PasswordHash,
+        replaced_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        institutions::remember_password(self, account, password, replaced_at).await
     }
 
     async fn forget_login_attempts(&mut self, username: &Username) -> Result<(), StoreError> {

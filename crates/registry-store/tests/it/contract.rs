@@ -695,6 +695,7 @@ async fn a_session_is_read_with_its_account_and_institution(db: TestDb) {
             registry_core::access::Role::Association(registry_core::access::Duty::Audit),
             &registry_core::access::PasswordHash::new("$argon2id$test".into()),
             false,
+            time::macros::date!(2026 - 11 - 30),
         )
         .await
         .unwrap();
@@ -766,6 +767,26 @@ async fn a_session_is_read_with_its_account_and_institution(db: TestDb) {
         store.accounts().await.unwrap().first().unwrap().failures,
         None
     );
+    assert_eq!(
+        admin.password_changed_on,
+        Some(time::macros::date!(2026 - 11 - 30))
+    );
+
+    // Passwords no longer used are kept, the latest first.
+    let mut tx = store.begin().await.unwrap();
+    for n in 1..=3 {
+        tx.remember_password(
+            admin.id,
+            &registry_core::access::PasswordHash::new(format!("$argon2id$old{n}")),
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let earlier = store.earlier_passwords(admin.id, 2).await.unwrap();
+    let earlier: Vec<&str> = earlier.iter().map(|h| h.as_str()).collect();
+    assert_eq!(earlier, ["$argon2id$old3", "$argon2id$old2"]);
 }
 
 /// The runs of batch jobs read back from the audit log, the latest first, from a moment on.
