@@ -353,6 +353,13 @@ fn demo_logins(printed: &str) -> Result<(String, String)> {
             )
         {
             accounts.push(format!("\"{user}\":\"{password}\""));
+            if let Some(key) = words
+                .iter()
+                .position(|w| *w == "双因素密钥")
+                .and_then(|at| words.get(at + 1))
+            {
+                accounts.push(format!("\"{user}:totp\":\"{key}\""));
+            }
         }
     }
     let overdue = printed
@@ -654,7 +661,7 @@ mod tests {
         let printed =
             "演示数据已载入。注册周期：2021—2024、2025—2028、2029—2032（按今天 2026-11-30 计）
 登录账户：
-  促进会管理员                   用户名 admin      密码 Cujinhui2026
+  促进会管理员                   用户名 admin      密码 Cujinhui2026  双因素密钥 ABCDEFGH
   机构 上海市特种设备鉴定评审中心         用户名 shjp       密码 Shanghai2026
 评审人员信息填报（姓名、评审机构、填报密码、今天的情况）：
   王建国  福建省特种设备鉴定评审中心  Demo1000  已注册（由上一周期换证并续注册）
@@ -663,7 +670,7 @@ mod tests {
         let (accounts, overdue) = demo_logins(printed).unwrap();
         assert_eq!(
             accounts,
-            r#"{"admin":"Cujinhui2026","shjp":"Shanghai2026"}"#
+            r#"{"admin":"Cujinhui2026","admin:totp":"ABCDEFGH","shjp":"Shanghai2026"}"#
         );
         assert_eq!(overdue, "胡春梅");
         assert!(demo_logins("数据库中已有数据，未载入演示数据").is_err());

@@ -1,6 +1,6 @@
 //! `registry create-admin NAME --role system|security|audit`: an administrator of the
 //! association with one of the three separated duties (三员分立) and a generated password,
-//! printed once.
+//! printed once. `registry totp-code SECRET`: the current second-factor code of a secret.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -57,4 +57,15 @@ pub(crate) fn create_admin(
             Err(message) => fail(message, 1),
         }
     })
+}
+
+/// Prints the current code of a base32 secret.
+pub(crate) fn totp_code(secret: &str) -> ExitCode {
+    match registry_http::totp::current_code(secret, time::OffsetDateTime::now_utc()) {
+        Some(code) => {
+            println!("{code}");
+            ExitCode::SUCCESS
+        }
+        None => fail("不是 base32 编码的密钥", USAGE),
+    }
 }

@@ -119,6 +119,13 @@ enum Command {
         /// The 18-character code.
         code: String,
     },
+    /// Prints the current 6-digit second-factor code (TOTP, RFC 6238) of a secret in
+    /// base32, as an authenticator app would show it: for the demo's published secrets
+    /// and for checking a set-up by hand.
+    TotpCode {
+        /// The secret in base32.
+        secret: String,
+    },
     /// Imports a table (.xlsx, or CSV in UTF-8 with or without BOM, or GBK): the
     /// institution list (机构编号, 机构名称, 省级/国家级资质编号, 统一社会信用代码, 联系人,
     /// 联系电话, 登录用户名), a pass list (姓名, 身份证号, 评审项目, 考核日期, 公布日期) or
@@ -377,6 +384,7 @@ fn main() -> ExitCode {
         Command::LoadCalendar { job, file } => jobs::load_calendar(&job, &file),
         Command::CheckId { id } => check_id(&id),
         Command::CheckCreditCode { code } => check_credit_code(&code),
+        Command::TotpCode { secret } => accounts::totp_code(&secret),
         Command::Import {
             job,
             table,

@@ -8,6 +8,9 @@
 
 use std::fmt;
 
+pub use crate::credentials::{
+    PasswordAge, PasswordDue, PasswordPolicy, SecondFactor, SecondFactorPolicy,
+};
 use crate::ids::InstitutionId;
 use crate::violation::{Violation, Violations, ok_or_violations};
 
@@ -225,11 +228,25 @@ pub struct Account {
     /// version of the register that did not record it (it then never expires until the
     /// next change).
     pub password_changed_on: Option<time::Date>,
+    /// The association requires a second factor of this (institution's) account;
+    /// administrators need one by their role ([`SecondFactorPolicy`]).
+    pub second_factor_required: bool,
+    /// A second factor (TOTP) is set up.
+    pub second_factor_enrolled: bool,
     /// The optimistic-lock version.
     pub version: i64,
 }
 
 impl Account {
+    /// Whether a login of this account needs a second factor (and, until one is set up,
+    /// can do nothing but set it up).
+    pub fn second_factor_required(&self, policy: &SecondFactorPolicy) -> bool {
+        match self.role {
+            Role::Association(_) => policy.administrators,
+            Role::Institution(_) => self.second_factor_required,
+        }
+    }
+
     /// Whether the account must change its password before anything else today, and why.
     pub fn password_change_due(
         &self,
@@ -242,79 +259,6 @@ impl Account {
         match policy.age(self.password_changed_on?, today) {
             PasswordAge::Expired { since } => Some(PasswordDue::Expired { since }),
             PasswordAge::Fresh | PasswordAge::ExpiresSoon { .. } => None,
-        }
-    }
-}
-
-/// Why a password must be changed now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordDue {
-    /// Generated or reset by an administrator: only the holder may know their password.
-    SetBySomeoneElse,
-    /// Older than the policy allows, since this day.
-    Expired {
-        /// The first day it was expired.
-        since: time::Date,
-    },
-}
-
-/// How long an account password lasts and how many earlier ones it may not repeat (GB/T
-/// 22239-2019 8.1.4.1: passwords changed periodically). Machine tokens, when the register
-/// has them, do not expire this way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PasswordPolicy {
-    /// Days a password lasts; 0: for ever.
-    pub max_age_days: u32,
-    /// How many of the latest passwords (the current one included) a new one may not repeat.
-    pub remembered: u32,
-    /// Days before the end from which the pages say that it is coming.
-    pub warn_days: u32,
-}
-
-impl Default for PasswordPolicy {
-    /// 90 days, not one of the last 5, told 14 days ahead.
-    fn default() -> Self {
-        PasswordPolicy {
-            max_age_days: 90,
-            remembered: 5,
-            warn_days: 14,
-        }
-    }
-}
-
-/// Where a password stands in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordAge {
-    /// Nothing to say.
-    Fresh,
-    /// It expires at the start of `on` (the last usable day is the day before).
-    ExpiresSoon {
-        /// The first day it is expired.
-        on: time::Date,
-        /// Days left until then.
-        days: i64,
-    },
-    /// Expired since this day.
-    Expired {
-        /// The first day it was expired.
-        since: time::Date,
-    },
-}
-
-impl PasswordPolicy {
-    /// The age of a password set on `changed_on`, today.
-    pub fn age(&self, changed_on: time::Date, today: time::Date) -> PasswordAge {
-        if self.max_age_days == 0 {
-            return PasswordAge::Fresh;
-        }
-        let ends = changed_on.saturating_add(time::Duration::days(i64::from(self.max_age_days)));
-        let days = (ends - today).whole_days();
-        if days <= 0 {
-            PasswordAge::Expired { since: ends }
-        } else if days <= i64::from(self.warn_days) {
-            PasswordAge::ExpiresSoon { on: ends, days }
-        } else {
-            PasswordAge::Fresh
         }
     }
 }
@@ -572,70 +516,6 @@ impl Default for SessionPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_last_ninety_days_and_say_so_two_weeks_ahead() {
-        let policy = PasswordPolicy::default();
-        let set = time::macros::date!(2026 - 01 - 01);
-        let on = |d: time::Date| policy.age(set, d);
-        assert_eq!(on(time::macros::date!(2026 - 03 - 17)), PasswordAge::Fresh);
-        assert_eq!(
-            on(time::macros::date!(2026 - 03 - 18)),
-            PasswordAge::ExpiresSoon {
-                on: time::macros::date!(2026 - 04 - 01),
-                days: 14
-            }
-        );
-        assert_eq!(
-            on(time::macros::date!(2026 - 03 - 31)),
-            PasswordAge::ExpiresSoon {
-                on: time::macros::date!(2026 - 04 - 01),
-                days: 1
-            }
-        );
-        let expired = PasswordAge::Expired {
-            since: time::macros::date!(2026 - 04 - 01),
-        };
-        assert_eq!(on(time::macros::date!(2026 - 04 - 01)), expired);
-        assert_eq!(on(time::macros::date!(2027 - 01 - 01)), expired);
-        let never = PasswordPolicy {
-            max_age_days: 0,
-            ..policy
-        };
-        assert_eq!(
-            never.age(set, time::macros::date!(2036 - 01 - 01)),
-            PasswordAge::Fresh
-        );
-        let account = |must: bool, on: Option<time::Date>| Account {
-            id: AccountId::new(1),
-            username: Username::parse("jia").unwrap(),
-            role: Role::Association(Duty::System),
-            password: PasswordHash::new(String::new()),
-            active: true,
-            must_change_password: must,
-            password_changed_on: on,
-            version: 1,
-        };
-        let today = time::macros::date!(2026 - 05 - 01);
-        assert_eq!(
-            account(true, Some(today)).password_change_due(today, &policy),
-            Some(PasswordDue::SetBySomeoneElse)
-        );
-        assert_eq!(
-            account(false, Some(set)).password_change_due(today, &policy),
-            Some(PasswordDue::Expired {
-                since: time::macros::date!(2026 - 04 - 01)
-            })
-        );
-        assert_eq!(
-            account(false, None).password_change_due(today, &policy),
-            None
-        );
-        assert_eq!(
-            account(false, Some(today)).password_change_due(today, &policy),
-            None
-        );
-    }
 
     #[test]
     fn each_duty_does_one_work_and_institutions_none() {

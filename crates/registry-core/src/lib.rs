@@ -41,6 +41,7 @@ pub mod access;
 pub mod assessment;
 pub mod calendar;
 pub mod certificate;
+pub mod credentials;
 pub mod credit_code;
 pub mod csv;
 pub mod cycle;

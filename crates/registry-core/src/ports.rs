@@ -16,7 +16,7 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 
-use crate::access::{Account, AccountId, PasswordHash, Role, Username};
+use crate::access::{Account, AccountId, PasswordHash, Role, SecondFactor, Username};
 use crate::assessment::{AssessmentDetails, OnSiteAssessment};
 use crate::calendar::CalendarEntry;
 use crate::cycle::{Cycles, RegistrationCycle};
@@ -667,6 +667,14 @@ pub trait RegisterTx: Send {
         must_change_password: bool,
         changed_on: time::Date,
     ) -> impl Future<Output = Result<AccountId, StoreError>> + Send;
+
+    /// Sets up an account's second factor, replacing any earlier one and its recovery
+    /// codes, or removes it (`None`); the last accepted time step is forgotten.
+    fn set_second_factor(
+        &mut self,
+        account: AccountId,
+        factor: Option<&SecondFactor>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Keeps a password an account no longer uses (replaced at `replaced_at`), so that a
     /// new one can be checked against the latest ([`crate::access::PasswordPolicy`]).

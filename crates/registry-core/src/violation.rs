@@ -502,6 +502,10 @@ pub enum Violation {
     /// The account is not one of the association's administrators.
     #[error("该账户不是促进会的管理员账户")]
     NotAnAdministrator,
+    /// A second factor is required of an institution's account, not of an administrator's
+    /// (theirs is required by their role).
+    #[error("只能为机构账户设置是否要求双因素认证（管理员账户一律要求）")]
+    NotAnInstitutionAccount,
     /// A password used before.
     #[error("新密码不能与最近{remembered}次使用过的密码相同")]
     PasswordReused {
@@ -590,6 +594,7 @@ impl Violation {
             Violation::OwnAccount => "account.own",
             Violation::NotAnAdministrator => "account.not_administrator",
             Violation::PasswordReused { .. } => "password.reused",
+            Violation::NotAnInstitutionAccount => "account.not_institution",
         }
     }
 

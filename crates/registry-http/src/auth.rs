@@ -202,6 +202,33 @@ pub(crate) async fn start_session(
     Ok(token)
 }
 
+/// Whether `typed` is the account's current code (each step once) or one of its unused
+/// recovery codes (each once).
+pub(crate) async fn right_code(
+    state: &AppState,
+    account: &Account,
+    typed: &str,
+) -> Result<bool, StoreError> {
+    let now = state.clock.now();
+    if let Some(code) = crate::totp::recovery_form(typed) {
+        let used = state
+            .store
+            .use_recovery_code(account.id, &crate::totp::recovery_hash(&code), now)
+            .await?;
+        if used {
+            tracing::warn!(target: "registry::security", username = account.username.as_str(), "second factor: a recovery code used");
+        }
+        return Ok(used);
+    }
+    let Some(secret) = state.store.totp_secret(account.id).await? else {
+        return Ok(false);
+    };
+    match crate::totp::matching_step(&secret, typed, now) {
+        Some(step) => state.store.accept_totp_step(account.id, step).await,
+        None => Ok(false),
+    }
+}
+
 /// Changes the password of the logged-in account: the current one verified (under the
 /// login's lockout: a borrowed session cannot guess it), the new one checked by the core's
 /// strength rule and different from the current one; in the same transaction, every other

@@ -41,6 +41,7 @@ pub mod secrets;
 mod serve;
 mod state;
 mod templates;
+pub mod totp;
 mod verification;
 mod web;
 

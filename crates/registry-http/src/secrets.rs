@@ -15,7 +15,7 @@ const GENERATED_LENGTH: usize = 10;
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], HashError> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], HashError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| HashError(e.to_string()))?;
     Ok(bytes)
@@ -30,7 +30,7 @@ const FILL_IN_LENGTH: usize = 12;
 
 /// A new random password of `length` characters from `alphabet`. Shown once; only its
 /// hash is stored.
-fn generate(alphabet: &[u8], length: usize) -> Result<String, HashError> {
+pub(crate) fn generate(alphabet: &[u8], length: usize) -> Result<String, HashError> {
     // Rejection sampling keeps every character equally likely.
     let mut out = String::with_capacity(length);
     while out.len() < length {

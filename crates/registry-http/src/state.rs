@@ -46,6 +46,8 @@ pub struct Config {
     pub lockout: LockoutPolicy,
     /// How long account passwords last and how many earlier ones they may not repeat.
     pub passwords: registry_core::access::PasswordPolicy,
+    /// Who needs a second factor (TOTP) besides the password.
+    pub second_factor: registry_core::access::SecondFactorPolicy,
     /// Tolerated wrong fill-in passwords, per entry and client address and per entry.
     pub fill_in: FillInLockout,
     /// A reverse proxy whose `X-Forwarded-For` names the client; nobody else's is trusted.

@@ -22,6 +22,8 @@ use crate::secrets::{bound_token, new_token, token_hash};
 pub(crate) const SESSION_COOKIE: &str = "registry_session";
 /// The cookie of an assessor's unlocked fill-in entry.
 pub(crate) const ENTRY_COOKIE: &str = "registry_entry";
+/// A login whose password was right, waiting for its second factor (5 minutes).
+pub(crate) const CHALLENGE_COOKIE: &str = "registry_challenge";
 /// The CSRF cookie (double submit: every unsafe request repeats its value).
 pub(crate) const CSRF_COOKIE: &str = "registry_csrf";
 /// The header that carries the CSRF token on API requests.

@@ -381,6 +381,8 @@ pub(crate) fn account_from_row(row: accounts::Model) -> Result<Account, StoreErr
         active: row.active,
         must_change_password: row.must_change_password,
         password_changed_on: row.password_changed_on,
+        second_factor_required: row.second_factor_required,
+        second_factor_enrolled: row.totp_secret.is_some(),
         version: row.version,
     })
 }

@@ -382,6 +382,9 @@ pub(crate) mod accounts {
         pub active: bool,
         pub must_change_password: bool,
         pub password_changed_on: Option<time::Date>,
+        pub totp_secret: Option<Vec<u8>>,
+        pub totp_last_step: Option<i64>,
+        pub second_factor_required: bool,
         pub version: i64,
     }
 
@@ -516,6 +519,45 @@ pub(crate) mod password_history {
         pub account_id: i64,
         pub password_hash: String,
         pub replaced_at: OffsetDateTime,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod recovery_codes {
+    use sea_orm::entity::prelude::*;
+    use time::OffsetDateTime;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "recovery_codes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        pub code_hash: String,
+        pub used_at: Option<OffsetDateTime>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod login_challenges {
+    use sea_orm::entity::prelude::*;
+    use time::OffsetDateTime;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "login_challenges")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        pub account_id: i64,
+        pub created_at: OffsetDateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

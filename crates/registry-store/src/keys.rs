@@ -103,6 +103,40 @@ impl DataKey {
         Ok(nonce.iter().copied().chain(sealed).collect())
     }
 
+    /// Seals any secret (a second factor's): nonce ‖ ciphertext ‖ tag, bound to `what`.
+    pub fn seal(&self, plain: &[u8], what: &[u8]) -> Result<Vec<u8>, String> {
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).map_err(|e| e.to_string())?;
+        let sealed = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: what,
+                },
+            )
+            .map_err(|_| "encryption failed".to_owned())?;
+        Ok(nonce.iter().copied().chain(sealed).collect())
+    }
+
+    /// Opens what [`DataKey::seal`] sealed for `what`.
+    pub fn open(&self, sealed: &[u8], what: &[u8]) -> Result<Vec<u8>, String> {
+        if sealed.len() < 12 {
+            return Err("the sealed secret is truncated".to_owned());
+        }
+        let (nonce, body) = sealed.split_at(12);
+        self.cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: what,
+                },
+            )
+            .map_err(|_| "the sealed secret does not open with this data key".to_owned())
+    }
+
     /// Decrypts what [`DataKey::encrypt`] produced.
     pub fn decrypt(&self, sealed: &[u8]) -> Result<ResidentId, String> {
         if sealed.len() < 12 {

@@ -43,6 +43,7 @@ pub mod maintenance;
 mod migration;
 pub mod name_order;
 pub mod queries;
+pub mod second_factor;
 pub mod sessions;
 mod sql;
 mod tx;

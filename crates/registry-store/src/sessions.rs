@@ -150,6 +150,8 @@ impl Store {
                    a.institution_id AS a_institution_id, a.password_hash AS a_password_hash, \
                    a.active AS a_active, a.must_change_password AS a_must_change_password, \
                    a.password_changed_on AS a_password_changed_on, \
+                   a.totp_secret AS a_totp_secret, a.totp_last_step AS a_totp_last_step, \
+                   a.second_factor_required AS a_second_factor_required, \
                    a.version AS a_version, i.active AS i_active \
                    FROM sessions s \
                    LEFT JOIN accounts a ON a.id = s.account_id \

@@ -2,7 +2,7 @@
 //! the transaction's own copy of the register.
 
 use super::{MemoryTx, check_institution_unique, poisoned};
-use crate::access::{Account, AccountId, PasswordHash, Role, Username};
+use crate::access::{Account, AccountId, PasswordHash, Role, SecondFactor, Username};
 use crate::assessment::{AssessmentDetails, OnSiteAssessment};
 use crate::calendar::CalendarEntry;
 use crate::cycle::{Cycles, RegistrationCycle};
@@ -592,6 +592,8 @@ impl RegisterTx for MemoryTx {
                 active: true,
                 must_change_password,
                 password_changed_on: Some(changed_on),
+                second_factor_required: false,
+                second_factor_enrolled: false,
                 version: 1,
             },
         );
@@ -610,6 +612,7 @@ impl RegisterTx for MemoryTx {
         stored.active = account.active;
         stored.must_change_password = account.must_change_password;
         stored.password_changed_on = account.password_changed_on;
+        stored.second_factor_required = account.second_factor_required;
         stored.version += 1;
         Ok(stored.version)
     }
@@ -698,6 +701,20 @@ impl RegisterTx for MemoryTx {
 
     async fn end_sessions(&mut self, which: SessionsToEnd<'_>) -> Result<(), StoreError> {
         self.write()?.ended_sessions.push(format!("{which:?}"));
+        Ok(())
+    }
+
+    async fn set_second_factor(
+        &mut self,
+        account: AccountId,
+        factor: Option<&SecondFactor>,
+    ) -> Result<(), StoreError> {
+        let stored = self
+            .write()?
+            .accounts
+            .get_mut(&account)
+            .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Account)))?;
+        stored.second_factor_enrolled = factor.is_some();
         Ok(())
     }
 

@@ -15,6 +15,9 @@ pub fn action_label(action: &str) -> Option<&'static str> {
         "account.create" => "创建账户",
         "account.reset_password" => "重置登录密码",
         "account.unlock" => "解除登录锁定",
+        "account.enrol_second_factor" => "启用双因素认证",
+        "account.reset_second_factor" => "重置双因素认证",
+        "account.require_second_factor" => "设置是否要求双因素认证",
         "account.update" => "修改管理员角色或状态",
         "assessment.record" => "记录现场评审",
         "attendance.import" => "导入培训出勤",
@@ -89,6 +92,7 @@ pub fn field_label(field: &str) -> Option<&'static str> {
         "reason" => "原因",
         "rejected" => "错误行数",
         "registration_age_limit" => "注册年龄上限",
+        "recovery_codes" => "恢复码数量",
         "registration_number" => "注册号",
         "release_reason" => "退回原因",
         "released_on" => "退回日期",
@@ -98,6 +102,7 @@ pub fn field_label(field: &str) -> Option<&'static str> {
         "reverses" => "冲销",
         "role" => "角色",
         "rows" => "行数",
+        "second_factor_required" => "要求双因素认证",
         "serial" => "证件编号",
         "start" => "开始日期",
         "state" => "状态",
@@ -137,7 +142,7 @@ pub fn value_text(field: &str, value: &str, catalogue: &ReviewItemCatalogue) -> 
             .map(item_name)
             .collect::<Vec<_>>()
             .join("、"),
-        "active" | "require_item_coverage" => match value {
+        "active" | "require_item_coverage" | "second_factor_required" => match value {
             "true" => "是".to_owned(),
             "false" => "否".to_owned(),
             other => other.to_owned(),

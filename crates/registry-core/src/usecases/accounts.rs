@@ -2,7 +2,7 @@
 //! (三员分立), passwords, and lifting a login's lockout.
 
 use super::{Context, UseCase, UseCaseError};
-use crate::access::{Account, AccountId, Duty, PasswordHash, Role, Username};
+use crate::access::{Account, AccountId, Duty, PasswordHash, Role, SecondFactor, Username};
 use crate::ports::{Actor, Entity, RegisterTx, SessionsToEnd, Snapshot};
 use crate::violation::{Violation, Violations};
 
@@ -227,6 +227,126 @@ impl UseCase for UnlockLogin {
             Some(Snapshot::default().with("username", &account.username)),
         ))
         .await?;
+        Ok(())
+    }
+}
+
+/// The holder sets up their second factor (TOTP) after proving they hold the secret with
+/// a right code (the edge's check), with fresh recovery codes. Replaces an earlier one.
+#[derive(Debug, Clone)]
+pub struct EnrolSecondFactor {
+    /// The holder's own account.
+    pub account: AccountId,
+    /// The secret and the recovery codes' hashes.
+    pub factor: SecondFactor,
+}
+
+impl UseCase for EnrolSecondFactor {
+    type Output = ();
+
+    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        let account = tx
+            .account(self.account)
+            .await?
+            .ok_or(UseCaseError::NotFound(Entity::Account))?;
+        tx.set_second_factor(account.id, Some(&self.factor)).await?;
+        tx.audit(
+            &ctx.audit(
+                "account.enrol_second_factor",
+                Entity::Account,
+                account.id.get(),
+                None,
+                None,
+                Some(
+                    Snapshot::default()
+                        .with("username", &account.username)
+                        .with("recovery_codes", self.factor.recovery_hashes.len()),
+                ),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The security administrator removes another account's second factor (a lost phone);
+/// where one is required, the holder sets up a new one at the next login. Every session of
+/// the account ends. Or requires (or no longer requires) a second factor of an
+/// institution's account.
+#[derive(Debug, Clone)]
+pub struct ChangeSecondFactor {
+    /// The account.
+    pub account: AccountId,
+    /// What to do.
+    pub change: SecondFactorChange,
+}
+
+/// What [`ChangeSecondFactor`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactorChange {
+    /// Remove the one set up.
+    Reset,
+    /// Require one of an institution's account (`true`), or no longer (`false`).
+    Require(bool),
+}
+
+impl UseCase for ChangeSecondFactor {
+    type Output = ();
+
+    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        let account = tx
+            .account(self.account)
+            .await?
+            .ok_or(UseCaseError::NotFound(Entity::Account))?;
+        if acts_as(ctx, &account) {
+            return Err(Violations::from(Violation::OwnAccount).into());
+        }
+        let snapshot = Snapshot::default().with("username", &account.username);
+        match self.change {
+            SecondFactorChange::Reset => {
+                tx.set_second_factor(account.id, None).await?;
+                tx.audit(&ctx.audit(
+                    "account.reset_second_factor",
+                    Entity::Account,
+                    account.id.get(),
+                    None,
+                    None,
+                    Some(snapshot),
+                ))
+                .await?;
+                tx.end_sessions(SessionsToEnd::Account {
+                    account: account.id,
+                    keep: None,
+                })
+                .await?;
+            }
+            SecondFactorChange::Require(required) => {
+                if !matches!(account.role, Role::Institution(_)) {
+                    // Administrators need one by their role: nothing to choose.
+                    return Err(Violations::from(Violation::NotAnInstitutionAccount).into());
+                }
+                tx.update_account(&Account {
+                    second_factor_required: required,
+                    ..account.clone()
+                })
+                .await?;
+                tx.audit(
+                    &ctx.audit(
+                        "account.require_second_factor",
+                        Entity::Account,
+                        account.id.get(),
+                        None,
+                        Some(
+                            snapshot
+                                .clone()
+                                .with("second_factor_required", account.second_factor_required),
+                        ),
+                        Some(snapshot.with("second_factor_required", required)),
+                    ),
+                )
+                .await?;
+            }
+        }
         Ok(())
     }
 }

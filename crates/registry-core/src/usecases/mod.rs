@@ -45,7 +45,8 @@ mod people;
 mod registration;
 
 pub use accounts::{
-    ChangeAdministrator, CreateAssociationAccount, SetAccountPassword, UnlockLogin,
+    ChangeAdministrator, ChangeSecondFactor, CreateAssociationAccount, EnrolSecondFactor,
+    SecondFactorChange, SetAccountPassword, UnlockLogin,
 };
 pub use assessments::RecordAssessment;
 pub use batch::{DiscloseExport, ExpireRegistrations, Expired, RecordRun};

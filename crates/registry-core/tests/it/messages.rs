@@ -240,6 +240,7 @@ fn examples() -> Vec<Violation> {
         Violation::OwnAccount,
         Violation::NotAnAdministrator,
         Violation::PasswordReused { remembered: 5 },
+        Violation::NotAnInstitutionAccount,
     ]
 }
 
@@ -321,10 +322,11 @@ fn variant(v: &Violation) -> usize {
         Violation::OwnAccount => 73,
         Violation::NotAnAdministrator => 74,
         Violation::PasswordReused { .. } => 75,
+        Violation::NotAnInstitutionAccount => 76,
     }
 }
 
-const VARIANTS: usize = 76;
+const VARIANTS: usize = 77;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

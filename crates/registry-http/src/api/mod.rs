@@ -212,6 +212,17 @@ fn institution(req: &Request) -> ApiResult<(InstitutionId, Actor)> {
 /// else (`password.must_change`), or expired (`password.expired`).
 fn password_current(req: &Request, account: &registry_core::access::Account) -> ApiResult<()> {
     let state = state(req)?;
+    if account.second_factor_required(&state.config.second_factor)
+        && !account.second_factor_enrolled
+        && account
+            .password_change_due(state.today(), &state.config.passwords)
+            .is_none()
+    {
+        return Err(ApiError::Forbidden(error_body(
+            "second_factor.required",
+            "请先在网页上启用双因素认证（账户 → 双因素认证）",
+        )));
+    }
     match account.password_change_due(state.today(), &state.config.passwords) {
         None => Ok(()),
         Some(registry_core::access::PasswordDue::SetBySomeoneElse) => Err(ApiError::Forbidden(

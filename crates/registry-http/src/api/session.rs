@@ -39,6 +39,10 @@ struct LoginRequest {
     username: String,
     #[oai(write_only)]
     password: String,
+    /// For an account with a second factor: the authenticator's current 6-digit code (or
+    /// a recovery code). Without it such a login answers 401 `login.code_required`.
+    #[oai(write_only)]
+    code: Option<String>,
 }
 
 #[derive(ApiResponse, Debug)]
@@ -118,6 +122,37 @@ impl SessionApi {
         let client = client_address(req, state.config.trusted_proxy);
         match check_login(state, &client, &body.username, body.password.clone()).await? {
             LoginOutcome::Success(account) => {
+                if account.second_factor_enrolled {
+                    let Some(code) = body.code.as_deref() else {
+                        return Err(ApiError::Unauthorized(error_body(
+                            "login.code_required",
+                            "该账户已启用双因素认证：请同时提交身份验证器当前的验证码（code）",
+                        )));
+                    };
+                    // A wrong code counts under the login's lockout like a wrong password.
+                    let attempt = match crate::auth::admit(
+                        state,
+                        registry_store::sessions::login_key(&account.username),
+                        &client,
+                    )
+                    .await?
+                    {
+                        Ok(attempt) => attempt,
+                        Err(minutes) => {
+                            return Err(ApiError::TooMany(error_body(
+                                "login.locked",
+                                format!("尝试次数过多，请于 {minutes} 分钟后再试"),
+                            )));
+                        }
+                    };
+                    if !crate::auth::right_code(state, &account, code).await? {
+                        return Err(ApiError::Unauthorized(error_body(
+                            "login.code_wrong",
+                            "验证码不正确或已使用过",
+                        )));
+                    }
+                    attempt.succeeded(state).await?;
+                }
                 let token = start_session(state, &account).await?;
                 // The token rotates with the session: the new one, bound to it.
                 let csrf = crate::secrets::bound_token(

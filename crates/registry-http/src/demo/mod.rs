@@ -39,6 +39,9 @@ pub struct DemoLogins {
     pub cycles: String,
     /// (user name, password, role).
     pub accounts: Vec<(String, String, String)>,
+    /// The administrators' published second-factor secrets (base32), by user name: add one
+    /// to an authenticator app, or print its current code with `registry totp-code`.
+    pub second_factors: std::collections::BTreeMap<String, String>,
     /// (name, institution, fill-in password, situation today).
     pub assessors: Vec<(String, String, String, String)>,
     /// The one document past its deadline: (whose, which).
@@ -81,11 +84,22 @@ impl fmt::Display for DemoLogins {
             .max()
             .unwrap_or(0);
         for (user, password, role) in &self.accounts {
+            let second = self
+                .second_factors
+                .get(user)
+                .map(|key| format!("  双因素密钥 {key}"))
+                .unwrap_or_default();
             writeln!(
                 f,
-                "  {}  用户名 {}  密码 {password}",
+                "  {}  用户名 {}  密码 {password}{second}",
                 padded(role, role_width),
                 padded(user, user_width)
+            )?;
+        }
+        if !self.second_factors.is_empty() {
+            writeln!(
+                f,
+                "  （管理员登录须输入双因素验证码：把密钥加入身份验证器，或运行 registry totp-code 密钥）"
             )?;
         }
         writeln!(
@@ -529,6 +543,26 @@ pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError
             },
         )
         .await?;
+        // The administrators have set up their second factor, with a published secret.
+        if matches!(account.role, registry_core::access::Role::Association(_)) {
+            use sha2::Digest as _;
+            let digest = sha2::Sha256::digest(format!("registry demo second factor {username}"));
+            let secret = digest.get(..20).unwrap_or_default().to_vec();
+            out.second_factors
+                .insert(username.clone(), crate::totp::to_base32(&secret));
+            l.run(
+                today,
+                crate::auth::actor_of(&account),
+                registry_core::usecases::EnrolSecondFactor {
+                    account: account.id,
+                    factor: registry_core::access::SecondFactor {
+                        secret,
+                        recovery_hashes: vec![],
+                    },
+                },
+            )
+            .await?;
+        }
     }
     Ok(out)
 }
@@ -556,6 +590,7 @@ mod tests {
                     "机构 上海市特种设备鉴定评审中心".into(),
                 ),
             ],
+            second_factors: std::collections::BTreeMap::new(),
             assessors: vec![
                 (
                     "王建国".into(),

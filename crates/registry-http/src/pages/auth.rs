@@ -12,6 +12,7 @@ use poem::{Request, Response, handler};
 use registry_core::access::{Account, PasswordDue};
 use registry_core::date::format_date;
 
+use super::landing::{home_of, landing, safe_next};
 use super::{Fields, layout, redirect, state, visitor};
 use crate::auth::{LoginOutcome, check_login, set_own_password, start_session};
 
@@ -22,16 +23,6 @@ use crate::templates::{Login, Password};
 use crate::web::{SESSION_COOKIE, Visitor, set_cookie};
 
 const WRONG: &str = "用户名或密码错误";
-
-fn home_of(state: &crate::AppState, account: &Account) -> &'static str {
-    if account
-        .password_change_due(state.today(), &state.config.passwords)
-        .is_some()
-    {
-        return "/account/password";
-    }
-    crate::pages::home_of_role(account.role)
-}
 
 /// Why the password page asks for a new password before anything else, if it does.
 fn forced_because(state: &crate::AppState, account: &Account) -> Option<String> {
@@ -46,21 +37,6 @@ fn forced_because(state: &crate::AppState, account: &Account) -> Option<String> 
             policy.max_age_days
         ),
     })
-}
-
-/// The page a login returns to: a path of the workspaces of this site (never another
-/// site's address: `//host`, `/\host` or a scheme are refused), at most 200 characters.
-fn safe_next(next: &str) -> Option<&str> {
-    let path = next.split(['?', '#']).next().unwrap_or_default();
-    let ours = ["/association", "/institution", "/account/"]
-        .iter()
-        .any(|p| path == p.trim_end_matches('/') || path.starts_with(p));
-    (ours
-        && next.len() <= 200
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.chars().any(char::is_control))
-    .then_some(next)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -95,14 +71,11 @@ pub(crate) async fn login(req: &Request, body: String) -> PageResult {
     let outcome = check_login(state, &client, &username, fields.get("password")).await?;
     let error = match outcome {
         LoginOutcome::Success(account) => {
+            if account.second_factor_enrolled {
+                return crate::pages::second_factor::challenge(state, &account, &next).await;
+            }
             let token = start_session(state, &account).await?;
-            // Back to the page an idle logout left, unless the password comes first.
-            let home = home_of(state, &account);
-            let to = match safe_next(&next) {
-                Some(next) if home == crate::pages::home_of_role(account.role) => next,
-                _ => home,
-            };
-            let mut resp = redirect(to);
+            let mut resp = redirect(&landing(state, &account, &next));
             set_cookie(
                 &mut resp,
                 SESSION_COOKIE,

@@ -18,10 +18,12 @@ mod documents;
 mod exchange;
 pub(crate) mod export;
 pub(crate) mod institution;
+mod landing;
 pub(crate) mod notice;
 mod person_file;
 pub(crate) mod public;
 mod renewals;
+pub(crate) mod second_factor;
 pub(crate) mod self_service;
 mod verify;
 
@@ -99,6 +101,14 @@ fn page_routes() -> Route {
             "/association/in-force",
             get(association::dashboard::in_force),
         )
+        .at(
+            "/login/code",
+            get(second_factor::code_form).post(second_factor::code_check),
+        )
+        .at(
+            "/account/second-factor",
+            get(second_factor::enrol_form).post(second_factor::enrol),
+        )
         .at("/association/institutions", get(association::institutions))
         .at(
             "/association/institutions/new",
@@ -123,6 +133,10 @@ fn page_routes() -> Route {
         .at(
             "/association/accounts/:id/unlock",
             post(association::accounts::unlock),
+        )
+        .at(
+            "/association/accounts/:id/second-factor",
+            post(association::accounts::second_factor),
         )
         .at(
             "/association/people",
@@ -302,6 +316,11 @@ fn account_for(req: &Request, wanted: fn(&Role) -> bool) -> Result<Account, Resp
         .is_some()
     {
         return Err(redirect("/account/password"));
+    }
+    if account.second_factor_required(&state.config.second_factor)
+        && !account.second_factor_enrolled
+    {
+        return Err(redirect("/account/second-factor"));
     }
     if !wanted(&account.role) {
         return Err(message_page(

@@ -331,7 +331,7 @@ async fn every_role_gets_the_expected_status_from_every_operation() {
             per_client: 10,
             ..Default::default()
         },
-        ..Default::default()
+        ..test_config()
     })
     .await;
     let a = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;

@@ -6,6 +6,7 @@
 //! matching what the institutions see.
 
 use poem::http::StatusCode;
+use registry_http::Clock as _;
 use registry_http::Config;
 use registry_http::demo::DemoLogins;
 
@@ -69,7 +70,16 @@ async fn check(server: &Server, logins: &DemoLogins) {
     assert_eq!(chain.broken, None, "{chain:?}");
     assert!(chain.rows > 0);
     let mut admin = server.browser();
-    admin.login("admin", password_of(logins, "admin")).await;
+    // The demo's administrators have set up their second factor with published secrets.
+    let asked = admin.login("admin", password_of(logins, "admin")).await;
+    assert_eq!(asked.location.as_deref(), Some("/login/code"));
+    let secret = logins
+        .second_factors
+        .get("admin")
+        .expect("a published secret");
+    let code = registry_http::totp::current_code(secret, server.clock.now()).unwrap();
+    let opened = admin.post("/login/code", &[("code", &code)]).await;
+    assert_eq!(opened.location.as_deref(), Some("/association"));
 
     // Exactly one overdue document, the one the demo names; a few due.
     let (whose, _) = logins

@@ -236,7 +236,7 @@ async fn only_the_upload_routes_take_a_file_and_only_up_to_their_limit() {
             upload_bytes: 4 * MIB,
             ..BodyLimits::default()
         },
-        ..Config::default()
+        ..test_config()
     })
     .await;
     let addr = tcp(&server).await;
@@ -294,7 +294,7 @@ async fn a_connection_that_sends_nothing_is_closed_within_the_header_timeout() {
             header_read: Duration::from_secs(1),
             request: Duration::from_secs(2),
         },
-        ..Config::default()
+        ..test_config()
     })
     .await;
     let addr = tcp(&server).await;

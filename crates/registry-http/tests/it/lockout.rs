@@ -13,7 +13,7 @@ use crate::support::*;
 async fn setup() -> (Server, i64, String, String) {
     let server = Server::with_config(registry_http::Config {
         trusted_proxy: Some("127.0.0.1".parse().unwrap()),
-        ..registry_http::Config::default()
+        ..test_config()
     })
     .await;
     let jia = institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;

@@ -24,5 +24,6 @@ mod movement;
 mod operations;
 mod passwords;
 mod renewals;
+mod second_factor;
 mod security;
 mod support;

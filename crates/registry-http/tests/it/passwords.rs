@@ -17,7 +17,13 @@ async fn change(b: &mut Browser<'_>, current: &str, new: &str) -> Page {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_lasts_ninety_days_and_may_not_repeat_the_last_five() {
-    let server = Server::with_config(registry_http::Config::default()).await;
+    let server = Server::with_config(registry_http::Config {
+        second_factor: registry_core::access::SecondFactorPolicy {
+            administrators: false,
+        },
+        ..registry_http::Config::default()
+    })
+    .await;
     institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
     let mut jia = server.browser();
     jia.login("jia", "Tezhong2026k").await;

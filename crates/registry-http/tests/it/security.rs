@@ -376,7 +376,7 @@ pub(crate) async fn send_from(
 async fn a_thousand_wrong_fill_in_passwords_from_350_addresses_get_the_entrys_fifty() {
     let server = Server::with_config(registry_http::Config {
         trusted_proxy: Some("127.0.0.1".parse().unwrap()),
-        ..registry_http::Config::default()
+        ..test_config()
     })
     .await;
     let (institution, person, fill_in, _) = employed(&server).await;
@@ -432,7 +432,7 @@ pub(crate) async fn behind_proxy(server: &Server) -> std::net::SocketAddr {
 async fn wrong_passwords_sent_at_once_still_get_the_limits() {
     let server = Server::with_config(registry_http::Config {
         trusted_proxy: Some("127.0.0.1".parse().unwrap()),
-        ..registry_http::Config::default()
+        ..test_config()
     })
     .await;
     let (institution, person, _, _) = employed(&server).await;
@@ -475,7 +475,7 @@ async fn wrong_passwords_sent_at_once_still_get_the_limits() {
 async fn a_client_cannot_choose_its_address_in_front_of_the_proxy() {
     let server = Server::with_config(registry_http::Config {
         trusted_proxy: Some("127.0.0.1".parse().unwrap()),
-        ..registry_http::Config::default()
+        ..test_config()
     })
     .await;
     let addr = behind_proxy(&server).await;

@@ -106,13 +106,17 @@ impl Drop for Server {
 pub(crate) const ADMIN_PASSWORD: &str = "Cujinhui2026";
 
 /// The configuration of the tests' servers: the defaults, except that passwords do not
-/// expire (tests move the clock by months and years; `passwords.rs` tests the expiry with
-/// the default policy).
+/// expire (tests move the clock by months and years) and administrators need no second
+/// factor (a frozen clock gives one code a step); `passwords.rs` and `second_factor.rs`
+/// test those with the default policy.
 pub(crate) fn test_config() -> Config {
     Config {
         passwords: registry_core::access::PasswordPolicy {
             max_age_days: 0,
             ..Default::default()
+        },
+        second_factor: registry_core::access::SecondFactorPolicy {
+            administrators: false,
         },
         ..Config::default()
     }
@@ -270,6 +274,29 @@ impl Server {
         .await;
         let mut browser = self.browser();
         browser.login(username, ADMIN_PASSWORD).await;
+        browser
+    }
+
+    /// The same, logged in with the second factor it set up at once (for servers that
+    /// require one of administrators).
+    pub(crate) async fn administrator_enrolled(&self, duty: Duty, username: &str) -> Browser<'_> {
+        let mut browser = self.administrator(duty, username).await;
+        let page = browser.get("/account/second-factor").await;
+        let secret = page.between("id=\"secret\">", "<").unwrap();
+        let code = registry_http::totp::current_code(&secret, self.clock.now()).unwrap();
+        let done = browser
+            .post(
+                "/account/second-factor",
+                &[("secret", &secret), ("code", &code)],
+            )
+            .await;
+        assert_eq!(
+            done.status,
+            StatusCode::OK,
+            "{:?} {}",
+            done.location,
+            done.body
+        );
         browser
     }
 }

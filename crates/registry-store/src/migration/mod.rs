@@ -17,6 +17,7 @@ mod m20261130_000012_audit_chain;
 mod m20261130_000013_job_locks;
 mod m20261201_000014_duties;
 mod m20261201_000015_password_policy;
+mod m20261201_000016_second_factor;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_job_locks::Migration),
             Box::new(m20261201_000014_duties::Migration),
             Box::new(m20261201_000015_password_policy::Migration),
+            Box::new(m20261201_000016_second_factor::Migration),
         ]
     }
 }

@@ -51,6 +51,8 @@ impl Store {
                    a.password_hash AS a_password_hash, a.active AS a_active, \
                    a.must_change_password AS a_must_change_password, a.version AS a_version, \
                    a.password_changed_on AS a_password_changed_on, \
+                   a.totp_secret AS a_totp_secret, a.totp_last_step AS a_totp_last_step, \
+                   a.second_factor_required AS a_second_factor_required, \
                    i.name AS i_name, i.active AS i_active, \
                    t.failures AS t_failures, t.window_start AS t_window_start \
                    FROM accounts a \

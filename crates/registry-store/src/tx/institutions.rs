@@ -1,6 +1,6 @@
 //! Institutions and accounts.
 
-use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
+use registry_core::access::{Account, AccountId, PasswordHash, Role, SecondFactor, Username};
 use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::institution::{Institution, InstitutionDetails};
 use registry_core::ports::{
@@ -13,7 +13,9 @@ use sea_orm::{
 
 use super::StoreTx;
 use crate::convert::*;
-use crate::entity::{accounts, institutions, password_history, sessions, throttles};
+use crate::entity::{
+    accounts, institutions, password_history, recovery_codes, sessions, throttles,
+};
 use crate::error::store_error;
 
 pub(super) async fn institution(
@@ -129,6 +131,9 @@ pub(super) async fn insert_account(
         active: Set(true),
         must_change_password: Set(must_change_password),
         password_changed_on: Set(Some(changed_on)),
+        totp_secret: Set(None),
+        totp_last_step: Set(None),
+        second_factor_required: Set(false),
         version: Set(1),
     })
     .exec(&tx.tx)
@@ -166,6 +171,10 @@ pub(super) async fn update_account(tx: &mut StoreTx, account: &Account) -> Resul
         .col_expr(
             accounts::Column::PasswordChangedOn,
             Expr::value(account.password_changed_on),
+        )
+        .col_expr(
+            accounts::Column::SecondFactorRequired,
+            Expr::value(account.second_factor_required),
         )
         .col_expr(
             accounts::Column::Version,
@@ -221,6 +230,47 @@ pub(super) async fn end_sessions(
 
 /// Deletes the counters of a fill-in entry: its own (the ceiling) and those of each
 /// client address that tried it (`crate::sessions::fill_in_client_key`).
+pub(super) async fn set_second_factor(
+    tx: &mut StoreTx,
+    account: AccountId,
+    factor: Option<&SecondFactor>,
+) -> Result<(), StoreError> {
+    let sealed = factor
+        .map(|f| tx.key.seal(&f.secret, crate::second_factor::SEALED_AS))
+        .transpose()
+        .map_err(StoreError::Unexpected)?;
+    accounts::Entity::update_many()
+        .col_expr(accounts::Column::TotpSecret, Expr::value(sealed))
+        .col_expr(
+            accounts::Column::TotpLastStep,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(accounts::Column::Id.eq(account.get()))
+        .exec(&tx.tx)
+        .await
+        .map_err(store_error)?;
+    recovery_codes::Entity::delete_many()
+        .filter(recovery_codes::Column::AccountId.eq(account.get()))
+        .exec(&tx.tx)
+        .await
+        .map_err(store_error)?;
+    for hash in factor
+        .map(|f| f.recovery_hashes.as_slice())
+        .unwrap_or_default()
+    {
+        recovery_codes::Entity::insert(recovery_codes::ActiveModel {
+            id: NotSet,
+            account_id: Set(account.get()),
+            code_hash: Set(hash.clone()),
+            used_at: Set(None),
+        })
+        .exec(&tx.tx)
+        .await
+        .map_err(store_error)?;
+    }
+    Ok(())
+}
+
 pub(super) async fn remember_password(
     tx: &mut StoreTx,
     account: AccountId,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use registry_core::access::{Account, AccountId, PasswordHash, Role, Username};
+use registry_core::access::{Account, AccountId, PasswordHash, Role, SecondFactor, Username};
 use registry_core::assessment::{AssessmentDetails, OnSiteAssessment};
 use registry_core::calendar::CalendarEntry;
 use registry_core::cycle::{Cycles, RegistrationCycle};
@@ -345,6 +345,14 @@ impl RegisterTx for StoreTx {
 
     async fn end_sessions(&mut self, which: SessionsToEnd<'_>) -> Result<(), StoreError> {
         institutions::end_sessions(self, which).await
+    }
+
+    async fn set_second_factor(
+        &mut self,
+        account: AccountId,
+        factor: Option<&SecondFactor>,
+    ) -> Result<(), StoreError> {
+        institutions::set_second_factor(self, account, factor).await
     }
 
     async fn remember_password(

@@ -12,7 +12,8 @@ use poem::web::{Path, Query};
 use poem::{Request, handler};
 use registry_core::access::{AccountId, Duty, PasswordHash, Role, vacant_duties};
 use registry_core::usecases::{
-    ChangeAdministrator, CreateAssociationAccount, SetAccountPassword, UnlockLogin,
+    ChangeAdministrator, ChangeSecondFactor, CreateAssociationAccount, SecondFactorChange,
+    SetAccountPassword, UnlockLogin,
 };
 use serde::Deserialize;
 
@@ -39,6 +40,9 @@ pub(crate) struct AccountRow {
     pub(crate) locked: bool,
     pub(crate) own: bool,
     pub(crate) version: i64,
+    /// 双因素认证: set up, and required.
+    pub(crate) second_factor: bool,
+    pub(crate) second_factor_required: bool,
 }
 
 #[derive(Template)]
@@ -122,6 +126,10 @@ async fn render(
             locked,
             own: l.account.id == me.id,
             version: l.account.version,
+            second_factor: l.account.second_factor_enrolled,
+            second_factor_required: l
+                .account
+                .second_factor_required(&state.config.second_factor),
         }
     };
     let admins: Vec<AccountRow> = listed
@@ -161,6 +169,19 @@ async fn render(
                 "同一账户 {} 分钟内失败 {} 次即锁定，至窗口结束自动解除；同一地址 {} 次",
                 lockout.window_minutes, lockout.per_subject, lockout.per_client
             ),
+        ),
+        (
+            "密码有效期",
+            format!(
+                "每 {} 天须更换一次，到期前 {} 天起提醒；不得与最近 {} 次使用过的密码相同",
+                state.config.passwords.max_age_days,
+                state.config.passwords.warn_days,
+                state.config.passwords.remembered
+            ),
+        ),
+        (
+            "双因素认证",
+            "管理员一律须启用；机构账户按本页的设置。验证码30秒一换，每个只能用一次；输错的验证码与输错的密码合并计算锁定".to_owned(),
         ),
         (
             "会话",
@@ -343,6 +364,35 @@ pub(crate) async fn reset_password(req: &Request, Path(id): Path<i64>) -> PageRe
                 back: "/association/accounts".to_owned(),
             },
         )),
+        Err(e) => refused(req, status_of(&e), &messages_of(&e).join("；")),
+    }
+}
+
+/// Resets another account's second factor (`change=reset`), or requires one of an
+/// institution's account (`change=require` / `change=release`).
+#[handler]
+pub(crate) async fn second_factor(req: &Request, Path(id): Path<i64>, body: String) -> PageResult {
+    let me = security_account(req)?;
+    let change = match Fields::parse(&body).get("change").as_str() {
+        "reset" => SecondFactorChange::Reset,
+        "require" => SecondFactorChange::Require(true),
+        "release" => SecondFactorChange::Require(false),
+        _ => return refused(req, StatusCode::UNPROCESSABLE_ENTITY, "未选择要办理的事项"),
+    };
+    let outcome = state(req)
+        .run(
+            actor_of(&me),
+            &ChangeSecondFactor {
+                account: AccountId::new(id),
+                change,
+            },
+        )
+        .await;
+    match outcome {
+        Ok(()) => Ok(redirect(&format!(
+            "/association/accounts?notice={}",
+            Notice::AccountSaved.code()
+        ))),
         Err(e) => refused(req, status_of(&e), &messages_of(&e).join("；")),
     }
 }
