@@ -16,7 +16,9 @@
 //!   registrations in force month by month (all together and per item);
 //! - [`queues`]: what the association must act on — the issue queues of certificates and
 //!   cards, the 换证 of a cycle counted by reason;
-//! - [`runs`]: the runs of batch jobs (imports, sweeps) with their outcome.
+//! - [`runs`]: the runs of batch jobs (imports, sweeps) with their outcome;
+//! - [`own_data`]: a person's own data as the register holds it, and who saw their full ID
+//!   number (PIPL).
 //!
 //! Adapters render what these functions return; they decide nothing themselves.
 
@@ -25,6 +27,7 @@ pub mod dashboard;
 pub mod employment;
 pub mod institution_view;
 pub mod outlook;
+pub mod own_data;
 pub mod pool;
 pub mod queues;
 pub mod record;

@@ -20,6 +20,7 @@ pub(crate) mod export;
 pub(crate) mod institution;
 mod landing;
 pub(crate) mod notice;
+mod own_data;
 mod person_file;
 pub(crate) mod public;
 mod renewals;
@@ -49,6 +50,10 @@ fn page_routes() -> Route {
         .at(
             "/self-service/:person/:institution",
             get(self_service::unlock_form).post(self_service::unlock),
+        )
+        .at(
+            "/self-service/:person/:institution/data",
+            get(own_data::own_data_page),
         )
         .at(
             "/self-service/:person/:institution/edit",

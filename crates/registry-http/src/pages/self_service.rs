@@ -167,7 +167,7 @@ pub(crate) async fn unlock(
 }
 
 /// The unlocked entry for this (person, institution), or the redirect to the password.
-fn entry_for(req: &Request, person: i64, institution: i64) -> Result<Entry, Response> {
+pub(crate) fn entry_for(req: &Request, person: i64, institution: i64) -> Result<Entry, Response> {
     match req.data::<Entry>() {
         Some(entry) if entry.person.get() == person && entry.institution.get() == institution => {
             Ok(*entry)

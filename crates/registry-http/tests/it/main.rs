@@ -22,6 +22,7 @@ mod lockout;
 mod logs;
 mod movement;
 mod operations;
+mod own_data;
 mod passwords;
 mod renewals;
 mod second_factor;

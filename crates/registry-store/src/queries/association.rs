@@ -417,3 +417,22 @@ fn summary_row(row: &QueryResult) -> Result<PersonSummary, StoreError> {
         registration_number: number(get(row, "registration_number")?)?,
     })
 }
+
+impl Store {
+    /// The audit entries that may tell a person who saw their full ID number, the latest
+    /// first (at most 200): their own entries of viewing it, and every export with full ID
+    /// numbers (which of those could hold them is the core's to say,
+    /// `read::own_data::tells_of_disclosure`).
+    pub async fn disclosures_of(&self, person: PersonId) -> Result<Vec<AuditEntry>, StoreError> {
+        self.rows(
+            "SELECT at, actor, action, entity, entity_id, before, after FROM audit_log \
+             WHERE (person_id = ? AND action = 'person.disclose_id') \
+             OR action = 'export.full_id' ORDER BY id DESC LIMIT 200",
+            vec![person.get().into()],
+        )
+        .await?
+        .iter()
+        .map(audit_entry)
+        .collect()
+    }
+}
