@@ -107,7 +107,7 @@ pub fn own_data(
             d.details
                 .items
                 .iter()
-                .map(|code| item(code))
+                .map(&item)
                 .collect::<Vec<_>>()
                 .join("、"),
             format_date(d.details.created_on)
