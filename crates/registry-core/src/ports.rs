@@ -676,6 +676,25 @@ pub trait RegisterTx: Send {
         factor: Option<&SecondFactor>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Adds a person's request for a correction to an institution's queue; returns its id.
+    fn insert_correction(
+        &mut self,
+        person: PersonId,
+        institution: InstitutionId,
+        text: &Text,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Answers an open request of the institution's queue; the person, or `None` when it
+    /// has no such open request.
+    fn answer_correction(
+        &mut self,
+        id: i64,
+        institution: InstitutionId,
+        answer: Option<&Text>,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<PersonId>, StoreError>> + Send;
+
     /// Keeps a password an account no longer uses (replaced at `replaced_at`), so that a
     /// new one can be checked against the latest ([`crate::access::PasswordPolicy`]).
     fn remember_password(

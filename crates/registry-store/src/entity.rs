@@ -565,3 +565,26 @@ pub(crate) mod login_challenges {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod correction_requests {
+    use sea_orm::entity::prelude::*;
+    use time::OffsetDateTime;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "correction_requests")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub person_id: i64,
+        pub institution_id: i64,
+        pub text: String,
+        pub created_at: OffsetDateTime,
+        pub answered_at: Option<OffsetDateTime>,
+        pub answer: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

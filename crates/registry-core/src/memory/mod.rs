@@ -49,6 +49,8 @@ struct State {
     /// lockouts they lifted (the in-memory register keeps no sessions or counters).
     ended_sessions: Vec<String>,
     serials: BTreeMap<u16, u32>,
+    /// Correction requests: (id, person, institution, text, answered).
+    corrections: Vec<(i64, PersonId, InstitutionId, String, bool)>,
     last_id: i64,
 }
 

@@ -718,6 +718,39 @@ impl RegisterTx for MemoryTx {
         Ok(())
     }
 
+    async fn insert_correction(
+        &mut self,
+        person: PersonId,
+        institution: InstitutionId,
+        text: &Text,
+        _at: time::OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        let state = self.write()?;
+        let id = state.next_id();
+        state
+            .corrections
+            .push((id, person, institution, text.as_str().to_owned(), false));
+        Ok(id)
+    }
+
+    async fn answer_correction(
+        &mut self,
+        id: i64,
+        institution: InstitutionId,
+        _answer: Option<&Text>,
+        _at: time::OffsetDateTime,
+    ) -> Result<Option<PersonId>, StoreError> {
+        let state = self.write()?;
+        Ok(state
+            .corrections
+            .iter_mut()
+            .find(|c| c.0 == id && c.2 == institution && !c.4)
+            .map(|c| {
+                c.4 = true;
+                c.1
+            }))
+    }
+
     async fn remember_password(
         &mut self,
         account: AccountId,

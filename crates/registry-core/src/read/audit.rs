@@ -43,6 +43,8 @@ pub fn action_label(action: &str) -> Option<&'static str> {
         "institution.create" => "创建机构",
         "institution.update" => "修改机构信息",
         "person.create" => "录入人员",
+        "person.request_correction" => "申请更正个人信息",
+        "person.answer_correction" => "处理更正申请",
         "person.details" => "填报基本信息",
         "person.disclose_id" => "查看完整身份证号",
         "person.import" => "导入人员",
@@ -57,8 +59,10 @@ pub fn action_label(action: &str) -> Option<&'static str> {
 pub fn field_label(field: &str) -> Option<&'static str> {
     Some(match field {
         "active" => "启用",
+        "answer" => "处理结果",
         "applicant_unit" => "申请单位",
         "contact" => "联系人",
+        "correction" => "更正内容",
         "course" => "培训班",
         "credit_code" => "统一社会信用代码",
         "cycle" => "注册周期",

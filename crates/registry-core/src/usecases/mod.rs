@@ -36,6 +36,7 @@ mod accounts;
 mod assessments;
 mod batch;
 mod calendar;
+mod corrections;
 mod documents;
 mod education;
 mod holdings;
@@ -51,6 +52,7 @@ pub use accounts::{
 pub use assessments::RecordAssessment;
 pub use batch::{DiscloseExport, ExpireRegistrations, Expired, RecordRun};
 pub use calendar::{CalendarLoaded, CycleTarget, DefineCycle, LoadCalendar};
+pub use corrections::{ANSWER_MAX, AnswerCorrection, CORRECTION_MAX, RequestCorrection};
 pub use documents::{
     CertificateRenewed, MarkMailed, RenewCertificate, ReplaceDocument, certificate_edition,
     number_year,

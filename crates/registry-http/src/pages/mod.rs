@@ -56,6 +56,18 @@ fn page_routes() -> Route {
             get(own_data::own_data_page),
         )
         .at(
+            "/self-service/:person/:institution/correction",
+            post(own_data::request_correction),
+        )
+        .at(
+            "/institution/corrections",
+            get(institution::corrections::corrections),
+        )
+        .at(
+            "/institution/corrections/:id",
+            post(institution::corrections::answer),
+        )
+        .at(
             "/self-service/:person/:institution/edit",
             get(self_service::edit_form).post(self_service::save),
         )

@@ -11,6 +11,7 @@ use poem::web::{Path, Query};
 use poem::{Request, Response, handler};
 use registry_core::ids::InstitutionId;
 use registry_core::read::own_data::{OwnDataRow, own_data, tells_of_disclosure};
+use registry_core::usecases::RequestCorrection;
 use serde::Deserialize;
 
 use crate::errors::{PageResult, html};
@@ -29,6 +30,10 @@ pub(crate) struct OwnData {
     /// (section, rows of it).
     pub(crate) sections: Vec<(&'static str, Vec<OwnDataRow>)>,
     pub(crate) disclosures: Vec<AuditRow>,
+    /// A correction request was just sent; or the refused one with why.
+    pub(crate) sent: bool,
+    pub(crate) correction: String,
+    pub(crate) errors: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -36,6 +41,9 @@ pub(crate) struct OwnDataQuery {
     /// `json` or `xlsx`: the download.
     #[serde(default)]
     format: String,
+    /// A correction request was just sent.
+    #[serde(default)]
+    sent: u8,
 }
 
 #[handler]
@@ -132,6 +140,53 @@ pub(crate) async fn own_data_page(
             name,
             sections,
             disclosures,
+            sent: query.sent == 1,
+            correction: String::new(),
+            errors: vec![],
         },
     ))
+}
+
+/// 申请更正: the request goes to the queue of the institution whose entry is open.
+#[handler]
+pub(crate) async fn request_correction(
+    req: &Request,
+    Path((person, institution)): Path<(i64, i64)>,
+    body: String,
+) -> PageResult {
+    let entry = entry_for(req, person, institution)?;
+    let state = state(req);
+    let text = crate::pages::Fields::parse(&body).get("correction");
+    let outcome = state
+        .run(
+            registry_core::ports::Actor::Assessor {
+                person: entry.person,
+                via: entry.institution,
+            },
+            &RequestCorrection {
+                person: entry.person,
+                institution: entry.institution,
+                text: text.clone(),
+            },
+        )
+        .await;
+    match outcome {
+        Ok(_) => Ok(redirect(&format!(
+            "/self-service/{person}/{institution}/data?sent=1#correction"
+        ))),
+        Err(e) => Ok(html(
+            crate::errors::status_of(&e),
+            &OwnData {
+                layout: layout(req),
+                person,
+                institution,
+                name: String::new(),
+                sections: vec![],
+                disclosures: vec![],
+                sent: false,
+                correction: text,
+                errors: crate::errors::messages_of(&e),
+            },
+        )),
+    }
 }

@@ -86,6 +86,68 @@ async fn an_assessor_sees_and_downloads_their_own_data_and_who_saw_their_id() {
         "{:?}",
         xlsx.headers
     );
+    // A correction, asked here, lands in the institution's queue; empty is refused.
+    let empty = me
+        .post(
+            &format!("/self-service/{p}/{a}/correction"),
+            &[("correction", " ")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.has("更正内容"), "{}", empty.body);
+    let sent = me
+        .post(
+            &format!("/self-service/{p}/{a}/correction"),
+            &[("correction", "考核日期应为2026-04-30")],
+        )
+        .await;
+    assert_eq!(
+        sent.location.as_deref(),
+        Some(format!("/self-service/{p}/{a}/data?sent=1#correction").as_str())
+    );
+    let queue = jia.get("/institution/corrections").await;
+    assert!(
+        queue.has("待处理 1 件") && queue.has("考核日期应为2026-04-30") && queue.has("孙评审"),
+        "{}",
+        queue.body
+    );
+    let id = queue
+        .between("action=\"/institution/corrections/", "\"")
+        .unwrap();
+    // Not another institution's to answer.
+    institution(&server, 2, "乙鉴定评审中心", "yizx", "Tezhong2026y").await;
+    let mut yi = server.browser();
+    yi.login("yizx", "Tezhong2026y").await;
+    assert!(!yi.get("/institution/corrections").await.has("孙评审"));
+    let refused = yi
+        .post(
+            &format!("/institution/corrections/{id}"),
+            &[("answer", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let answered = jia
+        .post(
+            &format!("/institution/corrections/{id}"),
+            &[("answer", "已请促进会更正考核日期")],
+        )
+        .await;
+    assert_eq!(
+        answered.location.as_deref(),
+        Some("/institution/corrections")
+    );
+    let queue = jia.get("/institution/corrections").await;
+    assert!(queue.has("待处理 0 件") && queue.has("已请促进会更正考核日期"));
+    let mut audit = server
+        .administrator(registry_core::access::Duty::Audit, "shenji")
+        .await;
+    let log = audit.get("/association/audit?kind=person.").await;
+    assert!(
+        log.has("申请更正个人信息") && log.has("处理更正申请"),
+        "{}",
+        log.body
+    );
+
     // Another person's address with this entry: back to that person's entry page.
     let other = me
         .get(&format!(

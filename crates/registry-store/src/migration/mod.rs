@@ -18,6 +18,7 @@ mod m20261130_000013_job_locks;
 mod m20261201_000014_duties;
 mod m20261201_000015_password_policy;
 mod m20261201_000016_second_factor;
+mod m20261201_000017_corrections;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_duties::Migration),
             Box::new(m20261201_000015_password_policy::Migration),
             Box::new(m20261201_000016_second_factor::Migration),
+            Box::new(m20261201_000017_corrections::Migration),
         ]
     }
 }

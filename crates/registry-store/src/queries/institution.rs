@@ -298,3 +298,68 @@ impl Store {
         Ok((out, u64::try_from(total).unwrap_or(0)))
     }
 }
+
+/// A person's request for a correction, in an institution's queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectionListing {
+    /// The request.
+    pub id: i64,
+    /// Whose.
+    pub person: PersonId,
+    /// Their name.
+    pub name: String,
+    /// What they asked.
+    pub text: String,
+    /// When.
+    pub created_at: time::OffsetDateTime,
+    /// The answer, once given, and when.
+    pub answered: Option<(time::OffsetDateTime, String)>,
+}
+
+impl Store {
+    /// An institution's correction requests, the open ones first, then the latest 100
+    /// answered.
+    pub async fn corrections(
+        &self,
+        institution: InstitutionId,
+    ) -> Result<Vec<CorrectionListing>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT c.id, c.person_id, p.name, c.text, c.created_at, c.answered_at, c.answer \
+                 FROM correction_requests c JOIN people p ON p.id = c.person_id \
+                 WHERE c.institution_id = ? \
+                 ORDER BY CASE WHEN c.answered_at IS NULL THEN 0 ELSE 1 END, c.id DESC \
+                 LIMIT 500",
+                vec![institution.get().into()],
+            )
+            .await?;
+        let mut answered = 0;
+        let mut out = Vec::new();
+        for row in &rows {
+            let at: Option<time::OffsetDateTime> = get(row, "answered_at")?;
+            if at.is_some() {
+                answered += 1;
+                if answered > 100 {
+                    break;
+                }
+            }
+            out.push(CorrectionListing {
+                id: get(row, "id")?,
+                person: PersonId::new(get(row, "person_id")?),
+                name: get(row, "name")?,
+                text: get(row, "text")?,
+                created_at: get(row, "created_at")?,
+                answered: at.map(|at| {
+                    (
+                        at,
+                        get::<Option<String>>(row, "answer")
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default(),
+                    )
+                }),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -14,7 +14,8 @@ use sea_orm::{
 use super::StoreTx;
 use crate::convert::*;
 use crate::entity::{
-    accounts, institutions, password_history, recovery_codes, sessions, throttles,
+    accounts, correction_requests, institutions, password_history, recovery_codes, sessions,
+    throttles,
 };
 use crate::error::store_error;
 
@@ -269,6 +270,61 @@ pub(super) async fn set_second_factor(
         .map_err(store_error)?;
     }
     Ok(())
+}
+
+pub(super) async fn insert_correction(
+    tx: &mut StoreTx,
+    person: PersonId,
+    institution: InstitutionId,
+    text: &registry_core::text::Text,
+    at: time::OffsetDateTime,
+) -> Result<i64, StoreError> {
+    let inserted = correction_requests::Entity::insert(correction_requests::ActiveModel {
+        id: NotSet,
+        person_id: Set(person.get()),
+        institution_id: Set(institution.get()),
+        text: Set(text.as_str().to_owned()),
+        created_at: Set(at.to_offset(time::UtcOffset::UTC)),
+        answered_at: Set(None),
+        answer: Set(None),
+    })
+    .exec(&tx.tx)
+    .await
+    .map_err(store_error)?;
+    Ok(inserted.last_insert_id)
+}
+
+pub(super) async fn answer_correction(
+    tx: &mut StoreTx,
+    id: i64,
+    institution: InstitutionId,
+    answer: Option<&registry_core::text::Text>,
+    at: time::OffsetDateTime,
+) -> Result<Option<PersonId>, StoreError> {
+    let Some(row) = correction_requests::Entity::find_by_id(id)
+        .filter(correction_requests::Column::InstitutionId.eq(institution.get()))
+        .filter(correction_requests::Column::AnsweredAt.is_null())
+        .one(&tx.tx)
+        .await
+        .map_err(store_error)?
+    else {
+        return Ok(None);
+    };
+    let result = correction_requests::Entity::update_many()
+        .col_expr(
+            correction_requests::Column::AnsweredAt,
+            Expr::value(at.to_offset(time::UtcOffset::UTC)),
+        )
+        .col_expr(
+            correction_requests::Column::Answer,
+            Expr::value(answer.map(|a| a.as_str().to_owned())),
+        )
+        .filter(correction_requests::Column::Id.eq(id))
+        .filter(correction_requests::Column::AnsweredAt.is_null())
+        .exec(&tx.tx)
+        .await
+        .map_err(store_error)?;
+    Ok((result.rows_affected == 1).then(|| PersonId::new(row.person_id)))
 }
 
 pub(super) async fn remember_password(

@@ -355,6 +355,26 @@ impl RegisterTx for StoreTx {
         institutions::set_second_factor(self, account, factor).await
     }
 
+    async fn insert_correction(
+        &mut self,
+        person: PersonId,
+        institution: InstitutionId,
+        text: &Text,
+        at: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        institutions::insert_correction(self, person, institution, text, at).await
+    }
+
+    async fn answer_correction(
+        &mut self,
+        id: i64,
+        institution: InstitutionId,
+        answer: Option<&Text>,
+        at: OffsetDateTime,
+    ) -> Result<Option<PersonId>, StoreError> {
+        institutions::answer_correction(self, id, institution, answer, at).await
+    }
+
     async fn remember_password(
         &mut self,
         account: AccountId,

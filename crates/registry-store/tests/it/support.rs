@@ -458,6 +458,8 @@ mod faulty {
         read!(account_of_institution(institution: InstitutionId) -> Option<Account>);
         write!(insert_account(username: &Username, role: Role, password: &PasswordHash, must_change_password: bool, changed_on: Date) -> AccountId);
         write!(remember_password(account: AccountId, password: &PasswordHash, replaced_at: OffsetDateTime) -> ());
+        write!(insert_correction(person: PersonId, institution: InstitutionId, text: &Text, at: OffsetDateTime) -> i64);
+        write!(answer_correction(id: i64, institution: InstitutionId, answer: Option<&Text>, at: OffsetDateTime) -> Option<PersonId>);
         write!(set_second_factor(account: AccountId, factor: Option<&registry_core::access::SecondFactor>) -> ());
         write!(update_account(account: &Account) -> i64);
         read!(documents_of(person: PersonId) -> Vec<registry_core::document::Document>);

@@ -7,6 +7,7 @@
 //! institution's person answers 404 exactly like one that does not exist.
 
 pub(crate) mod activity;
+pub(crate) mod corrections;
 pub(crate) mod documents;
 pub(crate) mod person;
 mod slip;
