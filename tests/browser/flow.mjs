@@ -271,6 +271,15 @@ try {
   await me.getByRole('button', { name: '确定' }).click();
   expectText(await me.content(), '状态已变为“等待注册”', 'saving complete details');
   await shot(me, 'fig6-saved-awaiting-registration');
+  // Issue 22, PIPL: the person's own data, and a correction request to the institution.
+  const editUrl = me.url();
+  await me.getByRole('link', { name: '我的信息' }).click();
+  expectText(await me.content(), '谁查看过您的完整身份证号', 'the own-data page');
+  await me.getByLabel(/哪一项有误/).fill('考核日期应为前一天');
+  await me.getByRole('button', { name: '提交更正申请' }).click();
+  expectText(await me.content(), '更正申请已提交', 'the correction request');
+  await shot(me, 'own-data');
+  await me.goto(editUrl);
 
   // The institution sees 等待注册 and registers one item: the ✓ shows.
   await inst.goto(`${base}/institution`);
@@ -644,6 +653,7 @@ try {
     ['/institution/assessments', 'tour-institution-assessments'],
     ['/institution/documents', 'tour-institution-documents'],
     ['/institution/documents?kind=certificates', 'tour-institution-certificates'],
+    ['/institution/corrections', 'tour-institution-corrections'],
     ['/institution/no-such-page', 'tour-institution-not-found'],
     ['/institution/matrix', 'tour-institution-matrix'],
     ['/account/password', 'tour-institution-password'],
