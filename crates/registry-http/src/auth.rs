@@ -44,6 +44,61 @@ pub(crate) fn actor_of(account: &Account) -> Actor {
     }
 }
 
+/// Keeps a security event in the audit chain (its log line is written where it happens):
+/// a login that succeeded, or a login name locked (its first refusal).
+pub(crate) async fn record_security_event(
+    state: &AppState,
+    account: &Account,
+    event: registry_core::usecases::SecurityEvent,
+    client: &str,
+) -> Result<(), StoreError> {
+    let actor = match event {
+        registry_core::usecases::SecurityEvent::LoggedIn { .. } => actor_of(account),
+        registry_core::usecases::SecurityEvent::LockedOut => Actor::System {
+            job: "lockout".into(),
+        },
+    };
+    state
+        .run(
+            actor,
+            &registry_core::usecases::RecordSecurityEvent {
+                account: account.id,
+                event,
+                client: client.to_owned(),
+            },
+        )
+        .await
+        .map_err(|e| StoreError::Unexpected(e.to_string()))
+}
+
+/// Records the lock of a login name in the chain when this refusal is its first (the
+/// count just passed the policy's) and the name is an account's.
+pub(crate) async fn record_lock_if_new(
+    state: &AppState,
+    username: &Username,
+    client: &str,
+) -> Result<(), StoreError> {
+    let policy = state.config.lockout;
+    let window = time::Duration::minutes(i64::from(policy.window_minutes));
+    let now = state.clock.now();
+    let failures = state
+        .store
+        .failures(&registry_store::sessions::login_key(username), now, window)
+        .await?;
+    if failures.count == policy.per_subject + 1
+        && let Some(account) = state.store.account_by_username(username).await?
+    {
+        record_security_event(
+            state,
+            &account,
+            registry_core::usecases::SecurityEvent::LockedOut,
+            client,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Minutes until `until`, at least one, for "try again in N minutes".
 pub(crate) fn minutes_until(until: time::OffsetDateTime, now: time::OffsetDateTime) -> i64 {
     ((until - now).whole_seconds() + 59).div_euclid(60).max(1)
@@ -150,6 +205,9 @@ pub(crate) async fn check_login(
         Ok(attempt) => attempt,
         Err(minutes) => {
             tracing::warn!(target: "registry::security", username = ?name, client, "login refused: locked");
+            if let OfferedName::WellFormed(username) = &name {
+                record_lock_if_new(state, username, client).await?;
+            }
             return Ok(LoginOutcome::Locked(minutes));
         }
     };
@@ -185,10 +243,12 @@ pub(crate) async fn check_login(
     }
 }
 
-/// Starts a session for the account and returns its cookie token.
+/// Starts a session for the account and returns its cookie token; the login is kept in
+/// the audit chain (`account.login`).
 pub(crate) async fn start_session(
     state: &AppState,
     account: &Account,
+    client: &str,
 ) -> Result<String, StoreError> {
     let token = new_token().map_err(|e| StoreError::Unexpected(e.to_string()))?;
     state
@@ -199,6 +259,15 @@ pub(crate) async fn start_session(
             state.clock.now(),
         )
         .await?;
+    record_security_event(
+        state,
+        account,
+        registry_core::usecases::SecurityEvent::LoggedIn {
+            second_factor: account.second_factor_enrolled,
+        },
+        client,
+    )
+    .await?;
     Ok(token)
 }
 

@@ -15,6 +15,8 @@ pub fn action_label(action: &str) -> Option<&'static str> {
         "account.create" => "创建账户",
         "account.reset_password" => "重置登录密码",
         "account.unlock" => "解除登录锁定",
+        "account.login" => "登录",
+        "account.lockout" => "登录被锁定",
         "account.enrol_second_factor" => "启用双因素认证",
         "account.reset_second_factor" => "重置双因素认证",
         "account.require_second_factor" => "设置是否要求双因素认证",
@@ -61,6 +63,7 @@ pub fn field_label(field: &str) -> Option<&'static str> {
         "active" => "启用",
         "answer" => "处理结果",
         "applicant_unit" => "申请单位",
+        "client" => "客户端地址",
         "contact" => "联系人",
         "correction" => "更正内容",
         "course" => "培训班",
@@ -106,6 +109,7 @@ pub fn field_label(field: &str) -> Option<&'static str> {
         "reverses" => "冲销",
         "role" => "角色",
         "rows" => "行数",
+        "second_factor" => "双因素认证",
         "second_factor_required" => "要求双因素认证",
         "serial" => "证件编号",
         "start" => "开始日期",
@@ -146,11 +150,13 @@ pub fn value_text(field: &str, value: &str, catalogue: &ReviewItemCatalogue) -> 
             .map(item_name)
             .collect::<Vec<_>>()
             .join("、"),
-        "active" | "require_item_coverage" | "second_factor_required" => match value {
-            "true" => "是".to_owned(),
-            "false" => "否".to_owned(),
-            other => other.to_owned(),
-        },
+        "active" | "require_item_coverage" | "second_factor" | "second_factor_required" => {
+            match value {
+                "true" => "是".to_owned(),
+                "false" => "否".to_owned(),
+                other => other.to_owned(),
+            }
+        }
         "purpose" => match value {
             "print.certificate" => "打印资格证书".to_owned(),
             "association person page" => "促进会查看人员页面".to_owned(),
@@ -197,6 +203,7 @@ pub fn actor_text(described: &str, institution_name: impl Fn(i64) -> Option<Stri
             "sweep" => "每日处理",
             "import" => "数据导入",
             "create-admin" => "创建管理员",
+            "lockout" => "登录锁定机制",
             "demo" => "演示数据",
             other => other,
         };

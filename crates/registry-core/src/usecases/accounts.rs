@@ -350,3 +350,60 @@ impl UseCase for ChangeSecondFactor {
         Ok(())
     }
 }
+
+/// A security event kept in the audit chain besides the security log's line: a login that
+/// succeeded, or a login name locked by wrong passwords or codes (its first refusal).
+/// Failed attempts themselves stay log lines only: a stranger's guesses must not cost a
+/// write to the chain, which every audited change waits for.
+#[derive(Debug, Clone)]
+pub struct RecordSecurityEvent {
+    /// The account.
+    pub account: AccountId,
+    /// What happened.
+    pub event: SecurityEvent,
+    /// The client address, as the edge determined it.
+    pub client: String,
+}
+
+/// What [`RecordSecurityEvent`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityEvent {
+    /// A login succeeded (with a second factor or not).
+    LoggedIn {
+        /// Whether a second factor was given.
+        second_factor: bool,
+    },
+    /// The login was locked by wrong passwords or codes.
+    LockedOut,
+}
+
+impl UseCase for RecordSecurityEvent {
+    type Output = ();
+
+    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        let account = tx
+            .account(self.account)
+            .await?
+            .ok_or(UseCaseError::NotFound(Entity::Account))?;
+        let snapshot = Snapshot::default()
+            .with("username", &account.username)
+            .with("client", &self.client);
+        let (action, snapshot) = match self.event {
+            SecurityEvent::LoggedIn { second_factor } => (
+                "account.login",
+                snapshot.with("second_factor", second_factor),
+            ),
+            SecurityEvent::LockedOut => ("account.lockout", snapshot),
+        };
+        tx.audit(&ctx.audit(
+            action,
+            Entity::Account,
+            account.id.get(),
+            None,
+            None,
+            Some(snapshot),
+        ))
+        .await?;
+        Ok(())
+    }
+}

@@ -47,7 +47,7 @@ mod registration;
 
 pub use accounts::{
     ChangeAdministrator, ChangeSecondFactor, CreateAssociationAccount, EnrolSecondFactor,
-    SecondFactorChange, SetAccountPassword, UnlockLogin,
+    RecordSecurityEvent, SecondFactorChange, SecurityEvent, SetAccountPassword, UnlockLogin,
 };
 pub use assessments::RecordAssessment;
 pub use batch::{DiscloseExport, ExpireRegistrations, Expired, RecordRun};

@@ -139,6 +139,8 @@ impl SessionApi {
                     {
                         Ok(attempt) => attempt,
                         Err(minutes) => {
+                            crate::auth::record_lock_if_new(state, &account.username, &client)
+                                .await?;
                             return Err(ApiError::TooMany(error_body(
                                 "login.locked",
                                 format!("尝试次数过多，请于 {minutes} 分钟后再试"),
@@ -153,7 +155,7 @@ impl SessionApi {
                     }
                     attempt.succeeded(state).await?;
                 }
-                let token = start_session(state, &account).await?;
+                let token = start_session(state, &account, &client).await?;
                 // The token rotates with the session: the new one, bound to it.
                 let csrf = crate::secrets::bound_token(
                     Some(&token),

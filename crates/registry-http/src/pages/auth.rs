@@ -74,7 +74,7 @@ pub(crate) async fn login(req: &Request, body: String) -> PageResult {
             if account.second_factor_enrolled {
                 return crate::pages::second_factor::challenge(state, &account, &next).await;
             }
-            let token = start_session(state, &account).await?;
+            let token = start_session(state, &account, &client).await?;
             let mut resp = redirect(&landing(state, &account, &next));
             set_cookie(
                 &mut resp,

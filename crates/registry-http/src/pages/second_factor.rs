@@ -141,6 +141,7 @@ pub(crate) async fn code_check(req: &Request, body: String) -> PageResult {
         Ok(attempt) => attempt,
         Err(minutes) => {
             tracing::warn!(target: "registry::security", username = account.username.as_str(), client, "second factor refused: locked");
+            crate::auth::record_lock_if_new(state, &account.username, &client).await?;
             return Ok(refuse(format!("尝试次数过多，请于 {minutes} 分钟后再试")));
         }
     };
@@ -154,7 +155,7 @@ pub(crate) async fn code_check(req: &Request, body: String) -> PageResult {
     attempt.succeeded(state).await?;
     state.store.end_challenge(&hash, now).await?;
     tracing::info!(target: "registry::security", username = account.username.as_str(), client, "login succeeded with a second factor");
-    let token = start_session(state, &account).await?;
+    let token = start_session(state, &account, &client).await?;
     let mut resp = redirect(&crate::pages::landing::landing(state, &account, &next));
     set_cookie(
         &mut resp,

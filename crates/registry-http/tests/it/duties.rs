@@ -236,7 +236,13 @@ async fn the_security_administrator_keeps_the_accounts_and_nobody_changes_their_
     // Every step is in the audit log, in words, for the audit administrator.
     let mut audit = server.administrator(Duty::Audit, "chayue").await;
     let log = audit.get("/association/audit?kind=account.").await;
-    for words in ["创建账户", "修改管理员角色或状态", "解除登录锁定"] {
+    for words in [
+        "创建账户",
+        "修改管理员角色或状态",
+        "解除登录锁定",
+        "登录被锁定",
+        "客户端地址",
+    ] {
         assert!(log.has(words), "{words}: {}", log.body);
     }
     // The system administrator sees none of this page.
