@@ -185,7 +185,8 @@ pub(crate) async fn load_people(store: &Store, people: &[BulkPerson]) -> Result<
     Ok(())
 }
 
-/// An association account `proofadmin` (its password already chosen) and a session of it.
+/// An association account `proofadmin` (its password and second factor already chosen) and
+/// a session of it.
 pub(crate) async fn association_session(
     store: &Store,
     catalogue: &registry_core::review_item::ReviewItemCatalogue,
@@ -200,6 +201,26 @@ pub(crate) async fn association_session(
             duty: registry_core::access::Duty::System,
             password: PasswordHash::new("$argon2id$proof".into()),
             must_change_password: false,
+        },
+    )
+    .await?;
+    // An administrator needs a second factor before anything else: this one has set it
+    // up (the proof's sessions are made in the database, past the login's code).
+    let account = store
+        .account_by_username(&registry_core::access::Username::parse("proofadmin")?)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("no proofadmin"))?;
+    crate::register::run(
+        store,
+        catalogue,
+        calendar,
+        registry_core::usecases::EnrolSecondFactor {
+            account: account.id,
+            factor: registry_core::access::SecondFactor {
+                secret: vec![7; 20],
+                recovery_hashes: vec![],
+            },
         },
     )
     .await?;
