@@ -6,6 +6,13 @@ use crate::access::{Account, AccountId, Duty, PasswordHash, Role, SecondFactor, 
 use crate::ports::{Actor, Entity, RegisterTx, SessionsToEnd, Snapshot};
 use crate::violation::{Violation, Violations};
 
+/// The account, or `NotFound`.
+async fn existing<T: RegisterTx>(tx: &mut T, id: AccountId) -> Result<Account, UseCaseError> {
+    tx.account(id)
+        .await?
+        .ok_or(UseCaseError::NotFound(Entity::Account))
+}
+
 /// Whether the one acting is this account.
 fn acts_as(ctx: &Context<'_>, account: &Account) -> bool {
     match &ctx.actor {
@@ -99,10 +106,7 @@ impl UseCase for SetAccountPassword {
     type Output = ();
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
-        let account = tx
-            .account(self.account)
-            .await?
-            .ok_or(UseCaseError::NotFound(Entity::Account))?;
+        let account = existing(tx, self.account).await?;
         // A reset is another's work: an administrator changes their own password knowing
         // the current one, never resets it.
         if self.must_change_password && acts_as(ctx, &account) {
@@ -160,10 +164,7 @@ impl UseCase for ChangeAdministrator {
     type Output = i64;
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<i64, UseCaseError> {
-        let before = tx
-            .account(self.account)
-            .await?
-            .ok_or(UseCaseError::NotFound(Entity::Account))?;
+        let before = existing(tx, self.account).await?;
         if !matches!(before.role, Role::Association(_)) {
             return Err(Violations::from(Violation::NotAnAdministrator).into());
         }
@@ -210,10 +211,7 @@ impl UseCase for UnlockLogin {
     type Output = ();
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
-        let account = tx
-            .account(self.account)
-            .await?
-            .ok_or(UseCaseError::NotFound(Entity::Account))?;
+        let account = existing(tx, self.account).await?;
         if acts_as(ctx, &account) {
             return Err(Violations::from(Violation::OwnAccount).into());
         }
@@ -245,10 +243,7 @@ impl UseCase for EnrolSecondFactor {
     type Output = ();
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
-        let account = tx
-            .account(self.account)
-            .await?
-            .ok_or(UseCaseError::NotFound(Entity::Account))?;
+        let account = existing(tx, self.account).await?;
         tx.set_second_factor(account.id, Some(&self.factor)).await?;
         tx.audit(
             &ctx.audit(
@@ -294,10 +289,7 @@ impl UseCase for ChangeSecondFactor {
     type Output = ();
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
-        let account = tx
-            .account(self.account)
-            .await?
-            .ok_or(UseCaseError::NotFound(Entity::Account))?;
+        let account = existing(tx, self.account).await?;
         if acts_as(ctx, &account) {
             return Err(Violations::from(Violation::OwnAccount).into());
         }
@@ -381,10 +373,7 @@ impl UseCase for RecordSecurityEvent {
     type Output = ();
 
     async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
-        let account = tx
-            .account(self.account)
-            .await?
-            .ok_or(UseCaseError::NotFound(Entity::Account))?;
+        let account = existing(tx, self.account).await?;
         let snapshot = Snapshot::default()
             .with("username", &account.username)
             .with("client", &self.client);

@@ -142,7 +142,7 @@ impl Server {
     /// The same over the PostgreSQL database `url` (empty).
     pub(crate) async fn on_postgres(url: &DatabaseUrl) -> Server {
         let dir = std::env::temp_dir().join("registry-http-test-not-a-directory");
-        let server = Server::over(url.clone(), dir, Config::default(), date(2026, 11, 26)).await;
+        let server = Server::over(url.clone(), dir, test_config(), date(2026, 11, 26)).await;
         Server::set_up(server).await
     }
 
@@ -231,7 +231,7 @@ impl Server {
         let store = Store::connect(&url, DataKey::from_hex(&"ab".repeat(32)).unwrap())
             .await
             .unwrap();
-        let state = AppState::load(store, Config::default(), Arc::new(self.clock.clone()))
+        let state = AppState::load(store, test_config(), Arc::new(self.clock.clone()))
             .await
             .unwrap();
         let client = TestClient::new(registry_http::app(state.clone()).map_to_response().boxed());
