@@ -62,7 +62,17 @@ export async function narrowHeaderFits(page, where) {
     }
     const width = document.documentElement.scrollWidth;
     if (width > window.innerWidth + 1) {
-      out.push(`the page is ${width}px wide on a ${window.innerWidth}px screen`);
+      // Name the outermost elements that stick out, to say what to mend.
+      const wide = [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .filter((e) => !e.parentElement || e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+        .slice(0, 3)
+        .map((e) => {
+          const p = e.parentElement;
+          const cs = p ? getComputedStyle(p) : null;
+          return `${e.tagName.toLowerCase()} in ${p ? p.tagName.toLowerCase() : ''} display=${cs && cs.display} overflow=${cs && cs.overflowX} w=${p && p.clientWidth}`;
+        });
+      out.push(`the page is ${width}px wide on a ${window.innerWidth}px screen (${wide.join(', ')})`);
     }
     return out;
   });
