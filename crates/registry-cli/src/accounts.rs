@@ -69,3 +69,14 @@ pub(crate) fn totp_code(secret: &str) -> ExitCode {
         None => fail("不是 base32 编码的密钥", USAGE),
     }
 }
+
+/// `--role`: a duty by its code (the core's `Duty::parse`).
+pub(crate) fn parse_duty(code: &str) -> Result<registry_core::access::Duty, String> {
+    registry_core::access::Duty::parse(code).ok_or_else(|| {
+        let codes: Vec<&str> = registry_core::access::Duty::ALL
+            .iter()
+            .map(|d| d.code())
+            .collect();
+        format!("应为 {} 之一", codes.join("、"))
+    })
+}

@@ -8,6 +8,7 @@
 //! rows or an unreadable file (nothing written unless --good-rows-only).
 
 mod accounts;
+use accounts::parse_duty;
 mod audit;
 mod jobs;
 mod upkeep;
@@ -61,8 +62,8 @@ enum Command {
         username: String,
         /// The duty: `system` (系统管理员: the register's daily work), `security` (安全管理员:
         /// accounts, roles, lockouts) or `audit` (审计管理员: reads the audit log).
-        #[arg(long, value_name = "DUTY", value_parser = ["system", "security", "audit"])]
-        role: String,
+        #[arg(long, value_name = "DUTY", value_parser = parse_duty)]
+        role: registry_core::access::Duty,
     },
     /// Applies the database migrations (creating the SQLite file if missing) and loads the
     /// review-item catalogue and the working-day calendar on the first run. Running it
@@ -368,12 +369,7 @@ fn main() -> ExitCode {
             data_key_file,
             username,
             role,
-        } => match registry_core::access::Duty::parse(&role) {
-            Some(duty) => {
-                accounts::create_admin(&database, data_key_file.as_deref(), &username, duty)
-            }
-            None => fail(format!("未知的角色 {role}"), USAGE),
-        },
+        } => accounts::create_admin(&database, data_key_file.as_deref(), &username, role),
         Command::Migrate { database } => migrate(&database),
         Command::Workdays {
             add,

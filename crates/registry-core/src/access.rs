@@ -161,17 +161,13 @@ impl Duty {
     }
 }
 
-/// The duties no active account holds: the separation needs one administrator of each, so
-/// the pages and `registry serve` name what is missing.
-pub fn vacant_duties<'a>(accounts: impl IntoIterator<Item = &'a Account> + Clone) -> Vec<Duty> {
+/// The duties none of `held` is (the duties of the active administrators): the separation
+/// needs one administrator of each, so the pages and `registry serve` name what is missing.
+pub fn vacant_duties(held: impl IntoIterator<Item = Duty>) -> Vec<Duty> {
+    let held: Vec<Duty> = held.into_iter().collect();
     Duty::ALL
         .into_iter()
-        .filter(|duty| {
-            !accounts
-                .clone()
-                .into_iter()
-                .any(|a| a.active && a.role == Role::Association(*duty))
-        })
+        .filter(|duty| !held.contains(duty))
         .collect()
 }
 
@@ -430,6 +426,12 @@ impl LockoutPolicy {
         since + time::Duration::minutes(i64::from(self.window_minutes))
     }
 
+    /// Whether this count of one account's failures, just counted, is the first refused one:
+    /// the moment its lock begins (kept in the audit chain once, not at every refusal).
+    pub fn locks_now(&self, failures: u32) -> bool {
+        failures == self.per_subject + 1
+    }
+
     /// Whether `failures` counted against one account's name since `since` keep it from
     /// logging in at `now` (the next attempt would be refused unchecked).
     pub fn locks_subject(
@@ -531,6 +533,12 @@ mod tests {
             assert!(!institution.may(work));
         }
         assert_eq!(Duty::parse("root"), None);
+        assert_eq!(
+            vacant_duties([Duty::Audit, Duty::System, Duty::Audit]),
+            [Duty::Security]
+        );
+        let lockout = LockoutPolicy::default();
+        assert!(!lockout.locks_now(5) && lockout.locks_now(6) && !lockout.locks_now(7));
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub(crate) async fn record_lock_if_new(
         .store
         .failures(&registry_store::sessions::login_key(username), now, window)
         .await?;
-    if failures.count == policy.per_subject + 1
+    if policy.locks_now(failures.count)
         && let Some(account) = state.store.account_by_username(username).await?
     {
         record_security_event(
@@ -232,7 +232,12 @@ pub(crate) async fn check_login(
     };
     match account {
         Some(account) if usable => {
-            attempt.succeeded(state).await?;
+            // With a second factor the login is not over: the attempt stays counted until
+            // the code is right, so that the known password cannot be typed again and
+            // again to clear the count of wrong codes.
+            if !account.second_factor_enrolled {
+                attempt.succeeded(state).await?;
+            }
             tracing::info!(target: "registry::security", username = ?name, client, "login succeeded");
             Ok(LoginOutcome::Success(Box::new(account)))
         }

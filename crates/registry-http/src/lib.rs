@@ -142,9 +142,8 @@ pub async fn create_admin(
 pub async fn vacant_duties(
     state: &AppState,
 ) -> Result<Vec<registry_core::access::Duty>, registry_core::ports::StoreError> {
-    let listed = state.store.accounts().await?;
     Ok(registry_core::access::vacant_duties(
-        listed.iter().map(|l| &l.account),
+        state.store.active_duties().await?,
     ))
 }
 

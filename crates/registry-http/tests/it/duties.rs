@@ -18,6 +18,16 @@ async fn account_id(server: &Server, name: &str) -> i64 {
         .get()
 }
 
+async fn version_of(server: &Server, id: i64) -> i64 {
+    server
+        .store
+        .account(registry_core::access::AccountId::new(id))
+        .await
+        .unwrap()
+        .unwrap()
+        .version
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_security_administrator_keeps_the_accounts_and_nobody_changes_their_own() {
     let server = Server::new().await;
@@ -99,13 +109,7 @@ async fn the_security_administrator_keeps_the_accounts_and_nobody_changes_their_
 
     // Moved to the system duty: the session ends, and the next login is the register's.
     let id = account_id(&server, "shenji").await;
-    let version = server
-        .store
-        .account(registry_core::access::AccountId::new(id))
-        .await
-        .unwrap()
-        .unwrap()
-        .version;
+    let version = version_of(&server, id).await;
     let moved = security
         .post(
             &format!("/association/accounts/{id}"),
@@ -207,13 +211,7 @@ async fn the_security_administrator_keeps_the_accounts_and_nobody_changes_their_
     assert!(!security.get("/association/accounts").await.has("已锁定"));
 
     // Disabled: the session ends and the login is refused.
-    let version = server
-        .store
-        .account(registry_core::access::AccountId::new(id))
-        .await
-        .unwrap()
-        .unwrap()
-        .version;
+    let version = version_of(&server, id).await;
     security
         .post(
             &format!("/association/accounts/{id}"),

@@ -23,6 +23,27 @@ pub struct AccountListing {
 }
 
 impl Store {
+    /// The duties of the active administrators (one small indexed read, for the system
+    /// administrator's workspace and `registry serve`).
+    pub async fn active_duties(&self) -> Result<Vec<registry_core::access::Duty>, StoreError> {
+        let rows = self
+            .rows(
+                // An administrator written before the duties (duty NULL) is a system one,
+                // as `convert::account_from_row` reads it.
+                "SELECT DISTINCT COALESCE(duty, 'system') AS duty FROM accounts \
+                 WHERE role = 'association' AND active",
+                vec![],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let code: String = row.try_get("", "duty").map_err(store_error)?;
+                registry_core::access::Duty::parse(&code)
+                    .ok_or_else(|| StoreError::Unexpected(format!("unknown duty {code}")))
+            })
+            .collect()
+    }
+
     /// The hashes of the `n` passwords an account used last before its current one, the
     /// latest first.
     pub async fn earlier_passwords(

@@ -731,6 +731,10 @@ async fn a_session_is_read_with_its_account_and_institution(db: TestDb) {
         admin.role,
         registry_core::access::Role::Association(registry_core::access::Duty::Audit)
     );
+    assert_eq!(
+        store.active_duties().await.unwrap(),
+        [registry_core::access::Duty::Audit]
+    );
 
     // The duty changes with the account's version; the listing shows it, with the failed
     // logins counted against the name until they are forgotten.

@@ -10,7 +10,7 @@ use askama::Template;
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
 use poem::{Request, handler};
-use registry_core::access::{AccountId, Duty, PasswordHash, Role, vacant_duties};
+use registry_core::access::{AccountId, Duty, Role, vacant_duties};
 use registry_core::usecases::{
     ChangeAdministrator, ChangeSecondFactor, CreateAssociationAccount, SecondFactorChange,
     SetAccountPassword, UnlockLogin,
@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use crate::auth::actor_of;
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
+use crate::pages::association::new_password;
 use crate::pages::notice::Notice;
 use crate::pages::{Fields, layout, redirect, security_account, state};
 use crate::templates::pager::PAGE_SIZE;
@@ -137,10 +138,15 @@ async fn render(
         .filter(|l| matches!(l.account.role, Role::Association(_)))
         .map(row)
         .collect();
-    let vacant = vacant_duties(listed.iter().map(|l| &l.account))
-        .into_iter()
-        .map(Duty::label)
-        .collect();
+    let vacant = vacant_duties(
+        listed
+            .iter()
+            .filter(|l| l.account.active)
+            .filter_map(|l| l.account.role.duty()),
+    )
+    .into_iter()
+    .map(Duty::label)
+    .collect();
     // A search is at most 50 characters (the field's maxlength), cut before comparing.
     let wanted: String = query.q.trim().chars().take(50).collect();
     let institutions: Vec<AccountRow> = listed
@@ -229,13 +235,6 @@ pub(crate) async fn accounts(req: &Request, Query(query): Query<AccountsQuery>) 
         (String::new(), Duty::System.code().to_owned()),
     )
     .await
-}
-
-async fn new_password() -> Result<(String, PasswordHash), registry_core::ports::StoreError> {
-    let secret = crate::secrets::new_password()
-        .await
-        .map_err(|e| registry_core::ports::StoreError::Unexpected(e.to_string()))?;
-    Ok((secret.shown, PasswordHash::new(secret.hash)))
 }
 
 /// 新增管理员: a generated initial password, shown once, to be changed at the first login.

@@ -184,7 +184,8 @@ pub(crate) fn new_institution_form(req: &Request) -> PageResult {
     ))
 }
 
-async fn new_password() -> Result<(String, PasswordHash), StoreError> {
+/// A generated password to show once, and its hash to keep.
+pub(crate) async fn new_password() -> Result<(String, PasswordHash), StoreError> {
     let secret = crate::secrets::new_password()
         .await
         .map_err(|e| StoreError::Unexpected(e.to_string()))?;
