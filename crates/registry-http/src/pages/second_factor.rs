@@ -232,6 +232,38 @@ pub(crate) async fn enrol(req: &Request, body: String) -> PageResult {
         )
         .await;
     };
+    // Replacing a second factor needs the one it replaces (a code of it, or a recovery
+    // code), under the login's lockout: a borrowed session cannot swap in its own.
+    if account.second_factor_enrolled {
+        let client = client_address(req, state.config.trusted_proxy);
+        let attempt = match admit(
+            state,
+            registry_store::sessions::login_key(&account.username),
+            &client,
+        )
+        .await?
+        {
+            Ok(attempt) => attempt,
+            Err(minutes) => {
+                return fresh_page(
+                    req,
+                    &account,
+                    Some(format!("尝试次数过多，请于 {minutes} 分钟后再试")),
+                )
+                .await;
+            }
+        };
+        if !crate::auth::right_code(state, &account, &fields.get("current")).await? {
+            tracing::warn!(target: "registry::security", username = account.username.as_str(), client, "second factor replacement: current code wrong");
+            return fresh_page(
+                req,
+                &account,
+                Some("原身份验证器的验证码不正确：更换双因素认证须先输入原身份验证器当前的验证码或一个恢复码".to_owned()),
+            )
+            .await;
+        }
+        attempt.succeeded(state).await?;
+    }
     let recovery = totp::new_recovery_codes().map_err(unexpected)?;
     let factor = SecondFactor {
         secret: secret.clone(),

@@ -235,6 +235,39 @@ async fn the_security_administrator_requires_a_second_factor_of_an_institution()
     );
     let opened = code_login(&mut again, &code(&server, &secret)).await;
     assert_eq!(opened.location.as_deref(), Some("/institution"));
+    // Replacing it needs a code of the one it replaces.
+    let page = again.get("/account/second-factor").await;
+    let fresh = page.between("id=\"secret\">", "<").unwrap();
+    let new_code = code(&server, &fresh);
+    let refused = again
+        .post(
+            "/account/second-factor",
+            &[
+                ("secret", &fresh),
+                ("code", &new_code),
+                ("current", "000000"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.has("原身份验证器的验证码不正确"),
+        "{}",
+        refused.body
+    );
+    server.clock.advance(time::Duration::seconds(30));
+    let replaced = again
+        .post(
+            "/account/second-factor",
+            &[
+                ("secret", &fresh),
+                ("code", &code(&server, &fresh)),
+                ("current", &code(&server, &secret)),
+            ],
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    assert!(replaced.has("recovery-codes"));
     let page = anquan.get("/association/accounts").await;
     assert!(
         page.has("不再要求双因素认证") && page.has("促进会要求"),
