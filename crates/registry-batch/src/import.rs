@@ -448,6 +448,7 @@ async fn create_institutions(
                 national_number: opt(&d.national_number),
                 credit_code: d.credit_code.as_str().to_owned(),
                 contact: opt(&d.contact),
+                email: String::new(),
             },
             username: row.username.as_str().to_owned(),
             password: PasswordHash::new("!".to_owned()),

@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 pub mod backup;
 pub mod export;
 pub mod import;
+pub mod reminders;
 pub mod renewals;
 pub mod sweep;
 pub mod table;

@@ -1,7 +1,9 @@
 //! The nightly sweep: ends the registrations whose validity has ended (the 70th birthday,
 //! the end of the cycle) and records why; lists the registrations to renew within the
 //! policy's window (3 months) and the certificates and cards past their due date; and
-//! repeats the core's reminder when a year of the working-day calendar should be loaded.
+//! repeats the core's reminder when a year of the working-day calendar should be loaded;
+//! then keeps the day's reminders in the outbox (`crate::reminders`), which `registry
+//! notify` sends.
 //!
 //! Each person is ended in a transaction of their own, so a sweep stopped midway has done
 //! whole people only, and the next run finishes the rest. Running it twice on the same day
@@ -24,6 +26,7 @@ use registry_store::batch::RenewalDue;
 use registry_store::documents::{DocumentFilter, DocumentListing};
 use time::Date;
 
+use crate::reminders::{Queued, ReminderSetup};
 use crate::{Progress, Setting};
 
 /// Whether a sweep writes.
@@ -54,6 +57,9 @@ pub struct SweepReport {
     /// Certificates and cards still to be issued after their due date, with it (an
     /// estimate when it runs into a year whose calendar is not loaded).
     pub overdue: Vec<(DocumentListing, Deadline)>,
+    /// The reminders due that day, and how many were kept in the outbox now (in a dry
+    /// run: none).
+    pub reminders: Queued,
 }
 
 /// Whether the day of `setting.now` was already swept (a sweep of it done, by any runner:
@@ -81,9 +87,10 @@ pub async fn already_swept(
 pub async fn sweep(
     setting: &Setting<'_>,
     mode: Mode,
+    setup: &ReminderSetup,
     progress: &mut dyn Progress,
 ) -> Result<SweepReport, UseCaseError> {
-    let report = run(setting, mode, progress).await;
+    let report = run(setting, mode, setup, progress).await;
     if mode == Mode::Write {
         let run = match &report {
             Ok(r) => RecordRun {
@@ -92,6 +99,7 @@ pub async fn sweep(
                 counts: vec![
                     ("expired", r.expired.len() as u64),
                     ("overdue", r.overdue.len() as u64),
+                    ("reminders", r.reminders.added),
                 ],
                 message: None,
             },
@@ -110,6 +118,7 @@ pub async fn sweep(
 async fn run(
     setting: &Setting<'_>,
     mode: Mode,
+    setup: &ReminderSetup,
     progress: &mut dyn Progress,
 ) -> Result<SweepReport, UseCaseError> {
     let as_of = setting.today();
@@ -163,6 +172,15 @@ async fn run(
         }
     }
     overdue.sort_by_key(|(_, due)| due.date());
+    // After the registrations ended today: a reminder never announces what just ended.
+    progress.phase("到期提醒", None);
+    let reminders = match mode {
+        Mode::Write => crate::reminders::queue(setting, setup).await?,
+        Mode::DryRun => Queued {
+            due: crate::reminders::decide(setting, setup).await?.len(),
+            added: 0,
+        },
+    };
     progress.finish();
     Ok(SweepReport {
         as_of,
@@ -172,6 +190,7 @@ async fn run(
         renewals,
         window_months,
         overdue,
+        reminders,
     })
 }
 

@@ -139,7 +139,7 @@ fn actor(job: &str) -> Actor {
 
 /// Whether a job may bring the database's schema up to date before it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Schema {
+pub(crate) enum Schema {
     /// Apply pending migrations first (every job that writes).
     Migrate,
     /// Write nothing: the database must exist and be up to date (a dry run).
@@ -161,7 +161,7 @@ const WAIT: Duration = Duration::from_secs(6 * 3600);
 /// nothing) and runs `job` with a setting; an `exclusive` job holds its lock in the
 /// database while it runs (`registry_store::job_lock`): when another runner holds it, the
 /// job says so and exits 0, or waits for it with `--wait`.
-fn open_register<F>(
+pub(crate) fn open_register<F>(
     args: &JobArgs,
     job: &str,
     now: OffsetDateTime,
@@ -486,7 +486,13 @@ pub(crate) fn export(
 }
 
 /// `registry sweep [--as-of DATE] [--dry-run]`.
-pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>, dry_run: bool, again: bool) -> ExitCode {
+pub(crate) fn sweep(
+    args: &JobArgs,
+    as_of: Option<&str>,
+    dry_run: bool,
+    again: bool,
+    setup: &registry_batch::reminders::ReminderSetup,
+) -> ExitCode {
     use registry_batch::sweep::Mode;
     let now = OffsetDateTime::now_utc();
     let today = registry_core::date::china_today(now);
@@ -532,7 +538,7 @@ pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>, dry_run: bool, again: b
             }
         }
         let mut progress = Console::new();
-        let report = match registry_batch::sweep::sweep(setting, mode, &mut progress).await {
+        let report = match registry_batch::sweep::sweep(setting, mode, setup, &mut progress).await {
             Ok(report) => report,
             Err(e) => return fail(format!("巡检失败：{e} ({e:?})"), FAILURE),
         };
@@ -607,7 +613,16 @@ pub(crate) fn sweep(args: &JobArgs, as_of: Option<&str>, dry_run: bool, again: b
             );
         }
         if report.dry_run {
+            println!(
+                "到期提醒 {} 条（试运行：未写入发件箱）",
+                report.reminders.due
+            );
             println!("试运行结束：未写入任何数据。");
+        } else {
+            println!(
+                "到期提醒 {} 条，新写入发件箱 {} 条（registry notify 发送）",
+                report.reminders.due, report.reminders.added
+            );
         }
         ExitCode::SUCCESS
     })

@@ -1,7 +1,8 @@
 //! The upkeep `registry serve` runs every hour: sessions past their life purged, and once a
 //! day the audit chain's anchor written to the log; and every 200 ms, after another
 //! process's write (the store's generation moved on), a working-day calendar that another
-//! instance (or `registry load-calendar`) loaded is read.
+//! instance (or `registry load-calendar`) loaded is read; and, when a mail server is
+//! configured, every 5 minutes the reminders of the outbox sent (`spawn_notify`).
 
 use registry_core::date::format_date;
 use registry_http::AppState;
@@ -69,6 +70,47 @@ pub(crate) fn spawn(state: AppState) {
             // Also hourly, whatever the version says.
             if let Err(e) = state.reload_calendar().await {
                 tracing::warn!(error = ?e, "未能重新读取工作日历");
+            }
+        }
+    });
+}
+
+/// How often a server sends what the outbox holds.
+const NOTIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Sends the outbox's digests every [`NOTIFY_EVERY`] (the first round a minute after the
+/// start, so that a restart loop does not hammer the mail server).
+pub(crate) fn spawn_notify(
+    state: AppState,
+    mailer: registry_notify::SmtpMailer,
+    delivery: registry_notify::Delivery,
+) {
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        let mut every = tokio::time::interval(NOTIFY_EVERY);
+        loop {
+            every.tick().await;
+            let now = state.clock.now();
+            match registry_notify::deliver(
+                &state.store,
+                &mailer,
+                &registry_notify::LoggingTexts,
+                &delivery,
+                now,
+            )
+            .await
+            {
+                Ok(done)
+                    if done.sent.is_empty()
+                        && done.refused.is_empty()
+                        && done.failed.is_empty() => {}
+                Ok(done) => tracing::info!(
+                    sent = done.sent.len(),
+                    refused = done.refused.len(),
+                    failed = done.failed.len(),
+                    "提醒邮件"
+                ),
+                Err(e) => tracing::warn!(error = ?e, "未能发送提醒"),
             }
         }
     });

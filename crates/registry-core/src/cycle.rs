@@ -11,7 +11,7 @@ use time::Date;
 
 use crate::date::{add_months, anniversary, format_date, full_years, parse_date};
 use crate::ids::CycleId;
-use crate::policy::{LateHours, Policy};
+use crate::policy::{LateHours, Policy, ReminderPolicy};
 use crate::text::{Text, TextProblem};
 use crate::violation::{Violation, Violations, ok_or_violations};
 
@@ -167,6 +167,17 @@ pub struct CycleForm {
     pub renewal_window_months: String,
     /// 周期内取得资格者的课时要求: a [`LateHours`] code (empty: the default).
     pub late_hours: String,
+    /// 注册到期提醒（到期前天数）: days separated by commas, "60,30,7" (empty: the
+    /// default).
+    pub reminder_ending_days: String,
+    /// 课时不足提醒（周期结束前月数）: a whole number (empty: the default).
+    pub reminder_hours_short_months: String,
+    /// 填报未完成提醒（工作日）: a whole number (empty: the default).
+    pub reminder_fill_in_working_days: String,
+    /// 等待注册提醒（工作日）: a whole number (empty: the default).
+    pub reminder_awaiting_working_days: String,
+    /// 证书发放到期提醒（工作日）: a whole number (empty: the default).
+    pub reminder_document_due_working_days: String,
 }
 
 /// A cycle as the form defines it: its name, dates and policy, each valid.
@@ -210,7 +221,71 @@ impl CycleForm {
             publication_due_working_days: policy.publication_due_working_days.to_string(),
             renewal_window_months: policy.renewal_window_months.to_string(),
             late_hours: policy.late_hours.code().to_owned(),
+            reminder_ending_days: policy.reminders.ending_days_text(),
+            reminder_hours_short_months: policy.reminders.hours_short_months.to_string(),
+            reminder_fill_in_working_days: policy.reminders.fill_in_working_days.to_string(),
+            reminder_awaiting_working_days: policy.reminders.awaiting_working_days.to_string(),
+            reminder_document_due_working_days: policy
+                .reminders
+                .document_due_working_days
+                .to_string(),
         }
+    }
+
+    /// The reminders' numbers of the form, each empty field the default.
+    fn reminders(&self, problems: &mut Vec<Violation>) -> Option<ReminderPolicy> {
+        let default = ReminderPolicy::default();
+        let ending_days = if self.reminder_ending_days.trim().is_empty() {
+            Some(default.ending_days.clone())
+        } else {
+            let parsed = ReminderPolicy::parse_ending_days(&self.reminder_ending_days);
+            if parsed.is_none() {
+                problems.push(Violation::BadFormat {
+                    field: "reminder_ending_days",
+                    label: "注册到期提醒（到期前天数）",
+                    expected: "应为 1 至 366 的整数，以逗号分隔，至多 6 个，例如 60,30,7",
+                });
+            }
+            parsed
+        };
+        let mut whole = |field, label, text: &str, default: u32| -> Option<u32> {
+            if text.trim().is_empty() {
+                Some(default)
+            } else {
+                number(field, label, text, "应为整数", problems)
+            }
+        };
+        let hours_short_months = whole(
+            "reminder_hours_short_months",
+            "课时不足提醒（周期结束前月数）",
+            &self.reminder_hours_short_months,
+            default.hours_short_months,
+        );
+        let fill_in_working_days = whole(
+            "reminder_fill_in_working_days",
+            "填报未完成提醒（工作日）",
+            &self.reminder_fill_in_working_days,
+            default.fill_in_working_days,
+        );
+        let awaiting_working_days = whole(
+            "reminder_awaiting_working_days",
+            "等待注册提醒（工作日）",
+            &self.reminder_awaiting_working_days,
+            default.awaiting_working_days,
+        );
+        let document_due_working_days = whole(
+            "reminder_document_due_working_days",
+            "证书发放到期提醒（工作日）",
+            &self.reminder_document_due_working_days,
+            default.document_due_working_days,
+        );
+        Some(ReminderPolicy {
+            ending_days: ending_days?,
+            hours_short_months: hours_short_months?,
+            fill_in_working_days: fill_in_working_days?,
+            awaiting_working_days: awaiting_working_days?,
+            document_due_working_days: document_due_working_days?,
+        })
     }
 
     /// Parses the form: the name (1 to [`NAME_MAX`] characters), both dates (the end not
@@ -282,6 +357,7 @@ impl CycleForm {
             }
             parsed
         };
+        let reminders = self.reminders(&mut problems);
         let hours_required: Option<Decimal> = number(
             "hours_required",
             "继续教育课时要求",
@@ -299,6 +375,7 @@ impl CycleForm {
             publication_due_working_days,
             renewal_window_months,
             late_hours,
+            reminders,
         ) {
             (
                 Some(cycle_years),
@@ -310,6 +387,7 @@ impl CycleForm {
                 Some(publication_due_working_days),
                 Some(renewal_window_months),
                 Some(late_hours),
+                Some(reminders),
             ) => {
                 // Every field named: a new field of the policy must be added to the form.
                 let policy = Policy {
@@ -323,6 +401,7 @@ impl CycleForm {
                     publication_due_working_days,
                     renewal_window_months,
                     late_hours,
+                    reminders,
                 };
                 if let Err(out_of_range) = policy.check() {
                     problems.extend(out_of_range.into_vec());

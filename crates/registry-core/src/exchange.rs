@@ -365,6 +365,7 @@ impl InstitutionChecker {
             national_number: c(3).to_owned(),
             credit_code: c(4).to_owned(),
             contact,
+            email: String::new(),
         };
         let mut problems = Vec::new();
         let details = InstitutionDetails::parse(&form)

@@ -267,6 +267,8 @@ pub struct Employment {
     pub progress: EntryProgress,
     /// The first day of the employment.
     pub since: Date,
+    /// The day the fill-in password in use was set.
+    pub password_set_on: Date,
     /// The optimistic-lock version.
     pub version: i64,
 }
@@ -300,6 +302,8 @@ pub struct Holding {
     pub state: ItemState,
     /// The first day of the holding.
     pub since: Date,
+    /// The day it entered its recorded state.
+    pub state_since: Date,
     /// The current (or last) registration.
     pub registration: Option<RegistrationPeriod>,
     /// The day it was released.
@@ -322,9 +326,13 @@ impl Holding {
         }
     }
 
-    /// Applies an event, or refuses it.
-    pub fn apply(&mut self, event: ItemEvent) -> Result<(), IllegalTransition> {
-        self.state = self.state.after(event)?;
+    /// Applies an event on a day, or refuses it; a change of state starts that day.
+    pub fn apply(&mut self, event: ItemEvent, on: Date) -> Result<(), IllegalTransition> {
+        let state = self.state.after(event)?;
+        if state != self.state {
+            self.state = state;
+            self.state_since = on;
+        }
         Ok(())
     }
 }
@@ -488,6 +496,7 @@ mod tests {
             institution: InstitutionId::new(7),
             state: S::Registered,
             since: valid_from,
+            state_since: valid_from,
             registration: Some(RegistrationPeriod {
                 cycle: CycleId::new(1),
                 registered_on: valid_from,

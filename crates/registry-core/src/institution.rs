@@ -4,6 +4,7 @@
 
 use crate::credit_code::CreditCode;
 use crate::ids::InstitutionId;
+use crate::person::Email;
 use crate::text::{Text, TextProblem};
 use crate::violation::{Violation, Violations, ok_or_violations};
 
@@ -22,6 +23,8 @@ pub struct InstitutionForm {
     pub national_number: String,
     /// 联系人及电话
     pub contact: String,
+    /// 联系邮箱 (reminders go to it)
+    pub email: String,
 }
 
 /// An institution's recorded facts, all valid.
@@ -39,6 +42,8 @@ pub struct InstitutionDetails {
     pub national_number: Option<Text>,
     /// Contact person and phone.
     pub contact: Option<Text>,
+    /// The contact e-mail, where the institution's reminders go.
+    pub email: Option<Email>,
 }
 
 fn field_problem(field: &'static str, label: &'static str, problem: TextProblem) -> Violation {
@@ -79,6 +84,17 @@ impl InstitutionDetails {
             40,
         );
         let contact = optional("contact", "联系人及电话", &form.contact, 100);
+        let email = match form.email.trim() {
+            "" => None,
+            typed => Email::parse(typed).or_else(|| {
+                problems.push(Violation::BadFormat {
+                    field: "email",
+                    label: "联系邮箱",
+                    expected: "应形如 name@example.com",
+                });
+                None
+            }),
+        };
         if provincial_number.is_none()
             && national_number.is_none()
             && form.provincial_number.trim().is_empty()
@@ -106,6 +122,7 @@ impl InstitutionDetails {
                     provincial_number,
                     national_number,
                     contact,
+                    email,
                 })
             }
             _ => Err(Violations::new(problems)),

@@ -64,6 +64,7 @@ pub mod qualification;
 pub mod read;
 pub mod registration;
 pub mod registration_number;
+pub mod reminder;
 pub mod renewal;
 pub mod resident_id;
 pub mod retention;

@@ -40,6 +40,8 @@ pub struct Policy {
     /// through it (not published anywhere; default: in proportion to the whole years left,
     /// see [`LateHours`] and docs/POLICY.md).
     pub late_hours: LateHours,
+    /// When reminders are sent (see [`ReminderPolicy`]).
+    pub reminders: ReminderPolicy,
 }
 
 /// How many continuing-education hours a person owes in the cycle in which they
@@ -98,6 +100,7 @@ impl Default for Policy {
             publication_due_working_days: 5,
             renewal_window_months: 3,
             late_hours: LateHours::ProRataYears,
+            reminders: ReminderPolicy::default(),
         }
     }
 }
@@ -168,7 +171,117 @@ impl Policy {
                 max: max_hours.to_string(),
             });
         }
+        self.reminders.check(&mut problems);
         ok_or_violations((), problems)
+    }
+}
+
+/// The numbers of the reminders, part of each cycle's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderPolicy {
+    /// A registration's end is announced this many days before its last day (each one
+    /// once), largest first: 60, 30, 7.
+    pub ending_days: Vec<u32>,
+    /// Hours still short are announced this many months before the cycle's end: 6.
+    pub hours_short_months: u32,
+    /// A fill-in entry not completed this many working days after its password was set
+    /// is announced to the institution: 10.
+    pub fill_in_working_days: u32,
+    /// A person waiting this many working days to be registered (等待注册) is announced
+    /// to the institution: 5.
+    pub awaiting_working_days: u32,
+    /// Certificates and cards due within this many working days are announced to the
+    /// association: 3.
+    pub document_due_working_days: u32,
+}
+
+impl Default for ReminderPolicy {
+    fn default() -> Self {
+        ReminderPolicy {
+            ending_days: vec![60, 30, 7],
+            hours_short_months: 6,
+            fill_in_working_days: 10,
+            awaiting_working_days: 5,
+            document_due_working_days: 3,
+        }
+    }
+}
+
+/// The most days before a registration's end that may be announced, and how many such
+/// announcements a policy may have.
+const MOST_ENDING_DAYS: u32 = 366;
+const MOST_ENDINGS: usize = 6;
+
+impl ReminderPolicy {
+    /// The days before a registration's end as the cycle form shows them: "60,30,7".
+    pub fn ending_days_text(&self) -> String {
+        self.ending_days
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Reads "60, 30, 7" (commas, 、 or spaces between; any order; each 1–366, at most 6):
+    /// the days largest first, without repeats.
+    pub fn parse_ending_days(text: &str) -> Option<Vec<u32>> {
+        let mut days: Vec<u32> = text
+            .split([',', '，', '、', ' '])
+            .filter(|part| !part.trim().is_empty())
+            .map(|part| part.trim().parse::<u32>().ok())
+            .collect::<Option<_>>()?;
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        let fits = !days.is_empty()
+            && days.len() <= MOST_ENDINGS
+            && days.iter().all(|d| (1..=MOST_ENDING_DAYS).contains(d));
+        fits.then_some(days)
+    }
+
+    /// Checks the numbers, adding a problem for each out of range.
+    pub(crate) fn check(&self, problems: &mut Vec<Violation>) {
+        if Self::parse_ending_days(&self.ending_days_text()).as_ref() != Some(&self.ending_days) {
+            problems.push(Violation::PolicyRange {
+                field: "reminder_ending_days",
+                label: "注册到期提醒（到期前天数）",
+                min: "1".to_owned(),
+                max: MOST_ENDING_DAYS.to_string(),
+            });
+        }
+        let mut within = |field, label, value: u32, max: u32| {
+            if !(1..=max).contains(&value) {
+                problems.push(Violation::PolicyRange {
+                    field,
+                    label,
+                    min: "1".to_owned(),
+                    max: max.to_string(),
+                });
+            }
+        };
+        within(
+            "reminder_hours_short_months",
+            "课时不足提醒（周期结束前月数）",
+            self.hours_short_months,
+            24,
+        );
+        within(
+            "reminder_fill_in_working_days",
+            "填报未完成提醒（工作日）",
+            self.fill_in_working_days,
+            60,
+        );
+        within(
+            "reminder_awaiting_working_days",
+            "等待注册提醒（工作日）",
+            self.awaiting_working_days,
+            60,
+        );
+        within(
+            "reminder_document_due_working_days",
+            "证书发放到期提醒（工作日）",
+            self.document_due_working_days,
+            60,
+        );
     }
 }
 

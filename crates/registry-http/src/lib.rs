@@ -47,7 +47,7 @@ mod web;
 
 pub use limits::{BodyLimits, Timeouts};
 pub use serve::{SHUTDOWN_GRACE, serve};
-pub use state::{AppState, Clock, Config, SystemClock};
+pub use state::{AppState, Clock, Config, MailStatus, SystemClock};
 
 /// The issuer printed on documents and shown in the footer.
 pub const ASSOCIATION_NAME: &str = "中国特种设备鉴定评审促进会";

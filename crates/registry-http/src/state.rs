@@ -60,6 +60,20 @@ pub struct Config {
     /// How long a connection may take to send its headers and a request to be answered
     /// (applied by [`crate::serve`]).
     pub timeouts: crate::Timeouts,
+    /// How reminders leave: said on the association's pages (the server's schedule or
+    /// `registry notify` sends them).
+    pub mail: MailStatus,
+}
+
+/// What the association is told of the delivery of reminders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailStatus {
+    /// A mail server is configured: the digests are sent.
+    pub smtp: bool,
+    /// The association's duty address, if set.
+    pub association: Option<String>,
+    /// Text messages are written to the log.
+    pub sms_logged: bool,
 }
 
 /// The official working-day calendar (on-site assessments count on it alone) and the

@@ -335,6 +335,7 @@ impl Store {
                 password_hash: Set(e.password.as_str().to_owned()),
                 progress: Set(e.progress.code().to_owned()),
                 since: Set(e.since),
+                password_set_on: Set(Some(e.since)),
                 version: Set(1),
             });
             employments::Entity::insert_many(rows)
@@ -350,6 +351,7 @@ impl Store {
                 institution_id: Set(h.institution.get()),
                 state: Set(h.state.code().to_owned()),
                 since: Set(h.since),
+                state_since: Set(Some(h.since)),
                 cycle_id: Set(h.period.map(|p| p.cycle.get())),
                 registered_on: Set(h.period.map(|p| p.registered_on)),
                 valid_from: Set(h.period.map(|p| p.valid_from)),

@@ -20,6 +20,7 @@ use registry_core::person::{AssessorDetails, DetailField, DetailsForm, Person, P
 use registry_core::policy::{LateHours, Policy};
 use registry_core::ports::{AuditRecord, Duplicate, StoreError};
 use registry_core::registration_number::RegistrationNumber;
+use registry_core::reminder::ReminderPolicy;
 use registry_core::resident_id::Sex;
 use registry_core::review_item::ReviewItemCode;
 use registry_core::text::Text;
@@ -170,6 +171,10 @@ pub(crate) fn institution_from_row(row: institutions::Model) -> Result<Instituti
             provincial_number: optional_text(row.provincial_number.as_deref(), 40)?,
             national_number: optional_text(row.national_number.as_deref(), 40)?,
             contact: optional_text(row.contact.as_deref(), 100)?,
+            email: row
+                .email
+                .as_deref()
+                .and_then(registry_core::person::Email::parse),
         },
         active: row.active,
         version: row.version,
@@ -185,6 +190,7 @@ pub(crate) fn institution_model(details: &InstitutionDetails) -> institutions::A
         provincial_number: Set(owned(&details.provincial_number)),
         national_number: Set(owned(&details.national_number)),
         contact: Set(owned(&details.contact)),
+        email: Set(details.email.as_ref().map(|e| e.as_str().to_owned())),
         ..Default::default()
     }
 }
@@ -227,6 +233,7 @@ pub(crate) fn holding_from_row(row: holdings::Model) -> Result<Holding, StoreErr
         institution: InstitutionId::new(row.institution_id),
         state,
         since: row.since,
+        state_since: row.state_since.unwrap_or(row.since),
         registration,
         released_on: row.released_on,
         release_reason: optional_text(row.release_reason.as_deref(), 200)?,
@@ -242,6 +249,7 @@ pub(crate) fn employment_from_row(row: employments::Model) -> Result<Employment,
         progress: EntryProgress::from_code(&row.progress)
             .ok_or_else(|| unexpected(format!("unknown progress {}", row.progress)))?,
         since: row.since,
+        password_set_on: row.password_set_on.unwrap_or(row.since),
         version: row.version,
     })
 }
@@ -260,6 +268,14 @@ pub(crate) fn policy_from_row(row: &cycles::Model) -> Policy {
         renewal_window_months: number(row.renewal_window_months),
         // The database accepts only the three codes.
         late_hours: LateHours::from_code(&row.late_hours).unwrap_or_default(),
+        reminders: ReminderPolicy {
+            ending_days: ReminderPolicy::parse_ending_days(&row.reminder_ending_days)
+                .unwrap_or_else(|| ReminderPolicy::default().ending_days),
+            hours_short_months: number(row.reminder_hours_short_months),
+            fill_in_working_days: number(row.reminder_fill_in_working_days),
+            awaiting_working_days: number(row.reminder_awaiting_working_days),
+            document_due_working_days: number(row.reminder_document_due_working_days),
+        },
     }
 }
 
@@ -285,6 +301,11 @@ pub(crate) fn cycle_model(
         publication_due_working_days: Set(number(policy.publication_due_working_days)),
         renewal_window_months: Set(number(policy.renewal_window_months)),
         late_hours: Set(policy.late_hours.code().to_owned()),
+        reminder_ending_days: Set(policy.reminders.ending_days_text()),
+        reminder_hours_short_months: Set(number(policy.reminders.hours_short_months)),
+        reminder_fill_in_working_days: Set(number(policy.reminders.fill_in_working_days)),
+        reminder_awaiting_working_days: Set(number(policy.reminders.awaiting_working_days)),
+        reminder_document_due_working_days: Set(number(policy.reminders.document_due_working_days)),
         version: NotSet,
     }
 }

@@ -54,6 +54,7 @@ pub(crate) mod institutions {
         pub provincial_number: Option<String>,
         pub national_number: Option<String>,
         pub contact: Option<String>,
+        pub email: Option<String>,
         pub active: bool,
         pub version: i64,
     }
@@ -149,6 +150,11 @@ pub(crate) mod cycles {
         pub publication_due_working_days: i32,
         pub renewal_window_months: i32,
         pub late_hours: String,
+        pub reminder_ending_days: String,
+        pub reminder_hours_short_months: i32,
+        pub reminder_fill_in_working_days: i32,
+        pub reminder_awaiting_working_days: i32,
+        pub reminder_document_due_working_days: i32,
         pub version: i64,
     }
 
@@ -172,6 +178,7 @@ pub(crate) mod employments {
         pub password_hash: String,
         pub progress: String,
         pub since: Date,
+        pub password_set_on: Option<Date>,
         pub version: i64,
     }
 
@@ -195,6 +202,7 @@ pub(crate) mod holdings {
         pub institution_id: i64,
         pub state: String,
         pub since: Date,
+        pub state_since: Option<Date>,
         pub cycle_id: Option<i64>,
         pub registered_on: Option<Date>,
         pub valid_from: Option<Date>,
@@ -581,6 +589,23 @@ pub(crate) mod correction_requests {
         pub created_at: OffsetDateTime,
         pub answered_at: Option<OffsetDateTime>,
         pub answer: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod reminder_settings {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reminder_settings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub recipient: String,
+        pub off: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

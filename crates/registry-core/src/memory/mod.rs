@@ -27,6 +27,7 @@ use crate::person::Person;
 use crate::ports::{AuditRecord, Duplicate, Entropy, Register, StoreError};
 use crate::qualification::Qualification;
 
+mod reminders;
 mod tx;
 
 #[derive(Debug, Clone, Default)]
@@ -51,6 +52,7 @@ struct State {
     serials: BTreeMap<u16, u32>,
     /// Correction requests: (id, person, institution, text, answered).
     corrections: Vec<(i64, PersonId, InstitutionId, String, bool)>,
+    reminder_settings: BTreeMap<crate::reminder::Recipient, crate::reminder::ReminderSettings>,
     last_id: i64,
 }
 

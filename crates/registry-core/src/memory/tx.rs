@@ -301,6 +301,7 @@ impl RegisterTx for MemoryTx {
             .filter(|e| e.version == employment.version)
             .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Employment)))?;
         stored.password = employment.password.clone();
+        stored.password_set_on = employment.password_set_on;
         stored.progress = employment.progress;
         stored.version += 1;
         Ok(stored.version)
@@ -335,6 +336,7 @@ impl RegisterTx for MemoryTx {
             institution: new.institution,
             state: new.state,
             since: new.since,
+            state_since: new.since,
             registration: None,
             released_on: None,
             release_reason: None,
@@ -352,6 +354,7 @@ impl RegisterTx for MemoryTx {
             .filter(|h| h.version == holding.version)
             .ok_or(StoreError::Conflict(Conflict::Stale(Entity::Holding)))?;
         stored.state = holding.state;
+        stored.state_since = holding.state_since;
         stored.registration = holding.registration.clone();
         stored.released_on = holding.released_on;
         stored.release_reason = holding.release_reason.clone();

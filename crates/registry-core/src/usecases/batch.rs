@@ -65,7 +65,9 @@ impl super::UseCase for ExpireRegistrations {
                 continue;
             };
             let before = holding_snapshot(&holding);
-            holding.apply(ItemEvent::Expire).map_err(Violation::from)?;
+            holding
+                .apply(ItemEvent::Expire, ctx.today())
+                .map_err(Violation::from)?;
             tx.update_holding(&holding).await?;
             tx.audit(
                 &ctx.audit(

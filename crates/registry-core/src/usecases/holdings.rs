@@ -114,6 +114,7 @@ impl UseCase for EmployItems {
                     password: password.clone(),
                     progress: EntryProgress::NotOpened,
                     since: today,
+                    password_set_on: today,
                     version: 1,
                 };
                 tx.insert_employment(&employment).await?;
@@ -184,6 +185,7 @@ impl UseCase for SetFillInPassword {
         let employment = super::current_employment(tx, self.person, self.institution).await?;
         let updated = crate::holding::Employment {
             password: self.password.clone(),
+            password_set_on: ctx.today(),
             ..employment
         };
         tx.update_employment(&updated).await?;
@@ -269,7 +271,9 @@ impl UseCase for ReleaseItem {
             .ok_or(UseCaseError::NotFound(Entity::Holding))?;
         let reason = reason?;
         let before = holding_snapshot(&holding);
-        holding.apply(ItemEvent::Release).map_err(Violation::from)?;
+        holding
+            .apply(ItemEvent::Release, ctx.today())
+            .map_err(Violation::from)?;
         holding.released_on = Some(ctx.today());
         holding.release_reason = Some(reason);
         tx.update_holding(&holding).await?;
@@ -358,7 +362,7 @@ impl UseCase for UndoRelease {
         };
         let before = holding_snapshot(&holding);
         holding
-            .apply(ItemEvent::UndoRelease { restored })
+            .apply(ItemEvent::UndoRelease { restored }, ctx.today())
             .map_err(Violation::from)?;
         holding.released_on = None;
         holding.release_reason = None;

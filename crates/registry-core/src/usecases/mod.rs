@@ -44,6 +44,7 @@ mod institutions;
 mod pass_list;
 mod people;
 mod registration;
+mod reminders;
 
 pub use accounts::{
     ChangeAdministrator, ChangeSecondFactor, CreateAssociationAccount, EnrolSecondFactor,
@@ -71,6 +72,7 @@ pub use people::{
     SaveDetails,
 };
 pub use registration::{RegisterItems, Registered};
+pub use reminders::{ChangeOwnReminders, ChangeReminderSettings};
 
 /// How many times a use case runs when storage reports a transient failure.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -306,6 +308,14 @@ fn institution_snapshot(details: &InstitutionDetails, active: bool) -> Snapshot 
         .with("provincial_number", optional(&details.provincial_number))
         .with("national_number", optional(&details.national_number))
         .with("contact", optional(&details.contact))
+        .with(
+            "email",
+            details
+                .email
+                .as_ref()
+                .map(|e| e.as_str())
+                .unwrap_or_default(),
+        )
         .with("active", active)
 }
 
@@ -333,6 +343,23 @@ fn policy_snapshot(name: &Text, start: Date, end: Date, policy: &Policy) -> Snap
         )
         .with("renewal_window_months", policy.renewal_window_months)
         .with("late_hours", policy.late_hours.code())
+        .with("reminder_ending_days", policy.reminders.ending_days_text())
+        .with(
+            "reminder_hours_short_months",
+            policy.reminders.hours_short_months,
+        )
+        .with(
+            "reminder_fill_in_working_days",
+            policy.reminders.fill_in_working_days,
+        )
+        .with(
+            "reminder_awaiting_working_days",
+            policy.reminders.awaiting_working_days,
+        )
+        .with(
+            "reminder_document_due_working_days",
+            policy.reminders.document_due_working_days,
+        )
 }
 
 /// Parses item codes of a request against the catalogue, without duplicates.

@@ -312,10 +312,12 @@ impl UseCase for SaveDetails {
                 if holding.state == ItemState::Registered
                     && holding.state_on(today) == ItemState::Expired
                 {
-                    holding.apply(ItemEvent::Expire).map_err(Violation::from)?;
+                    holding
+                        .apply(ItemEvent::Expire, today)
+                        .map_err(Violation::from)?;
                 }
                 holding
-                    .apply(ItemEvent::DetailsSaved { complete })
+                    .apply(ItemEvent::DetailsSaved { complete }, today)
                     .map_err(Violation::from)?;
                 if holding.state != previous {
                     tx.update_holding(&holding).await?;

@@ -80,7 +80,7 @@ impl UseCase for RegisterItems {
         for (mut holding, period) in targets.into_iter().zip(periods) {
             let before = holding_snapshot(&holding);
             holding
-                .apply(ItemEvent::Register)
+                .apply(ItemEvent::Register, ctx.today())
                 .map_err(Violation::from)?;
             holding.registration = Some(period.clone());
             tx.update_holding(&holding).await?;

@@ -36,6 +36,7 @@ fn set_active(world: &World, id: InstitutionId, active: bool) {
                 provincial_number: text(&d.provincial_number),
                 national_number: text(&d.national_number),
                 contact: text(&d.contact),
+                email: String::new(),
             },
             active,
             version: institution.version,

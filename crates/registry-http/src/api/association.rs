@@ -32,6 +32,8 @@ struct InstitutionOut {
     provincial_number: Option<String>,
     national_number: Option<String>,
     contact: Option<String>,
+    /// 联系邮箱
+    email: Option<String>,
     active: bool,
     version: i64,
     username: Option<String>,
@@ -49,6 +51,9 @@ struct InstitutionIn {
     national_number: String,
     #[oai(default)]
     contact: String,
+    /// 联系邮箱: where the institution's reminders go (empty: none).
+    #[oai(default)]
+    email: String,
 }
 
 impl InstitutionIn {
@@ -60,6 +65,7 @@ impl InstitutionIn {
             provincial_number: self.provincial_number.clone(),
             national_number: self.national_number.clone(),
             contact: self.contact.clone(),
+            email: self.email.clone(),
         }
     }
 }
@@ -144,6 +150,16 @@ struct CycleOut {
     /// 周期内取得资格者的课时要求: `full` (the whole requirement), `pro_rata_years`
     /// (one share per whole year held in the cycle) or `none`.
     late_hours: String,
+    /// 注册到期提醒：到期前这些天数各提醒一次（例如 "60,30,7"）
+    reminder_ending_days: String,
+    /// 课时不足提醒：周期结束前月数
+    reminder_hours_short_months: u32,
+    /// 填报未完成提醒：设置填报密码后的工作日数
+    reminder_fill_in_working_days: u32,
+    /// 等待注册提醒：等待注册的工作日数
+    reminder_awaiting_working_days: u32,
+    /// 证书发放到期提醒：到期前工作日数
+    reminder_document_due_working_days: u32,
     /// The version: send it back with an edit (`PUT`), which is refused
     /// (409 `conflict.stale.cycle`) if the cycle changed since.
     version: i64,
@@ -167,6 +183,11 @@ impl CycleOut {
             publication_due_working_days: p.publication_due_working_days,
             renewal_window_months: p.renewal_window_months,
             late_hours: p.late_hours.code().to_owned(),
+            reminder_ending_days: p.reminders.ending_days_text(),
+            reminder_hours_short_months: p.reminders.hours_short_months,
+            reminder_fill_in_working_days: p.reminders.fill_in_working_days,
+            reminder_awaiting_working_days: p.reminders.awaiting_working_days,
+            reminder_document_due_working_days: p.reminders.document_due_working_days,
             version: cycle.version(),
         }
     }
@@ -204,6 +225,16 @@ struct CycleIn {
     /// 周期内取得资格者的课时要求: `full`, `pro_rata_years` or `none`; absent means the
     /// default, `pro_rata_years`.
     late_hours: Option<String>,
+    /// 注册到期提醒（到期前天数，以逗号分隔，例如 "60,30,7"）; absent: the default.
+    reminder_ending_days: Option<String>,
+    /// 课时不足提醒（周期结束前月数）, 1 to 24; absent: 6.
+    reminder_hours_short_months: Option<i64>,
+    /// 填报未完成提醒（工作日）, 1 to 60; absent: 10.
+    reminder_fill_in_working_days: Option<i64>,
+    /// 等待注册提醒（工作日）, 1 to 60; absent: 5.
+    reminder_awaiting_working_days: Option<i64>,
+    /// 证书发放到期提醒（工作日）, 1 to 60; absent: 3.
+    reminder_document_due_working_days: Option<i64>,
     /// The version read (`CycleOut.version`): the edit is refused (409
     /// `conflict.stale.cycle`) if the cycle changed since.
     version: i64,
@@ -229,8 +260,18 @@ impl CycleIn {
                 .late_hours
                 .clone()
                 .unwrap_or_else(|| LateHours::default().code().to_owned()),
+            // Absent: empty, which the core reads as the default.
+            reminder_ending_days: self.reminder_ending_days.clone().unwrap_or_default(),
+            reminder_hours_short_months: text(self.reminder_hours_short_months),
+            reminder_fill_in_working_days: text(self.reminder_fill_in_working_days),
+            reminder_awaiting_working_days: text(self.reminder_awaiting_working_days),
+            reminder_document_due_working_days: text(self.reminder_document_due_working_days),
         }
     }
+}
+
+fn text(number: Option<i64>) -> String {
+    number.map(|n| n.to_string()).unwrap_or_default()
 }
 
 /// The association's operations (tag 促进会).
@@ -261,6 +302,7 @@ impl AssociationApi {
                         provincial_number: text(&d.provincial_number),
                         national_number: text(&d.national_number),
                         contact: text(&d.contact),
+                        email: d.email.as_ref().map(|e| e.as_str().to_owned()),
                         active: l.institution.active,
                         version: l.institution.version,
                         username: l.username,

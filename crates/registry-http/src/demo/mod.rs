@@ -457,6 +457,8 @@ pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError
                         provincial_number: format!("省级TS{}", 7100 + n),
                         national_number: format!("TS{}-2027", 7110 + n),
                         contact: format!("办公室 0{}-8888{:04}", 21 + n, n),
+                        // Reserved for documentation (RFC 2606): nothing leaves.
+                        email: format!("{user}@example.cn"),
                     },
                     username: (*user).into(),
                     password: PasswordHash::new(hash.clone()),

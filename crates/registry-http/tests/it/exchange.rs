@@ -226,6 +226,7 @@ async fn the_association_imports_pass_lists_and_downloads_the_error_report() {
     let swept = registry_batch::sweep::sweep(
         &server.state.batch(&actor, &calendar),
         Mode::Write,
+        &registry_batch::reminders::ReminderSetup::default(),
         &mut registry_batch::Silent,
     )
     .await
@@ -339,9 +340,14 @@ async fn the_sweep_ends_registrations_after_the_cycle_once_and_lists_what_is_due
             actor: &actor,
             now: at(day),
         };
-        registry_batch::sweep::sweep(&setting, mode, &mut registry_batch::Silent)
-            .await
-            .unwrap()
+        registry_batch::sweep::sweep(
+            &setting,
+            mode,
+            &registry_batch::reminders::ReminderSetup::default(),
+            &mut registry_batch::Silent,
+        )
+        .await
+        .unwrap()
     };
     let sweep = async |day: time::Date| run(day, Mode::Write).await;
 

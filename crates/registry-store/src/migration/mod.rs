@@ -19,6 +19,7 @@ mod m20261201_000014_duties;
 mod m20261201_000015_password_policy;
 mod m20261201_000016_second_factor;
 mod m20261201_000017_corrections;
+mod m20261202_000018_reminders;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_password_policy::Migration),
             Box::new(m20261201_000016_second_factor::Migration),
             Box::new(m20261201_000017_corrections::Migration),
+            Box::new(m20261202_000018_reminders::Migration),
         ]
     }
 }

@@ -51,6 +51,7 @@ pub(super) async fn insert_employment(tx: &mut StoreTx, e: &Employment) -> Resul
         password_hash: Set(e.password.as_str().to_owned()),
         progress: Set(e.progress.code().to_owned()),
         since: Set(e.since),
+        password_set_on: Set(Some(e.password_set_on)),
         version: Set(1),
     })
     .exec_without_returning(&tx.tx)
@@ -64,6 +65,10 @@ pub(super) async fn update_employment(tx: &mut StoreTx, e: &Employment) -> Resul
         .col_expr(
             employments::Column::PasswordHash,
             Expr::value(e.password.as_str()),
+        )
+        .col_expr(
+            employments::Column::PasswordSetOn,
+            Expr::value(e.password_set_on),
         )
         .col_expr(
             employments::Column::Progress,
@@ -113,6 +118,7 @@ pub(super) async fn insert_holding(
         institution_id: Set(new.institution.get()),
         state: Set(new.state.code().to_owned()),
         since: Set(new.since),
+        state_since: Set(Some(new.since)),
         cycle_id: Set(None),
         registered_on: Set(None),
         valid_from: Set(None),
@@ -138,6 +144,7 @@ pub(super) async fn insert_holding(
         institution: new.institution,
         state: new.state,
         since: new.since,
+        state_since: new.since,
         registration: None,
         released_on: None,
         release_reason: None,
@@ -149,6 +156,7 @@ pub(super) async fn update_holding(tx: &mut StoreTx, h: &Holding) -> Result<i64,
     let period = h.registration.as_ref();
     let result = holdings::Entity::update_many()
         .col_expr(holdings::Column::State, Expr::value(h.state.code()))
+        .col_expr(holdings::Column::StateSince, Expr::value(h.state_since))
         .col_expr(
             holdings::Column::CycleId,
             Expr::value(period.map(|p| p.cycle.get())),

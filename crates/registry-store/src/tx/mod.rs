@@ -41,6 +41,7 @@ mod holdings;
 mod institutions;
 mod pass_list;
 mod people;
+mod reminders;
 
 /// A transaction on the register's database.
 pub struct StoreTx {

@@ -237,6 +237,7 @@ async fn the_database_allows_one_active_holding_per_item(db: TestDb) {
         password: registry_core::holding::FillInPasswordHash::new("x".into()),
         progress: registry_core::holding::EntryProgress::NotOpened,
         since: date(TODAY),
+        password_set_on: date(TODAY),
         version: 1,
     })
     .await

@@ -414,6 +414,11 @@ mod faulty {
         };
     }
 
+    impl<T: RegisterTx> registry_core::ports::ReminderTx for FaultyTx<T> {
+        read!(reminder_settings(recipient: registry_core::reminder::Recipient) -> registry_core::reminder::ReminderSettings);
+        write!(set_reminder_settings(recipient: registry_core::reminder::Recipient, settings: &registry_core::reminder::ReminderSettings) -> ());
+    }
+
     impl<T: RegisterTx> RegisterTx for FaultyTx<T> {
         async fn commit(self) -> Result<(), StoreError> {
             self.inner.commit().await

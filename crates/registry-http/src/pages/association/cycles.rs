@@ -186,6 +186,11 @@ pub(crate) async fn update_cycle(req: &Request, Path(id): Path<i64>, body: Strin
         publication_due_working_days: fields.get("publication_due_working_days"),
         renewal_window_months: fields.get("renewal_window_months"),
         late_hours: fields.get("late_hours"),
+        reminder_ending_days: fields.get("reminder_ending_days"),
+        reminder_hours_short_months: fields.get("reminder_hours_short_months"),
+        reminder_fill_in_working_days: fields.get("reminder_fill_in_working_days"),
+        reminder_awaiting_working_days: fields.get("reminder_awaiting_working_days"),
+        reminder_document_due_working_days: fields.get("reminder_document_due_working_days"),
     };
     // A missing or unreadable version is no version the cycle ever had: the edit is then
     // refused as made from an old reading.

@@ -162,6 +162,7 @@ fn institution_form(fields: &Fields) -> InstitutionForm {
         provincial_number: fields.get("provincial_number"),
         national_number: fields.get("national_number"),
         contact: fields.get("contact"),
+        email: fields.get("email"),
     }
 }
 
@@ -266,6 +267,11 @@ async fn load_institution(
         provincial_number: text(&d.provincial_number),
         national_number: text(&d.national_number),
         contact: text(&d.contact),
+        email: d
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
     };
     Ok(Some((
         form,

@@ -11,6 +11,10 @@
 //! async runtime and inside multi-threaded servers; an implementation may write its
 //! methods as `async fn`.
 
+mod reminders;
+
+pub use reminders::ReminderTx;
+
 use std::fmt;
 use std::future::Future;
 
@@ -339,7 +343,7 @@ pub trait Register: Send + Sync {
 /// Reads see the transaction's own writes. Writes that carry a `version` MUST apply only
 /// if the stored version equals it, MUST increment it, and MUST return
 /// `Conflict(Stale(..))` otherwise: two people never silently overwrite each other.
-pub trait RegisterTx: Send {
+pub trait RegisterTx: ReminderTx + Send {
     /// Commits every write of the transaction, or none. MAY return `Retry` when a
     /// concurrent transaction made this one impossible to serialize.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;

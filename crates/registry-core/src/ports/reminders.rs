@@ -1,0 +1,23 @@
+//! The port of reminder settings: what each recipient chose to get.
+
+use std::future::Future;
+
+use super::StoreError;
+use crate::reminder::{Recipient, ReminderSettings};
+
+/// Reads and writes of the reminder settings, within a transaction of the register
+/// (a part of [`super::RegisterTx`]).
+pub trait ReminderTx: Send {
+    /// What `recipient` chose (everything on when they never chose).
+    fn reminder_settings(
+        &mut self,
+        recipient: Recipient,
+    ) -> impl Future<Output = Result<ReminderSettings, StoreError>> + Send;
+
+    /// Records what `recipient` chose.
+    fn set_reminder_settings(
+        &mut self,
+        recipient: Recipient,
+        settings: &ReminderSettings,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
