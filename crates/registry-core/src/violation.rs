@@ -290,6 +290,9 @@ pub enum Violation {
     /// person.
     #[error("填报入口已关闭：该评审机构已停用或已不再聘用您，请联系评审机构")]
     EntryClosed,
+    /// Only a digest sent or failed can be sent again.
+    #[error("该提醒邮件不存在，或正在等待发送，无需重新发送")]
+    DigestNotResendable,
     /// The self-service search's institution does not name one active institution.
     #[error("请从列表中选择评审机构，或输入完整的机构名称（至少{min}个字，且只对应一个机构）")]
     InstitutionNotIdentified {
@@ -558,6 +561,7 @@ impl Violation {
             Violation::AlreadyHeld { .. } => "holding.already_held",
             Violation::NotInPool { .. } => "holding.not_in_pool",
             Violation::EntryClosed => "employment.entry_closed",
+            Violation::DigestNotResendable => "outbox.not_resendable",
             Violation::InstitutionNotIdentified { .. } => "self_service.institution_unidentified",
             Violation::IllegalTransition { .. } => "holding.illegal_transition",
             Violation::InstitutionDisabled(_) => "institution.disabled",

@@ -445,49 +445,46 @@ impl Store {
         Ok(())
     }
 
-    /// Sends a digest again (failed, or sent and asked for again): queued now, its
-    /// attempts counted afresh, its reminders with it. Whether there was such a digest.
-    pub async fn resend_digest(&self, id: i64, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let (tx, _writer) = self.outbox_tx().await?;
-        let changed = self
-            .run_on(
-                &tx,
-                "UPDATE digests SET state = 'queued', attempts = 0, next_attempt_at = ?, \
-                 lease_until = NULL WHERE id = ? AND state IN ('failed', 'sent')",
-                vec![utc(now).into(), id.into()],
-            )
-            .await?;
-        if changed > 0 {
-            self.run_on(
-                &tx,
-                "UPDATE outbox SET state = 'queued' WHERE digest_id = ? AND state = 'sent'",
-                vec![id.into()],
-            )
-            .await?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(changed > 0)
-    }
-
     /// The digests, latest first, of one state when given, at most `limit`.
     pub async fn digests(
         &self,
         state: Option<DigestState>,
         limit: u64,
     ) -> Result<Vec<DigestListing>, StoreError> {
-        let mut sql = String::from(
+        match state {
+            Some(state) => {
+                self.list_digests("d.state = ?", state.code().into(), limit)
+                    .await
+            }
+            None => self.list_digests("1 = ?", 1.into(), limit).await,
+        }
+    }
+
+    /// One digest.
+    pub async fn digest(&self, id: i64) -> Result<Option<DigestListing>, StoreError> {
+        Ok(self
+            .list_digests("d.id = ?", id.into(), 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn list_digests(
+        &self,
+        condition: &str,
+        value: Value,
+        limit: u64,
+    ) -> Result<Vec<DigestListing>, StoreError> {
+        let sql = format!(
             "SELECT d.id, d.recipient, d.channel, d.address, d.day, d.state, d.attempts, \
              d.next_attempt_at, d.last_error, d.sent_at, \
              (SELECT COUNT(*) FROM outbox o WHERE o.digest_id = d.id) AS reminders \
-             FROM digests d",
+             FROM digests d WHERE {condition} ORDER BY d.id DESC LIMIT ?"
         );
-        let mut values: Vec<Value> = vec![];
-        if let Some(state) = state {
-            sql.push_str(" WHERE d.state = ?");
-            values.push(state.code().into());
-        }
-        sql.push_str(" ORDER BY d.id DESC LIMIT ?");
-        values.push(i64::try_from(limit.clamp(1, 1000)).unwrap_or(1000).into());
+        let values: Vec<Value> = vec![
+            value,
+            i64::try_from(limit.clamp(1, 1000)).unwrap_or(1000).into(),
+        ];
         let mut listed = self
             .rows(&sql, values)
             .await?

@@ -17,6 +17,15 @@ impl ReminderTx for MemoryTx {
             .unwrap_or_default())
     }
 
+    async fn resend_digest(
+        &mut self,
+        _digest: i64,
+        _at: time::OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        // The in-memory register keeps no outbox.
+        Ok(false)
+    }
+
     async fn set_reminder_settings(
         &mut self,
         recipient: Recipient,

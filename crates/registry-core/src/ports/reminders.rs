@@ -14,6 +14,14 @@ pub trait ReminderTx: Send {
         recipient: Recipient,
     ) -> impl Future<Output = Result<ReminderSettings, StoreError>> + Send;
 
+    /// Queues a digest of the outbox again, with its reminders (one sent, or marked
+    /// failed); whether there was such a digest. A register without an outbox has none.
+    fn resend_digest(
+        &mut self,
+        digest: i64,
+        at: time::OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Records what `recipient` chose.
     fn set_reminder_settings(
         &mut self,

@@ -107,6 +107,7 @@ pub fn field_label(field: &str) -> Option<&'static str> {
         "registration_number" => "注册号",
         "release_reason" => "退回原因",
         "released_on" => "退回日期",
+        "digest" => "提醒邮件",
         "reminder_awaiting_working_days" => "等待注册提醒（工作日）",
         "reminder_document_due_working_days" => "证书发放到期提醒（工作日）",
         "reminder_ending_days" => "注册到期提醒（到期前天数）",

@@ -72,7 +72,7 @@ pub use people::{
     SaveDetails,
 };
 pub use registration::{RegisterItems, Registered};
-pub use reminders::{ChangeOwnReminders, ChangeReminderSettings};
+pub use reminders::{ChangeOwnReminders, ChangeReminderSettings, ResendDigest};
 
 /// How many times a use case runs when storage reports a transient failure.
 pub const MAX_ATTEMPTS: u32 = 5;

@@ -76,6 +76,34 @@ impl UseCase for ChangeReminderSettings {
     }
 }
 
+/// The association sends a digest of the outbox again (one the mail server refused for
+/// the last time, or one a recipient says never arrived).
+#[derive(Debug, Clone)]
+pub struct ResendDigest {
+    /// The digest.
+    pub digest: i64,
+}
+
+impl UseCase for ResendDigest {
+    type Output = ();
+
+    async fn run<T: RegisterTx>(&self, ctx: &Context<'_>, tx: &mut T) -> Result<(), UseCaseError> {
+        if !tx.resend_digest(self.digest, ctx.now).await? {
+            return Err(Violations::from(Violation::DigestNotResendable).into());
+        }
+        tx.audit(&ctx.audit(
+            "outbox.resend",
+            Entity::Digest,
+            self.digest,
+            None,
+            None,
+            Some(Snapshot::default().with("digest", self.digest)),
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
 /// A person chooses, through their fill-in entry, whether they get their own reminders
 /// (by e-mail to the address of their details, and by text message where one is sent).
 #[derive(Debug, Clone)]

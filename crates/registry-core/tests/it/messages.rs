@@ -241,6 +241,7 @@ fn examples() -> Vec<Violation> {
         Violation::NotAnAdministrator,
         Violation::PasswordReused { remembered: 5 },
         Violation::NotAnInstitutionAccount,
+        Violation::DigestNotResendable,
     ]
 }
 
@@ -323,10 +324,11 @@ fn variant(v: &Violation) -> usize {
         Violation::NotAnAdministrator => 74,
         Violation::PasswordReused { .. } => 75,
         Violation::NotAnInstitutionAccount => 76,
+        Violation::DigestNotResendable => 77,
     }
 }
 
-const VARIANTS: usize = 77;
+const VARIANTS: usize = 78;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {

@@ -8,7 +8,8 @@
 //!
 //! This module assembles the service from one part per audience (`session`,
 //! `association`, `institution`, `self_service`, `public`) and `outlook` (a person's
-//! outlook and a cycle's 换证, for the association and institutions) and holds what they share: the
+//! outlook and a cycle's 换证, for the association and institutions), `reminders` (reminder
+//! settings and the outbox) and holds what they share: the
 //! tags, the error answer and its mapping from the core's errors, and the guards that find
 //! the state and the logged-in account of a request. The wire types the parts share are in
 //! `wire`; every other wire type lives beside the operations that use it.
@@ -21,6 +22,7 @@ mod association;
 mod institution;
 mod outlook;
 mod public;
+mod reminders;
 mod self_service;
 mod session;
 mod wire;
@@ -42,6 +44,7 @@ use association::AssociationApi;
 use institution::InstitutionApi;
 use outlook::OutlookApi;
 use public::PublicApi;
+use reminders::RemindersApi;
 use self_service::SelfServiceApi;
 use session::SessionApi;
 
@@ -303,6 +306,7 @@ type Parts = (
     OutlookApi,
     SelfServiceApi,
     PublicApi,
+    RemindersApi,
 );
 
 /// The API service, mounted at `/api/v1`.
@@ -315,6 +319,7 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
             OutlookApi,
             SelfServiceApi,
             PublicApi,
+            RemindersApi,
         ),
         "特种设备鉴定评审人员管理系统 API",
         "1.0",

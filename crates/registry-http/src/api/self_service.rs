@@ -323,7 +323,7 @@ impl SelfServiceApi {
 }
 
 /// The entry opened in this session, if it is the one of the address; 401 otherwise.
-fn open_entry(req: &Request, person: i64, institution: i64) -> ApiResult<Entry> {
+pub(super) fn open_entry(req: &Request, person: i64, institution: i64) -> ApiResult<Entry> {
     match req.data::<Entry>() {
         Some(entry) if entry.person.get() == person && entry.institution.get() == institution => {
             Ok(*entry)

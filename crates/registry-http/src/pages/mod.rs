@@ -56,6 +56,10 @@ fn page_routes() -> Route {
             get(own_data::own_data_page),
         )
         .at(
+            "/self-service/:person/:institution/reminders",
+            post(own_data::change_reminders),
+        )
+        .at(
             "/self-service/:person/:institution/correction",
             post(own_data::request_correction),
         )
@@ -66,6 +70,16 @@ fn page_routes() -> Route {
         .at(
             "/institution/corrections/:id",
             post(institution::corrections::answer),
+        )
+        .at(
+            "/institution/reminders",
+            get(institution::reminders::reminders).post(institution::reminders::save),
+        )
+        .at("/association/outbox", get(association::outbox::outbox))
+        .at("/association/outbox/:id", get(association::outbox::digest))
+        .at(
+            "/association/outbox/:id/resend",
+            post(association::outbox::resend),
         )
         .at(
             "/self-service/:person/:institution/edit",

@@ -34,6 +34,9 @@ pub(crate) struct OwnData {
     pub(crate) sent: bool,
     pub(crate) correction: String,
     pub(crate) errors: Vec<String>,
+    /// Whether they get their reminders, and the address they go to.
+    pub(crate) reminders: bool,
+    pub(crate) email: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +83,19 @@ pub(crate) async fn own_data_page(
         .map(|e| audit_row(e, &state.catalogue, &names))
         .collect();
     let name = record.person.name.as_str().to_owned();
+    let reminders = {
+        use registry_core::ports::ReminderTx;
+        let mut read = state.store.begin_read().await?;
+        read.reminder_settings(registry_core::reminder::Recipient::Person(entry.person))
+            .await?
+            .wants_any(&registry_core::reminder::ReminderKind::FOR_PERSON)
+    };
+    let email = record
+        .person
+        .details
+        .email()
+        .map(|e| e.as_str().to_owned())
+        .unwrap_or_default();
     match query.format.as_str() {
         "json" => {
             let body = serde_json::json!({
@@ -143,6 +159,8 @@ pub(crate) async fn own_data_page(
             sent: query.sent == 1,
             correction: String::new(),
             errors: vec![],
+            reminders,
+            email,
         },
     ))
 }
@@ -186,7 +204,47 @@ pub(crate) async fn request_correction(
                 sent: false,
                 correction: text,
                 errors: crate::errors::messages_of(&e),
+                reminders: true,
+                email: String::new(),
             },
+        )),
+    }
+}
+
+/// 到期提醒: the person turns their own reminders on or off.
+#[handler]
+pub(crate) async fn change_reminders(
+    req: &Request,
+    Path((person, institution)): Path<(i64, i64)>,
+    body: String,
+) -> PageResult {
+    let entry = entry_for(req, person, institution)?;
+    let receive = crate::pages::Fields::parse(&body).get("receive") == "on";
+    let outcome = state(req)
+        .run(
+            registry_core::ports::Actor::Assessor {
+                person: entry.person,
+                via: entry.institution,
+            },
+            &registry_core::usecases::ChangeOwnReminders {
+                person: entry.person,
+                receive,
+            },
+        )
+        .await;
+    match outcome {
+        Ok(()) => Ok(redirect(&format!(
+            "/self-service/{person}/{institution}/data#reminders"
+        ))),
+        Err(e) => Ok(crate::errors::message_page(
+            layout(req),
+            crate::errors::status_of(&e),
+            "未能保存",
+            &crate::errors::messages_of(&e).join("；"),
+            Some((
+                &format!("/self-service/{person}/{institution}/data"),
+                "返回我的信息",
+            )),
         )),
     }
 }

@@ -222,6 +222,33 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             Some(json!({"cycle": 1})),
         ),
         "GET /institution/renewals" => (Method::GET, "/api/v1/institution/renewals".into(), None),
+        "GET /institution/reminders" => (Method::GET, "/api/v1/institution/reminders".into(), None),
+        "PUT /institution/reminders" => (
+            Method::PUT,
+            "/api/v1/institution/reminders".into(),
+            // Not an address: refused by the rules, nothing changed.
+            Some(json!({"email": "not-an-address", "kinds": [], "version": 0})),
+        ),
+        "GET /association/outbox" => (Method::GET, "/api/v1/association/outbox".into(), None),
+        "GET /association/outbox/{id}" => {
+            (Method::GET, "/api/v1/association/outbox/999".into(), None)
+        }
+        "POST /association/outbox/{id}/resend" => (
+            Method::POST,
+            "/api/v1/association/outbox/999/resend".into(),
+            None,
+        ),
+        "GET /self-service/{person}/{institution}/reminders" => (
+            Method::GET,
+            format!("/api/v1/self-service/{person}/{institution}/reminders"),
+            None,
+        ),
+        // Everything on already (the default): nothing changes.
+        "PUT /self-service/{person}/{institution}/reminders" => (
+            Method::PUT,
+            format!("/api/v1/self-service/{person}/{institution}/reminders"),
+            Some(json!({"receive": true})),
+        ),
         other => panic!("the access matrix has no request for {other}"),
     }
 }
@@ -257,6 +284,13 @@ fn expected(op: &str) -> Option<[S; 8]> {
             UNPROCESSABLE,
         ],
         "GET /institutions" => [u, u, u, f, f, OK, f, f],
+        "GET /institution/reminders" => [u, u, u, OK, OK, f, f, f],
+        "PUT /institution/reminders" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, f, f, f],
+        "GET /association/outbox" => [u, u, u, f, f, OK, f, f],
+        "GET /association/outbox/{id}" => [u, u, u, f, f, NOT_FOUND, f, f],
+        "POST /association/outbox/{id}/resend" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        "GET /self-service/{person}/{institution}/reminders" => [u, OK, u, u, u, u, u, u],
+        "PUT /self-service/{person}/{institution}/reminders" => [u, OK, u, u, u, u, u, u],
         "POST /institutions" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "PUT /institutions/{id}" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         // Resetting a password is the security administrator's.

@@ -416,6 +416,7 @@ mod faulty {
 
     impl<T: RegisterTx> registry_core::ports::ReminderTx for FaultyTx<T> {
         read!(reminder_settings(recipient: registry_core::reminder::Recipient) -> registry_core::reminder::ReminderSettings);
+        write!(resend_digest(digest: i64, at: OffsetDateTime) -> bool);
         write!(set_reminder_settings(recipient: registry_core::reminder::Recipient, settings: &registry_core::reminder::ReminderSettings) -> ());
     }
 

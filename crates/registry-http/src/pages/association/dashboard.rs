@@ -34,6 +34,10 @@ pub(crate) struct AssociationHome {
     pub(crate) renewal: Option<FigureGroup>,
     /// The administrators' duties nobody holds (三员分立), with their codes.
     pub(crate) vacant: Vec<(&'static str, &'static str)>,
+    /// Whether reminders are sent (a mail server configured), and how many digests the
+    /// mail server refused for the last time.
+    pub(crate) smtp: bool,
+    pub(crate) failed_mail: u64,
 }
 
 /// The dashboard's figures of today, kept per write generation.
@@ -68,6 +72,10 @@ pub(crate) async fn home(req: &Request) -> PageResult {
         .into_iter()
         .map(|d| (d.label(), d.code()))
         .collect();
+    let outbox = state
+        .store
+        .outbox_figures(state.clock.now() - time::Duration::days(1))
+        .await?;
     Ok(html(
         StatusCode::OK,
         &AssociationHome {
@@ -75,6 +83,8 @@ pub(crate) async fn home(req: &Request) -> PageResult {
             f,
             renewal,
             vacant,
+            smtp: state.config.mail.smtp,
+            failed_mail: outbox.failed,
         },
     ))
 }

@@ -10,6 +10,7 @@ pub(crate) mod activity;
 pub(crate) mod corrections;
 pub(crate) mod documents;
 pub(crate) mod person;
+pub(crate) mod reminders;
 mod slip;
 pub(crate) mod workspace;
 
