@@ -24,6 +24,7 @@ mod movement;
 mod operations;
 mod own_data;
 mod passwords;
+mod reminders;
 mod renewals;
 mod second_factor;
 mod security;
