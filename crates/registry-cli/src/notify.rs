@@ -17,9 +17,10 @@ use crate::{FAILURE, USAGE, fail};
 /// The mail settings.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct MailArgs {
-    /// The SMTP server reminders are sent through: `smtp://user:password@host:587`
-    /// (STARTTLS: add `?tls=required`), `smtps://user:password@host:465` (TLS from the
-    /// start). Without it nothing is sent.
+    /// The SMTP server reminders are sent through:
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS required) or
+    /// `smtps://user:password@host:465` (TLS from the start); a plain `smtp://host:port`
+    /// is unencrypted (only for a relay on the same machine). Without it nothing is sent.
     #[arg(
         long,
         value_name = "URL",
@@ -121,11 +122,13 @@ pub(crate) fn notify(args: &NotifyArgs) -> ExitCode {
             USAGE,
         );
     };
-    let mailer = match args.mail.mailer() {
-        Ok(mailer) => mailer,
+    // Checked here; made again inside the runtime, where its pool of connections lives
+    // and ends.
+    let configured = match args.mail.mailer() {
+        Ok(mailer) => mailer.is_some(),
         Err(message) => return fail(message, USAGE),
     };
-    if mailer.is_none() && !args.dry_run {
+    if !configured && !args.dry_run {
         return fail(
             "未设置邮件服务器 --smtp（REGISTRY_SMTP_URL），未发送任何提醒；--dry-run 可查看待发送的内容",
             USAGE,
@@ -161,10 +164,11 @@ pub(crate) fn notify(args: &NotifyArgs) -> ExitCode {
                 Err(e) => fail(format!("{e:?}"), FAILURE),
             };
         }
-        let Some(mailer) = &mailer else {
+        let Ok(Some(mailer)) = args.mail.mailer() else {
             return ExitCode::SUCCESS;
         };
-        match registry_notify::deliver(setting.store, mailer, &LoggingTexts, &delivery, now).await {
+        match registry_notify::deliver(setting.store, &mailer, &LoggingTexts, &delivery, now).await
+        {
             Ok(done) => {
                 println!(
                     "提醒：已发送 {} 封，被拒收待重试 {} 封，发送失败 {} 封",

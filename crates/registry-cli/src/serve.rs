@@ -266,7 +266,10 @@ pub(crate) fn serve(args: &ServeArgs) -> ExitCode {
             }
             tracing::info!("正在停止：不再接受新连接，等待处理中的请求完成");
         };
-        match registry_http::serve(listener, state, shutdown).await {
+        let served = registry_http::serve(listener, state, shutdown).await;
+        // The mail server's pool of connections ends inside the runtime.
+        drop(mailer);
+        match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(format!("无法在 {bind} 上提供服务：{e}"), FAILURE),
         }

@@ -64,8 +64,12 @@ impl TextSender for LoggingTexts {
 /// E-mail over SMTP.
 #[derive(Clone)]
 pub struct SmtpMailer {
-    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    url: String,
     from: lettre::message::Mailbox,
+    /// Built at the first message, inside the runtime (its pool of connections is a task
+    /// of the runtime).
+    transport:
+        std::sync::Arc<std::sync::OnceLock<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>>>,
 }
 
 impl std::fmt::Debug for SmtpMailer {
@@ -80,25 +84,44 @@ impl std::fmt::Debug for SmtpMailer {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SetupError {
     /// The SMTP address could not be read.
-    #[error("SMTP 地址无法识别（应形如 smtp://用户名:密码@主机:端口 或 smtps://…）：{0}")]
+    #[error(
+        "SMTP 地址无法识别（应形如 smtp://用户名:密码@主机:587?tls=required 或 smtps://…:465）：{0}"
+    )]
     Url(String),
     /// The sender address could not be read.
     #[error("发件人地址无法识别：{0}")]
     From(String),
 }
 
+/// How long one exchange with the mail server may take.
+const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl SmtpMailer {
-    /// A mailer for `url` (`smtp://user:pass@host:port`, STARTTLS when the server offers
-    /// it is lettre's `?tls=` choice; `smtps://` for TLS from the start) sending as `from`.
+    /// A mailer for `url` sending as `from`: `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS required), `smtps://user:pass@host:465` (TLS from the start); a plain
+    /// `smtp://host:port` sends unencrypted (only for a relay on the same machine).
     pub fn new(url: &str, from: &str) -> Result<SmtpMailer, SetupError> {
-        let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
-            .map_err(|e| SetupError::Url(e.to_string()))?
-            .timeout(Some(std::time::Duration::from_secs(30)))
-            .build();
+        lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+            .map_err(|e| SetupError::Url(e.to_string()))?;
         let from = from
             .parse::<lettre::message::Mailbox>()
             .map_err(|e| SetupError::From(e.to_string()))?;
-        Ok(SmtpMailer { transport, from })
+        Ok(SmtpMailer {
+            url: url.to_owned(),
+            from,
+            transport: std::sync::Arc::default(),
+        })
+    }
+
+    fn transport(&self) -> Result<&lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, Refusal> {
+        if let Some(transport) = self.transport.get() {
+            return Ok(transport);
+        }
+        let built = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&self.url)
+            .map_err(|e| Refusal(e.to_string()))?
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+        Ok(self.transport.get_or_init(|| built))
     }
 }
 
@@ -118,7 +141,7 @@ impl Mailer for SmtpMailer {
                 mail.html.clone(),
             ))
             .map_err(|e| Refusal(format!("邮件无法生成：{e}")))?;
-        self.transport
+        self.transport()?
             .send(message)
             .await
             .map(|_| ())
