@@ -255,24 +255,25 @@ fn registrations_ending(facts: &ReminderFacts<'_>, policy: &ReminderPolicy, out:
         let Some(days) = ending_milestone(&policy.ending_days, days_left) else {
             continue;
         };
-        let why = match cycles.at(r.valid_until) {
-            Some(cycle) if cycle.end() == r.valid_until => {
-                format!("注册周期“{}”结束", cycle.name())
-            }
+        let when = match days_left {
+            0 => "今天是注册有效期最后一天".to_owned(),
+            n => format!("注册还有 {n} 天到期"),
+        };
+        let note = match cycles.at(r.valid_until) {
+            Some(cycle) if cycle.end() == r.valid_until => format!(
+                "{when}（注册周期“{}”结束）；如需在下一周期继续注册，请按期办理换证和注册",
+                cycle.name()
+            ),
             _ => format!(
-                "年满 {} 周岁",
+                "{when}（年满 {} 周岁，此后不能再注册）",
                 cycles.policy_at(r.valid_until).registration_age_limit
             ),
-        };
-        let when = match days_left {
-            0 => "今天是有效期最后一天".to_owned(),
-            n => format!("还有 {n} 天到期"),
         };
         let row = ReminderRow {
             who: r.name.as_str().to_owned(),
             item: item_text(facts.reference.catalogue, &r.item),
             date: Some(r.valid_until),
-            note: format!("注册{when}（{why}）；如需继续注册，请按期办理"),
+            note,
         };
         let subject = format!("registration:{}:{}", r.holding.get(), r.valid_from);
         let milestone = Milestone {

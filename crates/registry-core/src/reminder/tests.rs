@@ -142,7 +142,7 @@ fn a_registration_ending_is_announced_60_30_and_7_days_before_its_last_day() {
     // The last day (a Saturday) itself: still the 7-day one, said as the last day.
     let today = on(0);
     assert_eq!(today[0].milestone.code(), "registration_ending_7");
-    assert!(today[0].row.note.contains("今天是有效期最后一天"));
+    assert!(today[0].row.note.contains("今天是注册有效期最后一天"));
     assert!(
         today[0].row.note.contains("年满 70 周岁"),
         "{}",
