@@ -654,6 +654,7 @@ try {
     ['/institution/documents', 'tour-institution-documents'],
     ['/institution/documents?kind=certificates', 'tour-institution-certificates'],
     ['/institution/corrections', 'tour-institution-corrections'],
+    ['/institution/reminders', 'tour-institution-reminders'],
     ['/institution/no-such-page', 'tour-institution-not-found'],
     ['/institution/matrix', 'tour-institution-matrix'],
     ['/account/password', 'tour-institution-password'],
@@ -689,6 +690,7 @@ try {
     ['/association/expiring?months=12', 'tour-association-expiring'],
     ['/association/coverage', 'tour-association-coverage'],
     ['/association/in-force', 'tour-association-in-force'],
+    ['/association/outbox', 'tour-association-outbox'],
   ]) {
     await admin.goto(`${base}${path}`);
     await shot(admin, name);

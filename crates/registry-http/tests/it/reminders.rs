@@ -451,3 +451,58 @@ async fn an_institution_chooses_its_reminders_and_an_assessor_opts_out() {
         );
     }
 }
+
+#[tokio::test]
+async fn in_a_cycles_last_months_people_and_institutions_are_told_of_renewal_and_hours_short() {
+    // The demo of 2024-11-15: the 换证 window of 2021—2024 opened on 2024-10-01, the
+    // hours-short one on 2024-07-01; the demo has someone short of hours.
+    let day = date(2024, 11, 15);
+    let server = Server::empty(configured(), day).await;
+    let logins = registry_http::demo::load(&server.state, day).await.unwrap();
+    let actor = Actor::System {
+        job: "sweep".into(),
+    };
+    let calendar = server.state.calendar();
+    let due = registry_batch::reminders::decide(&server.state.batch(&actor, &calendar), &setup())
+        .await
+        .unwrap();
+    let of = |kind: &str| -> Vec<&registry_core::reminder::Reminder> {
+        due.iter()
+            .filter(|r| r.milestone.kind.code() == kind)
+            .collect()
+    };
+    let window = of("renewal_window");
+    assert!(
+        window
+            .iter()
+            .any(|r| matches!(r.recipient, Recipient::Person(_)))
+            && window
+                .iter()
+                .any(|r| matches!(r.recipient, Recipient::Institution(_))),
+        "{window:?}"
+    );
+    assert!(
+        window
+            .iter()
+            .all(|r| r.row.note.starts_with("换证申请已开始（至 2024-12-31）"))
+    );
+    let short = of("hours_short");
+    let (name, ..) = logins
+        .assessors
+        .iter()
+        .find(|a| a.3.contains("换证尚差"))
+        .expect("the demo has someone short of hours");
+    let theirs: Vec<_> = short.iter().filter(|r| r.row.who == *name).collect();
+    assert!(!theirs.is_empty(), "{name} is told: {short:?}");
+    assert!(
+        theirs.iter().all(|r| r.row.note.contains("尚差")
+            && (r.row.note.contains("可参加：") || r.row.note.contains("近期暂无"))),
+        "{theirs:?}"
+    );
+    // Each subject once per recipient and channel: kept once whatever runs the sweep.
+    let mut keys: Vec<_> = due.iter().map(|r| r.key()).collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n);
+}
