@@ -278,7 +278,7 @@ fn the_sweep_and_notify_deliver_each_digest_once_through_a_real_smtp_server() {
     assert!(text(&preview).contains("试运行"));
     assert!(received(&dir).is_empty(), "a dry run sends nothing");
     // Two senders at once.
-    let mut notify = || {
+    let notify = || {
         let mut args = vec!["notify"];
         args.extend_from_slice(&mail_args);
         registry(&dir, &args)
@@ -299,7 +299,7 @@ fn the_sweep_and_notify_deliver_each_digest_once_through_a_real_smtp_server() {
     to.dedup();
     assert_eq!(to.len(), total, "each digest once: {to:?}");
     let delivered: std::collections::BTreeSet<String> = to.into_iter().collect();
-    let mut wanted = expected.clone();
+    let mut wanted = expected;
     wanted.remove(&refused);
     assert_eq!(delivered, wanted, "exactly the digests the outbox held");
     for (to, body) in &mail {
