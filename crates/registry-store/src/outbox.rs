@@ -14,7 +14,10 @@ use std::collections::BTreeMap;
 
 use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::ports::StoreError;
-use registry_core::reminder::{Channel, DigestState, Milestone, Recipient, Reminder, ReminderRow};
+use registry_core::reminder::{
+    Channel, DigestState, Milestone, Recipient, Reminder, ReminderKind, ReminderRow,
+    ReminderSettings,
+};
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, QueryResult, SqliteTransactionMode, TransactionOptions,
     TransactionTrait, Value,
@@ -267,7 +270,7 @@ impl Store {
         for w in waiting {
             let (who, how): (String, String) = (get(&w, "recipient")?, get(&w, "channel")?);
             let last: i64 = get(&w, "last")?;
-            let address: String = self
+            let queued: String = self
                 .rows_on(
                     &tx,
                     "SELECT address FROM outbox WHERE id = ?",
@@ -278,6 +281,62 @@ impl Store {
                 .map(|r| get(r, "address"))
                 .transpose()?
                 .unwrap_or_default();
+            // The address as recorded now (an institution or a person may have changed
+            // it since the reminder was decided); none: nothing to send, the rows dropped.
+            let Some(address) = self.current_address(&tx, &who, &how, queued).await? else {
+                self.run_on(
+                    &tx,
+                    "UPDATE outbox SET state = 'stale' \
+                     WHERE state = 'queued' AND digest_id IS NULL AND recipient = ? AND channel = ?",
+                    vec![who.clone().into(), how.clone().into()],
+                )
+                .await?;
+                continue;
+            };
+            // What the recipient turned off since: not sent.
+            let off = self
+                .rows_on(
+                    &tx,
+                    "SELECT off FROM reminder_settings WHERE recipient = ?",
+                    vec![who.clone().into()],
+                )
+                .await?
+                .first()
+                .map(|r| get::<String>(r, "off"))
+                .transpose()?
+                .map(|codes| ReminderSettings::from_codes(&codes))
+                .unwrap_or_default();
+            for kind in ReminderKind::ALL.into_iter().filter(|k| !off.wants(*k)) {
+                self.run_on(
+                    &tx,
+                    "UPDATE outbox SET state = 'stale' WHERE state = 'queued' \
+                     AND digest_id IS NULL AND recipient = ? AND channel = ? \
+                     AND (milestone = ? OR substr(milestone, 1, ?) = ?)",
+                    vec![
+                        who.clone().into(),
+                        how.clone().into(),
+                        kind.code().into(),
+                        i32::try_from(kind.code().len() + 1).unwrap_or(0).into(),
+                        format!("{}_", kind.code()).into(),
+                    ],
+                )
+                .await?;
+            }
+            let left = self
+                .rows_on(
+                    &tx,
+                    "SELECT COUNT(*) AS n FROM outbox WHERE state = 'queued' \
+                     AND digest_id IS NULL AND recipient = ? AND channel = ?",
+                    vec![who.clone().into(), how.clone().into()],
+                )
+                .await?
+                .first()
+                .map(|r| get::<i64>(r, "n"))
+                .transpose()?
+                .unwrap_or(0);
+            if left == 0 {
+                continue;
+            }
             made += self
                 .run_on(
                     &tx,
@@ -311,6 +370,42 @@ impl Store {
         }
         tx.commit().await.map_err(store_error)?;
         Ok(made)
+    }
+
+    /// Where a recipient's digest goes now: an institution's contact e-mail, a person's
+    /// e-mail or mobile as recorded today; the association's address as the sweep was
+    /// given it (`queued`).
+    async fn current_address(
+        &self,
+        tx: &DatabaseTransaction,
+        recipient: &str,
+        channel: &str,
+        queued: String,
+    ) -> Result<Option<String>, StoreError> {
+        let sql = match (Recipient::parse(recipient), channel) {
+            (Some(Recipient::Institution(_)), "email") => {
+                "SELECT email AS address FROM institutions WHERE id = ?"
+            }
+            (Some(Recipient::Person(_)), "email") => {
+                "SELECT email AS address FROM people WHERE id = ?"
+            }
+            (Some(Recipient::Person(_)), "sms") => {
+                "SELECT mobile AS address FROM people WHERE id = ?"
+            }
+            _ => return Ok(Some(queued).filter(|a| !a.is_empty())),
+        };
+        let id: i64 = recipient
+            .split_once(':')
+            .and_then(|(_, id)| id.parse().ok())
+            .unwrap_or_default();
+        Ok(self
+            .rows_on(tx, sql, vec![id.into()])
+            .await?
+            .first()
+            .map(|r| get::<Option<String>>(r, "address"))
+            .transpose()?
+            .flatten()
+            .filter(|a| !a.trim().is_empty()))
     }
 
     /// Takes the next digest due to be sent (queued and its time come, or taken by a

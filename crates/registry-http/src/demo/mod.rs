@@ -566,6 +566,32 @@ pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError
             .await?;
         }
     }
+    // Today's reminders, as last night's sweep would have kept them: 发件箱 shows what
+    // waits (sent where a mail server is configured).
+    let actor = Actor::System {
+        job: "sweep".into(),
+    };
+    let calendar = state.calendar();
+    let setting = registry_batch::Setting {
+        store: &state.store,
+        catalogue: &state.catalogue,
+        calendar: &calendar,
+        entropy: &crate::secrets::OsEntropy,
+        actor: &actor,
+        now: at(today),
+    };
+    let setup = registry_batch::reminders::ReminderSetup {
+        association: state
+            .config
+            .mail
+            .association
+            .as_deref()
+            .and_then(registry_core::person::Email::parse),
+        sms: state.config.mail.sms_logged,
+    };
+    registry_batch::reminders::queue(&setting, &setup)
+        .await
+        .map_err(|e| DemoError::Failed(e.to_string()))?;
     Ok(out)
 }
 

@@ -146,6 +146,16 @@ impl Server {
         Server::set_up(server).await
     }
 
+    /// An empty register over the PostgreSQL database `url` on `today`.
+    pub(crate) async fn empty_on_postgres(
+        url: &DatabaseUrl,
+        config: Config,
+        today: Date,
+    ) -> Server {
+        let dir = std::env::temp_dir().join("registry-http-test-not-a-directory");
+        Server::over(url.clone(), dir, config, today).await
+    }
+
     /// The 2025—2028 cycle and the association's account `admin`.
     async fn set_up(server: Server) -> Server {
         let state = &server.state;
