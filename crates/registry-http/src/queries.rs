@@ -1,6 +1,7 @@
 //! The one parser of each kind of search a visitor types, shared by the pages and the API:
 //! a search of people by name, whole ID number or registration number (人员查询 and the
-//! association's 人员档案) — each refusal with its stable code and one Chinese sentence.
+//! association's 人员档案), and the person of an attendance entry (课时记录: an ID number
+//! or a registration number) — each refusal with its stable code and one Chinese sentence.
 
 use registry_core::registration_number::RegistrationNumber;
 use registry_core::resident_id::ResidentId;
@@ -41,6 +42,21 @@ pub(crate) fn people_query(by: &str, q: &str, today: time::Date) -> Result<Publi
             "请按姓名、身份证号或注册号查询（by = name、id 或 number）".to_owned(),
         )),
     }
+}
+
+/// The person an attendance entry names: a registration number (`JP…`) or a resident ID
+/// number (the core's `PersonRef`), as the lookup of the register.
+pub(crate) fn attendee_query(
+    text: &str,
+    today: time::Date,
+) -> Result<(PublicQuery, String), registry_core::violation::Violation> {
+    use registry_core::education::PersonRef;
+    let person = PersonRef::parse(text, today)?;
+    let query = match &person {
+        PersonRef::ResidentId(r) => PublicQuery::ResidentId(r.clone()),
+        PersonRef::Number(n) => PublicQuery::RegistrationNumber(*n),
+    };
+    Ok((query, person.describe()))
 }
 
 #[cfg(test)]

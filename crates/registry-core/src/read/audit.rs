@@ -77,6 +77,9 @@ pub fn field_label(field: &str) -> Option<&'static str> {
         "end" => "结束日期",
         "entries" => "条数",
         "exam_age_limit" => "考核年龄上限",
+        "certificate_due_working_days" => "证书发放期限（工作日）",
+        "certificate_renewal_age_limit" => "换证年龄上限",
+        "publication_due_working_days" => "注册公示期限（工作日）",
         "exam_date" => "考核日期",
         "expired" => "到期注册",
         "first_year" => "起始年份",
@@ -177,6 +180,14 @@ pub fn value_text(field: &str, value: &str, catalogue: &ReviewItemCatalogue) -> 
             .map_or_else(|| value.to_owned(), |j| j.label().to_owned()),
         "outcome" => crate::read::runs::RunOutcome::from_code(value)
             .map_or_else(|| value.to_owned(), |o| o.label().to_owned()),
+        "late_hours" => crate::policy::LateHours::from_code(value)
+            .map_or_else(|| value.to_owned(), |l| l.label().to_owned()),
+        "reminders_off" => value
+            .split(',')
+            .filter_map(crate::reminder::ReminderKind::from_code)
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join("、"),
         "kind" => match value {
             "certificate" => "资格证书".to_owned(),
             "card" => "注册信息卡".to_owned(),

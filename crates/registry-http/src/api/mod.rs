@@ -9,7 +9,7 @@
 //! This module assembles the service from one part per audience (`session`,
 //! `association`, `institution`, `self_service`, `public`) and `outlook` (a person's
 //! outlook and a cycle's 换证, for the association and institutions), `reminders` (reminder
-//! settings and the outbox) and holds what they share: the
+//! settings and the outbox), `education` (courses and attendance) and holds what they share: the
 //! tags, the error answer and its mapping from the core's errors, and the guards that find
 //! the state and the logged-in account of a request. The wire types the parts share are in
 //! `wire`; every other wire type lives beside the operations that use it.
@@ -19,6 +19,7 @@
 //! tags): a wire type without a description has no doc comment.
 
 mod association;
+mod education;
 mod institution;
 mod outlook;
 mod public;
@@ -41,6 +42,7 @@ use crate::secrets::new_password;
 use crate::web::Visitor;
 
 use association::AssociationApi;
+use education::EducationApi;
 use institution::InstitutionApi;
 use outlook::OutlookApi;
 use public::PublicApi;
@@ -307,6 +309,7 @@ type Parts = (
     SelfServiceApi,
     PublicApi,
     RemindersApi,
+    EducationApi,
 );
 
 /// The API service, mounted at `/api/v1`.
@@ -320,6 +323,7 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
             SelfServiceApi,
             PublicApi,
             RemindersApi,
+            EducationApi,
         ),
         "特种设备鉴定评审人员管理系统 API",
         "1.0",

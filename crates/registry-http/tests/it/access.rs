@@ -249,6 +249,31 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             format!("/api/v1/self-service/{person}/{institution}/reminders"),
             Some(json!({"receive": true})),
         ),
+        "GET /association/courses" => (Method::GET, "/api/v1/association/courses".into(), None),
+        // No name, no items: refused by the form, nothing created.
+        "POST /association/courses" => (
+            Method::POST,
+            "/api/v1/association/courses".into(),
+            Some(
+                json!({"name": "", "start": "2026-01-01", "end": "2026-01-02", "items": [], "hours": "8"}),
+            ),
+        ),
+        "GET /association/courses/{id}/attendance" => (
+            Method::GET,
+            "/api/v1/association/courses/999/attendance".into(),
+            None,
+        ),
+        // Not an ID number: refused before anything is looked up.
+        "POST /association/courses/{id}/attendance" => (
+            Method::POST,
+            "/api/v1/association/courses/999/attendance".into(),
+            Some(json!({"person": "not-an-id", "hours": "8"})),
+        ),
+        "POST /association/attendance/{id}/reversal" => (
+            Method::POST,
+            "/api/v1/association/attendance/999/reversal".into(),
+            None,
+        ),
         other => panic!("the access matrix has no request for {other}"),
     }
 }
@@ -287,6 +312,11 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /institution/reminders" => [u, u, u, OK, OK, f, f, f],
         "PUT /institution/reminders" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, f, f, f],
         "GET /association/outbox" => [u, u, u, f, f, OK, f, f],
+        "GET /association/courses" => [u, u, u, f, f, OK, f, f],
+        "POST /association/courses" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        "GET /association/courses/{id}/attendance" => [u, u, u, f, f, NOT_FOUND, f, f],
+        "POST /association/courses/{id}/attendance" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        "POST /association/attendance/{id}/reversal" => [u, u, u, f, f, NOT_FOUND, f, f],
         "GET /association/outbox/{id}" => [u, u, u, f, f, NOT_FOUND, f, f],
         "POST /association/outbox/{id}/resend" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "GET /self-service/{person}/{institution}/reminders" => [u, OK, u, u, u, u, u, u],

@@ -807,3 +807,123 @@ async fn the_association_renews_a_certificate_for_the_next_cycle() {
         renewed.body
     );
 }
+
+/// The same through the API: a course added, hours recorded for a person named by ID
+/// number and by registration number, listed, reversed; the page's refusals with their
+/// codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn courses_and_attendance_through_the_api() {
+    use poem::http::Method;
+    use serde_json::json;
+    let server = Server::new().await;
+    let id = resident_id(611, date(1976, 2, 3));
+    exam_result(&server, "韩评审", &id, &["RQ-ZZ"], "2026-04-01").await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let refused = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/courses",
+            Some(json!({"name": "", "start": "2026-05-02", "end": "2026-05-01", "items": ["XX-00"], "hours": "0"})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    let codes: Vec<String> = refused.json()["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(codes.len() >= 3, "every problem at once: {codes:?}");
+    let created = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/courses",
+            Some(json!({"name": "压力容器制造培训班", "start": "2026-05-01", "end": "2026-05-03", "items": ["RQ-ZZ"], "hours": "16"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let course = created.json()["id"].as_i64().unwrap();
+    let listed = admin
+        .api(Method::GET, "/api/v1/association/courses", None)
+        .await;
+    assert!(
+        listed.has("压力容器制造培训班") && listed.has("\"hours\":\"16\""),
+        "{}",
+        listed.body
+    );
+    let path = format!("/api/v1/association/courses/{course}/attendance");
+    let first = admin
+        .api(
+            Method::POST,
+            &path,
+            Some(json!({"person": id, "hours": "8"})),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let entry = first.json()["id"].as_i64().unwrap();
+    // Beyond what the course counts: refused by the rule, with its code.
+    let over = admin
+        .api(
+            Method::POST,
+            &path,
+            Some(json!({"person": id, "hours": "9"})),
+        )
+        .await;
+    assert_eq!(
+        over.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        over.body
+    );
+    let nobody = admin
+        .api(
+            Method::POST,
+            &path,
+            Some(json!({"person": resident_id(612, date(1976, 2, 3)), "hours": "1"})),
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND, "{}", nobody.body);
+    assert_eq!(nobody.json()["code"], "not_found.person");
+    let list = admin.api(Method::GET, &path, None).await;
+    let rows = list.json();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{}", list.body);
+    assert_eq!(rows[0]["name"], "韩评审");
+    assert!(!rows[0]["masked_id"].as_str().unwrap().contains(&id[6..14]));
+    let reversal = admin
+        .api(
+            Method::POST,
+            &format!("/api/v1/association/attendance/{entry}/reversal"),
+            None,
+        )
+        .await;
+    assert_eq!(reversal.status, StatusCode::OK, "{}", reversal.body);
+    let again = admin
+        .api(
+            Method::POST,
+            &format!("/api/v1/association/attendance/{entry}/reversal"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+    let after = admin.api(Method::GET, &path, None).await.json();
+    assert_eq!(after.as_array().unwrap().len(), 2);
+    assert!(
+        after
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["reversed"] == true)
+    );
+    assert!(after.as_array().unwrap().iter().any(|r| r["hours"] == "-8"));
+}

@@ -6,7 +6,7 @@ use poem::web::{Path, Query};
 use poem::{Request, handler};
 
 use registry_core::date::format_date;
-use registry_core::education::{CourseForm, PersonRef, format_hours};
+use registry_core::education::{CourseForm, format_hours};
 use registry_core::ids::{AttendanceId, CourseId};
 
 use crate::AppState;
@@ -19,7 +19,6 @@ use crate::templates::{
 use registry_core::ports::RegisterTx;
 
 use registry_core::usecases::{CreateCourse, RecordAttendance, ReverseAttendance};
-use registry_store::queries::PublicQuery;
 
 fn catalogue_choices(state: &AppState) -> Vec<(String, String)> {
     state
@@ -288,30 +287,27 @@ pub(crate) async fn record_attendance(
     let state = state(req);
     let fields = Fields::parse(&body);
     let typed = (fields.get("person"), fields.get("hours"));
-    let person = match PersonRef::parse(&fields.get("person"), state.today()) {
-        Ok(person) => person,
-        Err(v) => {
-            return course_page(
-                req,
-                id,
-                vec![v.to_string()],
-                None,
-                typed,
-                PageNumber::from_query(None),
-            )
-            .await;
-        }
-    };
-    let query = match &person {
-        PersonRef::ResidentId(r) => PublicQuery::ResidentId(r.clone()),
-        PersonRef::Number(n) => PublicQuery::RegistrationNumber(*n),
-    };
+    let (query, described) =
+        match crate::queries::attendee_query(&fields.get("person"), state.today()) {
+            Ok(found) => found,
+            Err(v) => {
+                return course_page(
+                    req,
+                    id,
+                    vec![v.to_string()],
+                    None,
+                    typed,
+                    PageNumber::from_query(None),
+                )
+                .await;
+            }
+        };
     let found = state.store.find_people(&query, 1).await?;
     let Some(found) = found.into_iter().next() else {
         return course_page(
             req,
             id,
-            vec![format!("未找到{}对应的人员", person.describe())],
+            vec![format!("未找到{described}对应的人员")],
             None,
             typed,
             PageNumber::from_query(None),
