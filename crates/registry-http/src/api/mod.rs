@@ -9,7 +9,7 @@
 //! This module assembles the service from one part per audience (`session`,
 //! `association`, `institution`, `self_service`, `public`) and `outlook` (a person's
 //! outlook and a cycle's 换证, for the association and institutions), `reminders` (reminder
-//! settings and the outbox), `education` (courses and attendance) and holds what they share: the
+//! settings and the outbox), `education` (courses and attendance), `assessments` (on-site assessments) and holds what they share: the
 //! tags, the error answer and its mapping from the core's errors, and the guards that find
 //! the state and the logged-in account of a request. The wire types the parts share are in
 //! `wire`; every other wire type lives beside the operations that use it.
@@ -18,6 +18,7 @@
 //! document (as do those of its fields, of the variants of an `ApiResponse` and of the
 //! tags): a wire type without a description has no doc comment.
 
+mod assessments;
 mod association;
 mod education;
 mod institution;
@@ -41,6 +42,7 @@ use crate::client::client_address;
 use crate::secrets::new_password;
 use crate::web::Visitor;
 
+use assessments::AssessmentsApi;
 use association::AssociationApi;
 use education::EducationApi;
 use institution::InstitutionApi;
@@ -310,6 +312,7 @@ type Parts = (
     PublicApi,
     RemindersApi,
     EducationApi,
+    AssessmentsApi,
 );
 
 /// The API service, mounted at `/api/v1`.
@@ -324,6 +327,7 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
             PublicApi,
             RemindersApi,
             EducationApi,
+            AssessmentsApi,
         ),
         "特种设备鉴定评审人员管理系统 API",
         "1.0",

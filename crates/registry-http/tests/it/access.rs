@@ -274,6 +274,15 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             "/api/v1/association/attendance/999/reversal".into(),
             None,
         ),
+        "GET /institution/assessments" => {
+            (Method::GET, "/api/v1/institution/assessments".into(), None)
+        }
+        // No unit, no item, no dates: refused by the form, nothing recorded.
+        "POST /institution/people/{id}/assessments" => (
+            Method::POST,
+            format!("/api/v1/institution/people/{person}/assessments"),
+            Some(json!({"applicant_unit": "", "item": "", "start": "", "end": "", "kind": ""})),
+        ),
         other => panic!("the access matrix has no request for {other}"),
     }
 }
@@ -312,6 +321,8 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /institution/reminders" => [u, u, u, OK, OK, f, f, f],
         "PUT /institution/reminders" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, f, f, f],
         "GET /association/outbox" => [u, u, u, f, f, OK, f, f],
+        "GET /institution/assessments" => [u, u, u, OK, OK, f, f, f],
+        "POST /institution/people/{id}/assessments" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f, f, f],
         "GET /association/courses" => [u, u, u, f, f, OK, f, f],
         "POST /association/courses" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "GET /association/courses/{id}/attendance" => [u, u, u, f, f, NOT_FOUND, f, f],

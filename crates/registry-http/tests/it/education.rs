@@ -927,3 +927,71 @@ async fn courses_and_attendance_through_the_api() {
     );
     assert!(after.as_array().unwrap().iter().any(|r| r["hours"] == "-8"));
 }
+
+/// An institution's own system records an on-site assessment through the API: its working
+/// days on the calendar (the 2024 National Day holiday: 5), the page's refusals, another
+/// institution's person not found, the list of what it recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_institution_records_an_assessment_through_the_api() {
+    use poem::http::Method;
+    use serde_json::json;
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    institution(&server, 2, "乙鉴定评审中心", "yijg", "Fangan2026z").await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let id = resident_id(13, date(1972, 8, 8));
+    let (person, _) = registered(&server, &mut jia, jia_id, "冯评审", &id, &["RQ-ZZ"]).await;
+    let path = format!("/api/v1/institution/people/{person}/assessments");
+    let recorded = jia
+        .api(
+            Method::POST,
+            &path,
+            Some(json!({"applicant_unit": "某压力容器厂", "item": "RQ-ZZ", "kind": "initial", "start": "2024-09-27", "end": "2024-10-09"})),
+        )
+        .await;
+    assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.body);
+    assert_eq!(recorded.json()["working_days"], 5);
+    let refused = jia
+        .api(
+            Method::POST,
+            &path,
+            Some(json!({"applicant_unit": "", "item": "RQ-ZZ", "kind": "首次", "start": "2024-10-09", "end": "2024-09-27"})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.json()["violations"].as_array().unwrap().len() >= 2);
+    let mut yi = server.browser();
+    yi.login("yijg", "Fangan2026z").await;
+    let elsewhere = yi
+        .api(
+            Method::POST,
+            &path,
+            Some(json!({"applicant_unit": "某厂", "item": "RQ-ZZ", "kind": "initial", "start": "2024-09-27", "end": "2024-09-27"})),
+        )
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        elsewhere.body
+    );
+    let list = jia
+        .api(Method::GET, "/api/v1/institution/assessments", None)
+        .await;
+    let page = list.json();
+    assert_eq!(page["total"], 1, "{}", list.body);
+    assert_eq!(page["assessments"][0]["name"], "冯评审");
+    assert_eq!(page["assessments"][0]["working_days"], 5);
+    assert_eq!(
+        yi.api(Method::GET, "/api/v1/institution/assessments", None)
+            .await
+            .json()["total"],
+        0
+    );
+}

@@ -1,0 +1,155 @@
+//! On-site assessments through the API, for an institution's own systems: record one for
+//! a person the institution employs (its working days counted on China's working-day
+//! calendar, a day counted once where a person's assessments overlap) and list those it
+//! recorded. The pages 记录现场评审 and 现场评审记录 do the same, refused by the same rules.
+
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use registry_core::assessment::AssessmentForm;
+use registry_core::date::format_date;
+use registry_core::ids::PersonId;
+use registry_core::usecases::RecordAssessment;
+
+use super::{ApiResult, Tag, institution, state};
+
+/// An on-site assessment.
+#[derive(Object, Debug)]
+struct AssessmentOut {
+    id: i64,
+    person_id: i64,
+    name: String,
+    /// 申请单位: the maker or installer assessed.
+    applicant_unit: String,
+    /// The review item's code.
+    item: String,
+    /// YYYY-MM-DD
+    start: String,
+    /// YYYY-MM-DD
+    end: String,
+    /// `initial` (首次) or `re_review` (复审).
+    kind: String,
+    /// Working days of the assessment on China's calendar.
+    working_days: u32,
+}
+
+/// A page of assessments.
+#[derive(Object, Debug)]
+struct AssessmentPage {
+    /// How many there are in all.
+    total: u64,
+    assessments: Vec<AssessmentOut>,
+}
+
+/// An on-site assessment to record.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct AssessmentIn {
+    /// 申请单位, at most 100 characters.
+    #[oai(validator(max_length = 100))]
+    applicant_unit: String,
+    /// The review item's code (`RQ-ZZ`).
+    #[oai(validator(max_length = 16))]
+    item: String,
+    /// YYYY-MM-DD, within the working-day calendar's years.
+    #[oai(validator(max_length = 10))]
+    start: String,
+    /// YYYY-MM-DD, not before `start` and not after today.
+    #[oai(validator(max_length = 10))]
+    end: String,
+    /// `initial` (首次) or `re_review` (复审); the Chinese names are read too.
+    #[oai(validator(max_length = 8))]
+    kind: String,
+}
+
+/// What was recorded.
+#[derive(Object, Debug)]
+struct Recorded {
+    id: i64,
+    /// Its working days on China's calendar.
+    working_days: u32,
+}
+
+/// The institution's on-site assessment operations (tag 鉴定评审机构).
+pub(crate) struct AssessmentsApi;
+
+#[OpenApi]
+impl AssessmentsApi {
+    /// 现场评审记录: the assessments the institution recorded, latest first.
+    #[oai(
+        path = "/institution/assessments",
+        method = "get",
+        tag = "Tag::Institution"
+    )]
+    async fn assessments(
+        &self,
+        req: &Request,
+        offset: Query<Option<u64>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<AssessmentPage>> {
+        let (id, _) = institution(req)?;
+        let state = state(req)?;
+        let (rows, total) = state
+            .store
+            .assessments_recorded_by(id, offset.0.unwrap_or(0), limit.0.unwrap_or(20))
+            .await?;
+        Ok(Json(AssessmentPage {
+            total,
+            assessments: rows
+                .into_iter()
+                .map(|l| {
+                    let d = &l.assessment.details;
+                    AssessmentOut {
+                        id: l.assessment.id.get(),
+                        person_id: l.assessment.person.get(),
+                        name: l.name,
+                        applicant_unit: d.applicant_unit.as_str().to_owned(),
+                        item: d.item.as_str().to_owned(),
+                        start: format_date(d.start),
+                        end: format_date(d.end),
+                        kind: d.kind.code().to_owned(),
+                        working_days: d.working_days,
+                    }
+                })
+                .collect(),
+        }))
+    }
+
+    /// 记录现场评审 for a person the institution employs (audited); refused (422) with
+    /// every problem at once, 404 for a person it does not employ.
+    #[oai(
+        path = "/institution/people/:id/assessments",
+        method = "post",
+        tag = "Tag::Institution"
+    )]
+    async fn record(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<AssessmentIn>,
+    ) -> ApiResult<Json<Recorded>> {
+        let (institution, actor) = institution(req)?;
+        let state = state(req)?;
+        let (assessment, working_days) = state
+            .run(
+                actor,
+                &RecordAssessment {
+                    person: PersonId::new(id.0),
+                    institution: Some(institution),
+                    form: AssessmentForm {
+                        applicant_unit: body.applicant_unit.clone(),
+                        item: body.item.clone(),
+                        start: body.start.clone(),
+                        end: body.end.clone(),
+                        kind: body.kind.clone(),
+                    },
+                },
+            )
+            .await?;
+        Ok(Json(Recorded {
+            id: assessment.get(),
+            working_days,
+        }))
+    }
+}
