@@ -3,7 +3,6 @@
 //! already kept stays as it is). The nightly sweep runs it; `registry notify` sends what
 //! it kept.
 
-use registry_core::document::DocumentKind;
 use registry_core::facts::Reference;
 use registry_core::person::Email;
 use registry_core::ports::{RegisterTx, StoreError};
@@ -11,7 +10,6 @@ use registry_core::read::record::PersonRecord;
 use registry_core::reminder::Reminder;
 use registry_core::reminder::due::{PendingDocument, ReminderFacts, due_reminders};
 use registry_core::usecases::UseCaseError;
-use registry_store::documents::DocumentFilter;
 use time::Duration;
 
 use crate::Setting;
@@ -54,26 +52,15 @@ pub async fn decide(
     let rows = setting.store.reminder_rows(today, until).await?;
     let deadlines = registry_core::fixtures::deadline_calendar(setting.calendar)
         .map_err(|e| UseCaseError::Unexpected(e.to_string()))?;
-    let documents: Vec<PendingDocument> = {
-        let mut all = Vec::new();
-        for kind in [DocumentKind::Certificate, DocumentKind::Card] {
-            let pending = setting
-                .store
-                .documents(&DocumentFilter {
-                    kind: Some(kind),
-                    pending_only: true,
-                    limit: u64::MAX >> 1,
-                    ..DocumentFilter::default()
-                })
-                .await?;
-            all.extend(pending.into_iter().map(|listing| PendingDocument {
-                document: listing.document,
-                name: listing.person.name,
-                institution: listing.institution_name,
-            }));
-        }
-        all
-    };
+    let documents: Vec<PendingDocument> = crate::sweep::pending_documents(setting)
+        .await?
+        .into_iter()
+        .map(|listing| PendingDocument {
+            document: listing.document,
+            name: listing.person.name,
+            institution: listing.institution_name,
+        })
+        .collect();
     // The records of the people whose certificates end with the cycle in force, once its
     // hours-short or 换证 window has opened.
     let mut records = Vec::new();

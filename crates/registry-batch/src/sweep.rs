@@ -152,23 +152,12 @@ async fn run(
     let renewals = setting.store.renewals_due(as_of, until).await?;
     progress.phase("逾期证书", None);
     let mut overdue = Vec::new();
-    for kind in [DocumentKind::Certificate, DocumentKind::Card] {
-        let pending = setting
-            .store
-            .documents(&DocumentFilter {
-                kind: Some(kind),
-                pending_only: true,
-                limit: u64::MAX >> 1,
-                ..DocumentFilter::default()
-            })
-            .await?;
-        for listing in pending {
-            let due = listing.document.due_on(&deadlines, &cycles);
-            if listing.document.is_overdue(due.as_ref(), as_of)
-                && let Some(due) = due
-            {
-                overdue.push((listing, due));
-            }
+    for listing in pending_documents(setting).await? {
+        let due = listing.document.due_on(&deadlines, &cycles);
+        if listing.document.is_overdue(due.as_ref(), as_of)
+            && let Some(due) = due
+        {
+            overdue.push((listing, due));
         }
     }
     overdue.sort_by_key(|(_, due)| due.date());
@@ -213,4 +202,25 @@ async fn would_end(
             .map(Expired::from)
             .collect(),
     )
+}
+
+/// Every certificate and card still to be issued, certificates first.
+pub(crate) async fn pending_documents(
+    setting: &Setting<'_>,
+) -> Result<Vec<DocumentListing>, registry_core::ports::StoreError> {
+    let mut all = Vec::new();
+    for kind in [DocumentKind::Certificate, DocumentKind::Card] {
+        all.extend(
+            setting
+                .store
+                .documents(&DocumentFilter {
+                    kind: Some(kind),
+                    pending_only: true,
+                    limit: u64::MAX >> 1,
+                    ..DocumentFilter::default()
+                })
+                .await?,
+        );
+    }
+    Ok(all)
 }

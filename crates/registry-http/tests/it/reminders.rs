@@ -77,6 +77,17 @@ async fn demo(config: Config) -> (Server, registry_http::demo::DemoLogins) {
     (server, logins)
 }
 
+/// The reminders due on the server's day, decided without keeping them.
+async fn decide_today(server: &Server) -> Vec<registry_core::reminder::Reminder> {
+    let actor = Actor::System {
+        job: "sweep".into(),
+    };
+    let calendar = server.state.calendar();
+    registry_batch::reminders::decide(&server.state.batch(&actor, &calendar), &setup())
+        .await
+        .unwrap()
+}
+
 async fn sweep_reminders(server: &Server) -> registry_batch::reminders::Queued {
     let actor = Actor::System {
         job: "sweep".into(),
@@ -333,15 +344,7 @@ async fn a_refused_digest_is_tried_again_then_marked_failed_and_sent_again_from_
 #[tokio::test]
 async fn an_institution_chooses_its_reminders_and_an_assessor_opts_out() {
     let (server, logins) = demo(configured()).await;
-    let due = {
-        let actor = Actor::System {
-            job: "sweep".into(),
-        };
-        let calendar = server.state.calendar();
-        registry_batch::reminders::decide(&server.state.batch(&actor, &calendar), &setup())
-            .await
-            .unwrap()
-    };
+    let due = decide_today(&server).await;
     let (institution, person) = due
         .iter()
         .find_map(|r| match r.recipient {
@@ -417,15 +420,7 @@ async fn an_institution_chooses_its_reminders_and_an_assessor_opts_out() {
         "{}",
         shown.body
     );
-    let after = {
-        let actor = Actor::System {
-            job: "sweep".into(),
-        };
-        let calendar = server.state.calendar();
-        registry_batch::reminders::decide(&server.state.batch(&actor, &calendar), &setup())
-            .await
-            .unwrap()
-    };
+    let after = decide_today(&server).await;
     for r in after
         .iter()
         .filter(|r| r.recipient == Recipient::Institution(institution))
@@ -456,15 +451,7 @@ async fn an_institution_chooses_its_reminders_and_an_assessor_opts_out() {
         )
         .await
         .unwrap();
-        let last = {
-            let actor = Actor::System {
-                job: "sweep".into(),
-            };
-            let calendar = server.state.calendar();
-            registry_batch::reminders::decide(&server.state.batch(&actor, &calendar), &setup())
-                .await
-                .unwrap()
-        };
+        let last = decide_today(&server).await;
         assert!(
             !last
                 .iter()
@@ -515,13 +502,7 @@ async fn in_a_cycles_last_months_people_and_institutions_are_told_of_renewal_and
     let day = date(2024, 11, 15);
     let server = Server::empty(configured(), day).await;
     let logins = registry_http::demo::load(&server.state, day).await.unwrap();
-    let actor = Actor::System {
-        job: "sweep".into(),
-    };
-    let calendar = server.state.calendar();
-    let due = registry_batch::reminders::decide(&server.state.batch(&actor, &calendar), &setup())
-        .await
-        .unwrap();
+    let due = decide_today(&server).await;
     let of = |kind: &str| -> Vec<&registry_core::reminder::Reminder> {
         due.iter()
             .filter(|r| r.milestone.kind.code() == kind)
