@@ -10,10 +10,12 @@
 //! only, or for a dry run. Importing the same file twice changes nothing.
 
 use registry_core::calendar::WorkCalendar;
-use registry_core::ports::{Actor, Entropy};
+use registry_core::document::DocumentKind;
+use registry_core::ports::{Actor, Entropy, StoreError};
 use registry_core::review_item::ReviewItemCatalogue;
 use registry_core::usecases::Context;
 use registry_store::Store;
+use registry_store::documents::{DocumentFilter, DocumentListing};
 use time::OffsetDateTime;
 
 pub mod backup;
@@ -87,4 +89,25 @@ impl Progress for Silent {
     fn phase(&mut self, _: &str, _: Option<u64>) {}
     fn advance(&mut self, _: u64) {}
     fn finish(&mut self) {}
+}
+
+/// Every certificate and card still to be issued, certificates first.
+pub(crate) async fn pending_documents(
+    setting: &Setting<'_>,
+) -> Result<Vec<DocumentListing>, StoreError> {
+    let mut all = Vec::new();
+    for kind in [DocumentKind::Certificate, DocumentKind::Card] {
+        all.extend(
+            setting
+                .store
+                .documents(&DocumentFilter {
+                    kind: Some(kind),
+                    pending_only: true,
+                    limit: u64::MAX >> 1,
+                    ..DocumentFilter::default()
+                })
+                .await?,
+        );
+    }
+    Ok(all)
 }

@@ -52,7 +52,7 @@ pub async fn decide(
     let rows = setting.store.reminder_rows(today, until).await?;
     let deadlines = registry_core::fixtures::deadline_calendar(setting.calendar)
         .map_err(|e| UseCaseError::Unexpected(e.to_string()))?;
-    let documents: Vec<PendingDocument> = crate::sweep::pending_documents(setting)
+    let documents: Vec<PendingDocument> = crate::pending_documents(setting)
         .await?
         .into_iter()
         .map(|listing| PendingDocument {

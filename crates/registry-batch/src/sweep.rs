@@ -15,7 +15,6 @@
 //! one that runs into a year not loaded yet is an estimate and says so.
 
 use registry_core::date::china_today;
-use registry_core::document::DocumentKind;
 use registry_core::holding::ended_registrations;
 use registry_core::holiday_law::{Deadline, MissingCalendar, missing_calendar};
 use registry_core::ids::PersonId;
@@ -23,7 +22,7 @@ use registry_core::ports::{Entity, RegisterTx};
 use registry_core::read::runs::{Job, Run, RunOutcome, done_on};
 use registry_core::usecases::{ExpireRegistrations, Expired, RecordRun, UseCaseError, execute};
 use registry_store::batch::RenewalDue;
-use registry_store::documents::{DocumentFilter, DocumentListing};
+use registry_store::documents::DocumentListing;
 use time::Date;
 
 use crate::reminders::{Queued, ReminderSetup};
@@ -152,7 +151,7 @@ async fn run(
     let renewals = setting.store.renewals_due(as_of, until).await?;
     progress.phase("逾期证书", None);
     let mut overdue = Vec::new();
-    for listing in pending_documents(setting).await? {
+    for listing in crate::pending_documents(setting).await? {
         let due = listing.document.due_on(&deadlines, &cycles);
         if listing.document.is_overdue(due.as_ref(), as_of)
             && let Some(due) = due
@@ -202,25 +201,4 @@ async fn would_end(
             .map(Expired::from)
             .collect(),
     )
-}
-
-/// Every certificate and card still to be issued, certificates first.
-pub(crate) async fn pending_documents(
-    setting: &Setting<'_>,
-) -> Result<Vec<DocumentListing>, registry_core::ports::StoreError> {
-    let mut all = Vec::new();
-    for kind in [DocumentKind::Certificate, DocumentKind::Card] {
-        all.extend(
-            setting
-                .store
-                .documents(&DocumentFilter {
-                    kind: Some(kind),
-                    pending_only: true,
-                    limit: u64::MAX >> 1,
-                    ..DocumentFilter::default()
-                })
-                .await?,
-        );
-    }
-    Ok(all)
 }
