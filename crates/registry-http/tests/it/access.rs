@@ -283,6 +283,15 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             format!("/api/v1/institution/people/{person}/assessments"),
             Some(json!({"applicant_unit": "", "item": "", "start": "", "end": "", "kind": ""})),
         ),
+        "GET /association/calendar" => (Method::GET, "/api/v1/association/calendar".into(), None),
+        // Not a calendar: refused, nothing loaded.
+        "PUT /association/calendar" => (
+            Method::PUT,
+            "/api/v1/association/calendar".into(),
+            Some(Value::String(
+                "date,kind,name\n2027-13-01,holiday,x\n".into(),
+            )),
+        ),
         other => panic!("the access matrix has no request for {other}"),
     }
 }
@@ -321,6 +330,8 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /institution/reminders" => [u, u, u, OK, OK, f, f, f],
         "PUT /institution/reminders" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, f, f, f],
         "GET /association/outbox" => [u, u, u, f, f, OK, f, f],
+        "GET /association/calendar" => [u, u, u, f, f, OK, f, f],
+        "PUT /association/calendar" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "GET /institution/assessments" => [u, u, u, OK, OK, f, f, f],
         "POST /institution/people/{id}/assessments" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f, f, f],
         "GET /association/courses" => [u, u, u, f, f, OK, f, f],
@@ -479,7 +490,11 @@ async fn every_role_gets_the_expected_status_from_every_operation() {
                 Role::AuditAdmin => &mut audit,
             };
             let (method, path, body) = request(op, *role, &world);
-            let got = browser.api(method, &path, body).await;
+            // A JSON string stands for a text body (the calendar's CSV).
+            let got = match body {
+                Some(Value::String(text)) => browser.api_text(method, &path, &text).await,
+                body => browser.api(method, &path, body).await,
+            };
             seen.insert(op.clone());
             if got.status != want {
                 wrong.push(format!(

@@ -181,3 +181,52 @@ async fn the_home_page_warns_from_the_first_of_october_only() {
     let home = admin.get("/association").await;
     assert!(home.has("2027 年工作日历尚未载入"), "{}", home.body);
 }
+
+/// The calendar through the API: the years covered and the warning; a file with a bad
+/// line refused with the line's problem and nothing loaded; 2027 loaded, the warning gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendar_through_the_api() {
+    use poem::http::Method;
+    let server = Server::new().await;
+    server.clock.advance(time::Duration::days(19));
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let before = admin
+        .api(Method::GET, "/api/v1/association/calendar", None)
+        .await
+        .json();
+    assert_eq!(before["years"][0]["year"], 2026);
+    // As `registry workdays 2026-01-01 2026-12-31` counts.
+    assert_eq!(before["years"][0]["working_days"], 248);
+    assert!(
+        before["warning"]
+            .as_str()
+            .unwrap()
+            .contains("2027 年工作日历尚未载入")
+    );
+    assert_eq!(before["estimated"][0], 2027);
+    let bad = admin
+        .api_text(
+            Method::PUT,
+            "/api/v1/association/calendar",
+            "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-30,holiday,春节\n",
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.has("第3行"), "{}", bad.body);
+    let loaded = admin
+        .api_text(Method::PUT, "/api/v1/association/calendar", YEAR_2027)
+        .await;
+    assert_eq!(loaded.status, StatusCode::OK, "{}", loaded.body);
+    let done = loaded.json();
+    assert_eq!(
+        (done["first"].clone(), done["covered_to"].clone()),
+        (2027.into(), 2027.into())
+    );
+    let after = admin
+        .api(Method::GET, "/api/v1/association/calendar", None)
+        .await
+        .json();
+    assert_eq!(after["years"][0]["year"], 2027);
+    assert!(after["warning"].is_null(), "{after}");
+}

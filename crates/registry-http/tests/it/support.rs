@@ -528,6 +528,22 @@ impl Browser<'_> {
         .await
     }
 
+    /// An API request with a text body (`text/plain`), with the CSRF token.
+    pub(crate) async fn api_text(&mut self, method: Method, path: &str, text: &str) -> Page {
+        if self.csrf().is_empty() {
+            self.get("/api/v1/session").await;
+        }
+        let csrf = self.csrf();
+        self.send(
+            method,
+            path,
+            Some("text/plain; charset=utf-8"),
+            Some(text.as_bytes().to_vec()),
+            &[("x-csrf-token", csrf)],
+        )
+        .await
+    }
+
     /// Sends a form body as it is (its `csrf` field included or not) with the browser's
     /// cookies as they are; returns the status.
     pub(crate) async fn send_raw(
