@@ -270,6 +270,25 @@ impl CycleIn {
     }
 }
 
+/// A new registration cycle: its name and dates, and the hours it requires; the rest of
+/// its policy is the default (change it with `PUT /association/cycles/{id}`).
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct NewCycleIn {
+    /// 周期名称, at most 40 characters.
+    #[oai(validator(max_length = 40))]
+    name: String,
+    /// YYYY-MM-DD
+    #[oai(validator(max_length = 10))]
+    start: String,
+    /// YYYY-MM-DD; cycles never overlap.
+    #[oai(validator(max_length = 10))]
+    end: String,
+    /// 继续教育课时要求, a decimal number as text; absent: the default (32).
+    #[oai(validator(max_length = 10))]
+    hours_required: Option<String>,
+}
+
 fn text(number: Option<i64>) -> String {
     number.map(|n| n.to_string()).unwrap_or_default()
 }
@@ -448,6 +467,44 @@ impl AssociationApi {
             tx.cycles().await?
         };
         Ok(Json(cycles.as_slice().iter().map(CycleOut::of).collect()))
+    }
+
+    /// Adds a registration cycle (audited); refused (422) when it overlaps another, with
+    /// every problem of the form at once.
+    #[oai(
+        path = "/association/cycles",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn define_cycle(
+        &self,
+        req: &Request,
+        body: Json<NewCycleIn>,
+    ) -> ApiResult<Json<CycleOut>> {
+        let actor = association(req)?;
+        let state = state(req)?;
+        let defaults = CycleForm::with_policy(&registry_core::policy::Policy::default());
+        let form = CycleForm {
+            name: body.name.clone(),
+            start: body.start.clone(),
+            end: body.end.clone(),
+            hours_required: body
+                .hours_required
+                .clone()
+                .unwrap_or(defaults.hours_required.clone()),
+            ..defaults
+        };
+        let define =
+            DefineCycle::from_form(CycleTarget::New, &form).map_err(UseCaseError::Rejected)?;
+        let id = state.run(actor, &define).await?;
+        let cycles = {
+            let mut tx = state.store.begin_read().await?;
+            tx.cycles().await?
+        };
+        let saved = cycles
+            .get(id)
+            .ok_or_else(|| ApiError::NotFound(error_body("not_found.cycle", "未找到该注册周期")))?;
+        Ok(Json(CycleOut::of(saved)))
     }
 
     /// Edits a registration cycle: its name, dates and policy (every change in the audit

@@ -292,6 +292,12 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
                 "date,kind,name\n2027-13-01,holiday,x\n".into(),
             )),
         ),
+        // No name, and overlapping the server's cycle: refused, nothing added.
+        "POST /association/cycles" => (
+            Method::POST,
+            "/api/v1/association/cycles".into(),
+            Some(json!({"name": "", "start": "2025-06-01", "end": "2026-06-01"})),
+        ),
         other => panic!("the access matrix has no request for {other}"),
     }
 }
@@ -331,6 +337,7 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "PUT /institution/reminders" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, f, f, f],
         "GET /association/outbox" => [u, u, u, f, f, OK, f, f],
         "GET /association/calendar" => [u, u, u, f, f, OK, f, f],
+        "POST /association/cycles" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "PUT /association/calendar" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "GET /institution/assessments" => [u, u, u, OK, OK, f, f, f],
         "POST /institution/people/{id}/assessments" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f, f, f],

@@ -275,3 +275,43 @@ async fn two_administrators_editing_one_cycle_never_overwrite_each_other() {
     let saved = second.post(&path, &again).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
 }
+
+/// A new cycle through the API: the next one after the server's, with the default policy
+/// and its reminder numbers; an overlapping one refused with its code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_adds_a_cycle_and_refuses_an_overlapping_one() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let overlapping = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/cycles",
+            Some(json!({"name": "重叠", "start": "2028-01-01", "end": "2031-12-31"})),
+        )
+        .await;
+    assert_eq!(
+        overlapping.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        overlapping.body
+    );
+    let added = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/cycles",
+            Some(json!({"name": "2029—2032", "start": "2029-01-01", "end": "2032-12-31", "hours_required": "40"})),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let cycle = added.json();
+    assert_eq!(cycle["name"], "2029—2032");
+    assert_eq!(cycle["hours_required"], "40");
+    assert_eq!(cycle["renewal_window_months"], 3);
+    assert_eq!(cycle["reminder_ending_days"], "60,30,7");
+    let listed = admin
+        .api(Method::GET, "/api/v1/association/cycles", None)
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
