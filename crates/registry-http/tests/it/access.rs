@@ -298,6 +298,27 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             "/api/v1/association/cycles".into(),
             Some(json!({"name": "", "start": "2025-06-01", "end": "2026-06-01"})),
         ),
+        "GET /association/documents" => (
+            Method::GET,
+            "/api/v1/association/documents?kind=certificate".into(),
+            None,
+        ),
+        // Nothing ticked: refused, nothing marked.
+        "POST /association/documents/mailed" => (
+            Method::POST,
+            "/api/v1/association/documents/mailed".into(),
+            Some(json!({"documents": [], "on": "2026-11-26", "tracking": "SF1"})),
+        ),
+        "POST /association/documents/{id}/replacement" => (
+            Method::POST,
+            "/api/v1/association/documents/999/replacement".into(),
+            None,
+        ),
+        "POST /institution/documents/{id}/replacement" => (
+            Method::POST,
+            "/api/v1/institution/documents/999/replacement".into(),
+            None,
+        ),
         other => panic!("the access matrix has no request for {other}"),
     }
 }
@@ -338,6 +359,10 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /association/outbox" => [u, u, u, f, f, OK, f, f],
         "GET /association/calendar" => [u, u, u, f, f, OK, f, f],
         "POST /association/cycles" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        "GET /association/documents" => [u, u, u, f, f, OK, f, f],
+        "POST /association/documents/mailed" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        "POST /association/documents/{id}/replacement" => [u, u, u, f, f, NOT_FOUND, f, f],
+        "POST /institution/documents/{id}/replacement" => [u, u, u, NOT_FOUND, NOT_FOUND, f, f, f],
         "PUT /association/calendar" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "GET /institution/assessments" => [u, u, u, OK, OK, f, f, f],
         "POST /institution/people/{id}/assessments" => [u, u, u, UNPROCESSABLE, NOT_FOUND, f, f, f],

@@ -733,3 +733,148 @@ async fn an_expired_document_is_not_printed_and_none_of_its_items_verifies() {
         file.body
     );
 }
+
+/// Certificates and cards through the API: the lists with their due dates, marking
+/// mailed (refused with every problem, then done), 挂失补发 by the institution of a card
+/// (another's edition not found) and by the association, the new edition pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_through_the_api() {
+    use poem::http::Method;
+    use serde_json::json;
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    institution(&server, 2, "乙鉴定评审中心", "yijg", "Fangan2026z").await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let id = resident_id(63, date(1980, 4, 4));
+    exam_result(&server, "柳评审", &id, &["RQ-ZZ"], "2026-04-01").await;
+    let (person, password) = add(&mut jia, "柳评审", &id, &["RQ-ZZ"]).await;
+    let sex = registry_core::resident_id::ResidentId::parse_canonical(&id)
+        .unwrap()
+        .sex()
+        .label();
+    fill_in(&server, &person, jia_id, &password, sex).await;
+    jia.post(
+        &format!("/institution/people/{person}/register"),
+        &[("items", "RQ-ZZ")],
+    )
+    .await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let unknown = admin
+        .api(
+            Method::GET,
+            "/api/v1/association/documents?kind=diploma",
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let cards = admin
+        .api(Method::GET, "/api/v1/association/documents?kind=card", None)
+        .await
+        .json();
+    let card = &cards.as_array().unwrap()[0];
+    assert_eq!(card["name"], "柳评审");
+    assert_eq!(card["institution"], "甲鉴定评审中心");
+    assert_eq!(card["state"], "待发放");
+    assert!(
+        card["due_on"].as_str().unwrap().starts_with("2026-"),
+        "{card}"
+    );
+    assert_eq!(card["overdue"], false);
+    let card_id = card["id"].as_i64().unwrap();
+    let certificates = admin
+        .api(
+            Method::GET,
+            "/api/v1/association/documents?kind=certificate",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(certificates[0]["name"], "柳评审");
+    // In the future and without a tracking number: every problem, nothing marked.
+    let refused = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/documents/mailed",
+            Some(json!({"documents": [card_id], "on": "2099-01-01", "tracking": ""})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.json()["violations"].as_array().unwrap().len() >= 2,
+        "{}",
+        refused.body
+    );
+    let mailed = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/documents/mailed",
+            Some(json!({"documents": [card_id], "on": "2026-11-26", "tracking": "SF1234567890"})),
+        )
+        .await;
+    assert_eq!(mailed.status, StatusCode::OK, "{}", mailed.body);
+    assert_eq!(mailed.json()["marked"], 1);
+    let mut yi = server.browser();
+    yi.login("yijg", "Fangan2026z").await;
+    let elsewhere = yi
+        .api(
+            Method::POST,
+            &format!("/api/v1/institution/documents/{card_id}/replacement"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        elsewhere.body
+    );
+    let replaced = jia
+        .api(
+            Method::POST,
+            &format!("/api/v1/institution/documents/{card_id}/replacement"),
+            None,
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    let new = replaced.json();
+    assert!(new["serial"].as_str().unwrap().starts_with("KP"), "{new}");
+    let all = admin
+        .api(
+            Method::GET,
+            "/api/v1/association/documents?kind=card&all=true",
+            None,
+        )
+        .await
+        .json();
+    let states: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["state"].as_str().unwrap())
+        .collect();
+    assert!(
+        states.contains(&"已作废") && states.contains(&"待发放"),
+        "{states:?}"
+    );
+    // The lost card again: it is void already.
+    let again = admin
+        .api(
+            Method::POST,
+            &format!("/api/v1/association/documents/{card_id}/replacement"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+}

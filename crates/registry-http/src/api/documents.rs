@@ -1,0 +1,252 @@
+//! Certificates and registration cards through the API: the association's lists with
+//! their due dates (an estimate said so), marking editions mailed, and a lost document
+//! replaced (挂失补发) by the association or by the institution it concerns. The pages
+//! 资格证书, 注册信息卡 and 证书与注册信息卡 do the same, refused by the same rules.
+
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use registry_core::date::format_date;
+use registry_core::document::DocumentKind;
+use registry_core::ids::DocumentId;
+use registry_core::ports::RegisterTx;
+use registry_core::usecases::{MarkMailed, ReplaceDocument};
+use registry_store::documents::DocumentFilter;
+
+use super::{ApiError, ApiResult, Tag, association, error_body, institution, state};
+
+/// The most editions one request lists or marks.
+const MOST: u64 = 500;
+
+/// A certificate or a card edition.
+#[derive(Object, Debug)]
+struct DocumentOut {
+    id: i64,
+    /// The printed serial number (ZS…, KP…).
+    serial: String,
+    /// `certificate` or `card`.
+    kind: String,
+    person_id: i64,
+    name: String,
+    /// A card's institution.
+    institution: Option<String>,
+    /// The review items it lists (codes).
+    items: Vec<String>,
+    /// YYYY-MM-DD, the day it was made.
+    created_on: String,
+    /// 待发放, 已寄出 or 已作废.
+    state: String,
+    /// YYYY-MM-DD, the last day to issue it.
+    due_on: Option<String>,
+    /// The due date runs into a year whose calendar is not loaded: an estimate.
+    due_estimated: bool,
+    /// Pending past its due date.
+    overdue: bool,
+    /// YYYY-MM-DD, when it was mailed.
+    mailed_on: Option<String>,
+}
+
+/// Editions mailed in one parcel or on one day.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct MailedIn {
+    /// The editions (ids), at least one, at most 500.
+    #[oai(validator(max_items = 500))]
+    documents: Vec<i64>,
+    /// 寄出日期, YYYY-MM-DD, not after today.
+    #[oai(validator(max_length = 10))]
+    on: String,
+    /// 快递单号
+    #[oai(validator(max_length = 40))]
+    tracking: String,
+}
+
+/// How many editions were marked.
+#[derive(Object, Debug)]
+struct MailedOut {
+    marked: u64,
+}
+
+/// The new edition that replaces a lost one.
+#[derive(Object, Debug)]
+struct ReplacedOut {
+    /// The new edition, waiting to be issued.
+    id: i64,
+    serial: String,
+}
+
+/// The operations of certificates and cards (tags 促进会, 鉴定评审机构).
+pub(crate) struct DocumentsApi;
+
+#[OpenApi]
+impl DocumentsApi {
+    /// 资格证书 / 注册信息卡: the editions of a kind (`certificate` or `card`), the
+    /// pending ones only unless `all`, at most `limit` (100 by default, 500 at most):
+    /// pending ones oldest first, the rest newest first.
+    #[oai(
+        path = "/association/documents",
+        method = "get",
+        tag = "Tag::Association"
+    )]
+    async fn documents(
+        &self,
+        req: &Request,
+        kind: Query<String>,
+        all: Query<Option<bool>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<Vec<DocumentOut>>> {
+        association(req)?;
+        let state = state(req)?;
+        let kind = match kind.0.as_str() {
+            "certificate" => DocumentKind::Certificate,
+            "card" => DocumentKind::Card,
+            _ => {
+                return Err(ApiError::Unprocessable(error_body(
+                    "document.unknown_kind",
+                    "kind 应为 certificate 或 card",
+                )));
+            }
+        };
+        let listings = state
+            .store
+            .documents(&DocumentFilter {
+                kind: Some(kind),
+                pending_only: !all.0.unwrap_or(false),
+                limit: limit.0.unwrap_or(100).clamp(1, MOST),
+                ..DocumentFilter::default()
+            })
+            .await?;
+        let cycles = {
+            let mut read = state.store.begin_read().await?;
+            read.cycles().await?
+        };
+        let deadlines = state.deadlines();
+        let today = state.today();
+        Ok(Json(
+            listings
+                .into_iter()
+                .map(|l| {
+                    let d = &l.document;
+                    let due = d.due_on(&deadlines, &cycles);
+                    DocumentOut {
+                        id: d.id.get(),
+                        serial: d.serial(),
+                        kind: match d.details.kind {
+                            DocumentKind::Certificate => "certificate",
+                            DocumentKind::Card => "card",
+                        }
+                        .to_owned(),
+                        person_id: d.details.person.get(),
+                        name: l.person.name.as_str().to_owned(),
+                        institution: l.institution_name,
+                        items: d
+                            .details
+                            .items
+                            .iter()
+                            .map(|i| i.as_str().to_owned())
+                            .collect(),
+                        created_on: format_date(d.details.created_on),
+                        state: d.state_label().to_owned(),
+                        due_on: due.as_ref().map(|due| format_date(due.date())),
+                        due_estimated: due.as_ref().is_some_and(|due| due.is_estimated()),
+                        overdue: d.is_overdue(due.as_ref(), today),
+                        mailed_on: d.mailed.as_ref().map(|m| format_date(m.on)),
+                    }
+                })
+                .collect(),
+        ))
+    }
+
+    /// Marks editions mailed on a day with a tracking number (audited); every problem
+    /// with every edition at once (422), and then nothing is marked.
+    #[oai(
+        path = "/association/documents/mailed",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn mailed(&self, req: &Request, body: Json<MailedIn>) -> ApiResult<Json<MailedOut>> {
+        let actor = association(req)?;
+        let state = state(req)?;
+        let marked = state
+            .run(
+                actor,
+                &MarkMailed {
+                    documents: body
+                        .documents
+                        .iter()
+                        .copied()
+                        .map(DocumentId::new)
+                        .collect(),
+                    on: body.on.clone(),
+                    tracking: body.tracking.clone(),
+                },
+            )
+            .await?;
+        Ok(Json(MailedOut {
+            marked: marked as u64,
+        }))
+    }
+
+    /// 挂失补发 by the association: the lost edition is void at once (it stops
+    /// verifying) and a new one with new keys waits to be issued (audited).
+    #[oai(
+        path = "/association/documents/:id/replacement",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn replace(&self, req: &Request, id: Path<i64>) -> ApiResult<Json<ReplacedOut>> {
+        let actor = association(req)?;
+        let state = state(req)?;
+        let new = state
+            .run(
+                actor,
+                &ReplaceDocument {
+                    document: DocumentId::new(id.0),
+                    institution: None,
+                },
+            )
+            .await?;
+        Ok(Json(replaced(state, new).await?))
+    }
+
+    /// 挂失补发 by an institution: its own card, or the certificate of a person it
+    /// employs; any other edition is not found (404).
+    #[oai(
+        path = "/institution/documents/:id/replacement",
+        method = "post",
+        tag = "Tag::Institution"
+    )]
+    async fn institution_replace(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+    ) -> ApiResult<Json<ReplacedOut>> {
+        let (institution, actor) = institution(req)?;
+        let state = state(req)?;
+        let new = state
+            .run(
+                actor,
+                &ReplaceDocument {
+                    document: DocumentId::new(id.0),
+                    institution: Some(institution),
+                },
+            )
+            .await?;
+        Ok(Json(replaced(state, new).await?))
+    }
+}
+
+/// The new edition as answered: its id and printed serial.
+async fn replaced(state: &crate::AppState, new: DocumentId) -> ApiResult<ReplacedOut> {
+    let mut read = state.store.begin_read().await?;
+    let serial = read
+        .document(new)
+        .await?
+        .map(|d| d.serial())
+        .unwrap_or_default();
+    Ok(ReplacedOut {
+        id: new.get(),
+        serial,
+    })
+}
