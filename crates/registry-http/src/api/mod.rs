@@ -9,7 +9,7 @@
 //! This module assembles the service from one part per audience (`session`,
 //! `association`, `institution`, `self_service`, `public`) and `outlook` (a person's
 //! outlook and a cycle's 换证, for the association and institutions), `reminders` (reminder
-//! settings and the outbox), `education` (courses and attendance), `assessments` (on-site assessments), `calendar` (the working-day calendar), `documents` (certificates and cards) and holds what they share: the
+//! settings and the outbox), `education` (courses and attendance), `assessments` (on-site assessments), `calendar` (the working-day calendar), `documents` (certificates and cards), `exports` and holds what they share: the
 //! tags, the error answer and its mapping from the core's errors, and the guards that find
 //! the state and the logged-in account of a request. The wire types the parts share are in
 //! `wire`; every other wire type lives beside the operations that use it.
@@ -23,6 +23,7 @@ mod association;
 mod calendar;
 mod documents;
 mod education;
+mod exports;
 mod institution;
 mod outlook;
 mod public;
@@ -49,6 +50,7 @@ use association::AssociationApi;
 use calendar::CalendarApi;
 use documents::DocumentsApi;
 use education::EducationApi;
+use exports::ExportsApi;
 use institution::InstitutionApi;
 use outlook::OutlookApi;
 use public::PublicApi;
@@ -319,6 +321,7 @@ type Parts = (
     AssessmentsApi,
     CalendarApi,
     DocumentsApi,
+    ExportsApi,
 );
 
 /// The API service, mounted at `/api/v1`.
@@ -336,6 +339,7 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
             AssessmentsApi,
             CalendarApi,
             DocumentsApi,
+            ExportsApi,
         ),
         "特种设备鉴定评审人员管理系统 API",
         "1.0",

@@ -473,3 +473,53 @@ async fn attendance_rosters_import_from_the_page_in_gbk_with_a_dry_run_first() {
     assert!(again.has("新增0行，已有1行"), "{}", again.body);
     assert_eq!(attendance().await, 1);
 }
+
+/// Exports through the API: the people's table as CSV with ID numbers masked; with full
+/// ID numbers on request, recorded in the audit log; an unknown table refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_through_the_api() {
+    use poem::http::Method;
+    use serde_json::json;
+    let server = Server::new().await;
+    let id = resident_id(81, date(1975, 5, 5));
+    exam_result(&server, "欧评审", &id, &["RQ-ZZ"], "2026-04-01").await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let masked = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/exports",
+            Some(json!({"table": "people", "format": "csv"})),
+        )
+        .await;
+    assert_eq!(masked.status, StatusCode::OK, "{}", masked.body);
+    assert!(
+        masked
+            .headers
+            .get("content-disposition")
+            .is_some_and(|v| v.to_str().unwrap_or("").contains("attachment")),
+        "{:?}",
+        masked.headers
+    );
+    assert!(masked.body.contains("欧评审"), "{}", masked.body);
+    assert!(!masked.body.contains(&id), "masked: {}", masked.body);
+    let full = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/exports",
+            Some(json!({"table": "people", "format": "csv", "full_id": true})),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert!(full.body.contains(&id), "{}", full.body);
+    let logged = server.store.audit_of("export", 0).await.unwrap();
+    assert_eq!(logged.len(), 1, "the disclosure is audited: {logged:?}");
+    let unknown = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/exports",
+            Some(json!({"table": "secrets", "format": "csv"})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -1,0 +1,71 @@
+//! Exports through the API: a table of the register (people, registrations, courses,
+//! attendance), of everyone or of one institution, as .xlsx or CSV; ID numbers masked
+//! unless asked for in full, which the audit log records before the file exists. The page
+//! 数据导入导出 does the same (`registry_batch::export`).
+
+use poem::Request;
+use poem_openapi::payload::{Attachment, AttachmentType, Json};
+use poem_openapi::{Object, OpenApi};
+use registry_batch::export::{Request as ExportRequest, Table, export};
+use registry_batch::table::Format;
+use registry_core::ids::InstitutionId;
+
+use super::{ApiError, ApiResult, Tag, association, error_body, state};
+
+/// What to export.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct ExportIn {
+    /// `people`, `registrations`, `courses` or `attendance`.
+    #[oai(validator(max_length = 20))]
+    table: String,
+    /// `xlsx` or `csv` (UTF-8 with BOM).
+    #[oai(validator(max_length = 8))]
+    format: String,
+    /// Only what concerns this institution (its id).
+    institution: Option<i64>,
+    /// Full ID numbers instead of masked ones (recorded in the audit log).
+    #[oai(default)]
+    full_id: bool,
+}
+
+/// The export operation (tag 促进会).
+pub(crate) struct ExportsApi;
+
+#[OpenApi]
+impl ExportsApi {
+    /// 数据导出: the table as a file (a POST: an export with full ID numbers is a
+    /// disclosure, audited before the file is made).
+    #[oai(
+        path = "/association/exports",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn export(&self, req: &Request, body: Json<ExportIn>) -> ApiResult<Attachment<Vec<u8>>> {
+        let actor = association(req)?;
+        let state = state(req)?;
+        let (Some(table), Some(format)) = (Table::parse(&body.table), Format::parse(&body.format))
+        else {
+            return Err(ApiError::Unprocessable(error_body(
+                "export.unknown_table_or_format",
+                "table 应为 people、registrations、courses 或 attendance，format 应为 xlsx 或 csv",
+            )));
+        };
+        let request = ExportRequest {
+            table,
+            format,
+            institution: body.institution.map(InstitutionId::new),
+            full_id: body.full_id,
+        };
+        let calendar = state.calendar();
+        let exported = export(&state.batch(&actor, &calendar), request)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = ?e, "an export through the API failed");
+                ApiError::Unavailable(error_body("export.failed", "导出失败，请稍后重试"))
+            })?;
+        Ok(Attachment::new(exported.bytes)
+            .attachment_type(AttachmentType::Attachment)
+            .filename(exported.file_name))
+    }
+}
