@@ -161,3 +161,48 @@ pub(crate) fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {
         )
         .body(bytes)
 }
+
+/// Why no PDF was made.
+#[derive(Debug)]
+pub(crate) enum NotPrinted {
+    /// The audit entry of a certificate's printing was refused or failed: nothing printed.
+    Refused(registry_core::usecases::UseCaseError),
+    /// Rendering failed (logged).
+    Failed,
+}
+
+/// The PDF of `listings` (all of `kind`), for `actor`: a certificate shows the full ID
+/// number, so its printing is written to the audit log first, or nothing is printed.
+/// Rendered on a blocking thread: subsetting the font and laying out pages is CPU work.
+pub(crate) async fn printed(
+    state: &AppState,
+    actor: registry_core::ports::Actor,
+    base: String,
+    kind: DocumentKind,
+    listings: Vec<DocumentListing>,
+) -> Result<Vec<u8>, NotPrinted> {
+    if kind == DocumentKind::Certificate {
+        state
+            .run(
+                actor,
+                &registry_core::usecases::DiscloseForPrinting {
+                    people: listings.iter().map(|l| l.person.id).collect(),
+                    purpose: "print.certificate",
+                },
+            )
+            .await
+            .map_err(NotPrinted::Refused)?;
+    }
+    let state = state.clone();
+    match tokio::task::spawn_blocking(move || render(&state, &base, kind, &listings)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            tracing::error!(error = ?e, "a PDF could not be made");
+            Err(NotPrinted::Failed)
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "the PDF task failed");
+            Err(NotPrinted::Failed)
+        }
+    }
+}

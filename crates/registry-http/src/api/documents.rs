@@ -1,11 +1,12 @@
 //! Certificates and registration cards through the API: the association's lists with
-//! their due dates (an estimate said so), marking editions mailed, and a lost document
+//! their due dates (an estimate said so), an edition's PDF, marking editions mailed, and a
+//! lost document
 //! replaced (挂失补发) by the association or by the institution it concerns. The pages
 //! 资格证书, 注册信息卡 and 证书与注册信息卡 do the same, refused by the same rules.
 
 use poem::Request;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{Attachment, AttachmentType, Json};
 use poem_openapi::{Object, OpenApi};
 use registry_core::date::format_date;
 use registry_core::document::DocumentKind;
@@ -15,6 +16,7 @@ use registry_core::usecases::{MarkMailed, ReplaceDocument};
 use registry_store::documents::DocumentFilter;
 
 use super::{ApiError, ApiResult, Tag, association, error_body, institution, state};
+use crate::documents::{NotPrinted, blocked, printed, public_base};
 
 /// The most editions one request lists or marks.
 const MOST: u64 = 500;
@@ -186,6 +188,50 @@ impl DocumentsApi {
         Ok(Json(MailedOut {
             marked: marked as u64,
         }))
+    }
+
+    /// The PDF of one edition (a POST: a certificate shows the full ID number, so its
+    /// printing is audited first). Refused (422 `document.not_printable`, with why) for an
+    /// edition void or past its validity, or a certificate whose holder's mailing address
+    /// is incomplete.
+    #[oai(
+        path = "/association/documents/:id/pdf",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn pdf(&self, req: &Request, id: Path<i64>) -> ApiResult<Attachment<Vec<u8>>> {
+        let actor = association(req)?;
+        let state = state(req)?;
+        let listing = state
+            .store
+            .documents(&DocumentFilter {
+                ids: Some(vec![DocumentId::new(id.0)]),
+                limit: 1,
+                ..DocumentFilter::default()
+            })
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::NotFound(error_body("not_found.document", "未找到该证件")))?;
+        if let Some(reason) = blocked(&listing, state.today()) {
+            return Err(ApiError::Unprocessable(error_body(
+                "document.not_printable",
+                reason,
+            )));
+        }
+        let kind = listing.document.details.kind;
+        let name = format!("{}.pdf", listing.document.serial());
+        let base = public_base(state, req);
+        match printed(state, actor, base, kind, vec![listing]).await {
+            Ok(bytes) => Ok(Attachment::new(bytes)
+                .attachment_type(AttachmentType::Inline)
+                .filename(name)),
+            Err(NotPrinted::Refused(e)) => Err(e.into()),
+            Err(NotPrinted::Failed) => Err(ApiError::Internal(error_body(
+                "internal",
+                "无法生成 PDF，请稍后重试",
+            ))),
+        }
     }
 
     /// 挂失补发 by the association: the lost edition is void at once (it stops

@@ -17,11 +17,11 @@ use registry_core::document::{Document, DocumentKind};
 use registry_core::holiday_law::DeadlineCalendar;
 use registry_core::ids::{DocumentId, InstitutionId};
 use registry_core::ports::{RegisterTx, StoreError};
-use registry_core::usecases::{DiscloseForPrinting, MarkMailed, ReplaceDocument};
+use registry_core::usecases::{MarkMailed, ReplaceDocument};
 use registry_store::documents::{DocumentFilter, DocumentListing};
 use serde::Deserialize;
 
-use crate::documents::{blocked, pdf_response, public_base, render};
+use crate::documents::{NotPrinted, blocked, pdf_response, printed, public_base};
 use crate::errors::{PageResult, html, message_page, messages_of, status_of};
 use crate::templates::{AssociationDocuments, ConfirmDisclosure, DocumentRow, PageNumber, Pager};
 
@@ -460,8 +460,8 @@ pub(crate) async fn cards_mailed(req: &Request, body: String) -> PageResult {
     mark_mailed(req, DocumentKind::Card, &body).await
 }
 
-/// Renders on a blocking thread: subsetting the font and laying out pages is CPU work. A
-/// certificate is printed only for a POST ([`discloses`]), after its audit entry.
+/// The PDF as a response (`crate::documents::printed`: on a blocking thread, a
+/// certificate after its audit entry); a certificate only for a POST ([`discloses`]).
 async fn pdf(
     req: &Request,
     account: &Account,
@@ -476,53 +476,23 @@ async fn pdf(
         (_, DocumentKind::Certificate) => ("/association/certificates", "返回资格证书"),
         (_, DocumentKind::Card) => ("/association/cards", "返回注册信息卡"),
     };
-    // A certificate shows the full ID number: its printing is logged first, or nothing is
-    // printed.
-    if kind == DocumentKind::Certificate {
-        let logged = state
-            .run(
-                actor_of(account),
-                &DiscloseForPrinting {
-                    people: listings.iter().map(|l| l.person.id).collect(),
-                    purpose: "print.certificate",
-                },
-            )
-            .await;
-        if let Err(e) = logged {
-            return message_page(
-                layout(req),
-                status_of(&e),
-                "无法生成 PDF",
-                &messages_of(&e).join("；"),
-                Some(back),
-            );
-        }
-    }
     let base = public_base(&state, req);
-    let rendered =
-        tokio::task::spawn_blocking(move || render(&state, &base, kind, &listings)).await;
-    match rendered {
-        Ok(Ok(bytes)) => pdf_response(bytes, &file_name),
-        Ok(Err(e)) => {
-            tracing::error!(error = ?e, "a PDF could not be made");
-            message_page(
-                layout(req),
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "无法生成 PDF",
-                "无法生成 PDF，请稍后重试；仍然失败的，请联系系统管理员（服务器日志记有原因）。",
-                Some(back),
-            )
-        }
-        Err(e) => {
-            tracing::error!(error = ?e, "the PDF task failed");
-            message_page(
-                layout(req),
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "无法生成 PDF",
-                "无法生成 PDF，请稍后重试；仍然失败的，请联系系统管理员（服务器日志记有原因）。",
-                Some(back),
-            )
-        }
+    match printed(&state, actor_of(account), base, kind, listings).await {
+        Ok(bytes) => pdf_response(bytes, &file_name),
+        Err(NotPrinted::Refused(e)) => message_page(
+            layout(req),
+            status_of(&e),
+            "无法生成 PDF",
+            &messages_of(&e).join("；"),
+            Some(back),
+        ),
+        Err(NotPrinted::Failed) => message_page(
+            layout(req),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "无法生成 PDF",
+            "无法生成 PDF，请稍后重试；仍然失败的，请联系系统管理员（服务器日志记有原因）。",
+            Some(back),
+        ),
     }
 }
 

@@ -324,6 +324,11 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             "/api/v1/association/exports".into(),
             Some(json!({"table": "courses", "format": "csv"})),
         ),
+        "POST /association/documents/{id}/pdf" => (
+            Method::POST,
+            "/api/v1/association/documents/999/pdf".into(),
+            None,
+        ),
         other => panic!("the access matrix has no request for {other}"),
     }
 }
@@ -366,6 +371,7 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "POST /association/cycles" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "GET /association/documents" => [u, u, u, f, f, OK, f, f],
         "POST /association/exports" => [u, u, u, f, f, OK, f, f],
+        "POST /association/documents/{id}/pdf" => [u, u, u, f, f, NOT_FOUND, f, f],
         "POST /association/documents/mailed" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "POST /association/documents/{id}/replacement" => [u, u, u, f, f, NOT_FOUND, f, f],
         "POST /institution/documents/{id}/replacement" => [u, u, u, NOT_FOUND, NOT_FOUND, f, f, f],

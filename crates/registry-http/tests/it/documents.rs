@@ -792,6 +792,25 @@ async fn documents_through_the_api() {
         .await
         .json();
     assert_eq!(certificates[0]["name"], "柳评审");
+    for document in [card_id, certificates[0]["id"].as_i64().unwrap()] {
+        let pdf = admin
+            .api(
+                Method::POST,
+                &format!("/api/v1/association/documents/{document}/pdf"),
+                None,
+            )
+            .await;
+        assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
+        assert!(pdf.bytes.starts_with(b"%PDF"), "a PDF");
+    }
+    let missing = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/documents/999999/pdf",
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
     // In the future and without a tracking number: every problem, nothing marked.
     let refused = admin
         .api(
