@@ -496,15 +496,7 @@ impl AssociationApi {
         };
         let define =
             DefineCycle::from_form(CycleTarget::New, &form).map_err(UseCaseError::Rejected)?;
-        let id = state.run(actor, &define).await?;
-        let cycles = {
-            let mut tx = state.store.begin_read().await?;
-            tx.cycles().await?
-        };
-        let saved = cycles
-            .get(id)
-            .ok_or_else(|| ApiError::NotFound(error_body("not_found.cycle", "未找到该注册周期")))?;
-        Ok(Json(CycleOut::of(saved)))
+        defined(state, actor, &define).await
     }
 
     /// Edits a registration cycle: its name, dates and policy (every change in the audit
@@ -529,14 +521,23 @@ impl AssociationApi {
         };
         let define =
             DefineCycle::from_form(target, &body.form()).map_err(UseCaseError::Rejected)?;
-        let id = state.run(actor, &define).await?;
-        let cycles = {
-            let mut tx = state.store.begin_read().await?;
-            tx.cycles().await?
-        };
-        let saved = cycles
-            .get(id)
-            .ok_or_else(|| ApiError::NotFound(error_body("not_found.cycle", "未找到该注册周期")))?;
-        Ok(Json(CycleOut::of(saved)))
+        defined(state, actor, &define).await
     }
+}
+
+/// Defines (or edits) a cycle and answers it as stored.
+async fn defined(
+    state: &crate::AppState,
+    actor: registry_core::ports::Actor,
+    define: &DefineCycle,
+) -> ApiResult<Json<CycleOut>> {
+    let id = state.run(actor, define).await?;
+    let cycles = {
+        let mut tx = state.store.begin_read().await?;
+        tx.cycles().await?
+    };
+    let saved = cycles
+        .get(id)
+        .ok_or_else(|| ApiError::NotFound(error_body("not_found.cycle", "未找到该注册周期")))?;
+    Ok(Json(CycleOut::of(saved)))
 }

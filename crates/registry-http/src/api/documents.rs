@@ -243,17 +243,7 @@ impl DocumentsApi {
     )]
     async fn replace(&self, req: &Request, id: Path<i64>) -> ApiResult<Json<ReplacedOut>> {
         let actor = association(req)?;
-        let state = state(req)?;
-        let new = state
-            .run(
-                actor,
-                &ReplaceDocument {
-                    document: DocumentId::new(id.0),
-                    institution: None,
-                },
-            )
-            .await?;
-        Ok(Json(replaced(state, new).await?))
+        replaced(state(req)?, actor, id.0, None).await
     }
 
     /// 挂失补发 by an institution: its own card, or the certificate of a person it
@@ -269,30 +259,35 @@ impl DocumentsApi {
         id: Path<i64>,
     ) -> ApiResult<Json<ReplacedOut>> {
         let (institution, actor) = institution(req)?;
-        let state = state(req)?;
-        let new = state
-            .run(
-                actor,
-                &ReplaceDocument {
-                    document: DocumentId::new(id.0),
-                    institution: Some(institution),
-                },
-            )
-            .await?;
-        Ok(Json(replaced(state, new).await?))
+        replaced(state(req)?, actor, id.0, Some(institution)).await
     }
 }
 
-/// The new edition as answered: its id and printed serial.
-async fn replaced(state: &crate::AppState, new: DocumentId) -> ApiResult<ReplacedOut> {
+/// 挂失补发 of edition `id` (by an institution when given), answered as the new
+/// edition: its id and printed serial.
+async fn replaced(
+    state: &crate::AppState,
+    actor: registry_core::ports::Actor,
+    id: i64,
+    institution: Option<registry_core::ids::InstitutionId>,
+) -> ApiResult<Json<ReplacedOut>> {
+    let new = state
+        .run(
+            actor,
+            &ReplaceDocument {
+                document: DocumentId::new(id),
+                institution,
+            },
+        )
+        .await?;
     let mut read = state.store.begin_read().await?;
     let serial = read
         .document(new)
         .await?
         .map(|d| d.serial())
         .unwrap_or_default();
-    Ok(ReplacedOut {
+    Ok(Json(ReplacedOut {
         id: new.get(),
         serial,
-    })
+    }))
 }
