@@ -81,6 +81,9 @@ pub struct Options {
     /// Write the good rows even if some are bad (by default, any bad row stops the whole
     /// file).
     pub good_rows_only: bool,
+    /// An attendance roster posted by this training provider: rows of courses it does
+    /// not run are refused (other kinds ignore it).
+    pub provider: Option<registry_core::ids::ProviderId>,
 }
 
 /// What an import found and did.
@@ -476,6 +479,7 @@ async fn attendance(
     progress.phase("检查", Some(records.len() as u64));
     let ctx = setting.context();
     let use_case = ImportAttendance {
+        provider: options.provider,
         records,
         good_rows_only: options.good_rows_only,
     };

@@ -169,6 +169,8 @@ pub struct TrainingCourse {
     pub id: CourseId,
     /// Its facts.
     pub details: CourseDetails,
+    /// The training provider that runs it, whose token may post its attendance.
+    pub provider: Option<crate::ids::ProviderId>,
 }
 
 impl TrainingCourse {
@@ -514,6 +516,7 @@ mod tests {
                 items: items.iter().map(|c| code(c)).collect(),
                 hours: Hours::new(hours).unwrap(),
             },
+            provider: None,
         }
     }
 

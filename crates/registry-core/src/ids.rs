@@ -67,3 +67,11 @@ id!(
     /// An edition of a certificate or card.
     DocumentId
 );
+id!(
+    /// A training provider (培训机构), whose courses' attendance it may post.
+    ProviderId
+);
+id!(
+    /// An API token of a machine client.
+    TokenId
+);

@@ -15,7 +15,8 @@
 //! - what a change of a cycle's dates may not do: [`cycle_change`];
 //! - the rules across them: [`date`] (age), [`policy`], [`registration`], [`renewal`]
 //!   (换证), [`certificate`];
-//! - accounts and access rules: [`access`];
+//! - accounts and access rules: [`access`]; machine clients: [`api_token`] and the
+//!   training providers of [`provider`];
 //! - errors: [`violation`];
 //! - ports, use cases, and an in-memory register: [`ports`], [`usecases`], [`memory`];
 //! - the read side, what every page and answer shows: [`read`].
@@ -38,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod api_token;
 pub mod assessment;
 pub mod calendar;
 pub mod certificate;
@@ -60,6 +62,7 @@ pub mod memory;
 pub mod person;
 pub mod policy;
 pub mod ports;
+pub mod provider;
 pub mod qualification;
 pub mod read;
 pub mod registration;

@@ -293,6 +293,35 @@ pub enum Violation {
     /// Only a digest sent or failed can be sent again.
     #[error("该提醒邮件不存在，或正在等待发送，无需重新发送")]
     DigestNotResendable,
+    /// A scope code no token may have.
+    #[error("不存在权限范围“{0}”")]
+    TokenScopeUnknown(String),
+    /// A scope of another kind of holder (an institution's token posting attendance).
+    #[error("该持有方的令牌不能有“{scope}”权限")]
+    TokenScopeNotForHolder {
+        /// The scope's label.
+        scope: &'static str,
+    },
+    /// A token without any scope.
+    #[error("请至少选择一项权限范围")]
+    TokenNoScope,
+    /// A token's last day before today, or too far ahead.
+    #[error("令牌有效期须自今日起，最长{max_days}天")]
+    TokenExpiry {
+        /// The most days from today.
+        max_days: i64,
+    },
+    /// A course names a training provider the register does not have.
+    #[error("培训机构不存在，请从列表中选择")]
+    UnknownProvider,
+    /// A batch verification with too many or no questions.
+    #[error("批量核验须有1至{max}条，本次{given}条")]
+    BatchSize {
+        /// The most questions one request may hold.
+        max: usize,
+        /// How many it held.
+        given: usize,
+    },
     /// The self-service search's institution does not name one active institution.
     #[error("请从列表中选择评审机构，或输入完整的机构名称（至少{min}个字，且只对应一个机构）")]
     InstitutionNotIdentified {
@@ -562,6 +591,12 @@ impl Violation {
             Violation::NotInPool { .. } => "holding.not_in_pool",
             Violation::EntryClosed => "employment.entry_closed",
             Violation::DigestNotResendable => "outbox.not_resendable",
+            Violation::TokenScopeUnknown(_) => "token.scope_unknown",
+            Violation::TokenScopeNotForHolder { .. } => "token.scope_not_for_holder",
+            Violation::TokenNoScope => "token.no_scope",
+            Violation::TokenExpiry { .. } => "token.expiry",
+            Violation::UnknownProvider => "course.provider_unknown",
+            Violation::BatchSize { .. } => "verification.batch_size",
             Violation::InstitutionNotIdentified { .. } => "self_service.institution_unidentified",
             Violation::IllegalTransition { .. } => "holding.illegal_transition",
             Violation::InstitutionDisabled(_) => "institution.disabled",
@@ -632,6 +667,11 @@ impl Violation {
             Violation::PublicationDate { .. } => Some("published_on"),
             Violation::NameMismatch { .. } => Some("name"),
             Violation::PasswordReused { .. } => Some("new_password"),
+            Violation::TokenScopeUnknown(_)
+            | Violation::TokenScopeNotForHolder { .. }
+            | Violation::TokenNoScope => Some("scopes"),
+            Violation::TokenExpiry { .. } => Some("expires_on"),
+            Violation::UnknownProvider => Some("provider"),
             Violation::AssessmentInFuture(_)
             | Violation::CourseDates { .. }
             | Violation::CycleDates { .. } => Some("end"),

@@ -34,6 +34,7 @@ mod fallback;
 mod kept;
 mod limiter;
 mod limits;
+mod machine;
 
 mod pages;
 mod queries;

@@ -8,7 +8,7 @@ use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use registry_core::access::{Account, Role};
 use registry_core::ids::{InstitutionId, PersonId};
-use registry_core::ports::StoreError;
+use registry_core::ports::{RegisterTx, StoreError};
 use registry_core::read::employment::open_entry;
 use registry_store::sessions::SessionSubject;
 use time::OffsetDateTime;
@@ -78,13 +78,18 @@ pub(crate) enum Visitor {
         /// The session's token hash.
         session: String,
     },
+    /// A machine client with a working API token (`Authorization: Bearer`).
+    Token(Box<registry_core::api_token::ApiToken>),
+    /// A bearer token that does not work: unknown, revoked or expired (the code says
+    /// which: `token.unknown`, `token.revoked`, `token.expired`).
+    RefusedToken(&'static str),
 }
 
 impl Visitor {
     pub(crate) fn account(&self) -> Option<&Account> {
         match self {
             Visitor::Account { account, .. } => Some(account),
-            Visitor::Anonymous => None,
+            Visitor::Anonymous | Visitor::Token(_) | Visitor::RefusedToken(_) => None,
         }
     }
 }
@@ -95,6 +100,15 @@ impl Visitor {
 pub(crate) struct Entry {
     pub(crate) person: PersonId,
     pub(crate) institution: InstitutionId,
+}
+
+/// The secret of an `Authorization: Bearer` header, if the request has one. A request
+/// that has one is a machine client's: its cookies are not read, and it needs no CSRF
+/// token (a browser never adds the header to a request another site makes it send).
+pub(crate) fn bearer(req: &Request) -> Option<&str> {
+    let value = req.header(header::AUTHORIZATION)?;
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim())
 }
 
 fn is_unsafe(method: &Method) -> bool {
@@ -158,7 +172,7 @@ pub(crate) async fn csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         Some(token) => token.clone(),
         None => fresh()?,
     };
-    if is_unsafe(req.method()) {
+    if is_unsafe(req.method()) && bearer(&req).is_none() {
         let mut offered = req.header(CSRF_HEADER).map(str::to_owned);
         let is_form = req
             .content_type()
@@ -264,19 +278,29 @@ pub(crate) async fn sessions<E: Endpoint>(next: E, mut req: Request) -> poem::Re
         return next.call(req).await.map(IntoResponse::into_response);
     };
     let now = state.clock.now();
-    let visitor = match resolve_account(&state, &req, now).await {
-        Ok(v) => v,
-        Err(e) => return Ok(crate::errors::store_failure(&req, &e)),
+    let resolved = match bearer(&req) {
+        Some(secret) => resolve_token(&state, secret, now)
+            .await
+            .map(|token| (token, None)),
+        None => match resolve_account(&state, &req, now).await {
+            Ok(visitor) => resolve_entry(&state, &req, now)
+                .await
+                .map(|entry| (visitor, entry)),
+            Err(e) => Err(e),
+        },
     };
-    let entry = match resolve_entry(&state, &req, now).await {
-        Ok(e) => e,
+    let (visitor, entry) = match resolved {
+        Ok(found) => found,
         Err(e) => return Ok(crate::errors::store_failure(&req, &e)),
     };
     // Who asked for what, to log a refusal (a failed authorization: another role's page,
     // another institution's person).
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let account = visitor.account().map(|a| a.username.as_str().to_owned());
+    let account = match &visitor {
+        Visitor::Token(token) => Some(format!("token:{}@{}", token.id, token.holder)),
+        other => other.account().map(|a| a.username.as_str().to_owned()),
+    };
     let assessor = entry.map(|e| format!("{}:{}", e.person, e.institution));
     req.extensions_mut().insert(visitor);
     if let Some(entry) = entry {
@@ -305,6 +329,43 @@ pub(crate) async fn sessions<E: Endpoint>(next: E, mut req: Request) -> poem::Re
         );
     }
     Ok(response)
+}
+
+/// The visitor of a bearer token: its token if it works today, otherwise why not. A use
+/// is recorded at most once a minute.
+async fn resolve_token(
+    state: &AppState,
+    secret: &str,
+    now: OffsetDateTime,
+) -> Result<Visitor, StoreError> {
+    use registry_core::api_token::Standing;
+    // A secret longer than any issued one is not looked up.
+    if secret.len() > 100 {
+        return Ok(Visitor::RefusedToken("token.unknown"));
+    }
+    let Some(token) = state.store.token_by_secret(&token_hash(secret)).await? else {
+        return Ok(Visitor::RefusedToken("token.unknown"));
+    };
+    match token.standing(state.today()) {
+        Standing::Revoked => return Ok(Visitor::RefusedToken("token.revoked")),
+        Standing::Expired => return Ok(Visitor::RefusedToken("token.expired")),
+        Standing::Active => {}
+    }
+    // An institution's token stops with its institution, as its accounts' sessions do.
+    if let registry_core::api_token::TokenHolder::Institution(id) = token.holder {
+        let mut tx = state.store.begin_read().await?;
+        let active = tx.institution(id).await?.is_some_and(|i| i.active);
+        if !active {
+            return Ok(Visitor::RefusedToken("token.holder_disabled"));
+        }
+    }
+    if token
+        .last_used_at
+        .is_none_or(|at| at + time::Duration::minutes(1) < now)
+    {
+        state.store.touch_token(token.id, now).await?;
+    }
+    Ok(Visitor::Token(Box::new(token)))
 }
 
 async fn resolve_account(

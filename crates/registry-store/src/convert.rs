@@ -346,6 +346,7 @@ pub(crate) fn course_from_rows(
                 .collect::<Result<_, _>>()?,
             hours,
         },
+        provider: row.provider_id.map(registry_core::ids::ProviderId::new),
     })
 }
 

@@ -273,6 +273,7 @@ pub(crate) mod courses {
         pub start_date: Date,
         pub end_date: Date,
         pub hours_tenths: i32,
+        pub provider_id: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -606,6 +607,51 @@ pub(crate) mod reminder_settings {
         #[sea_orm(primary_key, auto_increment = false)]
         pub recipient: String,
         pub off: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod training_providers {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "training_providers")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub contact: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod api_tokens {
+    use sea_orm::entity::prelude::*;
+    use time::{Date, OffsetDateTime};
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub institution_id: Option<i64>,
+        pub provider_id: Option<i64>,
+        pub scopes: String,
+        pub expires_on: Date,
+        pub issued_at: OffsetDateTime,
+        pub issued_by: String,
+        pub revoked_at: Option<OffsetDateTime>,
+        pub last_used_at: Option<OffsetDateTime>,
+        pub secret_hash: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

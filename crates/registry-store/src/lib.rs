@@ -48,6 +48,7 @@ pub mod reminder_facts;
 pub mod second_factor;
 pub mod sessions;
 mod sql;
+pub mod tokens;
 mod tx;
 pub mod url;
 

@@ -27,6 +27,7 @@ use crate::person::Person;
 use crate::ports::{AuditRecord, Duplicate, Entropy, Register, StoreError};
 use crate::qualification::Qualification;
 
+mod machine;
 mod reminders;
 mod tx;
 
@@ -53,6 +54,9 @@ struct State {
     /// Correction requests: (id, person, institution, text, answered).
     corrections: Vec<(i64, PersonId, InstitutionId, String, bool)>,
     reminder_settings: BTreeMap<crate::reminder::Recipient, crate::reminder::ReminderSettings>,
+    providers: BTreeMap<crate::ids::ProviderId, crate::provider::TrainingProvider>,
+    /// Tokens with the hashes of their secrets.
+    tokens: BTreeMap<crate::ids::TokenId, (crate::api_token::ApiToken, String)>,
     last_id: i64,
 }
 

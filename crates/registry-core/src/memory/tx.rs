@@ -444,14 +444,22 @@ impl RegisterTx for MemoryTx {
         Ok(self.state.courses.get(&id).cloned())
     }
 
-    async fn insert_course(&mut self, details: &CourseDetails) -> Result<CourseId, StoreError> {
+    async fn insert_course(
+        &mut self,
+        details: &CourseDetails,
+        provider: Option<crate::ids::ProviderId>,
+    ) -> Result<CourseId, StoreError> {
         let state = self.write()?;
+        if provider.is_some_and(|p| !state.providers.contains_key(&p)) {
+            return Err(StoreError::Unexpected("no such provider".into()));
+        }
         let id = CourseId::new(state.next_id());
         state.courses.insert(
             id,
             TrainingCourse {
                 id,
                 details: details.clone(),
+                provider,
             },
         );
         Ok(id)

@@ -33,6 +33,10 @@ pub enum Entity {
     Run,
     /// A digest of reminders in the outbox.
     Digest,
+    /// A training provider.
+    Provider,
+    /// An API token.
+    Token,
 }
 
 impl Entity {
@@ -54,6 +58,8 @@ impl Entity {
             Entity::Calendar => "calendar",
             Entity::Run => "run",
             Entity::Digest => "digest",
+            Entity::Provider => "provider",
+            Entity::Token => "token",
         }
     }
 
@@ -75,6 +81,8 @@ impl Entity {
             Entity::Calendar => "工作日历",
             Entity::Run => "批处理",
             Entity::Digest => "提醒邮件",
+            Entity::Provider => "培训机构",
+            Entity::Token => "接口令牌",
         }
     }
 }

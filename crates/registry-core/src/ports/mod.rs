@@ -12,9 +12,11 @@
 //! methods as `async fn`.
 
 mod entity;
+mod machine;
 mod reminders;
 
 pub use entity::Entity;
+pub use machine::MachineTx;
 pub use reminders::ReminderTx;
 
 use std::fmt;
@@ -153,6 +155,13 @@ pub enum Actor {
         /// The job's name.
         job: String,
     },
+    /// A machine client, by its API token.
+    Token {
+        /// The token.
+        token: crate::ids::TokenId,
+        /// For whom it acts.
+        holder: crate::api_token::TokenHolder,
+    },
 }
 
 impl fmt::Debug for Actor {
@@ -163,13 +172,14 @@ impl fmt::Debug for Actor {
 
 impl Actor {
     /// A one-line description for the audit log: `association:admin`,
-    /// `institution:3:fj-center`, `assessor:17@3`, `system:sweep`.
+    /// `institution:3:fj-center`, `assessor:17@3`, `system:sweep`, `token:5@institution:3`.
     pub fn describe(&self) -> String {
         match self {
             Actor::Association { account } => format!("association:{account}"),
             Actor::Institution { id, account } => format!("institution:{id}:{account}"),
             Actor::Assessor { person, via } => format!("assessor:{person}@{via}"),
             Actor::System { job } => format!("system:{job}"),
+            Actor::Token { token, holder } => format!("token:{token}@{holder}"),
         }
     }
 }
@@ -270,7 +280,7 @@ pub trait Register: Send + Sync {
 /// Reads see the transaction's own writes. Writes that carry a `version` MUST apply only
 /// if the stored version equals it, MUST increment it, and MUST return
 /// `Conflict(Stale(..))` otherwise: two people never silently overwrite each other.
-pub trait RegisterTx: ReminderTx + Send {
+pub trait RegisterTx: ReminderTx + MachineTx + Send {
     /// Commits every write of the transaction, or none. MAY return `Retry` when a
     /// concurrent transaction made this one impossible to serialize.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -522,10 +532,11 @@ pub trait RegisterTx: ReminderTx + Send {
         id: CourseId,
     ) -> impl Future<Output = Result<Option<TrainingCourse>, StoreError>> + Send;
 
-    /// Adds a course.
+    /// Adds a course, run by `provider` if one is named.
     fn insert_course(
         &mut self,
         details: &CourseDetails,
+        provider: Option<crate::ids::ProviderId>,
     ) -> impl Future<Output = Result<CourseId, StoreError>> + Send;
 
     /// The courses the person has attendance entries for.

@@ -19,7 +19,7 @@ fn acts_as(ctx: &Context<'_>, account: &Account) -> bool {
         Actor::Association { account: name } | Actor::Institution { account: name, .. } => {
             name == account.username.as_str()
         }
-        Actor::Assessor { .. } | Actor::System { .. } => false,
+        Actor::Assessor { .. } | Actor::System { .. } | Actor::Token { .. } => false,
     }
 }
 

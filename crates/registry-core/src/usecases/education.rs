@@ -6,16 +6,18 @@ use crate::date::format_date;
 use crate::education::{
     CourseDetails, CourseForm, Hours, NewAttendance, check_attendance, check_reversal,
 };
-use crate::ids::{AttendanceId, CourseId, PersonId};
+use crate::ids::{AttendanceId, CourseId, PersonId, ProviderId};
 use crate::ports::{Entity, RegisterTx, Snapshot};
 use crate::review_item::ReviewItemCode;
 use crate::violation::Violation;
 
-/// Adds a training course.
+/// Adds a training course, run by a training provider if one is named.
 #[derive(Debug, Clone)]
 pub struct CreateCourse {
     /// The form.
     pub form: CourseForm,
+    /// The provider that runs it (whose token may then post its attendance).
+    pub provider: Option<ProviderId>,
 }
 
 impl UseCase for CreateCourse {
@@ -26,15 +28,34 @@ impl UseCase for CreateCourse {
         ctx: &Context<'_>,
         tx: &mut T,
     ) -> Result<CourseId, UseCaseError> {
-        let details = CourseDetails::parse(&self.form, ctx.catalogue)?;
-        let id = tx.insert_course(&details).await?;
+        let parsed = CourseDetails::parse(&self.form, ctx.catalogue);
+        let provider = match self.provider {
+            Some(id) => tx.provider(id).await?.map(|p| p.id),
+            None => None,
+        };
+        let details = match (parsed, self.provider.is_some() && provider.is_none()) {
+            (Ok(details), false) => details,
+            (Ok(_), true) => return Err(Violation::UnknownProvider.into()),
+            (Err(problems), unknown) => {
+                let mut all = problems.into_vec();
+                if unknown {
+                    all.push(Violation::UnknownProvider);
+                }
+                return Err(crate::violation::Violations::new(all).into());
+            }
+        };
+        let id = tx.insert_course(&details, provider).await?;
         let items: Vec<&str> = details.items.iter().map(ReviewItemCode::as_str).collect();
         let after = Snapshot::default()
             .with("name", &details.name)
             .with("start", format_date(details.start))
             .with("end", format_date(details.end))
             .with("items", items.join(","))
-            .with("hours", details.hours.get());
+            .with("hours", details.hours.get())
+            .with(
+                "provider",
+                provider.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+            );
         tx.audit(&ctx.audit(
             "course.create",
             Entity::Course,
@@ -57,6 +78,9 @@ pub struct RecordAttendance {
     pub person: PersonId,
     /// Hours attended, as typed.
     pub hours: String,
+    /// Posted by this training provider: the course must be one it runs (another's is
+    /// not found).
+    pub provider: Option<ProviderId>,
 }
 
 impl UseCase for RecordAttendance {
@@ -70,6 +94,7 @@ impl UseCase for RecordAttendance {
         let course = tx
             .course(self.course)
             .await?
+            .filter(|c| self.provider.is_none() || c.provider == self.provider)
             .ok_or(UseCaseError::NotFound(Entity::Course))?;
         existing_person(tx, self.person).await?;
         let Some(hours) = Hours::parse(&self.hours) else {
@@ -120,6 +145,9 @@ pub struct ImportAttendance {
     pub records: Vec<crate::csv::Record>,
     /// Write the good rows even if some are bad.
     pub good_rows_only: bool,
+    /// Posted by this training provider: a row of a course it does not run is refused as
+    /// an unknown course.
+    pub provider: Option<ProviderId>,
 }
 
 /// What happened to one roster row.
@@ -192,7 +220,11 @@ impl UseCase for ImportAttendance {
             let course = match courses.entry(row.course) {
                 std::collections::btree_map::Entry::Occupied(known) => known.get().clone(),
                 std::collections::btree_map::Entry::Vacant(slot) => {
-                    slot.insert(tx.course(row.course).await?).clone()
+                    let found = tx
+                        .course(row.course)
+                        .await?
+                        .filter(|c| self.provider.is_none() || c.provider == self.provider);
+                    slot.insert(found).clone()
                 }
             };
             if course.is_none() {

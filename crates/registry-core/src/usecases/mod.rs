@@ -41,6 +41,7 @@ mod documents;
 mod education;
 mod holdings;
 mod institutions;
+mod machine;
 mod pass_list;
 mod people;
 mod registration;
@@ -66,6 +67,7 @@ pub use holdings::{
     EmployItems, Employed, ReleaseItem, SetFillInPassword, UndoRelease, UnlockFillInEntry,
 };
 pub use institutions::{CreateInstitution, UpdateInstitution};
+pub use machine::{CreateProvider, IssueToken, RevokeToken};
 pub use pass_list::{PassListRecorded, RecordPassList};
 pub use people::{
     DetailsSaved, DiscloseForPrinting, DiscloseResidentId, ExamRecorded, RecordExamResult,

@@ -53,6 +53,7 @@ fn refusal(result: Result<CycleId, UseCaseError>) -> (Vec<&'static str>, String)
 fn course(world: &World, name: &str, start: &str, end: &str) -> CourseId {
     world
         .admin(CreateCourse {
+            provider: None,
             form: CourseForm {
                 name: name.into(),
                 start: start.into(),

@@ -354,6 +354,7 @@ fn trained(world: &World, person: PersonId, items: &[&str]) {
 fn trained_on(world: &World, person: PersonId, items: &[&str], end: &str) {
     let course = world
         .admin(CreateCourse {
+            provider: None,
             form: CourseForm {
                 name: format!("{end} 培训班"),
                 start: end.into(),
@@ -365,6 +366,7 @@ fn trained_on(world: &World, person: PersonId, items: &[&str], end: &str) {
         .unwrap();
     world
         .admin(RecordAttendance {
+            provider: None,
             course,
             person,
             hours: "32".into(),

@@ -19,6 +19,7 @@ use crate::support::{World, block_on, date};
 fn course(world: &World, end: &str, items: &[&str], hours: &str) -> CourseId {
     world
         .admin(CreateCourse {
+            provider: None,
             form: CourseForm {
                 name: format!("{end}培训班"),
                 start: end.into(),
@@ -72,6 +73,7 @@ fn thirty_two_hours_from_two_courses_renew_their_items_only() {
     for c in [a, b] {
         world
             .admin(RecordAttendance {
+                provider: None,
                 course: c,
                 person,
                 hours: "16".into(),
@@ -92,6 +94,7 @@ fn thirty_two_hours_from_two_courses_renew_their_items_only() {
     let old = world.person("1958-06-01", &["RQ-ZZ"], "2021-03-01");
     world
         .admin(RecordAttendance {
+            provider: None,
             course: a,
             person: old,
             hours: "10".into(),
@@ -168,6 +171,7 @@ fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing() {
         id3 = third.resident_id.as_str(),
     );
     let import = |good_rows_only| ImportAttendance {
+        provider: None,
         records: roster(&text),
         good_rows_only,
     };
@@ -228,6 +232,7 @@ fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing() {
         registry_core::registration_number::RegistrationNumber::new(2026, 999).unwrap();
     let unknown = world
         .admin(ImportAttendance {
+            provider: None,
             records: roster(&format!(
                 "课时,姓名,注册号,培训班编号\n8,某某,{unassigned},{}\n",
                 c.get()
@@ -241,6 +246,7 @@ fn a_roster_is_checked_row_by_row_and_imports_all_or_nothing() {
     );
     let header = world
         .admin(ImportAttendance {
+            provider: None,
             records: roster("a,b\n1,2\n"),
             good_rows_only: true,
         })
@@ -289,7 +295,7 @@ proptest! {
         let mut before = cycle_hours(&world, person);
         for (c, hours, institution) in steps {
             // Attend a course: never fewer hours than before.
-            let _ = world.admin(RecordAttendance { course: courses[c], person, hours: hours.to_string() });
+            let _ = world.admin(RecordAttendance { provider: None, course: courses[c], person, hours: hours.to_string() });
             let after = cycle_hours(&world, person);
             prop_assert!(after >= before);
             before = after;

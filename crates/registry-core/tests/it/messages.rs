@@ -242,6 +242,17 @@ fn examples() -> Vec<Violation> {
         Violation::PasswordReused { remembered: 5 },
         Violation::NotAnInstitutionAccount,
         Violation::DigestNotResendable,
+        Violation::TokenScopeUnknown("admin".into()),
+        Violation::TokenScopeNotForHolder {
+            scope: "记录现场评审",
+        },
+        Violation::TokenNoScope,
+        Violation::TokenExpiry { max_days: 366 },
+        Violation::UnknownProvider,
+        Violation::BatchSize {
+            max: 100,
+            given: 101,
+        },
     ]
 }
 
@@ -325,6 +336,12 @@ fn variant(v: &Violation) -> usize {
         Violation::PasswordReused { .. } => 75,
         Violation::NotAnInstitutionAccount => 76,
         Violation::DigestNotResendable => 77,
+        Violation::TokenScopeUnknown(_) => 78,
+        Violation::TokenScopeNotForHolder { .. } => 79,
+        Violation::TokenNoScope => 80,
+        Violation::TokenExpiry { .. } => 81,
+        Violation::UnknownProvider => 82,
+        Violation::BatchSize { .. } => 83,
     }
 }
 

@@ -320,7 +320,7 @@ proptest! {
         prop_assert_eq!(v.codes(), vec!["certificate.expired"]);
 
         // The cycle's hours, on a course that covered the item, then 换证.
-        let course = world.admin(registry_core::usecases::CreateCourse {
+        let course = world.admin(registry_core::usecases::CreateCourse { provider: None,
             form: registry_core::education::CourseForm {
                 name: "换证培训".into(),
                 start: "2024-12-20".into(),
@@ -329,7 +329,7 @@ proptest! {
                 hours: "32".into(),
             },
         }).unwrap();
-        world.admin(registry_core::usecases::RecordAttendance { course, person, hours: "32".into() }).unwrap();
+        world.admin(registry_core::usecases::RecordAttendance { provider: None, course, person, hours: "32".into() }).unwrap();
         let renewed = world.admin(registry_core::usecases::RenewCertificate { person });
         let too_old = registry_core::date::full_years(birth, date("2024-12-31")) >= 65;
         if too_old {

@@ -440,6 +440,7 @@ fn a_registered_person_cannot_empty_a_required_field() {
 fn course(world: &World, end: &str, items: &[&str], hours: &str) -> registry_core::ids::CourseId {
     world
         .admin(CreateCourse {
+            provider: None,
             form: CourseForm {
                 name: format!("{end}继续教育培训班"),
                 start: end.into(),
@@ -454,6 +455,7 @@ fn course(world: &World, end: &str, items: &[&str], hours: &str) -> registry_cor
 fn attend(world: &World, course: registry_core::ids::CourseId, person: PersonId, hours: &str) {
     world
         .admin(RecordAttendance {
+            provider: None,
             course,
             person,
             hours: hours.into(),
@@ -735,6 +737,7 @@ fn attendance_is_credited_to_certificate_holders_within_the_course_hours() {
     let c = course(&world, "2025-05-10", &["RQ-ZZ"], "16");
     attend(&world, c, person, "10");
     let refused = world.admin(RecordAttendance {
+        provider: None,
         course: c,
         person,
         hours: "6.5".into(),

@@ -7,6 +7,7 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
+use registry_core::api_token::Scope;
 use registry_core::assessment::AssessmentForm;
 use registry_core::date::format_date;
 use registry_core::ids::PersonId;
@@ -88,7 +89,7 @@ impl AssessmentsApi {
         offset: Query<Option<u64>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<AssessmentPage>> {
-        let (id, _) = institution(req)?;
+        let (id, _) = institution(req, Scope::InstitutionRead)?;
         let state = state(req)?;
         let (rows, total) = state
             .store
@@ -129,7 +130,7 @@ impl AssessmentsApi {
         id: Path<i64>,
         body: Json<AssessmentIn>,
     ) -> ApiResult<Json<Recorded>> {
-        let (institution, actor) = institution(req)?;
+        let (institution, actor) = institution(req, Scope::Assessments)?;
         let state = state(req)?;
         let (assessment, working_days) = state
             .run(

@@ -8,6 +8,7 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
 use poem_openapi::{Object, OpenApi};
+use registry_core::api_token::Scope;
 use registry_core::date::format_date;
 use registry_core::document::DocumentKind;
 use registry_core::ids::DocumentId;
@@ -258,7 +259,7 @@ impl DocumentsApi {
         req: &Request,
         id: Path<i64>,
     ) -> ApiResult<Json<ReplacedOut>> {
-        let (institution, actor) = institution(req)?;
+        let (institution, actor) = institution(req, Scope::InstitutionWrite)?;
         replaced(state(req)?, actor, id.0, Some(institution)).await
     }
 }

@@ -2,18 +2,29 @@
 //! added, with the items each covers) and their attendance (recorded for a person named by
 //! ID number or registration number, listed, reversed). The pages 培训班 and 课时记录 do
 //! the same; the same rules refuse the same requests with the same codes.
+//!
+//! Attendance is posted one person at a time or as a roster (the CSV or .xlsx file of the
+//! page's import, with its row-numbered report, dry run and all-or-nothing), by the
+//! association for any course or by a training provider's token (`attendance.write`) for
+//! the courses it runs: another's course is not found.
 
 use poem::Request;
-use poem_openapi::param::Path;
-use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use registry_batch::import::{ImportError, Kind, Options};
+use registry_batch::table::Source;
 use registry_core::date::format_date;
 use registry_core::education::{CourseForm, format_hours};
-use registry_core::ids::{AttendanceId, CourseId};
+use registry_core::ids::{AttendanceId, CourseId, ProviderId};
 use registry_core::ports::RegisterTx;
-use registry_core::usecases::{CreateCourse, RecordAttendance, ReverseAttendance};
+use registry_core::usecases::{CreateCourse, RecordAttendance, ReverseAttendance, RowOutcome};
 
-use super::{ApiError, ApiResult, Tag, association, error_body, state, violation_body};
+use super::wire::Created;
+use super::{
+    ApiError, ApiResult, Tag, association, attendance_poster, error_body, provider, state,
+    violation_body,
+};
 
 /// A training course.
 #[derive(Object, Debug)]
@@ -31,6 +42,22 @@ struct CourseOut {
     hours: String,
     /// People with hours above zero.
     attendees: u64,
+    /// The training provider that runs it, if one is named.
+    provider_id: Option<i64>,
+}
+
+fn course_out(c: registry_store::queries::CourseListing) -> CourseOut {
+    let d = &c.course.details;
+    CourseOut {
+        id: c.course.id.get(),
+        name: d.name.as_str().to_owned(),
+        start: format_date(d.start),
+        end: format_date(d.end),
+        items: d.items.iter().map(|i| i.as_str().to_owned()).collect(),
+        hours: format_hours(d.hours.get()),
+        attendees: c.attendees,
+        provider_id: c.course.provider.map(ProviderId::get),
+    }
 }
 
 /// A new training course.
@@ -52,12 +79,9 @@ struct CourseIn {
     /// The hours it counts, a positive number as text ("16", "7.5").
     #[oai(validator(max_length = 10))]
     hours: String,
-}
-
-/// What was created.
-#[derive(Object, Debug)]
-struct Created {
-    id: i64,
+    /// The training provider that runs it (`GET /association/providers`): its token may
+    /// then post the course's attendance.
+    provider_id: Option<i64>,
 }
 
 /// One attendance entry of a course.
@@ -110,18 +134,7 @@ impl EducationApi {
                 .courses()
                 .await?
                 .into_iter()
-                .map(|c| {
-                    let d = &c.course.details;
-                    CourseOut {
-                        id: c.course.id.get(),
-                        name: d.name.as_str().to_owned(),
-                        start: format_date(d.start),
-                        end: format_date(d.end),
-                        items: d.items.iter().map(|i| i.as_str().to_owned()).collect(),
-                        hours: format_hours(d.hours.get()),
-                        attendees: c.attendees,
-                    }
-                })
+                .map(course_out)
                 .collect(),
         ))
     }
@@ -139,6 +152,7 @@ impl EducationApi {
             .run(
                 actor,
                 &CreateCourse {
+                    provider: body.provider_id.map(ProviderId::new),
                     form: CourseForm {
                         name: body.name.clone(),
                         start: body.start.clone(),
@@ -211,38 +225,7 @@ impl EducationApi {
         body: Json<AttendanceIn>,
     ) -> ApiResult<Json<Created>> {
         let actor = association(req)?;
-        let state = state(req)?;
-        let (query, described) = crate::queries::attendee_query(&body.person, state.today())
-            .map_err(|v| {
-                ApiError::Unprocessable(Json(super::ErrorBody {
-                    code: "rejected".to_owned(),
-                    message: v.to_string(),
-                    violations: vec![violation_body(&v)],
-                }))
-            })?;
-        let found = state
-            .store
-            .find_people(&query, 1)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                ApiError::NotFound(error_body(
-                    "not_found.person",
-                    format!("未找到{described}对应的人员"),
-                ))
-            })?;
-        let entry = state
-            .run(
-                actor,
-                &RecordAttendance {
-                    course: CourseId::new(id.0),
-                    person: found.person,
-                    hours: body.hours.clone(),
-                },
-            )
-            .await?;
-        Ok(Json(Created { id: entry.get() }))
+        record(req, actor, None, id.0, &body).await
     }
 
     /// 冲销: cancels an attendance entry with a reversing entry (history is never
@@ -265,4 +248,253 @@ impl EducationApi {
             .await?;
         Ok(Json(Created { id: reversal.get() }))
     }
+
+    /// 课时名单导入: an attendance roster (the page's file: CSV or .xlsx with the columns
+    /// 培训班编号, 姓名, 身份证号或注册号, 课时), sent as the request body
+    /// (`application/octet-stream`, at most 1 MiB). Every row is checked first and the
+    /// answer reports each refused row by its line; nothing is written if any row is bad
+    /// (unless `good_rows_only`), nor on a `dry_run`. Importing the same roster twice
+    /// changes nothing. 200 when every row is good, 422 with the report otherwise.
+    #[oai(
+        path = "/association/rosters",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn roster(
+        &self,
+        req: &Request,
+        body: Binary<Vec<u8>>,
+        /// Check only; write nothing.
+        dry_run: Query<Option<bool>>,
+        /// Write the good rows even if some are bad.
+        good_rows_only: Query<Option<bool>>,
+    ) -> Result<RosterAnswer, ApiError> {
+        let (actor, provider) = attendance_poster(req)?;
+        roster(
+            req,
+            actor,
+            provider,
+            body.0,
+            options(&dry_run, &good_rows_only),
+        )
+        .await
+    }
+
+    /// 培训班 of a training provider (its token, `attendance.write`): the courses it runs,
+    /// latest first.
+    #[oai(path = "/provider/courses", method = "get", tag = "Tag::Provider")]
+    async fn provider_courses(&self, req: &Request) -> ApiResult<Json<Vec<CourseOut>>> {
+        let (id, _) = provider(req)?;
+        let state = state(req)?;
+        Ok(Json(
+            state
+                .store
+                .courses()
+                .await?
+                .into_iter()
+                .filter(|c| c.course.provider == Some(id))
+                .map(course_out)
+                .collect(),
+        ))
+    }
+
+    /// Credits a person with hours attended at one of the provider's courses, as the
+    /// association's operation does (audited as the token). Another's course: 404.
+    #[oai(
+        path = "/provider/courses/:id/attendance",
+        method = "post",
+        tag = "Tag::Provider"
+    )]
+    async fn provider_attendance(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<AttendanceIn>,
+    ) -> ApiResult<Json<Created>> {
+        let (provider, actor) = provider(req)?;
+        record(req, actor, Some(provider), id.0, &body).await
+    }
+
+    /// A provider's attendance roster, as `POST /association/rosters` (rows of courses
+    /// the provider does not run are refused as unknown courses).
+    #[oai(path = "/provider/rosters", method = "post", tag = "Tag::Provider")]
+    async fn provider_roster(
+        &self,
+        req: &Request,
+        body: Binary<Vec<u8>>,
+        /// Check only; write nothing.
+        dry_run: Query<Option<bool>>,
+        /// Write the good rows even if some are bad.
+        good_rows_only: Query<Option<bool>>,
+    ) -> Result<RosterAnswer, ApiError> {
+        let (provider, actor) = provider(req)?;
+        roster(
+            req,
+            actor,
+            Some(provider),
+            body.0,
+            options(&dry_run, &good_rows_only),
+        )
+        .await
+    }
+}
+
+/// One refused row of a roster.
+#[derive(Object, Debug)]
+struct RosterRowOut {
+    /// The line in the file (the header is line 1).
+    line: u64,
+    /// The name on the row.
+    name: String,
+    /// Every reason.
+    violations: Vec<super::ViolationBody>,
+}
+
+/// What a roster import found and did.
+#[derive(Object, Debug)]
+struct RosterOut {
+    /// Rows read (blank lines not counted).
+    rows: u64,
+    /// Good rows that add hours.
+    new: u64,
+    /// Good rows the register already holds exactly.
+    unchanged: u64,
+    /// Whether the good rows were written.
+    written: bool,
+    /// Whether it was a dry run.
+    dry_run: bool,
+    /// 已写入…/未写入… in a sentence.
+    summary: String,
+    /// The refused rows, in file order.
+    rejected: Vec<RosterRowOut>,
+}
+
+/// The answer to a roster.
+#[derive(ApiResponse, Debug)]
+enum RosterAnswer {
+    /// 全部行无误（写入，或试运行）
+    #[oai(status = 200)]
+    Good(Json<RosterOut>),
+    /// 有被拒绝的行（逐行列出）；默认未写入任何数据
+    #[oai(status = 422)]
+    Refused(Json<RosterOut>),
+}
+
+fn options(dry_run: &Query<Option<bool>>, good_rows_only: &Query<Option<bool>>) -> Options {
+    Options {
+        dry_run: dry_run.0.unwrap_or(false),
+        good_rows_only: good_rows_only.0.unwrap_or(false),
+        provider: None,
+    }
+}
+
+/// Records one person's hours at a course, for the association (`provider` none) or a
+/// provider.
+async fn record(
+    req: &Request,
+    actor: registry_core::ports::Actor,
+    provider: Option<ProviderId>,
+    course: i64,
+    body: &AttendanceIn,
+) -> ApiResult<Json<Created>> {
+    let state = state(req)?;
+    let (query, described) =
+        crate::queries::attendee_query(&body.person, state.today()).map_err(|v| {
+            ApiError::Unprocessable(Json(super::ErrorBody {
+                code: "rejected".to_owned(),
+                message: v.to_string(),
+                violations: vec![violation_body(&v)],
+            }))
+        })?;
+    let found = state
+        .store
+        .find_people(&query, 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            ApiError::NotFound(error_body(
+                "not_found.person",
+                format!("未找到{described}对应的人员"),
+            ))
+        })?;
+    let entry = state
+        .run(
+            actor,
+            &RecordAttendance {
+                provider,
+                course: CourseId::new(course),
+                person: found.person,
+                hours: body.hours.clone(),
+            },
+        )
+        .await?;
+    Ok(Json(Created { id: entry.get() }))
+}
+
+/// Imports a roster for the association (`provider` none) or a provider.
+async fn roster(
+    req: &Request,
+    actor: registry_core::ports::Actor,
+    provider: Option<ProviderId>,
+    bytes: Vec<u8>,
+    options: Options,
+) -> Result<RosterAnswer, ApiError> {
+    let state = state(req)?;
+    let source = Source::new("roster", bytes);
+    let options = Options {
+        provider,
+        ..options
+    };
+    let outcome = registry_batch::import::import(
+        &state.batch(&actor, &state.calendar()),
+        Kind::Attendance,
+        &source,
+        options,
+        &mut registry_batch::Silent,
+    )
+    .await;
+    let report = match outcome {
+        Ok(report) => report,
+        Err(ImportError::Read(e)) => {
+            return Err(ApiError::Unprocessable(error_body(
+                e.code(),
+                format!("{e}。未写入任何数据。"),
+            )));
+        }
+        Err(ImportError::Header(v)) => {
+            return Err(ApiError::Unprocessable(Json(super::ErrorBody {
+                code: "rejected".to_owned(),
+                message: format!("{v}。未写入任何数据。"),
+                violations: vec![violation_body(&v)],
+            })));
+        }
+        Err(ImportError::Failed(e)) => return Err(e.into()),
+    };
+    let rejected = report
+        .rejected
+        .iter()
+        .map(|row| RosterRowOut {
+            line: row.line as u64,
+            name: row.name.clone(),
+            violations: match &row.outcome {
+                RowOutcome::Rejected(problems) => problems.iter().map(violation_body).collect(),
+                _ => vec![],
+            },
+        })
+        .collect::<Vec<_>>();
+    let out = RosterOut {
+        rows: report.rows,
+        new: report.new,
+        unchanged: report.unchanged,
+        written: report.written,
+        dry_run: report.dry_run,
+        summary: report.summary(),
+        rejected,
+    };
+    Ok(if out.rejected.is_empty() {
+        RosterAnswer::Good(Json(out))
+    } else {
+        RosterAnswer::Refused(Json(out))
+    })
 }

@@ -9,6 +9,7 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
+use registry_core::api_token::Scope;
 use registry_core::holding::{FillInPasswordHash, ItemState};
 use registry_core::ids::PersonId;
 use registry_core::person::labels;
@@ -121,7 +122,7 @@ impl InstitutionApi {
         offset: Query<Option<u64>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<PeoplePage>> {
-        let (institution, _) = institution(req)?;
+        let (institution, _) = institution(req, Scope::InstitutionRead)?;
         let state = state(req)?;
         let query = InstitutionPeopleQuery {
             state: state_filter.0.as_deref().and_then(ItemState::from_code),
@@ -163,7 +164,7 @@ impl InstitutionApi {
         req: &Request,
         id: Path<i64>,
     ) -> ApiResult<Json<PersonDetail>> {
-        let (institution, _) = institution(req)?;
+        let (institution, _) = institution(req, Scope::InstitutionRead)?;
         let state = state(req)?;
         let person = PersonId::new(id.0);
         let today = state.today();
@@ -209,7 +210,7 @@ impl InstitutionApi {
         tag = "Tag::Institution"
     )]
     async fn employ(&self, req: &Request, body: Json<EmployIn>) -> ApiResult<Json<Employed>> {
-        let (institution, actor) = institution(req)?;
+        let (institution, actor) = institution(req, Scope::InstitutionWrite)?;
         let state = state(req)?;
         let (password, hash) = new_fill_in_secret().await?;
         let employed = state
@@ -246,7 +247,7 @@ impl InstitutionApi {
         req: &Request,
         id: Path<i64>,
     ) -> ApiResult<Json<Secret>> {
-        let (institution, actor) = institution(req)?;
+        let (institution, actor) = institution(req, Scope::InstitutionWrite)?;
         let state = state(req)?;
         let (password, hash) = new_fill_in_secret().await?;
         let person = PersonId::new(id.0);
@@ -272,7 +273,7 @@ impl InstitutionApi {
         tag = "Tag::Institution"
     )]
     async fn unlock_fill_in_entry(&self, req: &Request, id: Path<i64>) -> ApiResult<Done> {
-        let (institution, actor) = institution(req)?;
+        let (institution, actor) = institution(req, Scope::InstitutionWrite)?;
         let state = state(req)?;
         state
             .run(
@@ -298,7 +299,7 @@ impl InstitutionApi {
         id: Path<i64>,
         body: Json<ItemsIn>,
     ) -> ApiResult<Json<RegisteredOut>> {
-        let (institution, actor) = institution(req)?;
+        let (institution, actor) = institution(req, Scope::InstitutionWrite)?;
         let state = state(req)?;
         let registered = state
             .run(
@@ -336,7 +337,7 @@ impl InstitutionApi {
         id: Path<i64>,
         body: Json<ReleaseIn>,
     ) -> ApiResult<Done> {
-        let (institution, actor) = institution(req)?;
+        let (institution, actor) = institution(req, Scope::InstitutionWrite)?;
         let state = state(req)?;
         state
             .run(
@@ -365,7 +366,7 @@ impl InstitutionApi {
         id: Path<i64>,
         body: Json<UndoReleaseIn>,
     ) -> ApiResult<Json<ItemOut>> {
-        let (institution, actor) = institution(req)?;
+        let (institution, actor) = institution(req, Scope::InstitutionWrite)?;
         let state = state(req)?;
         let (code, restored) = state
             .run(

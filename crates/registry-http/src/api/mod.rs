@@ -1,9 +1,10 @@
 //! The JSON API (`/api/v1`): the operations of the pages, for programs. The OpenAPI
 //! document is served at `/api/openapi.json`, Swagger UI at `/api/docs`.
 //!
-//! Authentication is the pages' cookie session (`POST /api/v1/session`). Every unsafe
-//! request repeats the CSRF cookie in the `X-CSRF-Token` header; `GET /api/v1/session`
-//! returns the token. Errors have one shape: `{"code", "message", "violations": [{"code",
+//! Authentication is the pages' cookie session (`POST /api/v1/session`), or an API token
+//! of a machine client (`Authorization: Bearer`, see `registry_core::api_token`). Every
+//! unsafe request of a session repeats the CSRF cookie in the `X-CSRF-Token` header
+//! (`GET /api/v1/session` returns the token); a bearer request needs none. Errors have one shape: `{"code", "message", "violations": [{"code",
 //! "message", "field"}]}` with stable codes and Chinese messages.
 //!
 //! This module assembles the service from one part per audience (`session`,
@@ -25,6 +26,7 @@ mod documents;
 mod education;
 mod exports;
 mod institution;
+mod machine;
 mod outlook;
 mod public;
 mod reminders;
@@ -36,7 +38,8 @@ use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApiService, Tags};
 use registry_core::access::{Role, Work};
-use registry_core::ids::InstitutionId;
+use registry_core::api_token::{Scope, TokenHolder};
+use registry_core::ids::{InstitutionId, ProviderId};
 use registry_core::ports::{Actor, StoreError};
 use registry_core::usecases::UseCaseError;
 
@@ -52,6 +55,7 @@ use documents::DocumentsApi;
 use education::EducationApi;
 use exports::ExportsApi;
 use institution::InstitutionApi;
+use machine::MachineApi;
 use outlook::OutlookApi;
 use public::PublicApi;
 use reminders::RemindersApi;
@@ -71,6 +75,8 @@ enum Tag {
     SelfService,
     /// 公示区
     Public,
+    /// 培训机构（接口令牌）
+    Provider,
 }
 
 /// One rule violation.
@@ -200,9 +206,48 @@ fn visitor(req: &Request) -> Visitor {
     req.data::<Visitor>().cloned().unwrap_or(Visitor::Anonymous)
 }
 
-/// The answer to a request that needs a login and has none.
-fn unauthorized() -> ApiError {
-    ApiError::Unauthorized(error_body("unauthorized", "请先登录"))
+/// The answer to a request that needs a login and has none, or whose bearer token does
+/// not work (`token.unknown`, `token.revoked`, `token.expired`, `token.holder_disabled`).
+fn unauthorized_for(visitor: &Visitor) -> ApiError {
+    match visitor {
+        Visitor::RefusedToken(code) => {
+            let message = match *code {
+                "token.revoked" => "接口令牌已吊销",
+                "token.expired" => "接口令牌已过期",
+                "token.holder_disabled" => "接口令牌所属机构已停用",
+                _ => "接口令牌无效",
+            };
+            ApiError::Unauthorized(error_body(code, message))
+        }
+        _ => ApiError::Unauthorized(error_body("unauthorized", "请先登录")),
+    }
+}
+
+/// The logged-in account of the request, or the answer to a request without one: 401 for
+/// nobody or a token that does not work, 403 for a working token (no token does the work
+/// of an account alone).
+fn logged_in(visitor: &Visitor) -> ApiResult<&registry_core::access::Account> {
+    match visitor {
+        Visitor::Account { account, .. } => Ok(account),
+        Visitor::Token(_) => Err(forbidden()),
+        other => Err(unauthorized_for(other)),
+    }
+}
+
+/// The answer to a token without the scope an operation needs.
+fn scope_missing(scope: Scope) -> ApiError {
+    ApiError::Forbidden(error_body(
+        "token.scope",
+        format!("接口令牌没有“{}”权限", scope.label()),
+    ))
+}
+
+/// Who acts for a token.
+fn token_actor(token: &registry_core::api_token::ApiToken) -> Actor {
+    Actor::Token {
+        token: token.id,
+        holder: token.holder,
+    }
 }
 
 /// The answer to an account of the wrong role.
@@ -210,10 +255,18 @@ fn forbidden() -> ApiError {
     ApiError::Forbidden(error_body("forbidden", "当前账户无权进行此操作"))
 }
 
-/// The logged-in institution account (which has changed its initial password).
-fn institution(req: &Request) -> ApiResult<(InstitutionId, Actor)> {
+/// The logged-in institution account (which has changed its initial password), or an
+/// institution's API token with `scope`.
+fn institution(req: &Request, scope: Scope) -> ApiResult<(InstitutionId, Actor)> {
     let v = visitor(req);
-    let account = v.account().ok_or_else(unauthorized)?;
+    if let Visitor::Token(token) = &v {
+        return match token.holder {
+            TokenHolder::Institution(id) if token.allows(scope) => Ok((id, token_actor(token))),
+            TokenHolder::Institution(_) => Err(scope_missing(scope)),
+            TokenHolder::Provider(_) => Err(forbidden()),
+        };
+    }
+    let account = logged_in(&v)?;
     password_current(req, account)?;
     match account.role {
         Role::Institution(id) => Ok((id, crate::auth::actor_of(account))),
@@ -260,12 +313,36 @@ fn security(req: &Request) -> ApiResult<Actor> {
 /// The logged-in administrator whose duty does `work`.
 fn administrator(req: &Request, work: Work) -> ApiResult<Actor> {
     let v = visitor(req);
-    let account = v.account().ok_or_else(unauthorized)?;
+    let account = logged_in(&v)?;
     password_current(req, account)?;
     if !account.role.may(work) {
         return Err(forbidden());
     }
     Ok(crate::auth::actor_of(account))
+}
+
+/// Who posts attendance: the association's system administrator (any course), or a
+/// training provider's token with `attendance.write` (its own courses: the provider is
+/// returned, and the use cases refuse another's course as not found).
+fn attendance_poster(req: &Request) -> ApiResult<(Actor, Option<ProviderId>)> {
+    if let Visitor::Token(token) = visitor(req) {
+        return match token.holder {
+            TokenHolder::Provider(id) if token.allows(Scope::Attendance) => {
+                Ok((token_actor(&token), Some(id)))
+            }
+            TokenHolder::Provider(_) => Err(scope_missing(Scope::Attendance)),
+            TokenHolder::Institution(_) => Err(forbidden()),
+        };
+    }
+    Ok((association(req)?, None))
+}
+
+/// A training provider's token with `attendance.write`.
+fn provider(req: &Request) -> ApiResult<(ProviderId, Actor)> {
+    match attendance_poster(req)? {
+        (actor, Some(id)) => Ok((id, actor)),
+        (_, None) => Err(forbidden()),
+    }
 }
 
 /// The public searches' per-visitor limit (the pages' too): 429 past it.
@@ -322,6 +399,7 @@ type Parts = (
     CalendarApi,
     DocumentsApi,
     ExportsApi,
+    MachineApi,
 );
 
 /// The API service, mounted at `/api/v1`.
@@ -340,12 +418,13 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
             CalendarApi,
             DocumentsApi,
             ExportsApi,
+            MachineApi,
         ),
         "特种设备鉴定评审人员管理系统 API",
         "1.0",
     )
     .description(
-        "鉴定评审人员管理系统的 JSON 接口。登录后以 Cookie 保持会话；所有修改类请求须在 X-CSRF-Token 头中重复 registry_csrf Cookie 的值（GET /api/v1/session 返回该值）。错误统一为 {code, message, violations}。",
+        "鉴定评审人员管理系统的 JSON 接口。人员登录后以 Cookie 保持会话，所有修改类请求须在 X-CSRF-Token 头中重复 registry_csrf Cookie 的值（GET /api/v1/session 返回该值）。机器客户端（机构的业务系统、培训机构）以促进会签发的接口令牌访问：Authorization: Bearer <令牌>，无需 CSRF；令牌只能在其持有方的权限和所授范围内使用（institution.read、institution.write、assessments.write、attendance.write），吊销或过期的令牌返回 401。错误统一为 {code, message, violations}。",
     )
     .server("/api/v1")
 }

@@ -10,6 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use registry_batch::Silent;
 use registry_batch::renewals::{DueRenewal, preview, renew_cycle};
+use registry_core::api_token::Scope;
 use registry_core::cycle::{Cycles, RegistrationCycle};
 use registry_core::ids::{CycleId, InstitutionId, PersonId};
 use registry_core::ports::{Actor, RegisterTx};
@@ -285,7 +286,7 @@ impl OutlookApi {
         req: &Request,
         id: Path<i64>,
     ) -> ApiResult<Json<OutlookOut>> {
-        let (institution, _) = institution(req)?;
+        let (institution, _) = institution(req, Scope::InstitutionRead)?;
         let state = state(req)?;
         let person = PersonId::new(id.0);
         let (record, cycles) = load(state, person).await?;
@@ -390,7 +391,7 @@ impl OutlookApi {
         tag = "Tag::Institution"
     )]
     async fn institution_renewals(&self, req: &Request) -> ApiResult<Json<RenewalsOut>> {
-        let (institution, actor) = institution(req)?;
+        let (institution, actor) = institution(req, Scope::InstitutionRead)?;
         let state = state(req)?;
         Ok(Json(
             renewals(state, &actor, None, Some(institution)).await?,

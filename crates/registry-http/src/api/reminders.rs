@@ -7,6 +7,7 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
+use registry_core::api_token::Scope;
 use registry_core::date::format_date;
 use registry_core::ports::{Actor, RegisterTx, ReminderTx};
 use registry_core::reminder::{DigestState, Recipient, ReminderKind};
@@ -158,7 +159,7 @@ impl RemindersApi {
         &self,
         req: &Request,
     ) -> ApiResult<Json<InstitutionRemindersOut>> {
-        let (id, _) = institution(req)?;
+        let (id, _) = institution(req, Scope::InstitutionRead)?;
         let state = state(req)?;
         let mut read = state.store.begin_read().await?;
         let found = read.institution(id).await?.ok_or_else(|| {
@@ -199,7 +200,7 @@ impl RemindersApi {
         req: &Request,
         body: Json<InstitutionRemindersIn>,
     ) -> ApiResult<Json<InstitutionRemindersOut>> {
-        let (id, actor) = institution(req)?;
+        let (id, actor) = institution(req, Scope::InstitutionWrite)?;
         let state = state(req)?;
         let mut wanted = Vec::new();
         for code in &body.kinds {

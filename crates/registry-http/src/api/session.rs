@@ -8,8 +8,8 @@ use registry_core::access::{Account, Role};
 
 use super::wire::{CookieDone, Done};
 use super::{
-    ApiError, ApiResult, ErrorBody, Tag, ViolationBody, cookie_header, error_body, state,
-    unauthorized, visitor,
+    ApiError, ApiResult, ErrorBody, Tag, ViolationBody, cookie_header, error_body, logged_in,
+    state, visitor,
 };
 use crate::auth::{LoginOutcome, check_login, set_own_password, start_session};
 use crate::client::client_address;
@@ -197,9 +197,11 @@ impl SessionApi {
     #[oai(path = "/account/password", method = "put", tag = "Tag::Session")]
     async fn change_password(&self, req: &Request, body: Json<PasswordChange>) -> ApiResult<Done> {
         let state = state(req)?;
-        let Visitor::Account { account, session } = visitor(req) else {
-            return Err(unauthorized());
+        let v = visitor(req);
+        let Visitor::Account { account, session } = &v else {
+            return Err(logged_in(&v).err().unwrap_or_else(super::forbidden));
         };
+        let (account, session) = (account.clone(), session.clone());
         let client = client_address(req, state.config.trusted_proxy);
         let errors = set_own_password(
             state,

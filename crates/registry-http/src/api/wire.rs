@@ -59,3 +59,9 @@ pub(crate) struct Secret {
     /// Shown once; only its hash is kept.
     pub(crate) password: String,
 }
+
+/// What was created.
+#[derive(Object, Debug)]
+pub(crate) struct Created {
+    pub(crate) id: i64,
+}

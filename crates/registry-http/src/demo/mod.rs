@@ -497,6 +497,7 @@ pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError
                     add_days(start, -20),
                     admin(),
                     CreateCourse {
+                        provider: None,
                         form: CourseForm {
                             name,
                             start: format_date(start),

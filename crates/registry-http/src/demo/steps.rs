@@ -157,6 +157,7 @@ impl Steps<'_, '_> {
                     self.tl().after(course.end, add_days(course.end, 2)),
                     admin(),
                     RecordAttendance {
+                        provider: None,
                         course: course.id,
                         person: self.person,
                         hours: hours.to_string(),

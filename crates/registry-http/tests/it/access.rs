@@ -5,7 +5,8 @@
 //! Roles: anonymous; an assessor who unlocked their entry with the fill-in password (on
 //! their own entry, and on another person's); an institution on its own data and on
 //! another institution's; the association's three separated administrators (system,
-//! security, audit). Requests are well-formed and aimed so that an
+//! security, audit); and two machine clients with API tokens: institution A's (every
+//! institution scope) and a training provider's (`attendance.write`). Requests are well-formed and aimed so that an
 //! allowed role gets past access control without changing what the next rows need: an
 //! allowed but unsound request (a wrong current password, a stale version, an item the
 //! person does not hold) shows access was granted and the rule then applied.
@@ -28,9 +29,11 @@ enum Role {
     SystemAdmin,
     SecurityAdmin,
     AuditAdmin,
+    InstitutionToken,
+    ProviderToken,
 }
 
-const ROLES: [Role; 8] = [
+const ROLES: [Role; 10] = [
     Role::Anonymous,
     Role::Assessor,
     Role::AssessorOther,
@@ -39,6 +42,8 @@ const ROLES: [Role; 8] = [
     Role::SystemAdmin,
     Role::SecurityAdmin,
     Role::AuditAdmin,
+    Role::InstitutionToken,
+    Role::ProviderToken,
 ];
 
 /// The ids a request is aimed at.
@@ -329,6 +334,43 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             "/api/v1/association/documents/999/pdf".into(),
             None,
         ),
+        "GET /association/providers" => (Method::GET, "/api/v1/association/providers".into(), None),
+        // A name of spaces: past the schema, refused by the rule.
+        "POST /association/providers" => (
+            Method::POST,
+            "/api/v1/association/providers".into(),
+            Some(json!({"name": "  "})),
+        ),
+        "GET /association/tokens" => (Method::GET, "/api/v1/association/tokens".into(), None),
+        // A scope no institution's token may have: refused, nothing issued.
+        "POST /association/tokens" => (
+            Method::POST,
+            "/api/v1/association/tokens".into(),
+            Some(json!({"name": "x", "institution_id": w.a,
+                "scopes": ["attendance.write"], "expires_on": "2026-12-31"})),
+        ),
+        "POST /association/tokens/{id}/revocation" => (
+            Method::POST,
+            "/api/v1/association/tokens/999999/revocation".into(),
+            None,
+        ),
+        // Not a roster: refused, nothing written.
+        "POST /association/rosters" => (
+            Method::POST,
+            "/api/v1/association/rosters".into(),
+            Some(json!({"$binary": "not,a,roster\n"})),
+        ),
+        "POST /provider/rosters" => (
+            Method::POST,
+            "/api/v1/provider/rosters".into(),
+            Some(json!({"$binary": "not,a,roster\n"})),
+        ),
+        "GET /provider/courses" => (Method::GET, "/api/v1/provider/courses".into(), None),
+        "POST /provider/courses/{id}/attendance" => (
+            Method::POST,
+            "/api/v1/provider/courses/999999/attendance".into(),
+            Some(json!({"person": "JP0000000000", "hours": "1"})),
+        ),
         other => panic!("the access matrix has no request for {other}"),
     }
 }
@@ -420,6 +462,17 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /public/documents/{code}" => [NOT_FOUND; 8],
         "GET /association/people/{id}/outlook" => [u, u, u, f, f, OK, f, f],
         "GET /institution/people/{id}/outlook" => [u, u, u, OK, NOT_FOUND, f, f, f],
+        "GET /association/providers" => [u, u, u, f, f, OK, f, f],
+        "POST /association/providers" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        // Tokens are issued by the security administrator, like passwords.
+        "GET /association/tokens" => [u, u, u, f, f, f, OK, f],
+        "POST /association/tokens" => [u, u, u, f, f, f, UNPROCESSABLE, f],
+        "POST /association/tokens/{id}/revocation" => [u, u, u, f, f, f, NOT_FOUND, f],
+        "POST /association/rosters" => [u, u, u, f, f, UNPROCESSABLE, f, f],
+        // A provider's operations: no account's.
+        "GET /provider/courses" => [u, u, u, f, f, f, f, f],
+        "POST /provider/courses/{id}/attendance" => [u, u, u, f, f, f, f, f],
+        "POST /provider/rosters" => [u, u, u, f, f, f, f, f],
         "GET /association/renewals" => [u, u, u, f, f, OK, f, f],
         "POST /association/renewals" => [u, u, u, f, f, OK, f, f],
         "GET /institution/renewals" => [u, u, u, OK, OK, f, f, f],
@@ -427,6 +480,34 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "DELETE /session" => [NO_CONTENT; 8],
         _ => return None,
     })
+}
+
+/// The expected status of an operation for the two tokens (institution A's with every
+/// institution scope, the provider's), from its row for the other roles: an institution's
+/// operation answers its token as it answers A's account; the provider's operations and
+/// the association's roster answer the provider's token; the public and the assessors'
+/// operations answer a token as they answer anybody (the assessor's own entry needs its
+/// cookie, which a token request does not read); the rest is 403.
+fn token_expected(op: &str, row: [S; 8]) -> [S; 2] {
+    let f = FORBIDDEN;
+    let [anonymous, _, _, institution_own, ..] = row;
+    let path = op.split_once(' ').map_or(op, |(_, p)| p);
+    match op {
+        "POST /provider/rosters" | "POST /association/rosters" => [f, UNPROCESSABLE],
+        "GET /provider/courses" => [f, OK],
+        // Past access: the malformed person is refused (another's course is 404: the
+        // provider tests).
+        "POST /provider/courses/{id}/attendance" => [f, UNPROCESSABLE],
+        "PUT /account/password" => [f, f],
+        _ if path.starts_with("/institution/") => [institution_own, f],
+        _ if path.starts_with("/public/")
+            || path.starts_with("/self-service/")
+            || path == "/session" =>
+        {
+            [anonymous, anonymous]
+        }
+        _ => [f, f],
+    }
 }
 
 /// Every operation of the OpenAPI document as `METHOD /path`.
@@ -455,10 +536,10 @@ fn every_operation_has_a_row_in_the_matrix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_gets_the_expected_status_from_every_operation() {
-    // Eight roles from one address try one wrong fill-in password each.
+    // Ten roles from one address try one wrong fill-in password each.
     let server = Server::with_config(registry_http::Config {
         fill_in: registry_core::access::FillInLockout {
-            per_client: 10,
+            per_client: 12,
             ..Default::default()
         },
         ..test_config()
@@ -503,6 +584,25 @@ async fn every_role_gets_the_expected_status_from_every_operation() {
     admin.login("admin", ADMIN_PASSWORD).await;
     let mut security = server.administrator(Duty::Security, "anquan").await;
     let mut audit = server.administrator(Duty::Audit, "shenji").await;
+    let provider = training_provider(&server, &mut admin).await;
+    let mut institution_token = server.browser();
+    institution_token.bearer = Some(
+        issue_token(
+            &mut security,
+            json!({"institution_id": a}),
+            &["institution.read", "institution.write", "assessments.write"],
+        )
+        .await,
+    );
+    let mut provider_token = server.browser();
+    provider_token.bearer = Some(
+        issue_token(
+            &mut security,
+            json!({"provider_id": provider}),
+            &["attendance.write"],
+        )
+        .await,
+    );
 
     let mut ops = operations();
     // A new fill-in password closes the assessor's entry, and ending sessions ends them:
@@ -515,10 +615,12 @@ async fn every_role_gets_the_expected_status_from_every_operation() {
     let mut wrong = Vec::new();
     let mut seen = BTreeSet::new();
     for op in &ops {
-        let Some(want) = expected(op) else {
+        let Some(row) = expected(op) else {
             wrong.push(format!("{op}: no row"));
             continue;
         };
+        let tokens = token_expected(op, row);
+        let want: Vec<S> = row.into_iter().chain(tokens).collect();
         // Eight roles from one address: a minute between operations keeps the public
         // searches under their limit.
         server.clock.advance(time::Duration::minutes(1));
@@ -532,11 +634,18 @@ async fn every_role_gets_the_expected_status_from_every_operation() {
                 Role::SystemAdmin => &mut admin,
                 Role::SecurityAdmin => &mut security,
                 Role::AuditAdmin => &mut audit,
+                Role::InstitutionToken => &mut institution_token,
+                Role::ProviderToken => &mut provider_token,
             };
             let (method, path, body) = request(op, *role, &world);
             // A JSON string stands for a text body (the calendar's CSV).
+            // An object {"$binary": text} stands for a file body (a roster).
             let got = match body {
                 Some(Value::String(text)) => browser.api_text(method, &path, &text).await,
+                Some(Value::Object(o)) if o.contains_key("$binary") => {
+                    let text = o["$binary"].as_str().unwrap_or_default();
+                    browser.api_binary(method, &path, text.as_bytes()).await
+                }
                 body => browser.api(method, &path, body).await,
             };
             seen.insert(op.clone());

@@ -261,6 +261,7 @@ impl Server {
         Browser {
             server: self,
             cookies: BTreeMap::new(),
+            bearer: None,
         }
     }
     /// A new administrator of the association with this duty (password
@@ -358,6 +359,8 @@ impl Page {
 pub(crate) struct Browser<'a> {
     server: &'a Server,
     pub(crate) cookies: BTreeMap<String, String>,
+    /// A machine client's API token: sent as `Authorization: Bearer`, instead of cookies.
+    pub(crate) bearer: Option<String>,
 }
 
 impl Browser<'_> {
@@ -384,11 +387,11 @@ impl Browser<'_> {
         body: Option<Vec<u8>>,
         extra: &[(&str, String)],
     ) -> Page {
-        let mut request = self
-            .server
-            .client
-            .request(method, path)
-            .header("cookie", self.cookie_header());
+        let mut request = self.server.client.request(method, path);
+        request = match &self.bearer {
+            Some(secret) => request.header("authorization", format!("Bearer {secret}")),
+            None => request.header("cookie", self.cookie_header()),
+        };
         if let Some(ct) = content_type {
             request = request.content_type(ct);
         }
@@ -514,7 +517,7 @@ impl Browser<'_> {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Page {
-        if self.csrf().is_empty() {
+        if self.csrf().is_empty() && self.bearer.is_none() {
             self.get("/api/v1/session").await;
         }
         let csrf = self.csrf();
@@ -523,6 +526,23 @@ impl Browser<'_> {
             path,
             Some("application/json"),
             body.map(|b| b.to_string().into_bytes()),
+            &[("x-csrf-token", csrf)],
+        )
+        .await
+    }
+
+    /// An API request with a file as its body (`application/octet-stream`), with the CSRF
+    /// token.
+    pub(crate) async fn api_binary(&mut self, method: Method, path: &str, bytes: &[u8]) -> Page {
+        if self.csrf().is_empty() && self.bearer.is_none() {
+            self.get("/api/v1/session").await;
+        }
+        let csrf = self.csrf();
+        self.send(
+            method,
+            path,
+            Some("application/octet-stream"),
+            Some(bytes.to_vec()),
             &[("x-csrf-token", csrf)],
         )
         .await
@@ -830,4 +850,48 @@ pub(crate) async fn counted(browser: &mut Browser<'_>, path: &str) -> Page {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     panic!("{path}: the figures were never counted");
+}
+
+/// A training provider added by the association's system administrator (`admin`'s
+/// browser); its id.
+pub(crate) async fn training_provider(_server: &Server, admin: &mut Browser<'_>) -> i64 {
+    let created = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/providers",
+            Some(serde_json::json!({"name": "华东特种设备培训中心", "contact": "周老师 021-0000"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A token issued by the security administrator (`security`'s browser) to `holder`
+/// (`{"institution_id": …}` or `{"provider_id": …}`) with `scopes`, running 30 days;
+/// its secret.
+pub(crate) async fn issue_token(
+    security: &mut Browser<'_>,
+    holder: serde_json::Value,
+    scopes: &[&str],
+) -> String {
+    let mut body = serde_json::json!({
+        "name": "业务系统",
+        "scopes": scopes,
+        "expires_on": registry_core::date::format_date(
+            security.server.clock.now().date() + time::Duration::days(30)
+        ),
+    });
+    for (k, v) in holder.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let issued = security
+        .api(Method::POST, "/api/v1/association/tokens", Some(body))
+        .await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    serde_json::from_str::<serde_json::Value>(&issued.body).unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

@@ -20,6 +20,7 @@ mod m20261201_000015_password_policy;
 mod m20261201_000016_second_factor;
 mod m20261201_000017_corrections;
 mod m20261202_000018_reminders;
+mod m20261203_000019_machine_clients;
 
 /// The register's migrations, in order.
 #[derive(Debug)]
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_second_factor::Migration),
             Box::new(m20261201_000017_corrections::Migration),
             Box::new(m20261202_000018_reminders::Migration),
+            Box::new(m20261203_000019_machine_clients::Migration),
         ]
     }
 }

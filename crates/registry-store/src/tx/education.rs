@@ -25,9 +25,11 @@ pub(super) async fn course(
 pub(super) async fn insert_course(
     tx: &mut StoreTx,
     details: &CourseDetails,
+    provider: Option<registry_core::ids::ProviderId>,
 ) -> Result<CourseId, StoreError> {
     let inserted = courses::Entity::insert(courses::ActiveModel {
         id: NotSet,
+        provider_id: Set(provider.map(registry_core::ids::ProviderId::get)),
         name: Set(details.name.as_str().to_owned()),
         start_date: Set(details.start),
         end_date: Set(details.end),

@@ -34,11 +34,14 @@ use crate::error::store_error;
 use crate::keys::DataKey;
 use crate::url::Engine;
 
+pub(crate) use machine::token_from_row;
+
 mod calendar;
 mod documents;
 mod education;
 mod holdings;
 mod institutions;
+mod machine;
 mod pass_list;
 mod people;
 mod reminders;
@@ -231,8 +234,12 @@ impl RegisterTx for StoreTx {
         education::course(self, id).await
     }
 
-    async fn insert_course(&mut self, details: &CourseDetails) -> Result<CourseId, StoreError> {
-        education::insert_course(self, details).await
+    async fn insert_course(
+        &mut self,
+        details: &CourseDetails,
+        provider: Option<registry_core::ids::ProviderId>,
+    ) -> Result<CourseId, StoreError> {
+        education::insert_course(self, details, provider).await
     }
 
     async fn courses_of(&mut self, person: PersonId) -> Result<Vec<TrainingCourse>, StoreError> {

@@ -29,6 +29,7 @@ async fn course<R: Register>(register: &R, name: &str, end: &str) {
         date(TODAY),
         admin(),
         CreateCourse {
+            provider: None,
             form: CourseForm {
                 name: name.into(),
                 start: end.into(),

@@ -91,6 +91,7 @@ async fn seed(store: &Store) -> Register {
         date(TODAY),
         admin(),
         CreateCourse {
+            provider: None,
             form: CourseForm {
                 name: "2025年压力容器继续教育".into(),
                 start: "2025-05-08".into(),
@@ -107,6 +108,7 @@ async fn seed(store: &Store) -> Register {
         date(TODAY),
         admin(),
         RecordAttendance {
+            provider: None,
             course,
             person: zhang,
             hours: "12.5".into(),

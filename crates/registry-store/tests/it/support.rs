@@ -420,6 +420,16 @@ mod faulty {
         write!(set_reminder_settings(recipient: registry_core::reminder::Recipient, settings: &registry_core::reminder::ReminderSettings) -> ());
     }
 
+    impl<T: RegisterTx> registry_core::ports::MachineTx for FaultyTx<T> {
+        read!(providers() -> Vec<registry_core::provider::TrainingProvider>);
+        read!(provider(id: registry_core::ids::ProviderId) -> Option<registry_core::provider::TrainingProvider>);
+        write!(insert_provider(details: &registry_core::provider::ProviderDetails) -> registry_core::ids::ProviderId);
+        read!(tokens() -> Vec<registry_core::api_token::ApiToken>);
+        read!(token(id: registry_core::ids::TokenId) -> Option<registry_core::api_token::ApiToken>);
+        write!(insert_token(token: &registry_core::api_token::NewToken, secret: &registry_core::api_token::TokenSecretHash, at: OffsetDateTime, issued_by: &str) -> registry_core::ids::TokenId);
+        write!(revoke_token(id: registry_core::ids::TokenId, at: OffsetDateTime) -> bool);
+    }
+
     impl<T: RegisterTx> RegisterTx for FaultyTx<T> {
         async fn commit(self) -> Result<(), StoreError> {
             self.inner.commit().await
@@ -452,7 +462,7 @@ mod faulty {
         read!(calendar_entries() -> Vec<registry_core::calendar::CalendarEntry>);
         write!(replace_calendar_years(first: i32, last: i32, entries: &[registry_core::calendar::CalendarEntry]) -> ());
         read!(course(id: CourseId) -> Option<TrainingCourse>);
-        write!(insert_course(details: &CourseDetails) -> CourseId);
+        write!(insert_course(details: &CourseDetails, provider: Option<registry_core::ids::ProviderId>) -> CourseId);
         read!(courses_of(person: PersonId) -> Vec<TrainingCourse>);
         read!(attendance_of(person: PersonId) -> Vec<Attendance>);
         write!(insert_attendance(entry: &NewAttendance) -> AttendanceId);

@@ -148,6 +148,7 @@ pub(crate) async fn create_course(req: &Request, body: String) -> PageResult {
         .run(
             actor_of(&account),
             &CreateCourse {
+                provider: None,
                 form: CourseForm {
                     name: form.name.clone(),
                     start: form.start.clone(),
@@ -318,6 +319,7 @@ pub(crate) async fn record_attendance(
         .run(
             actor_of(&account),
             &RecordAttendance {
+                provider: None,
                 course: CourseId::new(id),
                 person: found.person,
                 hours: fields.get("hours"),
