@@ -12,7 +12,7 @@ const JIA: (&str, &str) = ("jia", "Tezhong2026k");
 /// A person with an exam result for `items`, employed by the logged-in institution
 /// (`institution` its id), their details filled in and the items registered; returns the
 /// person's id and registration number.
-async fn registered(
+pub(crate) async fn registered(
     server: &Server,
     b: &mut Browser<'_>,
     institution: i64,

@@ -29,3 +29,4 @@ mod renewals;
 mod second_factor;
 mod security;
 mod support;
+mod tokens;
