@@ -56,3 +56,16 @@ pub(crate) async fn token_rows(state: &AppState) -> Result<Vec<TokenRow>, StoreE
     }
     Ok(rows)
 }
+
+/// The training providers as a form's choices: (id as text, name), by name.
+pub(crate) async fn provider_choices(
+    state: &AppState,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut tx = state.store.begin_read().await?;
+    Ok(tx
+        .providers()
+        .await?
+        .into_iter()
+        .map(|p| (p.id.to_string(), p.details.name.as_str().to_owned()))
+        .collect())
+}

@@ -600,6 +600,8 @@ pub(crate) struct CourseFormView {
     pub(crate) end: String,
     pub(crate) hours: String,
     pub(crate) items: Vec<String>,
+    /// The training provider's id, or empty.
+    pub(crate) provider: String,
     /// Each field's error, shown beside it.
     pub(crate) errors: BTreeMap<&'static str, String>,
 }
@@ -610,6 +612,8 @@ pub(crate) struct AssociationCourses {
     pub(crate) layout: Layout,
     pub(crate) courses: Vec<CourseRow>,
     pub(crate) catalogue: Vec<(String, String)>,
+    /// The training providers (id as text, name).
+    pub(crate) providers: Vec<(String, String)>,
     pub(crate) form: CourseFormView,
     pub(crate) errors: Vec<String>,
     pub(crate) notice: Option<String>,

@@ -154,6 +154,18 @@ fn page_routes() -> Route {
             get(association::accounts::accounts).post(association::accounts::create_admin),
         )
         .at(
+            "/association/tokens",
+            get(association::machine::token_list).post(association::machine::issue_token),
+        )
+        .at(
+            "/association/tokens/:id/revoke",
+            post(association::machine::revoke_token),
+        )
+        .at(
+            "/association/providers",
+            get(association::machine::provider_list).post(association::machine::create_provider),
+        )
+        .at(
             "/association/accounts/:id",
             post(association::accounts::change_admin),
         )

@@ -702,7 +702,7 @@ fn pages() -> Vec<(Method, String)> {
 /// administrator's log, an institution's workspace, or else the system administrator's
 /// daily work.
 fn owner(path: &str) -> Role {
-    if path.starts_with("/association/accounts") {
+    if path.starts_with("/association/accounts") || path.starts_with("/association/tokens") {
         Role::SecurityAdmin
     } else if path.starts_with("/association/audit") {
         Role::AuditAdmin

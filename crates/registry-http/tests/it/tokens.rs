@@ -274,3 +274,95 @@ async fn revoked_expired_and_unknown_tokens_answer_401() {
     let page = client.get("/institution").await;
     assert_ne!(page.status, StatusCode::OK);
 }
+
+/// The pages: the system administrator adds a provider and names it on a course; the
+/// security administrator issues a token on 接口令牌 (its secret shown once, working at
+/// once), sees its last use, and revokes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_add_a_provider_and_issue_show_and_revoke_a_token() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let refused = admin.post("/association/providers", &[("name", " ")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.has("“培训机构名称”未填写"), "{}", refused.body);
+    let added = admin
+        .post(
+            "/association/providers",
+            &[("name", "华北特种设备培训中心"), ("contact", "李老师")],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let provider = added.between("培训机构已保存，编号 ", "。").unwrap();
+    let course = admin
+        .post(
+            "/association/courses",
+            &[
+                ("name", "电梯继续教育班"),
+                ("start", "2026-03-02"),
+                ("end", "2026-03-03"),
+                ("hours", "8"),
+                ("items", "RQ-ZZ"),
+                ("provider", &provider),
+            ],
+        )
+        .await;
+    assert_eq!(course.status, StatusCode::OK, "{}", course.body);
+    let listed = admin.get("/association/providers").await;
+    assert!(listed.has("华北特种设备培训中心"), "{}", listed.body);
+
+    let mut security = server.administrator(Duty::Security, "anquan").await;
+    let form = security.get("/association/tokens").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let holder = format!("provider:{provider}");
+    let bad = security
+        .post(
+            "/association/tokens",
+            &[
+                ("name", "报名系统"),
+                ("holder", &holder),
+                ("scopes", "institution.read"),
+                ("expires_on", "2026-12-31"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let issued = security
+        .post(
+            "/association/tokens",
+            &[
+                ("name", "报名系统"),
+                ("holder", &holder),
+                ("scopes", "attendance.write"),
+                ("expires_on", "2026-12-31"),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    let secret = issued.between("id=\"secret\">", "<").unwrap();
+    assert!(secret.starts_with("rgt_"));
+    let mut client = server.browser();
+    client.bearer = Some(secret.clone());
+    let courses = client
+        .api(Method::GET, "/api/v1/provider/courses", None)
+        .await;
+    assert_eq!(courses.status, StatusCode::OK, "{}", courses.body);
+    assert_eq!(courses.json().as_array().unwrap().len(), 1);
+    // Listed without its secret, with its use.
+    let list = security.get("/association/tokens").await;
+    assert!(!list.has(&secret));
+    assert!(list.has("报名系统") && !list.has("未使用"), "{}", list.body);
+    let id = list.between("/association/tokens/", "/revoke").unwrap();
+    let revoked = security
+        .post(&format!("/association/tokens/{id}/revoke"), &[])
+        .await;
+    assert!(revoked.has("令牌已吊销"), "{}", revoked.body);
+    assert!(revoked.has("已吊销"));
+    let after = client
+        .api(Method::GET, "/api/v1/provider/courses", None)
+        .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    // The system administrator has no 接口令牌 page.
+    let other = admin.get("/association/tokens").await;
+    assert_ne!(other.status, StatusCode::OK);
+}

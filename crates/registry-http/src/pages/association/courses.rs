@@ -7,7 +7,7 @@ use poem::{Request, handler};
 
 use registry_core::date::format_date;
 use registry_core::education::{CourseForm, format_hours};
-use registry_core::ids::{AttendanceId, CourseId};
+use registry_core::ids::{AttendanceId, CourseId, ProviderId};
 
 use crate::AppState;
 use crate::auth::actor_of;
@@ -103,6 +103,7 @@ async fn courses_page(
             courses: rows,
             pager,
             catalogue: catalogue_choices(state),
+            providers: crate::machine::provider_choices(state).await?,
             form,
             errors,
             notice,
@@ -142,13 +143,18 @@ pub(crate) async fn create_course(req: &Request, body: String) -> PageResult {
         end: fields.get("end"),
         hours: fields.get("hours"),
         items: fields.all("items"),
+        provider: fields.get("provider"),
         ..CourseFormView::default()
+    };
+    let provider = match form.provider.trim() {
+        "" => None,
+        text => Some(ProviderId::new(text.parse().unwrap_or(0))),
     };
     let outcome = state(req)
         .run(
             actor_of(&account),
             &CreateCourse {
-                provider: None,
+                provider,
                 form: CourseForm {
                     name: form.name.clone(),
                     start: form.start.clone(),

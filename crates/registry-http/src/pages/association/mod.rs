@@ -8,6 +8,7 @@ pub(crate) mod courses;
 pub(crate) mod cycles;
 pub(crate) mod dashboard;
 pub(crate) mod figures;
+pub(crate) mod machine;
 pub(crate) mod outbox;
 pub(crate) mod people;
 
