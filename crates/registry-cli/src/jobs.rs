@@ -356,6 +356,7 @@ pub(crate) fn import(args: &JobArgs, kind: &str, file: &Path, how: ImportOptions
     let options = Options {
         dry_run: how.dry_run,
         good_rows_only: how.good_rows_only,
+        provider: None,
     };
     let report_file = how.report;
     let now = OffsetDateTime::now_utc();

@@ -171,7 +171,7 @@ impl NewToken {
                         field: "name",
                         label: "令牌名称",
                     },
-                })
+                });
             })
             .ok();
         let mut scopes = BTreeSet::new();

@@ -92,3 +92,25 @@ impl MachineTx for MemoryTx {
         }
     }
 }
+
+/// Adds a course (`RegisterTx::insert_course`): its provider must exist, as the foreign key
+/// of real storage requires.
+pub(super) fn insert_course(
+    state: &mut super::State,
+    details: &crate::education::CourseDetails,
+    provider: Option<ProviderId>,
+) -> Result<crate::ids::CourseId, StoreError> {
+    if provider.is_some_and(|p| !state.providers.contains_key(&p)) {
+        return Err(StoreError::Unexpected("no such provider".into()));
+    }
+    let id = crate::ids::CourseId::new(state.next_id());
+    state.courses.insert(
+        id,
+        crate::education::TrainingCourse {
+            id,
+            details: details.clone(),
+            provider,
+        },
+    );
+    Ok(id)
+}

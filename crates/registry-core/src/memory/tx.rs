@@ -449,20 +449,7 @@ impl RegisterTx for MemoryTx {
         details: &CourseDetails,
         provider: Option<crate::ids::ProviderId>,
     ) -> Result<CourseId, StoreError> {
-        let state = self.write()?;
-        if provider.is_some_and(|p| !state.providers.contains_key(&p)) {
-            return Err(StoreError::Unexpected("no such provider".into()));
-        }
-        let id = CourseId::new(state.next_id());
-        state.courses.insert(
-            id,
-            TrainingCourse {
-                id,
-                details: details.clone(),
-                provider,
-            },
-        );
-        Ok(id)
+        super::machine::insert_course(self.write()?, details, provider)
     }
 
     async fn courses_of(&mut self, person: PersonId) -> Result<Vec<TrainingCourse>, StoreError> {

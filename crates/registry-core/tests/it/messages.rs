@@ -345,7 +345,7 @@ fn variant(v: &Violation) -> usize {
     }
 }
 
-const VARIANTS: usize = 78;
+const VARIANTS: usize = 84;
 
 /// Every reason the identity codes and the calendar give.
 fn code_errors() -> Vec<Violation> {
