@@ -91,3 +91,215 @@ pub(crate) async fn check(
         checked_at: now,
     }))
 }
+
+/// 评审组核验: one member of a review team as asked — a document's verification code, or a
+/// registration number with the item in question (none: every item of their
+/// qualification). One parser for the page's lines and the API's entries.
+pub(crate) struct Question {
+    /// What was asked, as typed (trimmed, at most 40 characters).
+    pub(crate) text: String,
+    /// What it names; none when it is neither a code nor a registration number, or the
+    /// item is not one.
+    pub(crate) asked: Option<Asked>,
+}
+
+/// What a question names.
+pub(crate) enum Asked {
+    /// A document by its code.
+    Code(VerificationCode),
+    /// A person by registration number, and the item asked about.
+    Number(
+        registry_core::registration_number::RegistrationNumber,
+        Option<registry_core::review_item::ReviewItemCode>,
+    ),
+}
+
+impl Question {
+    /// Parses `text` (`JP…` is a registration number, anything else a code) and `item`.
+    pub(crate) fn parse(text: &str, item: Option<&str>) -> Question {
+        let text: String = text.trim().chars().take(40).collect();
+        let item = match item.map(str::trim).filter(|i| !i.is_empty()) {
+            None => Ok(None),
+            Some(code) => registry_core::review_item::ReviewItemCode::parse(code)
+                .map(Some)
+                .map_err(|_| ()),
+        };
+        let asked = if text.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("jp")) {
+            match (
+                registry_core::registration_number::RegistrationNumber::parse(&text),
+                item,
+            ) {
+                (Ok(number), Ok(item)) => Some(Asked::Number(number, item)),
+                _ => None,
+            }
+        } else {
+            VerificationCode::parse(&text).map(Asked::Code)
+        };
+        Question { text, asked }
+    }
+}
+
+/// One item of a member on the review date, with names.
+pub(crate) struct MemberItem {
+    pub(crate) on_day: registry_core::read::review_team::ItemOnDay,
+    pub(crate) institution: Option<String>,
+}
+
+/// The answer about one member.
+pub(crate) struct MemberAnswer {
+    pub(crate) asked: String,
+    /// `found`, `unknown` (no such document or person) or `malformed`.
+    pub(crate) outcome: &'static str,
+    pub(crate) name: String,
+    pub(crate) number: Option<String>,
+    /// The document asked about: its kind's label, serial and whether it is valid today.
+    pub(crate) document: Option<(&'static str, String, bool)>,
+    pub(crate) items: Vec<MemberItem>,
+    /// Working days of on-site assessments in the review date's cycle up to that day.
+    pub(crate) working_days: Option<u32>,
+}
+
+impl MemberAnswer {
+    fn empty(asked: String, outcome: &'static str) -> MemberAnswer {
+        MemberAnswer {
+            asked,
+            outcome,
+            name: String::new(),
+            number: None,
+            document: None,
+            items: vec![],
+            working_days: None,
+        }
+    }
+}
+
+/// Answers a review team's questions as of `review_date`, in one read of the register,
+/// and logs each look-up with the client's address: a code in the documents' verification
+/// log (as the single page does), the registration numbers in the log (target
+/// `registry::verification`). The caller bounds the number of questions.
+pub(crate) async fn check_team(
+    state: &AppState,
+    review_date: time::Date,
+    questions: Vec<Question>,
+    client: &str,
+) -> Result<Vec<MemberAnswer>, StoreError> {
+    use registry_core::read::review_team::{item_on_day, working_days_so_far};
+    let now = state.clock.now();
+    let today = state.today();
+    let calendar = state.calendar();
+    let mut tx = state.store.begin_read().await?;
+    let cycles = tx.cycles().await?;
+    let mut names = std::collections::BTreeMap::new();
+    let mut answers = Vec::with_capacity(questions.len());
+    let mut logged: Vec<(Option<registry_core::ids::DocumentId>, &'static str)> = Vec::new();
+    // Registration numbers asked: (found, unknown).
+    let mut numbers = (0_u32, 0_u32);
+    for question in questions {
+        let Some(asked) = question.asked else {
+            answers.push(MemberAnswer::empty(question.text, "malformed"));
+            continue;
+        };
+        let (person, institution, items, document) = match &asked {
+            Asked::Code(code) => match tx.document_by_code(code).await? {
+                Some(document) => {
+                    let holdings = tx.holdings_of(document.details.person).await?;
+                    let qualifications = tx.qualifications(document.details.person).await?;
+                    let (findings, _) = verify(&document, &holdings, &qualifications, today);
+                    logged.push((
+                        Some(document.id),
+                        findings.first().map_or("valid", |f| f.code()),
+                    ));
+                    (
+                        document.details.person,
+                        document.details.institution,
+                        document.details.items.clone(),
+                        Some((
+                            document.details.kind.label(),
+                            document.serial(),
+                            findings.is_empty(),
+                        )),
+                    )
+                }
+                None => {
+                    logged.push((None, "unknown"));
+                    answers.push(MemberAnswer::empty(question.text, "unknown"));
+                    continue;
+                }
+            },
+            Asked::Number(number, item) => match tx.person_by_registration_number(*number).await? {
+                Some(person) => {
+                    let items = match item {
+                        Some(item) => vec![item.clone()],
+                        None => tx
+                            .qualifications(person.id)
+                            .await?
+                            .into_iter()
+                            .map(|q| q.item)
+                            .collect(),
+                    };
+                    numbers.0 += 1;
+                    (person.id, None, items, None)
+                }
+                None => {
+                    numbers.1 += 1;
+                    answers.push(MemberAnswer::empty(question.text, "unknown"));
+                    continue;
+                }
+            },
+        };
+        let Some(found) = tx.person(person).await? else {
+            answers.push(MemberAnswer::empty(question.text, "unknown"));
+            continue;
+        };
+        let registrations = tx.registrations_of(person).await?;
+        let holdings = tx.holdings_of(person).await?;
+        let assessments = tx.assessments_of(person).await?;
+        let mut member_items = Vec::with_capacity(items.len());
+        for item in &items {
+            let on_day = item_on_day(&registrations, &holdings, institution, item, review_date);
+            let institution = match on_day.institution {
+                Some(id) => {
+                    if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(id) {
+                        let name = tx
+                            .institution(id)
+                            .await?
+                            .map(|i| i.details.name.as_str().to_owned())
+                            .unwrap_or_default();
+                        slot.insert(name);
+                    }
+                    names.get(&id).cloned()
+                }
+                None => None,
+            };
+            member_items.push(MemberItem {
+                on_day,
+                institution,
+            });
+        }
+        answers.push(MemberAnswer {
+            asked: question.text,
+            outcome: "found",
+            name: found.name.as_str().to_owned(),
+            number: found.registration_number.map(|n| n.to_string()),
+            document,
+            items: member_items,
+            working_days: working_days_so_far(&calendar, &cycles, &assessments, review_date),
+        });
+    }
+    drop(tx);
+    if numbers != (0, 0) {
+        tracing::info!(
+            target: "registry::verification",
+            client,
+            found = numbers.0,
+            unknown = numbers.1,
+            ?review_date,
+            "review team verified by registration number"
+        );
+    }
+    state
+        .store
+        .log_verifications(now, &logged, "code", client)
+        .await?;
+    Ok(answers)
+}

@@ -216,6 +216,36 @@ impl Store {
         Ok(())
     }
 
+    /// Records the look-ups of one batch verification in one statement: each
+    /// `(document, outcome)` (no document: the code or number named none).
+    pub async fn log_verifications(
+        &self,
+        at: OffsetDateTime,
+        lookups: &[(Option<DocumentId>, &str)],
+        lookup: &str,
+        client: &str,
+    ) -> Result<(), StoreError> {
+        if lookups.is_empty() {
+            return Ok(());
+        }
+        let at = at.to_offset(time::UtcOffset::UTC);
+        let rows = lookups
+            .iter()
+            .map(|(document, outcome)| verifications::ActiveModel {
+                id: NotSet,
+                at: Set(at),
+                document_id: Set(document.map(DocumentId::get)),
+                lookup: Set(lookup.to_owned()),
+                outcome: Set(outcome.chars().take(24).collect()),
+                client: Set(client.chars().take(64).collect()),
+            });
+        verifications::Entity::insert_many(rows)
+            .exec_without_returning(self.db())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     /// How many times an edition was looked up, and when last.
     pub async fn verifications_of(
         &self,

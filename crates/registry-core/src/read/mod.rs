@@ -17,6 +17,8 @@
 //! - [`queues`]: what the association must act on — the issue queues of certificates and
 //!   cards, the 换证 of a cycle counted by reason;
 //! - [`runs`]: the runs of batch jobs (imports, sweeps) with their outcome;
+//! - [`review_team`]: 评审组核验 — whether a person held an item at an institution on the
+//!   day of a review, and their working days so far;
 //! - [`own_data`]: a person's own data as the register holds it, and who saw their full ID
 //!   number (PIPL).
 //!
@@ -31,4 +33,5 @@ pub mod own_data;
 pub mod pool;
 pub mod queues;
 pub mod record;
+pub mod review_team;
 pub mod runs;

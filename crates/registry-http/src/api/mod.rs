@@ -32,6 +32,7 @@ mod public;
 mod reminders;
 mod self_service;
 mod session;
+mod team;
 mod wire;
 
 use poem::Request;
@@ -61,6 +62,7 @@ use public::PublicApi;
 use reminders::RemindersApi;
 use self_service::SelfServiceApi;
 use session::SessionApi;
+use team::TeamApi;
 
 /// The tags of the operations, one per audience.
 #[derive(Tags)]
@@ -400,6 +402,7 @@ type Parts = (
     DocumentsApi,
     ExportsApi,
     MachineApi,
+    TeamApi,
 );
 
 /// The API service, mounted at `/api/v1`.
@@ -419,6 +422,7 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
             DocumentsApi,
             ExportsApi,
             MachineApi,
+            TeamApi,
         ),
         "特种设备鉴定评审人员管理系统 API",
         "1.0",

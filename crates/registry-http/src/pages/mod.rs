@@ -26,6 +26,7 @@ pub(crate) mod public;
 mod renewals;
 pub(crate) mod second_factor;
 pub(crate) mod self_service;
+mod team;
 mod verify;
 
 /// The page routes. A handler that stopped early with `?` (see [`PageError`]) answers with
@@ -284,6 +285,7 @@ fn page_routes() -> Route {
         )
         .at("/institution/renewals", get(renewals::institution_preview))
         .at("/verify", get(verify::verify_form))
+        .at("/verify-team", get(team::team_form).post(team::team_check))
         .at("/verify/:token", get(verify::verify_token))
         .at(
             "/association/exam-results",

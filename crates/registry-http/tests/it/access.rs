@@ -334,6 +334,11 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             "/api/v1/association/documents/999/pdf".into(),
             None,
         ),
+        "POST /public/verifications" => (
+            Method::POST,
+            "/api/v1/public/verifications".into(),
+            Some(json!({"review_date": "2026-11-26", "members": [{"id": "ABCDE23456"}]})),
+        ),
         "GET /association/providers" => (Method::GET, "/api/v1/association/providers".into(), None),
         // A name of spaces: past the schema, refused by the rule.
         "POST /association/providers" => (
@@ -460,6 +465,7 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "POST /public/people/search" => [OK; 8],
         "GET /public/pool" => [OK; 8],
         "GET /public/documents/{code}" => [NOT_FOUND; 8],
+        "POST /public/verifications" => [OK; 8],
         "GET /association/people/{id}/outlook" => [u, u, u, f, f, OK, f, f],
         "GET /institution/people/{id}/outlook" => [u, u, u, OK, NOT_FOUND, f, f, f],
         "GET /association/providers" => [u, u, u, f, f, OK, f, f],

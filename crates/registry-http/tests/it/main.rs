@@ -29,4 +29,5 @@ mod renewals;
 mod second_factor;
 mod security;
 mod support;
+mod team;
 mod tokens;

@@ -548,6 +548,23 @@ impl Browser<'_> {
         .await
     }
 
+    /// An API request with a raw JSON body as it is (well-formed or not), with the CSRF
+    /// token.
+    pub(crate) async fn send_json(&mut self, method: Method, path: &str, body: &str) -> Page {
+        if self.csrf().is_empty() && self.bearer.is_none() {
+            self.get("/api/v1/session").await;
+        }
+        let csrf = self.csrf();
+        self.send(
+            method,
+            path,
+            Some("application/json"),
+            Some(body.as_bytes().to_vec()),
+            &[("x-csrf-token", csrf)],
+        )
+        .await
+    }
+
     /// An API request with a text body (`text/plain`), with the CSRF token.
     pub(crate) async fn api_text(&mut self, method: Method, path: &str, text: &str) -> Page {
         if self.csrf().is_empty() {
