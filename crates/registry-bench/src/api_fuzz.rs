@@ -1,10 +1,17 @@
 //! Schemathesis against the JSON API (issue 9, `cargo xtask proof`): the real `registry
 //! serve` over a register of 2,000 people, and Schemathesis (from PyPI) generating requests
 //! from `/api/openapi.json` for every role: anonymous, an assessor who unlocked their
-//! entry, an institution, the association. The check is `not_a_server_error`: no request,
-//! however malformed, may answer 5xx. Each role's session is minted in the database, and
-//! every unsafe request carries the CSRF header; `DELETE /session` (the logout) is left out
-//! for the signed-in roles so that the rest runs signed in (the anonymous run covers it).
+//! entry, an institution, the association, and the machine clients' API tokens (an
+//! institution's with every institution scope, a training provider's). The check is
+//! `not_a_server_error`: no request, however malformed, may answer 5xx. Each role's
+//! session is minted in the database, and every unsafe request carries the CSRF header;
+//! the tokens are issued through the use case and sent as `Authorization: Bearer`.
+//! `DELETE /session` (the logout) is left out for the signed-in roles so that the rest
+//! runs signed in (the anonymous run covers it).
+//!
+//! Each run's requests are read back from its HAR report: how many got past the document's
+//! validation (any status but 400, 413 and 415) and so reached access control and the use
+//! cases, reported per role.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +30,66 @@ pub(crate) struct RoleRun {
     pub passed: bool,
     /// Schemathesis's own summary lines.
     pub summary: Vec<String>,
+    /// Requests sent, and those past the document's validation.
+    pub requests: usize,
+    pub past_validation: usize,
+}
+
+/// The requests of a HAR report, and those not refused by validation.
+fn validation_share(har: &Path) -> (usize, usize) {
+    let Ok(text) = std::fs::read_to_string(har) else {
+        return (0, 0);
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return (0, 0);
+    };
+    let statuses: Vec<i64> = json["log"]["entries"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| e["response"]["status"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default();
+    let past = statuses
+        .iter()
+        .filter(|s| !matches!(s, 400 | 413 | 415))
+        .count();
+    (statuses.len(), past)
+}
+
+/// Issues a token to `holder` with `scopes` through the use case; its secret.
+async fn token(
+    store: &registry_store::Store,
+    catalogue: &registry_core::review_item::ReviewItemCatalogue,
+    calendar: &registry_core::calendar::WorkCalendar,
+    holder: registry_core::api_token::TokenHolder,
+    scopes: &[&str],
+) -> Result<String> {
+    let secret = format!(
+        "rgt_{}",
+        registry_http::secrets::new_token().map_err(|e| anyhow::anyhow!("{e}"))?
+    );
+    let today = time::OffsetDateTime::now_utc().date();
+    crate::register::run(
+        store,
+        catalogue,
+        calendar,
+        registry_core::usecases::IssueToken {
+            form: registry_core::api_token::TokenForm {
+                name: "proof".into(),
+                holder,
+                scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                expires_on: registry_core::date::format_date(today + time::Duration::days(30)),
+            },
+            secret: registry_core::api_token::TokenSecretHash::new(
+                registry_http::secrets::token_hash(&secret),
+            ),
+        },
+    )
+    .await?;
+    Ok(secret)
 }
 
 fn schemathesis() -> PathBuf {
@@ -71,20 +138,58 @@ pub(crate) async fn proof(dir: &Path, examples: u32) -> Result<Vec<RoleRun>> {
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let csrf = registry_http::secrets::session_csrf_token(&token);
     let assessor = format!("registry_session={token}; registry_csrf={csrf}");
+    let provider = crate::register::run(
+        &store,
+        &catalogue,
+        &calendar,
+        registry_core::usecases::CreateProvider {
+            form: registry_core::provider::ProviderForm {
+                name: "proof provider".into(),
+                contact: String::new(),
+            },
+        },
+    )
+    .await?;
+    let institution_token = self::token(
+        &store,
+        &catalogue,
+        &calendar,
+        registry_core::api_token::TokenHolder::Institution(institutions[0]),
+        &["institution.read", "institution.write", "assessments.write"],
+    )
+    .await?;
+    let provider_token = self::token(
+        &store,
+        &catalogue,
+        &calendar,
+        registry_core::api_token::TokenHolder::Provider(provider),
+        &["attendance.write"],
+    )
+    .await?;
     drop(store);
 
     let (server, addr) = start(&registry, &url, &[])?;
     let mut runs = Vec::new();
     let anonymous = format!("registry_csrf={CSRF}");
-    for (role, cookie) in [
-        ("anonymous", anonymous.as_str()),
-        ("assessor", assessor.as_str()),
-        ("institution", institution.as_str()),
-        ("association", association.as_str()),
+    let cookie = |cookie: &str| {
+        vec![
+            format!("Cookie: {cookie}"),
+            format!("X-CSRF-Token: {}", csrf_of(cookie)),
+        ]
+    };
+    let bearer = |secret: &str| vec![format!("Authorization: Bearer {secret}")];
+    for (role, headers) in [
+        ("anonymous", cookie(&anonymous)),
+        ("assessor", cookie(&assessor)),
+        ("institution", cookie(&institution)),
+        ("association", cookie(&association)),
+        ("inst-token", bearer(&institution_token)),
+        ("prov-token", bearer(&provider_token)),
     ] {
         let reports = Path::new("target/proof");
         std::fs::create_dir_all(reports)?;
         let report = reports.join(format!("schemathesis-{role}.txt"));
+        let har = format!("schemathesis-{role}.har");
         let mut command = Command::new(schemathesis());
         command
             // Its cache (`.schemathesis/`) with the reports, not in the working tree.
@@ -95,9 +200,11 @@ pub(crate) async fn proof(dir: &Path, examples: u32) -> Result<Vec<RoleRun>> {
             .args(["--checks", "not_a_server_error"])
             .args(["--max-examples", &examples.to_string()])
             .args(["--seed", "20261127", "--no-color", "--workers", "2"])
-            .args(["--header", &format!("Cookie: {cookie}")])
-            .args(["--header", &format!("X-CSRF-Token: {}", csrf_of(cookie))])
+            .args(["--report", "har", "--report-har-path", &har])
             .args(["--request-timeout", "10"]);
+        for header in &headers {
+            command.args(["--header", header]);
+        }
         if role != "anonymous" {
             command.args(["--exclude-method", "DELETE"]);
         }
@@ -118,10 +225,13 @@ pub(crate) async fn proof(dir: &Path, examples: u32) -> Result<Vec<RoleRun>> {
         if !passed {
             println!("{text}");
         }
+        let (requests, past_validation) = validation_share(&reports.join(&har));
         runs.push(RoleRun {
             role,
             passed,
             summary,
+            requests,
+            past_validation,
         });
     }
     drop(server);

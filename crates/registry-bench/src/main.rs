@@ -204,6 +204,23 @@ async fn main() -> Result<()> {
             for line in &run.summary {
                 println!("      {line}");
             }
+            if run.requests > 0 {
+                println!(
+                    "      past the document's validation: {} of {} requests ({:.0}%)",
+                    run.past_validation,
+                    run.requests,
+                    100.0 * run.past_validation as f64 / run.requests as f64
+                );
+            }
+        }
+        let (requests, past): (usize, usize) = runs
+            .iter()
+            .fold((0, 0), |(r, p), run| (r + run.requests, p + run.past_validation));
+        if requests > 0 {
+            println!(
+                "  all roles: {past} of {requests} requests past validation ({:.0}%)",
+                100.0 * past as f64 / requests as f64
+            );
         }
         ensure!(
             runs.iter().all(|r| r.passed),
