@@ -213,9 +213,9 @@ async fn main() -> Result<()> {
                 );
             }
         }
-        let (requests, past): (usize, usize) = runs
-            .iter()
-            .fold((0, 0), |(r, p), run| (r + run.requests, p + run.past_validation));
+        let (requests, past): (usize, usize) = runs.iter().fold((0, 0), |(r, p), run| {
+            (r + run.requests, p + run.past_validation)
+        });
         if requests > 0 {
             println!(
                 "  all roles: {past} of {requests} requests past validation ({:.0}%)",

@@ -151,6 +151,9 @@ fn cookie_change(resp: &Response, name: &str) -> Option<Option<String>> {
 
 /// Refuses every unsafe request whose CSRF token (the `x-csrf-token` header, or the form
 /// field `csrf`) is not the visitor's, and keeps the visitor's token in the CSRF cookie.
+/// Two kinds of request take none: a machine client's (`Authorization: Bearer`, which a
+/// browser never adds on another site's behalf) and the API's public operations
+/// (`/api/v1/public/…`: they act as anyone, whoever sends them).
 ///
 /// A visitor with a session or an open entry has the token [`bound_token`] derives from
 /// them: a response that logs in, logs out, opens or closes an entry rotates it. An
@@ -172,7 +175,10 @@ pub(crate) async fn csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         Some(token) => token.clone(),
         None => fresh()?,
     };
-    if is_unsafe(req.method()) && bearer(&req).is_none() {
+    // The API's public operations (searches, 证件核验, 评审组核验) act as anyone and
+    // change nothing of anyone's: a forged request gains nothing, so they take no token.
+    let public_api = req.uri().path().starts_with("/api/v1/public/");
+    if is_unsafe(req.method()) && bearer(&req).is_none() && !public_api {
         let mut offered = req.header(CSRF_HEADER).map(str::to_owned);
         let is_form = req
             .content_type()
