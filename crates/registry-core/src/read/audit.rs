@@ -234,12 +234,34 @@ pub fn actor_text(described: &str, institution_name: impl Fn(i64) -> Option<Stri
         };
         return format!("系统（{job}）");
     }
+    if let Some(rest) = described.strip_prefix("token:")
+        && let Some((token, holder)) = rest.split_once('@')
+    {
+        return match holder.split_once(':') {
+            Some(("institution", id)) => format!("{}的接口令牌 {token}", institution(id)),
+            Some(("provider", id)) => format!("培训机构 {id} 的接口令牌 {token}"),
+            _ => format!("接口令牌 {token}"),
+        };
+    }
     described.to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tokens_use_reads_as_its_holders_token() {
+        let name = |id: i64| (id == 3).then(|| "甲中心".to_owned());
+        assert_eq!(
+            actor_text("token:7@institution:3", name),
+            "甲中心的接口令牌 7"
+        );
+        assert_eq!(
+            actor_text("token:8@provider:2", name),
+            "培训机构 2 的接口令牌 8"
+        );
+    }
 
     #[test]
     fn codes_read_in_chinese() {

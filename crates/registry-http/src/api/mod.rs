@@ -26,6 +26,7 @@ mod documents;
 mod education;
 mod exports;
 mod institution;
+mod lists;
 mod machine;
 mod outlook;
 mod public;
@@ -56,6 +57,7 @@ use documents::DocumentsApi;
 use education::EducationApi;
 use exports::ExportsApi;
 use institution::InstitutionApi;
+use lists::ListsApi;
 use machine::MachineApi;
 use outlook::OutlookApi;
 use public::PublicApi;
@@ -403,6 +405,7 @@ type Parts = (
     ExportsApi,
     MachineApi,
     TeamApi,
+    ListsApi,
 );
 
 /// The API service, mounted at `/api/v1`.
@@ -423,6 +426,7 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
             ExportsApi,
             MachineApi,
             TeamApi,
+            ListsApi,
         ),
         "特种设备鉴定评审人员管理系统 API",
         "1.0",

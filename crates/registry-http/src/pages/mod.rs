@@ -21,7 +21,7 @@ pub(crate) mod institution;
 mod landing;
 pub(crate) mod notice;
 mod own_data;
-mod person_file;
+pub(crate) mod person_file;
 pub(crate) mod public;
 mod renewals;
 pub(crate) mod second_factor;

@@ -339,6 +339,31 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             "/api/v1/public/verifications".into(),
             Some(json!({"review_date": "2026-11-26", "members": [{"id": "ABCDE23456"}]})),
         ),
+        "GET /association/expiring" => (Method::GET, "/api/v1/association/expiring".into(), None),
+        "GET /institution/expiring" => (Method::GET, "/api/v1/institution/expiring".into(), None),
+        "GET /association/audit" => (
+            Method::GET,
+            "/api/v1/association/audit?kind=token".into(),
+            None,
+        ),
+        "GET /institution/corrections" => {
+            (Method::GET, "/api/v1/institution/corrections".into(), None)
+        }
+        "POST /institution/corrections/{id}/answer" => (
+            Method::POST,
+            "/api/v1/institution/corrections/999999/answer".into(),
+            Some(json!({"answer": "已更正"})),
+        ),
+        "GET /self-service/{person}/{institution}/data" => (
+            Method::GET,
+            format!("/api/v1/self-service/{person}/{institution}/data"),
+            None,
+        ),
+        "POST /self-service/{person}/{institution}/corrections" => (
+            Method::POST,
+            format!("/api/v1/self-service/{person}/{institution}/corrections"),
+            Some(json!({"text": "手机号码应为 13900000000"})),
+        ),
         "GET /association/providers" => (Method::GET, "/api/v1/association/providers".into(), None),
         // A name of spaces: past the schema, refused by the rule.
         "POST /association/providers" => (
@@ -468,6 +493,14 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "POST /public/verifications" => [OK; 8],
         "GET /association/people/{id}/outlook" => [u, u, u, f, f, OK, f, f],
         "GET /institution/people/{id}/outlook" => [u, u, u, OK, NOT_FOUND, f, f, f],
+        "GET /association/expiring" => [u, u, u, f, f, OK, f, f],
+        "GET /institution/expiring" => [u, u, u, OK, OK, f, f, f],
+        // The trail is the audit administrator's alone.
+        "GET /association/audit" => [u, u, u, f, f, f, f, OK],
+        "GET /institution/corrections" => [u, u, u, OK, OK, f, f, f],
+        "POST /institution/corrections/{id}/answer" => [u, u, u, NOT_FOUND, NOT_FOUND, f, f, f],
+        "GET /self-service/{person}/{institution}/data" => [u, OK, u, u, u, u, u, u],
+        "POST /self-service/{person}/{institution}/corrections" => [u, OK, u, u, u, u, u, u],
         "GET /association/providers" => [u, u, u, f, f, OK, f, f],
         "POST /association/providers" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         // Tokens are issued by the security administrator, like passwords.

@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod api_lists;
 mod audit_log;
 mod canaries;
 mod cycles;

@@ -135,7 +135,11 @@ async fn a_training_provider_posts_a_roster_of_its_own_course_with_its_token() {
     assert_eq!(attendance[0]["hours"], "16");
     let mut auditor = server.administrator(Duty::Audit, "shenji").await;
     let log = auditor.get("/association/audit").await;
-    assert!(log.has(&format!("@provider:{provider}")), "{}", log.body);
+    assert!(
+        log.has(&format!("培训机构 {provider} 的接口令牌")),
+        "{}",
+        log.body
+    );
     // The provider's token does none of an institution's work, nor the association's.
     for (method, path) in [
         (Method::GET, "/api/v1/institution/people".to_owned()),
@@ -203,7 +207,7 @@ async fn an_institutions_system_records_an_assessment_with_its_token_within_its_
     assert_eq!(status, StatusCode::FORBIDDEN);
     let mut auditor = server.administrator(Duty::Audit, "shenji").await;
     let log = auditor.get("/association/audit").await;
-    assert!(log.has(&format!("@institution:{jia_id}")), "{}", log.body);
+    assert!(log.has("甲鉴定评审中心的接口令牌"), "{}", log.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
