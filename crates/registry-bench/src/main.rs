@@ -206,7 +206,7 @@ async fn main() -> Result<()> {
             }
             if run.requests > 0 {
                 println!(
-                    "      past the document's validation: {} of {} requests ({:.0}%)",
+                    "      positive cases past validation: {} of {} requests ({:.0}%)",
                     run.past_validation,
                     run.requests,
                     100.0 * run.past_validation as f64 / run.requests as f64
@@ -218,7 +218,7 @@ async fn main() -> Result<()> {
         });
         if requests > 0 {
             println!(
-                "  all roles: {past} of {requests} requests past validation ({:.0}%)",
+                "  all roles: {past} of {requests} positive requests past validation ({:.0}%)",
                 100.0 * past as f64 / requests as f64
             );
         }

@@ -24,6 +24,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
 use registry_core::ports::Actor;
 
 mod api;
+mod audit_words;
 mod auth;
 mod charts;
 mod client;

@@ -500,20 +500,7 @@ pub(crate) struct AssociationPeople {
     pub(crate) search_exports: Option<(String, String)>,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct AuditRow {
-    pub(crate) at: String,
-    /// Who, in words (`福建省特种设备鉴定评审中心（fjjp）`).
-    pub(crate) actor: String,
-    /// What, in words, with the item and institution it concerns (`聘用 · 压力容器制造 ·
-    /// 福建省特种设备鉴定评审中心`).
-    pub(crate) action: String,
-    /// The stable code of the action (searched by the filter, never shown).
-    pub(crate) code: String,
-    /// The change, field by field: `状态：待填报 → 信息填报中`, or a field's value when it
-    /// was recorded on one side only.
-    pub(crate) changes: Vec<String>,
-}
+pub(crate) use crate::audit_words::AuditRow;
 
 #[derive(Template)]
 #[template(path = "association_person.html")]

@@ -122,7 +122,7 @@ fn months(asked: Option<u32>) -> u32 {
     asked.filter(|m| ENDING_MONTHS.contains(m)).unwrap_or(3)
 }
 
-fn audit_out(row: crate::templates::AuditRow, code: &str) -> AuditOut {
+fn audit_out(row: crate::audit_words::AuditRow, code: &str) -> AuditOut {
     AuditOut {
         at: row.at,
         actor: row.actor,
@@ -236,7 +236,7 @@ impl ListsApi {
             .map(|k| k.trim().chars().take(40).collect::<String>())
             .filter(|k| !k.is_empty())
             .map(|k| if k.contains('.') { k } else { format!("{k}.") });
-        let names = crate::pages::institution_names(state).await?;
+        let names = crate::audit_words::institution_names(state).await?;
         let (entries, total) = state
             .store
             .audit_page(
@@ -251,7 +251,7 @@ impl ListsApi {
                 .iter()
                 .map(|e| {
                     audit_out(
-                        crate::pages::audit_row(e, &state.catalogue, &names),
+                        crate::audit_words::audit_row(e, &state.catalogue, &names),
                         &e.actor,
                     )
                 })
@@ -268,7 +268,7 @@ impl ListsApi {
     async fn corrections(&self, req: &Request) -> ApiResult<Json<Vec<CorrectionOut>>> {
         let (institution, _) = institution(req, Scope::InstitutionRead)?;
         let state = state(req)?;
-        let time = crate::pages::china_time;
+        let time = crate::audit_words::china_time;
         Ok(Json(
             state
                 .store
@@ -326,14 +326,17 @@ impl ListsApi {
     ) -> ApiResult<Json<OwnDataOut>> {
         let entry = open_entry(req, person.0, institution.0)?;
         let state = state(req)?;
-        let Some((record, _)) = crate::pages::person_file::load_person(state, entry.person).await?
-        else {
+        let found = {
+            let mut tx = state.store.begin_read().await?;
+            registry_core::read::record::PersonRecord::load(&mut tx, entry.person).await?
+        };
+        let Some(record) = found else {
             return Err(super::ApiError::NotFound(super::error_body(
                 "not_found.person",
                 "未找到该人员",
             )));
         };
-        let names = crate::pages::institution_names(state).await?;
+        let names = crate::audit_words::institution_names(state).await?;
         let by_id: std::collections::BTreeMap<InstitutionId, String> = names
             .iter()
             .map(|(id, name)| (InstitutionId::new(*id), name.clone()))
@@ -353,7 +356,12 @@ impl ListsApi {
                     &theirs,
                 )
             })
-            .map(|e| audit_out(crate::pages::audit_row(e, &state.catalogue, &names), ""))
+            .map(|e| {
+                audit_out(
+                    crate::audit_words::audit_row(e, &state.catalogue, &names),
+                    "",
+                )
+            })
             .collect();
         Ok(Json(OwnDataOut {
             name: record.person.name.as_str().to_owned(),
