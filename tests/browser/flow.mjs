@@ -633,6 +633,7 @@ try {
     ['/search', 'tour-search'],
     ['/pool', 'tour-pool'],
     ['/verify', 'tour-verify'],
+    ['/verify-team', 'tour-verify-team'],
     ['/self-service', 'tour-self-service'],
     ['/login', 'tour-login'],
     ['/no-such-page', 'tour-not-found'],
@@ -691,6 +692,7 @@ try {
     ['/association/coverage', 'tour-association-coverage'],
     ['/association/in-force', 'tour-association-in-force'],
     ['/association/outbox', 'tour-association-outbox'],
+    ['/association/providers', 'tour-association-providers'],
   ]) {
     await admin.goto(`${base}${path}`);
     await shot(admin, name);
@@ -713,6 +715,21 @@ try {
       await page.goto(`${base}/account/second-factor`);
       expectText(await page.content(), '<svg', 'the QR code of the second factor');
       await shot(page, 'second-factor-setup');
+      // Issue 18: 接口令牌, a token issued (its secret shown once) and listed.
+      await page.goto(`${base}/association/tokens`);
+      await page.getByLabel('令牌名称').fill('人事系统');
+      await page.getByLabel('持有方').selectOption({ index: 1 });
+      await page.locator('input[name="scopes"]').first().check();
+      await page.getByRole('button', { name: '签发' }).click();
+      const issued = await page.content();
+      if (!issued.includes('id="issued"')) {
+        // The first holder may be a provider: its scope is the last one.
+        await page.getByLabel('令牌名称').fill('报名系统');
+        await page.locator('input[name="scopes"]').last().check();
+        await page.getByRole('button', { name: '签发' }).click();
+      }
+      expectText(await page.content(), 'rgt_', 'the token secret shown once');
+      await shot(page, 'tour-association-tokens');
     }
   }
   // Issue 19: the dashboard's figures lead to the lists behind them; a chart.

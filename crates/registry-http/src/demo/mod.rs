@@ -482,11 +482,25 @@ pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError
             .push(((*user).into(), (*password).into(), format!("机构 {name}")));
     }
 
+    // A training provider runs the current cycle's courses: its system may post their
+    // attendance with a token (接口令牌, issued by the security administrator).
+    let provider = l
+        .run(
+            add_days(tl.current.start, -30),
+            admin(),
+            registry_core::usecases::CreateProvider {
+                form: registry_core::provider::ProviderForm {
+                    name: "华东特种设备继续教育培训中心".into(),
+                    contact: "周老师 021-5555 0101".into(),
+                },
+            },
+        )
+        .await?;
     let mut previous_courses = Vec::new();
     let mut current_courses = Vec::new();
-    for (span, courses) in [
-        (&tl.previous, &mut previous_courses),
-        (&tl.current, &mut current_courses),
+    for (span, courses, run_by) in [
+        (&tl.previous, &mut previous_courses, None),
+        (&tl.current, &mut current_courses, Some(provider)),
     ] {
         for (start, end, name, items, hours) in course_plan(span) {
             if end > tl.ago(7) {
@@ -497,7 +511,7 @@ pub async fn load(state: &AppState, today: Date) -> Result<DemoLogins, DemoError
                     add_days(start, -20),
                     admin(),
                     CreateCourse {
-                        provider: None,
+                        provider: run_by,
                         form: CourseForm {
                             name,
                             start: format_date(start),
