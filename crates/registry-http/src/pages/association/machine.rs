@@ -259,19 +259,23 @@ async fn tokens_page(
 #[handler]
 pub(crate) async fn token_list(req: &Request) -> PageResult {
     let _ = security_account(req)?;
-    let today = state(req).today();
     tokens_page(
         req,
         StatusCode::OK,
         None,
         None,
         (vec![], BTreeMap::new()),
-        TokenFormView {
-            expires_on: format_date(today + time::Duration::days(365)),
-            ..TokenFormView::default()
-        },
+        fresh_form(req),
     )
     .await
+}
+
+/// An empty issuing form, its last day a year from today.
+fn fresh_form(req: &Request) -> TokenFormView {
+    TokenFormView {
+        expires_on: format_date(state(req).today() + time::Duration::days(365)),
+        ..TokenFormView::default()
+    }
 }
 
 /// The holder of the form's `institution:3` or `provider:2`.
@@ -331,7 +335,7 @@ pub(crate) async fn issue_token(req: &Request, body: String) -> PageResult {
                 Some((form.name.trim().to_owned(), secret)),
                 None,
                 (vec![], BTreeMap::new()),
-                TokenFormView::default(),
+                fresh_form(req),
             )
             .await
         }
@@ -374,7 +378,7 @@ pub(crate) async fn revoke_token(req: &Request, Path(id): Path<i64>) -> PageResu
         None,
         notice,
         (errors, BTreeMap::new()),
-        TokenFormView::default(),
+        fresh_form(req),
     )
     .await
 }
