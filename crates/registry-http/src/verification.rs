@@ -155,6 +155,9 @@ pub(crate) struct MemberAnswer {
     /// The document asked about: its kind's label, serial and whether it is valid today.
     pub(crate) document: Option<(&'static str, String, bool)>,
     pub(crate) items: Vec<MemberItem>,
+    /// Whether every item asked about was held on the review date (the core's
+    /// `review_team::all_held`).
+    pub(crate) held: bool,
     /// Working days of on-site assessments in the review date's cycle up to that day.
     pub(crate) working_days: Option<u32>,
 }
@@ -168,6 +171,7 @@ impl MemberAnswer {
             number: None,
             document: None,
             items: vec![],
+            held: false,
             working_days: None,
         }
     }
@@ -276,7 +280,9 @@ pub(crate) async fn check_team(
                 institution,
             });
         }
+        let days: Vec<_> = member_items.iter().map(|i| i.on_day.clone()).collect();
         answers.push(MemberAnswer {
+            held: registry_core::read::review_team::all_held(&days),
             asked: question.text,
             outcome: "found",
             name: found.name.as_str().to_owned(),

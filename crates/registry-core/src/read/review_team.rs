@@ -90,6 +90,12 @@ impl ItemOnDay {
     }
 }
 
+/// Whether a member passes: every item asked about was held on the day (a member asked
+/// about no item does not).
+pub fn all_held(items: &[ItemOnDay]) -> bool {
+    !items.is_empty() && items.iter().all(ItemOnDay::held)
+}
+
 /// The day a registration's holding was released, if it was released and stays so.
 fn released_on(holdings: &[Holding], record: &RegistrationRecord) -> Option<Date> {
     holdings

@@ -114,7 +114,7 @@ fn member_out(state: &crate::AppState, m: MemberAnswer) -> TeamMemberOut {
         document_kind: m.document.as_ref().map(|d| d.0.to_owned()),
         document_serial: m.document.as_ref().map(|d| d.1.clone()),
         document_valid_today: m.document.as_ref().map(|d| d.2),
-        held: found && !items.is_empty() && items.iter().all(|i| i.held),
+        held: found && m.held,
         items,
         working_days: m.working_days,
     }

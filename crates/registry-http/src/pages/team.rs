@@ -144,7 +144,7 @@ pub(crate) async fn team_check(req: &Request, body: String) -> PageResult {
                 })
                 .collect();
             TeamMemberView {
-                held: m.outcome == "found" && !items.is_empty() && items.iter().all(|i| i.held),
+                held: m.held,
                 asked: m.asked,
                 outcome: m.outcome,
                 name: m.name,
