@@ -203,27 +203,16 @@ pub(crate) async fn check_team(
             answers.push(MemberAnswer::empty(question.text, "malformed"));
             continue;
         };
-        let (person, institution, items, document) = match &asked {
+        // What the question names: the document (a code) or the person (a number).
+        let (person, found, institution, items, document) = match &asked {
             Asked::Code(code) => match tx.document_by_code(code).await? {
-                Some(document) => {
-                    let holdings = tx.holdings_of(document.details.person).await?;
-                    let qualifications = tx.qualifications(document.details.person).await?;
-                    let (findings, _) = verify(&document, &holdings, &qualifications, today);
-                    logged.push((
-                        Some(document.id),
-                        findings.first().map_or("valid", |f| f.code()),
-                    ));
-                    (
-                        document.details.person,
-                        document.details.institution,
-                        document.details.items.clone(),
-                        Some((
-                            document.details.kind.label(),
-                            document.serial(),
-                            findings.is_empty(),
-                        )),
-                    )
-                }
+                Some(document) => (
+                    document.details.person,
+                    None,
+                    document.details.institution,
+                    document.details.items.clone(),
+                    Some(document),
+                ),
                 None => {
                     logged.push((None, "unknown"));
                     answers.push(MemberAnswer::empty(question.text, "unknown"));
@@ -242,7 +231,7 @@ pub(crate) async fn check_team(
                             .collect(),
                     };
                     numbers.0 += 1;
-                    (person.id, None, items, None)
+                    (person.id, Some(person), None, items, None)
                 }
                 None => {
                     numbers.1 += 1;
@@ -251,12 +240,33 @@ pub(crate) async fn check_team(
                 }
             },
         };
-        let Some(found) = tx.person(person).await? else {
+        let found = match found {
+            Some(person) => Some(person),
+            None => tx.person(person).await?,
+        };
+        let Some(found) = found else {
             answers.push(MemberAnswer::empty(question.text, "unknown"));
             continue;
         };
         let registrations = tx.registrations_of(person).await?;
         let holdings = tx.holdings_of(person).await?;
+        // A document is also checked as of today (valid or not, as 证件核验 says).
+        let document = match document {
+            Some(document) => {
+                let qualifications = tx.qualifications(person).await?;
+                let (findings, _) = verify(&document, &holdings, &qualifications, today);
+                logged.push((
+                    Some(document.id),
+                    findings.first().map_or("valid", |f| f.code()),
+                ));
+                Some((
+                    document.details.kind.label(),
+                    document.serial(),
+                    findings.is_empty(),
+                ))
+            }
+            None => None,
+        };
         let assessments = tx.assessments_of(person).await?;
         let mut member_items = Vec::with_capacity(items.len());
         for item in &items {

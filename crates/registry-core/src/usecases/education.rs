@@ -146,7 +146,8 @@ pub struct ImportAttendance {
     /// Write the good rows even if some are bad.
     pub good_rows_only: bool,
     /// Posted by this training provider: a row of a course it does not run is refused as
-    /// an unknown course.
+    /// an unknown course, and a row whose name differs from the register's as an unknown
+    /// person (the roster never tells a provider the name recorded for an ID number).
     pub provider: Option<ProviderId>,
 }
 
@@ -240,7 +241,11 @@ impl UseCase for ImportAttendance {
             match &person {
                 None => problems.push(Violation::UnknownPerson(row.person.describe())),
                 Some(p) => {
-                    if p.name != row.name {
+                    if p.name != row.name && self.provider.is_some() {
+                        // A provider learns no recorded name: an ID number with another
+                        // name is answered as one the register does not know.
+                        problems.push(Violation::UnknownPerson(row.person.describe()));
+                    } else if p.name != row.name {
                         problems.push(Violation::NameMismatch {
                             masked_id: p.resident_id.masked(),
                             recorded: p.name.as_str().to_owned(),

@@ -103,6 +103,29 @@ async fn a_training_provider_posts_a_roster_of_its_own_course_with_its_token() {
         "{}",
         refused.body
     );
+    // A row with the right number and another name: unknown to the provider, and the
+    // name the register holds is not told.
+    let misnamed = format!("培训班编号,姓名,身份证号或注册号,课时\n{own},魏某某,{number},16\n");
+    let probe = client
+        .api_binary(
+            Method::POST,
+            "/api/v1/provider/rosters?dry_run=true",
+            misnamed.as_bytes(),
+        )
+        .await;
+    assert_eq!(
+        probe.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        probe.body
+    );
+    assert_eq!(
+        probe.json()["rejected"][0]["violations"][0]["code"],
+        "import.unknown_person",
+        "{}",
+        probe.body
+    );
+    assert!(!probe.body.contains("卫评审"), "{}", probe.body);
     // The good roster is written, once.
     let written = client
         .api_binary(Method::POST, "/api/v1/provider/rosters", roster.as_bytes())
