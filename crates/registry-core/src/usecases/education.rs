@@ -132,6 +132,56 @@ impl UseCase for RecordAttendance {
     }
 }
 
+/// A training provider credits hours at one of its courses, naming the person by ID
+/// number or registration number *and* name: the course is checked first (another's is
+/// not found), then the person, and an unknown number and a name that differs from the
+/// register's are one answer (`NotFound(Person)`), so that a provider's token learns
+/// neither whether an ID number is in the register nor the name recorded for it. Then
+/// the rules of [`RecordAttendance`].
+#[derive(Debug, Clone)]
+pub struct RecordProviderAttendance {
+    /// The provider posting.
+    pub provider: ProviderId,
+    /// The course.
+    pub course: CourseId,
+    /// The person, by ID number or registration number.
+    pub person: crate::education::PersonRef,
+    /// Their name, as the provider has it.
+    pub name: String,
+    /// Hours attended, as typed.
+    pub hours: String,
+}
+
+impl UseCase for RecordProviderAttendance {
+    type Output = AttendanceId;
+
+    async fn run<T: RegisterTx>(
+        &self,
+        ctx: &Context<'_>,
+        tx: &mut T,
+    ) -> Result<AttendanceId, UseCaseError> {
+        tx.course(self.course)
+            .await?
+            .filter(|c| c.provider == Some(self.provider))
+            .ok_or(UseCaseError::NotFound(Entity::Course))?;
+        let found = match &self.person {
+            crate::education::PersonRef::ResidentId(id) => tx.person_by_resident_id(id).await?,
+            crate::education::PersonRef::Number(n) => tx.person_by_registration_number(*n).await?,
+        };
+        let person = found
+            .filter(|p| p.name.as_str() == self.name.trim())
+            .ok_or(UseCaseError::NotFound(Entity::Person))?;
+        RecordAttendance {
+            course: self.course,
+            person: person.id,
+            hours: self.hours.clone(),
+            provider: Some(self.provider),
+        }
+        .run(ctx, tx)
+        .await
+    }
+}
+
 /// Imports an attendance roster (培训班编号, 姓名, 身份证号或注册号, 课时). Every row is
 /// checked first: the row's own form, the course, the person (by ID number or
 /// registration number, with the same name), a certificate holder, no duplicate row in the

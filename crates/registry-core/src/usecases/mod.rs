@@ -60,8 +60,8 @@ pub use documents::{
     number_year,
 };
 pub use education::{
-    CreateCourse, ImportAttendance, ImportReport, RecordAttendance, ReverseAttendance, RowOutcome,
-    RowReport,
+    CreateCourse, ImportAttendance, ImportReport, RecordAttendance, RecordProviderAttendance,
+    ReverseAttendance, RowOutcome, RowReport,
 };
 pub use holdings::{
     EmployItems, Employed, ReleaseItem, SetFillInPassword, UndoRelease, UnlockFillInEntry,

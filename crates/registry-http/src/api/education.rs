@@ -15,10 +15,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use registry_batch::import::{ImportError, Kind, Options};
 use registry_batch::table::Source;
 use registry_core::date::format_date;
-use registry_core::education::{CourseForm, format_hours};
+use registry_core::education::{CourseForm, PersonRef, format_hours};
 use registry_core::ids::{AttendanceId, CourseId, ProviderId};
 use registry_core::ports::RegisterTx;
-use registry_core::usecases::{CreateCourse, RecordAttendance, ReverseAttendance, RowOutcome};
+use registry_core::usecases::{
+    CreateCourse, RecordAttendance, RecordProviderAttendance, ReverseAttendance, RowOutcome,
+};
 
 use super::wire::Created;
 use super::{
@@ -109,6 +111,22 @@ struct AttendanceIn {
     /// The person: their resident ID number or registration number (`JP…`).
     #[oai(validator(max_length = 32))]
     person: String,
+    /// Hours attended, a positive number as text, at most what the course counts.
+    #[oai(validator(max_length = 10))]
+    hours: String,
+}
+
+/// Hours attended by one person, as a training provider posts them: with the name.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct ProviderAttendanceIn {
+    /// The person: their resident ID number or registration number (`JP…`).
+    #[oai(validator(max_length = 32))]
+    person: String,
+    /// Their name as the provider has it; it must be the register's (otherwise, as for an
+    /// unknown number, 404 `not_found.person`).
+    #[oai(validator(max_length = 30))]
+    name: String,
     /// Hours attended, a positive number as text, at most what the course counts.
     #[oai(validator(max_length = 10))]
     hours: String,
@@ -225,7 +243,7 @@ impl EducationApi {
         body: Json<AttendanceIn>,
     ) -> ApiResult<Json<Created>> {
         let actor = association(req)?;
-        record(req, actor, None, id.0, &body).await
+        record(req, actor, id.0, &body).await
     }
 
     /// 冲销: cancels an attendance entry with a reversing entry (history is never
@@ -298,8 +316,11 @@ impl EducationApi {
         ))
     }
 
-    /// Credits a person with hours attended at one of the provider's courses, as the
-    /// association's operation does (audited as the token). Another's course: 404.
+    /// Credits a person, named by ID number or registration number and name, with hours
+    /// attended at one of the provider's courses (audited as the token). Another's course:
+    /// 404 `not_found.course`, checked first; an unknown number and a name other than the
+    /// register's: one answer, 404 `not_found.person` (a provider learns neither whether an
+    /// ID number is in the register nor the name recorded for it).
     #[oai(
         path = "/provider/courses/:id/attendance",
         method = "post",
@@ -309,10 +330,24 @@ impl EducationApi {
         &self,
         req: &Request,
         id: Path<i64>,
-        body: Json<AttendanceIn>,
+        body: Json<ProviderAttendanceIn>,
     ) -> ApiResult<Json<Created>> {
         let (provider, actor) = provider(req)?;
-        record(req, actor, Some(provider), id.0, &body).await
+        let state = state(req)?;
+        let person = PersonRef::parse(&body.person, state.today()).map_err(rejected)?;
+        let entry = state
+            .run(
+                actor,
+                &RecordProviderAttendance {
+                    provider,
+                    course: CourseId::new(id.0),
+                    person,
+                    name: body.name.clone(),
+                    hours: body.hours.clone(),
+                },
+            )
+            .await?;
+        Ok(Json(Created { id: entry.get() }))
     }
 
     /// A provider's attendance roster, as `POST /association/rosters` (rows of courses
@@ -388,24 +423,16 @@ fn options(dry_run: &Query<Option<bool>>, good_rows_only: &Query<Option<bool>>) 
     }
 }
 
-/// Records one person's hours at a course, for the association (`provider` none) or a
-/// provider.
+/// Records one person's hours at a course, for the association.
 async fn record(
     req: &Request,
     actor: registry_core::ports::Actor,
-    provider: Option<ProviderId>,
     course: i64,
     body: &AttendanceIn,
 ) -> ApiResult<Json<Created>> {
     let state = state(req)?;
     let (query, described) =
-        crate::queries::attendee_query(&body.person, state.today()).map_err(|v| {
-            ApiError::Unprocessable(Json(super::ErrorBody {
-                code: "rejected".to_owned(),
-                message: v.to_string(),
-                violations: vec![violation_body(&v)],
-            }))
-        })?;
+        crate::queries::attendee_query(&body.person, state.today()).map_err(rejected)?;
     let found = state
         .store
         .find_people(&query, 1)
@@ -422,7 +449,7 @@ async fn record(
         .run(
             actor,
             &RecordAttendance {
-                provider,
+                provider: None,
                 course: CourseId::new(course),
                 person: found.person,
                 hours: body.hours.clone(),
@@ -430,6 +457,15 @@ async fn record(
         )
         .await?;
     Ok(Json(Created { id: entry.get() }))
+}
+
+/// A violation of a request's own field, as the core's are answered (422 `rejected`).
+fn rejected(v: registry_core::violation::Violation) -> ApiError {
+    ApiError::Unprocessable(Json(super::ErrorBody {
+        code: "rejected".to_owned(),
+        message: v.to_string(),
+        violations: vec![violation_body(&v)],
+    }))
 }
 
 /// Imports a roster for the association (`provider` none) or a provider.

@@ -399,7 +399,7 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
         "POST /provider/courses/{id}/attendance" => (
             Method::POST,
             "/api/v1/provider/courses/999999/attendance".into(),
-            Some(json!({"person": "JP0000000000", "hours": "1"})),
+            Some(json!({"person": "JP0000000000", "name": "某某", "hours": "1"})),
         ),
         other => panic!("the access matrix has no request for {other}"),
     }

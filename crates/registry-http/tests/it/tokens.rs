@@ -136,15 +136,40 @@ async fn a_training_provider_posts_a_roster_of_its_own_course_with_its_token() {
         .api_binary(Method::POST, "/api/v1/provider/rosters", roster.as_bytes())
         .await;
     assert_eq!(again.json()["unchanged"], 1, "{}", again.body);
-    // One person by the single operation: another's course is not found.
-    let single = client
-        .api(
-            Method::POST,
-            &format!("/api/v1/provider/courses/{others}/attendance"),
-            Some(json!({"person": number, "hours": "8"})),
-        )
-        .await;
-    assert_eq!(single.status, StatusCode::NOT_FOUND, "{}", single.body);
+    // One person by the single operation: another's course is not found, whoever is
+    // named (the course is checked first, so a number tells nothing there) ...
+    for person in [number.clone(), resident_id(34, date(1970, 1, 1))] {
+        let single = client
+            .api(
+                Method::POST,
+                &format!("/api/v1/provider/courses/{others}/attendance"),
+                Some(json!({"person": person, "name": "卫评审", "hours": "8"})),
+            )
+            .await;
+        assert_eq!(single.status, StatusCode::NOT_FOUND, "{}", single.body);
+        assert_eq!(single.json()["code"], "not_found.course", "{}", single.body);
+    }
+    // ... and on its own course, an ID number the register does not hold and a known one
+    // with another name get one answer, which tells no name.
+    let mut answers = Vec::new();
+    for (person, name) in [
+        (resident_id(34, date(1970, 1, 1)), "卫评审"),
+        (id.clone(), "魏某某"),
+        (number.clone(), "魏某某"),
+    ] {
+        let single = client
+            .api(
+                Method::POST,
+                &format!("/api/v1/provider/courses/{own}/attendance"),
+                Some(json!({"person": person, "name": name, "hours": "8"})),
+            )
+            .await;
+        assert_eq!(single.status, StatusCode::NOT_FOUND, "{}", single.body);
+        assert!(!single.body.contains("卫评审"), "{}", single.body);
+        answers.push(single.json());
+    }
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+    assert_eq!(answers[0]["code"], "not_found.person");
     // What the association sees: the hours, entered by the token.
     let attendance = admin
         .api(
