@@ -6,7 +6,7 @@
 use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 use registry_core::api_token::Scope;
 use registry_core::assessment::AssessmentForm;
 use registry_core::date::format_date;
@@ -51,17 +51,34 @@ struct AssessmentIn {
     #[oai(validator(max_length = 100))]
     applicant_unit: String,
     /// The review item's code (`RQ-ZZ`).
-    #[oai(validator(max_length = 16))]
+    #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
     item: String,
-    /// YYYY-MM-DD, within the working-day calendar's years.
-    #[oai(validator(max_length = 10))]
-    start: String,
-    /// YYYY-MM-DD, not before `start` and not after today.
-    #[oai(validator(max_length = 10))]
-    end: String,
-    /// `initial` (首次) or `re_review` (复审); the Chinese names are read too.
-    #[oai(validator(max_length = 8))]
-    kind: String,
+    /// 开始日期, within the working-day calendar's years.
+    start: time::Date,
+    /// 结束日期, not before `start` and not after today.
+    end: time::Date,
+    /// 首次 or 复审.
+    kind: AssessmentKindIn,
+}
+
+/// 评审类型: `initial` (首次) or `re_review` (复审).
+#[derive(Enum, Debug, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+enum AssessmentKindIn {
+    /// 首次
+    Initial,
+    /// 复审
+    ReReview,
+}
+
+impl AssessmentKindIn {
+    /// The core's code of the kind.
+    fn code(self) -> &'static str {
+        match self {
+            AssessmentKindIn::Initial => "initial",
+            AssessmentKindIn::ReReview => "re_review",
+        }
+    }
 }
 
 /// What was recorded.
@@ -141,9 +158,9 @@ impl AssessmentsApi {
                     form: AssessmentForm {
                         applicant_unit: body.applicant_unit.clone(),
                         item: body.item.clone(),
-                        start: body.start.clone(),
-                        end: body.end.clone(),
-                        kind: body.kind.clone(),
+                        start: format_date(body.start),
+                        end: format_date(body.end),
+                        kind: body.kind.code().to_owned(),
                     },
                 },
             )

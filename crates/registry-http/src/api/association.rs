@@ -5,7 +5,7 @@
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 use registry_core::access::PasswordHash;
 use registry_core::cycle::{CycleForm, RegistrationCycle};
 use registry_core::date::format_date;
@@ -42,17 +42,26 @@ struct InstitutionOut {
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct InstitutionIn {
+    /// 机构名称, at most 100 characters.
+    #[oai(validator(max_length = 100))]
     name: String,
+    /// 机构编号, at most 32 characters.
+    #[oai(validator(max_length = 32))]
     number: String,
+    /// 统一社会信用代码: 18 characters (GB 32100), its check character verified.
+    #[oai(validator(pattern = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"))]
     credit_code: String,
-    #[oai(default)]
+    /// 省级资质编号, at most 40 characters (this or the national one).
+    #[oai(default, validator(max_length = 40))]
     provincial_number: String,
-    #[oai(default)]
+    /// 国家级资质编号, at most 40 characters.
+    #[oai(default, validator(max_length = 40))]
     national_number: String,
-    #[oai(default)]
+    /// 联系人及电话, at most 100 characters.
+    #[oai(default, validator(max_length = 100))]
     contact: String,
     /// 联系邮箱: where the institution's reminders go (empty: none).
-    #[oai(default)]
+    #[oai(default, validator(max_length = 100))]
     email: String,
 }
 
@@ -74,7 +83,9 @@ impl InstitutionIn {
 #[oai(deny_unknown_fields)]
 struct NewInstitution {
     institution: InstitutionIn,
-    /// The login name of the institution's account.
+    /// The login name of the institution's account, 3 to 32 letters, digits, `_`, `-`
+    /// or `.`.
+    #[oai(validator(max_length = 32))]
     username: String,
 }
 
@@ -103,13 +114,19 @@ struct Version {
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct ExamResultIn {
+    /// 身份证号: 18 characters (or an old 15-digit number), its check digit verified.
+    #[oai(validator(pattern = "^([0-9]{17}[0-9Xx]|[0-9]{15})$"))]
     resident_id: String,
+    /// 姓名, at most 30 characters.
+    #[oai(validator(max_length = 30))]
     name: String,
+    /// The review items passed (codes of the catalogue, such as `RQ-ZZ`).
+    #[oai(validator(max_items = 64, pattern = "^[A-Z0-9-]{2,16}$"))]
     items: Vec<String>,
-    /// YYYY-MM-DD
-    exam_date: String,
-    /// YYYY-MM-DD
-    published_on: String,
+    /// 考核日期
+    exam_date: time::Date,
+    /// 公布日期
+    published_on: time::Date,
 }
 
 #[derive(Object, Debug)]
@@ -199,14 +216,17 @@ impl CycleOut {
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct CycleIn {
+    /// 周期名称, at most 40 characters.
+    #[oai(validator(max_length = 40))]
     name: String,
-    /// YYYY-MM-DD
-    start: String,
-    /// YYYY-MM-DD
-    end: String,
+    /// 周期开始
+    start: time::Date,
+    /// 周期结束
+    end: time::Date,
     /// 注册周期（年）, 1 to 10.
     cycle_years: i64,
     /// 继续教育课时要求, a decimal number as text (e.g. "32", "7.5"), 0 to 1000.
+    #[oai(validator(max_length = 10, pattern = "^[0-9]+(\\.[0-9]+)?$"))]
     hours_required: String,
     /// 换证、注册时须有覆盖该评审项的培训
     require_item_coverage: bool,
@@ -222,10 +242,10 @@ struct CycleIn {
     publication_due_working_days: i64,
     /// 换证申请提前月数, 0 to 24.
     renewal_window_months: i64,
-    /// 周期内取得资格者的课时要求: `full`, `pro_rata_years` or `none`; absent means the
-    /// default, `pro_rata_years`.
-    late_hours: Option<String>,
+    /// 周期内取得资格者的课时要求; absent means the default, `pro_rata_years`.
+    late_hours: Option<LateHoursIn>,
     /// 注册到期提醒（到期前天数，以逗号分隔，例如 "60,30,7"）; absent: the default.
+    #[oai(validator(max_length = 40, pattern = "^[0-9,，、 ]*$"))]
     reminder_ending_days: Option<String>,
     /// 课时不足提醒（周期结束前月数）, 1 to 24; absent: 6.
     reminder_hours_short_months: Option<i64>,
@@ -245,8 +265,8 @@ impl CycleIn {
     fn form(&self) -> CycleForm {
         CycleForm {
             name: self.name.clone(),
-            start: self.start.clone(),
-            end: self.end.clone(),
+            start: format_date(self.start),
+            end: format_date(self.end),
             cycle_years: self.cycle_years.to_string(),
             hours_required: self.hours_required.clone(),
             require_item_coverage: self.require_item_coverage,
@@ -258,8 +278,9 @@ impl CycleIn {
             renewal_window_months: self.renewal_window_months.to_string(),
             late_hours: self
                 .late_hours
-                .clone()
-                .unwrap_or_else(|| LateHours::default().code().to_owned()),
+                .map_or_else(LateHours::default, LateHoursIn::core)
+                .code()
+                .to_owned(),
             // Absent: empty, which the core reads as the default.
             reminder_ending_days: self.reminder_ending_days.clone().unwrap_or_default(),
             reminder_hours_short_months: text(self.reminder_hours_short_months),
@@ -278,15 +299,36 @@ struct NewCycleIn {
     /// 周期名称, at most 40 characters.
     #[oai(validator(max_length = 40))]
     name: String,
-    /// YYYY-MM-DD
-    #[oai(validator(max_length = 10))]
-    start: String,
-    /// YYYY-MM-DD; cycles never overlap.
-    #[oai(validator(max_length = 10))]
-    end: String,
+    /// 周期开始
+    start: time::Date,
+    /// 周期结束; cycles never overlap.
+    end: time::Date,
     /// 继续教育课时要求, a decimal number as text; absent: the default (32).
-    #[oai(validator(max_length = 10))]
+    #[oai(validator(max_length = 10, pattern = "^[0-9]+(\\.[0-9]+)?$"))]
     hours_required: Option<String>,
+}
+
+/// 周期内取得资格者的课时要求: the cycle's full hours (`full`), its hours in proportion to
+/// the whole years left of the cycle (`pro_rata_years`), or none (`none`).
+#[derive(Enum, Debug, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+enum LateHoursIn {
+    /// 全额
+    Full,
+    /// 按剩余整年折算
+    ProRataYears,
+    /// 不要求
+    None,
+}
+
+impl LateHoursIn {
+    fn core(self) -> LateHours {
+        match self {
+            LateHoursIn::Full => LateHours::Full,
+            LateHoursIn::ProRataYears => LateHours::ProRataYears,
+            LateHoursIn::None => LateHours::None,
+        }
+    }
 }
 
 fn text(number: Option<i64>) -> String {
@@ -435,8 +477,8 @@ impl AssociationApi {
                         resident_id: body.resident_id.clone(),
                         name: body.name.clone(),
                         items: body.items.clone(),
-                        exam_date: body.exam_date.clone(),
-                        published_on: body.published_on.clone(),
+                        exam_date: format_date(body.exam_date),
+                        published_on: format_date(body.published_on),
                     },
                 },
             )
@@ -486,8 +528,8 @@ impl AssociationApi {
         let defaults = CycleForm::with_policy(&registry_core::policy::Policy::default());
         let form = CycleForm {
             name: body.name.clone(),
-            start: body.start.clone(),
-            end: body.end.clone(),
+            start: format_date(body.start),
+            end: format_date(body.end),
             hours_required: body
                 .hours_required
                 .clone()

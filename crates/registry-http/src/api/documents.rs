@@ -7,7 +7,7 @@
 use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 use registry_core::api_token::Scope;
 use registry_core::date::format_date;
 use registry_core::document::DocumentKind;
@@ -50,6 +50,16 @@ struct DocumentOut {
     mailed_on: Option<String>,
 }
 
+/// Which documents: `certificate` (证书) or `card` (注册卡).
+#[derive(Enum, Debug, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+enum DocumentKindIn {
+    /// 鉴定评审人员证书
+    Certificate,
+    /// 注册卡
+    Card,
+}
+
 /// Editions mailed in one parcel or on one day.
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
@@ -58,8 +68,7 @@ struct MailedIn {
     #[oai(validator(max_items = 500))]
     documents: Vec<i64>,
     /// 寄出日期, YYYY-MM-DD, not after today.
-    #[oai(validator(max_length = 10))]
-    on: String,
+    on: time::Date,
     /// 快递单号
     #[oai(validator(max_length = 40))]
     tracking: String,
@@ -95,21 +104,15 @@ impl DocumentsApi {
     async fn documents(
         &self,
         req: &Request,
-        kind: Query<String>,
+        kind: Query<DocumentKindIn>,
         all: Query<Option<bool>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<Vec<DocumentOut>>> {
         association(req)?;
         let state = state(req)?;
-        let kind = match kind.0.as_str() {
-            "certificate" => DocumentKind::Certificate,
-            "card" => DocumentKind::Card,
-            _ => {
-                return Err(ApiError::Unprocessable(error_body(
-                    "document.unknown_kind",
-                    "kind 应为 certificate 或 card",
-                )));
-            }
+        let kind = match kind.0 {
+            DocumentKindIn::Certificate => DocumentKind::Certificate,
+            DocumentKindIn::Card => DocumentKind::Card,
         };
         let listings = state
             .store
@@ -181,7 +184,7 @@ impl DocumentsApi {
                         .copied()
                         .map(DocumentId::new)
                         .collect(),
-                    on: body.on.clone(),
+                    on: format_date(body.on),
                     tracking: body.tracking.clone(),
                 },
             )

@@ -69,17 +69,15 @@ struct CourseIn {
     /// 培训班名称, at most 100 characters.
     #[oai(validator(max_length = 100))]
     name: String,
-    /// YYYY-MM-DD
-    #[oai(validator(max_length = 10))]
-    start: String,
-    /// YYYY-MM-DD, not before `start`.
-    #[oai(validator(max_length = 10))]
-    end: String,
+    /// 开始日期
+    start: time::Date,
+    /// 结束日期, not before `start`.
+    end: time::Date,
     /// The review items it covers (codes such as `RQ-ZZ`), at least one.
-    #[oai(validator(max_items = 64))]
+    #[oai(validator(max_items = 64, pattern = "^[A-Z0-9-]{2,16}$"))]
     items: Vec<String>,
     /// The hours it counts, a positive number as text ("16", "7.5").
-    #[oai(validator(max_length = 10))]
+    #[oai(validator(max_length = 10, pattern = "^[0-9]+(\\.[0-9]+)?$"))]
     hours: String,
     /// The training provider that runs it (`GET /association/providers`): its token may
     /// then post the course's attendance.
@@ -109,10 +107,10 @@ struct AttendanceOut {
 #[oai(deny_unknown_fields)]
 struct AttendanceIn {
     /// The person: their resident ID number or registration number (`JP…`).
-    #[oai(validator(max_length = 32))]
+    #[oai(validator(pattern = "^([0-9]{17}[0-9Xx]|[0-9]{15}|[Jj][Pp][0-9]{10}[0-9Xx])$"))]
     person: String,
     /// Hours attended, a positive number as text, at most what the course counts.
-    #[oai(validator(max_length = 10))]
+    #[oai(validator(max_length = 10, pattern = "^[0-9]+(\\.[0-9]+)?$"))]
     hours: String,
 }
 
@@ -121,14 +119,14 @@ struct AttendanceIn {
 #[oai(deny_unknown_fields)]
 struct ProviderAttendanceIn {
     /// The person: their resident ID number or registration number (`JP…`).
-    #[oai(validator(max_length = 32))]
+    #[oai(validator(pattern = "^([0-9]{17}[0-9Xx]|[0-9]{15}|[Jj][Pp][0-9]{10}[0-9Xx])$"))]
     person: String,
     /// Their name as the provider has it; it must be the register's (otherwise, as for an
     /// unknown number, 404 `not_found.person`).
     #[oai(validator(max_length = 30))]
     name: String,
     /// Hours attended, a positive number as text, at most what the course counts.
-    #[oai(validator(max_length = 10))]
+    #[oai(validator(max_length = 10, pattern = "^[0-9]+(\\.[0-9]+)?$"))]
     hours: String,
 }
 
@@ -173,8 +171,8 @@ impl EducationApi {
                     provider: body.provider_id.map(ProviderId::new),
                     form: CourseForm {
                         name: body.name.clone(),
-                        start: body.start.clone(),
-                        end: body.end.clone(),
+                        start: format_date(body.start),
+                        end: format_date(body.end),
                         items: body.items.clone(),
                         hours: body.hours.clone(),
                     },

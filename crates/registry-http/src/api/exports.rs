@@ -5,7 +5,7 @@
 
 use poem::Request;
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 use registry_batch::export::{Request as ExportRequest, Table, export};
 use registry_batch::table::Format;
 use registry_core::ids::InstitutionId;
@@ -16,17 +16,39 @@ use super::{ApiError, ApiResult, Tag, association, error_body, state};
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct ExportIn {
-    /// `people`, `registrations`, `courses` or `attendance`.
-    #[oai(validator(max_length = 20))]
-    table: String,
+    /// Which table.
+    table: TableIn,
     /// `xlsx` or `csv` (UTF-8 with BOM).
-    #[oai(validator(max_length = 8))]
-    format: String,
+    format: FormatIn,
     /// Only what concerns this institution (its id).
     institution: Option<i64>,
     /// Full ID numbers instead of masked ones (recorded in the audit log).
     #[oai(default)]
     full_id: bool,
+}
+
+/// A table of the register.
+#[derive(Enum, Debug, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+enum TableIn {
+    /// 评审人员: everyone with a qualification.
+    People,
+    /// 注册记录: every registration, with its state.
+    Registrations,
+    /// 培训班: the continuing-education courses.
+    Courses,
+    /// 学时记录: attendance entries.
+    Attendance,
+}
+
+/// A file format.
+#[derive(Enum, Debug, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+enum FormatIn {
+    /// Excel (.xlsx)
+    Xlsx,
+    /// CSV, UTF-8 with BOM
+    Csv,
 }
 
 /// The export operation (tag 促进会).
@@ -44,12 +66,15 @@ impl ExportsApi {
     async fn export(&self, req: &Request, body: Json<ExportIn>) -> ApiResult<Attachment<Vec<u8>>> {
         let actor = association(req)?;
         let state = state(req)?;
-        let (Some(table), Some(format)) = (Table::parse(&body.table), Format::parse(&body.format))
-        else {
-            return Err(ApiError::Unprocessable(error_body(
-                "export.unknown_table_or_format",
-                "table 应为 people、registrations、courses 或 attendance，format 应为 xlsx 或 csv",
-            )));
+        let table = match body.table {
+            TableIn::People => Table::People,
+            TableIn::Registrations => Table::Registrations,
+            TableIn::Courses => Table::Courses,
+            TableIn::Attendance => Table::Attendance,
+        };
+        let format = match body.format {
+            FormatIn::Xlsx => Format::Xlsx,
+            FormatIn::Csv => Format::Csv,
         };
         let request = ExportRequest {
             table,

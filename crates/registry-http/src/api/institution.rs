@@ -8,7 +8,7 @@
 use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 use registry_core::api_token::Scope;
 use registry_core::holding::{FillInPasswordHash, ItemState};
 use registry_core::ids::PersonId;
@@ -63,6 +63,8 @@ struct PersonDetail {
 #[oai(deny_unknown_fields)]
 struct EmployIn {
     person_id: i64,
+    /// Review item codes (`RQ-ZZ`).
+    #[oai(validator(max_items = 64, pattern = "^[A-Z0-9-]{2,16}$"))]
     items: Vec<String>,
 }
 
@@ -77,6 +79,8 @@ struct Employed {
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct ItemsIn {
+    /// Review item codes (`RQ-ZZ`).
+    #[oai(validator(max_items = 64, pattern = "^[A-Z0-9-]{2,16}$"))]
     items: Vec<String>,
 }
 
@@ -96,7 +100,11 @@ struct RegisteredOut {
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct ReleaseIn {
+    /// The review item's code (`RQ-ZZ`).
+    #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
     item: String,
+    /// 退回原因, at most 200 characters.
+    #[oai(validator(max_length = 200))]
     reason: String,
 }
 
@@ -104,7 +112,41 @@ struct ReleaseIn {
 #[oai(deny_unknown_fields)]
 struct UndoReleaseIn {
     /// The item released today.
+    #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
     item: String,
+}
+
+/// A state of an item: 待填报 (`invited`), 信息填报中 (`filling`), 等待注册
+/// (`awaiting_registration`), 已注册 (`registered`), 已过期 (`expired`), 已退回
+/// (`released`).
+#[derive(Enum, Debug, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+enum ItemStateIn {
+    /// 待填报
+    Invited,
+    /// 信息填报中
+    Filling,
+    /// 等待注册
+    AwaitingRegistration,
+    /// 已注册
+    Registered,
+    /// 已过期
+    Expired,
+    /// 已退回
+    Released,
+}
+
+impl ItemStateIn {
+    fn core(self) -> ItemState {
+        match self {
+            ItemStateIn::Invited => ItemState::Invited,
+            ItemStateIn::Filling => ItemState::Filling,
+            ItemStateIn::AwaitingRegistration => ItemState::AwaitingRegistration,
+            ItemStateIn::Registered => ItemState::Registered,
+            ItemStateIn::Expired => ItemState::Expired,
+            ItemStateIn::Released => ItemState::Released,
+        }
+    }
 }
 
 /// The institution's operations (tag 鉴定评审机构).
@@ -117,7 +159,10 @@ impl InstitutionApi {
     async fn institution_people(
         &self,
         req: &Request,
-        state_filter: Query<Option<String>>,
+        /// Only people with an item in this state.
+        state_filter: Query<Option<ItemStateIn>>,
+        /// Only people of this name (at most 30 characters).
+        #[oai(validator(max_length = 30))]
         name: Query<Option<String>>,
         offset: Query<Option<u64>>,
         limit: Query<Option<u64>>,
@@ -125,7 +170,7 @@ impl InstitutionApi {
         let (institution, _) = institution(req, Scope::InstitutionRead)?;
         let state = state(req)?;
         let query = InstitutionPeopleQuery {
-            state: state_filter.0.as_deref().and_then(ItemState::from_code),
+            state: state_filter.0.map(ItemStateIn::core),
             name: name.0,
             offset: offset.0.unwrap_or(0),
             limit: limit.0.unwrap_or(20),

@@ -224,6 +224,7 @@ impl ListsApi {
         &self,
         req: &Request,
         /// A kind of record or an action's code, at most 40 characters.
+        #[oai(validator(max_length = 40))]
         kind: Query<Option<String>>,
         offset: Query<Option<u64>>,
         /// At most 500 (default 100).

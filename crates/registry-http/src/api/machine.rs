@@ -6,8 +6,9 @@
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
-use registry_core::api_token::{TokenForm, TokenHolder};
+use poem_openapi::{Enum, Object, OpenApi};
+use registry_core::api_token::{Scope, TokenForm, TokenHolder};
+use registry_core::date::format_date;
 use registry_core::ids::{InstitutionId, ProviderId, TokenId};
 use registry_core::provider::ProviderForm;
 use registry_core::usecases::{CreateProvider, IssueToken, RevokeToken};
@@ -68,6 +69,35 @@ struct TokenOut {
     revoked_at: Option<String>,
 }
 
+/// A scope of a token: what its holder's systems may do with it.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ScopeIn {
+    /// 读取本机构的人员、证书与到期情况
+    #[oai(rename = "institution.read")]
+    InstitutionRead,
+    /// 为本机构人员设置填报密码、注册、退回
+    #[oai(rename = "institution.write")]
+    InstitutionWrite,
+    /// 记录本机构人员的现场评审
+    #[oai(rename = "assessments.write")]
+    AssessmentsWrite,
+    /// 培训机构：登记其培训班的学时
+    #[oai(rename = "attendance.write")]
+    AttendanceWrite,
+}
+
+impl ScopeIn {
+    /// The core's code of the scope.
+    fn code(self) -> &'static str {
+        match self {
+            ScopeIn::InstitutionRead => Scope::InstitutionRead.code(),
+            ScopeIn::InstitutionWrite => Scope::InstitutionWrite.code(),
+            ScopeIn::AssessmentsWrite => Scope::Assessments.code(),
+            ScopeIn::AttendanceWrite => Scope::Attendance.code(),
+        }
+    }
+}
+
 /// A token to issue.
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
@@ -82,10 +112,9 @@ struct TokenIn {
     /// Scope codes fitting the holder: an institution's `institution.read`,
     /// `institution.write`, `assessments.write`; a provider's `attendance.write`.
     #[oai(validator(min_items = 1, max_items = 4, unique_items))]
-    scopes: Vec<String>,
-    /// The last day it works (YYYY-MM-DD), from today to a year and a day ahead.
-    #[oai(validator(max_length = 10))]
-    expires_on: String,
+    scopes: Vec<ScopeIn>,
+    /// The last day it works, from today to a year and a day ahead.
+    expires_on: time::Date,
 }
 
 /// A token just issued: its secret, shown this once.
@@ -179,7 +208,7 @@ impl MachineApi {
                         holder_id,
                         holder_name: row.holder_name,
                         scopes: t.scopes.iter().map(|s| s.code().to_owned()).collect(),
-                        expires_on: registry_core::date::format_date(t.expires_on),
+                        expires_on: format_date(t.expires_on),
                         standing: row.standing.code().to_owned(),
                         standing_label: row.standing.label().to_owned(),
                         issued_at: rfc(t.issued_at),
@@ -221,8 +250,8 @@ impl MachineApi {
                     form: TokenForm {
                         name: body.name.clone(),
                         holder,
-                        scopes: body.scopes.clone(),
-                        expires_on: body.expires_on.clone(),
+                        scopes: body.scopes.iter().map(|s| s.code().to_owned()).collect(),
+                        expires_on: format_date(body.expires_on),
                     },
                     secret: hash,
                 },

@@ -436,3 +436,86 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
     )
     .server("/api/v1")
 }
+
+/// The OpenAPI document as served at `/api/openapi.json`: poem-openapi's, with two things
+/// it does not write said, so that a client (and Schemathesis) learns the contract:
+/// `additionalProperties: false` on every object a request body may hold (every such type
+/// is `#[oai(deny_unknown_fields)]`: an unknown field is refused, 400 `request.invalid`),
+/// and the standard `format: date` for a `time::Date` (poem-openapi names it
+/// `naive-date`; it reads exactly `YYYY-MM-DD`).
+pub(crate) fn document() -> String {
+    let spec = service().spec();
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(&spec) else {
+        return spec;
+    };
+    standard_dates(&mut doc);
+    let mut names = std::collections::BTreeSet::new();
+    let mut pending = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
+        for operation in paths.values().filter_map(|p| p.as_object()) {
+            for op in operation.values() {
+                if let Some(body) = op.get("requestBody") {
+                    references(body, &mut pending);
+                }
+            }
+        }
+    }
+    while let Some(name) = pending.pop() {
+        if names.insert(name.clone())
+            && let Some(schema) = doc.pointer(&format!("/components/schemas/{name}"))
+        {
+            references(schema, &mut pending);
+        }
+    }
+    for name in names {
+        if let Some(schema) = doc
+            .pointer_mut(&format!("/components/schemas/{name}"))
+            .and_then(|s| s.as_object_mut())
+            .filter(|s| s.get("type").and_then(|t| t.as_str()) == Some("object"))
+        {
+            schema.insert(
+                "additionalProperties".to_owned(),
+                serde_json::Value::Bool(false),
+            );
+        }
+    }
+    serde_json::to_string_pretty(&doc).unwrap_or(spec)
+}
+
+/// `format: naive-date` as OpenAPI says it, `format: date`, everywhere in `value`.
+fn standard_dates(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("format").and_then(|f| f.as_str()) == Some("naive-date") {
+                map.insert("format".to_owned(), "date".into());
+            }
+            map.values_mut().for_each(standard_dates);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(standard_dates),
+        _ => {}
+    }
+}
+
+/// The names of the component schemas `value` refers to (`$ref`), anywhere inside it.
+fn references(value: &serde_json::Value, names: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner.as_str()) {
+                    ("$ref", Some(target)) => {
+                        if let Some(name) = target.strip_prefix("#/components/schemas/") {
+                            names.push(name.to_owned());
+                        }
+                    }
+                    _ => references(inner, names),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for inner in items {
+                references(inner, names);
+            }
+        }
+        _ => {}
+    }
+}

@@ -6,7 +6,7 @@
 use poem::Request;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 use registry_core::education::format_hours;
 use registry_core::ports::RegisterTx;
 use registry_core::read::pool::pool_age_limit;
@@ -19,9 +19,35 @@ use super::{ApiError, ApiResult, Tag, error_body, public_rate_limit, state};
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct PublicSearchIn {
-    by: String,
-    #[oai(write_only)]
+    /// What `q` is.
+    by: ByIn,
+    /// The name, the whole ID number or the registration number (at most 30 characters).
+    #[oai(write_only, validator(max_length = 30))]
     q: String,
+}
+
+/// What a public search is by: 姓名 (`name`), 身份证号 (`id`, in a body only) or 注册号
+/// (`number`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+enum ByIn {
+    /// 姓名
+    Name,
+    /// 身份证号
+    Id,
+    /// 注册号
+    Number,
+}
+
+impl ByIn {
+    /// The kind's code, as the pages' search form sends it.
+    fn code(self) -> &'static str {
+        match self {
+            ByIn::Name => "name",
+            ByIn::Id => "id",
+            ByIn::Number => "number",
+        }
+    }
 }
 
 #[derive(Object, Debug)]
@@ -167,16 +193,18 @@ impl PublicApi {
     async fn public_people(
         &self,
         req: &Request,
-        by: Query<String>,
+        by: Query<ByIn>,
+        /// The name, or the registration number (at most 30 characters).
+        #[oai(validator(max_length = 30))]
         q: Query<String>,
     ) -> ApiResult<Json<Vec<PublicPersonOut>>> {
-        if by.0 == "id" {
+        if by.0 == ByIn::Id {
             return Err(ApiError::Unprocessable(error_body(
                 "query.resident_id_in_address",
                 "身份证号不放在网址中：请用 POST /api/v1/public/people/search 在请求体中提交",
             )));
         }
-        public_people_answer(req, &by.0, &q.0).await
+        public_people_answer(req, by.0.code(), &q.0).await
     }
 
     /// 人员查询 (public) with the search in the body: by name, whole ID number or
@@ -187,7 +215,7 @@ impl PublicApi {
         req: &Request,
         body: Json<PublicSearchIn>,
     ) -> ApiResult<Json<Vec<PublicPersonOut>>> {
-        public_people_answer(req, &body.0.by, &body.0.q).await
+        public_people_answer(req, body.0.by.code(), &body.0.q).await
     }
 
     /// 无聘用单位人员 (public): qualified items no institution holds.
@@ -195,7 +223,11 @@ impl PublicApi {
     async fn public_pool(
         &self,
         req: &Request,
+        /// 姓名, at most 30 characters.
+        #[oai(validator(max_length = 30))]
         name: Query<Option<String>>,
+        /// A review item's code (`RQ-ZZ`).
+        #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
         item: Query<Option<String>>,
         /// The page (20 entries a page, in the pinyin order of the names), from 1.
         #[oai(validator(minimum(value = "1"), maximum(value = "100000")))]

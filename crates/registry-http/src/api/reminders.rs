@@ -6,7 +6,7 @@
 use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 use registry_core::api_token::Scope;
 use registry_core::date::format_date;
 use registry_core::ports::{Actor, RegisterTx, ReminderTx};
@@ -41,6 +41,21 @@ struct KindOut {
     label: String,
 }
 
+/// A digest's state: 待发送 (`queued`), 发送中 (`sending`), 已发送 (`sent`), 发送失败
+/// (`failed`).
+#[derive(Enum, Debug, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+enum DigestStateIn {
+    /// 待发送
+    Queued,
+    /// 发送中
+    Sending,
+    /// 已发送
+    Sent,
+    /// 发送失败
+    Failed,
+}
+
 /// New reminder settings of the institution.
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
@@ -49,7 +64,7 @@ struct InstitutionRemindersIn {
     #[oai(validator(max_length = 100))]
     email: String,
     /// The kinds it wants (codes of `offered`); the others are turned off.
-    #[oai(validator(max_items = 16))]
+    #[oai(validator(max_items = 16, max_length = 40))]
     kinds: Vec<String>,
     /// The version read: refused (409 `conflict.stale.institution`) if it changed since.
     version: i64,
@@ -236,20 +251,17 @@ impl RemindersApi {
     async fn outbox(
         &self,
         req: &Request,
-        #[oai(name = "state")] filter: Query<Option<String>>,
+        #[oai(name = "state")] filter: Query<Option<DigestStateIn>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<Vec<DigestOut>>> {
         association(req)?;
         let state = state(req)?;
-        let filter = match filter.0.as_deref() {
-            None | Some("") => None,
-            Some(code) => Some(DigestState::from_code(code).ok_or_else(|| {
-                ApiError::Unprocessable(error_body(
-                    "outbox.unknown_state",
-                    "state 应为 queued、sending、sent 或 failed",
-                ))
-            })?),
-        };
+        let filter = filter.0.map(|f| match f {
+            DigestStateIn::Queued => DigestState::Queued,
+            DigestStateIn::Sending => DigestState::Sending,
+            DigestStateIn::Sent => DigestState::Sent,
+            DigestStateIn::Failed => DigestState::Failed,
+        });
         let digests = state
             .store
             .digests(filter, limit.0.unwrap_or(200).min(1000))

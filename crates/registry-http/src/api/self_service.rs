@@ -38,7 +38,7 @@ struct InstitutionNameOut {
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct UnlockIn {
-    #[oai(write_only)]
+    #[oai(write_only, validator(max_length = 64))]
     password: String,
 }
 
@@ -49,35 +49,35 @@ struct UnlockIn {
 struct DetailsBody {
     /// 男 or 女: the ID number's, always (answered; when sent, it must agree with the ID
     /// number, `details.sex_mismatch`). Need not be sent.
-    #[oai(default)]
+    #[oai(default, validator(pattern = "^(男|女)?$"))]
     sex: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 20))]
     ethnicity: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 20))]
     education: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 60))]
     school: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 60))]
     major: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 30))]
     title: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 100))]
     work_unit: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 30))]
     position: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 20))]
     mobile: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 100))]
     email: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 20))]
     province: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 20))]
     city: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 20))]
     district: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 100))]
     street: String,
-    #[oai(default)]
+    #[oai(default, validator(max_length = 6))]
     postcode: String,
 }
 
@@ -194,7 +194,11 @@ impl SelfServiceApi {
     async fn self_service_search(
         &self,
         req: &Request,
+        /// 姓名, at most 30 characters.
+        #[oai(validator(max_length = 30))]
         name: Query<String>,
+        /// 所在机构 (its name), at most 100 characters.
+        #[oai(validator(max_length = 100))]
         institution: Query<String>,
     ) -> ApiResult<Json<Vec<SelfServiceMatchOut>>> {
         let state = state(req)?;

@@ -36,12 +36,13 @@ struct SessionInfo {
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct LoginRequest {
+    #[oai(validator(max_length = 64))]
     username: String,
-    #[oai(write_only)]
+    #[oai(write_only, validator(max_length = 256))]
     password: String,
     /// For an account with a second factor: the authenticator's current 6-digit code (or
     /// a recovery code). Without it such a login answers 401 `login.code_required`.
-    #[oai(write_only)]
+    #[oai(write_only, validator(max_length = 32))]
     code: Option<String>,
 }
 
@@ -55,9 +56,10 @@ enum LoginResponse {
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct PasswordChange {
-    #[oai(write_only)]
+    #[oai(write_only, validator(max_length = 256))]
     current_password: String,
-    #[oai(write_only)]
+    /// At least 12 characters, of three kinds (see `registry_core::access`).
+    #[oai(write_only, validator(max_length = 256))]
     new_password: String,
 }
 

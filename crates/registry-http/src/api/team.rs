@@ -24,7 +24,7 @@ struct MemberIn {
     id: String,
     /// With a registration number: the review item in question (`RQ-ZZ`); none: every
     /// item of their qualification. Ignored with a code (the document's items are asked).
-    #[oai(validator(max_length = 16))]
+    #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
     item: Option<String>,
 }
 
@@ -32,9 +32,8 @@ struct MemberIn {
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct TeamIn {
-    /// The day of the review (YYYY-MM-DD).
-    #[oai(validator(max_length = 10))]
-    review_date: String,
+    /// The day of the review.
+    review_date: time::Date,
     /// The members, 1 to 100.
     #[oai(validator(min_items = 1, max_items = 100))]
     members: Vec<MemberIn>,
@@ -144,14 +143,7 @@ impl TeamApi {
                 violations: vec![violation_body(&v)],
             })));
         }
-        let review_date = registry_core::date::parse_date(&body.review_date).map_err(|e| {
-            let v = Violation::from(e);
-            ApiError::Unprocessable(Json(super::ErrorBody {
-                code: "rejected".to_owned(),
-                message: v.to_string(),
-                violations: vec![violation_body(&v)],
-            }))
-        })?;
+        let review_date = body.review_date;
         for _ in 0..size.div_ceil(10) {
             public_rate_limit(req, state)?;
         }

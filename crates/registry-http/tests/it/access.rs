@@ -86,14 +86,14 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             Method::POST,
             "/api/v1/institutions".into(),
             Some(
-                json!({"institution": {"name": "", "number": "", "credit_code": ""}, "username": "x"}),
+                json!({"institution": {"name": "", "number": "", "credit_code": "911100000000000000"}, "username": "x"}),
             ),
         ),
         "PUT /institutions/{id}" => (
             Method::PUT,
             format!("/api/v1/institutions/{}", if own { w.a } else { w.b }),
             Some(
-                json!({"institution": {"name": "", "number": "", "credit_code": ""}, "active": true, "version": 0}),
+                json!({"institution": {"name": "", "number": "", "credit_code": "911100000000000000"}, "active": true, "version": 0}),
             ),
         ),
         "POST /institutions/{id}/password" => (
@@ -105,7 +105,7 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             Method::POST,
             "/api/v1/exam-results".into(),
             Some(
-                json!({"resident_id": "1", "name": "", "items": [], "exam_date": "", "published_on": ""}),
+                json!({"resident_id": "110101199001011230", "name": "", "items": [], "exam_date": "2026-01-05", "published_on": "2026-01-01"}),
             ),
         ),
         "GET /association/cycles" => (Method::GET, "/api/v1/association/cycles".into(), None),
@@ -268,11 +268,12 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             "/api/v1/association/courses/999/attendance".into(),
             None,
         ),
-        // Not an ID number: refused before anything is looked up.
+        // An ID number of the document's shape with a wrong check digit: refused before
+        // anything is looked up.
         "POST /association/courses/{id}/attendance" => (
             Method::POST,
             "/api/v1/association/courses/999/attendance".into(),
-            Some(json!({"person": "not-an-id", "hours": "8"})),
+            Some(json!({"person": "110101199001011230", "hours": "8"})),
         ),
         "POST /association/attendance/{id}/reversal" => (
             Method::POST,
@@ -282,11 +283,13 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
         "GET /institution/assessments" => {
             (Method::GET, "/api/v1/institution/assessments".into(), None)
         }
-        // No unit, no item, no dates: refused by the form, nothing recorded.
+        // No unit, an end before the start: refused by the form, nothing recorded.
         "POST /institution/people/{id}/assessments" => (
             Method::POST,
             format!("/api/v1/institution/people/{person}/assessments"),
-            Some(json!({"applicant_unit": "", "item": "", "start": "", "end": "", "kind": ""})),
+            Some(
+                json!({"applicant_unit": "", "item": "RQ-ZZ", "start": "2026-01-05", "end": "2026-01-01", "kind": "initial"}),
+            ),
         ),
         "GET /association/calendar" => (Method::GET, "/api/v1/association/calendar".into(), None),
         // Not a calendar: refused, nothing loaded.
@@ -399,7 +402,7 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
         "POST /provider/courses/{id}/attendance" => (
             Method::POST,
             "/api/v1/provider/courses/999999/attendance".into(),
-            Some(json!({"person": "JP0000000000", "name": "某某", "hours": "1"})),
+            Some(json!({"person": "110101199001011230", "name": "某某", "hours": "1"})),
         ),
         other => panic!("the access matrix has no request for {other}"),
     }

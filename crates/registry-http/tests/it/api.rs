@@ -11,6 +11,138 @@ fn the_openapi_document() {
     insta::assert_json_snapshot!(spec);
 }
 
+/// A client learns the contract from the document: dates are `format: date`, ID numbers,
+/// credit codes, registration numbers and item codes carry their patterns, kinds and
+/// states are enums, and no request body takes a field it does not list.
+#[test]
+fn the_document_states_the_inputs_contract() {
+    let spec: serde_json::Value = serde_json::from_str(&registry_http::openapi_json()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let field = |schema: &str, name: &str| schemas[schema]["properties"][name].clone();
+    for (schema, name) in [
+        ("AssessmentIn", "start"),
+        ("AssessmentIn", "end"),
+        ("CourseIn", "start"),
+        ("ExamResultIn", "exam_date"),
+        ("TeamIn", "review_date"),
+        ("TokenIn", "expires_on"),
+        ("MailedIn", "on"),
+        ("NewCycleIn", "end"),
+    ] {
+        assert_eq!(field(schema, name)["format"], "date", "{schema}.{name}");
+    }
+    for (schema, name, sample) in [
+        ("ExamResultIn", "resident_id", "11010119900101123X"),
+        ("InstitutionIn", "credit_code", "91350100M000100Y43"),
+        ("AttendanceIn", "person", "JP2026000001X"),
+        ("AssessmentIn", "item", "RQ-ZZ"),
+    ] {
+        let pattern = field(schema, name)["pattern"].as_str().unwrap().to_owned();
+        assert!(
+            pattern_matches(&pattern, sample),
+            "{schema}.{name}: {pattern} against {sample}"
+        );
+    }
+    assert_eq!(
+        schemas["AssessmentKindIn"]["enum"],
+        json!(["initial", "re_review"])
+    );
+    assert_eq!(schemas["ItemStateIn"]["enum"].as_array().unwrap().len(), 6);
+    // Every object a request body may hold refuses unknown fields, and says so.
+    let mut bodies = 0;
+    for operations in spec["paths"].as_object().unwrap().values() {
+        for op in operations.as_object().unwrap().values() {
+            let Some(schema) =
+                op["requestBody"]["content"]["application/json; charset=utf-8"]["schema"]["$ref"]
+                    .as_str()
+            else {
+                continue;
+            };
+            let name = schema.rsplit('/').next().unwrap();
+            assert_eq!(
+                schemas[name]["additionalProperties"],
+                json!(false),
+                "{name}"
+            );
+            bodies += 1;
+        }
+    }
+    assert!(bodies > 25, "{bodies}");
+    assert_eq!(schemas["DetailsBody"]["additionalProperties"], json!(false));
+}
+
+/// Whether `text` matches `pattern` as the server checks it (poem-openapi's validator).
+fn pattern_matches(pattern: &str, text: &str) -> bool {
+    use poem_openapi::validation::{Pattern, Validator};
+    // The validator keeps its pattern for the program's life, as the server's do.
+    let pattern: &'static str = Box::leak(pattern.to_owned().into_boxed_str());
+    Validator::<String>::check(&Pattern::new(pattern), &text.to_owned())
+}
+
+/// What the document says is what the server does: a day that does not exist, a state
+/// that is not one, an ID number of the wrong shape and an unknown field are refused
+/// before any use case runs, with the API's error shape and a stable code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_outside_the_document_are_refused_with_the_apis_error_shape() {
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    for body in [
+        json!({"name": "2029—2032", "start": "2029-02-30", "end": "2032-12-31"}),
+        json!({"name": "2029—2032", "start": "2029/01/01", "end": "2032-12-31"}),
+        json!({"name": "2029—2032", "start": "2029-01-01", "end": "2032-12-31", "id": 1}),
+    ] {
+        let refused = admin
+            .api(Method::POST, "/api/v1/association/cycles", Some(body))
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert_eq!(
+            refused.json()["code"],
+            "request.invalid",
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("请求体"),
+            "{}",
+            refused.body
+        );
+    }
+    let exam = admin
+        .api(
+            Method::POST,
+            "/api/v1/exam-results",
+            Some(
+                json!({"resident_id": "1101011990", "name": "张三", "items": ["RQ-ZZ"],
+                "exam_date": "2026-01-05", "published_on": "2026-01-10"}),
+            ),
+        )
+        .await;
+    assert_eq!(exam.status, StatusCode::BAD_REQUEST, "{}", exam.body);
+    assert!(exam.body.contains("resident_id"), "{}", exam.body);
+    let outbox = admin
+        .api(Method::GET, "/api/v1/association/outbox?state=lost", None)
+        .await;
+    assert_eq!(outbox.status, StatusCode::BAD_REQUEST, "{}", outbox.body);
+    assert_eq!(outbox.json()["code"], "request.invalid");
+    // Nothing was added.
+    let cycles = admin
+        .api(Method::GET, "/api/v1/association/cycles", None)
+        .await
+        .json();
+    assert!(
+        cycles
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] != "2029—2032"),
+        "{cycles}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_flow_through_the_api() {
     let server = Server::new().await;

@@ -768,7 +768,9 @@ async fn documents_through_the_api() {
             None,
         )
         .await;
-    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Not a kind of the document's enum: refused by the document.
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unknown.json()["code"], "request.invalid");
     let cards = admin
         .api(Method::GET, "/api/v1/association/documents?kind=card", None)
         .await

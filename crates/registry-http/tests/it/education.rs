@@ -956,7 +956,7 @@ async fn an_institution_records_an_assessment_through_the_api() {
         .api(
             Method::POST,
             &path,
-            Some(json!({"applicant_unit": "", "item": "RQ-ZZ", "kind": "首次", "start": "2024-10-09", "end": "2024-09-27"})),
+            Some(json!({"applicant_unit": "", "item": "RQ-ZZ", "kind": "initial", "start": "2024-10-09", "end": "2024-09-27"})),
         )
         .await;
     assert_eq!(
