@@ -10,10 +10,11 @@ use poem_openapi::{Enum, Object, OpenApi};
 use registry_core::api_token::Scope;
 use registry_core::assessment::AssessmentForm;
 use registry_core::date::format_date;
-use registry_core::ids::PersonId;
+use registry_core::ids::{InstitutionId, PersonId};
+use registry_core::ports::Actor;
 use registry_core::usecases::RecordAssessment;
 
-use super::{ApiResult, Tag, institution, state};
+use super::{ApiResult, Tag, association, institution, state};
 
 /// An on-site assessment.
 #[derive(Object, Debug)]
@@ -134,6 +135,24 @@ impl AssessmentsApi {
         }))
     }
 
+    /// 记录现场评审 by the association (人员档案), for anyone of the register with a
+    /// qualification of the item, whoever employs them (audited); refused (422) with every
+    /// problem at once.
+    #[oai(
+        path = "/association/people/:id/assessments",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn association_record(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<AssessmentIn>,
+    ) -> ApiResult<Json<Recorded>> {
+        let actor = association(req)?;
+        record(req, actor, None, id.0, &body).await
+    }
+
     /// 记录现场评审 for a person the institution employs (audited); refused (422) with
     /// every problem at once, 404 for a person it does not employ.
     #[oai(
@@ -148,26 +167,38 @@ impl AssessmentsApi {
         body: Json<AssessmentIn>,
     ) -> ApiResult<Json<Recorded>> {
         let (institution, actor) = institution(req, Scope::Assessments)?;
-        let state = state(req)?;
-        let (assessment, working_days) = state
-            .run(
-                actor,
-                &RecordAssessment {
-                    person: PersonId::new(id.0),
-                    institution: Some(institution),
-                    form: AssessmentForm {
-                        applicant_unit: body.applicant_unit.clone(),
-                        item: body.item.clone(),
-                        start: format_date(body.start),
-                        end: format_date(body.end),
-                        kind: body.kind.code().to_owned(),
-                    },
-                },
-            )
-            .await?;
-        Ok(Json(Recorded {
-            id: assessment.get(),
-            working_days,
-        }))
+        record(req, actor, Some(institution), id.0, &body).await
     }
+}
+
+/// Records an assessment of `person`, for an institution (its own people) or the
+/// association (`institution` none).
+async fn record(
+    req: &Request,
+    actor: Actor,
+    institution: Option<InstitutionId>,
+    person: i64,
+    body: &AssessmentIn,
+) -> ApiResult<Json<Recorded>> {
+    let state = state(req)?;
+    let (assessment, working_days) = state
+        .run(
+            actor,
+            &RecordAssessment {
+                person: PersonId::new(person),
+                institution,
+                form: AssessmentForm {
+                    applicant_unit: body.applicant_unit.clone(),
+                    item: body.item.clone(),
+                    start: format_date(body.start),
+                    end: format_date(body.end),
+                    kind: body.kind.code().to_owned(),
+                },
+            },
+        )
+        .await?;
+    Ok(Json(Recorded {
+        id: assessment.get(),
+        working_days,
+    }))
 }

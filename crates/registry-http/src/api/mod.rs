@@ -29,6 +29,7 @@ mod institution;
 mod lists;
 mod machine;
 mod outlook;
+mod people;
 mod public;
 mod reminders;
 mod self_service;
@@ -60,6 +61,7 @@ use institution::InstitutionApi;
 use lists::ListsApi;
 use machine::MachineApi;
 use outlook::OutlookApi;
+use people::PeopleApi;
 use public::PublicApi;
 use reminders::RemindersApi;
 use self_service::SelfServiceApi;
@@ -406,6 +408,7 @@ type Parts = (
     MachineApi,
     TeamApi,
     ListsApi,
+    PeopleApi,
 );
 
 /// The API service, mounted at `/api/v1`.
@@ -427,6 +430,7 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
             MachineApi,
             TeamApi,
             ListsApi,
+            PeopleApi,
         ),
         "特种设备鉴定评审人员管理系统 API",
         "1.0",

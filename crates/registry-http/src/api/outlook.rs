@@ -173,6 +173,19 @@ struct RenewedOut {
     reasons: Vec<ViolationBody>,
 }
 
+/// What one person's 换证 made.
+#[derive(Object, Debug)]
+struct CertificateRenewedOut {
+    /// The new certificate (its edition), to print and mail.
+    document_id: i64,
+    /// The items it lists.
+    items: Vec<String>,
+    /// The items left off (no course of the cycle covered them).
+    dropped: Vec<String>,
+    /// Its last day.
+    valid_until: String,
+}
+
 /// The report of a cycle's 换证.
 #[derive(Object, Debug, Clone)]
 struct RenewReportOut {
@@ -381,6 +394,40 @@ impl OutlookApi {
             renewed,
             not_renewed: rows.len() as u64 - renewed,
             rows,
+        }))
+    }
+
+    /// 换证 of one person (人员档案's 换证): a new certificate for the next cycle with the
+    /// items whose continuing education covers them (422 with every reason otherwise);
+    /// audited, and listed among the certificates to mail.
+    #[oai(
+        path = "/association/people/:id/certificate-renewal",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn association_renew_one(
+        &self,
+        req: &Request,
+        id: Path<i64>,
+    ) -> ApiResult<Json<CertificateRenewedOut>> {
+        let actor = association(req)?;
+        let state = state(req)?;
+        let renewed = state
+            .run(
+                actor,
+                &registry_core::usecases::RenewCertificate {
+                    person: PersonId::new(id.0),
+                },
+            )
+            .await?;
+        let codes = |items: &[registry_core::review_item::ReviewItemCode]| {
+            items.iter().map(|i| i.as_str().to_owned()).collect()
+        };
+        Ok(Json(CertificateRenewedOut {
+            document_id: renewed.document.get(),
+            items: codes(&renewed.items),
+            dropped: codes(&renewed.dropped),
+            valid_until: registry_core::date::format_date(renewed.valid_until),
         }))
     }
 

@@ -30,7 +30,7 @@ struct PublicSearchIn {
 /// (`number`).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
-enum ByIn {
+pub(super) enum ByIn {
     /// 姓名
     Name,
     /// 身份证号
@@ -41,7 +41,7 @@ enum ByIn {
 
 impl ByIn {
     /// The kind's code, as the pages' search form sends it.
-    fn code(self) -> &'static str {
+    pub(super) fn code(self) -> &'static str {
         match self {
             ByIn::Name => "name",
             ByIn::Id => "id",

@@ -46,7 +46,7 @@ struct UnlockIn {
 /// can be sent: unknown fields are refused.
 #[derive(Object, Debug, Clone, Default)]
 #[oai(deny_unknown_fields)]
-struct DetailsBody {
+pub(super) struct DetailsBody {
     /// 男 or 女: the ID number's, always (answered; when sent, it must agree with the ID
     /// number, `details.sex_mismatch`). Need not be sent.
     #[oai(default, validator(pattern = "^(男|女)?$"))]

@@ -213,6 +213,31 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             format!("/api/v1/association/people/{}/outlook", w.p),
             None,
         ),
+        "GET /association/people" => (Method::GET, "/api/v1/association/people".into(), None),
+        "POST /association/people/search" => (
+            Method::POST,
+            "/api/v1/association/people/search".into(),
+            Some(json!({"by": "name", "q": "张三"})),
+        ),
+        "GET /association/people/{id}" => (
+            Method::GET,
+            format!("/api/v1/association/people/{}", w.p),
+            None,
+        ),
+        // Nobody: not found, nothing renewed.
+        "POST /association/people/{id}/certificate-renewal" => (
+            Method::POST,
+            "/api/v1/association/people/999999/certificate-renewal".into(),
+            None,
+        ),
+        // No unit, an end before the start: refused by the form, nothing recorded.
+        "POST /association/people/{id}/assessments" => (
+            Method::POST,
+            format!("/api/v1/association/people/{}/assessments", w.p),
+            Some(
+                json!({"applicant_unit": "", "item": "RQ-ZZ", "start": "2026-01-05", "end": "2026-01-01", "kind": "initial"}),
+            ),
+        ),
         "GET /institution/people/{id}/outlook" => (
             Method::GET,
             format!("/api/v1/institution/people/{person}/outlook"),
@@ -495,6 +520,11 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /public/documents/{code}" => [NOT_FOUND; 8],
         "POST /public/verifications" => [OK; 8],
         "GET /association/people/{id}/outlook" => [u, u, u, f, f, OK, f, f],
+        "GET /association/people" => [u, u, u, f, f, OK, f, f],
+        "POST /association/people/search" => [u, u, u, f, f, OK, f, f],
+        "GET /association/people/{id}" => [u, u, u, f, f, OK, f, f],
+        "POST /association/people/{id}/certificate-renewal" => [u, u, u, f, f, NOT_FOUND, f, f],
+        "POST /association/people/{id}/assessments" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "GET /institution/people/{id}/outlook" => [u, u, u, OK, NOT_FOUND, f, f, f],
         "GET /association/expiring" => [u, u, u, f, f, OK, f, f],
         "GET /institution/expiring" => [u, u, u, OK, OK, f, f, f],

@@ -808,6 +808,141 @@ async fn the_association_renews_a_certificate_for_the_next_cycle() {
     );
 }
 
+/// 人员档案 through the API: the person found by ID number (in a body), their file, an
+/// assessment recorded by the association, 换证 refused before the window with its reason
+/// and made in it, as the page does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_association_keeps_a_persons_file_through_the_api() {
+    use poem::http::Method;
+    use serde_json::json;
+    let server = Server::new().await;
+    let jia_id = institution(&server, 1, "甲鉴定评审中心", JIA.0, JIA.1).await;
+    let mut jia = server.browser();
+    jia.login(JIA.0, JIA.1).await;
+    let id = resident_id(14, date(1975, 4, 4));
+    let (person, number) = registered(
+        &server,
+        &mut jia,
+        jia_id,
+        "陆评审",
+        &id,
+        &["RQ-ZZ", "GL-ZZ"],
+    )
+    .await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+
+    let found = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/people/search",
+            Some(json!({"by": "id", "q": id})),
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert_eq!(found.json()[0]["id"].to_string(), person.to_string());
+    assert!(!found.body.contains(&id), "only masked: {}", found.body);
+    let listed = admin
+        .api(
+            Method::GET,
+            "/api/v1/association/people?registered=true",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed["total"], 1, "{listed}");
+
+    let file = admin
+        .api(
+            Method::GET,
+            &format!("/api/v1/association/people/{person}"),
+            None,
+        )
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    let file = file.json();
+    assert_eq!(file["name"], "陆评审");
+    assert_eq!(file["registration_number"], number.as_str());
+    assert_eq!(file["qualifications"].as_array().unwrap().len(), 2);
+    assert!(
+        file["holdings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["state"] == "registered" && h["institution"] == "甲鉴定评审中心"),
+        "{file}"
+    );
+    assert_eq!(file["registrations"].as_array().unwrap().len(), 2);
+
+    let assessed = admin
+        .api(
+            Method::POST,
+            &format!("/api/v1/association/people/{person}/assessments"),
+            Some(
+                json!({"applicant_unit": "某锅炉厂", "item": "GL-ZZ", "kind": "re_review",
+                "start": "2026-09-28", "end": "2026-10-09"}),
+            ),
+        )
+        .await;
+    assert_eq!(assessed.status, StatusCode::OK, "{}", assessed.body);
+    // On China's calendar: the National Day holiday (1–7 October) is not counted.
+    let days = assessed.json()["working_days"].as_u64().unwrap();
+    assert!((3..=6).contains(&days), "{days}");
+
+    let c = course(
+        &mut admin,
+        "压力容器制造继续教育",
+        ("2026-05-10", "2026-05-13"),
+        "32",
+        &["RQ-ZZ"],
+    )
+    .await;
+    admin
+        .post(
+            &format!("/association/courses/{c}/attendance"),
+            &[("person", &id), ("hours", "32")],
+        )
+        .await;
+    let path = format!("/api/v1/association/people/{person}/certificate-renewal");
+    let early = admin.api(Method::POST, &path, None).await;
+    assert_eq!(
+        early.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        early.body
+    );
+    assert!(
+        early.body.contains("2028-10-01 起方可换证"),
+        "{}",
+        early.body
+    );
+    admin
+        .post(
+            "/association/cycles",
+            &[
+                ("name", "2029—2032"),
+                ("start", "2029-01-01"),
+                ("end", "2032-12-31"),
+                ("hours", "32"),
+            ],
+        )
+        .await;
+    server.clock.advance(time::Duration::days(706));
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let renewed = admin.api(Method::POST, &path, None).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
+    let renewed = renewed.json();
+    assert_eq!(renewed["items"], json!(["RQ-ZZ"]));
+    assert_eq!(renewed["dropped"], json!(["GL-ZZ"]));
+    assert_eq!(renewed["valid_until"], "2032-12-31");
+    let mut auditor = server
+        .administrator(registry_core::access::Duty::Audit, "shenji")
+        .await;
+    let log = auditor.get("/association/audit").await;
+    assert!(log.has("生成证件"), "{}", log.body);
+}
+
 /// The same through the API: a course added, hours recorded for a person named by ID
 /// number and by registration number, listed, reversed; the page's refusals with their
 /// codes.
