@@ -214,6 +214,33 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             None,
         ),
         "GET /association/people" => (Method::GET, "/api/v1/association/people".into(), None),
+        "GET /association/accounts" => (Method::GET, "/api/v1/association/accounts".into(), None),
+        // A login name with a character no name may have: refused by the core.
+        "POST /association/accounts" => (
+            Method::POST,
+            "/api/v1/association/accounts".into(),
+            Some(json!({"username": "x!y", "duty": "audit"})),
+        ),
+        "PUT /association/accounts/{id}" => (
+            Method::PUT,
+            "/api/v1/association/accounts/999999".into(),
+            Some(json!({"duty": "system", "active": true, "version": 0})),
+        ),
+        "POST /association/accounts/{id}/password" => (
+            Method::POST,
+            "/api/v1/association/accounts/999999/password".into(),
+            None,
+        ),
+        "POST /association/accounts/{id}/unlock" => (
+            Method::POST,
+            "/api/v1/association/accounts/999999/unlock".into(),
+            None,
+        ),
+        "POST /association/accounts/{id}/second-factor" => (
+            Method::POST,
+            "/api/v1/association/accounts/999999/second-factor".into(),
+            Some(json!({"change": "reset"})),
+        ),
         "POST /association/people/search" => (
             Method::POST,
             "/api/v1/association/people/search".into(),
@@ -521,6 +548,13 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "POST /public/verifications" => [OK; 8],
         "GET /association/people/{id}/outlook" => [u, u, u, f, f, OK, f, f],
         "GET /association/people" => [u, u, u, f, f, OK, f, f],
+        // 账户管理 is the security administrator's.
+        "GET /association/accounts" => [u, u, u, f, f, f, OK, f],
+        "POST /association/accounts" => [u, u, u, f, f, f, UNPROCESSABLE, f],
+        "PUT /association/accounts/{id}" => [u, u, u, f, f, f, NOT_FOUND, f],
+        "POST /association/accounts/{id}/password" => [u, u, u, f, f, f, NOT_FOUND, f],
+        "POST /association/accounts/{id}/unlock" => [u, u, u, f, f, f, NOT_FOUND, f],
+        "POST /association/accounts/{id}/second-factor" => [u, u, u, f, f, f, NOT_FOUND, f],
         "POST /association/people/search" => [u, u, u, f, f, OK, f, f],
         "GET /association/people/{id}" => [u, u, u, f, f, OK, f, f],
         "POST /association/people/{id}/certificate-renewal" => [u, u, u, f, f, NOT_FOUND, f, f],

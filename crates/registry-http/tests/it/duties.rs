@@ -251,3 +251,145 @@ async fn the_security_administrator_keeps_the_accounts_and_nobody_changes_their_
         StatusCode::FORBIDDEN
     );
 }
+
+/// 账户管理 through the API, the same use cases as the page: the list, a new administrator
+/// whose generated password works once and must be changed, another's duty changed from
+/// the version read (a stale one refused), one's own never, a reset, a second factor
+/// required of an institution, a lockout lifted; every operation the security
+/// administrator's alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_kept_through_the_api_as_on_the_page() {
+    use poem::http::Method;
+    use serde_json::json;
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let mut security = server.administrator(Duty::Security, "anquan").await;
+    let mut system = server.browser();
+    system.login("admin", ADMIN_PASSWORD).await;
+    let refused = system
+        .api(Method::GET, "/api/v1/association/accounts", None)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let listed = security
+        .api(Method::GET, "/api/v1/association/accounts", None)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let jia = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "jia")
+        .cloned()
+        .unwrap();
+    assert_eq!(jia["institution"], "甲鉴定评审中心");
+    assert_eq!(jia["duty"], serde_json::Value::Null);
+
+    let created = security
+        .api(
+            Method::POST,
+            "/api/v1/association/accounts",
+            Some(json!({"username": "shenji", "duty": "audit"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let auditor = created.json()["id"].as_i64().unwrap();
+    let initial = created.json()["initial_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut shenji = server.browser();
+    let login = shenji
+        .api(
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({"username": "shenji", "password": initial})),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let must_change = shenji
+        .api(Method::GET, "/api/v1/association/audit", None)
+        .await;
+    assert_eq!(must_change.json()["code"], "password.must_change");
+
+    // Another's duty, from the version read; a stale version refused.
+    let version = version_of(&server, auditor).await;
+    let changed = security
+        .api(
+            Method::PUT,
+            &format!("/api/v1/association/accounts/{auditor}"),
+            Some(json!({"duty": "system", "active": false, "version": version})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.body);
+    let stale = security
+        .api(
+            Method::PUT,
+            &format!("/api/v1/association/accounts/{auditor}"),
+            Some(json!({"duty": "audit", "active": true, "version": version})),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    // One's own: never.
+    let own = account_id(&server, "anquan").await;
+    let mine = security
+        .api(
+            Method::PUT,
+            &format!("/api/v1/association/accounts/{own}"),
+            Some(json!({"duty": "system", "active": true,
+                "version": version_of(&server, own).await})),
+        )
+        .await;
+    assert!(mine.status.is_client_error(), "{}", mine.body);
+
+    // An institution's login: a reset password, a second factor required, a lockout lifted.
+    let jia_id = jia["id"].as_i64().unwrap();
+    let reset = security
+        .api(
+            Method::POST,
+            &format!("/api/v1/association/accounts/{jia_id}/password"),
+            None,
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let fresh = reset.json()["password"].as_str().unwrap().to_owned();
+    let mut again = server.browser();
+    again.login("jia", &fresh).await;
+    let required = security
+        .api(
+            Method::POST,
+            &format!("/api/v1/association/accounts/{jia_id}/second-factor"),
+            Some(json!({"change": "require"})),
+        )
+        .await;
+    assert_eq!(required.status, StatusCode::NO_CONTENT, "{}", required.body);
+    let unlocked = security
+        .api(
+            Method::POST,
+            &format!("/api/v1/association/accounts/{jia_id}/unlock"),
+            None,
+        )
+        .await;
+    assert_eq!(unlocked.status, StatusCode::NO_CONTENT, "{}", unlocked.body);
+    let listed = security
+        .api(Method::GET, "/api/v1/association/accounts", None)
+        .await
+        .json();
+    let jia = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "jia")
+        .unwrap();
+    assert_eq!(jia["second_factor_required"], true, "{jia}");
+    assert_eq!(jia["must_change_password"], true, "{jia}");
+    let auditor_row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "shenji")
+        .unwrap();
+    assert_eq!(auditor_row["duty"], "system");
+    assert_eq!(auditor_row["active"], false);
+}
