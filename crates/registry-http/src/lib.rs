@@ -39,6 +39,7 @@ mod machine;
 
 mod pages;
 mod queries;
+mod second_factor;
 pub mod secrets;
 mod serve;
 mod state;

@@ -294,7 +294,7 @@ fn password_current(req: &Request, account: &registry_core::access::Account) -> 
     {
         return Err(ApiError::Forbidden(error_body(
             "second_factor.required",
-            "请先在网页上启用双因素认证（账户 → 双因素认证）",
+            "请先启用双因素认证（网页：账户 → 双因素认证；接口：GET/POST /api/v1/account/second-factor）",
         )));
     }
     match account.password_change_due(state.today(), &state.config.passwords) {

@@ -15,6 +15,43 @@ use crate::auth::{LoginOutcome, check_login, set_own_password, start_session};
 use crate::client::client_address;
 use crate::web::{CSRF_COOKIE, SESSION_COOKIE, Visitor, cookie};
 
+/// The logged-in account's second factor, and a new secret to set one up.
+#[derive(Object, Debug)]
+struct SecondFactorOut {
+    /// Set up already.
+    enrolled: bool,
+    /// Recovery codes not used yet, when set up.
+    recovery_codes_left: Option<u64>,
+    /// Required of this account: until it is set up, it can do nothing else.
+    required: bool,
+    /// A new secret (base32), for `POST /account/second-factor`.
+    secret: String,
+    /// The same as an `otpauth://totp/…` address (what the page's QR code holds).
+    otpauth_uri: String,
+}
+
+/// A second factor to set up.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct EnrolmentIn {
+    /// The secret offered by `GET /account/second-factor` (base32).
+    #[oai(validator(max_length = 64))]
+    secret: String,
+    /// The 6-digit code the authenticator shows for it.
+    #[oai(validator(max_length = 16))]
+    code: String,
+    /// Replacing a second factor: a code of the one in use, or a recovery code.
+    #[oai(validator(max_length = 32))]
+    current: Option<String>,
+}
+
+/// Recovery codes, shown once.
+#[derive(Object, Debug)]
+struct RecoveryCodes {
+    /// Each works once in place of a code; only their hashes are kept.
+    recovery_codes: Vec<String>,
+}
+
 /// Who is logged in, and the CSRF token to repeat in `X-CSRF-Token`.
 #[derive(Object, Debug)]
 struct SessionInfo {
@@ -230,6 +267,67 @@ impl SessionApi {
                     })
                     .collect(),
             })))
+        }
+    }
+
+    /// 双因素认证: whether the logged-in account has a second factor (and how many
+    /// recovery codes are left), whether one is required of it, and a new secret to set up
+    /// (base32, and as an `otpauth://` address for an authenticator app) — kept nowhere
+    /// until `POST /account/second-factor` sends it back with the code it shows.
+    #[oai(path = "/account/second-factor", method = "get", tag = "Tag::Session")]
+    async fn second_factor(&self, req: &Request) -> ApiResult<Json<SecondFactorOut>> {
+        let state = state(req)?;
+        let v = visitor(req);
+        let account = logged_in(&v)?;
+        let (secret, otpauth_uri) = crate::second_factor::offer(account)?;
+        let recovery_codes_left = if account.second_factor_enrolled {
+            Some(state.store.recovery_codes_left(account.id).await?)
+        } else {
+            None
+        };
+        Ok(Json(SecondFactorOut {
+            enrolled: account.second_factor_enrolled,
+            recovery_codes_left,
+            required: account.second_factor_required(&state.config.second_factor),
+            secret,
+            otpauth_uri,
+        }))
+    }
+
+    /// Sets up (or replaces) the logged-in account's second factor: the secret offered and
+    /// the 6-digit code the authenticator shows for it; to replace one, a code of the one in
+    /// use (or a recovery code) as `current`, under the login's lockout. Answers the ten
+    /// recovery codes, shown once. A wrong code: 422 `second_factor.wrong_code` (or
+    /// `second_factor.wrong_current`); too many: 429 `login.locked`.
+    #[oai(path = "/account/second-factor", method = "post", tag = "Tag::Session")]
+    async fn enrol_second_factor(
+        &self,
+        req: &Request,
+        body: Json<EnrolmentIn>,
+    ) -> ApiResult<Json<RecoveryCodes>> {
+        let state = state(req)?;
+        let v = visitor(req);
+        let account = logged_in(&v)?;
+        let client = client_address(req, state.config.trusted_proxy);
+        match crate::second_factor::enrol(
+            state,
+            account,
+            &client,
+            &body.secret,
+            &body.code,
+            body.current.as_deref().unwrap_or(""),
+        )
+        .await?
+        {
+            Ok(recovery_codes) => Ok(Json(RecoveryCodes { recovery_codes })),
+            Err(crate::second_factor::Refused::Rejected(e)) => Err(e.into()),
+            Err(refused @ crate::second_factor::Refused::Locked(_)) => Err(ApiError::TooMany(
+                error_body(&refused.code(), refused.message()),
+            )),
+            Err(refused) => Err(ApiError::Unprocessable(error_body(
+                &refused.code(),
+                refused.message(),
+            ))),
         }
     }
 }

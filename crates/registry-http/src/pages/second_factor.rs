@@ -9,15 +9,14 @@ use askama::Template;
 use poem::http::StatusCode;
 use poem::web::Query;
 use poem::{Request, Response, handler};
-use registry_core::access::{Account, SecondFactor};
+use registry_core::access::Account;
 use registry_core::ports::StoreError;
-use registry_core::usecases::EnrolSecondFactor;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{actor_of, admit, start_session};
+use crate::auth::{admit, start_session};
 use crate::client::client_address;
-use crate::errors::{PageResult, html, messages_of};
+use crate::errors::{PageResult, html};
 use crate::pages::{Fields, layout, redirect, state, visitor};
 use crate::secrets::{new_token, token_hash};
 use crate::templates::Layout;
@@ -217,77 +216,20 @@ pub(crate) async fn enrol(req: &Request, body: String) -> PageResult {
         return Ok(redirect("/login"));
     };
     let fields = Fields::parse(&body);
-    let secret = totp::from_base32(&fields.get("secret")).filter(|s| s.len() == 20);
-    let now = state.clock.now();
-    let step = secret
-        .as_ref()
-        .and_then(|s| totp::matching_step(s, &fields.get("code"), now));
-    let (Some(secret), Some(step)) = (secret, step) else {
-        return fresh_page(
-            req,
-            &account,
-            Some(
-                "验证码不正确：请用身份验证器扫描下面的新二维码，再输入它显示的6位数字".to_owned(),
-            ),
-        )
-        .await;
+    let client = client_address(req, state.config.trusted_proxy);
+    let recovery = match crate::second_factor::enrol(
+        state,
+        &account,
+        &client,
+        &fields.get("secret"),
+        &fields.get("code"),
+        &fields.get("current"),
+    )
+    .await?
+    {
+        Ok(recovery) => recovery,
+        Err(refused) => return fresh_page(req, &account, Some(refused.message())).await,
     };
-    // Replacing a second factor needs the one it replaces (a code of it, or a recovery
-    // code), under the login's lockout: a borrowed session cannot swap in its own.
-    if account.second_factor_enrolled {
-        let client = client_address(req, state.config.trusted_proxy);
-        let attempt = match admit(
-            state,
-            registry_store::sessions::login_key(&account.username),
-            &client,
-        )
-        .await?
-        {
-            Ok(attempt) => attempt,
-            Err(minutes) => {
-                return fresh_page(
-                    req,
-                    &account,
-                    Some(format!("尝试次数过多，请于 {minutes} 分钟后再试")),
-                )
-                .await;
-            }
-        };
-        if !crate::auth::right_code(state, &account, &fields.get("current")).await? {
-            tracing::warn!(target: "registry::security", username = account.username.as_str(), client, "second factor replacement: current code wrong");
-            return fresh_page(
-                req,
-                &account,
-                Some("原身份验证器的验证码不正确：更换双因素认证须先输入原身份验证器当前的验证码或一个恢复码".to_owned()),
-            )
-            .await;
-        }
-        attempt.succeeded(state).await?;
-    }
-    let recovery = totp::new_recovery_codes().map_err(unexpected)?;
-    let factor = SecondFactor {
-        secret: secret.clone(),
-        recovery_hashes: recovery
-            .iter()
-            .filter_map(|c| totp::recovery_form(c))
-            .map(|c| totp::recovery_hash(&c))
-            .collect(),
-    };
-    let outcome = state
-        .run(
-            actor_of(&account),
-            &EnrolSecondFactor {
-                account: account.id,
-                factor,
-            },
-        )
-        .await;
-    if let Err(e) = outcome {
-        return fresh_page(req, &account, Some(messages_of(&e).join("；"))).await;
-    }
-    // The code that proved the secret is used.
-    state.store.accept_totp_step(account.id, step).await?;
-    tracing::info!(target: "registry::security", username = account.username.as_str(), "second factor set up");
     Ok(html(
         StatusCode::OK,
         &SecondFactorPage {

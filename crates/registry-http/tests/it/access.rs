@@ -215,6 +215,13 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
         ),
         "GET /association/people" => (Method::GET, "/api/v1/association/people".into(), None),
         "GET /association/accounts" => (Method::GET, "/api/v1/association/accounts".into(), None),
+        "GET /account/second-factor" => (Method::GET, "/api/v1/account/second-factor".into(), None),
+        // A code that is not the secret's: refused, nothing set up.
+        "POST /account/second-factor" => (
+            Method::POST,
+            "/api/v1/account/second-factor".into(),
+            Some(json!({"secret": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "code": "000000"})),
+        ),
         // A login name with a character no name may have: refused by the core.
         "POST /association/accounts" => (
             Method::POST,
@@ -550,6 +557,18 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /association/people" => [u, u, u, f, f, OK, f, f],
         // 账户管理 is the security administrator's.
         "GET /association/accounts" => [u, u, u, f, f, f, OK, f],
+        // One's own second factor: any account.
+        "GET /account/second-factor" => [u, u, u, OK, OK, OK, OK, OK],
+        "POST /account/second-factor" => [
+            u,
+            u,
+            u,
+            UNPROCESSABLE,
+            UNPROCESSABLE,
+            UNPROCESSABLE,
+            UNPROCESSABLE,
+            UNPROCESSABLE,
+        ],
         "POST /association/accounts" => [u, u, u, f, f, f, UNPROCESSABLE, f],
         "PUT /association/accounts/{id}" => [u, u, u, f, f, f, NOT_FOUND, f],
         "POST /association/accounts/{id}/password" => [u, u, u, f, f, f, NOT_FOUND, f],

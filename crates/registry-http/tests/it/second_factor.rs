@@ -275,3 +275,112 @@ async fn the_security_administrator_requires_a_second_factor_of_an_institution()
         page.body
     );
 }
+
+/// An institution's system sets up the second factor required of its account through the
+/// API: until then every operation answers 403 `second_factor.required`; the secret
+/// offered, a wrong code refused, the right one answered with ten recovery codes; then a
+/// login needs a code, and replacing it needs a code of the one in use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_factor_is_set_up_through_the_api() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    let mut anquan = server.administrator(Duty::Security, "anquan").await;
+    let jia_id = server
+        .store
+        .account_by_username(&registry_core::access::Username::parse("jia").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let required = anquan
+        .api(
+            Method::POST,
+            &format!("/api/v1/association/accounts/{jia_id}/second-factor"),
+            Some(json!({"change": "require"})),
+        )
+        .await;
+    assert_eq!(required.status, StatusCode::NO_CONTENT, "{}", required.body);
+    let mut jia = server.browser();
+    let login = jia
+        .api(
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({"username": "jia", "password": "Tezhong2026k"})),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let blocked = jia
+        .api(Method::GET, "/api/v1/institution/people", None)
+        .await;
+    assert_eq!(blocked.status, StatusCode::FORBIDDEN);
+    assert_eq!(blocked.json()["code"], "second_factor.required");
+
+    let offer = jia
+        .api(Method::GET, "/api/v1/account/second-factor", None)
+        .await;
+    assert_eq!(offer.status, StatusCode::OK, "{}", offer.body);
+    let offer = offer.json();
+    assert_eq!(offer["enrolled"], false);
+    assert_eq!(offer["required"], true);
+    assert!(
+        offer["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/"),
+        "{offer}"
+    );
+    let secret = offer["secret"].as_str().unwrap().to_owned();
+    let wrong = jia
+        .api(
+            Method::POST,
+            "/api/v1/account/second-factor",
+            Some(json!({"secret": secret, "code": "000000"})),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.json()["code"], "second_factor.wrong_code");
+    let done = jia
+        .api(
+            Method::POST,
+            "/api/v1/account/second-factor",
+            Some(json!({"secret": secret, "code": code(&server, &secret)})),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["recovery_codes"].as_array().unwrap().len(), 10);
+    let open = jia
+        .api(Method::GET, "/api/v1/institution/people", None)
+        .await;
+    assert_eq!(open.status, StatusCode::OK, "{}", open.body);
+
+    // Replacing it needs a code of the one in use.
+    let fresh = jia
+        .api(Method::GET, "/api/v1/account/second-factor", None)
+        .await
+        .json();
+    assert_eq!(fresh["enrolled"], true);
+    assert_eq!(fresh["recovery_codes_left"], 10);
+    let fresh = fresh["secret"].as_str().unwrap().to_owned();
+    let refused = jia
+        .api(
+            Method::POST,
+            "/api/v1/account/second-factor",
+            Some(json!({"secret": fresh, "code": code(&server, &fresh), "current": "000000"})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json()["code"], "second_factor.wrong_current");
+
+    // A login now needs a code.
+    server.clock.advance(time::Duration::seconds(30));
+    let mut again = server.browser();
+    let without = again
+        .api(
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({"username": "jia", "password": "Tezhong2026k"})),
+        )
+        .await;
+    assert_eq!(without.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(without.json()["code"], "login.code_required");
+}
