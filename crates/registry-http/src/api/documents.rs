@@ -11,7 +11,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 use registry_core::api_token::Scope;
 use registry_core::date::format_date;
 use registry_core::document::DocumentKind;
-use registry_core::ids::DocumentId;
+use registry_core::ids::{DocumentId, InstitutionId};
 use registry_core::ports::RegisterTx;
 use registry_core::usecases::{MarkMailed, ReplaceDocument};
 use registry_store::documents::DocumentFilter;
@@ -49,6 +49,20 @@ struct DocumentOut {
     /// YYYY-MM-DD, when it was mailed.
     mailed_on: Option<String>,
 }
+
+/// Which sheets to print.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct SheetIn {
+    kind: DocumentKindIn,
+    /// For certificates: the pass list, by the day it was published.
+    pass_list: Option<time::Date>,
+    /// For cards: the institution.
+    institution: Option<i64>,
+}
+
+/// The most editions in one PDF (the pages' lists hold as many).
+const SHEET_MOST: u64 = 1000;
 
 /// Which documents: `certificate` (证书) or `card` (注册卡).
 #[derive(Enum, Debug, Clone, Copy)]
@@ -123,45 +137,121 @@ impl DocumentsApi {
                 ..DocumentFilter::default()
             })
             .await?;
-        let cycles = {
-            let mut read = state.store.begin_read().await?;
-            read.cycles().await?
+        Ok(Json(document_rows(state, listings).await?))
+    }
+
+    /// 证件 of the institution: the registration cards of its registrations, or the
+    /// certificates of the people it employs (`kind`); the pending ones only unless `all`,
+    /// at most `limit` (100 by default, 500 at most).
+    #[oai(
+        path = "/institution/documents",
+        method = "get",
+        tag = "Tag::Institution"
+    )]
+    async fn institution_documents(
+        &self,
+        req: &Request,
+        kind: Query<DocumentKindIn>,
+        all: Query<Option<bool>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<Vec<DocumentOut>>> {
+        let (institution, _) = institution(req, Scope::InstitutionRead)?;
+        let state = state(req)?;
+        let filter = DocumentFilter {
+            pending_only: !all.0.unwrap_or(false),
+            limit: limit.0.unwrap_or(100).clamp(1, MOST),
+            ..match kind.0 {
+                DocumentKindIn::Card => DocumentFilter {
+                    kind: Some(DocumentKind::Card),
+                    institution: Some(institution),
+                    ..DocumentFilter::default()
+                },
+                DocumentKindIn::Certificate => DocumentFilter {
+                    kind: Some(DocumentKind::Certificate),
+                    employed_by: Some(institution),
+                    ..DocumentFilter::default()
+                },
+            }
         };
-        let deadlines = state.deadlines();
+        let listings = state.store.documents(&filter).await?;
+        Ok(Json(document_rows(state, listings).await?))
+    }
+
+    /// 打印: one PDF of the editions waiting to be issued — the certificates of a pass
+    /// list (`kind: certificate` with `pass_list`, the day it was published) or the cards
+    /// of an institution (`kind: card` with `institution`), as the pages' 打印 buttons.
+    /// Editions that cannot go out (expired, void, an address missing) are left out; none
+    /// left: 422 `document.not_printable`. A POST: the certificates carry full ID numbers,
+    /// and printing is audited.
+    #[oai(
+        path = "/association/documents/sheets",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn sheets(&self, req: &Request, body: Json<SheetIn>) -> ApiResult<Attachment<Vec<u8>>> {
+        let actor = association(req)?;
+        let state = state(req)?;
+        let (filter, kind, name) = match (body.kind, body.pass_list, body.institution) {
+            (DocumentKindIn::Certificate, Some(day), _) => (
+                DocumentFilter {
+                    kind: Some(DocumentKind::Certificate),
+                    pass_list: Some(day),
+                    ..DocumentFilter::default()
+                },
+                DocumentKind::Certificate,
+                format!("certificates-{}.pdf", format_date(day)),
+            ),
+            (DocumentKindIn::Card, _, Some(id)) => (
+                DocumentFilter {
+                    kind: Some(DocumentKind::Card),
+                    institution: Some(InstitutionId::new(id)),
+                    ..DocumentFilter::default()
+                },
+                DocumentKind::Card,
+                format!("cards-{id}.pdf"),
+            ),
+            (DocumentKindIn::Certificate, None, _) => {
+                return Err(ApiError::Unprocessable(error_body(
+                    "document.pass_list_required",
+                    "请指定合格名单（pass_list：名单公布日期）",
+                )));
+            }
+            (DocumentKindIn::Card, _, None) => {
+                return Err(ApiError::Unprocessable(error_body(
+                    "document.institution_required",
+                    "请指定机构（institution）",
+                )));
+            }
+        };
         let today = state.today();
-        Ok(Json(
-            listings
-                .into_iter()
-                .map(|l| {
-                    let d = &l.document;
-                    let due = d.due_on(&deadlines, &cycles);
-                    DocumentOut {
-                        id: d.id.get(),
-                        serial: d.serial(),
-                        kind: match d.details.kind {
-                            DocumentKind::Certificate => "certificate",
-                            DocumentKind::Card => "card",
-                        }
-                        .to_owned(),
-                        person_id: d.details.person.get(),
-                        name: l.person.name.as_str().to_owned(),
-                        institution: l.institution_name,
-                        items: d
-                            .details
-                            .items
-                            .iter()
-                            .map(|i| i.as_str().to_owned())
-                            .collect(),
-                        created_on: format_date(d.details.created_on),
-                        state: d.state_label().to_owned(),
-                        due_on: due.as_ref().map(|due| format_date(due.date())),
-                        due_estimated: due.as_ref().is_some_and(|due| due.is_estimated()),
-                        overdue: d.is_overdue(due.as_ref(), today),
-                        mailed_on: d.mailed.as_ref().map(|m| format_date(m.on)),
-                    }
-                })
-                .collect(),
-        ))
+        let ready: Vec<_> = state
+            .store
+            .documents(&DocumentFilter {
+                pending_only: true,
+                limit: SHEET_MOST,
+                ..filter
+            })
+            .await?
+            .into_iter()
+            .filter(|l| blocked(l, today).is_none())
+            .collect();
+        if ready.is_empty() {
+            return Err(ApiError::Unprocessable(error_body(
+                "document.not_printable",
+                "没有可以发放的证件（均已寄出、已过有效期，或本人通讯地址不完整）",
+            )));
+        }
+        let base = public_base(state, req);
+        match printed(state, actor, base, kind, ready).await {
+            Ok(bytes) => Ok(Attachment::new(bytes)
+                .attachment_type(AttachmentType::Attachment)
+                .filename(name)),
+            Err(NotPrinted::Refused(e)) => Err(e.into()),
+            Err(NotPrinted::Failed) => Err(ApiError::Internal(error_body(
+                "internal",
+                "无法生成 PDF，请稍后重试",
+            ))),
+        }
     }
 
     /// Marks editions mailed on a day with a tracking number (audited); every problem
@@ -273,7 +363,7 @@ async fn replaced(
     state: &crate::AppState,
     actor: registry_core::ports::Actor,
     id: i64,
-    institution: Option<registry_core::ids::InstitutionId>,
+    institution: Option<InstitutionId>,
 ) -> ApiResult<Json<ReplacedOut>> {
     let new = state
         .run(
@@ -294,4 +384,48 @@ async fn replaced(
         id: new.get(),
         serial,
     }))
+}
+
+/// The editions as answered, with their due dates on the working-day calendar.
+async fn document_rows(
+    state: &crate::AppState,
+    listings: Vec<registry_store::documents::DocumentListing>,
+) -> ApiResult<Vec<DocumentOut>> {
+    let cycles = {
+        let mut read = state.store.begin_read().await?;
+        read.cycles().await?
+    };
+    let deadlines = state.deadlines();
+    let today = state.today();
+    Ok(listings
+        .into_iter()
+        .map(|l| {
+            let d = &l.document;
+            let due = d.due_on(&deadlines, &cycles);
+            DocumentOut {
+                id: d.id.get(),
+                serial: d.serial(),
+                kind: match d.details.kind {
+                    DocumentKind::Certificate => "certificate",
+                    DocumentKind::Card => "card",
+                }
+                .to_owned(),
+                person_id: d.details.person.get(),
+                name: l.person.name.as_str().to_owned(),
+                institution: l.institution_name,
+                items: d
+                    .details
+                    .items
+                    .iter()
+                    .map(|i| i.as_str().to_owned())
+                    .collect(),
+                created_on: format_date(d.details.created_on),
+                state: d.state_label().to_owned(),
+                due_on: due.as_ref().map(|due| format_date(due.date())),
+                due_estimated: due.as_ref().is_some_and(|due| due.is_estimated()),
+                overdue: d.is_overdue(due.as_ref(), today),
+                mailed_on: d.mailed.as_ref().map(|m| format_date(m.on)),
+            }
+        })
+        .collect())
 }

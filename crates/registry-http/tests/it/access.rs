@@ -215,6 +215,17 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
         ),
         "GET /association/people" => (Method::GET, "/api/v1/association/people".into(), None),
         "GET /association/accounts" => (Method::GET, "/api/v1/association/accounts".into(), None),
+        "GET /institution/documents" => (
+            Method::GET,
+            "/api/v1/institution/documents?kind=card".into(),
+            None,
+        ),
+        // No institution of that id: nothing to print.
+        "POST /association/documents/sheets" => (
+            Method::POST,
+            "/api/v1/association/documents/sheets".into(),
+            Some(json!({"kind": "card", "institution": 999999})),
+        ),
         "GET /account/second-factor" => (Method::GET, "/api/v1/account/second-factor".into(), None),
         // A code that is not the secret's: refused, nothing set up.
         "POST /account/second-factor" => (
@@ -557,6 +568,8 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /association/people" => [u, u, u, f, f, OK, f, f],
         // 账户管理 is the security administrator's.
         "GET /association/accounts" => [u, u, u, f, f, f, OK, f],
+        "GET /institution/documents" => [u, u, u, OK, OK, f, f, f],
+        "POST /association/documents/sheets" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         // One's own second factor: any account.
         "GET /account/second-factor" => [u, u, u, OK, OK, OK, OK, OK],
         "POST /account/second-factor" => [

@@ -813,6 +813,72 @@ async fn documents_through_the_api() {
         )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // The sheets of a pass list and of an institution, as the pages' 打印 buttons.
+    for (body, file) in [
+        (
+            json!({"kind": "certificate", "pass_list": "2026-04-01"}),
+            "certificates-2026-04-01.pdf",
+        ),
+        (json!({"kind": "card", "institution": jia_id}), "cards-"),
+    ] {
+        let sheet = admin
+            .api(
+                Method::POST,
+                "/api/v1/association/documents/sheets",
+                Some(body),
+            )
+            .await;
+        assert_eq!(sheet.status, StatusCode::OK, "{}", sheet.body);
+        assert!(sheet.bytes.starts_with(b"%PDF"), "a PDF");
+        assert!(
+            sheet
+                .headers
+                .get("content-disposition")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains(file)),
+            "{:?}",
+            sheet.headers
+        );
+    }
+    for (body, code) in [
+        (
+            json!({"kind": "certificate", "pass_list": "2025-04-01"}),
+            "document.not_printable",
+        ),
+        (json!({"kind": "card"}), "document.institution_required"),
+    ] {
+        let refused = admin
+            .api(
+                Method::POST,
+                "/api/v1/association/documents/sheets",
+                Some(body),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.json()["code"], code, "{}", refused.body);
+    }
+    // The institution's own list: its cards, and the certificates of its people.
+    for kind in ["card", "certificate"] {
+        let own = jia
+            .api(
+                Method::GET,
+                &format!("/api/v1/institution/documents?kind={kind}&all=true"),
+                None,
+            )
+            .await;
+        assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+        assert_eq!(own.json()[0]["name"], "柳评审", "{}", own.body);
+    }
+    let mut yi = server.browser();
+    yi.login("yijg", "Fangan2026z").await;
+    let others = yi
+        .api(
+            Method::GET,
+            "/api/v1/institution/documents?kind=card&all=true",
+            None,
+        )
+        .await;
+    assert_eq!(others.json(), json!([]), "{}", others.body);
     // In the future and without a tracking number: every problem, nothing marked.
     let refused = admin
         .api(
