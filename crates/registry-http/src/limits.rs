@@ -21,10 +21,15 @@ use crate::AppState;
 
 const MIB: u64 = 1 << 20;
 
-/// The routes that take a file (multipart uploads), and so get
-/// [`BodyLimits::upload_bytes`]; every other route gets [`BodyLimits::form_bytes`].
-pub(crate) const UPLOAD_ROUTES: [&str; 2] =
-    ["/association/exchange/import", "/association/calendar"];
+/// The routes that take a file (the pages' multipart uploads, the API's imports of a pass
+/// list and of the institution list), and so get [`BodyLimits::upload_bytes`]; every other
+/// route gets [`BodyLimits::form_bytes`].
+pub(crate) const UPLOAD_ROUTES: [&str; 4] = [
+    "/association/exchange/import",
+    "/association/calendar",
+    "/api/v1/association/imports/pass_list",
+    "/api/v1/association/imports/institutions",
+];
 
 /// Whether `path` takes a password from anyone who asks (a login, a password change, a
 /// fill-in password): such a body is a few fields, and gets
@@ -227,6 +232,11 @@ mod tests {
         let limits = BodyLimits::default();
         assert_eq!(limits.for_path("/association/exchange/import"), 32 * MIB);
         assert_eq!(limits.for_path("/association/calendar"), 32 * MIB);
+        assert_eq!(
+            limits.for_path("/api/v1/association/imports/pass_list"),
+            32 * MIB
+        );
+        assert_eq!(limits.for_path("/api/v1/association/rosters"), MIB);
         assert_eq!(limits.for_path("/association/exchange/report"), MIB);
         assert_eq!(limits.for_path("/institution/add"), MIB);
     }

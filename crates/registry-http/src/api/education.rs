@@ -284,12 +284,13 @@ impl EducationApi {
         dry_run: Query<Option<bool>>,
         /// Write the good rows even if some are bad.
         good_rows_only: Query<Option<bool>>,
-    ) -> Result<RosterAnswer, ApiError> {
+    ) -> Result<ImportAnswer, ApiError> {
         let (actor, provider) = attendance_poster(req)?;
-        roster(
+        import_file(
             req,
             actor,
             provider,
+            Kind::Attendance,
             body.0,
             options(&dry_run, &good_rows_only),
         )
@@ -359,12 +360,13 @@ impl EducationApi {
         dry_run: Query<Option<bool>>,
         /// Write the good rows even if some are bad.
         good_rows_only: Query<Option<bool>>,
-    ) -> Result<RosterAnswer, ApiError> {
+    ) -> Result<ImportAnswer, ApiError> {
         let (provider, actor) = provider(req)?;
-        roster(
+        import_file(
             req,
             actor,
             Some(provider),
+            Kind::Attendance,
             body.0,
             options(&dry_run, &good_rows_only),
         )
@@ -372,9 +374,9 @@ impl EducationApi {
     }
 }
 
-/// One refused row of a roster.
+/// One refused row of an imported file.
 #[derive(Object, Debug)]
-struct RosterRowOut {
+pub(super) struct ImportRowOut {
     /// The line in the file (the header is line 1).
     line: u64,
     /// The name on the row.
@@ -383,9 +385,9 @@ struct RosterRowOut {
     violations: Vec<super::ViolationBody>,
 }
 
-/// What a roster import found and did.
+/// What an import (a roster, a pass list, an institution list) found and did.
 #[derive(Object, Debug)]
-struct RosterOut {
+pub(super) struct ImportOut {
     /// Rows read (blank lines not counted).
     rows: u64,
     /// Good rows that add hours.
@@ -399,21 +401,24 @@ struct RosterOut {
     /// 已写入…/未写入… in a sentence.
     summary: String,
     /// The refused rows, in file order.
-    rejected: Vec<RosterRowOut>,
+    rejected: Vec<ImportRowOut>,
 }
 
-/// The answer to a roster.
+/// The answer to an import.
 #[derive(ApiResponse, Debug)]
-enum RosterAnswer {
+pub(super) enum ImportAnswer {
     /// 全部行无误（写入，或试运行）
     #[oai(status = 200)]
-    Good(Json<RosterOut>),
+    Good(Json<ImportOut>),
     /// 有被拒绝的行（逐行列出）；默认未写入任何数据
     #[oai(status = 422)]
-    Refused(Json<RosterOut>),
+    Refused(Json<ImportOut>),
 }
 
-fn options(dry_run: &Query<Option<bool>>, good_rows_only: &Query<Option<bool>>) -> Options {
+pub(super) fn options(
+    dry_run: &Query<Option<bool>>,
+    good_rows_only: &Query<Option<bool>>,
+) -> Options {
     Options {
         dry_run: dry_run.0.unwrap_or(false),
         good_rows_only: good_rows_only.0.unwrap_or(false),
@@ -466,23 +471,25 @@ fn rejected(v: registry_core::violation::Violation) -> ApiError {
     }))
 }
 
-/// Imports a roster for the association (`provider` none) or a provider.
-async fn roster(
+/// Imports a file of `kind` for the association (`provider` none) or, a roster, for a
+/// provider.
+pub(super) async fn import_file(
     req: &Request,
     actor: registry_core::ports::Actor,
     provider: Option<ProviderId>,
+    kind: Kind,
     bytes: Vec<u8>,
     options: Options,
-) -> Result<RosterAnswer, ApiError> {
+) -> Result<ImportAnswer, ApiError> {
     let state = state(req)?;
-    let source = Source::new("roster", bytes);
+    let source = Source::new(kind.as_str(), bytes);
     let options = Options {
         provider,
         ..options
     };
     let outcome = registry_batch::import::import(
         &state.batch(&actor, &state.calendar()),
-        Kind::Attendance,
+        kind,
         &source,
         options,
         &mut registry_batch::Silent,
@@ -508,7 +515,7 @@ async fn roster(
     let rejected = report
         .rejected
         .iter()
-        .map(|row| RosterRowOut {
+        .map(|row| ImportRowOut {
             line: row.line as u64,
             name: row.name.clone(),
             violations: match &row.outcome {
@@ -517,7 +524,7 @@ async fn roster(
             },
         })
         .collect::<Vec<_>>();
-    let out = RosterOut {
+    let out = ImportOut {
         rows: report.rows,
         new: report.new,
         unchanged: report.unchanged,
@@ -527,8 +534,8 @@ async fn roster(
         rejected,
     };
     Ok(if out.rejected.is_empty() {
-        RosterAnswer::Good(Json(out))
+        ImportAnswer::Good(Json(out))
     } else {
-        RosterAnswer::Refused(Json(out))
+        ImportAnswer::Refused(Json(out))
     })
 }

@@ -1,15 +1,21 @@
-//! Exports through the API: a table of the register (people, registrations, courses,
-//! attendance), of everyone or of one institution, as .xlsx or CSV; ID numbers masked
-//! unless asked for in full, which the audit log records before the file exists. The page
-//! 数据导入导出 does the same (`registry_batch::export`).
+//! 数据导入导出 through the API. Exports: a table of the register (people, registrations,
+//! courses, attendance), of everyone or of one institution, as .xlsx or CSV; ID numbers
+//! masked unless asked for in full, which the audit log records before the file exists.
+//! Imports: a pass list (考核合格名单) or the institution list, the same .xlsx or CSV file
+//! as the page takes, through the same `registry_batch::import` (every row checked first,
+//! a row-numbered report, a dry run, all-or-nothing unless the good rows only are asked
+//! for); attendance rosters are `education`'s.
 
 use poem::Request;
-use poem_openapi::payload::{Attachment, AttachmentType, Json};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Attachment, AttachmentType, Binary, Json};
 use poem_openapi::{Enum, Object, OpenApi};
 use registry_batch::export::{Request as ExportRequest, Table, export};
+use registry_batch::import::Kind;
 use registry_batch::table::Format;
 use registry_core::ids::InstitutionId;
 
+use super::education::{ImportAnswer, import_file, options};
 use super::{ApiError, ApiResult, Tag, association, error_body, state};
 
 /// What to export.
@@ -51,11 +57,57 @@ enum FormatIn {
     Csv,
 }
 
-/// The export operation (tag 促进会).
+/// What a file to import holds.
+#[derive(Enum, Debug, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+enum ImportKindIn {
+    /// 考核合格名单: 姓名, 身份证号, 评审项目, 考核日期, 公布日期.
+    PassList,
+    /// 鉴定评审机构名单.
+    Institutions,
+}
+
+/// The export and import operations (tag 促进会).
 pub(crate) struct ExportsApi;
 
 #[OpenApi]
 impl ExportsApi {
+    /// 数据导入: a pass list or the institution list, as the page 数据导入导出 takes it
+    /// (.xlsx or CSV as the body, at most 32 MiB and the import's row limit). Every row is
+    /// checked first; 200 with the report when every row is good (written, or not on a dry
+    /// run), 422 with every refused row by its line, and then nothing is written unless
+    /// `good_rows_only`. Audited as the page's.
+    #[oai(
+        path = "/association/imports/:kind",
+        method = "post",
+        tag = "Tag::Association"
+    )]
+    async fn import(
+        &self,
+        req: &Request,
+        kind: Path<ImportKindIn>,
+        body: Binary<Vec<u8>>,
+        /// Check only; write nothing.
+        dry_run: Query<Option<bool>>,
+        /// Write the good rows even if some are bad.
+        good_rows_only: Query<Option<bool>>,
+    ) -> Result<ImportAnswer, ApiError> {
+        let actor = association(req)?;
+        let kind = match kind.0 {
+            ImportKindIn::PassList => Kind::Qualifications,
+            ImportKindIn::Institutions => Kind::Institutions,
+        };
+        import_file(
+            req,
+            actor,
+            None,
+            kind,
+            body.0,
+            options(&dry_run, &good_rows_only),
+        )
+        .await
+    }
+
     /// 数据导出: the table as a file (a POST: an export with full ID numbers is a
     /// disclosure, audited before the file is made).
     #[oai(

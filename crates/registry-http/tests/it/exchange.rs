@@ -286,6 +286,78 @@ async fn the_institution_list_is_imported_from_the_page() {
     assert_ne!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
 }
 
+/// The same imports through the API, with the same file: a dry run writes nothing, a bad
+/// row refuses the whole file by its line, the good file is written once (a second time
+/// changes nothing); a pass list's people are then in the register.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_lists_and_institution_lists_are_imported_through_the_api() {
+    use poem::http::Method;
+    let server = Server::new().await;
+    let mut admin = server.browser();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    let code = registry_core::credit_code::CreditCode::from_parts("12", "350100", "72009001")
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let institutions = format!(
+        "机构编号,机构名称,国家级资质编号,统一社会信用代码,登录用户名\n\
+         TS-JP-901,丙检验研究院,TS901-2027,{code},bing901\n"
+    );
+    let path = "/api/v1/association/imports/institutions";
+    let dry = admin
+        .api_binary(
+            Method::POST,
+            &format!("{path}?dry_run=true"),
+            institutions.as_bytes(),
+        )
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+    assert_eq!(dry.json()["written"], false);
+    let done = admin
+        .api_binary(Method::POST, path, institutions.as_bytes())
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["new"], 1, "{}", done.body);
+    let listed = admin.get("/association/institutions").await;
+    assert!(listed.has("丙检验研究院") && listed.has("bing901"));
+
+    let id = resident_id(901, date(1980, 1, 1));
+    let good = format!("{HEADER}\n张九,{id},RQ-ZZ,2026-03-01,2026-03-20\n");
+    let bad = format!("{good}李十,110101199001011230,RQ-ZZ,2026-03-01,2026-03-20\n");
+    let path = "/api/v1/association/imports/pass_list";
+    let refused = admin.api_binary(Method::POST, path, bad.as_bytes()).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.json()["written"], false);
+    assert_eq!(refused.json()["rejected"][0]["line"], 3, "{}", refused.body);
+    let written = admin.api_binary(Method::POST, path, good.as_bytes()).await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.body);
+    assert_eq!(written.json()["new"], 1, "{}", written.body);
+    let again = admin.api_binary(Method::POST, path, good.as_bytes()).await;
+    assert_eq!(again.json()["unchanged"], 1, "{}", again.body);
+    let found = admin
+        .api(
+            Method::POST,
+            "/api/v1/association/people/search",
+            Some(serde_json::json!({"by": "id", "q": id})),
+        )
+        .await;
+    assert_eq!(found.json()[0]["name"], "张九", "{}", found.body);
+    // Not a kind of the document's: refused by it.
+    let unknown = admin
+        .api_binary(
+            Method::POST,
+            "/api/v1/association/imports/attendance",
+            good.as_bytes(),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+}
+
 #[tokio::test]
 async fn institutions_cannot_use_the_exchange_page() {
     let server = Server::new().await;
