@@ -26,6 +26,7 @@ mod calendar;
 mod documents;
 mod education;
 mod exports;
+mod figures;
 mod institution;
 mod lists;
 mod machine;
@@ -59,6 +60,7 @@ use calendar::CalendarApi;
 use documents::DocumentsApi;
 use education::EducationApi;
 use exports::ExportsApi;
+use figures::FiguresApi;
 use institution::InstitutionApi;
 use lists::ListsApi;
 use machine::MachineApi;
@@ -416,6 +418,7 @@ type Parts = (
         ListsApi,
         PeopleApi,
         AccountsApi,
+        FiguresApi,
     ),
 );
 
@@ -443,6 +446,7 @@ pub(crate) fn service() -> OpenApiService<Parts, ()> {
                 ListsApi,
                 PeopleApi,
                 AccountsApi,
+                FiguresApi,
             ),
         ),
         "特种设备鉴定评审人员管理系统 API",

@@ -215,6 +215,12 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
         ),
         "GET /association/people" => (Method::GET, "/api/v1/association/people".into(), None),
         "GET /association/accounts" => (Method::GET, "/api/v1/association/accounts".into(), None),
+        "GET /association/coverage" => (
+            Method::GET,
+            "/api/v1/association/coverage?running_out=true".into(),
+            None,
+        ),
+        "GET /association/in-force" => (Method::GET, "/api/v1/association/in-force".into(), None),
         // Not a pass list: refused at its header, nothing written.
         "POST /association/imports/{kind}" => (
             Method::POST,
@@ -574,6 +580,8 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /association/people" => [u, u, u, f, f, OK, f, f],
         // 账户管理 is the security administrator's.
         "GET /association/accounts" => [u, u, u, f, f, f, OK, f],
+        "GET /association/coverage" => [u, u, u, f, f, OK, f, f],
+        "GET /association/in-force" => [u, u, u, f, f, OK, f, f],
         "POST /association/imports/{kind}" => [u, u, u, f, f, UNPROCESSABLE, f, f],
         "GET /institution/documents" => [u, u, u, OK, OK, f, f, f],
         "POST /association/documents/sheets" => [u, u, u, f, f, UNPROCESSABLE, f, f],

@@ -246,6 +246,53 @@ async fn the_dashboard_counts_what_the_register_holds_and_links_to_the_lists() {
         file.body
     );
     assert_eq!(file.body.lines().count(), 3, "{}", file.body);
+    // The same figures through the API.
+    let api = admin
+        .api(
+            poem::http::Method::GET,
+            "/api/v1/association/coverage?item=GL-ZZ",
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let api = api.json();
+    assert_eq!(api["horizons"][0], "2028-11-15", "{api}");
+    assert_eq!(api["rows"].as_array().unwrap().len(), 1, "{api}");
+    let row = &api["rows"][0];
+    assert_eq!(row["institution"], "甲鉴定评审中心");
+    assert_eq!(row["counts"], serde_json::json!([2, 0, 0, 0]), "{row}");
+    assert_eq!(row["runs_out_within_months"], 3, "{row}");
+    let running_out = admin
+        .api(
+            poem::http::Method::GET,
+            "/api/v1/association/coverage?running_out=true",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        running_out["rows"].as_array().unwrap().len(),
+        2,
+        "{running_out}"
+    );
+    let in_force = admin
+        .api(
+            poem::http::Method::GET,
+            "/api/v1/association/in-force",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(in_force["days"].as_array().unwrap().len(), 25, "{in_force}");
+    assert_eq!(in_force["days"][12], "2028-11-15");
+    let gl = in_force["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["item"] == "GL-ZZ")
+        .unwrap();
+    assert_eq!(gl["counts"][12], 2, "{gl}");
+    assert_eq!(in_force["items"].as_array().unwrap().len(), 2);
     // 人员档案's search results as a file.
     let found = admin
         .get("/association/people?by=name&q=甲一&format=csv")
