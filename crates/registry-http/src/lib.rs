@@ -35,6 +35,7 @@ mod fallback;
 mod kept;
 mod limiter;
 mod limits;
+mod lookup;
 mod machine;
 
 mod pages;

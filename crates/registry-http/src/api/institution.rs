@@ -17,6 +17,7 @@ use registry_core::ports::RegisterTx;
 use registry_core::read::institution_view::institution_view;
 use registry_core::read::record::PersonRecord;
 use registry_core::registration::Reference;
+use registry_core::resident_id::ResidentId;
 use registry_core::usecases::{
     EmployItems, RegisterItems, ReleaseItem, SetFillInPassword, UndoRelease, UnlockFillInEntry,
 };
@@ -149,6 +150,37 @@ impl ItemStateIn {
     }
 }
 
+/// A person to look up, by name and whole ID number.
+#[derive(Object, Debug)]
+#[oai(deny_unknown_fields)]
+struct LookupIn {
+    /// 姓名, at most 30 characters.
+    #[oai(validator(max_length = 30))]
+    name: String,
+    /// 身份证号: 18 characters (or an old 15-digit number).
+    #[oai(write_only, validator(pattern = "^([0-9]{17}[0-9Xx]|[0-9]{15})$"))]
+    resident_id: String,
+}
+
+/// An item passed, and whether the institution may employ the person in it.
+#[derive(Object, Debug)]
+struct AddableOut {
+    item: String,
+    name: String,
+    available: bool,
+    /// Why not: employed here already, by another institution, or over the age limit.
+    why_not: Option<String>,
+}
+
+/// A qualified person found.
+#[derive(Object, Debug)]
+struct FoundOut {
+    person_id: i64,
+    name: String,
+    masked_id: String,
+    items: Vec<AddableOut>,
+}
+
 /// The institution's operations (tag 鉴定评审机构).
 pub(crate) struct InstitutionApi;
 
@@ -242,6 +274,51 @@ impl InstitutionApi {
                     item: item_out(state, &held.item, held.state, held.valid_until),
                     registrable: held.registrable,
                     problems: held.problems.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// 添加人员's look-up: a qualified person by name and whole ID number (in the body,
+    /// never an address), with each item they passed and whether the institution may
+    /// employ them in it (or why not); then `POST /institution/people` with their id.
+    /// Nobody, or another name with that ID number: 404 `not_found.person`, one answer.
+    #[oai(
+        path = "/institution/people/lookup",
+        method = "post",
+        tag = "Tag::Institution"
+    )]
+    async fn lookup(&self, req: &Request, body: Json<LookupIn>) -> ApiResult<Json<FoundOut>> {
+        let (institution, _) = institution(req, Scope::InstitutionRead)?;
+        let state = state(req)?;
+        let id = ResidentId::parse(&body.resident_id, state.today()).map_err(|e| {
+            let v = registry_core::violation::Violation::from(e);
+            ApiError::Unprocessable(Json(super::ErrorBody {
+                code: "rejected".to_owned(),
+                message: v.to_string(),
+                violations: vec![super::violation_body(&v)],
+            }))
+        })?;
+        let found = crate::lookup::find_person(state, institution, &body.name, &id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::NotFound(error_body(
+                    "not_found.person",
+                    "未找到该人员：请核对姓名和身份证号，或确认其考核合格名单已由促进会录入",
+                ))
+            })?;
+        Ok(Json(FoundOut {
+            person_id: found.person.get(),
+            name: found.name,
+            masked_id: found.masked_id,
+            items: found
+                .items
+                .into_iter()
+                .map(|(item, may)| AddableOut {
+                    name: state.catalogue.name_of(&item).to_owned(),
+                    item: item.as_str().to_owned(),
+                    available: may.is_ok(),
+                    why_not: may.err(),
                 })
                 .collect(),
         }))

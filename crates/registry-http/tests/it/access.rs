@@ -215,6 +215,12 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
         ),
         "GET /association/people" => (Method::GET, "/api/v1/association/people".into(), None),
         "GET /association/accounts" => (Method::GET, "/api/v1/association/accounts".into(), None),
+        // An ID number of the document's shape with a wrong check digit: refused.
+        "POST /institution/people/lookup" => (
+            Method::POST,
+            "/api/v1/institution/people/lookup".into(),
+            Some(json!({"name": "某某", "resident_id": "110101199001011230"})),
+        ),
         "GET /association/coverage" => (
             Method::GET,
             "/api/v1/association/coverage?running_out=true".into(),
@@ -580,6 +586,7 @@ fn expected(op: &str) -> Option<[S; 8]> {
         "GET /association/people" => [u, u, u, f, f, OK, f, f],
         // 账户管理 is the security administrator's.
         "GET /association/accounts" => [u, u, u, f, f, f, OK, f],
+        "POST /institution/people/lookup" => [u, u, u, UNPROCESSABLE, UNPROCESSABLE, f, f, f],
         "GET /association/coverage" => [u, u, u, f, f, OK, f, f],
         "GET /association/in-force" => [u, u, u, f, f, OK, f, f],
         "POST /association/imports/{kind}" => [u, u, u, f, f, UNPROCESSABLE, f, f],

@@ -143,6 +143,76 @@ async fn inputs_outside_the_document_are_refused_with_the_apis_error_shape() {
     );
 }
 
+/// 添加人员 through the API: a person looked up by name and whole ID number, with what the
+/// institution may employ; employed by the id found; then the same look-up says so, and
+/// another institution learns they are taken. A wrong name is not found, as nobody is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_institution_looks_a_person_up_and_employs_them_through_the_api() {
+    let server = Server::new().await;
+    institution(&server, 1, "甲鉴定评审中心", "jia", "Tezhong2026k").await;
+    institution(&server, 2, "乙鉴定评审中心", "yijg", "Fangan2026z").await;
+    let id = resident_id(71, date(1979, 7, 7));
+    exam_result(&server, "罗评审", &id, &["RQ-ZZ", "GL-ZZ"], "2026-04-01").await;
+    let mut jia = server.browser();
+    jia.login("jia", "Tezhong2026k").await;
+    let lookup = |name: &'static str| json!({"name": name, "resident_id": id.clone()});
+    let found = jia
+        .api(
+            Method::POST,
+            "/api/v1/institution/people/lookup",
+            Some(lookup("罗评审")),
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let found = found.json();
+    assert!(!found.to_string().contains(&id), "only masked: {found}");
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["available"] == true),
+        "{found}"
+    );
+    let person = found["person_id"].as_i64().unwrap();
+    let employed = jia
+        .api(
+            Method::POST,
+            "/api/v1/institution/people",
+            Some(json!({"person_id": person, "items": ["RQ-ZZ"]})),
+        )
+        .await;
+    assert_eq!(employed.status, StatusCode::OK, "{}", employed.body);
+    let mut yi = server.browser();
+    yi.login("yijg", "Fangan2026z").await;
+    let seen = yi
+        .api(
+            Method::POST,
+            "/api/v1/institution/people/lookup",
+            Some(lookup("罗评审")),
+        )
+        .await
+        .json();
+    let rq = seen["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"] == "RQ-ZZ")
+        .unwrap()
+        .clone();
+    assert_eq!(rq["available"], false, "{seen}");
+    assert_eq!(rq["why_not"], "已由其他机构聘用");
+    let wrong = yi
+        .api(
+            Method::POST,
+            "/api/v1/institution/people/lookup",
+            Some(lookup("罗某某")),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+    assert_eq!(wrong.json()["code"], "not_found.person");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_flow_through_the_api() {
     let server = Server::new().await;

@@ -35,8 +35,6 @@ use crate::templates::{
     AddableItem, FoundPerson, InstitutionAdd, InstitutionPeople, ItemView, PageNumber, Pager,
     PersonRow,
 };
-use registry_core::read::employment::{Holder, holder_of};
-use registry_core::read::pool::over_pool_age;
 use registry_core::usecases::{EmployItems, UseCaseError};
 use registry_store::queries::{InstitutionPeopleQuery, MAX_PAGE};
 use serde::Deserialize;
@@ -257,53 +255,30 @@ pub(crate) struct AddQuery {
     resident_id: String,
 }
 
-/// A qualified person found by name and ID number, with what the institution may employ.
+/// A qualified person found by name and ID number, as the page shows them.
 async fn find_person(
     state: &AppState,
     institution: InstitutionId,
     name: &str,
     id: &ResidentId,
 ) -> Result<Option<FoundPerson>, StoreError> {
-    let mut tx = state.store.begin_read().await?;
-    let Some(person) = tx.person_by_resident_id(id).await? else {
-        return Ok(None);
-    };
-    if person.name.as_str() != name.trim() {
-        return Ok(None);
-    }
-    let holdings = tx.holdings_of(person.id).await?;
-    // Named by name and whole ID number: the institution sees each qualified item and who
-    // holds it (one who knows the person's ID number may), and the age limit.
-    let over_age = over_pool_age(
-        person.resident_id.birth_date(),
-        &tx.cycles().await?,
-        state.today(),
-    );
-    let items = tx
-        .qualifications(person.id)
+    Ok(crate::lookup::find_person(state, institution, name, id)
         .await?
-        .iter()
-        .map(|q| {
-            let (available, note) = match (holder_of(&holdings, &q.item, institution), over_age) {
-                (Holder::Nobody, None) => (true, String::new()),
-                (Holder::Nobody, Some(limit)) => (false, format!("已满{limit}周岁，不能聘用")),
-                (Holder::This, _) => (false, "本机构已聘用".to_owned()),
-                (Holder::Another, _) => (false, "已由其他机构聘用".to_owned()),
-            };
-            AddableItem {
-                code: q.item.as_str().to_owned(),
-                name: state.catalogue.name_of(&q.item).to_owned(),
-                available,
-                note,
-            }
-        })
-        .collect();
-    Ok(Some(FoundPerson {
-        id: person.id.get(),
-        name: person.name.as_str().to_owned(),
-        masked_id: person.resident_id.masked(),
-        items,
-    }))
+        .map(|found| FoundPerson {
+            id: found.person.get(),
+            name: found.name,
+            masked_id: found.masked_id,
+            items: found
+                .items
+                .into_iter()
+                .map(|(item, may)| AddableItem {
+                    code: item.as_str().to_owned(),
+                    name: state.catalogue.name_of(&item).to_owned(),
+                    available: may.is_ok(),
+                    note: may.err().unwrap_or_default(),
+                })
+                .collect(),
+        }))
 }
 
 /// 添加人员: the lookup form (an ID number in the address is not looked up).
