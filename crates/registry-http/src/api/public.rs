@@ -127,22 +127,27 @@ pub(crate) struct PublicApi;
 #[OpenApi]
 impl PublicApi {
     /// 证件核验 (public): a certificate or registration card by the verification code
-    /// printed on it (10 letters and digits): valid today or not, why, and each item it
-    /// lists with its state — as the verification page says it. Every lookup is logged and
-    /// counts against the visitor's limit; an unknown code answers `not_found.document`.
+    /// printed on it (10 letters and digits), or by the token its QR code carries (the 26
+    /// characters after `/verify/`): valid today or not, why, and each item it lists with
+    /// its state — as the verification page says it. Every lookup is logged and counts
+    /// against the visitor's limit; an unknown code answers `not_found.document`.
     #[oai(path = "/public/documents/:code", method = "get", tag = "Tag::Public")]
     async fn public_document(
         &self,
         req: &Request,
-        code: poem_openapi::param::Path<String>,
+        #[oai(validator(max_length = 40))] code: poem_openapi::param::Path<String>,
     ) -> ApiResult<Json<DocumentCheckOut>> {
         use crate::verification::{Lookup, check};
-        use registry_core::document::VerificationCode;
+        use registry_core::document::{VerificationCode, VerificationToken};
         let state = state(req)?;
         public_rate_limit(req, state)?;
         let client = crate::client::client_address(req, state.config.trusted_proxy);
-        let lookup = VerificationCode::parse(code.0.trim()).map(Lookup::Code);
-        let Some(checked) = check(state, lookup, "code", &client).await? else {
+        let typed = code.0.trim();
+        let (lookup, kind) = match VerificationToken::parse(typed) {
+            Some(token) => (Some(Lookup::Token(token)), "token"),
+            None => (VerificationCode::parse(typed).map(Lookup::Code), "code"),
+        };
+        let Some(checked) = check(state, lookup, kind, &client).await? else {
             return Err(ApiError::NotFound(error_body(
                 "not_found.document",
                 "未找到该证件：请核对核验码（10位字母和数字）；仍未找到的，该证件不是本系统签发的",

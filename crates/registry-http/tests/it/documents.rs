@@ -299,6 +299,17 @@ async fn certificates_are_listed_with_their_due_dates_and_printed() {
         "{}",
         by_qr.body
     );
+    // The QR code's token answers through the API too.
+    let by_api = public
+        .api(
+            poem::http::Method::GET,
+            &format!("/api/v1/public/documents/{token}"),
+            None,
+        )
+        .await;
+    assert_eq!(by_api.status, StatusCode::OK, "{}", by_api.body);
+    assert_eq!(by_api.json()["valid"], true, "{}", by_api.body);
+    assert_eq!(by_api.json()["kind"], "certificate");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
