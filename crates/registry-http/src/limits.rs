@@ -67,9 +67,10 @@ pub struct BodyLimits {
     /// a route that takes no file (default 1 MiB).
     pub form_bytes: u64,
     /// A request to a route that takes a file ([`UPLOAD_ROUTES`]: 数据导入导出's import, the
-    /// working-day calendar), the file and the form around it (default 32 MiB). Only the
-    /// association's account may use these routes; the limit still holds before the login
-    /// is checked.
+    /// working-day calendar, the API's imports of a pass list and of the institution list),
+    /// the file and the form around it (default 32 MiB). Only the association's account may
+    /// use these routes; the limit still holds before the login is checked, and the API's
+    /// imports read no byte of the file before it.
     pub upload_bytes: u64,
     /// A request that offers a password to a route anyone may ask
     /// ([`is_credential_route`]: a login, a password change, a fill-in password): a name

@@ -86,13 +86,20 @@ impl ExportsApi {
         &self,
         req: &Request,
         kind: Path<ImportKindIn>,
-        body: Binary<Vec<u8>>,
+        body: Binary<poem::Body>,
         /// Check only; write nothing.
         dry_run: Query<Option<bool>>,
         /// Write the good rows even if some are bad.
         good_rows_only: Query<Option<bool>>,
     ) -> Result<ImportAnswer, ApiError> {
+        // Who asks is known before the file is read: a stranger's 32 MiB are never read.
         let actor = association(req)?;
+        let bytes = body.0.into_vec().await.map_err(|_| {
+            ApiError::TooLarge(error_body(
+                "request.too_large",
+                "文件过大（至多 32 MiB）或未能完整读取。未写入任何数据。",
+            ))
+        })?;
         let kind = match kind.0 {
             ImportKindIn::PassList => Kind::Qualifications,
             ImportKindIn::Institutions => Kind::Institutions,
@@ -102,7 +109,7 @@ impl ExportsApi {
             actor,
             None,
             kind,
-            body.0,
+            bytes,
             options(&dry_run, &good_rows_only),
         )
         .await

@@ -126,12 +126,8 @@ enum ApiError {
     /// 冲突：已被他人修改，或评审项已由其他机构聘用
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    /// 请求体过大（request.too_large），读取前即拒绝：登录与填报密码 16 KiB，导入文件 32 MiB，其余 1 MiB
+    /// 请求体过大（request.too_large），读取前即拒绝：登录与填报密码 16 KiB，合格名单与机构名单的导入（/association/imports/…）32 MiB，其余（含学时名单）1 MiB
     #[oai(status = 413)]
-    #[expect(
-        dead_code,
-        reason = "answered by the body limit (`limits`) before any operation runs; listed so that the document says so"
-    )]
     TooLarge(Json<ErrorBody>),
     /// 请求违反规则（逐条列出）
     #[oai(status = 422)]

@@ -339,6 +339,23 @@ async fn pass_lists_and_institution_lists_are_imported_through_the_api() {
     assert_eq!(written.json()["new"], 1, "{}", written.body);
     let again = admin.api_binary(Method::POST, path, good.as_bytes()).await;
     assert_eq!(again.json()["unchanged"], 1, "{}", again.body);
+    // A file over the JSON routes' 1 MiB is read whole (the imports take 32 MiB).
+    let long = format!("{good}{}", "\n".repeat(1_200_000));
+    let checked = admin
+        .api_binary(
+            Method::POST,
+            &format!("{path}?dry_run=true"),
+            long.as_bytes(),
+        )
+        .await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.body);
+    assert_eq!(checked.json()["unchanged"], 1, "{}", checked.body);
+    // A stranger's file is refused before it is read.
+    let mut stranger = server.browser();
+    let refused = stranger
+        .api_binary(Method::POST, path, long.as_bytes())
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
     let found = admin
         .api(
             Method::POST,
