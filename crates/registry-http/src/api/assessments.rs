@@ -14,6 +14,7 @@ use registry_core::ids::{InstitutionId, PersonId};
 use registry_core::ports::Actor;
 use registry_core::usecases::RecordAssessment;
 
+use super::wire::ItemCodeText;
 use super::{ApiResult, Tag, association, institution, state};
 
 /// An on-site assessment.
@@ -52,8 +53,7 @@ struct AssessmentIn {
     #[oai(validator(max_length = 100))]
     applicant_unit: String,
     /// The review item's code (`RQ-ZZ`).
-    #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
-    item: String,
+    item: ItemCodeText,
     /// 开始日期, within the working-day calendar's years.
     start: time::Date,
     /// 结束日期, not before `start` and not after today.
@@ -189,7 +189,7 @@ async fn record(
                 institution,
                 form: AssessmentForm {
                     applicant_unit: body.applicant_unit.clone(),
-                    item: body.item.clone(),
+                    item: body.item.to_string(),
                     start: format_date(body.start),
                     end: format_date(body.end),
                     kind: body.kind.code().to_owned(),

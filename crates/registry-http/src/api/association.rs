@@ -20,6 +20,7 @@ use registry_core::usecases::{
     UpdateInstitution, UseCaseError,
 };
 
+use super::wire::ItemCodeText;
 use super::wire::Secret;
 use super::{ApiError, ApiResult, Tag, association, error_body, new_secret, security, state};
 
@@ -121,8 +122,8 @@ struct ExamResultIn {
     #[oai(validator(max_length = 30))]
     name: String,
     /// The review items passed (codes of the catalogue, such as `RQ-ZZ`).
-    #[oai(validator(max_items = 64, pattern = "^[A-Z0-9-]{2,16}$"))]
-    items: Vec<String>,
+    #[oai(validator(max_items = 64))]
+    items: Vec<ItemCodeText>,
     /// 考核日期
     exam_date: time::Date,
     /// 公布日期
@@ -476,7 +477,7 @@ impl AssociationApi {
                     form: ExamResultForm {
                         resident_id: body.resident_id.clone(),
                         name: body.name.clone(),
-                        items: body.items.clone(),
+                        items: super::wire::item_codes(&body.items),
                         exam_date: format_date(body.exam_date),
                         published_on: format_date(body.published_on),
                     },

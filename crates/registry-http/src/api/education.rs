@@ -23,6 +23,7 @@ use registry_core::usecases::{
 };
 
 use super::wire::Created;
+use super::wire::ItemCodeText;
 use super::{
     ApiError, ApiResult, Tag, association, attendance_poster, error_body, provider, state,
     violation_body,
@@ -74,8 +75,8 @@ struct CourseIn {
     /// 结束日期, not before `start`.
     end: time::Date,
     /// The review items it covers (codes such as `RQ-ZZ`), at least one.
-    #[oai(validator(max_items = 64, pattern = "^[A-Z0-9-]{2,16}$"))]
-    items: Vec<String>,
+    #[oai(validator(max_items = 64))]
+    items: Vec<ItemCodeText>,
     /// The hours it counts, a positive number as text ("16", "7.5").
     #[oai(validator(max_length = 10, pattern = "^[0-9]+(\\.[0-9]+)?$"))]
     hours: String,
@@ -173,7 +174,7 @@ impl EducationApi {
                         name: body.name.clone(),
                         start: format_date(body.start),
                         end: format_date(body.end),
-                        items: body.items.clone(),
+                        items: super::wire::item_codes(&body.items),
                         hours: body.hours.clone(),
                     },
                 },
@@ -390,7 +391,7 @@ pub(super) struct ImportRowOut {
 pub(super) struct ImportOut {
     /// Rows read (blank lines not counted).
     rows: u64,
-    /// Good rows that add hours.
+    /// Good rows that add something (hours, a person's passes, an institution).
     new: u64,
     /// Good rows the register already holds exactly.
     unchanged: u64,

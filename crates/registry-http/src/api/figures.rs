@@ -16,6 +16,7 @@ use registry_core::read::dashboard::{
     coverage, horizons, in_force_by_item, in_force_on, month_points,
 };
 
+use super::wire::ItemCodeText;
 use super::{ApiResult, Tag, association, state};
 
 /// One institution's registered assessors of one item, today and ahead.
@@ -75,8 +76,7 @@ impl FiguresApi {
         &self,
         req: &Request,
         /// A review item's code (`RQ-ZZ`).
-        #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
-        item: Query<Option<String>>,
+        item: Query<Option<ItemCodeText>>,
         /// Only the pairs about to have nobody registered.
         running_out: Query<Option<bool>>,
     ) -> ApiResult<Json<CoverageOut>> {

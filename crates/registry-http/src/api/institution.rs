@@ -23,6 +23,7 @@ use registry_core::usecases::{
 };
 use registry_store::queries::InstitutionPeopleQuery;
 
+use super::wire::ItemCodeText;
 use super::wire::{Done, ItemOut, Secret, item_out};
 use super::{ApiError, ApiResult, Tag, error_body, institution, new_fill_in_secret, state};
 
@@ -65,8 +66,8 @@ struct PersonDetail {
 struct EmployIn {
     person_id: i64,
     /// Review item codes (`RQ-ZZ`).
-    #[oai(validator(max_items = 64, pattern = "^[A-Z0-9-]{2,16}$"))]
-    items: Vec<String>,
+    #[oai(validator(max_items = 64))]
+    items: Vec<ItemCodeText>,
 }
 
 #[derive(Object, Debug)]
@@ -81,8 +82,8 @@ struct Employed {
 #[oai(deny_unknown_fields)]
 struct ItemsIn {
     /// Review item codes (`RQ-ZZ`).
-    #[oai(validator(max_items = 64, pattern = "^[A-Z0-9-]{2,16}$"))]
-    items: Vec<String>,
+    #[oai(validator(max_items = 64))]
+    items: Vec<ItemCodeText>,
 }
 
 #[derive(Object, Debug)]
@@ -102,8 +103,7 @@ struct RegisteredOut {
 #[oai(deny_unknown_fields)]
 struct ReleaseIn {
     /// The review item's code (`RQ-ZZ`).
-    #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
-    item: String,
+    item: ItemCodeText,
     /// 退回原因, at most 200 characters.
     #[oai(validator(max_length = 200))]
     reason: String,
@@ -113,8 +113,7 @@ struct ReleaseIn {
 #[oai(deny_unknown_fields)]
 struct UndoReleaseIn {
     /// The item released today.
-    #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
-    item: String,
+    item: ItemCodeText,
 }
 
 /// A state of an item: 待填报 (`invited`), 信息填报中 (`filling`), 等待注册
@@ -283,22 +282,18 @@ impl InstitutionApi {
     /// never an address), with each item they passed and whether the institution may
     /// employ them in it (or why not); then `POST /institution/people` with their id.
     /// Nobody, or another name with that ID number: 404 `not_found.person`, one answer.
+    /// Adding people is `institution.write`'s work, and so is its look-up.
     #[oai(
         path = "/institution/people/lookup",
         method = "post",
         tag = "Tag::Institution"
     )]
     async fn lookup(&self, req: &Request, body: Json<LookupIn>) -> ApiResult<Json<FoundOut>> {
-        let (institution, _) = institution(req, Scope::InstitutionRead)?;
+        let (institution, _) = institution(req, Scope::InstitutionWrite)?;
         let state = state(req)?;
-        let id = ResidentId::parse(&body.resident_id, state.today()).map_err(|e| {
-            let v = registry_core::violation::Violation::from(e);
-            ApiError::Unprocessable(Json(super::ErrorBody {
-                code: "rejected".to_owned(),
-                message: v.to_string(),
-                violations: vec![super::violation_body(&v)],
-            }))
-        })?;
+        // Refused as the searches refuse an ID number (`query.resident_id`).
+        let id = ResidentId::parse(&body.resident_id, state.today())
+            .map_err(|e| ApiError::Unprocessable(error_body("query.resident_id", e.to_string())))?;
         let found = crate::lookup::find_person(state, institution, &body.name, &id)
             .await?
             .ok_or_else(|| {
@@ -341,7 +336,7 @@ impl InstitutionApi {
                 &EmployItems {
                     institution,
                     person: PersonId::new(body.person_id),
-                    items: body.items.clone(),
+                    items: super::wire::item_codes(&body.items),
                     password: Some(FillInPasswordHash::new(hash)),
                 },
             )
@@ -429,7 +424,7 @@ impl InstitutionApi {
                 &RegisterItems {
                     institution,
                     person: PersonId::new(id.0),
-                    items: body.items.clone(),
+                    items: super::wire::item_codes(&body.items),
                 },
             )
             .await?;
@@ -467,7 +462,7 @@ impl InstitutionApi {
                 &ReleaseItem {
                     institution,
                     person: PersonId::new(id.0),
-                    item: body.item.clone(),
+                    item: body.item.to_string(),
                     reason: body.reason.clone(),
                 },
             )
@@ -496,7 +491,7 @@ impl InstitutionApi {
                 &UndoRelease {
                     institution,
                     person: PersonId::new(id.0),
-                    item: body.item.clone(),
+                    item: body.item.to_string(),
                 },
             )
             .await?;

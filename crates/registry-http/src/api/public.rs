@@ -13,6 +13,7 @@ use registry_core::read::pool::pool_age_limit;
 use registry_core::review_item::ReviewItemCode;
 use registry_store::queries::PoolQuery;
 
+use super::wire::ItemCodeText;
 use super::{ApiError, ApiResult, Tag, error_body, public_rate_limit, state};
 
 /// A public search: `by` is `name`, `id` or `number`; `q` what is searched.
@@ -232,8 +233,7 @@ impl PublicApi {
         #[oai(validator(max_length = 30))]
         name: Query<Option<String>>,
         /// A review item's code (`RQ-ZZ`).
-        #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
-        item: Query<Option<String>>,
+        item: Query<Option<ItemCodeText>>,
         /// The page (20 entries a page, in the pinyin order of the names), from 1.
         #[oai(validator(minimum(value = "1"), maximum(value = "100000")))]
         page: Query<Option<u64>>,

@@ -11,6 +11,7 @@ use poem_openapi::{Object, OpenApi};
 use registry_core::read::review_team::BATCH_MAX;
 use registry_core::violation::Violation;
 
+use super::wire::ItemCodeText;
 use super::{ApiError, ApiResult, Tag, public_rate_limit, state, violation_body};
 use crate::verification::{MemberAnswer, Question, check_team};
 
@@ -24,8 +25,7 @@ struct MemberIn {
     id: String,
     /// With a registration number: the review item in question (`RQ-ZZ`); none: every
     /// item of their qualification. Ignored with a code (the document's items are asked).
-    #[oai(validator(pattern = "^[A-Z0-9-]{2,16}$"))]
-    item: Option<String>,
+    item: Option<ItemCodeText>,
 }
 
 /// A review team.
