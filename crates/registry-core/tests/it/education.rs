@@ -309,3 +309,77 @@ proptest! {
         }
     }
 }
+
+/// A training provider's single entry names the person by number and name: its own course
+/// only (another's is not found before anyone is looked up), and an ID number the register
+/// does not hold and a known one with another name are one answer; the right name (spaces
+/// around it dropped) records the hours.
+#[test]
+fn a_providers_entry_needs_its_course_and_the_persons_number_and_name() {
+    use registry_core::education::PersonRef;
+    use registry_core::provider::ProviderForm;
+    use registry_core::usecases::{CreateProvider, RecordProviderAttendance, UseCaseError};
+    let mut world = World::new();
+    let person = world.person("1970-01-01", &["RQ-ZZ"], "2025-03-01");
+    let (id, name) = block_on(async {
+        let mut tx = world.register.begin().await.unwrap();
+        let p = tx.person(person).await.unwrap().unwrap();
+        (p.resident_id.clone(), p.name.as_str().to_owned())
+    });
+    let provider = world
+        .admin(CreateProvider {
+            form: ProviderForm {
+                name: "某培训中心".into(),
+                contact: String::new(),
+            },
+        })
+        .unwrap();
+    let own = world
+        .admin(CreateCourse {
+            provider: Some(provider),
+            form: CourseForm {
+                name: "压力容器培训班".into(),
+                start: "2025-05-10".into(),
+                end: "2025-05-10".into(),
+                items: vec!["RQ-ZZ".into()],
+                hours: "16".into(),
+            },
+        })
+        .unwrap();
+    let others = course(&world, "2025-05-10", &["RQ-ZZ"], "16");
+    let entry = |course, person: PersonRef, name: &str| RecordProviderAttendance {
+        provider,
+        course,
+        person,
+        name: name.to_owned(),
+        hours: "8".into(),
+    };
+    let not_found = |r: Result<_, UseCaseError>| match r {
+        Err(UseCaseError::NotFound(entity)) => entity.code(),
+        other => panic!("{other:?}"),
+    };
+    let stranger =
+        registry_core::resident_id::ResidentId::from_parts(110105, date("1971-02-02"), 999)
+            .unwrap();
+    assert_eq!(
+        not_found(world.admin(entry(others, PersonRef::ResidentId(id.clone()), &name))),
+        "course"
+    );
+    assert_eq!(
+        not_found(world.admin(entry(
+            others,
+            PersonRef::ResidentId(stranger.clone()),
+            &name
+        ))),
+        "course"
+    );
+    for (who, typed) in [
+        (PersonRef::ResidentId(stranger), name.as_str()),
+        (PersonRef::ResidentId(id.clone()), "某某某"),
+    ] {
+        assert_eq!(not_found(world.admin(entry(own, who, typed))), "person");
+    }
+    world
+        .admin(entry(own, PersonRef::ResidentId(id), &format!(" {name} ")))
+        .unwrap();
+}

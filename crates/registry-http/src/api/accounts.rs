@@ -48,9 +48,11 @@ struct AccountOut {
     /// An administrator's duty: `system`, `security` or `audit`; none for an institution's
     /// account.
     duty: Option<String>,
-    /// An institution's account: its institution.
+    /// An institution's account: its institution, and whether that institution is active
+    /// (机构已停用: its account cannot log in).
     institution_id: Option<i64>,
     institution: Option<String>,
+    institution_active: Option<bool>,
     /// Whether the account may log in.
     active: bool,
     /// Its password was set by someone else and must be changed at the next login.
@@ -151,6 +153,7 @@ impl AccountsApi {
                             Role::Association(_) => None,
                         },
                         institution: l.institution.as_ref().map(|(_, name, _)| name.clone()),
+                        institution_active: l.institution.as_ref().map(|(_, _, on)| *on),
                         active: a.active,
                         must_change_password: a.must_change_password,
                         second_factor_enrolled: a.second_factor_enrolled,

@@ -192,7 +192,13 @@ impl DocumentsApi {
         let actor = association(req)?;
         let state = state(req)?;
         let (filter, kind, name) = match (body.kind, body.pass_list, body.institution) {
-            (DocumentKindIn::Certificate, Some(day), _) => (
+            (DocumentKindIn::Certificate, _, Some(_)) | (DocumentKindIn::Card, Some(_), _) => {
+                return Err(ApiError::Unprocessable(error_body(
+                    "document.sheet_mismatch",
+                    "证书按合格名单（pass_list）打印，注册信息卡按机构（institution）打印：请只提供对应的一项",
+                )));
+            }
+            (DocumentKindIn::Certificate, Some(day), None) => (
                 DocumentFilter {
                     kind: Some(DocumentKind::Certificate),
                     pass_list: Some(day),
@@ -201,7 +207,7 @@ impl DocumentsApi {
                 DocumentKind::Certificate,
                 format!("certificates-{}.pdf", format_date(day)),
             ),
-            (DocumentKindIn::Card, _, Some(id)) => (
+            (DocumentKindIn::Card, None, Some(id)) => (
                 DocumentFilter {
                     kind: Some(DocumentKind::Card),
                     institution: Some(InstitutionId::new(id)),
@@ -238,7 +244,14 @@ impl DocumentsApi {
         if ready.is_empty() {
             return Err(ApiError::Unprocessable(error_body(
                 "document.not_printable",
-                "没有可以发放的证件（均已寄出、已过有效期，或本人通讯地址不完整）",
+                match kind {
+                    DocumentKind::Certificate => {
+                        "该名单没有可以发放的证书（均已寄出、已过有效期，或本人通讯地址不完整）"
+                    }
+                    DocumentKind::Card => {
+                        "该机构没有可以发放的注册信息卡（均已寄出，或已过有效期）"
+                    }
+                },
             )));
         }
         let base = public_base(state, req);

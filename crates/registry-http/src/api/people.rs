@@ -69,7 +69,8 @@ struct HoldingOut {
     state_label: String,
     /// Employed since.
     since: String,
-    /// The last day of its registration, if registered.
+    /// The last day of its latest registration, if it was ever registered (for an expired or
+    /// released holding: the day it ran to).
     valid_until: Option<String>,
     /// The day it was released, and why.
     released_on: Option<String>,

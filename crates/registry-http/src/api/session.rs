@@ -95,7 +95,8 @@ enum LoginResponse {
 struct PasswordChange {
     #[oai(write_only, validator(max_length = 256))]
     current_password: String,
-    /// At least 12 characters, of three kinds (see `registry_core::access`).
+    /// The password rule of the core (`registry_core::access`): its length and kinds of
+    /// characters; refused with every reason (422).
     #[oai(write_only, validator(max_length = 256))]
     new_password: String,
 }

@@ -857,6 +857,10 @@ async fn documents_through_the_api() {
             "document.not_printable",
         ),
         (json!({"kind": "card"}), "document.institution_required"),
+        (
+            json!({"kind": "card", "institution": jia_id, "pass_list": "2026-04-01"}),
+            "document.sheet_mismatch",
+        ),
     ] {
         let refused = admin
             .api(
@@ -882,14 +886,16 @@ async fn documents_through_the_api() {
     }
     let mut yi = server.browser();
     yi.login("yijg", "Fangan2026z").await;
-    let others = yi
-        .api(
-            Method::GET,
-            "/api/v1/institution/documents?kind=card&all=true",
-            None,
-        )
-        .await;
-    assert_eq!(others.json(), json!([]), "{}", others.body);
+    for kind in ["card", "certificate"] {
+        let others = yi
+            .api(
+                Method::GET,
+                &format!("/api/v1/institution/documents?kind={kind}&all=true"),
+                None,
+            )
+            .await;
+        assert_eq!(others.json(), json!([]), "{}", others.body);
+    }
     // In the future and without a tracking number: every problem, nothing marked.
     let refused = admin
         .api(

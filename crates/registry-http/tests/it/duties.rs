@@ -341,7 +341,13 @@ async fn accounts_are_kept_through_the_api_as_on_the_page() {
                 "version": version_of(&server, own).await})),
         )
         .await;
-    assert!(mine.status.is_client_error(), "{}", mine.body);
+    assert_eq!(
+        mine.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        mine.body
+    );
+    assert_eq!(mine.json()["code"], "rejected", "{}", mine.body);
 
     // An institution's login: a reset password, a second factor required, a lockout lifted.
     let jia_id = jia["id"].as_i64().unwrap();

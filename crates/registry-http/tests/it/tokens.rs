@@ -246,6 +246,18 @@ async fn an_institutions_system_records_an_assessment_with_its_token_within_its_
     let refused = reader.api(Method::POST, &path, Some(body.clone())).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert_eq!(refused.json()["code"], "token.scope");
+    // Looking a person up to add them is adding people's work: not a read token's.
+    for client in [&mut hr, &mut reader] {
+        let lookup = client
+            .api(
+                Method::POST,
+                "/api/v1/institution/people/lookup",
+                Some(json!({"name": "蒋评审", "resident_id": id})),
+            )
+            .await;
+        assert_eq!(lookup.status, StatusCode::FORBIDDEN, "{}", lookup.body);
+        assert_eq!(lookup.json()["code"], "token.scope");
+    }
     // A session's request still needs its CSRF token.
     let mut forged = server.browser();
     forged.login(JIA.0, JIA.1).await;
