@@ -1,6 +1,7 @@
 //! Setting up one's own second factor, shared by the page 双因素认证
 //! (`/account/second-factor`) and `POST /api/v1/account/second-factor`: the secret offered
-//! (sent back with the first code it shows), the proof of that code, and — to replace a
+//! (sent back with the first code it shows; any 20-byte secret is taken, the offered one
+//! is not bound to the account), the proof of that code, and — to replace a
 //! second factor already set up — a code of the one it replaces, under the login's lockout
 //! (a borrowed session cannot swap in its own); then the core's `EnrolSecondFactor`, ten
 //! recovery codes shown once, and the proving code marked used.
@@ -16,7 +17,8 @@ use crate::totp;
 /// Why a set-up was refused.
 #[derive(Debug)]
 pub(crate) enum Refused {
-    /// The secret is not one offered, or the code is not its current one.
+    /// The secret is not 20 bytes in base32, or the code is not its current one. (Whether
+    /// the secret is the one offered is not checked: the page and the API send it back.)
     WrongCode,
     /// Replacing: the code of the second factor in use is wrong.
     WrongCurrent,
