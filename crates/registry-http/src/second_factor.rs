@@ -1,7 +1,9 @@
 //! Setting up one's own second factor, shared by the page 双因素认证
-//! (`/account/second-factor`) and `POST /api/v1/account/second-factor`: the secret offered
-//! (sent back with the first code it shows; any 20-byte secret is taken, the offered one
-//! is not bound to the account), the proof of that code, and — to replace a
+//! (`/account/second-factor`) and `POST /api/v1/account/second-factor`: a new secret offered
+//! with its *offer* (the secret and a last moment, sealed with the data key for this
+//! account: `Store::seal_offer`), which comes back with the first code the secret shows —
+//! so the secret set up is always one the server made for this account, never one the
+//! account chose (a known secret would void the second factor) — the proof of that code, and — to replace a
 //! second factor already set up — a code of the one it replaces, under the login's lockout
 //! (a borrowed session cannot swap in its own); then the core's `EnrolSecondFactor`, ten
 //! recovery codes shown once, and the proving code marked used.
@@ -17,8 +19,9 @@ use crate::totp;
 /// Why a set-up was refused.
 #[derive(Debug)]
 pub(crate) enum Refused {
-    /// The secret is not 20 bytes in base32, or the code is not its current one. (Whether
-    /// the secret is the one offered is not checked: the page and the API send it back.)
+    /// The offer is not one made to this account, or it lapsed.
+    StaleOffer,
+    /// The code is not the offered secret's current one.
     WrongCode,
     /// Replacing: the code of the second factor in use is wrong.
     WrongCurrent,
@@ -32,6 +35,7 @@ impl Refused {
     /// The stable code.
     pub(crate) fn code(&self) -> String {
         match self {
+            Refused::StaleOffer => "second_factor.offer".to_owned(),
             Refused::WrongCode => "second_factor.wrong_code".to_owned(),
             Refused::WrongCurrent => "second_factor.wrong_current".to_owned(),
             Refused::Locked(_) => "login.locked".to_owned(),
@@ -42,6 +46,7 @@ impl Refused {
     /// The sentence shown.
     pub(crate) fn message(&self) -> String {
         match self {
+            Refused::StaleOffer => "该密钥已失效（30分钟内有效）或不是为本账户生成的：请重新打开双因素认证，扫描新的二维码".to_owned(),
             Refused::WrongCode => {
                 "验证码不正确：请用身份验证器扫描新的二维码（或输入新的密钥），再输入它显示的6位数字"
                     .to_owned()
@@ -53,31 +58,53 @@ impl Refused {
     }
 }
 
-/// A new secret to offer: its base32 text and the `otpauth://` address for `account`.
-pub(crate) fn offer(account: &Account) -> Result<(String, String), StoreError> {
-    let secret = totp::new_secret().map_err(|e| StoreError::Unexpected(e.to_string()))?;
-    Ok((
-        totp::to_base32(&secret),
-        totp::otpauth_uri(account.username.as_str(), &secret),
-    ))
+/// A secret offered to an account.
+#[derive(Debug, Clone)]
+pub(crate) struct Offer {
+    /// The secret in base32, for typing into an authenticator.
+    pub(crate) secret: String,
+    /// The `otpauth://` address (what the QR code holds).
+    pub(crate) uri: String,
+    /// The sealed offer (URL-safe base64), sent back with the code.
+    pub(crate) sealed: String,
 }
 
-/// Sets up `account`'s second factor with the offered `secret` (base32) proved by `code`;
-/// `current` is a code of the one it replaces, if any. The recovery codes, to show once.
+/// A new secret to offer `account`.
+pub(crate) fn offer(state: &AppState, account: &Account) -> Result<Offer, StoreError> {
+    use base64::Engine as _;
+    let secret = totp::new_secret().map_err(|e| StoreError::Unexpected(e.to_string()))?;
+    let sealed = state
+        .store
+        .seal_offer(account.id, &secret, state.clock.now())?;
+    Ok(Offer {
+        secret: totp::to_base32(&secret),
+        uri: totp::otpauth_uri(account.username.as_str(), &secret),
+        sealed: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed),
+    })
+}
+
+/// Sets up `account`'s second factor with the secret of `offer` (as [`offer`] sealed it)
+/// proved by `code`; `current` is a code of the one it replaces, if any. The recovery
+/// codes, to show once.
 pub(crate) async fn enrol(
     state: &AppState,
     account: &Account,
     client: &str,
-    secret: &str,
+    offer: &str,
     code: &str,
     current: &str,
 ) -> Result<Result<Vec<String>, Refused>, StoreError> {
-    let secret = totp::from_base32(secret).filter(|s| s.len() == 20);
+    use base64::Engine as _;
     let now = state.clock.now();
-    let step = secret
-        .as_ref()
-        .and_then(|s| totp::matching_step(s, code, now));
-    let (Some(secret), Some(step)) = (secret, step) else {
+    let Some(secret) = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(offer.trim())
+        .ok()
+        .and_then(|sealed| state.store.open_offer(account.id, &sealed, now))
+        .filter(|s| s.len() == 20)
+    else {
+        return Ok(Err(Refused::StaleOffer));
+    };
+    let Some(step) = totp::matching_step(&secret, code, now) else {
         return Ok(Err(Refused::WrongCode));
     };
     if account.second_factor_enrolled {

@@ -25,7 +25,46 @@ fn utc(at: OffsetDateTime) -> OffsetDateTime {
 /// How long a login waits for its code.
 pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(5);
 
+/// How long an offered secret may be set up: time to scan it and type a code.
+pub const OFFER_LIFETIME: Duration = Duration::minutes(30);
+
+/// What an offer is bound to: its purpose and the account it was made to.
+fn offer_binding(account: AccountId) -> Vec<u8> {
+    format!("second_factor_offer:{}", account.get()).into_bytes()
+}
+
 impl Store {
+    /// Seals a secret offered to `account` for setting up its second factor, with the
+    /// moment it stops being accepted: what comes back with the code proves the secret was
+    /// the server's, made for this account, and recent (an account cannot choose its own).
+    pub fn seal_offer(
+        &self,
+        account: AccountId,
+        secret: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<Vec<u8>, StoreError> {
+        let until = (now + OFFER_LIFETIME).unix_timestamp();
+        let mut plain = until.to_be_bytes().to_vec();
+        plain.extend_from_slice(secret);
+        self.key()
+            .seal(&plain, &offer_binding(account))
+            .map_err(StoreError::Unexpected)
+    }
+
+    /// The secret of an offer [`Store::seal_offer`] made to `account`, if it opens with the
+    /// data key for this account and has not lapsed by `now`.
+    pub fn open_offer(
+        &self,
+        account: AccountId,
+        sealed: &[u8],
+        now: OffsetDateTime,
+    ) -> Option<Vec<u8>> {
+        let plain = self.key().open(sealed, &offer_binding(account)).ok()?;
+        let (until, secret) = plain.split_at_checked(8)?;
+        let until = i64::from_be_bytes(until.try_into().ok()?);
+        (now.unix_timestamp() <= until).then(|| secret.to_vec())
+    }
+
     /// The account's TOTP secret, if it set one up.
     pub async fn totp_secret(&self, account: AccountId) -> Result<Option<Vec<u8>>, StoreError> {
         let row = accounts::Entity::find_by_id(account.get())

@@ -24,19 +24,23 @@ struct SecondFactorOut {
     recovery_codes_left: Option<u64>,
     /// Required of this account: until it is set up, it can do nothing else.
     required: bool,
-    /// A new secret (base32), for `POST /account/second-factor`.
+    /// A new secret (base32), for the authenticator app.
     secret: String,
     /// The same as an `otpauth://totp/…` address (what the page's QR code holds).
     otpauth_uri: String,
+    /// The offer of that secret, sealed for this account: send it back with the code
+    /// (`POST /account/second-factor`) within 30 minutes.
+    offer: String,
 }
 
 /// A second factor to set up.
 #[derive(Object, Debug)]
 #[oai(deny_unknown_fields)]
 struct EnrolmentIn {
-    /// The secret offered by `GET /account/second-factor` (base32).
-    #[oai(validator(max_length = 64))]
-    secret: String,
+    /// The `offer` of `GET /account/second-factor`: the secret set up is the one offered
+    /// to this account, never one of the caller's choosing.
+    #[oai(validator(max_length = 200))]
+    offer: String,
     /// The 6-digit code the authenticator shows for it.
     #[oai(validator(max_length = 16))]
     code: String,
@@ -280,7 +284,7 @@ impl SessionApi {
         let state = state(req)?;
         let v = visitor(req);
         let account = logged_in(&v)?;
-        let (secret, otpauth_uri) = crate::second_factor::offer(account)?;
+        let offer = crate::second_factor::offer(state, account)?;
         let recovery_codes_left = if account.second_factor_enrolled {
             Some(state.store.recovery_codes_left(account.id).await?)
         } else {
@@ -290,13 +294,15 @@ impl SessionApi {
             enrolled: account.second_factor_enrolled,
             recovery_codes_left,
             required: account.second_factor_required(&state.config.second_factor),
-            secret,
-            otpauth_uri,
+            secret: offer.secret,
+            otpauth_uri: offer.uri,
+            offer: offer.sealed,
         }))
     }
 
-    /// Sets up (or replaces) the logged-in account's second factor: the secret offered and
-    /// the 6-digit code the authenticator shows for it; to replace one, a code of the one in
+    /// Sets up (or replaces) the logged-in account's second factor: the offer of
+    /// `GET /account/second-factor` and the 6-digit code the authenticator shows for its
+    /// secret (a lapsed offer, or one made to another account: 422 `second_factor.offer`); to replace one, a code of the one in
     /// use (or a recovery code) as `current`, under the login's lockout. Answers the ten
     /// recovery codes, shown once. A wrong code: 422 `second_factor.wrong_code` (or
     /// `second_factor.wrong_current`); too many: 429 `login.locked`.
@@ -314,7 +320,7 @@ impl SessionApi {
             state,
             account,
             &client,
-            &body.secret,
+            &body.offer,
             &body.code,
             body.current.as_deref().unwrap_or(""),
         )

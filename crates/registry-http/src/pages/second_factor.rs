@@ -42,6 +42,8 @@ pub(crate) struct SecondFactorPage {
     /// The new secret in base32, and its QR code (an SVG element).
     pub(crate) secret: String,
     pub(crate) qr: String,
+    /// The sealed offer of that secret, sent back with its code.
+    pub(crate) offer: String,
     pub(crate) error: Option<String>,
     /// The recovery codes, shown once after setting up.
     pub(crate) recovery: Vec<String>,
@@ -176,7 +178,7 @@ pub(crate) async fn code_check(req: &Request, body: String) -> PageResult {
 /// The set-up page with a new secret.
 async fn fresh_page(req: &Request, account: &Account, error: Option<String>) -> PageResult {
     let state = state(req);
-    let secret = totp::new_secret().map_err(unexpected)?;
+    let offer = crate::second_factor::offer(state, account)?;
     let enrolled = if account.second_factor_enrolled {
         Some(state.store.recovery_codes_left(account.id).await?)
     } else {
@@ -192,9 +194,9 @@ async fn fresh_page(req: &Request, account: &Account, error: Option<String>) -> 
             layout: layout(req),
             enrolled,
             required: account.second_factor_required(&state.config.second_factor),
-            qr: totp::qr_svg(&totp::otpauth_uri(account.username.as_str(), &secret))
-                .unwrap_or_default(),
-            secret: totp::to_base32(&secret),
+            qr: totp::qr_svg(&offer.uri).unwrap_or_default(),
+            secret: offer.secret,
+            offer: offer.sealed,
             error,
             recovery: vec![],
         },
@@ -221,7 +223,7 @@ pub(crate) async fn enrol(req: &Request, body: String) -> PageResult {
         state,
         &account,
         &client,
-        &fields.get("secret"),
+        &fields.get("offer"),
         &fields.get("code"),
         &fields.get("current"),
     )
@@ -238,6 +240,7 @@ pub(crate) async fn enrol(req: &Request, body: String) -> PageResult {
             required: account.second_factor_required(&state.config.second_factor),
             secret: String::new(),
             qr: String::new(),
+            offer: String::new(),
             error: None,
             recovery,
         },

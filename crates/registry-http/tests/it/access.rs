@@ -245,11 +245,11 @@ fn request(op: &str, role: Role, w: &World) -> (Method, String, Option<Value>) {
             Some(json!({"kind": "card", "institution": 999999})),
         ),
         "GET /account/second-factor" => (Method::GET, "/api/v1/account/second-factor".into(), None),
-        // A code that is not the secret's: refused, nothing set up.
+        // An offer the server did not make: refused, nothing set up.
         "POST /account/second-factor" => (
             Method::POST,
             "/api/v1/account/second-factor".into(),
-            Some(json!({"secret": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "code": "000000"})),
+            Some(json!({"offer": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "code": "000000"})),
         ),
         // A login name with a character no name may have: refused by the core.
         "POST /association/accounts" => (

@@ -30,17 +30,18 @@ async fn enrol(server: &Server, b: &mut Browser<'_>) -> (String, Vec<String>) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.has("<svg"), "a QR code");
     let secret = page.between("id=\"secret\">", "<").unwrap();
+    let offer = page.between("name=\"offer\" value=\"", "\"").unwrap();
     let wrong = b
         .post(
             "/account/second-factor",
-            &[("secret", &secret), ("code", "000000")],
+            &[("offer", &offer), ("code", "000000")],
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     let done = b
         .post(
             "/account/second-factor",
-            &[("secret", &secret), ("code", &code(server, &secret))],
+            &[("offer", &offer), ("code", &code(server, &secret))],
         )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
@@ -238,12 +239,13 @@ async fn the_security_administrator_requires_a_second_factor_of_an_institution()
     // Replacing it needs a code of the one it replaces.
     let page = again.get("/account/second-factor").await;
     let fresh = page.between("id=\"secret\">", "<").unwrap();
+    let offer = page.between("name=\"offer\" value=\"", "\"").unwrap();
     let new_code = code(&server, &fresh);
     let refused = again
         .post(
             "/account/second-factor",
             &[
-                ("secret", &fresh),
+                ("offer", &offer),
                 ("code", &new_code),
                 ("current", "000000"),
             ],
@@ -260,7 +262,7 @@ async fn the_security_administrator_requires_a_second_factor_of_an_institution()
         .post(
             "/account/second-factor",
             &[
-                ("secret", &fresh),
+                ("offer", &offer),
                 ("code", &code(&server, &fresh)),
                 ("current", &code(&server, &secret)),
             ],
@@ -330,20 +332,37 @@ async fn a_second_factor_is_set_up_through_the_api() {
         "{offer}"
     );
     let secret = offer["secret"].as_str().unwrap().to_owned();
+    let sealed = offer["offer"].as_str().unwrap().to_owned();
     let wrong = jia
         .api(
             Method::POST,
             "/api/v1/account/second-factor",
-            Some(json!({"secret": secret, "code": "000000"})),
+            Some(json!({"offer": sealed, "code": "000000"})),
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong.json()["code"], "second_factor.wrong_code");
+    // An offer made to another account (here: the security administrator's) is not this
+    // account's: nobody sets up a secret of their own choosing or someone else's.
+    let theirs = anquan
+        .api(Method::GET, "/api/v1/account/second-factor", None)
+        .await
+        .json();
+    let foreign = theirs["secret"].as_str().unwrap().to_owned();
+    let borrowed = jia
+        .api(
+            Method::POST,
+            "/api/v1/account/second-factor",
+            Some(json!({"offer": theirs["offer"], "code": code(&server, &foreign)})),
+        )
+        .await;
+    assert_eq!(borrowed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(borrowed.json()["code"], "second_factor.offer");
     let done = jia
         .api(
             Method::POST,
             "/api/v1/account/second-factor",
-            Some(json!({"secret": secret, "code": code(&server, &secret)})),
+            Some(json!({"offer": sealed, "code": code(&server, &secret)})),
         )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
@@ -360,19 +379,33 @@ async fn a_second_factor_is_set_up_through_the_api() {
         .json();
     assert_eq!(fresh["enrolled"], true);
     assert_eq!(fresh["recovery_codes_left"], 10);
+    let fresh_offer = fresh["offer"].as_str().unwrap().to_owned();
     let fresh = fresh["secret"].as_str().unwrap().to_owned();
     let refused = jia
         .api(
             Method::POST,
             "/api/v1/account/second-factor",
-            Some(json!({"secret": fresh, "code": code(&server, &fresh), "current": "000000"})),
+            Some(json!({"offer": fresh_offer, "code": code(&server, &fresh), "current": "000000"})),
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.json()["code"], "second_factor.wrong_current");
+    // An offer lapses after 30 minutes (the session kept alive meanwhile).
+    for _ in 0..4 {
+        server.clock.advance(time::Duration::minutes(8));
+        jia.api(Method::GET, "/api/v1/session", None).await;
+    }
+    let lapsed = jia
+        .api(
+            Method::POST,
+            "/api/v1/account/second-factor",
+            Some(json!({"offer": fresh_offer, "code": code(&server, &fresh)})),
+        )
+        .await;
+    assert_eq!(lapsed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(lapsed.json()["code"], "second_factor.offer");
 
     // A login now needs a code.
-    server.clock.advance(time::Duration::seconds(30));
     let mut again = server.browser();
     let without = again
         .api(

@@ -294,11 +294,12 @@ impl Server {
         let mut browser = self.administrator(duty, username).await;
         let page = browser.get("/account/second-factor").await;
         let secret = page.between("id=\"secret\">", "<").unwrap();
+        let offer = page.between("name=\"offer\" value=\"", "\"").unwrap();
         let code = registry_http::totp::current_code(&secret, self.clock.now()).unwrap();
         let done = browser
             .post(
                 "/account/second-factor",
-                &[("secret", &secret), ("code", &code)],
+                &[("offer", &offer), ("code", &code)],
             )
             .await;
         assert_eq!(
