@@ -117,6 +117,7 @@ struct SecondFactorChangeIn {
 }
 
 /// The security administrator's account operations (tag 促进会).
+#[derive(Default)]
 pub(crate) struct AccountsApi;
 
 #[OpenApi]

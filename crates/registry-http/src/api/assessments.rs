@@ -91,6 +91,7 @@ struct Recorded {
 }
 
 /// The institution's on-site assessment operations (tag 鉴定评审机构).
+#[derive(Default)]
 pub(crate) struct AssessmentsApi;
 
 #[OpenApi]

@@ -337,6 +337,7 @@ fn text(number: Option<i64>) -> String {
 }
 
 /// The association's operations (tag 促进会).
+#[derive(Default)]
 pub(crate) struct AssociationApi;
 
 #[OpenApi]

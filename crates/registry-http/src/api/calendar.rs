@@ -72,6 +72,7 @@ fn calendar_out(calendar: &WorkCalendar, estimated: Vec<i32>, today: time::Date)
 }
 
 /// The calendar operations (tag 促进会).
+#[derive(Default)]
 pub(crate) struct CalendarApi;
 
 #[OpenApi]

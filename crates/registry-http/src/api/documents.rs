@@ -103,6 +103,7 @@ struct ReplacedOut {
 }
 
 /// The operations of certificates and cards (tags 促进会, 鉴定评审机构).
+#[derive(Default)]
 pub(crate) struct DocumentsApi;
 
 #[OpenApi]

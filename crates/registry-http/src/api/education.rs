@@ -132,6 +132,7 @@ struct ProviderAttendanceIn {
 }
 
 /// The continuing-education operations (tag 促进会).
+#[derive(Default)]
 pub(crate) struct EducationApi;
 
 #[OpenApi]

@@ -68,6 +68,7 @@ enum ImportKindIn {
 }
 
 /// The export and import operations (tag 促进会).
+#[derive(Default)]
 pub(crate) struct ExportsApi;
 
 #[OpenApi]

@@ -61,6 +61,7 @@ struct InForceOut {
 }
 
 /// The association's figures (tag 促进会).
+#[derive(Default)]
 pub(crate) struct FiguresApi;
 
 #[OpenApi]

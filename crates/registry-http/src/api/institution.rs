@@ -181,6 +181,7 @@ struct FoundOut {
 }
 
 /// The institution's operations (tag 鉴定评审机构).
+#[derive(Default)]
 pub(crate) struct InstitutionApi;
 
 #[OpenApi]

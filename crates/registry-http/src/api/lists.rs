@@ -134,6 +134,7 @@ fn audit_out(row: crate::audit_words::AuditRow, code: &str) -> AuditOut {
 }
 
 /// The operations of the workspaces' lists.
+#[derive(Default)]
 pub(crate) struct ListsApi;
 
 #[OpenApi]

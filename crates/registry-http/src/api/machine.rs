@@ -126,6 +126,7 @@ struct IssuedOut {
 }
 
 /// The operations of machine clients' access (tag 促进会).
+#[derive(Default)]
 pub(crate) struct MachineApi;
 
 #[OpenApi]

@@ -392,7 +392,8 @@ async fn new_fill_in_secret() -> ApiResult<(String, String)> {
 }
 
 /// The operations of every part, in one service (two tuples: poem-openapi joins at most
-/// 16 parts in one).
+/// 16 parts in one). Each part is a unit struct, so the service is `Parts::default()`:
+/// a part is added here only.
 type Parts = (
     (
         SessionApi,
@@ -421,30 +422,7 @@ type Parts = (
 /// The API service, mounted at `/api/v1`.
 pub(crate) fn service() -> OpenApiService<Parts, ()> {
     OpenApiService::new(
-        (
-            (
-                SessionApi,
-                AssociationApi,
-                InstitutionApi,
-                OutlookApi,
-                SelfServiceApi,
-                PublicApi,
-                RemindersApi,
-                EducationApi,
-            ),
-            (
-                AssessmentsApi,
-                CalendarApi,
-                DocumentsApi,
-                ExportsApi,
-                MachineApi,
-                TeamApi,
-                ListsApi,
-                PeopleApi,
-                AccountsApi,
-                FiguresApi,
-            ),
-        ),
+        Parts::default(),
         "特种设备鉴定评审人员管理系统 API",
         "1.0",
     )

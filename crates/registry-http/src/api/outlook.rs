@@ -258,6 +258,7 @@ async fn renewals(
     })
 }
 
+#[derive(Default)]
 pub(crate) struct OutlookApi;
 
 #[OpenApi]

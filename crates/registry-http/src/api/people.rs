@@ -112,6 +112,7 @@ fn summary_out(p: PersonSummary) -> PersonSummaryOut {
 }
 
 /// The association's people operations (tag 促进会).
+#[derive(Default)]
 pub(crate) struct PeopleApi;
 
 #[OpenApi]

@@ -123,6 +123,7 @@ struct DocumentCheckOut {
 }
 
 /// The public's operations (tag 公示区).
+#[derive(Default)]
 pub(crate) struct PublicApi;
 
 #[OpenApi]

@@ -160,6 +160,7 @@ struct OwnRemindersBody {
 }
 
 /// The reminder operations (tags 鉴定评审机构, 促进会, 评审人员信息填报).
+#[derive(Default)]
 pub(crate) struct RemindersApi;
 
 #[OpenApi]

@@ -155,6 +155,7 @@ struct DetailsSavedOut {
 }
 
 /// The self-service operations (tag 评审人员信息填报).
+#[derive(Default)]
 pub(crate) struct SelfServiceApi;
 
 #[OpenApi]

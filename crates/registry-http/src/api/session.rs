@@ -106,6 +106,7 @@ struct PasswordChange {
 }
 
 /// The session's operations (tag 登录与账户).
+#[derive(Default)]
 pub(crate) struct SessionApi;
 
 /// What a logged-in account is, with the CSRF token to use.

@@ -120,6 +120,7 @@ fn member_out(state: &crate::AppState, m: MemberAnswer) -> TeamMemberOut {
 }
 
 /// The operations of review-team verification (tag 公示区).
+#[derive(Default)]
 pub(crate) struct TeamApi;
 
 #[OpenApi]
